@@ -1,0 +1,31 @@
+#pragma once
+// Listen and connect addresses as users write them: `unix:/run/duet/duetd.sock`,
+// `tcp://127.0.0.1:7070`, `http://127.0.0.1:7070` or `127.0.0.1:7070`.
+
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace duet {
+
+struct Address {
+  enum class Kind { tcp, unix_socket };
+  Kind kind = Kind::tcp;
+  std::string host;  // tcp only: a numeric address or "localhost"
+  uint16_t port = 0;
+  std::string path;  // unix only
+
+  // Throws std::invalid_argument naming what is wrong with `text`.
+  static Address parse(std::string_view text);
+
+  boost::asio::generic::stream_protocol::endpoint endpoint() const;
+  // Value for the HTTP Host header.
+  std::string host_header() const;
+  std::string to_string() const;
+};
+
+// The TCP port of a bound generic endpoint, 0 for unix sockets.
+uint16_t port_of(const boost::asio::generic::stream_protocol::endpoint& ep);
+
+}  // namespace duet

@@ -1,0 +1,98 @@
+#pragma once
+// A small HTTP/1.1 server over TCP or a unix socket, used by duetd's node API and duet-sim.
+// Handlers answer a request whole (reply) or as a chunked stream (begin_stream/send/finish);
+// a client that goes away mid-stream is reported so the work for it can stop.
+
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "duet/common/address.h"
+
+namespace duet::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+using ResponseHeader = bhttp::response<bhttp::empty_body>;
+
+class ServerSession;
+
+// One request and its answer. A handler may keep it (it is shared) to answer later, but
+// must call its methods on executor(): the connection's strand.
+class Exchange {
+ public:
+  Exchange(std::shared_ptr<ServerSession> session, Request request);
+  ~Exchange();
+
+  const Request& request() const { return request_; }
+  asio::any_io_executor executor() const;
+  // The client's address, for logs and for stickiness when no JWT claim exists.
+  const std::string& remote() const;
+
+  // Sends a whole response. Content-Length and keep-alive are filled in.
+  void reply(Response response);
+  void reply(bhttp::status status, std::string body,
+             std::string_view content_type = "application/json");
+  // An error reply in the OpenAI JSON shape, naming `param` (a field or header) if given.
+  void reply_error(int status, std::string_view message, std::string_view param = {});
+
+  // Sends the header with chunked transfer encoding; send() then writes one chunk each.
+  void begin_stream(ResponseHeader header);
+  void send(std::string_view data);
+  void finish();
+
+  // True once the client closed the connection; sends after that are dropped.
+  bool client_gone() const;
+  // Runs once if the client goes away before the answer is complete.
+  void on_client_gone(std::function<void()> callback);
+  // Bytes queued for the client and not yet written: a streaming producer slows down on it.
+  std::size_t queued_bytes() const;
+
+ private:
+  std::shared_ptr<ServerSession> session_;
+  Request request_;
+  bool answered_ = false;
+};
+
+using Handler = std::function<void(std::shared_ptr<Exchange>)>;
+
+struct ServerOptions {
+  std::size_t body_limit = 8 * 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds header_timeout{30'000};  // also the keep-alive idle time
+  unsigned unix_socket_mode = 0660;
+  std::string server_name;  // the Server header; none when empty
+};
+
+class Server {
+ public:
+  Server(asio::io_context& io, Handler handler, ServerOptions options = {});
+  ~Server();
+
+  // Binds and listens. A stale unix socket file is replaced. Throws std::system_error
+  // naming the address when it cannot bind.
+  void listen(const Address& address);
+  // TCP ports actually bound, in listen() order (0 for unix sockets): for ephemeral ports.
+  std::vector<uint16_t> ports() const;
+  // Stops accepting and closes every open connection.
+  void stop();
+
+  struct State;
+
+ private:
+  void do_accept(std::size_t index);
+
+  asio::io_context& io_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace duet::http

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages duet builds, tests and demos with. Idempotent and quiet
+# when everything is present: `make demo` and `make test` both call it first.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libjwt-dev
+  prometheus-cpp-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  curl openssl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
