@@ -1,0 +1,115 @@
+#include "daemon/api/node_api.h"
+
+#include <map>
+
+#include "daemon/manifest/parser.h"
+#include "duet/common/http_error.h"
+
+namespace duet::daemon {
+
+using nlohmann::json;
+namespace bhttp = http::bhttp;
+
+namespace {
+
+constexpr std::string_view kPrefix = "/apis/v1/";
+
+// API resource names → stored kinds.
+const std::map<std::string, std::string>& kinds() {
+  static const std::map<std::string, std::string> k = {{"runtimeclasses", "RuntimeClass"},
+                                                       {"deployments", "EngineDeployment"},
+                                                       {"routes", "Route"}};
+  return k;
+}
+
+std::string query_param(const std::string& query, const std::string& key) {
+  std::size_t pos = 0;
+  while (pos < query.size()) {
+    auto amp = query.find('&', pos);
+    auto part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (part.starts_with(key + "=")) return part.substr(key.size() + 1);
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return {};
+}
+
+void reply_json(const std::shared_ptr<http::Exchange>& exchange, const json& body,
+                bhttp::status status = bhttp::status::ok) {
+  exchange->reply(status, body.dump() + "\n");
+}
+
+}  // namespace
+
+void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
+  const auto& req = exchange->request();
+  std::string target(req.target());
+  auto q = target.find('?');
+  std::string path = target.substr(0, q);
+  std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+  auto method = req.method();
+
+  if (path == "/healthz" || path == "/readyz")
+    return exchange->reply(bhttp::status::ok, "ok\n", "text/plain");
+  if (!path.starts_with(kPrefix)) throw HttpError(404, "no such API path: " + path);
+
+  std::string rest = path.substr(kPrefix.size());
+  auto slash = rest.find('/');
+  std::string resource = rest.substr(0, slash);
+  std::string name = slash == std::string::npos ? "" : rest.substr(slash + 1);
+
+  if (resource == "apply" && name.empty()) {
+    if (method != bhttp::verb::post) throw HttpError(405, "apply takes POST");
+    return apply(exchange, query);
+  }
+  if (resource == "watch" && name.empty()) {
+    if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
+    return hub_.subscribe(exchange);
+  }
+  if (method == bhttp::verb::get) return read(exchange, resource, name);
+  if (method == bhttp::verb::delete_) return remove(exchange, resource, name);
+  throw HttpError(405, "method " + std::string(req.method_string()) + " not allowed on " + path);
+}
+
+void NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query) {
+  auto source = query_param(query, "source");
+  if (source.empty()) source = "request";
+  std::vector<ApplyOutcome> outcomes;
+  try {
+    outcomes = store_.apply(manifest::parse_manifests(exchange->request().body(), source), source);
+  } catch (const manifest::ApplyError& e) {
+    throw HttpError(400, e.what(), e.where());
+  }
+  json results = json::array();
+  for (const auto& o : outcomes)
+    results.push_back({{"kind", o.kind}, {"name", o.name}, {"result", o.result}});
+  reply_json(exchange, {{"results", results}});
+}
+
+void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
+                   const std::string& name) {
+  if (resource == "engines") {
+    if (name.empty()) return reply_json(exchange, {{"items", reconciler_.engines_json()}});
+    auto engine = reconciler_.engine_json(name);
+    if (engine.is_null()) throw HttpError(404, "engine \"" + name + "\" not found");
+    return reply_json(exchange, engine);
+  }
+  auto kind = kinds().find(resource);
+  if (kind == kinds().end()) throw HttpError(404, "no such resource: " + resource);
+  if (name.empty()) return reply_json(exchange, {{"items", store_.list_json(kind->second)}});
+  const auto& objects = store_.objects(kind->second);
+  auto it = objects.find(name);
+  if (it == objects.end()) throw HttpError(404, kind->second + " \"" + name + "\" not found");
+  reply_json(exchange, store_.to_json(it->second));
+}
+
+void NodeApi::remove(const std::shared_ptr<http::Exchange>& exchange,
+                     const std::string& resource, const std::string& name) {
+  auto kind = kinds().find(resource);
+  if (kind == kinds().end() || name.empty())
+    throw HttpError(405, "DELETE takes /apis/v1/{runtimeclasses,deployments,routes}/NAME");
+  store_.remove(kind->second, name);
+  reply_json(exchange, {{"kind", kind->second}, {"name", name}, {"result", "deleted"}});
+}
+
+}  // namespace duet::daemon

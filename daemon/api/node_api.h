@@ -1,0 +1,34 @@
+#pragma once
+// duetd's node API (SPEC §7, docs/node-api.md): apply, read, delete and watch, as JSON over
+// HTTP/1.1. Handlers run on the daemon's single loop, so they see one consistent state.
+
+#include <memory>
+
+#include "daemon/reconciler.h"
+#include "daemon/store.h"
+#include "daemon/watch_hub.h"
+#include "duet/common/http_server.h"
+
+namespace duet::daemon {
+
+class NodeApi {
+ public:
+  NodeApi(Store& store, Reconciler& reconciler, WatchHub& hub)
+      : store_(store), reconciler_(reconciler), hub_(hub) {}
+
+  // The http::Server handler.
+  void handle(const std::shared_ptr<http::Exchange>& exchange);
+
+ private:
+  void apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query);
+  void read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
+            const std::string& name);
+  void remove(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
+              const std::string& name);
+
+  Store& store_;
+  Reconciler& reconciler_;
+  WatchHub& hub_;
+};
+
+}  // namespace duet::daemon

@@ -1,0 +1,72 @@
+// duetctl: a kubectl-like CLI for duetd's node API. Parses the command line and hands off
+// to commands.cc. Exit codes: 0 ok, 1 error, 2 usage.
+
+#include <cstdlib>
+#include <iostream>
+
+#include "daemon/ctl/commands.h"
+
+using namespace duet;
+
+namespace {
+
+const char* kUsage =
+    "usage: duetctl [--server ADDR] COMMAND\n"
+    "  apply -f FILE|DIR|-\n"
+    "  get engines|deployments|routes|runtimeclasses [NAME] [-o wide|json|yaml]\n"
+    "  delete deployment|route|runtimeclass NAME\n"
+    "  version\n"
+    "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n";
+
+int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
+  std::vector<std::string> positional, files;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto value = [&] {
+      if (i + 1 >= args.size()) throw ctl::UsageError(args[i] + ": missing value");
+      return args[++i];
+    };
+    if (args[i] == "--server" || args[i] == "-s")
+      ctx.server = Address::parse(value());
+    else if (args[i] == "-o" || args[i] == "--output")
+      ctx.output = value();
+    else if (args[i] == "-f" || args[i] == "--filename")
+      files.push_back(value());
+    else if (args[i].starts_with("-") && args[i] != "-")
+      throw ctl::UsageError("unknown flag " + args[i]);
+    else
+      positional.push_back(args[i]);
+  }
+  if (!ctx.output.empty() && ctx.output != "wide" && ctx.output != "json" && ctx.output != "yaml")
+    throw ctl::UsageError("-o: expected wide, json or yaml");
+  if (positional.empty()) throw ctl::UsageError("missing command");
+  const auto& cmd = positional[0];
+  auto arg = [&](std::size_t i) { return i < positional.size() ? positional[i] : std::string(); };
+  if (cmd == "apply") return ctl::apply(ctx, files);
+  if (cmd == "get") {
+    if (positional.size() < 2) throw ctl::UsageError("get needs a resource type");
+    return ctl::get(ctx, arg(1), arg(2));
+  }
+  if (cmd == "delete") return ctl::remove(ctx, arg(1), arg(2));
+  if (cmd == "version") {
+    std::cout << "duetctl " << DUET_VERSION << "\n";
+    return 0;
+  }
+  throw ctl::UsageError("unknown command \"" + cmd + "\"");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ctl::Context ctx;
+  const char* server = std::getenv("DUET_SERVER");
+  try {
+    ctx.server = Address::parse(server && *server ? server : "unix:/run/duet/duetd.sock");
+    return dispatch(ctx, std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const ctl::UsageError& e) {
+    std::cerr << "duetctl: " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "duetctl: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+}

@@ -1,0 +1,20 @@
+#pragma once
+// duetd's command line.
+
+#include <string>
+#include <vector>
+
+namespace duet::daemon {
+
+struct DaemonOptions {
+  std::vector<std::string> api;          // --api unix:PATH | tcp://ADDR (repeatable)
+  std::string state_dir = "/var/lib/duet";
+  std::string port_range = "20000-20999";
+  std::string log_level = "info";
+};
+
+// Throws std::invalid_argument naming the flag; `--help` text is usage().
+DaemonOptions parse_daemon_options(int argc, char** argv);
+const char* daemon_usage();
+
+}  // namespace duet::daemon

@@ -1,0 +1,131 @@
+#include "daemon/manifest/field_reader.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace duet::manifest {
+
+std::string describe(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: return "an object";
+    case nlohmann::json::value_t::array: return "a list";
+    case nlohmann::json::value_t::null: return "null";
+    default: return value.dump();
+  }
+}
+
+FieldReader::FieldReader(const nlohmann::json& object, std::string path)
+    : object_(object), path_(std::move(path)) {
+  if (!object_.is_object())
+    throw ManifestError(path_.empty() ? "(document)" : path_,
+                        "expected an object, got " + describe(object_));
+}
+
+std::string FieldReader::child_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+bool FieldReader::has(const std::string& key) const { return object_.contains(key); }
+
+const nlohmann::json* FieldReader::find(const std::string& key) {
+  seen_.push_back(key);
+  auto it = object_.find(key);
+  return it == object_.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string FieldReader::string(const std::string& key) {
+  auto value = optional_string(key);
+  if (!value) throw ManifestError(child_path(key), "required field is missing");
+  return *value;
+}
+
+std::optional<std::string> FieldReader::optional_string(const std::string& key) {
+  const auto* v = find(key);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) throw ManifestError(child_path(key), "expected string, got " + describe(*v));
+  if (v->get_ref<const std::string&>().empty())
+    throw ManifestError(child_path(key), "must not be empty");
+  return v->get<std::string>();
+}
+
+int64_t FieldReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+  const auto* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_number_integer())
+    throw ManifestError(child_path(key), "expected integer, got " + describe(*v));
+  auto n = v->get<int64_t>();
+  if (n < min || n > max)
+    throw ManifestError(child_path(key), "must be between " + std::to_string(min) + " and " +
+                                             std::to_string(max) + ", got " + std::to_string(n));
+  return n;
+}
+
+double FieldReader::number(const std::string& key, double fallback, double min, double max) {
+  const auto* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_number()) throw ManifestError(child_path(key), "expected number, got " + describe(*v));
+  auto n = v->get<double>();
+  if (!(n >= min && n <= max))
+    throw ManifestError(child_path(key), "must be between " + nlohmann::json(min).dump() +
+                                             " and " + nlohmann::json(max).dump() + ", got " +
+                                             v->dump());
+  return n;
+}
+
+const nlohmann::json* FieldReader::object(const std::string& key, bool required) {
+  const auto* v = find(key);
+  if (!v) {
+    if (required) throw ManifestError(child_path(key), "required field is missing");
+    return nullptr;
+  }
+  if (!v->is_object()) throw ManifestError(child_path(key), "expected an object, got " + describe(*v));
+  return v;
+}
+
+const nlohmann::json* FieldReader::array(const std::string& key, bool required) {
+  const auto* v = find(key);
+  if (!v) {
+    if (required) throw ManifestError(child_path(key), "required field is missing");
+    return nullptr;
+  }
+  if (!v->is_array()) throw ManifestError(child_path(key), "expected a list, got " + describe(*v));
+  return v;
+}
+
+std::map<std::string, std::string> FieldReader::string_map(const std::string& key) {
+  std::map<std::string, std::string> out;
+  const auto* v = object(key);
+  if (!v) return out;
+  for (const auto& [k, item] : v->items()) {
+    if (!item.is_string())
+      throw ManifestError(child_path(key) + "." + k, "expected string, got " + describe(item));
+    out[k] = item.get<std::string>();
+  }
+  return out;
+}
+
+std::vector<std::string> FieldReader::string_list(const std::string& key, bool required) {
+  std::vector<std::string> out;
+  const auto* v = array(key, required);
+  if (!v) return out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const auto& item = (*v)[i];
+    if (!item.is_string())
+      throw ManifestError(child_path(key) + "[" + std::to_string(i) + "]",
+                          "expected string, got " + describe(item));
+    out.push_back(item.get<std::string>());
+  }
+  if (required && out.empty()) throw ManifestError(child_path(key), "must not be empty");
+  return out;
+}
+
+void FieldReader::skip(const std::string& key) { seen_.push_back(key); }
+
+void FieldReader::reject_unknown() const {
+  for (const auto& [key, value] : object_.items()) {
+    if (std::find(seen_.begin(), seen_.end(), key) == seen_.end())
+      throw ManifestError(child_path(key), "unknown field");
+  }
+}
+
+}  // namespace duet::manifest

@@ -1,0 +1,100 @@
+#include "daemon/manifest/objects.h"
+
+namespace duet::manifest {
+
+using nlohmann::json;
+
+namespace {
+
+json metadata_json(const Metadata& m) {
+  json j = {{"name", m.name}};
+  if (!m.labels.empty()) j["labels"] = m.labels;
+  return j;
+}
+
+json probe_json(const HttpProbe& p) {
+  return {{"httpGet", {{"path", p.path}}},
+          {"periodSeconds", p.period_seconds},
+          {"timeoutSeconds", p.timeout_seconds},
+          {"failureThreshold", p.failure_threshold},
+          {"initialDelaySeconds", p.initial_delay_seconds}};
+}
+
+json strategy_json(const Strategy& s) {
+  json j = {{"type", s.type}};
+  if (s.type != "Canary") return j;
+  json steps = json::array();
+  for (const auto& step : s.steps) {
+    if (step.set_weight) steps.push_back({{"setWeight", *step.set_weight}});
+    if (step.pause_seconds) {
+      json pause = json::object();
+      if (*step.pause_seconds >= 0) pause["duration"] = std::to_string(*step.pause_seconds) + "s";
+      steps.push_back({{"pause", pause}});
+    }
+  }
+  j["canary"] = {{"replicas", s.canary_replicas}, {"capacity", s.capacity}, {"steps", steps}};
+  if (s.analysis) {
+    const auto& a = *s.analysis;
+    j["canary"]["analysis"] = {{"interval", std::to_string(a.interval_seconds) + "s"},
+                               {"failureLimit", a.failure_limit},
+                               {"minSuccessRate", a.min_success_rate},
+                               {"maxP99LatencyMs", a.max_p99_latency_ms},
+                               {"minRequests", a.min_requests}};
+  }
+  return j;
+}
+
+}  // namespace
+
+std::vector<std::string> Route::deployments() const {
+  if (backend) return {*backend};
+  return {small, large};
+}
+
+json to_json(const RuntimeClass& rc) {
+  return {{"apiVersion", "node.k8s.io/v1"},
+          {"kind", "RuntimeClass"},
+          {"metadata", metadata_json(rc.metadata)},
+          {"handler", rc.handler}};
+}
+
+json to_json(const EngineDeployment& d) {
+  json tmpl = {{"command", d.engine.command},
+               {"terminationGracePeriodSeconds", d.engine.termination_grace_seconds}};
+  if (!d.engine.env.empty()) tmpl["env"] = d.engine.env;
+  if (d.engine.readiness) tmpl["readinessProbe"] = probe_json(*d.engine.readiness);
+  if (d.engine.liveness) tmpl["livenessProbe"] = probe_json(*d.engine.liveness);
+  return {{"apiVersion", "duet/v1alpha1"},
+          {"kind", "EngineDeployment"},
+          {"metadata", metadata_json(d.metadata)},
+          {"spec",
+           {{"runtimeClassName", d.runtime_class},
+            {"replicas", d.replicas},
+            {"version", d.version},
+            {"resources", {{"devices", d.devices}}},
+            {"template", tmpl},
+            {"strategy", strategy_json(d.strategy)}}}};
+}
+
+json to_json(const Route& r) {
+  json match = {{"pathPrefix", r.path_prefix}};
+  if (r.model) match["model"] = *r.model;
+  json spec = {{"match", match},
+               {"canaryHeader", {{"name", r.canary_header_name}, {"value", r.canary_header_value}}},
+               {"stickiness", {{"claim", r.stickiness_claim}}},
+               {"retries", {{"attempts", r.retry_attempts}}},
+               {"timeouts",
+                {{"firstByteSeconds", r.first_byte_timeout_seconds},
+                 {"idleSeconds", r.idle_timeout_seconds}}}};
+  if (r.backend)
+    spec["backend"] = *r.backend;
+  else
+    spec["sizeRouting"] = {
+        {"thresholdTokens", r.threshold_tokens}, {"small", r.small}, {"large", r.large}};
+  return {{"apiVersion", "duet/v1alpha1"},
+          {"kind", "Route"},
+          {"metadata", metadata_json(r.metadata)},
+          {"spec", spec}};
+}
+
+}  // namespace duet::manifest

@@ -1,0 +1,308 @@
+#include "daemon/manifest/parser.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+
+#include "daemon/manifest/field_reader.h"
+#include "daemon/manifest/yaml_to_json.h"
+
+namespace duet::manifest {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxReplicas = 1024;
+
+// A Kubernetes DNS label: lower-case letters, digits and '-', starting and ending with a
+// letter or digit, at most 63 characters.
+bool is_dns_label(const std::string& name) {
+  auto alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
+  if (name.empty() || name.size() > 63 || !alnum(name.front()) || !alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+Metadata read_metadata(FieldReader& doc) {
+  FieldReader meta(*doc.object("metadata", true), "metadata");
+  Metadata m;
+  m.name = meta.string("name");
+  if (!is_dns_label(m.name))
+    throw ManifestError("metadata.name",
+                        "\"" + m.name + "\" is not a valid name (lower-case letters, digits, '-')");
+  m.labels = meta.string_map("labels");
+  meta.skip("namespace");  // accepted for kubectl-shaped files; duet has one namespace
+  meta.skip("annotations");
+  meta.reject_unknown();
+  return m;
+}
+
+void expect_api_version(FieldReader& doc, const std::string& expected) {
+  auto api = doc.string("apiVersion");
+  if (api != expected)
+    throw ManifestError("apiVersion", "expected \"" + expected + "\", got \"" + api + "\"");
+}
+
+RuntimeClass decode_runtime_class(FieldReader& doc) {
+  expect_api_version(doc, "node.k8s.io/v1");
+  RuntimeClass rc;
+  rc.metadata = read_metadata(doc);
+  rc.handler = doc.string("handler");
+  if (rc.handler != "ascend" && rc.handler != "nvidia" && rc.handler != "mlu" &&
+      rc.handler != "cpu")
+    throw ManifestError("handler", "unknown handler \"" + rc.handler +
+                                       "\" (expected ascend, nvidia, mlu or cpu)");
+  doc.skip("overhead");
+  doc.skip("scheduling");
+  return rc;
+}
+
+HttpProbe read_probe(const json& node, const std::string& path) {
+  FieldReader probe(node, path);
+  HttpProbe p;
+  FieldReader get(*probe.object("httpGet", true), probe.child_path("httpGet"));
+  p.path = get.optional_string("path").value_or("/health");
+  if (p.path.front() != '/') throw ManifestError(get.child_path("path"), "must start with '/'");
+  get.reject_unknown();
+  p.period_seconds = static_cast<int>(probe.integer("periodSeconds", 2, 1, 3600));
+  p.timeout_seconds = static_cast<int>(probe.integer("timeoutSeconds", 1, 1, 3600));
+  p.failure_threshold = static_cast<int>(probe.integer("failureThreshold", 3, 1, 1000));
+  p.initial_delay_seconds = static_cast<int>(probe.integer("initialDelaySeconds", 0, 0, 3600));
+  probe.reject_unknown();
+  return p;
+}
+
+EngineTemplate read_template(const json& node) {
+  FieldReader t(node, "spec.template");
+  EngineTemplate e;
+  e.command = t.string_list("command", true);
+  e.env = t.string_map("env");
+  if (const auto* r = t.object("readinessProbe")) e.readiness = read_probe(*r, t.child_path("readinessProbe"));
+  if (const auto* l = t.object("livenessProbe")) e.liveness = read_probe(*l, t.child_path("livenessProbe"));
+  e.termination_grace_seconds =
+      static_cast<int>(t.integer("terminationGracePeriodSeconds", 30, 0, 3600));
+  t.reject_unknown();
+  return e;
+}
+
+int64_t read_duration(FieldReader& r, const std::string& key, int64_t fallback) {
+  auto text = r.optional_string(key);
+  if (!text) return fallback;
+  try {
+    return parse_duration_seconds(*text);
+  } catch (const std::invalid_argument& e) {
+    throw ManifestError(r.child_path(key), e.what());
+  }
+}
+
+CanaryStep read_step(const json& node, const std::string& path) {
+  FieldReader s(node, path);
+  CanaryStep step;
+  if (s.has("setWeight")) step.set_weight = static_cast<int>(s.integer("setWeight", 0, 0, 100));
+  if (const auto* pause = s.object("pause")) {
+    FieldReader p(*pause, s.child_path("pause"));
+    step.pause_seconds = read_duration(p, "duration", -1);
+    p.reject_unknown();
+  }
+  s.reject_unknown();
+  if (step.set_weight.has_value() == step.pause_seconds.has_value())
+    throw ManifestError(path, "a step has exactly one of setWeight and pause");
+  return step;
+}
+
+CanaryAnalysis read_analysis(const json& node, const std::string& path) {
+  FieldReader a(node, path);
+  CanaryAnalysis out;
+  out.interval_seconds = read_duration(a, "interval", 10);
+  if (out.interval_seconds < 1) throw ManifestError(a.child_path("interval"), "must be at least 1s");
+  out.failure_limit = static_cast<int>(a.integer("failureLimit", 2, 1, 1000));
+  out.min_success_rate = a.number("minSuccessRate", 0.99, 0.0, 1.0);
+  out.max_p99_latency_ms = a.integer("maxP99LatencyMs", 0, 0, 3'600'000);
+  out.min_requests = a.integer("minRequests", 20, 0, 1'000'000'000);
+  a.reject_unknown();
+  return out;
+}
+
+Strategy read_strategy(const json* node) {
+  Strategy s;
+  if (!node) return s;
+  FieldReader r(*node, "spec.strategy");
+  s.type = r.optional_string("type").value_or("Canary");
+  if (s.type != "Canary" && s.type != "Recreate")
+    throw ManifestError(r.child_path("type"), "expected Canary or Recreate, got \"" + s.type + "\"");
+  if (const auto* canary = r.object("canary")) {
+    FieldReader c(*canary, r.child_path("canary"));
+    s.canary_replicas = static_cast<int>(c.integer("replicas", 1, 1, kMaxReplicas));
+    s.capacity = c.optional_string("capacity").value_or("surge");
+    if (s.capacity != "surge" && s.capacity != "replace")
+      throw ManifestError(c.child_path("capacity"),
+                          "expected surge or replace, got \"" + s.capacity + "\"");
+    if (const auto* steps = c.array("steps"))
+      for (std::size_t i = 0; i < steps->size(); ++i)
+        s.steps.push_back(read_step((*steps)[i], c.child_path("steps") + "[" + std::to_string(i) + "]"));
+    if (const auto* a = c.object("analysis")) s.analysis = read_analysis(*a, c.child_path("analysis"));
+    c.reject_unknown();
+  }
+  r.reject_unknown();
+  return s;
+}
+
+EngineDeployment decode_deployment(FieldReader& doc) {
+  expect_api_version(doc, "duet/v1alpha1");
+  EngineDeployment d;
+  d.metadata = read_metadata(doc);
+  FieldReader spec(*doc.object("spec", true), "spec");
+  d.runtime_class = spec.string("runtimeClassName");
+  d.replicas = static_cast<int>(spec.integer("replicas", 1, 0, kMaxReplicas));
+  d.version = spec.optional_string("version").value_or("v1");
+  if (const auto* res = spec.object("resources")) {
+    FieldReader r(*res, "spec.resources");
+    d.devices = static_cast<int>(r.integer("devices", 0, 0, 64));
+    r.reject_unknown();
+  }
+  d.engine = read_template(*spec.object("template", true));
+  d.strategy = read_strategy(spec.object("strategy"));
+  spec.reject_unknown();
+  return d;
+}
+
+Route decode_route(FieldReader& doc) {
+  expect_api_version(doc, "duet/v1alpha1");
+  Route r;
+  r.metadata = read_metadata(doc);
+  FieldReader spec(*doc.object("spec", true), "spec");
+  if (const auto* m = spec.object("match")) {
+    FieldReader match(*m, "spec.match");
+    r.path_prefix = match.optional_string("pathPrefix").value_or("/v1/");
+    if (r.path_prefix.front() != '/')
+      throw ManifestError("spec.match.pathPrefix", "must start with '/'");
+    r.model = match.optional_string("model");
+    match.reject_unknown();
+  }
+  r.backend = spec.optional_string("backend");
+  if (const auto* size = spec.object("sizeRouting")) {
+    FieldReader s(*size, "spec.sizeRouting");
+    r.threshold_tokens = s.integer("thresholdTokens", 2048, 1, 100'000'000);
+    r.small = s.string("small");
+    r.large = s.string("large");
+    s.reject_unknown();
+  }
+  if (r.backend.has_value() == spec.has("sizeRouting"))
+    throw ManifestError("spec", "a Route has exactly one of sizeRouting and backend");
+  if (const auto* h = spec.object("canaryHeader")) {
+    FieldReader c(*h, "spec.canaryHeader");
+    r.canary_header_name = c.optional_string("name").value_or("x-canary");
+    r.canary_header_value = c.optional_string("value").value_or("true");
+    c.reject_unknown();
+  }
+  if (const auto* st = spec.object("stickiness")) {
+    FieldReader s(*st, "spec.stickiness");
+    r.stickiness_claim = s.optional_string("claim").value_or("sub");
+    s.reject_unknown();
+  }
+  if (const auto* re = spec.object("retries")) {
+    FieldReader s(*re, "spec.retries");
+    r.retry_attempts = static_cast<int>(s.integer("attempts", 2, 0, 10));
+    s.reject_unknown();
+  }
+  if (const auto* t = spec.object("timeouts")) {
+    FieldReader s(*t, "spec.timeouts");
+    r.first_byte_timeout_seconds = static_cast<int>(s.integer("firstByteSeconds", 60, 1, 86400));
+    r.idle_timeout_seconds = static_cast<int>(s.integer("idleSeconds", 120, 1, 86400));
+    s.reject_unknown();
+  }
+  spec.reject_unknown();
+  return r;
+}
+
+std::vector<json> split_documents(std::string_view text, const std::string& source) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
+    try {
+      auto parsed = json::parse(text);
+      if (parsed.is_array()) return parsed.get<std::vector<json>>();
+      if (parsed.is_object() && parsed.value("kind", "") == "List" && parsed.contains("items"))
+        return parsed["items"].get<std::vector<json>>();
+      return {parsed};
+    } catch (const json::parse_error& e) {
+      throw ApplyError(source, std::string("invalid JSON: ") + e.what());
+    }
+  }
+  try {
+    return yaml_documents_to_json(text);
+  } catch (const YAML::Exception& e) {
+    // e.mark.line counts from 0; editors count from 1.
+    throw ApplyError(source + ":" + std::to_string(e.mark.line + 1),
+                     "invalid YAML: " + e.msg);
+  }
+}
+
+}  // namespace
+
+Object decode_object(const json& document) {
+  FieldReader doc(document, "");
+  auto kind = doc.string("kind");
+  Object out;
+  if (kind == "RuntimeClass")
+    out = decode_runtime_class(doc);
+  else if (kind == "EngineDeployment")
+    out = decode_deployment(doc);
+  else if (kind == "Route")
+    out = decode_route(doc);
+  else
+    throw ManifestError("kind", "unknown kind \"" + kind +
+                                    "\" (expected RuntimeClass, EngineDeployment or Route)");
+  doc.skip("status");  // what `get -o yaml` printed may be applied again
+  doc.reject_unknown();
+  return out;
+}
+
+std::vector<ParsedObject> parse_manifests(std::string_view text, const std::string& source) {
+  std::vector<ParsedObject> out;
+  auto documents = split_documents(text, source);
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    if (documents[i].is_null()) continue;
+    try {
+      out.push_back({i, decode_object(documents[i])});
+    } catch (const ManifestError& e) {
+      throw ApplyError(source + "[" + std::to_string(i) + "] " + e.path(),
+                       std::string(e.what()).substr(e.path().size() + 2));
+    }
+  }
+  return out;
+}
+
+std::string kind_of(const Object& object) {
+  return std::visit(
+      [](const auto& o) -> std::string {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, RuntimeClass>) return "RuntimeClass";
+        if constexpr (std::is_same_v<T, EngineDeployment>) return "EngineDeployment";
+        return "Route";
+      },
+      object);
+}
+
+const std::string& name_of(const Object& object) {
+  return std::visit([](const auto& o) -> const std::string& { return o.metadata.name; }, object);
+}
+
+json object_to_json(const Object& object) {
+  return std::visit([](const auto& o) { return to_json(o); }, object);
+}
+
+int64_t parse_duration_seconds(const std::string& text) {
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  if (ec != std::errc() || end == text.data() || n < 0 ||
+      (unit != "ms" && unit != "s" && unit != "m" && unit != "h"))
+    throw std::invalid_argument("\"" + text + "\" is not a duration (like 30s, 5m, 1h, 500ms)");
+  if (unit == "ms") return (n + 999) / 1000;
+  if (unit == "m") return n * 60;
+  if (unit == "h") return n * 3600;
+  return n;
+}
+
+}  // namespace duet::manifest

@@ -1,0 +1,64 @@
+#pragma once
+// The reconcile loop of duetd (level-triggered, like a Kubernetes controller): turns the
+// stored EngineDeployments into supervised replicas, and reports them to the watch stream.
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "daemon/port_allocator.h"
+#include "daemon/store.h"
+#include "daemon/watch_hub.h"
+#include "engine/instance/engine_instance.h"
+
+namespace duet::daemon {
+
+struct ReconcilerOptions {
+  std::string log_dir;                 // one log file per replica
+  std::string engine_host = "127.0.0.1";  // where engines listen and are probed
+};
+
+class Reconciler {
+ public:
+  Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub, PortAllocator& ports,
+             ReconcilerOptions options);
+
+  // Asks for a reconcile pass; several requests before it runs make one pass.
+  void trigger();
+  // A child process ended (from the SIGCHLD handler).
+  void on_child_exit(pid_t pid, int status);
+
+  nlohmann::json engines_json() const;
+  nlohmann::json engine_json(const std::string& name) const;  // null when absent
+  nlohmann::json deployment_status(const std::string& deployment) const;
+
+ private:
+  struct Replica {
+    std::shared_ptr<engine::EngineInstance> instance;
+    std::string revision;  // what the replica was built from; a change replaces it
+    bool terminating = false;
+  };
+
+  void reconcile();
+  void reconcile_deployment(const manifest::EngineDeployment& deployment);
+  void create_replica(const manifest::EngineDeployment& deployment, int index,
+                      const std::string& revision);
+  void stop_replica(const std::string& name);
+  engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment, int index,
+                                     uint16_t port) const;
+  void publish(const char* type, const engine::EngineInstance& instance);
+
+  boost::asio::io_context& io_;
+  Store& store_;
+  WatchHub& hub_;
+  PortAllocator& ports_;
+  ReconcilerOptions options_;
+  std::map<std::string, Replica> replicas_;
+  bool pass_queued_ = false;
+};
+
+}  // namespace duet::daemon

@@ -1,0 +1,192 @@
+#include "engine/instance/engine_instance.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "duet/common/log.h"
+#include "engine/instance/process.h"
+
+namespace duet::engine {
+
+using namespace std::chrono;
+
+namespace {
+const Logger& logger() {
+  static const Logger log("engine");
+  return log;
+}
+
+constexpr seconds kMaxBackoff{300};
+constexpr minutes kBackoffResetAfterReady{10};
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  return "ended";
+}
+}  // namespace
+
+const char* to_string(EngineState state) {
+  switch (state) {
+    case EngineState::pending: return "Pending";
+    case EngineState::starting: return "Starting";
+    case EngineState::ready: return "Ready";
+    case EngineState::unready: return "Unready";
+    case EngineState::terminating: return "Terminating";
+  }
+  return "Pending";
+}
+
+seconds RestartBackoff::next() {
+  delay_ = delay_.count() == 0 ? seconds(1) : std::min(delay_ * 2, kMaxBackoff);
+  return delay_;
+}
+
+EngineInstance::EngineInstance(boost::asio::any_io_executor ex, EngineConfig config,
+                               OnChange on_change)
+    : executor_(ex),
+      config_(std::move(config)),
+      on_change_(std::move(on_change)),
+      restart_timer_(ex),
+      kill_timer_(ex) {}
+
+void EngineInstance::start() { launch(); }
+
+void EngineInstance::launch() {
+  try {
+    pid_ = spawn_process(config_.launch);
+  } catch (const std::exception& e) {
+    logger().error("engine_start_failed", {{"engine", name()}, {"error", e.what()}});
+    return schedule_restart(std::string("start failed: ") + e.what());
+  }
+  start_time_ = process_start_time(pid_);
+  logger().info("engine_started",
+                {{"engine", name()}, {"pid", pid_}, {"port", config_.port}, {"command", config_.launch.argv[0]}});
+  set_state(EngineState::starting);
+  start_probes();
+}
+
+void EngineInstance::start_probes() {
+  Address target;
+  target.host = config_.host;
+  target.port = config_.port;
+  if (!config_.readiness) {
+    // No readiness probe: a running process is ready, as in Kubernetes.
+    set_state(EngineState::ready);
+    ready_since_ = steady_clock::now();
+  } else {
+    readiness_ = std::make_shared<HttpProber>(executor_, target, *config_.readiness, false,
+                                              [this](bool ok) { on_readiness(ok); });
+    readiness_->start();
+  }
+  if (config_.liveness) {
+    liveness_ = std::make_shared<HttpProber>(executor_, target, *config_.liveness, true,
+                                             [this](bool ok) { on_liveness(ok); });
+    liveness_->start();
+  }
+}
+
+void EngineInstance::stop_probes() {
+  if (readiness_) readiness_->stop();
+  if (liveness_) liveness_->stop();
+  readiness_.reset();
+  liveness_.reset();
+}
+
+void EngineInstance::on_readiness(bool ready) {
+  if (state_ == EngineState::terminating) return;
+  if (ready && state_ != EngineState::ready) ready_since_ = steady_clock::now();
+  set_state(ready ? EngineState::ready : EngineState::unready,
+            ready ? "" : "readiness probe failed");
+}
+
+void EngineInstance::on_liveness(bool alive) {
+  if (alive || state_ == EngineState::terminating) return;
+  logger().warn("engine_liveness_failed", {{"engine", name()}, {"pid", pid_}});
+  // Kill it; on_exit() restarts it with backoff like any other exit.
+  message_ = "liveness probe failed";
+  kill_now();
+}
+
+void EngineInstance::on_exit(int status) {
+  auto how = describe_exit(status);
+  last_exit_ = how;
+  pid_ = 0;
+  stop_probes();
+  if (state_ == EngineState::terminating) {
+    kill_timer_.cancel();
+    logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
+    if (auto done = std::move(on_terminated_)) done();
+    return;
+  }
+  logger().warn("engine_exited", {{"engine", name()}, {"status", how}});
+  if (ready_since_ != steady_clock::time_point{} &&
+      steady_clock::now() - ready_since_ >= kBackoffResetAfterReady)
+    backoff_.reset();
+  ready_since_ = {};
+  schedule_restart(message_.empty() ? how : message_ + "; " + how);
+}
+
+void EngineInstance::schedule_restart(const std::string& reason) {
+  auto delay = backoff_.next();
+  set_state(EngineState::pending,
+            "CrashLoopBackOff: " + reason + "; restarting in " + std::to_string(delay.count()) + "s");
+  restart_timer_.expires_after(delay);
+  restart_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->state_ == EngineState::terminating) return;
+    ++self->restarts_;
+    self->message_.clear();
+    self->launch();
+  });
+}
+
+void EngineInstance::terminate(std::function<void()> done) {
+  restart_timer_.cancel();
+  stop_probes();
+  set_state(EngineState::terminating);
+  if (pid_ == 0) {
+    if (done) done();
+    return;
+  }
+  on_terminated_ = std::move(done);
+  signal_group(pid_, SIGTERM);
+  kill_timer_.expires_after(config_.grace);
+  kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->pid_ == 0) return;
+    logger().warn("engine_grace_expired", {{"engine", self->name()}, {"pid", self->pid_}});
+    self->kill_now();
+  });
+}
+
+void EngineInstance::kill_now() { signal_group(pid_, SIGKILL); }
+
+void EngineInstance::set_state(EngineState state, std::string message) {
+  if (state == state_ && message == message_) return;
+  state_ = state;
+  message_ = std::move(message);
+  on_change_(*this);
+}
+
+nlohmann::json EngineInstance::to_json() const {
+  const auto& id = config_.identity;
+  return {{"kind", "Engine"},
+          {"name", id.name},
+          {"deployment", id.deployment},
+          {"replica", id.replica},
+          {"version", id.version},
+          {"track", id.track},
+          {"state", to_string(state_)},
+          {"ready", ready()},
+          {"endpoint", config_.host + ":" + std::to_string(config_.port)},
+          {"port", config_.port},
+          {"pid", pid_},
+          {"startTime", start_time_},
+          {"restarts", restarts_},
+          {"lastExit", last_exit_},
+          {"devices", nlohmann::json::array()},
+          {"message", message_}};
+}
+
+}  // namespace duet::engine

@@ -1,0 +1,107 @@
+#pragma once
+// One supervised replica: its process, probes and lifecycle
+// (Pending → Starting → Ready ⇄ Unready → Terminating → gone), restarted with
+// CrashLoopBackOff. Everything runs on one executor (duetd's reconcile loop).
+
+#include <sys/types.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "engine/instance/http_prober.h"
+#include "engine/instance/launch_spec.h"
+
+namespace duet::engine {
+
+enum class EngineState { pending, starting, ready, unready, terminating };
+const char* to_string(EngineState state);
+
+struct EngineIdentity {
+  std::string name;  // <deployment>-<replica>, or <deployment>-canary-<replica>
+  std::string deployment;
+  int replica = 0;
+  std::string version;
+  std::string track = "stable";  // stable | canary
+};
+
+struct EngineConfig {
+  EngineIdentity identity;
+  LaunchSpec launch;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::optional<ProbeSpec> readiness;
+  std::optional<ProbeSpec> liveness;
+  std::chrono::seconds grace{30};
+};
+
+// Delay before the next restart: 1 s doubling to 5 min, back to 1 s after 10 min Ready.
+class RestartBackoff {
+ public:
+  std::chrono::seconds next();
+  void reset() { delay_ = std::chrono::seconds(0); }
+  std::chrono::seconds current() const { return delay_; }
+
+ private:
+  std::chrono::seconds delay_{0};
+};
+
+class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
+ public:
+  using OnChange = std::function<void(const EngineInstance&)>;
+
+  EngineInstance(boost::asio::any_io_executor ex, EngineConfig config, OnChange on_change);
+  ~EngineInstance() { stop_probes(); }
+
+  // Starts the process (Pending → Starting).
+  void start();
+  // Keeps the replica Pending with `reason` (no devices free, no port free).
+  void hold(std::string reason) { set_state(EngineState::pending, std::move(reason)); }
+  // The process ended with wait status `status` (reported by duetd's SIGCHLD handler).
+  void on_exit(int status);
+  // SIGTERM to the group, SIGKILL after the grace period; `done` runs once the process is gone.
+  void terminate(std::function<void()> done);
+
+  const EngineConfig& config() const { return config_; }
+  const std::string& name() const { return config_.identity.name; }
+  EngineState state() const { return state_; }
+  bool ready() const { return state_ == EngineState::ready; }
+  pid_t pid() const { return pid_; }
+  int restarts() const { return restarts_; }
+  const std::string& last_exit() const { return last_exit_; }
+  nlohmann::json to_json() const;
+
+ private:
+  void launch();
+  void start_probes();
+  void stop_probes();
+  void set_state(EngineState state, std::string message = {});
+  void on_readiness(bool ready);
+  void on_liveness(bool alive);
+  void schedule_restart(const std::string& reason);
+  void kill_now();
+
+  boost::asio::any_io_executor executor_;
+  EngineConfig config_;
+  OnChange on_change_;
+  EngineState state_ = EngineState::pending;
+  std::string message_;
+  std::string last_exit_;  // how the last process ended, like kubectl's "Last State"
+  pid_t pid_ = 0;
+  uint64_t start_time_ = 0;
+  int restarts_ = 0;
+  RestartBackoff backoff_;
+  std::chrono::steady_clock::time_point ready_since_{};
+  boost::asio::steady_timer restart_timer_;
+  boost::asio::steady_timer kill_timer_;
+  std::shared_ptr<HttpProber> readiness_;
+  std::shared_ptr<HttpProber> liveness_;
+  std::function<void()> on_terminated_;
+};
+
+}  // namespace duet::engine

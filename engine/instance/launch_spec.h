@@ -1,0 +1,21 @@
+#pragma once
+// What a replica's process is started with: the expanded command, its environment, where
+// its output goes and, for the cpu handler, the cores it is pinned to.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace duet::engine {
+
+struct LaunchSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // added to the few variables inherited from duetd
+  std::string log_path;
+  std::vector<int> cpus;  // empty = not pinned
+};
+
+// Replaces `${NAME}` in `text` with vars[NAME]; unknown names stay as written.
+std::string expand_variables(const std::string& text, const std::map<std::string, std::string>& vars);
+
+}  // namespace duet::engine

@@ -1,0 +1,100 @@
+#include "engine/instance/process.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+namespace duet::engine {
+
+namespace {
+
+// Engines see only these of duetd's variables, plus their own: like a container, an engine
+// must not depend on how the daemon happened to be started.
+constexpr const char* kInherited[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "TMPDIR"};
+
+std::vector<std::string> build_environment(const LaunchSpec& spec) {
+  std::vector<std::string> env;
+  for (const char* name : kInherited)
+    if (const char* v = std::getenv(name); v && !spec.env.count(name))
+      env.push_back(std::string(name) + "=" + v);
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+[[noreturn]] void exec_child(const LaunchSpec& spec, int log_fd, std::vector<char*>& argv,
+                             std::vector<char*>& envp) {
+  // Only async-signal-safe calls from here on: we are a fork of a threaded process.
+  ::setpgid(0, 0);
+  int devnull = ::open("/dev/null", O_RDONLY);
+  ::dup2(devnull, 0);
+  ::dup2(log_fd, 1);
+  ::dup2(log_fd, 2);
+  if (!spec.cpus.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : spec.cpus) CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execvpe(argv[0], argv.data(), envp.data());
+  const char* msg = "duetd: exec failed: ";
+  (void)!::write(2, msg, std::strlen(msg));
+  const char* err = std::strerror(errno);
+  (void)!::write(2, err, std::strlen(err));
+  (void)!::write(2, "\n", 1);
+  ::_exit(127);
+}
+
+}  // namespace
+
+pid_t spawn_process(const LaunchSpec& spec) {
+  if (spec.argv.empty()) throw std::invalid_argument("empty command");
+  int log_fd = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (log_fd < 0) throw std::system_error(errno, std::generic_category(), spec.log_path);
+  auto env = build_environment(spec);
+  std::vector<std::string> args = spec.argv;
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid == 0) exec_child(spec, log_fd, argv, envp);
+  int fork_errno = errno;
+  ::close(log_fd);
+  if (pid < 0) throw std::system_error(fork_errno, std::generic_category(), "fork");
+  ::setpgid(pid, pid);  // also here: signal_group must work before the child has run
+  return pid;
+}
+
+void signal_group(pid_t pid, int signal) {
+  if (pid <= 0) return;
+  if (::kill(-pid, signal) != 0) ::kill(pid, signal);
+}
+
+uint64_t process_start_time(pid_t pid, const std::string& proc_root) {
+  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  // After the command come fields 3.. ; the start time is field 22.
+  for (int i = 3; i < 22; ++i) fields >> field;
+  uint64_t start = 0;
+  fields >> start;
+  return start;
+}
+
+}  // namespace duet::engine

@@ -1,0 +1,121 @@
+// The engine instance with real processes: start, exit and CrashLoopBackOff, terminate.
+#include "engine/instance/engine_instance.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace duet::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ExpandVariables, ReplacesKnownNamesOnly) {
+  std::map<std::string, std::string> vars = {{"PORT", "20001"}, {"NAME", "chat-0"}};
+  EXPECT_EQ(expand_variables("--port=${PORT}", vars), "--port=20001");
+  EXPECT_EQ(expand_variables("${NAME}:${PORT}${OTHER}", vars), "chat-0:20001${OTHER}");
+  EXPECT_EQ(expand_variables("${UNCLOSED", vars), "${UNCLOSED");
+}
+
+TEST(RestartBackoff, DoublesToFiveMinutes) {
+  RestartBackoff b;
+  EXPECT_EQ(b.next(), 1s);
+  EXPECT_EQ(b.next(), 2s);
+  EXPECT_EQ(b.next(), 4s);
+  for (int i = 0; i < 10; ++i) b.next();
+  EXPECT_EQ(b.next(), 300s);
+  b.reset();
+  EXPECT_EQ(b.next(), 1s);
+}
+
+// Runs an instance on an io_context with a SIGCHLD reaper, as duetd does.
+class InstanceTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<EngineInstance> make(std::vector<std::string> argv) {
+    EngineConfig c;
+    c.identity = {"t-0", "t", 0, "v1", "stable"};
+    c.launch.argv = std::move(argv);
+    c.launch.env["GREETING"] = "hello";
+    c.launch.log_path = (dir_ / "t-0.log").string();
+    c.grace = 1s;
+    instance_ = std::make_shared<EngineInstance>(io_.get_executor(), c, [this](const EngineInstance& e) {
+      states_.push_back(to_string(e.state()));
+    });
+    reap();
+    return instance_;
+  }
+  void reap() {
+    sigchld_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      int status;
+      pid_t pid;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (instance_ && pid == instance_->pid()) instance_->on_exit(status);
+      reap();
+    });
+  }
+  // Runs the loop until `done` or 10 s.
+  bool run_until(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(10ms);
+    return done();
+  }
+
+  std::string first_log_line() const {
+    std::ifstream log(dir_ / "t-0.log");
+    std::string line;
+    std::getline(log, line);
+    return line;
+  }
+
+  test::TempDir dir_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set sigchld_{io_, SIGCHLD};
+  std::shared_ptr<EngineInstance> instance_;
+  std::vector<std::string> states_;
+};
+
+TEST_F(InstanceTest, ProcessWithoutProbeIsReadyAndSeesItsEnv) {
+  auto e = make({"/bin/sh", "-c", "echo $GREETING; exec sleep 30"});
+  e->start();
+  EXPECT_EQ(e->state(), EngineState::ready);
+  EXPECT_GT(e->pid(), 0);
+  EXPECT_EQ(::getpgid(e->pid()), e->pid());  // its own process group
+  EXPECT_TRUE(run_until([&] { return first_log_line() == "hello"; }));
+  bool gone = false;
+  e->terminate([&] { gone = true; });
+  EXPECT_EQ(e->state(), EngineState::terminating);
+  ASSERT_TRUE(run_until([&] { return gone; }));
+  EXPECT_EQ(e->last_exit(), "killed by signal Terminated");
+}
+
+TEST_F(InstanceTest, CrashIsRestartedWithBackoff) {
+  auto e = make({"/bin/sh", "-c", "exit 3"});
+  e->start();
+  ASSERT_TRUE(run_until([&] { return e->restarts() >= 1; }));
+  auto json = e->to_json();
+  EXPECT_GE(json["restarts"].get<int>(), 1);
+  ASSERT_TRUE(run_until([&] { return e->state() == EngineState::pending; }));
+  EXPECT_NE(e->to_json()["message"].get<std::string>().find("CrashLoopBackOff: exited with code 3; restarting in 2s"),
+            std::string::npos)
+      << e->to_json().dump();
+}
+
+TEST_F(InstanceTest, TerminateEscalatesToSigkill) {
+  auto e = make({"/bin/sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 0.05; done"});
+  e->start();
+  ASSERT_TRUE(run_until([&] { return first_log_line() == "trapped"; }));
+  bool gone = false;
+  e->terminate([&] { gone = true; });
+  ASSERT_TRUE(run_until([&] { return gone; }));
+  EXPECT_EQ(e->last_exit(), "killed by signal Killed");
+}
+
+}  // namespace
+}  // namespace duet::engine

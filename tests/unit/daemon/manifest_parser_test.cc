@@ -1,0 +1,139 @@
+#include "daemon/manifest/parser.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace duet::manifest {
+namespace {
+
+std::string demo_yaml() {
+  std::ifstream in(std::string(DUET_SOURCE_DIR) + "/manifests/examples/demo.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The error a document gets, as `where: message`.
+std::string error_of(const std::string& text) {
+  try {
+    parse_manifests(text, "chat.yaml");
+  } catch (const ApplyError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+const char* kDeployment = R"(
+apiVersion: duet/v1alpha1
+kind: EngineDeployment
+metadata: {name: chat-small}
+spec:
+  runtimeClassName: npu
+  replicas: 2
+  template:
+    command: [duet-sim, --port, "${PORT}"]
+)";
+
+TEST(ManifestParser, ReadsTheDemo) {
+  auto objects = parse_manifests(demo_yaml(), "demo.yaml");
+  ASSERT_EQ(objects.size(), 7u);
+  EXPECT_EQ(kind_of(objects[0].object), "RuntimeClass");
+  const auto& small = std::get<EngineDeployment>(objects[4].object);
+  EXPECT_EQ(small.metadata.name, "chat-small");
+  EXPECT_EQ(small.replicas, 2);
+  EXPECT_EQ(small.engine.command[2], "${PORT}");
+  ASSERT_TRUE(small.engine.readiness);
+  EXPECT_EQ(small.engine.readiness->period_seconds, 2);
+  const auto& route = std::get<Route>(objects[6].object);
+  EXPECT_EQ(route.threshold_tokens, 2048);
+  EXPECT_EQ(route.small, "chat-small");
+  EXPECT_EQ(route.large, "chat-large");
+}
+
+TEST(ManifestParser, FillsDefaults) {
+  auto d = std::get<EngineDeployment>(parse_manifests(kDeployment, "x.yaml").at(0).object);
+  EXPECT_EQ(d.version, "v1");
+  EXPECT_EQ(d.devices, 0);
+  EXPECT_EQ(d.strategy.type, "Canary");
+  EXPECT_EQ(d.engine.termination_grace_seconds, 30);
+}
+
+TEST(ManifestParser, NamesFileDocumentAndField) {
+  std::string text = std::string("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: npu}\nhandler: ascend\n---") + kDeployment;
+  auto bad = text;
+  bad.replace(bad.find("replicas: 2"), 11, "replicas: two");
+  EXPECT_EQ(error_of(bad), "chat.yaml[1] spec.replicas: expected integer, got \"two\"");
+  bad = text;
+  bad.replace(bad.find("replicas: 2"), 11, "replicas: \"2\"");
+  EXPECT_EQ(error_of(bad), "chat.yaml[1] spec.replicas: expected integer, got \"2\"");
+}
+
+TEST(ManifestParser, RejectsEveryKindOfMistake) {
+  std::string d = kDeployment;
+  auto with = [&](const std::string& from, const std::string& to) {
+    auto copy = d;
+    copy.replace(copy.find(from), from.size(), to);
+    return error_of(copy);
+  };
+  EXPECT_EQ(with("replicas: 2", "replicas: 2\n  replica: 3"), "chat.yaml[0] spec.replica: unknown field");
+  EXPECT_EQ(with("  runtimeClassName: npu\n", ""),
+            "chat.yaml[0] spec.runtimeClassName: required field is missing");
+  EXPECT_EQ(with("replicas: 2", "replicas: -1"),
+            "chat.yaml[0] spec.replicas: must be between 0 and 1024, got -1");
+  EXPECT_EQ(with("command: [duet-sim, --port, \"${PORT}\"]", "command: duet-sim"),
+            "chat.yaml[0] spec.template.command: expected a list, got \"duet-sim\"");
+  EXPECT_EQ(with("command: [duet-sim, --port, \"${PORT}\"]", "command: []"),
+            "chat.yaml[0] spec.template.command: must not be empty");
+  EXPECT_EQ(with("kind: EngineDeployment", "kind: Pod"),
+            "chat.yaml[0] kind: unknown kind \"Pod\" (expected RuntimeClass, EngineDeployment or Route)");
+  EXPECT_EQ(with("name: chat-small", "name: Chat_Small"),
+            "chat.yaml[0] metadata.name: \"Chat_Small\" is not a valid name (lower-case letters, digits, '-')");
+  EXPECT_EQ(with("apiVersion: duet/v1alpha1", "apiVersion: duet/v2"),
+            "chat.yaml[0] apiVersion: expected \"duet/v1alpha1\", got \"duet/v2\"");
+  EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {type: Canary, canary: {steps: [{setWeight: 10, pause: {}}]}}"),
+            "chat.yaml[0] spec.strategy.canary.steps[0]: a step has exactly one of setWeight and pause");
+  EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {canary: {steps: [{pause: {duration: soon}}]}}"),
+            "chat.yaml[0] spec.strategy.canary.steps[0].pause.duration: \"soon\" is not a duration (like 30s, 5m, 1h, 500ms)");
+}
+
+TEST(ManifestParser, RuntimeClassNeedsAKnownHandler) {
+  EXPECT_EQ(error_of("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: x}\nhandler: tpu\n"),
+            "chat.yaml[0] handler: unknown handler \"tpu\" (expected ascend, nvidia, mlu or cpu)");
+}
+
+TEST(ManifestParser, RouteHasExactlyOneOfSizeRoutingAndBackend) {
+  const char* both = "apiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: r}\nspec:\n  backend: a\n"
+                     "  sizeRouting: {thresholdTokens: 10, small: a, large: b}\n";
+  EXPECT_EQ(error_of(both), "chat.yaml[0] spec: a Route has exactly one of sizeRouting and backend");
+  const char* none = "apiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: r}\nspec: {match: {pathPrefix: /v1/}}\n";
+  EXPECT_EQ(error_of(none), "chat.yaml[0] spec: a Route has exactly one of sizeRouting and backend");
+}
+
+TEST(ManifestParser, SyntaxErrorsNameTheLine) {
+  EXPECT_EQ(error_of("kind: Route\nmetadata: {name: r\n"), "chat.yaml:3: invalid YAML: end of map flow not found");
+  auto json_error = error_of("{\"kind\": ");
+  EXPECT_TRUE(json_error.starts_with("chat.yaml: invalid JSON: ")) << json_error;
+}
+
+TEST(ManifestParser, JsonInputAndRoundTrip) {
+  auto objects = parse_manifests(demo_yaml(), "demo.yaml");
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& o : objects) list.push_back(object_to_json(o.object));
+  auto again = parse_manifests(list.dump(), "demo.json");
+  ASSERT_EQ(again.size(), objects.size());
+  for (std::size_t i = 0; i < objects.size(); ++i)
+    EXPECT_EQ(object_to_json(again[i].object), object_to_json(objects[i].object));
+}
+
+TEST(ManifestParser, Durations) {
+  EXPECT_EQ(parse_duration_seconds("30s"), 30);
+  EXPECT_EQ(parse_duration_seconds("2m"), 120);
+  EXPECT_EQ(parse_duration_seconds("1h"), 3600);
+  EXPECT_EQ(parse_duration_seconds("1500ms"), 2);
+  EXPECT_THROW(parse_duration_seconds("30"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace duet::manifest
