@@ -214,6 +214,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     queue_.pop_front();
     if (!queue_.empty()) return do_write();
     if (!response_complete_) return;
+    // The answer is complete, so "client gone" no longer applies to it; without this a
+    // keep-alive connection would keep one callback per request it ever served.
+    std::vector<std::function<void()>>().swap(gone_callbacks_);
     if (close_after_) return shutdown();
     if (watching_) {
       // The watch read doubles as the wait for the next request.

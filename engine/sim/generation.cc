@@ -1,0 +1,154 @@
+#include "sim/generation.h"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "sim/sse.h"
+
+namespace duet::sim {
+
+namespace asio = boost::asio;
+namespace bhttp = http::bhttp;
+
+namespace {
+
+double to_seconds(LatencyModel::Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange,
+                       const InferenceRequest& request, Clock::time_point arrival)
+    : state_(state),
+      exchange_(std::move(exchange)),
+      request_(request),
+      builder_(request.api, response_id(request.api, state.next_id()), unix_seconds(),
+               state.model_json),
+      ending_{request.max_tokens, request.max_tokens_given ? "length" : "stop",
+              Usage{request.prompt_tokens, request.max_tokens}},
+      timer_(exchange_->executor()),
+      arrival_(arrival) {}
+
+void Generation::start() {
+  auto admission = state_.slots.admit([self = shared_from_this()] {
+    // The slot was freed on another connection's strand; continue on ours.
+    asio::post(self->exchange_->executor(), [self] { self->on_granted(); });
+  });
+  ticket_ = admission.ticket;
+  if (admission.granted) return run();
+  watch_client();
+}
+
+void Generation::on_granted() {
+  if (phase_ == Phase::done) return release_slot();  // the client left while the grant came
+  if (state_.faults.hung()) {
+    phase_ = Phase::done;
+    return state_.parked.park(std::move(exchange_));
+  }
+  run();
+}
+
+void Generation::run() {
+  phase_ = Phase::running;
+  started_ = Clock::now();
+  state_.metrics.add_prompt_tokens(request_.prompt_tokens);
+  if (state_.latency.instant()) return answer_at_once();
+  watch_client();
+  if (!request_.stream) return arm_timer(state_.latency.completion_due(started_, ending_.tokens));
+  exchange_->begin_stream(state_.replies.stream_header());
+  answered_ = true;
+  arm_timer(state_.latency.token_due(started_, 0));
+}
+
+// The benchmark path: no timers, one write, whether streamed or not.
+void Generation::answer_at_once() {
+  auto now = Clock::now();
+  state_.metrics.observe_first_token(seconds_since_arrival(now));
+  if (request_.stream)
+    state_.replies.send(*exchange_, bhttp::status::ok,
+                        builder_.sse_events(0, ending_.tokens, ending_), kSseContentType);
+  else
+    state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole(ending_));
+  answered_ = true;
+  succeed(now);
+}
+
+void Generation::arm_timer(Clock::time_point due) {
+  timer_.expires_at(due);
+  timer_.async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
+}
+
+void Generation::on_timer(boost::system::error_code ec) {
+  if (ec || phase_ != Phase::running) return;
+  if (state_.faults.hung()) {
+    // A hung engine stops mid-answer too; the slot stays taken, as it would.
+    phase_ = Phase::done;
+    return state_.parked.park(std::move(exchange_));
+  }
+  auto now = Clock::now();
+  if (request_.stream) return stream_due_tokens(now);
+  // Queueing plus ttft: when the first token would have been ready inside the engine.
+  state_.metrics.observe_first_token(to_seconds(started_ - arrival_ + state_.latency.ttft()));
+  state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole(ending_));
+  answered_ = true;
+  succeed(now);
+}
+
+void Generation::stream_due_tokens(Clock::time_point now) {
+  uint64_t due = std::max(state_.latency.tokens_due(started_, now, ending_.tokens), sent_ + 1);
+  if (sent_ == 0) state_.metrics.observe_first_token(seconds_since_arrival(now));
+  // Tokens that fell due together (a late timer, tpot 0) go out as one write.
+  exchange_->send(builder_.sse_events(sent_, due, ending_));
+  sent_ = due;
+  if (sent_ < ending_.tokens) return arm_timer(state_.latency.token_due(started_, sent_));
+  exchange_->finish();
+  succeed(now);
+}
+
+void Generation::succeed(Clock::time_point now) {
+  phase_ = Phase::done;
+  sent_ = ending_.tokens;
+  state_.metrics.add_generation_tokens(ending_.tokens);
+  state_.metrics.observe_success(seconds_since_arrival(now), ending_.finish_reason);
+  release_slot();
+}
+
+void Generation::watch_client() {
+  if (watching_) return;
+  watching_ = true;
+  exchange_->on_client_gone([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_client_gone();
+  });
+}
+
+void Generation::on_client_gone() {
+  Phase was = phase_;
+  if (was == Phase::done) return;
+  phase_ = Phase::done;
+  state_.metrics.observe_abort();
+  if (was == Phase::running) {
+    timer_.cancel();
+    state_.metrics.add_generation_tokens(sent_);
+    release_slot();
+  } else {
+    // Still waiting: leave the queue. If the grant is already on its way instead,
+    // on_granted() sees Phase::done and hands the slot on.
+    state_.slots.cancel(ticket_);
+  }
+  // The connection is closed, so this reply is dropped; it only marks the request
+  // answered so that the server does not report it as abandoned.
+  if (!answered_) exchange_->reply(bhttp::status::service_unavailable, {});
+  answered_ = true;
+}
+
+void Generation::release_slot() {
+  if (auto next = state_.slots.release()) next();
+}
+
+double Generation::seconds_since_arrival(Clock::time_point now) const {
+  return to_seconds(now - arrival_);
+}
+
+}  // namespace duet::sim

@@ -1,0 +1,55 @@
+#pragma once
+// One valid inference request from admission to its last token: it waits for a
+// concurrency slot, then answers whole after ttft + tpot * (n - 1), or streams one SSE
+// chunk per token on a timer on its connection's strand. A client that goes away stops
+// it at once and frees its slot.
+
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "sim/response_builder.h"
+#include "sim/sim_state.h"
+
+namespace duet::sim {
+
+class Generation : public std::enable_shared_from_this<Generation> {
+ public:
+  using Clock = LatencyModel::Clock;
+
+  Generation(SimState& state, std::shared_ptr<http::Exchange> exchange,
+             const InferenceRequest& request, Clock::time_point arrival);
+
+  // Asks for a slot and runs at once if one is free. Call on the exchange's executor.
+  void start();
+
+ private:
+  enum class Phase { queued, running, done };
+
+  void on_granted();
+  void run();
+  void answer_at_once();
+  void arm_timer(Clock::time_point due);
+  void on_timer(boost::system::error_code ec);
+  void stream_due_tokens(Clock::time_point now);
+  void succeed(Clock::time_point now);
+  void watch_client();
+  void on_client_gone();
+  void release_slot();
+  double seconds_since_arrival(Clock::time_point now) const;
+
+  SimState& state_;
+  std::shared_ptr<http::Exchange> exchange_;
+  InferenceRequest request_;
+  ResponseBuilder builder_;
+  Ending ending_;
+  boost::asio::steady_timer timer_;
+  Clock::time_point arrival_;
+  Clock::time_point started_;
+  Phase phase_ = Phase::queued;
+  uint64_t ticket_ = 0;
+  uint64_t sent_ = 0;  // tokens streamed so far
+  bool answered_ = false;
+  bool watching_ = false;
+};
+
+}  // namespace duet::sim

@@ -1,0 +1,190 @@
+#include "sim/request_parser.h"
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "duet/common/token_estimate.h"
+
+namespace duet::sim {
+
+namespace {
+
+using nlohmann::json;
+using MaybeError = std::optional<RequestError>;
+
+// What a wrong value was, short enough for an error message.
+std::string describe(const json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+RequestError wrong(const std::string& param, std::string_view expected, const json& got) {
+  return {400, param + ": expected " + std::string(expected) + ", got " + describe(got), param};
+}
+
+RequestError missing(const std::string& param) { return {400, param + ": required", param}; }
+
+MaybeError check_prompt(const json& doc) {
+  auto it = doc.find("prompt");
+  if (it == doc.end() || it->is_null()) return missing("prompt");
+  if (it->is_string()) return std::nullopt;
+  if (!it->is_array() || it->empty())
+    return wrong("prompt", "a string or a non-empty array of strings", *it);
+  for (std::size_t i = 0; i < it->size(); ++i)
+    if (!(*it)[i].is_string())
+      return wrong("prompt[" + std::to_string(i) + "]", "a string", (*it)[i]);
+  return std::nullopt;
+}
+
+MaybeError check_content_parts(const json& parts, const std::string& path) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const json& part = parts[i];
+    std::string at = path + "[" + std::to_string(i) + "]";
+    if (!part.is_object()) return wrong(at, "an object", part);
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string())
+      return wrong(at + ".type", "a string", type == part.end() ? json() : *type);
+    auto text = part.find("text");
+    if (*type == "text" && (text == part.end() || !text->is_string()))
+      return wrong(at + ".text", "a string", text == part.end() ? json() : *text);
+  }
+  return std::nullopt;
+}
+
+MaybeError check_message(const json& message, const std::string& path) {
+  if (!message.is_object()) return wrong(path, "an object", message);
+  auto role = message.find("role");
+  if (role == message.end()) return missing(path + ".role");
+  if (!role->is_string()) return wrong(path + ".role", "a string", *role);
+  auto content = message.find("content");
+  if (content == message.end() || content->is_null() || content->is_string()) return std::nullopt;
+  if (!content->is_array())
+    return wrong(path + ".content", "a string, an array of parts or null", *content);
+  return check_content_parts(*content, path + ".content");
+}
+
+MaybeError check_messages(const json& doc) {
+  auto it = doc.find("messages");
+  if (it == doc.end() || it->is_null()) return missing("messages");
+  if (!it->is_array() || it->empty()) return wrong("messages", "a non-empty array", *it);
+  for (std::size_t i = 0; i < it->size(); ++i)
+    if (auto error = check_message((*it)[i], "messages[" + std::to_string(i) + "]")) return error;
+  return std::nullopt;
+}
+
+MaybeError check_model(const json& doc, std::string_view served) {
+  auto it = doc.find("model");
+  if (it == doc.end() || it->is_null()) return std::nullopt;  // vLLM serves its model then
+  if (!it->is_string()) return wrong("model", "a string", *it);
+  const auto& name = it->get_ref<const std::string&>();
+  if (name == served) return std::nullopt;
+  return RequestError{404, "The model `" + name + "` does not exist.", "model"};
+}
+
+MaybeError read_stream(const json& doc, InferenceRequest& out) {
+  auto it = doc.find("stream");
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) return wrong("stream", "a boolean", *it);
+  out.stream = it->get<bool>();
+  return std::nullopt;
+}
+
+MaybeError check_n(const json& doc) {
+  auto it = doc.find("n");
+  if (it == doc.end() || it->is_null() || *it == 1) return std::nullopt;
+  return wrong("n", "1 (duet-sim generates one choice)", *it);
+}
+
+MaybeError read_max_tokens(const json& doc, Api api, const RequestLimits& limits,
+                           InferenceRequest& out) {
+  // Chat requests may use OpenAI's newer name; it wins when both are present.
+  std::string field = "max_tokens";
+  if (api == Api::chat && doc.contains("max_completion_tokens")) field = "max_completion_tokens";
+  auto it = doc.find(field);
+  out.max_tokens_given = it != doc.end() && !it->is_null();
+  if (!out.max_tokens_given) {
+    out.max_tokens = limits.default_max_tokens;
+    return std::nullopt;
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() <= 0)
+    return wrong(field, "a positive integer", *it);
+  out.max_tokens = it->get<uint64_t>();
+  return std::nullopt;
+}
+
+// vLLM refuses a request whose prompt and output do not fit the context; so does the sim.
+MaybeError check_context(Api api, const RequestLimits& limits, InferenceRequest& out) {
+  std::string_view prompt_field = api == Api::chat ? "messages" : "prompt";
+  uint64_t total = out.prompt_tokens + out.max_tokens;
+  if (total <= limits.max_model_len) return std::nullopt;
+  if (!out.max_tokens_given && out.prompt_tokens < limits.max_model_len) {
+    out.max_tokens = limits.max_model_len - out.prompt_tokens;  // a default shrinks to fit
+    return std::nullopt;
+  }
+  return RequestError{
+      400,
+      "This model's maximum context length is " + std::to_string(limits.max_model_len) +
+          " tokens. However, you requested " + std::to_string(total) + " tokens (" +
+          std::to_string(out.prompt_tokens) + " in the " + std::string(prompt_field) + ", " +
+          std::to_string(out.max_tokens) + " in the completion). Please reduce the length of the " +
+          std::string(prompt_field) + " or completion.",
+      out.max_tokens_given ? "max_tokens" : std::string(prompt_field)};
+}
+
+MaybeError parse_document(std::string_view body, json& doc) {
+  if (auto bad = invalid_utf8_offset(body); bad != std::string_view::npos)
+    return RequestError{400, "request body is not valid UTF-8 (byte " + std::to_string(bad) + ")",
+                        ""};
+  try {
+    doc = json::parse(body);
+  } catch (const json::parse_error& e) {
+    return RequestError{400, std::string("request body is not valid JSON: ") + e.what(), ""};
+  }
+  if (!doc.is_object()) return RequestError{400, "request body must be a JSON object", ""};
+  return std::nullopt;
+}
+
+}  // namespace
+
+ParseResult parse_request(Api api, std::string_view body, const RequestLimits& limits) {
+  json doc;
+  InferenceRequest out;
+  out.api = api;
+  if (auto e = parse_document(body, doc)) return *e;
+  if (auto e = api == Api::chat ? check_messages(doc) : check_prompt(doc)) return *e;
+  if (auto e = check_model(doc, limits.model)) return *e;
+  if (auto e = read_stream(doc, out)) return *e;
+  if (auto e = check_n(doc)) return *e;
+  if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
+  out.prompt_tokens = estimate_prompt_tokens(doc);
+  if (auto e = check_context(api, limits, out)) return *e;
+  return out;
+}
+
+std::size_t invalid_utf8_offset(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || c < 0xC2 || c > 0xF4 || i + len > n) return i;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+    // The second byte's range rules out overlong forms, surrogates and code points > U+10FFFF.
+    unsigned char second = s[i + 1];
+    if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
+        (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F))
+      return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace duet::sim

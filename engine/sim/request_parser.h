@@ -1,0 +1,43 @@
+#pragma once
+// Reads and validates the body of /v1/completions and /v1/chat/completions the way vLLM
+// does: each problem becomes an OpenAI error that names the field (`param`), never an
+// exception. Only what duet-sim acts on is kept; other OpenAI fields are accepted and ignored.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace duet::sim {
+
+enum class Api { completions, chat };
+
+struct InferenceRequest {
+  Api api = Api::completions;
+  bool stream = false;
+  uint64_t prompt_tokens = 0;     // duet::estimate_prompt_tokens of the body
+  uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default
+  bool max_tokens_given = false;  // finish_reason is "length" when given, else "stop"
+};
+
+struct RequestError {
+  int status = 400;
+  std::string message;
+  std::string param;  // the offending field, e.g. "messages[1].content"; empty = none
+};
+
+struct RequestLimits {
+  std::string_view model;  // the one served model; other names are 404
+  uint64_t default_max_tokens = 16;
+  uint64_t max_model_len = 32768;  // prompt + output tokens
+};
+
+using ParseResult = std::variant<InferenceRequest, RequestError>;
+
+ParseResult parse_request(Api api, std::string_view body, const RequestLimits& limits);
+
+// The offset of the first byte that breaks UTF-8 (overlong forms and surrogates included),
+// or npos when `text` is valid.
+std::size_t invalid_utf8_offset(std::string_view text);
+
+}  // namespace duet::sim

@@ -1,0 +1,127 @@
+#include "sim/response_builder.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "sim/sse.h"
+
+namespace duet::sim {
+
+namespace {
+
+void append_usage(std::string& out, const Usage& usage) {
+  out.append(",\"usage\":{\"prompt_tokens\":")
+      .append(std::to_string(usage.prompt_tokens))
+      .append(",\"total_tokens\":")
+      .append(std::to_string(usage.prompt_tokens + usage.completion_tokens))
+      .append(",\"completion_tokens\":")
+      .append(std::to_string(usage.completion_tokens))
+      .append("}");
+}
+
+void append_finish(std::string& out, std::string_view finish_reason) {
+  out.append(",\"logprobs\":null,\"finish_reason\":");
+  if (finish_reason.empty())
+    out.append("null");
+  else
+    out.append("\"").append(finish_reason).append("\"");
+}
+
+}  // namespace
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string token_text(uint64_t index) { return " tok" + std::to_string(index); }
+
+std::string response_id(Api api, uint64_t value) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(value));
+  return (api == Api::chat ? "chatcmpl-" : "cmpl-") + std::string(hex);
+}
+
+ResponseBuilder::ResponseBuilder(Api api, std::string id, int64_t created,
+                                 std::string_view model_json)
+    : api_(api), id_(std::move(id)), created_(created), model_json_(model_json) {}
+
+std::string ResponseBuilder::head(std::string_view object) const {
+  std::string out;
+  out.reserve(160);
+  out.append("{\"id\":\"")
+      .append(id_)
+      .append("\",\"object\":\"")
+      .append(object)
+      .append("\",\"created\":")
+      .append(std::to_string(created_))
+      .append(",\"model\":")
+      .append(model_json_)
+      .append(",\"choices\":[{\"index\":0,");
+  return out;
+}
+
+std::string ResponseBuilder::whole(const Ending& ending) const {
+  std::string text;
+  for (uint64_t i = 0; i < ending.tokens; ++i) text += token_text(i);
+  std::string out;
+  if (api_ == Api::chat) {
+    out = head("chat.completion");
+    out.append("\"message\":{\"role\":\"assistant\",\"content\":\"").append(text).append("\"}");
+  } else {
+    out = head("text_completion");
+    out.append("\"text\":\"").append(text).append("\"");
+  }
+  append_finish(out, ending.finish_reason);
+  out.append("}]");
+  append_usage(out, ending.usage);
+  out.append("}");
+  return out;
+}
+
+std::string ResponseBuilder::token_chunk(uint64_t index) const {
+  std::string out;
+  if (api_ == Api::chat) {
+    out = head("chat.completion.chunk");
+    // The role comes once, with the first token, as in OpenAI's streams.
+    out.append(index == 0 ? "\"delta\":{\"role\":\"assistant\",\"content\":\""
+                          : "\"delta\":{\"content\":\"")
+        .append(token_text(index))
+        .append("\"}");
+  } else {
+    out = head("text_completion");
+    out.append("\"text\":\"").append(token_text(index)).append("\"");
+  }
+  append_finish(out, {});
+  out.append("}]}");
+  return out;
+}
+
+std::string ResponseBuilder::final_chunk(const Ending& ending) const {
+  std::string out;
+  if (api_ == Api::chat) {
+    out = head("chat.completion.chunk");
+    out.append("\"delta\":{}");
+  } else {
+    out = head("text_completion");
+    out.append("\"text\":\"\"");
+  }
+  append_finish(out, ending.finish_reason);
+  out.append("}]");
+  append_usage(out, ending.usage);
+  out.append("}");
+  return out;
+}
+
+std::string ResponseBuilder::sse_events(uint64_t from, uint64_t to, const Ending& ending) const {
+  std::string out;
+  for (uint64_t i = from; i < to; ++i) append_sse_event(out, token_chunk(i));
+  if (to >= ending.tokens) {
+    append_sse_event(out, final_chunk(ending));
+    out.append(kSseDone);
+  }
+  return out;
+}
+
+}  // namespace duet::sim

@@ -1,0 +1,61 @@
+#pragma once
+// The JSON duet-sim answers with, shaped like vLLM's: a whole `text_completion` or
+// `chat.completion`, or the SSE chunks of a stream, each with the simulated tokens and usage.
+// Built by appending strings: this is on the benchmark path, and every piece but the
+// model name (escaped once) is plain ASCII.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sim/request_parser.h"
+
+namespace duet::sim {
+
+struct Usage {
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+};
+
+// How a generation ends: its length, why it stopped and what it used.
+struct Ending {
+  uint64_t tokens = 0;
+  std::string_view finish_reason;  // "length" or "stop"
+  Usage usage;
+};
+
+// Seconds since the epoch: the `created` field of answers and models.
+int64_t unix_seconds();
+
+// The text of simulated token `index`: a short word such as " tok3".
+std::string token_text(uint64_t index);
+
+// The answer to one request. `model_json` is the model name already as a JSON string; it
+// must outlive the builder (the server holds it).
+class ResponseBuilder {
+ public:
+  ResponseBuilder(Api api, std::string id, int64_t created, std::string_view model_json);
+
+  // The body of a non-streamed answer holding every token.
+  std::string whole(const Ending& ending) const;
+  // SSE events for tokens [from, to); when `to` is the last, also the closing chunk (with
+  // finish_reason and usage) and `data: [DONE]`.
+  std::string sse_events(uint64_t from, uint64_t to, const Ending& ending) const;
+  // The JSON of one streamed chunk carrying token `index`.
+  std::string token_chunk(uint64_t index) const;
+  // The JSON of the closing chunk: no text, finish_reason and usage.
+  std::string final_chunk(const Ending& ending) const;
+
+ private:
+  std::string head(std::string_view object) const;
+
+  Api api_;
+  std::string id_;
+  int64_t created_;
+  std::string_view model_json_;
+};
+
+// The id of an answer: "cmpl-..." or "chatcmpl-..." followed by 16 hex digits of `value`.
+std::string response_id(Api api, uint64_t value);
+
+}  // namespace duet::sim

@@ -1,0 +1,146 @@
+#include "sim/sim_options.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "duet/common/log.h"
+
+namespace duet::sim {
+
+namespace {
+
+constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
+
+[[noreturn]] void bad_value(std::string_view flag, std::string_view expected,
+                            std::string_view text) {
+  throw OptionsError(std::string(flag) + ": expected " + std::string(expected) + ", got \"" +
+                     std::string(text) + "\"");
+}
+
+uint64_t parse_uint(std::string_view flag, std::string_view text, uint64_t min, uint64_t max) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    std::string range =
+        max == kMaxU64 ? "an integer >= " + std::to_string(min)
+                       : "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    bad_value(flag, range, text);
+  }
+  return value;
+}
+
+double parse_double(std::string_view flag, std::string_view text, double min, double max,
+                    std::string_view expected) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value < min || value > max)
+    bad_value(flag, expected, text);
+  return value;
+}
+
+std::chrono::microseconds parse_ms(std::string_view flag, std::string_view text) {
+  // An hour is far beyond any latency worth simulating and keeps the arithmetic safe.
+  double ms = parse_double(flag, text, 0, 3'600'000, "milliseconds from 0 to 3600000");
+  return std::chrono::microseconds(std::llround(ms * 1000));
+}
+
+using Setter = std::function<void(SimOptions&, std::string_view flag, std::string_view value)>;
+
+const std::map<std::string, Setter, std::less<>>& setters() {
+  static const std::map<std::string, Setter, std::less<>> table = {
+      {"--host", [](SimOptions& o, auto, auto v) { o.host = v; }},
+      {"--port", [](SimOptions& o, auto f,
+                    auto v) { o.port = static_cast<uint16_t>(parse_uint(f, v, 0, 65535)); }},
+      {"--model",
+       [](SimOptions& o, auto f, auto v) {
+         if (v.empty()) bad_value(f, "a model name", v);
+         o.model = v;
+       }},
+      {"--ttft-ms", [](SimOptions& o, auto f, auto v) { o.ttft = parse_ms(f, v); }},
+      {"--tpot-ms", [](SimOptions& o, auto f, auto v) { o.tpot = parse_ms(f, v); }},
+      {"--max-concurrency",
+       [](SimOptions& o, auto f, auto v) { o.max_concurrency = parse_uint(f, v, 0, 1'000'000); }},
+      {"--fail-rate",
+       [](SimOptions& o, auto f, auto v) {
+         o.fail_rate = parse_double(f, v, 0, 1, "a share from 0 to 1");
+       }},
+      {"--crash-after",
+       [](SimOptions& o, auto f, auto v) { o.crash_after = parse_uint(f, v, 0, kMaxU64); }},
+      {"--hang-after",
+       [](SimOptions& o, auto f, auto v) { o.hang_after = parse_uint(f, v, 0, kMaxU64); }},
+      {"--name", [](SimOptions& o, auto, auto v) { o.name = v; }},
+      {"--threads", [](SimOptions& o, auto f,
+                       auto v) { o.threads = static_cast<unsigned>(parse_uint(f, v, 1, 256)); }},
+      {"--output-tokens",
+       [](SimOptions& o, auto f, auto v) { o.output_tokens = parse_uint(f, v, 1, 1'000'000); }},
+      {"--max-model-len",
+       [](SimOptions& o, auto f, auto v) { o.max_model_len = parse_uint(f, v, 1, 100'000'000); }},
+      {"--seed", [](SimOptions& o, auto f, auto v) { o.seed = parse_uint(f, v, 0, kMaxU64); }},
+      {"--log-level",
+       [](SimOptions& o, auto f, auto v) {
+         try {
+           Logger::parse_level(v);
+         } catch (const std::invalid_argument&) {
+           bad_value(f, "debug, info, warn or error", v);
+         }
+         o.log_level = v;
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+SimOptions parse_options(const std::vector<std::string>& args, const EnvLookup& env) {
+  SimOptions options;
+  if (auto replica = env("DUET_REPLICA"); replica && !replica->empty()) options.name = *replica;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+      continue;
+    }
+    auto eq = arg.find('=');
+    std::string_view flag = arg.substr(0, eq);
+    auto setter = setters().find(flag);
+    if (!arg.starts_with("--") || setter == setters().end())
+      throw OptionsError("unknown flag \"" + std::string(flag) + "\" (see --help)");
+    std::string_view value;
+    if (eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      throw OptionsError(std::string(flag) + ": missing value");
+    }
+    setter->second(options, flag, value);
+  }
+  return options;
+}
+
+std::string usage() {
+  return R"(usage: duet-sim [flags]
+A simulated OpenAI-compatible LLM engine (vLLM's API and metric names).
+
+  --host ADDR            listen address (default 127.0.0.1)
+  --port N               listen port; 0 = ephemeral, printed as `event=listening port=N`
+  --model NAME           served model name (default duet-sim)
+  --ttft-ms MS           time to first token (default 0)
+  --tpot-ms MS           time per output token after the first (default 0)
+  --max-concurrency N    requests generating at once; more wait in FIFO order (0 = unlimited)
+  --fail-rate P          share of inference requests answered 500 (0..1, default 0)
+  --crash-after N        serve N inference requests; exit(1) when the next arrives
+  --hang-after N         serve N inference requests; then answer nothing, /health included
+  --name NAME            x-duet-replica header value (default $DUET_REPLICA, else host:port)
+  --threads N            I/O threads (default 1)
+  --output-tokens N      tokens generated when max_tokens is absent (default 16)
+  --max-model-len N      prompt + output token limit, as vLLM's (default 32768)
+  --seed N               seed for fail-rate draws and ids (default: random)
+  --log-level LEVEL      debug, info, warn or error (default info)
+)";
+}
+
+}  // namespace duet::sim

@@ -1,0 +1,51 @@
+#pragma once
+// Command-line flags of duet-sim (SPEC §4): what it listens on, which model it pretends to
+// serve, how slow it is, and which faults it injects. Parsing never exits; main() does.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace duet::sim {
+
+struct SimOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 = an ephemeral port, printed in the `listening` log line
+  std::string model = "duet-sim";
+  std::chrono::microseconds ttft{0};
+  std::chrono::microseconds tpot{0};    // per output token after the first
+  std::size_t max_concurrency = 0;      // 0 = unlimited; requests beyond it wait in FIFO order
+  double fail_rate = 0.0;               // share of inference requests answered 500
+  std::optional<uint64_t> crash_after;  // serve N inference requests, die on the next
+  std::optional<uint64_t> hang_after;   // serve N inference requests, then answer nothing
+  std::string name;                     // x-duet-replica; empty = host:port once bound
+  unsigned threads = 1;
+  uint64_t output_tokens = 16;     // tokens generated when a request has no max_tokens
+  uint64_t max_model_len = 32768;  // prompt + output tokens, as vLLM's --max-model-len
+  std::optional<uint64_t> seed;    // fail-rate draws and ids; random when absent
+  std::string log_level = "info";
+  bool help = false;
+};
+
+// A bad command line; the message names the flag.
+class OptionsError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Looks up an environment variable (injected so tests need not touch the real environment).
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// Parses `args` (without the program name). `--flag value` and `--flag=value` both work.
+// $DUET_REPLICA, when set, is the default --name. Throws OptionsError.
+SimOptions parse_options(const std::vector<std::string>& args, const EnvLookup& env);
+
+// The --help text.
+std::string usage();
+
+}  // namespace duet::sim

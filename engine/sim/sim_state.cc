@@ -1,0 +1,33 @@
+#include "sim/sim_state.h"
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace duet::sim {
+
+namespace {
+
+uint64_t pick_seed(const SimOptions& options) {
+  if (options.seed) return *options.seed;
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+SimState::SimState(const SimOptions& opts)
+    : options(opts),
+      model_json(nlohmann::json(opts.model).dump()),
+      id_seed(pick_seed(opts)),
+      latency(opts.ttft, opts.tpot),
+      slots(opts.max_concurrency),
+      faults(opts.crash_after, opts.hang_after, opts.fail_rate, mix64(id_seed)),
+      metrics(opts.model) {
+  replies.set_replica(opts.name);
+}
+
+RequestLimits SimState::limits() const {
+  return {options.model, options.output_tokens, options.max_model_len};
+}
+
+}  // namespace duet::sim

@@ -1,0 +1,179 @@
+#include "sim/request_parser.h"
+
+#include <gtest/gtest.h>
+
+namespace duet::sim {
+namespace {
+
+const RequestLimits kLimits{"duet-sim", 16, 1000};
+
+InferenceRequest valid(Api api, std::string_view body) {
+  auto result = parse_request(api, body, kLimits);
+  if (auto* error = std::get_if<RequestError>(&result)) {
+    ADD_FAILURE() << "unexpected error: " << error->message;
+    return {};
+  }
+  return std::get<InferenceRequest>(result);
+}
+
+RequestError invalid(Api api, std::string_view body) {
+  auto result = parse_request(api, body, kLimits);
+  if (auto* error = std::get_if<RequestError>(&result)) return *error;
+  ADD_FAILURE() << "accepted: " << body;
+  return {};
+}
+
+// Checks status, param and the whole message of the error `body` raises.
+void expect_error(Api api, std::string_view body, int status, std::string_view param,
+                  std::string_view message) {
+  SCOPED_TRACE(body);
+  auto error = invalid(api, body);
+  EXPECT_EQ(error.status, status);
+  EXPECT_EQ(error.param, param);
+  EXPECT_EQ(error.message, message);
+}
+
+TEST(RequestParser, CompletionWithDefaults) {
+  auto r = valid(Api::completions, R"({"prompt": "hello world!"})");
+  EXPECT_EQ(r.api, Api::completions);
+  EXPECT_FALSE(r.stream);
+  EXPECT_EQ(r.max_tokens, 16u);
+  EXPECT_FALSE(r.max_tokens_given);
+  EXPECT_EQ(r.prompt_tokens, 3u);  // 12 ASCII bytes, 4 a token
+}
+
+TEST(RequestParser, CompletionHonoursItsFields) {
+  auto r = valid(Api::completions,
+                 R"({"model": "duet-sim", "prompt": ["abcd", "efgh"], "max_tokens": 7,
+                     "stream": true, "temperature": 0.2, "n": 1})");
+  EXPECT_TRUE(r.stream);
+  EXPECT_EQ(r.max_tokens, 7u);
+  EXPECT_TRUE(r.max_tokens_given);
+  EXPECT_EQ(r.prompt_tokens, 2u);
+}
+
+TEST(RequestParser, NullFieldsMeanAbsent) {
+  auto r = valid(Api::completions,
+                 R"({"model": null, "prompt": "x", "max_tokens": null, "stream": null})");
+  EXPECT_FALSE(r.stream);
+  EXPECT_EQ(r.max_tokens, 16u);
+}
+
+TEST(RequestParser, ChatWithPartsAndMaxCompletionTokens) {
+  auto r = valid(Api::chat, R"({"messages": [
+      {"role": "system", "content": "abcd"},
+      {"role": "user", "content": [{"type": "text", "text": "efghijkl"}, {"type": "image_url"}]},
+      {"role": "assistant", "content": null}],
+    "max_tokens": 3, "max_completion_tokens": 5})");
+  EXPECT_EQ(r.api, Api::chat);
+  EXPECT_EQ(r.max_tokens, 5u);
+  EXPECT_EQ(r.prompt_tokens, 3u);
+}
+
+TEST(RequestParser, BodyMustBeUtf8Json) {
+  expect_error(Api::completions, "{\"prompt\": \"\xC3\x28\"}", 400, "",
+               "request body is not valid UTF-8 (byte 12)");
+  auto error = invalid(Api::completions, R"({"prompt": )");
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.param, "");
+  EXPECT_TRUE(error.message.starts_with("request body is not valid JSON: ")) << error.message;
+  EXPECT_TRUE(invalid(Api::chat, "").message.starts_with("request body is not valid JSON: "));
+  expect_error(Api::completions, R"(["prompt"])", 400, "", "request body must be a JSON object");
+}
+
+TEST(RequestParser, PromptIsRequiredAndTyped) {
+  expect_error(Api::completions, R"({"max_tokens": 3})", 400, "prompt", "prompt: required");
+  expect_error(Api::completions, R"({"prompt": 12})", 400, "prompt",
+               "prompt: expected a string or a non-empty array of strings, got 12");
+  expect_error(Api::completions, R"({"prompt": []})", 400, "prompt",
+               "prompt: expected a string or a non-empty array of strings, got an array");
+  expect_error(Api::completions, R"({"prompt": ["a", {"b": 1}]})", 400, "prompt[1]",
+               "prompt[1]: expected a string, got an object");
+}
+
+TEST(RequestParser, MessagesAreRequiredAndTyped) {
+  expect_error(Api::chat, R"({"prompt": "x"})", 400, "messages", "messages: required");
+  expect_error(Api::chat, R"({"messages": "hi"})", 400, "messages",
+               "messages: expected a non-empty array, got \"hi\"");
+  expect_error(Api::chat, R"({"messages": []})", 400, "messages",
+               "messages: expected a non-empty array, got an array");
+  expect_error(Api::chat, R"({"messages": [{"role": "user", "content": "a"}, 3]})", 400,
+               "messages[1]", "messages[1]: expected an object, got 3");
+  expect_error(Api::chat, R"({"messages": [{"content": "a"}]})", 400, "messages[0].role",
+               "messages[0].role: required");
+  expect_error(Api::chat, R"({"messages": [{"role": true, "content": "a"}]})", 400,
+               "messages[0].role", "messages[0].role: expected a string, got true");
+  expect_error(Api::chat, R"({"messages": [{"role": "user", "content": 5}]})", 400,
+               "messages[0].content",
+               "messages[0].content: expected a string, an array of parts or null, got 5");
+  expect_error(Api::chat, R"({"messages": [{"role": "user", "content": ["hi"]}]})", 400,
+               "messages[0].content[0]", "messages[0].content[0]: expected an object, got \"hi\"");
+  expect_error(Api::chat, R"({"messages": [{"role": "user", "content": [{"text": "hi"}]}]})", 400,
+               "messages[0].content[0].type",
+               "messages[0].content[0].type: expected a string, got null");
+  expect_error(
+      Api::chat, R"({"messages": [{"role": "user", "content": [{"type": "text", "text": 1}]}]})",
+      400, "messages[0].content[0].text", "messages[0].content[0].text: expected a string, got 1");
+}
+
+TEST(RequestParser, MaxTokensMustBeAPositiveInteger) {
+  for (std::string value : {"0", "-1", "1.5", "\"10\"", "true", "[3]"}) {
+    auto error = invalid(Api::completions, R"({"prompt": "x", "max_tokens": )" + value + "}");
+    EXPECT_EQ(error.status, 400);
+    EXPECT_EQ(error.param, "max_tokens");
+    EXPECT_TRUE(error.message.starts_with("max_tokens: expected a positive integer, got "))
+        << error.message;
+  }
+  expect_error(Api::chat, R"({"messages": [{"role": "user"}], "max_completion_tokens": 0})", 400,
+               "max_completion_tokens",
+               "max_completion_tokens: expected a positive integer, got 0");
+}
+
+TEST(RequestParser, StreamMustBeABoolean) {
+  expect_error(Api::completions, R"({"prompt": "x", "stream": "yes"})", 400, "stream",
+               "stream: expected a boolean, got \"yes\"");
+  expect_error(Api::chat, R"({"messages": [{"role": "user"}], "stream": 1})", 400, "stream",
+               "stream: expected a boolean, got 1");
+}
+
+TEST(RequestParser, UnknownModelIsNotFoundLikeVllm) {
+  expect_error(Api::completions, R"({"prompt": "x", "model": "gpt-4"})", 404, "model",
+               "The model `gpt-4` does not exist.");
+  expect_error(Api::completions, R"({"prompt": "x", "model": 4})", 400, "model",
+               "model: expected a string, got 4");
+}
+
+TEST(RequestParser, OnlyOneChoice) {
+  expect_error(Api::completions, R"({"prompt": "x", "n": 2})", 400, "n",
+               "n: expected 1 (duet-sim generates one choice), got 2");
+}
+
+TEST(RequestParser, PromptAndOutputMustFitTheContext) {
+  std::string long_prompt(4000, 'a');  // 1000 tokens: the whole context
+  expect_error(Api::completions, R"({"prompt": "x", "max_tokens": 1000})", 400, "max_tokens",
+               "This model's maximum context length is 1000 tokens. However, you requested 1001 "
+               "tokens (1 in the prompt, 1000 in the completion). Please reduce the length of "
+               "the prompt or completion.");
+  auto error = invalid(Api::completions, R"({"prompt": ")" + long_prompt + R"("})");
+  EXPECT_EQ(error.param, "prompt");
+  // Without max_tokens, the default output shrinks to what is left.
+  auto r = valid(Api::completions, R"({"prompt": ")" + long_prompt.substr(8) + R"("})");
+  EXPECT_EQ(r.prompt_tokens, 998u);
+  EXPECT_EQ(r.max_tokens, 2u);
+}
+
+TEST(InvalidUtf8Offset, FindsTheFirstBadByte) {
+  EXPECT_EQ(invalid_utf8_offset("plain"), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_offset("é中😀"), std::string_view::npos);
+  EXPECT_EQ(invalid_utf8_offset("ab\x80"), 2u);            // stray continuation
+  EXPECT_EQ(invalid_utf8_offset("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(invalid_utf8_offset("\xE0\x80\xAF"), 0u);      // overlong, 3 bytes
+  EXPECT_EQ(invalid_utf8_offset("x\xED\xA0\x80"), 1u);     // UTF-16 surrogate
+  EXPECT_EQ(invalid_utf8_offset("\xF4\x90\x80\x80"), 0u);  // past U+10FFFF
+  EXPECT_EQ(invalid_utf8_offset("\xF5\x80\x80\x80"), 0u);
+  EXPECT_EQ(invalid_utf8_offset("abc\xE4\xB8"), 3u);   // cut short
+  EXPECT_EQ(invalid_utf8_offset("\xE4\x41\x41"), 0u);  // continuation missing
+}
+
+}  // namespace
+}  // namespace duet::sim
