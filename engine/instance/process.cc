@@ -1,5 +1,7 @@
 #include "engine/instance/process.h"
 
+#include "duet/common/file_text.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -84,8 +86,7 @@ void signal_group(pid_t pid, int signal) {
 }
 
 uint64_t process_start_time(pid_t pid, const std::string& proc_root) {
-  std::ifstream in(proc_root + "/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto stat = read_text_file(proc_root + "/" + std::to_string(pid) + "/stat").value_or("");
   auto close_paren = stat.rfind(')');
   if (close_paren == std::string::npos) return 0;
   std::istringstream fields(stat.substr(close_paren + 2));

@@ -30,7 +30,8 @@ bool process_alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 std::vector<int> engine_pids(DuetdHarness& d) {
   std::vector<int> pids;
-  for (const auto& e : d.get("/apis/v1/engines")["items"]) pids.push_back(e["pid"].get<int>());
+  auto engines = d.get("/apis/v1/engines");
+  for (const auto& e : engines["items"]) pids.push_back(e["pid"].get<int>());
   return pids;
 }
 
@@ -44,7 +45,8 @@ TEST(Duetd, DemoManifestsBecomeReadyAndServe) {
       << d.get("/apis/v1/engines").dump(2);
 
   // Each engine got its own PORT and DUET_REPLICA: it answers on its endpoint, under its name.
-  for (const auto& e : d.get("/apis/v1/engines")["items"]) {
+  auto engines = d.get("/apis/v1/engines");
+  for (const auto& e : engines["items"]) {
     auto endpoint = Address::parse(e["endpoint"].get<std::string>());
     auto res = http::fetch_sync(endpoint, http::make_request(http::bhttp::verb::get, "/health", endpoint), 5s);
     EXPECT_EQ(res.result_int(), 200);
@@ -143,7 +145,7 @@ TEST(Duetd, WatchStreamSendsSnapshotThenChanges) {
   ASSERT_EQ(d.duetctl({"apply", "-f", write_file(d.dir(), "sim.yaml", deployment_yaml(1))}).exit_code, 0);
   auto saw_ready_engine = [&] {
     for (const auto& e : events)
-      if (e["kind"] == "Engine" && e["object"]["ready"] == true) return true;
+      if (e.value("kind", "") == "Engine" && e["object"]["ready"] == true) return true;
     return false;
   };
   ASSERT_TRUE(run_until(saw_ready_engine));

@@ -63,7 +63,7 @@ TEST_F(EndToEnd, SmallAndLargeRequestsReachTheirPools) {
   // 9,000 ASCII bytes ≈ 2,250 tokens: over the demo's 2,048 threshold.
   auto large = post("/v1/completions", body(std::string(9000, 'a'), false));
   ASSERT_EQ(large.result_int(), 200) << large.body();
-  EXPECT_EQ(large["x-duet-replica"], "chat-large-0");
+  EXPECT_EQ(large["x-duet-replica"], "chat-large-0") << router_->output();
   EXPECT_EQ(large["x-duet-backend"], "chat-large/chat-large-0");
 }
 

@@ -1,5 +1,7 @@
 #include "support/child_process.h"
 
+#include "duet/common/file_text.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -50,8 +52,7 @@ void kill_session(int sid) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto stat = read_text_file(entry.path() / "stat").value_or("");
     auto close_paren = stat.rfind(')');
     if (close_paren == std::string::npos) continue;
     std::istringstream fields(stat.substr(close_paren + 2));

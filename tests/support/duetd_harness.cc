@@ -1,6 +1,7 @@
 #include "support/duetd_harness.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -25,8 +26,12 @@ CommandResult run_command(std::vector<std::string> argv, std::map<std::string, s
 
 DuetdHarness::DuetdHarness(std::vector<std::string> extra_args) {
   api_ = Address::parse("unix:" + (dir_ / "duetd.sock").string());
+  // Tests run in parallel, one process each: a range of its own per process keeps two duetds
+  // from handing the same port to engines that are about to bind it.
+  int first = 30000 + (::getpid() % 100) * 200;
   std::vector<std::string> argv = {bin("duetd"), "--api", api_.to_string(), "--state-dir",
-                                   (dir_ / "state").string(), "--port-range", "30000-39999"};
+                                   (dir_ / "state").string(), "--port-range",
+                                   std::to_string(first) + "-" + std::to_string(first + 199)};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   const char* path = std::getenv("PATH");
   process_ = std::make_unique<ChildProcess>(
@@ -53,7 +58,8 @@ CommandResult DuetdHarness::duetctl(std::vector<std::string> args) {
 
 int DuetdHarness::ready_engines(const std::string& deployment) {
   int ready = 0;
-  for (const auto& e : get("/apis/v1/engines")["items"])
+  auto engines = get("/apis/v1/engines");  // a range-for over a temporary's member dangles
+  for (const auto& e : engines["items"])
     if (e["deployment"] == deployment && e["state"] == "Ready") ++ready;
   return ready;
 }

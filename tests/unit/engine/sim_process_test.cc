@@ -1,6 +1,6 @@
 // duet-sim as a process: real HTTP on an ephemeral port, real timers, real faults.
 
-#include "sim_process.h"
+#include "support/sim_process.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,0 +1,120 @@
+#include "daemon/checkpoint_file.h"
+
+#include "duet/common/file_text.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+
+namespace duet::daemon {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const fs::path& path, const char* what) {
+  throw std::system_error(errno, std::generic_category(), std::string(what) + " " + path.string());
+}
+
+void write_all_and_sync(const fs::path& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail(path, "open");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail(path, "write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail(path, "fsync");
+  }
+  ::close(fd);
+}
+
+void sync_directory(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(dir, "open");
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// The data of a checkpoint file, or an explanation of why it is unusable.
+json read_checked(const fs::path& path, std::string& problem) {
+  auto text = read_text_file(path);
+  if (!text) {
+    problem = "missing";
+    return nullptr;
+  }
+  auto parsed = json::parse(*text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("data") ||
+      !parsed["checksum"].is_string()) {
+    problem = "not a checkpoint (unreadable JSON)";
+    return nullptr;
+  }
+  if (checksum_of(parsed["data"].dump()) != parsed["checksum"].get<std::string>()) {
+    problem = "checksum mismatch";
+    return nullptr;
+  }
+  return std::move(parsed["data"]);
+}
+
+}  // namespace
+
+std::string checksum_of(const std::string& text) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+void CheckpointFile::write(const json& data) const {
+  auto text = data.dump();
+  json file = {{"checksum", checksum_of(text)}, {"data", data}};
+  fs::path temp = path_.string() + ".tmp";
+  write_all_and_sync(temp, file.dump());
+  // current → previous, then temp → current. A crash between the two renames leaves no
+  // current file and a good previous one, which load() uses.
+  if (fs::exists(path_) && ::rename(path_.c_str(), previous_path().c_str()) != 0)
+    fail(path_, "rename");
+  if (::rename(temp.c_str(), path_.c_str()) != 0) fail(temp, "rename");
+  sync_directory(path_.parent_path().empty() ? fs::path(".") : path_.parent_path());
+}
+
+CheckpointFile::Loaded CheckpointFile::load() const {
+  Loaded out;
+  std::string problem;
+  out.data = read_checked(path_, problem);
+  if (!out.data.is_null()) {
+    out.from = "current";
+    return out;
+  }
+  if (problem != "missing") {
+    auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+    fs::path aside = path_.string() + ".corrupt-" + std::to_string(stamp);
+    std::error_code ignored;
+    fs::rename(path_, aside, ignored);
+    out.problem = path_.string() + ": " + problem + "; kept as " + aside.string();
+  }
+  std::string previous_problem;
+  out.data = read_checked(previous_path(), previous_problem);
+  out.from = out.data.is_null() ? "none" : "previous";
+  return out;
+}
+
+}  // namespace duet::daemon

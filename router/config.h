@@ -1,0 +1,87 @@
+#pragma once
+// duet-router's configuration (SPEC §5): the YAML file, validated strictly, with every
+// error naming the file and the field path. Control plane only: parsing throws ConfigError.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "duet/common/address.h"
+
+namespace duet::router {
+
+// A configuration problem; the message names the file and field path
+// (`router.yaml: limits.maxBodyByte: unknown field`).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A listener's TLS block. Parsed and kept for issue 5; starting a TLS listener is refused.
+struct TlsConfig {
+  std::string cert;
+  std::string key;
+  std::string min_version = "1.2";
+};
+
+struct ListenConfig {
+  Address address;
+  std::optional<TlsConfig> tls;
+};
+
+// auth.jwt: parsed and kept for issue 5; the router refuses to start while it is set.
+struct JwtConfig {
+  bool required = true;
+  std::string issuer;
+  std::string audience;
+  std::string jwks;
+  std::string hmac_secret_file;
+  uint32_t leeway_seconds = 30;
+};
+
+struct RateLimitConfig {
+  double requests_per_second = 0;
+  uint32_t burst = 0;
+};
+
+// One duetd to watch: `unix:/run/duet/duetd.sock` or `{url: http://HOST:PORT, tokenFile: F}`.
+struct SourceConfig {
+  std::string name;  // as the user wrote it, for logs and /readyz
+  Address address;
+  std::string token_file;  // bearer token sent to a TCP node API; empty = none
+};
+
+struct Limits {
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds header_timeout{10};
+  std::size_t max_connections = 20000;
+};
+
+struct RouterConfig {
+  std::vector<ListenConfig> listen;
+  std::optional<Address> admin;
+  unsigned threads = 0;  // 0 = one per core
+  std::optional<JwtConfig> jwt;
+  std::optional<RateLimitConfig> rate_limit;
+  std::vector<SourceConfig> sources;
+  Limits limits;
+
+  // Worker threads to start: `threads`, or the number of cores when it is 0.
+  unsigned worker_threads() const;
+};
+
+// Parses YAML text; `file` is the name used in messages. Throws ConfigError.
+RouterConfig parse_config(const std::string& yaml, const std::string& file);
+// Reads and parses a file. Throws ConfigError (also when it cannot be read).
+RouterConfig load_config(const std::string& path);
+// Parses one `--source` flag value (`unix:PATH` or `http://HOST:PORT`). Throws ConfigError.
+SourceConfig parse_source(const std::string& text, const std::string& where);
+// What a complete configuration needs beyond its syntax: a listener, a source, and no
+// feature this build does not have yet (TLS listeners, JWT). Throws ConfigError.
+void check_startable(const RouterConfig& config);
+
+}  // namespace duet::router

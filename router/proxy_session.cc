@@ -1,0 +1,323 @@
+#include "router/proxy_session.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace duet::router {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// A body upload may be slower than a header; engines see the whole body at once anyway.
+constexpr std::chrono::seconds kBodyTimeout{60};
+constexpr std::chrono::seconds kReplyTimeout{30};
+constexpr std::chrono::seconds kLinger{2};
+// Pipelined bytes kept while a response is relayed; beyond this the client is not watched.
+constexpr std::size_t kWatchBufferLimit = 64 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// The peer closed, reset, timed out or the session closed it: nothing to answer.
+bool connection_ended(beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == http::error::partial_message ||
+         ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+         ec == asio::error::bad_descriptor;
+}
+
+// Ends a plain TCP connection; issue 5 adds the ssl_stream overload (async TLS shutdown).
+void close_stream(beast::tcp_stream& stream) {
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+}  // namespace
+
+template <class Stream>
+ProxySession<Stream>::ProxySession(Stream stream, WorkerContext& worker, std::string remote)
+    : stream_(std::move(stream)),
+      worker_(worker),
+      remote_(std::move(remote)),
+      id_(std::to_string(worker.index) + "." + std::to_string(++worker.next_connection)) {
+  worker_.connections.insert(this);
+  worker_.open_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class Stream>
+ProxySession<Stream>::~ProxySession() {
+  worker_.connections.erase(this);
+  worker_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+template <class Stream>
+void ProxySession<Stream>::start() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  do_read_header();
+}
+
+template <class Stream>
+void ProxySession<Stream>::drain() {
+  if (!busy_) close();  // idle keep-alive: close now; busy: next_request() closes
+}
+
+template <class Stream>
+void ProxySession<Stream>::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (auto relay = relay_.lock()) relay->cancel();
+  close_stream(beast::get_lowest_layer(stream_));
+}
+
+template <class Stream>
+void ProxySession<Stream>::do_read_header() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(worker_.limits.max_header_bytes));
+  parser_->body_limit(worker_.limits.max_body_bytes);
+  // Covers the whole header: a slow (or idle keep-alive) client is closed when it passes.
+  beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&ProxySession::on_read_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_read_header(beast::error_code ec, std::size_t) {
+  if (connection_ended(ec)) return close();
+  busy_ = true;
+  started_ = std::chrono::steady_clock::now();
+  if (ec) return reject(ec);
+  // Issue 5: JWT verification and the per-subject rate limit run here, on the header,
+  // before the body is read.
+  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) return do_continue();
+  do_read_body();
+}
+
+template <class Stream>
+void ProxySession<Stream>::do_continue() {
+  beast::get_lowest_layer(stream_).expires_after(kReplyTimeout);
+  asio::async_write(
+      stream_, asio::buffer(kContinue.data(), kContinue.size()),
+      beast::bind_front_handler(&ProxySession::on_continue, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_continue(beast::error_code ec, std::size_t) {
+  if (ec) return close();
+  do_read_body();
+}
+
+template <class Stream>
+void ProxySession<Stream>::do_read_body() {
+  if (parser_->is_done()) return on_read_body({}, 0);
+  beast::get_lowest_layer(stream_).expires_after(kBodyTimeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&ProxySession::on_read_body, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_read_body(beast::error_code ec, std::size_t) {
+  if (connection_ended(ec)) return close();
+  if (ec) return reject(ec);
+  request_ = parser_->release();
+  keep_alive_ = request_.keep_alive();
+  handle_request();
+}
+
+template <class Stream>
+void ProxySession<Stream>::handle_request() {
+  target_ = std::string(request_.target());
+  record_.method = http::to_string(request_.method());
+  record_.target = target_;
+  table_ = worker_.table;
+  version_ = request_.version();
+  if (is_models_request(request_.method(), target_))
+    return reply(models_response(*table_, version_, keep_alive_));
+  RequestBody body(request_.body());
+  const Route* route = match_route(*table_, target_, body);
+  if (route) return start_relay(*route, body);
+  if (!table_->synced())
+    return reply_error(503, "no routing table yet: no duetd has sent its state");
+  reply_error(404, "no route matches " + std::string(record_.method) + " " + target_);
+}
+
+template <class Stream>
+void ProxySession<Stream>::start_relay(const Route& route, RequestBody& body) {
+  Decision decision = decide(route, body);
+  record_.route = route.spec.name;
+  record_.tokens = decision.tokens;
+  auto relay = std::make_shared<UpstreamRelay<Stream>>(
+      stream_, worker_, table_, decision, std::move(request_), remote_,
+      [self = this->shared_from_this()](RelayOutcome outcome) {
+        self->on_relay_done(std::move(outcome));
+      });
+  relay_ = relay;
+  relaying_ = true;
+  start_watch();
+  relay->start();
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_relay_done(RelayOutcome outcome) {
+  relaying_ = false;
+  relay_.reset();
+  record_.attempts = outcome.attempts;
+  record_.first_byte = outcome.first_byte;
+  record_.bytes = outcome.bytes;
+  if (outcome.target) {
+    record_.pool = to_string(outcome.target->pool);
+    record_.version = to_string(outcome.target->track);
+  }
+  if (outcome.endpoint && outcome.response_started) record_.backend = outcome.endpoint->backend;
+  record_.status = outcome.status;
+  if (closed_) {
+    error_ = std::move(outcome.error);
+    record_.error = error_;
+    return end_request();
+  }
+  if (!outcome.response_started) return reply_error(outcome.status, std::move(outcome.error));
+  error_ = std::move(outcome.error);
+  record_.error = error_;
+  if (!outcome.client_reusable) {
+    end_request();
+    return close();
+  }
+  end_request();
+  next_request();
+}
+
+template <class Stream>
+void ProxySession<Stream>::reply(StringResponse response) {
+  record_.status = response.result_int();
+  record_.bytes = response.body().size();
+  if (!keep_alive_ || close_after_reply_) response.keep_alive(false);
+  reply_ = std::move(response);
+  beast::get_lowest_layer(stream_).expires_after(kReplyTimeout);
+  http::async_write(stream_, *reply_,
+                    beast::bind_front_handler(&ProxySession::on_reply, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::reply_error(int status, std::string message) {
+  error_ = std::move(message);
+  record_.error = error_;
+  reply(error_response(status, error_, version_, keep_alive_));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_reply(beast::error_code ec, std::size_t) {
+  reply_.reset();
+  end_request();
+  if (ec) return close();
+  if (close_after_reply_) return do_linger();
+  next_request();
+}
+
+// After refusing a request whose body is still coming (413, 431, 400), read and drop what
+// the client sends for a while before closing: closing with unread data sends a reset,
+// which can destroy the error reply before the client reads it.
+template <class Stream>
+void ProxySession<Stream>::do_linger() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream_).expires_after(kLinger);
+  buffer_.clear();
+  stream_.async_read_some(
+      buffer_.prepare(16 * 1024),
+      beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_linger(beast::error_code ec, std::size_t) {
+  if (ec || closed_) return close();
+  stream_.async_read_some(
+      buffer_.prepare(16 * 1024),
+      beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
+}
+
+// A request that cannot be read whole: the status says why, then the connection closes
+// (what is left of the request on the wire cannot be told apart from the next one).
+template <class Stream>
+void ProxySession<Stream>::reject(beast::error_code ec) {
+  int status = 400;
+  std::string message = "malformed HTTP request: " + ec.message();
+  if (ec == http::error::body_limit) {
+    status = 413;
+    message = "request body exceeds " + std::to_string(worker_.limits.max_body_bytes) + " bytes";
+  } else if (ec == http::error::header_limit) {
+    status = 431;
+    message =
+        "request header exceeds " + std::to_string(worker_.limits.max_header_bytes) + " bytes";
+  }
+  close_after_reply_ = true;
+  keep_alive_ = false;
+  if (parser_->is_header_done()) {
+    target_ = std::string(parser_->get().target());
+    record_.method = http::to_string(parser_->get().method());
+    record_.target = target_;
+    version_ = parser_->get().version();
+  }
+  reply_error(status, std::move(message));
+}
+
+template <class Stream>
+void ProxySession<Stream>::start_watch() {
+  if (watching_ || closed_ || buffer_.size() >= kWatchBufferLimit) return;
+  watching_ = true;
+  beast::get_lowest_layer(stream_).expires_never();  // the read timer only, if a write runs
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
+}
+
+template <class Stream>
+void ProxySession<Stream>::on_watch(beast::error_code ec, std::size_t n) {
+  watching_ = false;
+  if (!ec) buffer_.commit(n);  // pipelined bytes of the next request: kept for its parser
+  if (relaying_) {
+    if (!ec) return start_watch();
+    return close();  // the client went away: close() cancels the relay
+  }
+  if (ec && ec != asio::error::operation_aborted) return close();
+  if (want_next_) {
+    want_next_ = false;
+    do_read_header();
+  }
+}
+
+template <class Stream>
+void ProxySession<Stream>::end_request() {
+  record_.connection = id_;
+  record_.request = ++requests_;
+  record_.duration = std::chrono::steady_clock::now() - started_;
+  worker_.observer.on_request_done(record_);
+  record_ = {};
+  table_.reset();
+  busy_ = false;
+}
+
+template <class Stream>
+void ProxySession<Stream>::next_request() {
+  if (closed_) return;
+  if (worker_.draining || !keep_alive_ || close_after_reply_) return close();
+  if (watching_) {
+    // The posted read must end before the next header read starts; its bytes are kept.
+    want_next_ = true;
+    beast::get_lowest_layer(stream_).cancel();
+    return;
+  }
+  do_read_header();
+}
+
+template class ProxySession<beast::tcp_stream>;
+
+}  // namespace duet::router

@@ -1,0 +1,84 @@
+#pragma once
+// One client connection to the proxy listener: reads each request (header, then body, with
+// the configured limits), routes it, and either answers locally (404, 503, 413, /v1/models)
+// or hands it to an UpstreamRelay. While a response is relayed it keeps a read posted on
+// the client socket, so a client that goes away cancels the upstream request at once.
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "router/local_reply.h"
+#include "router/request_log.h"
+#include "router/upstream_relay.h"
+#include "router/worker_context.h"
+
+namespace duet::router {
+
+// Runs on one worker thread (its io_context is the connection's implicit strand). `Stream`
+// is beast::tcp_stream; issue 5's TLS listener instantiates it over an ssl_stream after the
+// handshake, and runs its JWT and rate-limit checks in on_read_header.
+template <class Stream>
+class ProxySession : public DownstreamConnection,
+                     public std::enable_shared_from_this<ProxySession<Stream>> {
+ public:
+  ProxySession(Stream stream, WorkerContext& worker, std::string remote);
+  ~ProxySession() override;
+
+  void start();
+
+  // DownstreamConnection
+  void drain() override;
+  void close() override;
+
+ private:
+  void do_read_header();
+  void on_read_header(boost::beast::error_code ec, std::size_t);
+  void do_continue();
+  void on_continue(boost::beast::error_code ec, std::size_t);
+  void do_read_body();
+  void on_read_body(boost::beast::error_code ec, std::size_t);
+  void handle_request();
+  void start_relay(const Route& route, RequestBody& body);
+  void on_relay_done(RelayOutcome outcome);
+  void reply(StringResponse response);
+  void reply_error(int status, std::string message);
+  void on_reply(boost::beast::error_code ec, std::size_t);
+  void do_linger();
+  void on_linger(boost::beast::error_code ec, std::size_t);
+  void reject(boost::beast::error_code ec);
+  void start_watch();
+  void on_watch(boost::beast::error_code ec, std::size_t n);
+  void end_request();
+  void next_request();
+
+  Stream stream_;
+  WorkerContext& worker_;
+  std::string remote_;
+  std::string id_;  // `worker.connection` in log lines
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  ProxyRequest request_;
+  std::shared_ptr<const RoutingTable> table_;  // held for the whole request
+  std::weak_ptr<UpstreamRelay<Stream>> relay_;
+  std::optional<StringResponse> reply_;
+  RequestRecord record_;
+  std::string target_;  // backs record_.target
+  std::string error_;   // backs record_.error
+  std::chrono::steady_clock::time_point started_;
+  uint64_t requests_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool close_after_reply_ = false;
+  bool busy_ = false;       // between a request's header and the end of its response
+  bool watching_ = false;   // a read is posted on the client while the relay runs
+  bool want_next_ = false;  // that read, once ended, starts the next request
+  bool relaying_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace duet::router

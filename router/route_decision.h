@@ -1,0 +1,86 @@
+#pragma once
+// The routing decision for one request (SPEC §5 steps 4-6): the route by path and model,
+// the size pool by the token estimate, the version, and the endpoint by power of two
+// choices. Pure functions over an immutable RoutingTable: they run on a worker thread and
+// never block or throw.
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "router/routing_table.h"
+
+namespace duet::router {
+
+// A request body, parsed as JSON only when a decision first needs a field of it.
+class RequestBody {
+ public:
+  explicit RequestBody(std::string_view text) : text_(text) {}
+
+  // The "model" field; empty when absent or when the body is not JSON.
+  std::string_view model();
+  // Prompt tokens (duet::estimate_prompt_tokens) plus max_tokens when given.
+  uint64_t tokens();
+
+ private:
+  const nlohmann::json& json();
+
+  std::string_view text_;
+  std::optional<nlohmann::json> json_;
+};
+
+// The first route of `table` whose prefix matches `path` (query string ignored) and whose
+// model, if it names one, equals the body's. Null when none matches.
+const Route* match_route(const RoutingTable& table, std::string_view target, RequestBody& body);
+
+enum class SizePool : uint8_t { small, large, backend };
+const char* to_string(SizePool pool);
+
+// Below the threshold → small, else large.
+SizePool choose_size_pool(const SizeRouting& routing, uint64_t tokens);
+
+// A deployment and track to take endpoints from.
+struct Target {
+  const Deployment* deployment = nullptr;
+  SizePool pool = SizePool::backend;
+  Track track = Track::stable;
+};
+
+// Where a request may go, best first: the chosen pool and version, then the other version,
+// then the other size pool (SPEC §5 step 7 fallbacks).
+struct Decision {
+  const Route* route = nullptr;
+  std::array<Target, 4> targets{};
+  std::size_t target_count = 0;
+  uint64_t tokens = 0;  // the estimate used; 0 for backend routes, which need none
+};
+
+Decision decide(const Route& route, RequestBody& body);
+
+// A small fast generator, one per worker thread (p2c needs no cryptographic quality).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  // Uniform in [0, n); n > 0.
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>((next() >> 32) * n >> 32); }
+
+ private:
+  uint64_t state_;
+};
+
+// Power of two choices on in-flight counts among `pool` minus `tried`; null when none left.
+const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoint* const> tried);
+
+struct Pick {
+  const Target* target = nullptr;
+  const Endpoint* endpoint = nullptr;  // null: nothing Ready and untried anywhere
+};
+
+// The first target of `decision` with an untried Ready endpoint, and that endpoint.
+Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried);
+
+}  // namespace duet::router

@@ -1,0 +1,124 @@
+#include "router/router.h"
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+namespace asio = boost::asio;
+
+namespace {
+// Responses in progress at SIGTERM get this long to finish before their connections close.
+constexpr std::chrono::seconds kDrainGrace{10};
+}  // namespace
+
+Router::Router(RouterConfig config)
+    : config_(std::move(config)), signals_(control_, SIGINT, SIGTERM) {
+  table_ = std::make_shared<RoutingTable>();
+  for (unsigned i = 0; i < config_.worker_threads(); ++i)
+    workers_.push_back(std::make_unique<Worker>(i, config_.limits, access_log_, open_connections_));
+}
+
+Router::~Router() {
+  for (auto& watcher : watchers_) watcher->stop();
+  workers_.clear();  // each drains and joins
+}
+
+int Router::run() {
+  bind_listeners();
+  start_admin();
+  for (auto& worker : workers_) worker->start();
+  start_sources();
+  if (config_.rate_limit)
+    router_logger().warn("not_enforced", {{"field", "rateLimit"}, {"why", "not implemented yet"}});
+  signals_.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    router_logger().info("stopping", {{"signal", signal}});
+    shutdown();
+  });
+  control_.run();
+  for (auto& worker : workers_) worker->join();
+  router_logger().info("stopped");
+  return 0;
+}
+
+// Every worker gets a socket of its own on each port; the first binds (port 0 becomes an
+// ephemeral port), the others join it with SO_REUSEPORT.
+void Router::bind_listeners() {
+  for (const auto& listen : config_.listen) {
+    auto endpoint = asio::ip::tcp::endpoint(
+        asio::ip::make_address(listen.address.host == "localhost" ? "127.0.0.1"
+                                                                  : listen.address.host),
+        listen.address.port);
+    endpoint.port(workers_.front()->listen(endpoint));
+    for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(endpoint);
+    router_logger().info("listening", {{"kind", "proxy"},
+                                       {"address", listen.address.to_string()},
+                                       {"port", endpoint.port()},
+                                       {"threads", workers_.size()}});
+  }
+}
+
+void Router::start_admin() {
+  if (!config_.admin) return;
+  admin_ = std::make_unique<AdminServer>(control_, *this);
+  uint16_t port = admin_->listen(*config_.admin);
+  router_logger().info(
+      "listening", {{"kind", "admin"}, {"address", config_.admin->to_string()}, {"port", port}});
+}
+
+void Router::start_sources() {
+  for (const auto& source : config_.sources) {
+    auto watcher =
+        std::make_shared<SourceWatcher>(control_, source, [this] { schedule_rebuild(); });
+    watchers_.push_back(watcher);
+    watcher->start();
+  }
+}
+
+// Several events in one read (a snapshot, a burst of engine changes) make one table.
+void Router::schedule_rebuild() {
+  if (rebuild_pending_) return;
+  rebuild_pending_ = true;
+  asio::post(control_, [this] { rebuild(); });
+}
+
+void Router::rebuild() {
+  rebuild_pending_ = false;
+  std::vector<const SourceState*> states;
+  for (const auto& watcher : watchers_) states.push_back(&watcher->state());
+  table_ = RoutingTable::build(states, loads_);
+  for (auto& worker : workers_) worker->publish(table_);
+  std::size_t endpoints = 0;
+  for (const auto& route : table_->routes())
+    for (const auto* d : {route.backend, route.small, route.large})
+      if (d) endpoints += d->stable.size() + d->canary.size();
+  router_logger().info("routing_table_updated",
+                       {{"routes", table_->routes().size()}, {"routed_endpoints", endpoints}});
+}
+
+void Router::shutdown() {
+  signals_.cancel();
+  for (auto& watcher : watchers_) watcher->stop();
+  if (admin_) admin_->stop();
+  for (auto& worker : workers_) worker->drain(kDrainGrace);
+}
+
+nlohmann::json Router::routing_table() const { return table_->to_json(); }
+
+nlohmann::json Router::sources() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& watcher : watchers_) out.push_back(watcher->status());
+  return out;
+}
+
+bool Router::ready() const {
+  for (const auto& watcher : watchers_)
+    if (!watcher->state().synced()) return false;
+  return true;
+}
+
+}  // namespace duet::router

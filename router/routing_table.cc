@@ -1,0 +1,140 @@
+#include "router/routing_table.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "duet/common/address.h"
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+namespace {
+
+// Engines report HOST:PORT with a numeric host (or localhost); anything else is skipped.
+bool parse_endpoint(const std::string& text, boost::asio::ip::tcp::endpoint& out) {
+  try {
+    Address a = Address::parse(text);
+    if (a.kind != Address::Kind::tcp || a.port == 0) return false;
+    out = boost::asio::ip::tcp::endpoint(
+        boost::asio::ip::make_address(a.host == "localhost" ? "127.0.0.1" : a.host), a.port);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+nlohmann::json pool_json(const Pool& pool) {
+  auto out = nlohmann::json::array();
+  for (const auto& e : pool)
+    out.push_back({{"name", e.name},
+                   {"endpoint", e.address_text},
+                   {"inFlight", e.load->in_flight.load(std::memory_order_relaxed)}});
+  return out;
+}
+
+nlohmann::json route_json(const RouteSpec& r) {
+  nlohmann::json match = {{"pathPrefix", r.path_prefix}};
+  if (!r.model.empty()) match["model"] = r.model;
+  nlohmann::json out = {{"name", r.name},
+                        {"match", match},
+                        {"retries", {{"attempts", r.attempts}}},
+                        {"timeouts",
+                         {{"firstByteSeconds", r.first_byte_timeout.count()},
+                          {"idleSeconds", r.idle_timeout.count()}}}};
+  if (r.size_routing)
+    out["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
+                          {"small", r.size_routing->small},
+                          {"large", r.size_routing->large}};
+  else
+    out["backend"] = r.backend;
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<EndpointLoad> EndpointLoads::get(const std::string& key) {
+  auto& slot = loads_[key];
+  auto load = slot.lock();
+  if (!load) {
+    load = std::make_shared<EndpointLoad>();
+    slot = load;
+  }
+  return load;
+}
+
+void EndpointLoads::prune() {
+  std::erase_if(loads_, [](const auto& entry) { return entry.second.expired(); });
+}
+
+bool more_specific(const RouteSpec& a, const RouteSpec& b) {
+  if (a.model.empty() != b.model.empty()) return !a.model.empty();
+  if (a.path_prefix.size() != b.path_prefix.size())
+    return a.path_prefix.size() > b.path_prefix.size();
+  return a.name < b.name;
+}
+
+std::shared_ptr<const RoutingTable> RoutingTable::build(
+    const std::vector<const SourceState*>& sources, EndpointLoads& loads) {
+  auto table = std::make_shared<RoutingTable>();
+  std::map<std::string, RouteSpec> specs;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const SourceState& source = *sources[i];
+    table->synced_ = table->synced_ || source.synced();
+    for (const auto& [name, spec] : source.routes()) specs.try_emplace(name, spec);
+    for (const auto& [name, info] : source.deployments())
+      table->deployments_.try_emplace(name, Deployment{name, info.canary_weight, {}, {}});
+    for (const auto& [name, engine] : source.engines()) {
+      if (!engine.ready || engine.deployment.empty()) continue;
+      Endpoint ep{engine.name,  engine.deployment,
+                  engine.track, engine.endpoint,
+                  {},           engine.deployment + "/" + engine.name,
+                  nullptr};
+      if (!parse_endpoint(engine.endpoint, ep.address)) {
+        router_logger().warn("endpoint_skipped", {{"engine", name}, {"endpoint", engine.endpoint}});
+        continue;
+      }
+      ep.load = loads.get(std::to_string(i) + "/" + name + "@" + engine.endpoint);
+      auto& d = table->deployments_.try_emplace(engine.deployment).first->second;
+      d.name = engine.deployment;
+      (engine.track == Track::canary ? d.canary : d.stable).push_back(std::move(ep));
+    }
+  }
+  auto find = [&](const std::string& name) { return table->deployment(name); };
+  for (auto& [name, spec] : specs) {
+    Route route{spec};
+    if (spec.size_routing) {
+      route.small = find(spec.size_routing->small);
+      route.large = find(spec.size_routing->large);
+    } else {
+      route.backend = find(spec.backend);
+    }
+    if (!spec.model.empty()) table->models_.push_back(spec.model);
+    table->routes_.push_back(std::move(route));
+  }
+  std::sort(table->routes_.begin(), table->routes_.end(),
+            [](const Route& a, const Route& b) { return more_specific(a.spec, b.spec); });
+  std::sort(table->models_.begin(), table->models_.end());
+  table->models_.erase(std::unique(table->models_.begin(), table->models_.end()),
+                       table->models_.end());
+  loads.prune();
+  return table;
+}
+
+const Deployment* RoutingTable::deployment(std::string_view name) const {
+  auto it = deployments_.find(name);
+  return it == deployments_.end() ? nullptr : &it->second;
+}
+
+nlohmann::json RoutingTable::to_json() const {
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& r : routes_) routes.push_back(route_json(r.spec));
+  nlohmann::json deployments = nlohmann::json::object();
+  for (const auto& [name, d] : deployments_)
+    deployments[name] = {{"canaryWeight", d.canary_weight},
+                         {"stable", pool_json(d.stable)},
+                         {"canary", pool_json(d.canary)}};
+  return {
+      {"synced", synced_}, {"routes", routes}, {"deployments", deployments}, {"models", models_}};
+}
+
+}  // namespace duet::router

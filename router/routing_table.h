@@ -1,0 +1,95 @@
+#pragma once
+// The routing table: an immutable snapshot of every source's routes, deployments and Ready
+// endpoints, built on the control thread and handed to the worker threads, which only read.
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/watch_state.h"
+
+namespace duet::router {
+
+// Load on one endpoint, shared by all worker threads and by every table that lists it, so
+// a rebuilt table keeps the counts of requests already in flight.
+struct EndpointLoad {
+  std::atomic<uint32_t> in_flight{0};
+};
+
+struct Endpoint {
+  std::string name;  // replica name
+  std::string deployment;
+  Track track = Track::stable;
+  std::string address_text;
+  boost::asio::ip::tcp::endpoint address;
+  std::string backend;  // `deployment/replica`, the x-duet-backend value
+  std::shared_ptr<EndpointLoad> load;
+};
+
+using Pool = std::vector<Endpoint>;
+
+struct Deployment {
+  std::string name;
+  uint32_t canary_weight = 0;  // (issue 5: the canary split)
+  Pool stable;                 // Ready endpoints only
+  Pool canary;
+
+  const Pool& pool(Track track) const { return track == Track::canary ? canary : stable; }
+};
+
+struct Route {
+  RouteSpec spec;
+  // Resolved deployments; null when the source does not (yet) know the name.
+  const Deployment* backend = nullptr;  // a backend route
+  const Deployment* small = nullptr;    // a sizeRouting route
+  const Deployment* large = nullptr;
+};
+
+// Keeps one EndpointLoad per endpoint across rebuilds. Control thread only.
+class EndpointLoads {
+ public:
+  std::shared_ptr<EndpointLoad> get(const std::string& key);
+  // Forgets endpoints no table holds any more.
+  void prune();
+
+ private:
+  std::map<std::string, std::weak_ptr<EndpointLoad>> loads_;
+};
+
+class RoutingTable {
+ public:
+  // Merges the sources in order: a route or deployment status comes from the first source
+  // that has it; endpoints of a deployment are the union over all sources. Control thread.
+  static std::shared_ptr<const RoutingTable> build(const std::vector<const SourceState*>& sources,
+                                                   EndpointLoads& loads);
+
+  // Most specific first: routes with a model before routes without, then longer prefixes.
+  const std::vector<Route>& routes() const { return routes_; }
+  const Deployment* deployment(std::string_view name) const;
+  // Models that routes name, sorted, for GET /v1/models.
+  const std::vector<std::string>& models() const { return models_; }
+  // Whether at least one source had delivered its snapshot when this table was built.
+  bool synced() const { return synced_; }
+  // The table for the admin /config page.
+  nlohmann::json to_json() const;
+
+  RoutingTable(const RoutingTable&) = delete;
+  RoutingTable& operator=(const RoutingTable&) = delete;
+  RoutingTable() = default;
+
+ private:
+  std::vector<Route> routes_;
+  std::map<std::string, Deployment, std::less<>> deployments_;
+  std::vector<std::string> models_;
+  bool synced_ = false;
+};
+
+// The order of routes(): true when `a` is tried before `b`.
+bool more_specific(const RouteSpec& a, const RouteSpec& b);
+
+}  // namespace duet::router

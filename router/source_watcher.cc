@@ -1,0 +1,166 @@
+#include "router/source_watcher.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// The token is read at every connect, so a rotated file is picked up without a restart.
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read tokenFile " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
+}
+
+}  // namespace
+
+SourceWatcher::SourceWatcher(asio::io_context& io, SourceConfig source,
+                             std::function<void()> on_change, WatchTiming timing)
+    : io_(io),
+      source_(std::move(source)),
+      on_change_(std::move(on_change)),
+      timing_(timing),
+      retry_timer_(io),
+      dead_timer_(io),
+      backoff_(timing.backoff_min) {}
+
+void SourceWatcher::start() { connect(); }
+
+void SourceWatcher::stop() {
+  stopped_ = true;
+  retry_timer_.cancel();
+  dead_timer_.cancel();
+  if (call_) call_->cancel();
+}
+
+nlohmann::json SourceWatcher::status() const {
+  return {{"source", source_.name},
+          {"connected", connected_},
+          {"synced", state_.synced()},
+          {"resourceVersion", state_.resource_version()},
+          {"error", error_}};
+}
+
+http::ClientRequest SourceWatcher::make_watch_request() const {
+  auto request = http::make_request(http::bhttp::verb::get, "/apis/v1/watch", source_.address);
+  if (!source_.token_file.empty())
+    request.set(http::bhttp::field::authorization, "Bearer " + read_token(source_.token_file));
+  return request;
+}
+
+void SourceWatcher::connect() {
+  if (stopped_) return;
+  connected_ = false;
+  fresh_snapshot_ = false;
+  splitter_ = LineSplitter();
+  end_reason_.clear();
+  http::ClientRequest request;
+  try {
+    request = make_watch_request();
+  } catch (const std::exception& e) {
+    end_reason_ = e.what();
+    return on_end(asio::error::access_denied);
+  }
+  std::weak_ptr<SourceWatcher> weak = weak_from_this();
+  http::StreamHandlers handlers;
+  handlers.on_header = [weak](const http::ClientResponseHeader& h) {
+    if (auto self = weak.lock()) self->on_header(h);
+  };
+  handlers.on_data = [weak](std::string_view piece) {
+    if (auto self = weak.lock()) self->on_data(piece);
+  };
+  handlers.on_end = [weak](http::error_code ec) {
+    if (auto self = weak.lock()) self->on_end(ec);
+  };
+  call_ = http::ClientCall::stream(io_.get_executor(), source_.address, std::move(request),
+                                   timing_.header_timeout, std::move(handlers));
+}
+
+void SourceWatcher::on_header(const http::ClientResponseHeader& header) {
+  if (header.result() != http::bhttp::status::ok)
+    return abandon("watch answered HTTP " + std::to_string(header.result_int()));
+  connected_ = true;
+  router_logger().info("source_connected", {{"source", source_.name}});
+  arm_dead_timer();
+}
+
+void SourceWatcher::on_data(std::string_view piece) {
+  if (!connected_) return;
+  arm_dead_timer();
+  for (const auto& line : splitter_.feed(piece)) {
+    if (!connected_) return;  // abandoned by an earlier line of this piece
+    if (!line.empty()) on_line(line);
+  }
+}
+
+void SourceWatcher::on_line(const std::string& line) {
+  auto event = nlohmann::json::parse(line, nullptr, false);
+  if (event.is_discarded() || !event.is_object())
+    return abandon("watch sent a line that is not JSON");
+  bool snapshot = event.value("type", "") == "SNAPSHOT";
+  // Until this connection's snapshot arrives, the last known state stays as it is.
+  if (!snapshot && !fresh_snapshot_) return;
+  ApplyResult result;
+  try {
+    result = state_.apply(event);
+  } catch (const std::exception& e) {
+    return abandon(std::string("bad watch event: ") + e.what());
+  }
+  for (const auto& why : result.skipped)
+    router_logger().warn("watch_object_skipped", {{"source", source_.name}, {"error", why}});
+  if (snapshot) {
+    fresh_snapshot_ = true;
+    backoff_ = timing_.backoff_min;
+    error_.clear();
+    router_logger().info("source_synced", {{"source", source_.name},
+                                           {"resource_version", state_.resource_version()},
+                                           {"routes", state_.routes().size()},
+                                           {"engines", state_.engines().size()}});
+  }
+  if (result.changed) on_change_();
+}
+
+void SourceWatcher::abandon(std::string reason) {
+  end_reason_ = std::move(reason);
+  connected_ = false;
+  if (call_) call_->cancel();  // on_end follows and schedules the reconnect
+}
+
+void SourceWatcher::on_end(http::error_code ec) {
+  connected_ = false;
+  dead_timer_.cancel();
+  call_.reset();
+  if (stopped_) return;
+  error_ = !end_reason_.empty() ? end_reason_ : ec ? ec.message() : "watch stream ended";
+  router_logger().warn("source_disconnected", {{"source", source_.name},
+                                               {"error", error_},
+                                               {"retry_ms", backoff_.count()},
+                                               {"keeping_state", state_.synced()}});
+  retry_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, timing_.backoff_max);
+  retry_timer_.async_wait([weak = weak_from_this()](http::error_code e) {
+    if (auto self = weak.lock(); self && !e) self->connect();
+  });
+}
+
+void SourceWatcher::arm_dead_timer() {
+  dead_timer_.expires_after(timing_.dead_after);
+  dead_timer_.async_wait([weak = weak_from_this()](http::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock())
+      self->abandon("no line for " + std::to_string(self->timing_.dead_after.count()) + " ms");
+  });
+}
+
+}  // namespace duet::router

@@ -1,0 +1,76 @@
+#pragma once
+// Follows one duetd's watch stream (GET /apis/v1/watch, NDJSON) and keeps its SourceState.
+// When the stream breaks it reconnects with backoff (100 ms doubling to 5 s) and keeps the
+// last known state until a new snapshot replaces it, so the router goes on serving while a
+// duetd restarts (static stability). A stream without a line for 15 s counts as dead
+// (duetd sends a BOOKMARK every 5 s when quiet).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "duet/common/http_client.h"
+#include "duet/common/line_splitter.h"
+#include "router/config.h"
+#include "router/watch_state.h"
+
+namespace duet::router {
+
+struct WatchTiming {
+  std::chrono::milliseconds backoff_min{100};
+  std::chrono::milliseconds backoff_max{5000};
+  std::chrono::milliseconds dead_after{15000};     // no line for this long: reconnect
+  std::chrono::milliseconds header_timeout{5000};  // connect and response header
+};
+
+// Everything runs on the control io_context (one thread). Owned by a shared_ptr: pending
+// operations hold it weakly and do nothing once it is gone.
+class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
+ public:
+  // `on_change` runs (on the control thread) whenever state() changed in a way that matters
+  // for routing.
+  SourceWatcher(boost::asio::io_context& io, SourceConfig source, std::function<void()> on_change,
+                WatchTiming timing = {});
+
+  void start();
+  // Closes the stream and stops reconnecting.
+  void stop();
+
+  const SourceConfig& source() const { return source_; }
+  const SourceState& state() const { return state_; }
+  bool connected() const { return connected_; }
+  // {"source", "connected", "synced", "resourceVersion", "error"} for /readyz and /config.
+  nlohmann::json status() const;
+
+ private:
+  void connect();
+  http::ClientRequest make_watch_request() const;
+  void on_header(const http::ClientResponseHeader& header);
+  void on_data(std::string_view piece);
+  void on_line(const std::string& line);
+  void on_end(http::error_code ec);
+  void arm_dead_timer();
+  void abandon(std::string reason);
+
+  boost::asio::io_context& io_;
+  SourceConfig source_;
+  std::function<void()> on_change_;
+  WatchTiming timing_;
+  SourceState state_;
+  std::shared_ptr<http::ClientCall> call_;
+  LineSplitter splitter_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer dead_timer_;
+  std::chrono::milliseconds backoff_;
+  std::string error_;            // why the last connection ended; empty once synced again
+  std::string end_reason_;       // why this side ended the current connection
+  bool connected_ = false;       // a 200 header came on the current connection
+  bool fresh_snapshot_ = false;  // the current connection has sent its SNAPSHOT
+  bool stopped_ = false;
+};
+
+}  // namespace duet::router

@@ -1,0 +1,258 @@
+#include "router/upstream_relay.h"
+
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+// An engine that does not accept within this is treated like one that refused (failover),
+// even when the route allows a much longer wait for the first byte.
+constexpr std::chrono::seconds kConnectTimeout{5};
+constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
+
+}  // namespace
+
+template <class Stream>
+UpstreamRelay<Stream>::UpstreamRelay(Stream& client, WorkerContext& worker,
+                                     std::shared_ptr<const RoutingTable> table, Decision decision,
+                                     ProxyRequest request, std::string_view client_address,
+                                     Done done)
+    : client_(client),
+      worker_(worker),
+      table_(std::move(table)),
+      decision_(decision),
+      request_(std::move(request)),
+      done_(std::move(done)),
+      client_keep_alive_(request_.keep_alive()),
+      client_version_(request_.version()),
+      started_(std::chrono::steady_clock::now()) {
+  prepare_upstream_request(request_, client_address);
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::start() {
+  try_next();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::cancel() {
+  cancelled_ = true;
+  if (upstream_) upstream_->stream.close();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::try_next() {
+  pick_ = pick(decision_, worker_.rng, {tried_.data(), tried_count_});
+  if (!pick_.endpoint) {
+    if (outcome_.attempts == 0)
+      return finish(503, "no Ready endpoint for route " + decision_.route->spec.name);
+    return finish(502, std::move(outcome_.error));
+  }
+  ++outcome_.attempts;
+  outcome_.target = pick_.target;
+  outcome_.endpoint = pick_.endpoint;
+  in_flight_ = InFlight(*pick_.endpoint);
+  if (auto idle = worker_.upstreams.take(pick_.endpoint->address)) {
+    upstream_ = std::move(idle);
+    return do_write_request();
+  }
+  do_connect();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_connect() {
+  upstream_ = std::make_unique<UpstreamConnection>(beast::tcp_stream(worker_.io));
+  upstream_->peer = pick_.endpoint->address;
+  upstream_->stream.expires_after(std::min<std::chrono::steady_clock::duration>(
+      kConnectTimeout, decision_.route->spec.first_byte_timeout));
+  upstream_->stream.async_connect(
+      upstream_->peer,
+      beast::bind_front_handler(&UpstreamRelay::on_connect, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_connect(beast::error_code ec) {
+  if (ec) return upstream_failed(ec, "connect");
+  beast::error_code ignored;
+  upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);  // SSE: no Nagle delay
+  do_write_request();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_write_request() {
+  upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
+  http::async_write(
+      upstream_->stream, request_,
+      beast::bind_front_handler(&UpstreamRelay::on_write_request, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_write_request(beast::error_code ec, std::size_t) {
+  if (ec) return upstream_failed(ec, "write request");
+  do_read_header();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_read_header() {
+  parser_.emplace();
+  parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
+  parser_->header_limit(kUpstreamHeaderLimit);
+  parser_->skip(request_.method() == http::verb::head);
+  upstream_buffer_.clear();
+  upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
+  http::async_read_header(
+      upstream_->stream, upstream_buffer_, *parser_,
+      beast::bind_front_handler(&UpstreamRelay::on_read_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
+  if (ec) return upstream_failed(ec, "read response header");
+  // From here on the response belongs to the client: no retry (SPEC §5 step 7).
+  outcome_.first_byte = std::chrono::steady_clock::now() - started_;
+  outcome_.response_started = true;
+  outcome_.status = parser_->get().result_int();
+  bool until_eof = !parser_->is_done() && !parser_->content_length() && !parser_->chunked();
+  prepare_client_response(
+      parser_->get(), client_version_, client_keep_alive_, until_eof,
+      {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
+  outcome_.client_reusable = parser_->get().keep_alive();
+  serializer_.emplace(parser_->get());
+  do_write_header();
+}
+
+// Before the response header: another endpoint may still answer. An idle keep-alive
+// connection that fails is most likely one the engine just closed: one more try on a
+// fresh connection to the same endpoint does not count as an attempt.
+template <class Stream>
+void UpstreamRelay<Stream>::upstream_failed(beast::error_code ec, const char* stage) {
+  in_flight_.release();
+  bool was_reused = upstream_ && upstream_->reused;
+  upstream_.reset();
+  if (cancelled_) return finish(499, "client went away");
+  if (was_reused && !fresh_retry_used_ && ec != beast::error::timeout) {
+    fresh_retry_used_ = true;
+    in_flight_ = InFlight(*pick_.endpoint);
+    return do_connect();
+  }
+  router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend},
+                                           {"endpoint", pick_.endpoint->address_text},
+                                           {"stage", stage},
+                                           {"error", ec.message()},
+                                           {"attempt", outcome_.attempts}});
+  outcome_.error = std::string(stage) + " " + pick_.endpoint->backend + ": " + ec.message();
+  if (tried_count_ < tried_.size()) tried_[tried_count_++] = pick_.endpoint;
+  if (outcome_.attempts < decision_.route->spec.attempts && tried_count_ < tried_.size())
+    return try_next();
+  finish(ec == beast::error::timeout ? 504 : 502, std::move(outcome_.error));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_write_header() {
+  beast::get_lowest_layer(client_).expires_after(decision_.route->spec.idle_timeout);
+  http::async_write_header(
+      client_, *serializer_,
+      beast::bind_front_handler(&UpstreamRelay::on_write_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_write_header(beast::error_code ec, std::size_t) {
+  if (ec) {
+    outcome_.client_reusable = false;
+    return finish(outcome_.status, "client went away: " + ec.message());
+  }
+  if (serializer_->is_done()) return complete();  // no body (HEAD, 204, 304)
+  do_read_body();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_read_body() {
+  auto& body = parser_->get().body();
+  if (parser_->is_done()) {
+    body.data = nullptr;
+    body.size = 0;
+    body.more = false;
+    return do_write_body();
+  }
+  body.data = chunk_;
+  body.size = sizeof chunk_;
+  upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
+  // read_some, not read: hand on whatever arrived instead of waiting to fill the buffer.
+  http::async_read_some(
+      upstream_->stream, upstream_buffer_, *parser_,
+      beast::bind_front_handler(&UpstreamRelay::on_read_body, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_read_body(beast::error_code ec, std::size_t) {
+  if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full: pass it on
+  if (ec) {
+    // The header is gone already: the client can only learn by the connection closing.
+    outcome_.client_reusable = false;
+    return finish(outcome_.status,
+                  cancelled_ ? "client went away" : "upstream body: " + ec.message());
+  }
+  auto& body = parser_->get().body();
+  std::size_t n = sizeof chunk_ - body.size;
+  if (n == 0 && !parser_->is_done()) return do_read_body();  // framing only (a chunk header)
+  body.data = n ? chunk_ : nullptr;
+  body.size = n;
+  body.more = !parser_->is_done();
+  outcome_.bytes += n;
+  do_write_body();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_write_body() {
+  beast::get_lowest_layer(client_).expires_after(decision_.route->spec.idle_timeout);
+  http::async_write(
+      client_, *serializer_,
+      beast::bind_front_handler(&UpstreamRelay::on_write_body, this->shared_from_this()));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::on_write_body(beast::error_code ec, std::size_t) {
+  if (ec == http::error::need_buffer) ec = {};  // all of this piece is written
+  if (ec) {
+    outcome_.client_reusable = false;
+    return finish(outcome_.status, "client went away: " + ec.message());
+  }
+  if (!serializer_->is_done()) return do_read_body();
+  complete();
+}
+
+// The whole response reached the client: the engine connection serves the next request
+// if the engine allows it and left nothing unread on it.
+template <class Stream>
+void UpstreamRelay<Stream>::complete() {
+  if (parser_->keep_alive() && upstream_buffer_.size() == 0 && !cancelled_)
+    worker_.upstreams.put(std::move(upstream_));
+  finish(outcome_.status, {});
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::finish(int status, std::string error) {
+  if (finished_) return;
+  finished_ = true;
+  in_flight_.release();
+  upstream_.reset();  // a connection not given back to the pool is closed here
+  outcome_.status = status;
+  outcome_.error = std::move(error);
+  auto done = std::move(done_);
+  done(std::move(outcome_));
+}
+
+template class UpstreamRelay<beast::tcp_stream>;
+
+}  // namespace duet::router

@@ -1,0 +1,100 @@
+#pragma once
+// One proxied request on the upstream side: pick an endpoint, send the request over a pooled
+// keep-alive connection, read the response header, write it to the client with the x-duet-*
+// headers, then pass the body on piece by piece as it arrives (SSE is never buffered whole).
+// A failure before the response header goes to another endpoint (route retries.attempts).
+
+#include <array>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "router/forward_headers.h"
+#include "router/route_decision.h"
+#include "router/worker_context.h"
+
+namespace duet::router {
+
+struct RelayOutcome {
+  int status = 0;                  // the engine's status, or the error status for a local reply
+  std::string error;               // why it failed; empty on success
+  bool response_started = false;   // the client got a response header from the engine
+  bool client_reusable = true;     // the client connection may take another request
+  const Target* target = nullptr;  // where it went (valid while the table is held)
+  const Endpoint* endpoint = nullptr;
+  unsigned attempts = 0;
+  uint64_t bytes = 0;  // body bytes sent to the client
+  std::chrono::steady_clock::duration first_byte{};
+};
+
+// Runs on the worker thread of the client connection; `Stream` is the client's stream
+// (beast::tcp_stream now; an ssl_stream over it with TLS).
+template <class Stream>
+class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>> {
+ public:
+  using Done = std::function<void(RelayOutcome)>;
+
+  // `client` must outlive the relay (the session that owns it keeps itself alive through
+  // `done`). `request` is the client's, rewritten here for the engine; `done` runs once,
+  // on this thread, when the response ended or could not be had.
+  UpstreamRelay(Stream& client, WorkerContext& worker, std::shared_ptr<const RoutingTable> table,
+                Decision decision, ProxyRequest request, std::string_view client_address,
+                Done done);
+
+  void start();
+  // The client went away: closes the upstream connection so the engine stops the work;
+  // `done` follows once the pending operation has ended.
+  void cancel();
+
+ private:
+  void try_next();
+  void use_connection(std::unique_ptr<UpstreamConnection> connection);
+  void do_connect();
+  void on_connect(boost::beast::error_code ec);
+  void do_write_request();
+  void on_write_request(boost::beast::error_code ec, std::size_t);
+  void do_read_header();
+  void on_read_header(boost::beast::error_code ec, std::size_t);
+  void upstream_failed(boost::beast::error_code ec, const char* stage);
+  void do_write_header();
+  void on_write_header(boost::beast::error_code ec, std::size_t);
+  void do_read_body();
+  void on_read_body(boost::beast::error_code ec, std::size_t);
+  void do_write_body();
+  void on_write_body(boost::beast::error_code ec, std::size_t);
+  void complete();
+  void finish(int status, std::string error);
+
+  Stream& client_;
+  WorkerContext& worker_;
+  std::shared_ptr<const RoutingTable> table_;
+  Decision decision_;
+  ProxyRequest request_;
+  Done done_;
+  bool client_keep_alive_;
+  unsigned client_version_;
+  std::chrono::steady_clock::time_point started_;
+
+  Pick pick_;
+  std::array<const Endpoint*, 8> tried_{};
+  std::size_t tried_count_ = 0;
+  bool fresh_retry_used_ = false;
+  InFlight in_flight_;
+  std::unique_ptr<UpstreamConnection> upstream_;
+  boost::beast::flat_buffer upstream_buffer_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  std::optional<boost::beast::http::response_serializer<boost::beast::http::buffer_body>>
+      serializer_;
+  RelayOutcome outcome_;
+  bool cancelled_ = false;
+  bool finished_ = false;
+  char chunk_[16 * 1024];
+};
+
+}  // namespace duet::router

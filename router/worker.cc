@@ -1,0 +1,153 @@
+#include "router/worker.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <system_error>
+
+#include "router/proxy_session.h"
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+constexpr std::chrono::milliseconds kDrainPoll{20};
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+std::string to_text(const tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Worker::Worker(unsigned index, const Limits& limits, RequestObserver& observer,
+               std::atomic<std::size_t>& open_connections)
+    : context_(io_, index, limits, observer, open_connections), drain_timer_(io_) {
+  context_.table = std::make_shared<RoutingTable>();
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    drain(std::chrono::milliseconds(0));
+    thread_.join();
+  }
+}
+
+uint16_t Worker::listen(const tcp::endpoint& endpoint) {
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  try {
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    acceptor->set_option(reuse_port(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code(), "listen on " + to_text(endpoint));
+  }
+  uint16_t port = acceptor->local_endpoint().port();
+  acceptors_.push_back(std::move(acceptor));
+  return port;
+}
+
+void Worker::start() {
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
+  thread_ = std::thread([this] {
+    // Handlers do not throw (errors are error_codes and local replies); if one does anyway
+    // (allocation failure, a bug), say so and keep serving the other connections.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        router_logger().error("worker_exception",
+                              {{"worker", context_.index}, {"error", e.what()}});
+      }
+    }
+  });
+}
+
+void Worker::publish(std::shared_ptr<const RoutingTable> table) {
+  asio::post(io_,
+             [this, table = std::move(table)]() mutable { context_.table = std::move(table); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::do_accept(std::size_t listener) {
+  acceptors_[listener]->async_accept([this, listener](beast::error_code ec, tcp::socket socket) {
+    on_accept(listener, ec, std::move(socket));
+  });
+}
+
+void Worker::on_accept(std::size_t listener, beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || context_.draining) return;
+  if (ec) {
+    // Out of file descriptors and the like: back off instead of spinning on accept.
+    router_logger().warn("accept_failed", {{"worker", context_.index}, {"error", ec.message()}});
+    auto timer = std::make_shared<asio::steady_timer>(io_, kAcceptRetry);
+    timer->async_wait([this, listener, timer](beast::error_code) {
+      if (!context_.draining) do_accept(listener);
+    });
+    return;
+  }
+  start_session(std::move(socket));
+  do_accept(listener);
+}
+
+void Worker::start_session(tcp::socket socket) {
+  if (context_.open_connections.load(std::memory_order_relaxed) >=
+      context_.limits.max_connections) {
+    router_logger().warn("connection_refused", {{"reason", "maxConnections"},
+                                                {"limit", context_.limits.max_connections}});
+    return;  // the socket closes as it goes out of scope
+  }
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  // TLS (issue 5): a listener with tls starts a handshake here and creates the session on
+  // the ssl_stream when it completes.
+  std::make_shared<ProxySession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), context_,
+                                                    to_text(peer))
+      ->start();
+}
+
+void Worker::drain(std::chrono::milliseconds grace) {
+  asio::post(io_, [this, grace] {
+    if (context_.draining) return;
+    context_.draining = true;
+    for (auto& acceptor : acceptors_) {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    }
+    std::vector<DownstreamConnection*> open(context_.connections.begin(),
+                                            context_.connections.end());
+    for (auto* connection : open) connection->drain();
+    drain_deadline_ = std::chrono::steady_clock::now() + grace;
+    wait_drained();
+  });
+}
+
+void Worker::wait_drained() {
+  context_.upstreams.clear();
+  if (context_.connections.empty()) return;  // nothing holds io_.run() any more
+  if (std::chrono::steady_clock::now() >= drain_deadline_) {
+    std::vector<DownstreamConnection*> open(context_.connections.begin(),
+                                            context_.connections.end());
+    for (auto* connection : open) connection->close();
+    return;
+  }
+  drain_timer_.expires_after(kDrainPoll);
+  drain_timer_.async_wait([this](beast::error_code ec) {
+    if (!ec) wait_drained();
+  });
+}
+
+}  // namespace duet::router

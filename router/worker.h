@@ -1,0 +1,57 @@
+#pragma once
+// A worker thread of the proxy: its own io_context, its own listening socket on each proxy
+// port (SO_REUSEPORT: the kernel spreads connections over the workers), its own copy of
+// the routing table and its own upstream pool. Nothing on the request path is shared with
+// other workers except the per-endpoint in-flight counters.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "router/worker_context.h"
+
+namespace duet::router {
+
+class Worker {
+ public:
+  Worker(unsigned index, const Limits& limits, RequestObserver& observer,
+         std::atomic<std::size_t>& open_connections);
+  // Drains with no grace if still running, then joins.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Opens a listening socket with SO_REUSEPORT and returns the port it got (for port 0).
+  // Calling thread, before start(). Throws std::system_error naming the address.
+  uint16_t listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Starts accepting and runs the io_context on a thread of its own.
+  void start();
+
+  // Any thread: the worker uses `table` for requests that start after it arrives.
+  void publish(std::shared_ptr<const RoutingTable> table);
+  // Any thread: stop accepting, close idle connections, let responses in progress finish,
+  // and close what is left after `grace`. The thread ends when nothing is left.
+  void drain(std::chrono::milliseconds grace);
+  void join();
+
+ private:
+  void do_accept(std::size_t listener);
+  void on_accept(std::size_t listener, boost::beast::error_code ec,
+                 boost::asio::ip::tcp::socket socket);
+  void start_session(boost::asio::ip::tcp::socket socket);
+  void wait_drained();
+
+  boost::asio::io_context io_{1};
+  WorkerContext context_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  boost::asio::steady_timer drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::thread thread_;
+};
+
+}  // namespace duet::router

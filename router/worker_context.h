@@ -1,0 +1,78 @@
+#pragma once
+// What a connection needs from the worker thread it runs on: the thread's io_context, its
+// copy of the routing table, its upstream pool and random numbers. Everything here is
+// touched by that one thread only, so the request path takes no lock.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "router/config.h"
+#include "router/request_log.h"
+#include "router/route_decision.h"
+#include "router/routing_table.h"
+#include "router/upstream_pool.h"
+
+namespace duet::router {
+
+// A client connection as the worker sees it, for shutdown. Worker thread only.
+class DownstreamConnection {
+ public:
+  virtual ~DownstreamConnection() = default;
+  // Stop taking requests: close now when idle, else after the response in progress.
+  virtual void drain() = 0;
+  // Close now, response in progress or not (the drain deadline passed).
+  virtual void close() = 0;
+};
+
+struct WorkerContext {
+  WorkerContext(boost::asio::io_context& io, unsigned index, const Limits& limits,
+                RequestObserver& observer, std::atomic<std::size_t>& open_connections)
+      : io(io),
+        index(index),
+        limits(limits),
+        observer(observer),
+        open_connections(open_connections),
+        rng(0x5eed0000ull + index) {}
+
+  boost::asio::io_context& io;
+  const unsigned index;
+  const Limits& limits;
+  RequestObserver& observer;
+  std::atomic<std::size_t>& open_connections;  // all workers: for limits.maxConnections
+
+  std::shared_ptr<const RoutingTable> table;  // replaced by Worker::publish
+  UpstreamPool upstreams;
+  Rng rng;
+  std::unordered_set<DownstreamConnection*> connections;
+  uint64_t next_connection = 0;
+  bool draining = false;
+};
+
+// Counts a request in flight on an endpoint for as long as it lives (p2c reads the counts).
+class InFlight {
+ public:
+  InFlight() = default;
+  explicit InFlight(const Endpoint& e) : load_(e.load.get()) {
+    load_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  InFlight(InFlight&& other) noexcept : load_(std::exchange(other.load_, nullptr)) {}
+  InFlight& operator=(InFlight&& other) noexcept {
+    release();
+    load_ = std::exchange(other.load_, nullptr);
+    return *this;
+  }
+  ~InFlight() { release(); }
+  void release() {
+    if (load_) load_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    load_ = nullptr;
+  }
+
+ private:
+  EndpointLoad* load_ = nullptr;
+};
+
+}  // namespace duet::router

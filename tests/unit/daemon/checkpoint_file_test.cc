@@ -1,0 +1,57 @@
+#include "daemon/checkpoint_file.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace duet::daemon {
+namespace {
+
+TEST(CheckpointFile, WritesAndLoads) {
+  test::TempDir dir;
+  CheckpointFile file(dir / "checkpoint.json");
+  EXPECT_EQ(file.load().from, "none");
+  file.write({{"generation", 1}});
+  file.write({{"generation", 2}});
+  auto loaded = file.load();
+  EXPECT_EQ(loaded.from, "current");
+  EXPECT_EQ(loaded.data["generation"], 2);
+  EXPECT_TRUE(loaded.problem.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir / "checkpoint.json.tmp"));
+}
+
+TEST(CheckpointFile, DamagedFileIsKeptAsideAndThePreviousUsed) {
+  test::TempDir dir;
+  CheckpointFile file(dir / "checkpoint.json");
+  file.write({{"generation", 1}});
+  file.write({{"generation", 2}});
+  // Flip one digit of the data: the checksum no longer matches.
+  std::string text;
+  std::getline(std::ifstream(dir / "checkpoint.json"), text);
+  text[text.rfind('2')] = '3';
+  std::ofstream(dir / "checkpoint.json") << text;
+
+  auto loaded = file.load();
+  EXPECT_EQ(loaded.from, "previous");
+  EXPECT_EQ(loaded.data["generation"], 1);
+  EXPECT_NE(loaded.problem.find("checksum mismatch"), std::string::npos) << loaded.problem;
+  bool kept = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    kept = kept || e.path().filename().string().starts_with("checkpoint.json.corrupt-");
+  EXPECT_TRUE(kept);
+}
+
+TEST(CheckpointFile, TruncatedFileIsNotACheckpoint) {
+  test::TempDir dir;
+  CheckpointFile file(dir / "checkpoint.json");
+  file.write({{"generation", 1}});
+  std::ofstream(dir / "checkpoint.json") << "{\"checksum\": \"00";
+  auto loaded = file.load();
+  EXPECT_EQ(loaded.from, "none");  // no previous file: a first write has none
+  EXPECT_NE(loaded.problem.find("unreadable JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::daemon

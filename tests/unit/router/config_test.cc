@@ -1,0 +1,165 @@
+#include "router/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "router/command_line.h"
+#include "support/temp_dir.h"
+
+namespace duet::router {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "router.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(RouterConfig, ParsesTheSpecExample) {
+  auto config = parse_config(R"(
+listen:
+  - {address: "0.0.0.0:8443", tls: {cert: /etc/duet/tls.crt, key: /etc/duet/tls.key, minVersion: "1.3"}}
+  - {address: "127.0.0.1:8080"}
+admin: "127.0.0.1:9901"
+threads: 0
+auth:
+  jwt:
+    required: true
+    issuer: https://auth.example.com
+    audience: duet
+    jwks: /etc/duet/jwks.json
+    leewaySeconds: 30
+sources:
+  - unix:/run/duet/duetd.sock
+  - {url: "http://10.0.0.12:7070", tokenFile: /etc/duet/node-api.jwt}
+limits: {maxBodyBytes: 8388608, maxHeaderBytes: 16384, headerTimeoutSeconds: 10, maxConnections: 20000}
+rateLimit: {perSubject: {requestsPerSecond: 20, burst: 40}}
+)",
+                             "router.yaml");
+  ASSERT_EQ(config.listen.size(), 2u);
+  EXPECT_EQ(config.listen[0].address.port, 8443);
+  ASSERT_TRUE(config.listen[0].tls);
+  EXPECT_EQ(config.listen[0].tls->cert, "/etc/duet/tls.crt");
+  EXPECT_EQ(config.listen[0].tls->min_version, "1.3");
+  EXPECT_FALSE(config.listen[1].tls);
+  ASSERT_TRUE(config.admin);
+  EXPECT_EQ(config.admin->port, 9901);
+  EXPECT_EQ(config.threads, 0u);
+  EXPECT_GE(config.worker_threads(), 1u);
+  ASSERT_TRUE(config.jwt);
+  EXPECT_EQ(config.jwt->audience, "duet");
+  ASSERT_EQ(config.sources.size(), 2u);
+  EXPECT_EQ(config.sources[0].address.kind, Address::Kind::unix_socket);
+  EXPECT_EQ(config.sources[0].address.path, "/run/duet/duetd.sock");
+  EXPECT_EQ(config.sources[1].address.host, "10.0.0.12");
+  EXPECT_EQ(config.sources[1].token_file, "/etc/duet/node-api.jwt");
+  EXPECT_EQ(config.limits.max_body_bytes, 8388608u);
+  EXPECT_EQ(config.limits.header_timeout, std::chrono::seconds(10));
+  ASSERT_TRUE(config.rate_limit);
+  EXPECT_EQ(config.rate_limit->burst, 40u);
+}
+
+TEST(RouterConfig, DefaultsWhenFieldsAreAbsent) {
+  auto config =
+      parse_config("listen: [{address: '127.0.0.1:0'}]\nsources: [unix:/x.sock]\n", "router.yaml");
+  EXPECT_FALSE(config.admin);
+  EXPECT_EQ(config.limits.max_body_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(config.limits.max_connections, 20000u);
+  EXPECT_NO_THROW(check_startable(config));
+}
+
+TEST(RouterConfig, UnknownFieldNamesItsPath) {
+  EXPECT_EQ(error_of("limits: {maxBodyByte: 10}\n"),
+            "router.yaml: limits.maxBodyByte: unknown field");
+  EXPECT_EQ(error_of("listen: [{address: '1.2.3.4:1', tls: {cert: a, key: b, ciphers: x}}]\n"),
+            "router.yaml: listen[0].tls.ciphers: unknown field");
+  EXPECT_EQ(error_of("sources: [{url: 'http://1.2.3.4:1', token: x}]\n"),
+            "router.yaml: sources[0].token: unknown field");
+  EXPECT_EQ(error_of("treads: 2\n"), "router.yaml: treads: unknown field");
+}
+
+TEST(RouterConfig, WrongTypeNamesItsPathAndValue) {
+  EXPECT_EQ(error_of("threads: two\n"), "router.yaml: threads: expected integer, got two");
+  EXPECT_EQ(error_of("threads: \"2\"\n"), "router.yaml: threads: expected integer, got \"2\"");
+  EXPECT_EQ(error_of("limits: {maxConnections: [1]}\n"),
+            "router.yaml: limits.maxConnections: expected integer, got a list");
+  EXPECT_EQ(error_of("listen: {address: x}\n"),
+            "router.yaml: listen: expected a list, got a mapping");
+  EXPECT_EQ(error_of("auth: {jwt: {required: yes, jwks: j}}\n"),
+            "router.yaml: auth.jwt.required: expected true or false, got yes");
+}
+
+TEST(RouterConfig, BadValuesNameTheirPath) {
+  EXPECT_NE(error_of("listen: [{address: 'nonsense'}]\n").find("router.yaml: listen[0].address:"),
+            std::string::npos);
+  EXPECT_EQ(error_of("listen: [{address: 'unix:/x'}]\n"),
+            "router.yaml: listen[0].address: the proxy listens on TCP only, got \"unix:/x\"");
+  EXPECT_EQ(error_of("limits: {headerTimeoutSeconds: 0}\n"),
+            "router.yaml: limits.headerTimeoutSeconds: must be between 1 and 3600, got 0");
+  EXPECT_NE(error_of("sources: ['https://1.2.3.4:7070']\n").find("https"), std::string::npos);
+  EXPECT_NE(error_of("listen: [").find("router.yaml:"), std::string::npos);
+}
+
+TEST(RouterConfig, TlsAndJwtAreKeptButRefusedAtStart) {
+  auto config = parse_config(
+      "listen: [{address: '127.0.0.1:0', tls: {cert: c.pem, key: k.pem}}]\n"
+      "sources: [unix:/x.sock]\n",
+      "router.yaml");
+  ASSERT_TRUE(config.listen[0].tls);
+  EXPECT_EQ(config.listen[0].tls->key, "k.pem");
+  try {
+    check_startable(config);
+    FAIL() << "a TLS listener must be refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("listen[0]"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos);
+  }
+  config.listen[0].tls.reset();
+  config.jwt = JwtConfig{};
+  EXPECT_THROW(check_startable(config), ConfigError);
+}
+
+TEST(RouterConfig, StartNeedsAListenerAndASource) {
+  RouterConfig config;
+  EXPECT_THROW(check_startable(config), ConfigError);
+  config.listen.push_back({Address::parse("127.0.0.1:0"), std::nullopt});
+  EXPECT_THROW(check_startable(config), ConfigError);
+  config.sources.push_back(parse_source("unix:/x.sock", "--source"));
+  EXPECT_NO_THROW(check_startable(config));
+}
+
+TEST(RouterCommandLine, FlagsOverrideTheFile) {
+  test::TempDir dir;
+  auto path = (dir / "router.yaml").string();
+  std::ofstream(path) << "listen: [{address: '0.0.0.0:8080'}, {address: '0.0.0.0:8081'}]\n"
+                         "admin: 127.0.0.1:9901\nthreads: 4\nsources: [unix:/a.sock]\n";
+  auto line = parse_command_line({"--listen", "127.0.0.1:0", "--config", path, "--threads=2",
+                                  "--source", "unix:/b.sock", "--source", "http://127.0.0.1:7070",
+                                  "--admin", "unix:/tmp/admin.sock"});
+  ASSERT_EQ(line.config.listen.size(), 1u);
+  EXPECT_EQ(line.config.listen[0].address.port, 0);
+  EXPECT_EQ(line.config.threads, 2u);
+  ASSERT_EQ(line.config.sources.size(), 2u);
+  EXPECT_EQ(line.config.sources[0].address.path, "/b.sock");
+  EXPECT_EQ(line.config.sources[1].address.port, 7070);
+  EXPECT_EQ(line.config.admin->kind, Address::Kind::unix_socket);
+  EXPECT_FALSE(line.check_config);
+}
+
+TEST(RouterCommandLine, UsageErrors) {
+  EXPECT_THROW(parse_command_line({"--bogus"}), UsageError);
+  EXPECT_THROW(parse_command_line({"--listen"}), UsageError);
+  EXPECT_THROW(parse_command_line({"--threads", "many"}), UsageError);
+  EXPECT_THROW(parse_command_line({"--listen", "unix:/x"}), UsageError);
+  EXPECT_THROW(parse_command_line({"--config", "/nonexistent/router.yaml"}), ConfigError);
+  EXPECT_TRUE(parse_command_line({"--check-config"}).check_config);
+  EXPECT_TRUE(parse_command_line({"--help"}).help);
+}
+
+}  // namespace
+}  // namespace duet::router
