@@ -7,7 +7,8 @@ namespace duet::daemon {
 
 const char* daemon_usage() {
   return "usage: duetd [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
-         "             [--port-range FIRST-LAST] [--log-level debug|info|warn|error]\n";
+         "             [--port-range FIRST-LAST] [--log-level debug|info|warn|error]\n"
+         "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n";
 }
 
 DaemonOptions parse_daemon_options(int argc, char** argv) {
@@ -26,6 +27,12 @@ DaemonOptions parse_daemon_options(int argc, char** argv) {
       o.port_range = value();
     else if (flag == "--log-level")
       o.log_level = value();
+    else if (flag == "--dev-root")
+      o.dev_root = value();
+    else if (flag == "--sys-root")
+      o.sys_root = value();
+    else if (flag == "--proc-root")
+      o.proc_root = value();
     else
       throw std::invalid_argument("unknown flag " + std::string(flag));
   }

@@ -11,6 +11,9 @@ struct DaemonOptions {
   std::string state_dir = "/var/lib/duet";
   std::string port_range = "20000-20999";
   std::string log_level = "info";
+  std::string dev_root = "/dev";  // every device path is read under these (tests: a fake tree)
+  std::string sys_root = "/sys";
+  std::string proc_root = "/proc";
 };
 
 // Throws std::invalid_argument naming the flag; `--help` text is usage().

@@ -9,7 +9,9 @@
 #include <iostream>
 
 #include "daemon/api/node_api.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_options.h"
+#include "daemon/device_manager.h"
 #include "daemon/port_allocator.h"
 #include "daemon/reconciler.h"
 #include "daemon/store.h"
@@ -44,7 +46,14 @@ int run(const DaemonOptions& options) {
   boost::asio::io_context io(1);
   WatchHub hub(io);
   Store store(hub);
-  Reconciler reconciler(io, store, hub, ports, {options.state_dir + "/logs", "127.0.0.1"});
+  deviceplugin::RegistryOptions device_options;
+  device_options.paths = {options.dev_root, options.sys_root, options.proc_root};
+  DeviceManager devices(io, device_options, hub);
+  Reconciler reconciler(io, store, hub, ports, devices, {options.state_dir + "/logs", "127.0.0.1"});
+  devices.start([&](const std::set<std::string>& engines) {
+    reconciler.evict(engines);
+    reconciler.trigger();  // a device that came back may let a Pending replica start
+  });
   store.on_change([&] { reconciler.trigger(); });
   store.set_status_source([&](const std::string& name) { return reconciler.deployment_status(name); });
   hub.set_snapshot_source([&](nlohmann::json& snapshot) {
@@ -52,12 +61,14 @@ int run(const DaemonOptions& options) {
     snapshot["deployments"] = store.list_json("EngineDeployment");
     snapshot["routes"] = store.list_json("Route");
     snapshot["engines"] = reconciler.engines_json();
+    snapshot["devices"] = devices.devices_json();
   });
 
   boost::asio::signal_set sigchld(io, SIGCHLD);
   wait_for_children(sigchld, reconciler);
 
-  NodeApi api(store, reconciler, hub);
+  DaemonMetrics metrics(devices, reconciler);
+  NodeApi api(store, reconciler, hub, devices, metrics);
   http::Server server(io, [&](std::shared_ptr<http::Exchange> e) { api.handle(e); },
                       {.server_name = "duetd"});
   for (const auto& a : options.api) {
@@ -75,6 +86,7 @@ int run(const DaemonOptions& options) {
   stop.async_wait([&](boost::system::error_code, int signal) {
     log.info("stopping", {{"signal", signal}});
     hub.close_all();
+    devices.stop();
     server.stop();
     io.stop();
   });

@@ -30,8 +30,13 @@ std::string revision_of(const EngineDeployment& d, const std::string& handler) {
 }  // namespace
 
 Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
-                       PortAllocator& ports, ReconcilerOptions options)
-    : io_(io), store_(store), hub_(hub), ports_(ports), options_(std::move(options)) {}
+                       PortAllocator& ports, DeviceManager& devices, ReconcilerOptions options)
+    : io_(io),
+      store_(store),
+      hub_(hub),
+      ports_(ports),
+      devices_(devices),
+      options_(std::move(options)) {}
 
 void Reconciler::trigger() {
   if (pass_queued_) return;
@@ -53,17 +58,19 @@ void Reconciler::reconcile() {
   for (const auto& name : orphans) stop_replica(name);
 }
 
-void Reconciler::reconcile_deployment(const EngineDeployment& d) {
+std::string Reconciler::handler_of(const EngineDeployment& d) const {
   const auto& classes = store_.objects("RuntimeClass");
   auto rc = classes.find(d.runtime_class);
-  std::string handler =
-      rc == classes.end() ? "" : std::get<manifest::RuntimeClass>(rc->second.object).handler;
-  auto revision = revision_of(d, handler);
+  return rc == classes.end() ? "" : std::get<manifest::RuntimeClass>(rc->second.object).handler;
+}
+
+void Reconciler::reconcile_deployment(const EngineDeployment& d) {
+  auto revision = revision_of(d, handler_of(d));
   for (int i = 0; i < d.replicas; ++i) {
     auto name = replica_name(d, i);
     auto it = replicas_.find(name);
-    if (it == replicas_.end()) {
-      create_replica(d, i, revision);
+    if (it == replicas_.end() || (!it->second.placed && !it->second.terminating)) {
+      place_replica(d, i, revision);
     } else if (!it->second.terminating && it->second.revision != revision) {
       // Replaced one by one: the new replica starts once the old one is gone.
       logger().info("replica_outdated", {{"engine", name}, {"version", d.version}});
@@ -80,17 +87,27 @@ void Reconciler::reconcile_deployment(const EngineDeployment& d) {
 }
 
 engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, int index,
-                                               uint16_t port) const {
+                                               const Placement& placement) const {
   engine::EngineConfig c;
   c.identity = {replica_name(d, index), d.metadata.name, index, d.version, "stable"};
   c.host = options_.engine_host;
-  c.port = port;
+  c.port = placement.port;
+  std::string device_ids;
+  if (placement.allocation) {
+    c.devices = placement.allocation->device_ids;
+    c.launch.env = placement.allocation->env;
+    c.launch.cpus = placement.allocation->cpus;
+    for (const auto& id : c.devices) device_ids += (device_ids.empty() ? "" : ",") + id;
+  }
   c.readiness = d.engine.readiness;
   c.liveness = d.engine.liveness;
   c.grace = std::chrono::seconds(d.engine.termination_grace_seconds);
-  std::map<std::string, std::string> vars = {
-      {"PORT", std::to_string(port)}, {"DEVICE_IDS", ""},         {"DEVICE_COUNT", "0"},
-      {"REPLICA", std::to_string(index)}, {"VERSION", d.version}, {"NAME", c.identity.name}};
+  std::map<std::string, std::string> vars = {{"PORT", std::to_string(c.port)},
+                                             {"DEVICE_IDS", device_ids},
+                                             {"DEVICE_COUNT", std::to_string(c.devices.size())},
+                                             {"REPLICA", std::to_string(index)},
+                                             {"VERSION", d.version},
+                                             {"NAME", c.identity.name}};
   for (const auto& arg : d.engine.command) c.launch.argv.push_back(engine::expand_variables(arg, vars));
   for (const auto& [k, v] : d.engine.env) c.launch.env[k] = engine::expand_variables(v, vars);
   c.launch.env["PORT"] = vars["PORT"];
@@ -101,32 +118,54 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, int in
   return c;
 }
 
-void Reconciler::create_replica(const EngineDeployment& d, int index, const std::string& revision) {
+Reconciler::Placement Reconciler::find_placement(const EngineDeployment& d,
+                                                 const std::string& name) {
+  Placement p;
   auto port = ports_.allocate();
-  auto config = engine_config(d, index, port.value_or(0));
-  auto instance = std::make_shared<engine::EngineInstance>(
-      io_.get_executor(), std::move(config),
-      [this](const engine::EngineInstance& e) { publish("MODIFIED", e); });
-  replicas_[instance->name()] = {instance, revision, false};
-  publish("ADDED", *instance);
-  if (!port) return instance->hold("no free port in --port-range");
-  if (d.devices > 0) {
-    // Device plugins come with SPEC §3; until one reports devices, none are free.
-    const auto& rc = std::get<manifest::RuntimeClass>(
-        store_.objects("RuntimeClass").at(d.runtime_class).object);
-    return instance->hold("insufficient " + rc.handler + " devices: need " +
-                          std::to_string(d.devices) + ", free 0");
+  if (!port) {
+    p.reason = "no free port in --port-range";
+    return p;
   }
+  auto result = devices_.allocate(handler_of(d), static_cast<std::size_t>(d.devices), name);
+  if (!result) {
+    ports_.release(*port);
+    p.reason = result.reason;
+    return p;
+  }
+  p.port = *port;
+  p.allocation = std::move(result.allocation);
+  return p;
+}
+
+void Reconciler::place_replica(const EngineDeployment& d, int index, const std::string& revision) {
+  auto name = replica_name(d, index);
+  auto placement = find_placement(d, name);
+  auto existing = replicas_.find(name);
+  bool is_new = existing == replicas_.end();
+  if (!placement.allocation && !is_new)
+    return existing->second.instance->hold(placement.reason);  // still waiting, same replica
+  auto instance = std::make_shared<engine::EngineInstance>(
+      io_.get_executor(), engine_config(d, index, placement),
+      [this](const engine::EngineInstance& e) { publish("MODIFIED", e); });
+  bool placed = placement.allocation.has_value();
+  replicas_[name] = {instance, revision, placed, false};
+  publish(is_new ? "ADDED" : "MODIFIED", *instance);
+  if (!placed) return instance->hold(placement.reason);
+  logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
   instance->start();
 }
 
 void Reconciler::stop_replica(const std::string& name) {
-  auto& replica = replicas_.at(name);
-  replica.terminating = true;
-  auto instance = replica.instance;
-  instance->terminate([this, name, instance] {
-    ports_.release(instance->config().port);
+  auto& entry = replicas_.at(name);
+  entry.terminating = true;
+  auto instance = entry.instance;
+  instance->terminate([this, name, instance, placed = entry.placed] {
+    if (placed) {
+      ports_.release(instance->config().port);
+      devices_.release(name);
+    }
     publish("DELETED", *instance);
+    retired_restarts_[instance->config().identity.deployment] += instance->restarts();
     replicas_.erase(name);
     trigger();  // a replacement may be waiting for this one to be gone
   });
@@ -143,6 +182,15 @@ void Reconciler::on_child_exit(pid_t pid, int status) {
   }
 }
 
+void Reconciler::evict(const std::set<std::string>& engines) {
+  for (const auto& name : engines) {
+    auto it = replicas_.find(name);
+    if (it == replicas_.end() || it->second.terminating) continue;
+    logger().warn("engine_device_unhealthy", {{"engine", name}});
+    stop_replica(name);  // once it is gone, reconcile places it again on healthy devices
+  }
+}
+
 void Reconciler::publish(const char* type, const engine::EngineInstance& instance) {
   hub_.publish(type, "Engine", instance.to_json());
 }
@@ -156,6 +204,13 @@ json Reconciler::engines_json() const {
 json Reconciler::engine_json(const std::string& name) const {
   auto it = replicas_.find(name);
   return it == replicas_.end() ? json() : it->second.instance->to_json();
+}
+
+std::map<std::string, int> Reconciler::restart_totals() const {
+  auto totals = retired_restarts_;
+  for (const auto& [name, replica] : replicas_)
+    totals[replica.instance->config().identity.deployment] += replica.instance->restarts();
+  return totals;
 }
 
 json Reconciler::deployment_status(const std::string& deployment) const {

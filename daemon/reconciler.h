@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "daemon/device_manager.h"
 #include "daemon/port_allocator.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
@@ -25,39 +26,55 @@ struct ReconcilerOptions {
 class Reconciler {
  public:
   Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub, PortAllocator& ports,
-             ReconcilerOptions options);
+             DeviceManager& devices, ReconcilerOptions options);
 
   // Asks for a reconcile pass; several requests before it runs make one pass.
   void trigger();
   // A child process ended (from the SIGCHLD handler).
   void on_child_exit(pid_t pid, int status);
+  // Devices these engines hold turned unhealthy: stop them, so they are placed again.
+  void evict(const std::set<std::string>& engines);
 
   nlohmann::json engines_json() const;
   nlohmann::json engine_json(const std::string& name) const;  // null when absent
   nlohmann::json deployment_status(const std::string& deployment) const;
+  // Restarts per deployment since duetd started, replicas that are gone included.
+  std::map<std::string, int> restart_totals() const;
 
  private:
   struct Replica {
     std::shared_ptr<engine::EngineInstance> instance;
     std::string revision;  // what the replica was built from; a change replaces it
+    bool placed = false;   // has its port and devices; an unplaced replica waits, Pending
     bool terminating = false;
+  };
+  // A port and devices for a replica, or why there are none now.
+  struct Placement {
+    uint16_t port = 0;
+    std::optional<deviceplugin::Allocation> allocation;
+    std::string reason;
   };
 
   void reconcile();
   void reconcile_deployment(const manifest::EngineDeployment& deployment);
-  void create_replica(const manifest::EngineDeployment& deployment, int index,
-                      const std::string& revision);
+  // Places and starts replica `index`, or keeps it Pending with the reason it cannot be placed.
+  void place_replica(const manifest::EngineDeployment& deployment, int index,
+                     const std::string& revision);
+  Placement find_placement(const manifest::EngineDeployment& deployment, const std::string& name);
   void stop_replica(const std::string& name);
   engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment, int index,
-                                     uint16_t port) const;
+                                     const Placement& placement) const;
+  std::string handler_of(const manifest::EngineDeployment& deployment) const;
   void publish(const char* type, const engine::EngineInstance& instance);
 
   boost::asio::io_context& io_;
   Store& store_;
   WatchHub& hub_;
   PortAllocator& ports_;
+  DeviceManager& devices_;
   ReconcilerOptions options_;
   std::map<std::string, Replica> replicas_;
+  std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
   bool pass_queued_ = false;
 };
 

@@ -51,6 +51,8 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
 
   if (path == "/healthz" || path == "/readyz")
     return exchange->reply(bhttp::status::ok, "ok\n", "text/plain");
+  if (path == "/metrics")
+    return exchange->reply(bhttp::status::ok, metrics_.render(), "text/plain; version=0.0.4");
   if (!path.starts_with(kPrefix)) throw HttpError(404, "no such API path: " + path);
 
   std::string rest = path.substr(kPrefix.size());
@@ -94,6 +96,7 @@ void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::s
     if (engine.is_null()) throw HttpError(404, "engine \"" + name + "\" not found");
     return reply_json(exchange, engine);
   }
+  if (resource == "devices") return read_devices(exchange, name);
   auto kind = kinds().find(resource);
   if (kind == kinds().end()) throw HttpError(404, "no such resource: " + resource);
   if (name.empty()) return reply_json(exchange, {{"items", store_.list_json(kind->second)}});
@@ -101,6 +104,15 @@ void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::s
   auto it = objects.find(name);
   if (it == objects.end()) throw HttpError(404, kind->second + " \"" + name + "\" not found");
   reply_json(exchange, store_.to_json(it->second));
+}
+
+void NodeApi::read_devices(const std::shared_ptr<http::Exchange>& exchange,
+                           const std::string& id) {
+  auto items = devices_.devices_json();
+  if (id.empty()) return reply_json(exchange, {{"items", items}});
+  for (const auto& d : items)
+    if (d["id"] == id) return reply_json(exchange, d);
+  throw HttpError(404, "device \"" + id + "\" not found");
 }
 
 void NodeApi::remove(const std::shared_ptr<http::Exchange>& exchange,

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "daemon/daemon_metrics.h"
+#include "daemon/device_manager.h"
 #include "daemon/reconciler.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
@@ -13,8 +15,9 @@ namespace duet::daemon {
 
 class NodeApi {
  public:
-  NodeApi(Store& store, Reconciler& reconciler, WatchHub& hub)
-      : store_(store), reconciler_(reconciler), hub_(hub) {}
+  NodeApi(Store& store, Reconciler& reconciler, WatchHub& hub, const DeviceManager& devices,
+          const DaemonMetrics& metrics)
+      : store_(store), reconciler_(reconciler), hub_(hub), devices_(devices), metrics_(metrics) {}
 
   // The http::Server handler.
   void handle(const std::shared_ptr<http::Exchange>& exchange);
@@ -23,12 +26,15 @@ class NodeApi {
   void apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query);
   void read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
             const std::string& name);
+  void read_devices(const std::shared_ptr<http::Exchange>& exchange, const std::string& id);
   void remove(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
               const std::string& name);
 
   Store& store_;
   Reconciler& reconciler_;
   WatchHub& hub_;
+  const DeviceManager& devices_;
+  const DaemonMetrics& metrics_;
 };
 
 }  // namespace duet::daemon

@@ -85,10 +85,11 @@ std::string resource_path(const std::string& resource) {
   if (resource == "deployment" || resource == "deployments" || resource == "deploy")
     return "deployments";
   if (resource == "route" || resource == "routes") return "routes";
+  if (resource == "device" || resource == "devices" || resource == "dev") return "devices";
   if (resource == "runtimeclass" || resource == "runtimeclasses" || resource == "rc")
     return "runtimeclasses";
   throw UsageError("unknown resource type \"" + resource +
-                   "\" (engines, deployments, routes, runtimeclasses)");
+                   "\" (engines, deployments, routes, runtimeclasses, devices)");
 }
 
 YAML::Node to_yaml(const json& j) {
@@ -117,6 +118,25 @@ void print_engines(const json& items, bool wide) {
     row.insert(row.end(), {e["state"].get<std::string>(), std::to_string(e["restarts"].get<int>()),
                            e["endpoint"].get<std::string>()});
     if (wide) row.insert(row.end(), {std::to_string(e["pid"].get<int>()), e["message"]});
+    t.add(row);
+  }
+  t.print(std::cout);
+}
+
+std::string memory_text(uint64_t bytes) {
+  if (bytes == 0) return "-";
+  return std::to_string((bytes + (1ULL << 29)) >> 30) + "Gi";
+}
+
+void print_devices(const json& items, bool wide) {
+  Table t(wide ? std::vector<std::string>{"KIND", "ID", "MODEL", "MEMORY", "NUMA", "HEALTH", "ENGINE", "REASON"}
+               : std::vector<std::string>{"KIND", "ID", "MODEL", "MEMORY", "HEALTH", "ENGINE"});
+  for (const auto& d : items) {
+    std::vector<std::string> row = {d["kind"], d["id"], d["model"], memory_text(d["memoryBytes"].get<uint64_t>())};
+    if (wide) row.push_back(d["numaNode"].is_null() ? "-" : std::to_string(d["numaNode"].get<int>()));
+    row.push_back(d["health"]);
+    row.push_back(d["engine"].get<std::string>().empty() ? "-" : d["engine"].get<std::string>());
+    if (wide) row.push_back(d["reason"]);
     t.add(row);
   }
   t.print(std::cout);
@@ -189,6 +209,8 @@ int get(const Context& ctx, const std::string& resource, const std::string& name
     json items = name.empty() ? result["items"] : json::array({result});
     if (path == "engines")
       print_engines(items, ctx.output == "wide");
+    else if (path == "devices")
+      print_devices(items, ctx.output == "wide");
     else
       print_manifests(path, items);
   } catch (const ApiFailure& e) {

@@ -13,7 +13,7 @@ namespace {
 const char* kUsage =
     "usage: duetctl [--server ADDR] COMMAND\n"
     "  apply -f FILE|DIR|-\n"
-    "  get engines|deployments|routes|runtimeclasses [NAME] [-o wide|json|yaml]\n"
+    "  get engines|deployments|routes|runtimeclasses|devices [NAME] [-o wide|json|yaml]\n"
     "  delete deployment|route|runtimeclass NAME\n"
     "  version\n"
     "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n";

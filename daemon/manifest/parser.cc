@@ -2,11 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
 #include "daemon/manifest/field_reader.h"
 #include "daemon/manifest/yaml_to_json.h"
+#include "deviceplugin/registry.h"
 
 namespace duet::manifest {
 
@@ -49,8 +51,8 @@ RuntimeClass decode_runtime_class(FieldReader& doc) {
   RuntimeClass rc;
   rc.metadata = read_metadata(doc);
   rc.handler = doc.string("handler");
-  if (rc.handler != "ascend" && rc.handler != "nvidia" && rc.handler != "mlu" &&
-      rc.handler != "cpu")
+  const auto& handlers = deviceplugin::Registry::handlers();
+  if (std::find(handlers.begin(), handlers.end(), rc.handler) == handlers.end())
     throw ManifestError("handler", "unknown handler \"" + rc.handler +
                                        "\" (expected ascend, nvidia, mlu or cpu)");
   doc.skip("overhead");

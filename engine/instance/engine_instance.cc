@@ -185,7 +185,7 @@ nlohmann::json EngineInstance::to_json() const {
           {"startTime", start_time_},
           {"restarts", restarts_},
           {"lastExit", last_exit_},
-          {"devices", nlohmann::json::array()},
+          {"devices", config_.devices},
           {"message", message_}};
 }
 

@@ -35,6 +35,7 @@ struct EngineConfig {
   LaunchSpec launch;
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  std::vector<std::string> devices;  // ids of the devices allocated to it
   std::optional<ProbeSpec> readiness;
   std::optional<ProbeSpec> liveness;
   std::chrono::seconds grace{30};

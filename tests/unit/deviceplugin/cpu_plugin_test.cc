@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 
 #include "deviceplugin/cpu/cpu_model.h"
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 namespace duet::deviceplugin {
 namespace {

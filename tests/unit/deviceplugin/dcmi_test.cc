@@ -3,7 +3,7 @@
 
 #include "deviceplugin/ascend/ascend_plugin.h"
 #include "fake_libraries.h"
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 namespace duet::deviceplugin {
 namespace {

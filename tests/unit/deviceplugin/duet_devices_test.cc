@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 #include "support/child_process.h"
 
 namespace duet::test {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "deviceplugin/pci_topology.h"
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 namespace duet::deviceplugin {
 namespace {

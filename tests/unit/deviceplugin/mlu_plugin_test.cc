@@ -2,7 +2,7 @@
 
 #include <gmock/gmock.h>
 
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 namespace duet::deviceplugin {
 namespace {

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 
 #include "deviceplugin/nvidia/procfs_gpus.h"
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 namespace duet::deviceplugin {
 namespace {

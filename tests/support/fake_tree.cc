@@ -1,4 +1,4 @@
-#include "fake_tree.h"
+#include "support/fake_tree.h"
 
 #include <fstream>
 #include <stdexcept>

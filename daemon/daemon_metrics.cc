@@ -1,0 +1,55 @@
+#include "daemon/daemon_metrics.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <tuple>
+
+namespace duet::daemon {
+
+namespace {
+
+prometheus::MetricFamily family(std::string name, std::string help, prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+prometheus::ClientMetric sample(std::vector<prometheus::ClientMetric::Label> labels, double value,
+                                prometheus::MetricType type) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter)
+    m.counter.value = value;
+  else
+    m.gauge.value = value;
+  return m;
+}
+
+}  // namespace
+
+std::string DaemonMetrics::render() const {
+  using prometheus::MetricType;
+  auto devices = family("duet_devices", "Devices by kind and health.", MetricType::Gauge);
+  for (const auto& [key, count] : devices_.counts())
+    devices.metric.push_back(sample({{"kind", key.first}, {"health", key.second}}, count, MetricType::Gauge));
+
+  auto replicas = family("duet_engine_replicas", "Engine replicas by deployment, version and state.",
+                         MetricType::Gauge);
+  auto restarts = family("duet_engine_restarts_total", "Engine process restarts since duetd started.",
+                         MetricType::Counter);
+  std::map<std::tuple<std::string, std::string, std::string>, int> by_state;
+  for (const auto& e : reconciler_.engines_json()) ++by_state[{e["deployment"], e["version"], e["state"]}];
+  for (const auto& [key, count] : by_state)
+    replicas.metric.push_back(sample({{"deployment", std::get<0>(key)}, {"version", std::get<1>(key)},
+                                      {"state", std::get<2>(key)}},
+                                     count, MetricType::Gauge));
+  for (const auto& [deployment, count] : reconciler_.restart_totals())
+    restarts.metric.push_back(sample({{"deployment", deployment}}, count, MetricType::Counter));
+  return prometheus::TextSerializer().Serialize({devices, replicas, restarts});
+}
+
+}  // namespace duet::daemon
