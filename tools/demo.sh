@@ -43,6 +43,7 @@ echo "demo: starting duetd (state and engine logs in .demo/)"
 setsid "$bin/duetd" --api "$DUET_SERVER" --state-dir "$work/state" --port-range 21000-21999 \
   2>"$work/duetd.log" &
 duetd_pid=$!
+disown "$duetd_pid"  # cleanup kills it; bash need not report that
 wait_for 10 "duetd" test -S "$work/duetd.sock"
 
 "$bin/duetctl" apply -f "$top/manifests/examples/demo.yaml"
@@ -56,6 +57,7 @@ echo "demo: starting duet-router on 127.0.0.1:$port"
 "$bin/duet-router" --listen "127.0.0.1:$port" --source "$DUET_SERVER" \
   --admin 127.0.0.1:0 2>"$work/router.log" &
 pids+=($!)
+disown $!
 routed() { curl -sf -o /dev/null "http://127.0.0.1:$port/v1/models"; }
 wait_for 10 "duet-router" routed
 
@@ -69,4 +71,6 @@ eval "$cmd" | sed 's/^/  | /'
 echo
 [ "${DEMO_ONCE:-0}" = 1 ] && exit 0
 echo "demo: running; Ctrl-C stops duetd, duet-router and the engines."
-wait
+sleep infinity &
+pids+=($!)
+wait $!  # until Ctrl-C; the EXIT trap cleans up

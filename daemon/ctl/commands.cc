@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "daemon/ctl/table.h"
+#include "deviceplugin/device_report.h"
 #include "duet/common/http_client.h"
 
 namespace duet::ctl {
@@ -123,16 +124,11 @@ void print_engines(const json& items, bool wide) {
   t.print(std::cout);
 }
 
-std::string memory_text(uint64_t bytes) {
-  if (bytes == 0) return "-";
-  return std::to_string((bytes + (1ULL << 29)) >> 30) + "Gi";
-}
-
 void print_devices(const json& items, bool wide) {
   Table t(wide ? std::vector<std::string>{"KIND", "ID", "MODEL", "MEMORY", "NUMA", "HEALTH", "ENGINE", "REASON"}
                : std::vector<std::string>{"KIND", "ID", "MODEL", "MEMORY", "HEALTH", "ENGINE"});
   for (const auto& d : items) {
-    std::vector<std::string> row = {d["kind"], d["id"], d["model"], memory_text(d["memoryBytes"].get<uint64_t>())};
+    std::vector<std::string> row = {d["kind"], d["id"], d["model"], deviceplugin::format_memory(d["memoryBytes"].get<uint64_t>())};
     if (wide) row.push_back(d["numaNode"].is_null() ? "-" : std::to_string(d["numaNode"].get<int>()));
     row.push_back(d["health"]);
     row.push_back(d["engine"].get<std::string>().empty() ? "-" : d["engine"].get<std::string>());

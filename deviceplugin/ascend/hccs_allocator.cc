@@ -12,7 +12,10 @@ constexpr int kBoardSize = 8;
 
 std::string id_list(const std::vector<int>& ids) {
   std::string out;
-  for (int id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  for (int id : ids) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(id);
+  }
   return out.empty() ? "none" : out;
 }
 

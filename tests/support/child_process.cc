@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,6 +92,7 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, 
   pid_ = ::fork();
   if (pid_ == 0) {
     ::setsid();  // own session: kill() finds everything started under it, engines included
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that crashes takes its processes with it
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
     ::dup2(log_fd, 1);
