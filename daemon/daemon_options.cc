@@ -1,42 +1,114 @@
 #include "daemon/daemon_options.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
 #include <stdexcept>
-#include <string_view>
+
+#include "daemon/manifest/field_reader.h"
+#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/file_text.h"
 
 namespace duet::daemon {
 
+namespace {
+
+using Setter = std::function<void(DaemonOptions&, const std::string&)>;
+
+// Each flag and the option it sets; the config file's keys are read in read_config_file.
+const std::map<std::string, Setter>& flags() {
+  static const std::map<std::string, Setter> f = {
+      {"--config", [](DaemonOptions& o, const std::string& v) { o.config_file = v; }},
+      {"--api", [](DaemonOptions& o, const std::string& v) { o.api.push_back(v); }},
+      {"--state-dir", [](DaemonOptions& o, const std::string& v) { o.state_dir = v; }},
+      {"--engine-log-dir", [](DaemonOptions& o, const std::string& v) { o.engine_log_dir = v; }},
+      {"--port-range", [](DaemonOptions& o, const std::string& v) { o.port_range = v; }},
+      {"--log-level", [](DaemonOptions& o, const std::string& v) { o.log_level = v; }},
+      {"--dev-root", [](DaemonOptions& o, const std::string& v) { o.dev_root = v; }},
+      {"--sys-root", [](DaemonOptions& o, const std::string& v) { o.sys_root = v; }},
+      {"--proc-root", [](DaemonOptions& o, const std::string& v) { o.proc_root = v; }},
+      {"--api-secret-file", [](DaemonOptions& o, const std::string& v) { o.auth.hmac_secret_file = v; }},
+      {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
+  };
+  return f;
+}
+
+void read_auth(manifest::FieldReader& r, NodeApiAuth& auth) {
+  auth.hmac_secret_file = r.optional_string("hmacSecretFile").value_or("");
+  auth.jwks_file = r.optional_string("jwks").value_or("");
+  auth.issuer = r.optional_string("issuer").value_or("");
+  auth.audience = r.optional_string("audience").value_or("");
+  auth.leeway_seconds = static_cast<int>(r.integer("leewaySeconds", 30, 0, 3600));
+  r.reject_unknown();
+  if (!auth.hmac_secret_file.empty() && !auth.jwks_file.empty())
+    throw manifest::ManifestError("nodeApiAuth", "give one of hmacSecretFile and jwks, not both");
+}
+
+void read_config_file(const std::string& path, DaemonOptions& o) {
+  auto text = read_text_file(path);
+  if (!text) throw std::invalid_argument(path + ": cannot read the config file");
+  auto name = std::filesystem::path(path).filename().string();
+  try {
+    auto docs = manifest::yaml_documents_to_json(*text);
+    if (docs.empty() || docs[0].is_null()) return;  // an empty file: every default
+    manifest::FieldReader r(docs[0], "");
+    if (r.has("api")) o.api = r.string_list("api", false);
+    o.state_dir = r.optional_string("stateDir").value_or(o.state_dir);
+    o.engine_log_dir = r.optional_string("engineLogDir").value_or(o.engine_log_dir);
+    o.port_range = r.optional_string("portRange").value_or(o.port_range);
+    o.log_level = r.optional_string("logLevel").value_or(o.log_level);
+    o.dev_root = r.optional_string("devRoot").value_or(o.dev_root);
+    o.sys_root = r.optional_string("sysRoot").value_or(o.sys_root);
+    o.proc_root = r.optional_string("procRoot").value_or(o.proc_root);
+    if (const auto* auth = r.object("nodeApiAuth")) {
+      manifest::FieldReader a(*auth, "nodeApiAuth");
+      read_auth(a, o.auth);
+    }
+    r.reject_unknown();
+  } catch (const manifest::ManifestError& e) {
+    throw std::invalid_argument(name + ": " + e.what());
+  } catch (const YAML::Exception& e) {
+    throw std::invalid_argument(name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML");
+  }
+}
+
+}  // namespace
+
 const char* daemon_usage() {
-  return "usage: duetd [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
-         "             [--port-range FIRST-LAST] [--log-level debug|info|warn|error]\n"
+  return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
+         "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
+         "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
          "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n";
 }
 
-DaemonOptions parse_daemon_options(int argc, char** argv) {
+DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
+  // Flags first, to find --config; then the file; then the flags again, so that they win.
+  std::vector<std::pair<const Setter*, std::string>> given;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto flag = flags().find(args[i]);
+    if (flag == flags().end()) throw std::invalid_argument("unknown flag " + args[i]);
+    if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + ": missing value");
+    given.emplace_back(&flag->second, args[++i]);
+  }
   DaemonOptions o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + ": missing value");
-      return argv[++i];
-    };
-    if (flag == "--api")
-      o.api.push_back(value());
-    else if (flag == "--state-dir")
-      o.state_dir = value();
-    else if (flag == "--port-range")
-      o.port_range = value();
-    else if (flag == "--log-level")
-      o.log_level = value();
-    else if (flag == "--dev-root")
-      o.dev_root = value();
-    else if (flag == "--sys-root")
-      o.sys_root = value();
-    else if (flag == "--proc-root")
-      o.proc_root = value();
-    else
-      throw std::invalid_argument("unknown flag " + std::string(flag));
+  for (const auto& [set, value] : given) (*set)(o, value);
+  if (!o.config_file.empty()) {
+    auto config_file = o.config_file;
+    DaemonOptions from_file;
+    read_config_file(config_file, from_file);
+    bool api_flags = !o.api.empty();
+    o = from_file;
+    o.config_file = config_file;
+    if (api_flags) o.api.clear();  // --api replaces the file's list, not adds to it
+    for (const auto& [set, value] : given) (*set)(o, value);
   }
   if (o.api.empty()) o.api.push_back("unix:/run/duet/duetd.sock");
+  bool has_tcp = std::any_of(o.api.begin(), o.api.end(), [](const auto& a) { return !a.starts_with("unix:"); });
+  if (has_tcp && !o.auth.configured())
+    throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
+                                "or --api-secret-file / --api-jwks");
   return o;
 }
 

@@ -1,23 +1,40 @@
 #pragma once
-// duetd's command line.
+// duetd's settings: defaults, then the config file (`--config`, e.g. /etc/duet/duetd.yaml,
+// packaging/etc/duetd.yaml shows every key), then command-line flags, which win.
 
 #include <string>
 #include <vector>
 
 namespace duet::daemon {
 
+// Bearer JWTs required on tcp:// API listeners (the config's nodeApiAuth).
+struct NodeApiAuth {
+  std::string hmac_secret_file;  // HS256
+  std::string jwks_file;         // RS256 / ES256 keys by kid
+  std::string issuer;            // empty: not checked
+  std::string audience;          // empty: not checked
+  int leeway_seconds = 30;
+  bool configured() const { return !hmac_secret_file.empty() || !jwks_file.empty(); }
+};
+
 struct DaemonOptions {
+  std::string config_file;               // --config; empty: none
   std::vector<std::string> api;          // --api unix:PATH | tcp://ADDR (repeatable)
   std::string state_dir = "/var/lib/duet";
+  std::string engine_log_dir;            // empty: <state_dir>/logs
   std::string port_range = "20000-20999";
   std::string log_level = "info";
   std::string dev_root = "/dev";  // every device path is read under these (tests: a fake tree)
   std::string sys_root = "/sys";
   std::string proc_root = "/proc";
+  NodeApiAuth auth;
+
+  std::string log_dir() const { return engine_log_dir.empty() ? state_dir + "/logs" : engine_log_dir; }
 };
 
-// Throws std::invalid_argument naming the flag; `--help` text is usage().
-DaemonOptions parse_daemon_options(int argc, char** argv);
+// Reads flags and the config file they name. Throws std::invalid_argument naming the flag,
+// or the file and key (`duetd.yaml: portRange: expected string, got 3`).
+DaemonOptions parse_daemon_options(const std::vector<std::string>& args);
 const char* daemon_usage();
 
 }  // namespace duet::daemon

@@ -74,6 +74,20 @@ dp::AllocateResult DeviceManager::allocate(const std::string& handler, std::size
   return result;
 }
 
+bool DeviceManager::hold(const std::string& handler, const std::vector<std::string>& ids,
+                         const std::string& engine) {
+  auto* plugin = registry_.plugin(handler);
+  if (!plugin) return ids.empty();
+  bool all_good = true;
+  auto devices = plugin->devices();
+  for (const auto& id : ids) {
+    auto it = std::find_if(devices.begin(), devices.end(), [&](const auto& d) { return d.id == id; });
+    if (it == devices.end() || !it->health.ok()) all_good = false;
+    if (it != devices.end()) holders_[handler][id] = engine;
+  }
+  return all_good;
+}
+
 void DeviceManager::release(const std::string& engine) {
   for (auto& [kind, held] : holders_) std::erase_if(held, [&](const auto& h) { return h.second == engine; });
 }

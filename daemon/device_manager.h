@@ -31,6 +31,10 @@ class DeviceManager {
   // Chooses `count` free healthy devices of `handler` for `engine` and marks them held.
   deviceplugin::AllocateResult allocate(const std::string& handler, std::size_t count,
                                         const std::string& engine);
+  // Marks `ids` of `handler` as held by `engine` (an adopted replica's, from the checkpoint);
+  // false when one of them is unknown now or unhealthy, so the replica must move.
+  bool hold(const std::string& handler, const std::vector<std::string>& ids,
+            const std::string& engine);
   // Marks `engine`'s devices free again.
   void release(const std::string& engine);
 

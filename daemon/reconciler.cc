@@ -30,13 +30,29 @@ std::string revision_of(const EngineDeployment& d, const std::string& handler) {
 }  // namespace
 
 Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
-                       PortAllocator& ports, DeviceManager& devices, ReconcilerOptions options)
+                       PortAllocator& ports, DeviceManager& devices, EventLog& events,
+                       ReconcilerOptions options)
     : io_(io),
       store_(store),
       hub_(hub),
       ports_(ports),
       devices_(devices),
-      options_(std::move(options)) {}
+      events_(events),
+      options_(std::move(options)),
+      log_rotation_timer_(io) {
+  schedule_log_rotation();
+}
+
+void Reconciler::schedule_log_rotation() {
+  log_rotation_timer_.expires_after(std::chrono::seconds(10));
+  log_rotation_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    for (const auto& [name, replica] : replicas_)
+      if (engine::rotate_if_larger(replica.instance->config().launch.log_path, options_.log_rotation))
+        logger().info("engine_log_rotated", {{"engine", name}});
+    schedule_log_rotation();
+  });
+}
 
 void Reconciler::trigger() {
   if (pass_queued_) return;
@@ -114,7 +130,7 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, int in
   c.launch.env["DUET_REPLICA"] = c.identity.name;
   c.launch.env["DUET_DEPLOYMENT"] = d.metadata.name;
   c.launch.env["DUET_VERSION"] = d.version;
-  c.launch.log_path = options_.log_dir + "/" + c.identity.name + ".log";
+  c.launch.log_path = log_path(c.identity.name);
   return c;
 }
 
@@ -144,14 +160,17 @@ void Reconciler::place_replica(const EngineDeployment& d, int index, const std::
   bool is_new = existing == replicas_.end();
   if (!placement.allocation && !is_new)
     return existing->second.instance->hold(placement.reason);  // still waiting, same replica
-  auto instance = std::make_shared<engine::EngineInstance>(
-      io_.get_executor(), engine_config(d, index, placement),
-      [this](const engine::EngineInstance& e) { publish("MODIFIED", e); });
+  auto instance = make_instance(engine_config(d, index, placement));
   bool placed = placement.allocation.has_value();
-  replicas_[name] = {instance, revision, placed, false};
+  replicas_[name] = {instance, revision, placed, false, handler_of(d), {}};
   publish(is_new ? "ADDED" : "MODIFIED", *instance);
   if (!placed) return instance->hold(placement.reason);
   logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
+  std::string devices;
+  for (const auto& id : instance->config().devices) devices += (devices.empty() ? "" : ",") + id;
+  events_.normal(d.metadata.name, name, "Scheduled",
+                 "assigned port " + std::to_string(placement.port) +
+                     (devices.empty() ? "" : ", " + handler_of(d) + " devices " + devices));
   instance->start();
 }
 
@@ -189,6 +208,25 @@ void Reconciler::evict(const std::set<std::string>& engines) {
     logger().warn("engine_device_unhealthy", {{"engine", name}});
     stop_replica(name);  // once it is gone, reconcile places it again on healthy devices
   }
+}
+
+std::shared_ptr<engine::EngineInstance> Reconciler::make_instance(engine::EngineConfig config) {
+  return std::make_shared<engine::EngineInstance>(
+      io_.get_executor(), std::move(config),
+      [this](const engine::EngineInstance& e) { on_instance_change(e); });
+}
+
+void Reconciler::on_instance_change(const engine::EngineInstance& instance) {
+  auto it = replicas_.find(instance.name());
+  if (it != replicas_.end() && it->second.instance.get() == &instance) {
+    record_engine_events(events_, it->second.observed, instance);
+    it->second.observed = observe(instance);
+  }
+  publish("MODIFIED", instance);
+}
+
+std::string Reconciler::log_path(const std::string& name) const {
+  return options_.log_dir + "/" + name + ".log";
 }
 
 void Reconciler::publish(const char* type, const engine::EngineInstance& instance) {

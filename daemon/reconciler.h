@@ -5,28 +5,40 @@
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "daemon/device_manager.h"
+#include "daemon/engine_events.h"
+#include "daemon/event_log.h"
 #include "daemon/port_allocator.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "engine/instance/engine_instance.h"
+#include "engine/instance/log_rotation.h"
 
 namespace duet::daemon {
 
 struct ReconcilerOptions {
   std::string log_dir;                 // one log file per replica
   std::string engine_host = "127.0.0.1";  // where engines listen and are probed
+  engine::LogRotation log_rotation;
 };
 
 class Reconciler {
  public:
   Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub, PortAllocator& ports,
-             DeviceManager& devices, ReconcilerOptions options);
+             DeviceManager& devices, EventLog& events, ReconcilerOptions options);
+
+  // The running replicas for the checkpoint: each with the config it was started with, its
+  // pid and /proc start time, its devices and port.
+  nlohmann::json checkpoint_json() const;
+  // At start, before the first pass: takes over the replicas of `checkpoint` whose process
+  // still runs (same pid and start time), without restarting them; returns how many.
+  int adopt(const nlohmann::json& checkpoint);
 
   // Asks for a reconcile pass; several requests before it runs make one pass.
   void trigger();
@@ -37,6 +49,8 @@ class Reconciler {
 
   nlohmann::json engines_json() const;
   nlohmann::json engine_json(const std::string& name) const;  // null when absent
+  // Where replica `name` writes its output (it may be gone; the file stays).
+  std::string log_path(const std::string& name) const;
   nlohmann::json deployment_status(const std::string& deployment) const;
   // Restarts per deployment since duetd started, replicas that are gone included.
   std::map<std::string, int> restart_totals() const;
@@ -47,6 +61,8 @@ class Reconciler {
     std::string revision;  // what the replica was built from; a change replaces it
     bool placed = false;   // has its port and devices; an unplaced replica waits, Pending
     bool terminating = false;
+    std::string handler;   // the device plugin its devices came from
+    EngineObservation observed;  // as last reported, to turn changes into events
   };
   // A port and devices for a replica, or why there are none now.
   struct Placement {
@@ -66,13 +82,18 @@ class Reconciler {
                                      const Placement& placement) const;
   std::string handler_of(const manifest::EngineDeployment& deployment) const;
   void publish(const char* type, const engine::EngineInstance& instance);
+  void on_instance_change(const engine::EngineInstance& instance);
+  std::shared_ptr<engine::EngineInstance> make_instance(engine::EngineConfig config);
+  void schedule_log_rotation();
 
   boost::asio::io_context& io_;
   Store& store_;
   WatchHub& hub_;
   PortAllocator& ports_;
   DeviceManager& devices_;
+  EventLog& events_;
   ReconcilerOptions options_;
+  boost::asio::steady_timer log_rotation_timer_;
   std::map<std::string, Replica> replicas_;
   std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
   bool pass_queued_ = false;

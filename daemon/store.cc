@@ -53,30 +53,44 @@ void Store::check_references(const std::vector<manifest::ParsedObject>& objects,
   }
 }
 
+void Store::persist_or_undo(std::map<std::string, std::map<std::string, StoredObject>> before) {
+  if (!persist_) return;
+  try {
+    persist_();
+  } catch (...) {
+    objects_ = std::move(before);
+    throw;
+  }
+}
+
 std::vector<ApplyOutcome> Store::apply(const std::vector<manifest::ParsedObject>& objects,
                                        const std::string& source) {
   check_references(objects, source);
   std::vector<ApplyOutcome> outcomes;
-  bool changed = false;
+  std::vector<std::pair<const char*, std::pair<std::string, std::string>>> changes;
+  auto before = objects_;
   for (const auto& p : objects) {
     auto kind = manifest::kind_of(p.object);
     const auto& name = manifest::name_of(p.object);
     auto& slot = objects_[kind];
     auto it = slot.find(name);
-    auto incoming = manifest::object_to_json(p.object);
-    if (it != slot.end() && manifest::object_to_json(it->second.object) == incoming) {
+    if (it != slot.end() &&
+        manifest::object_to_json(it->second.object) == manifest::object_to_json(p.object)) {
       outcomes.push_back({kind, name, "unchanged"});
       continue;
     }
-    StoredObject stored{p.object, 0, it == slot.end() ? 1 : it->second.generation + 1};
-    const char* type = it == slot.end() ? "ADDED" : "MODIFIED";
-    outcomes.push_back({kind, name, it == slot.end() ? "created" : "configured"});
-    stored.resource_version = hub_.resource_version() + 1;
-    slot[name] = stored;
-    hub_.publish(type, kind, to_json(slot[name]));
-    changed = true;
+    bool is_new = it == slot.end();
+    // Each change is published with the next resourceVersion, in this order, below.
+    uint64_t version = hub_.resource_version() + changes.size() + 1;
+    slot[name] = StoredObject{p.object, version, is_new ? 1 : it->second.generation + 1};
+    outcomes.push_back({kind, name, is_new ? "created" : "configured"});
+    changes.push_back({is_new ? "ADDED" : "MODIFIED", {kind, name}});
   }
-  if (changed && on_change_) on_change_();
+  if (changes.empty()) return outcomes;
+  persist_or_undo(std::move(before));
+  for (const auto& [type, key] : changes)
+    hub_.publish(type, key.first, to_json(objects_[key.first].at(key.second)));
+  if (on_change_) on_change_();
   return outcomes;
 }
 
@@ -99,9 +113,42 @@ void Store::remove(const std::string& kind, const std::string& name) {
       return std::find(deps.begin(), deps.end(), name) != deps.end();
     });
   auto last = to_json(it->second);
-  slot.erase(it);
+  auto before = objects_;
+  objects_[kind].erase(name);
+  persist_or_undo(std::move(before));
   hub_.publish("DELETED", kind, std::move(last));
   if (on_change_) on_change_();
+}
+
+json Store::checkpoint_json() const {
+  json out = json::object();
+  for (const auto& [kind, slot] : objects_) {
+    auto& list = out[kind] = json::array();
+    for (const auto& [name, stored] : slot)
+      list.push_back({{"manifest", manifest::object_to_json(stored.object)},
+                      {"resourceVersion", stored.resource_version},
+                      {"generation", stored.generation}});
+  }
+  return out;
+}
+
+std::vector<std::string> Store::restore(const json& checkpoint) {
+  std::vector<std::string> problems;
+  for (const auto& [kind, list] : checkpoint.items()) {
+    for (const auto& entry : list) {
+      try {
+        auto object = manifest::decode_object(entry.at("manifest"));
+        objects_[manifest::kind_of(object)][manifest::name_of(object)] =
+            StoredObject{object, entry.at("resourceVersion").get<uint64_t>(),
+                         entry.at("generation").get<int64_t>()};
+      } catch (const std::exception& e) {
+        std::string name = "?";
+        if (entry.is_object()) name = entry.value(json::json_pointer("/manifest/metadata/name"), name);
+        problems.push_back(kind + " \"" + name + "\": " + e.what());
+      }
+    }
+  }
+  return problems;
 }
 
 json Store::to_json(const StoredObject& stored) const {

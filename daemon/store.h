@@ -42,6 +42,16 @@ class Store {
   nlohmann::json to_json(const StoredObject& stored) const;
   nlohmann::json list_json(const std::string& kind) const;
 
+  // Runs inside every apply and delete, after the change and before it is published or
+  // answered: duetd writes its checkpoint here. When it throws, the change is undone and
+  // the exception passes on (the caller sees the apply fail; nothing was stored).
+  void set_persist(std::function<void()> persist) { persist_ = std::move(persist); }
+  // The stored objects for the checkpoint, and back (at start, before anything else runs).
+  nlohmann::json checkpoint_json() const;
+  // Restores what checkpoint_json() gave; returns problems (objects that no longer pass
+  // validation are left out and named), empty when all came back.
+  std::vector<std::string> restore(const nlohmann::json& checkpoint);
+
   // Runs after every change of desired state (the reconcile trigger).
   void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
   // Adds deployment status (replicas, ready...) to the JSON of deployments.
@@ -54,9 +64,12 @@ class Store {
                         const std::string& source) const;
   bool exists(const std::string& kind, const std::string& name,
               const std::vector<manifest::ParsedObject>& batch) const;
+  // Calls persist_ with objects_ already changed; on failure puts `before` back and rethrows.
+  void persist_or_undo(std::map<std::string, std::map<std::string, StoredObject>> before);
 
   WatchHub& hub_;
   std::map<std::string, std::map<std::string, StoredObject>> objects_;
+  std::function<void()> persist_;
   std::function<void()> on_change_;
   std::function<nlohmann::json(const std::string&)> status_source_;
 };

@@ -8,28 +8,46 @@ namespace {
 // A watcher this far behind is cut off; it reconnects and starts again from a snapshot.
 constexpr std::size_t kMaxQueuedBytes = 16 * 1024 * 1024;
 constexpr std::chrono::seconds kBookmarkEvery{5};
+// How much of the recent change feed is kept for watchers that reconnect and resume.
+constexpr std::size_t kHistoryEvents = 10000;
+constexpr std::size_t kHistoryBytes = 32 * 1024 * 1024;
 }  // namespace
 
 WatchHub::WatchHub(boost::asio::io_context& io) : bookmark_timer_(io) { schedule_bookmark(); }
 
 uint64_t WatchHub::publish(const char* type, const std::string& kind, nlohmann::json object) {
   ++version_;
-  if (watchers_.empty()) return version_;
   nlohmann::json event = {
       {"type", type}, {"kind", kind}, {"resourceVersion", version_}, {"object", std::move(object)}};
   auto line = event.dump() + "\n";
   auto watchers = watchers_;  // send_line may drop a watcher
   for (const auto& w : watchers) send_line(w, line);
+  remember(version_, std::move(line));
+  if (on_publish_) on_publish_();
   return version_;
 }
 
-void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange) {
+void WatchHub::remember(uint64_t version, std::string line) {
+  history_bytes_ += line.size();
+  history_.emplace_back(version, std::move(line));
+  while (history_.size() > kHistoryEvents || history_bytes_ > kHistoryBytes) {
+    history_bytes_ -= history_.front().second.size();
+    history_.pop_front();
+  }
+}
+
+bool WatchHub::can_resume_from(uint64_t since) const {
+  if (since > version_) return false;  // from another life of duetd: start afresh
+  if (since == version_) return true;
+  // Every change after `since` must still be in the history.
+  return !history_.empty() && history_.front().first <= since + 1;
+}
+
+void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional<uint64_t> since) {
   http::ResponseHeader header(http::bhttp::status::ok, 11);
   header.set(http::bhttp::field::content_type, "application/x-ndjson");
   header.set(http::bhttp::field::cache_control, "no-cache");
   exchange->begin_stream(std::move(header));
-  nlohmann::json snapshot = {{"type", "SNAPSHOT"}, {"resourceVersion", version_}};
-  if (snapshot_source_) snapshot_source_(snapshot);
   watchers_.push_back(exchange);
   // The client may go away on its own strand; dropping it is posted back to this loop.
   exchange->on_client_gone([this] {
@@ -37,6 +55,14 @@ void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange) {
       std::erase_if(watchers_, [](const auto& w) { return w->client_gone(); });
     });
   });
+  if (since && can_resume_from(*since)) {
+    send_line(exchange, nlohmann::json{{"type", "BOOKMARK"}, {"resourceVersion", *since}}.dump() + "\n");
+    for (const auto& [version, line] : history_)
+      if (version > *since) send_line(exchange, line);
+    return;
+  }
+  nlohmann::json snapshot = {{"type", "SNAPSHOT"}, {"resourceVersion", version_}};
+  if (snapshot_source_) snapshot_source_(snapshot);
   send_line(exchange, snapshot.dump() + "\n");
 }
 

@@ -1,7 +1,10 @@
 #include "daemon/api/node_api.h"
 
+#include <charconv>
 #include <map>
+#include <optional>
 
+#include "daemon/api/log_follower.h"
 #include "daemon/manifest/parser.h"
 #include "duet/common/http_error.h"
 
@@ -32,6 +35,17 @@ std::string query_param(const std::string& query, const std::string& key) {
     pos = amp + 1;
   }
   return {};
+}
+
+// `?key=N`: nullopt when absent; a 400 naming the key when it is not a number.
+std::optional<uint64_t> number_param(const std::string& query, const std::string& key) {
+  auto text = query_param(query, key);
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw HttpError(400, key + " must be a number, got \"" + text + "\"", key);
+  return value;
 }
 
 void reply_json(const std::shared_ptr<http::Exchange>& exchange, const json& body,
@@ -66,9 +80,9 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
   }
   if (resource == "watch" && name.empty()) {
     if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
-    return hub_.subscribe(exchange);
+    return hub_.subscribe(exchange, number_param(query, "resourceVersion"));
   }
-  if (method == bhttp::verb::get) return read(exchange, resource, name);
+  if (method == bhttp::verb::get) return read(exchange, resource, name, query);
   if (method == bhttp::verb::delete_) return remove(exchange, resource, name);
   throw HttpError(405, "method " + std::string(req.method_string()) + " not allowed on " + path);
 }
@@ -81,15 +95,20 @@ void NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::
     outcomes = store_.apply(manifest::parse_manifests(exchange->request().body(), source), source);
   } catch (const manifest::ApplyError& e) {
     throw HttpError(400, e.what(), e.where());
+  } catch (const std::system_error& e) {
+    throw HttpError(500, std::string("nothing applied: cannot write the checkpoint: ") + e.what());
   }
   json results = json::array();
-  for (const auto& o : outcomes)
+  for (const auto& o : outcomes) {
+    if (o.kind == "EngineDeployment" && o.result == "created") events_.forget(o.name);
     results.push_back({{"kind", o.kind}, {"name", o.name}, {"result", o.result}});
+  }
   reply_json(exchange, {{"results", results}});
 }
 
 void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
-                   const std::string& name) {
+                   const std::string& name, const std::string& query) {
+  if (name.find('/') != std::string::npos) return read_subresource(exchange, resource, name, query);
   if (resource == "engines") {
     if (name.empty()) return reply_json(exchange, {{"items", reconciler_.engines_json()}});
     auto engine = reconciler_.engine_json(name);
@@ -104,6 +123,24 @@ void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::s
   auto it = objects.find(name);
   if (it == objects.end()) throw HttpError(404, kind->second + " \"" + name + "\" not found");
   reply_json(exchange, store_.to_json(it->second));
+}
+
+void NodeApi::read_subresource(const std::shared_ptr<http::Exchange>& exchange,
+                               const std::string& resource, const std::string& path,
+                               const std::string& query) {
+  auto slash = path.find('/');
+  auto name = path.substr(0, slash);
+  auto sub = path.substr(slash + 1);
+  if (resource == "deployments" && sub == "events") {
+    if (!store_.objects("EngineDeployment").count(name))
+      throw HttpError(404, "EngineDeployment \"" + name + "\" not found");
+    return reply_json(exchange, {{"items", events_.list(name)}});
+  }
+  if (resource == "engines" && sub == "logs" && !name.empty() && name.find("..") == std::string::npos) {
+    return LogFollower::serve(exchange, reconciler_.log_path(name),
+                              query_param(query, "follow") == "true", number_param(query, "tailLines"));
+  }
+  throw HttpError(404, "no such API path: /apis/v1/" + resource + "/" + path);
 }
 
 void NodeApi::read_devices(const std::shared_ptr<http::Exchange>& exchange,

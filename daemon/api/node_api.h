@@ -6,6 +6,7 @@
 
 #include "daemon/daemon_metrics.h"
 #include "daemon/device_manager.h"
+#include "daemon/event_log.h"
 #include "daemon/reconciler.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
@@ -16,8 +17,13 @@ namespace duet::daemon {
 class NodeApi {
  public:
   NodeApi(Store& store, Reconciler& reconciler, WatchHub& hub, const DeviceManager& devices,
-          const DaemonMetrics& metrics)
-      : store_(store), reconciler_(reconciler), hub_(hub), devices_(devices), metrics_(metrics) {}
+          EventLog& events, const DaemonMetrics& metrics)
+      : store_(store),
+        reconciler_(reconciler),
+        hub_(hub),
+        devices_(devices),
+        events_(events),
+        metrics_(metrics) {}
 
   // The http::Server handler.
   void handle(const std::shared_ptr<http::Exchange>& exchange);
@@ -25,7 +31,11 @@ class NodeApi {
  private:
   void apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query);
   void read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
-            const std::string& name);
+            const std::string& name, const std::string& query);
+  // NAME/events of a deployment, NAME/logs of an engine.
+  void read_subresource(const std::shared_ptr<http::Exchange>& exchange,
+                        const std::string& resource, const std::string& name,
+                        const std::string& query);
   void read_devices(const std::shared_ptr<http::Exchange>& exchange, const std::string& id);
   void remove(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
               const std::string& name);
@@ -34,6 +44,7 @@ class NodeApi {
   Reconciler& reconciler_;
   WatchHub& hub_;
   const DeviceManager& devices_;
+  EventLog& events_;
   const DaemonMetrics& metrics_;
 };
 

@@ -2,12 +2,11 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <map>
 
+#include "daemon/ctl/api_call.h"
 #include "daemon/ctl/table.h"
 #include "deviceplugin/device_report.h"
 #include "duet/common/http_client.h"
@@ -19,61 +18,6 @@ namespace fs = std::filesystem;
 namespace bhttp = http::bhttp;
 
 namespace {
-
-constexpr std::chrono::seconds kTimeout{30};
-
-// Sends a request to duetd; returns the JSON body, or prints the API's error and throws.
-struct ApiFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-json call(const Context& ctx, bhttp::verb method, const std::string& target, std::string body = {},
-          std::string_view content_type = {}) {
-  http::ClientResponse res;
-  try {
-    res = http::fetch_sync(ctx.server,
-                           http::make_request(method, target, ctx.server, std::move(body), content_type),
-                           kTimeout);
-  } catch (const std::system_error& e) {
-    throw ApiFailure("cannot reach duetd at " + ctx.server.to_string() + ": " + e.code().message());
-  }
-  auto parsed = json::parse(res.body(), nullptr, false);
-  if (res.result_int() >= 400) {
-    if (parsed.is_object() && parsed.contains("error"))
-      throw ApiFailure(parsed["error"].value("message", res.body()));
-    throw ApiFailure("duetd answered " + std::to_string(res.result_int()) + ": " + res.body());
-  }
-  if (parsed.is_discarded()) throw ApiFailure("duetd sent a body that is not JSON");
-  return parsed;
-}
-
-std::string read_all(std::istream& in) {
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// FILE, DIR (its *.yaml, *.yml and *.json, sorted) or - (stdin), as (source name, text).
-std::vector<std::pair<std::string, std::string>> manifest_inputs(const std::string& path) {
-  if (path == "-") return {{"stdin", read_all(std::cin)}};
-  std::vector<fs::path> files;
-  if (fs::is_directory(path)) {
-    for (const auto& e : fs::directory_iterator(path)) {
-      auto ext = e.path().extension();
-      if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(path);
-  }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    if (!in) throw ApiFailure("cannot read " + f.string());
-    out.emplace_back(f.filename().string(), read_all(in));
-  }
-  return out;
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -220,13 +164,43 @@ int remove(const Context& ctx, const std::string& resource, const std::string& n
   if (name.empty()) throw UsageError("delete needs a name");
   auto path = resource_path(resource);
   try {
-    call(ctx, bhttp::verb::delete_, "/apis/v1/" + path + "/" + name);
-    std::cout << path << "/" << name << " deleted\n";
+    auto result = call(ctx, bhttp::verb::delete_, "/apis/v1/" + path + "/" + name);
+    std::cout << lower(result["kind"].get<std::string>()) << "/" << name << " deleted\n";
   } catch (const ApiFailure& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
   return 0;
+}
+
+int remove_files(const Context& ctx, const std::vector<std::string>& files) {
+  // Users before what they use: a Route before its deployments, those before their class.
+  const std::vector<std::pair<std::string, std::string>> order = {
+      {"Route", "routes"}, {"EngineDeployment", "deployments"}, {"RuntimeClass", "runtimeclasses"}};
+  std::map<std::string, std::vector<std::string>> names;  // kind → names, in file order
+  try {
+    for (const auto& path : files)
+      for (const auto& [source, text] : manifest_inputs(path))
+        for (const auto& doc : YAML::LoadAll(text))
+          if (doc.IsMap() && doc["kind"] && doc["metadata"] && doc["metadata"]["name"])
+            names[doc["kind"].as<std::string>()].push_back(doc["metadata"]["name"].as<std::string>());
+  } catch (const std::exception& e) {  // ApiFailure (unreadable file) or YAML::Exception
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  int failures = 0;
+  for (const auto& [kind, path] : order) {
+    for (const auto& name : names[kind]) {
+      try {
+        call(ctx, bhttp::verb::delete_, "/apis/v1/" + path + "/" + name);
+        std::cout << lower(kind) << "/" << name << " deleted\n";
+      } catch (const ApiFailure& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        ++failures;
+      }
+    }
+  }
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace duet::ctl

@@ -1,6 +1,7 @@
 #pragma once
 // duetctl's commands (SPEC §7). Each returns the process exit code: 0 ok, 1 error, 2 usage.
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,20 @@ struct UsageError : std::runtime_error {
 struct Context {
   Address server;
   std::string output;  // "", wide, json, yaml
+  std::string token;   // bearer JWT for a TCP node API (--token-file or $DUET_TOKEN)
 };
 
 int apply(const Context& ctx, const std::vector<std::string>& files);
 int get(const Context& ctx, const std::string& resource, const std::string& name);
 int remove(const Context& ctx, const std::string& resource, const std::string& name);
+// `delete -f FILE|DIR|-`: every object the files name, Routes first so nothing is in use.
+int remove_files(const Context& ctx, const std::vector<std::string>& files);
+struct TokenRequest {
+  std::string subject, ttl = "1h", secret_file, issuer, audience;
+};
+// Prints a signed HS256 token; no server is involved.
+int token_create(const TokenRequest& request);
+int describe(const Context& ctx, const std::string& resource, const std::string& name);
+int logs(const Context& ctx, const std::string& replica, bool follow, const std::string& tail);
 
 }  // namespace duet::ctl

@@ -2,6 +2,7 @@
 // to commands.cc. Exit codes: 0 ok, 1 error, 2 usage.
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "daemon/ctl/commands.h"
@@ -14,12 +15,40 @@ const char* kUsage =
     "usage: duetctl [--server ADDR] COMMAND\n"
     "  apply -f FILE|DIR|-\n"
     "  get engines|deployments|routes|runtimeclasses|devices [NAME] [-o wide|json|yaml]\n"
-    "  delete deployment|route|runtimeclass NAME\n"
+    "  describe deployment NAME\n"
+    "  delete deployment|route|runtimeclass NAME | delete -f FILE|DIR|-\n"
+    "  logs REPLICA [-f] [--tail N]\n"
+    "  token create --sub NAME [--ttl 1h] --secret-file FILE [--iss ISSUER] [--aud AUDIENCE]\n"
     "  version\n"
-    "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n";
+    "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n"
+    "A TCP node API needs a JWT: --token-file FILE or $DUET_TOKEN.\n";
+
+// The command word: the first argument that is neither a flag nor a flag's value. `logs`
+// reads -f as --follow (as kubectl does); every other command reads it as --filename.
+std::string command_word(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--server" || args[i] == "-s" || args[i] == "-o" || args[i] == "--output" ||
+        args[i] == "--token-file" || args[i] == "--filename")
+      ++i;
+    else if (!args[i].starts_with("-"))
+      return args[i];
+  }
+  return {};
+}
+
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ctl::UsageError("--token-file: cannot read " + path);
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
 
 int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
   std::vector<std::string> positional, files;
+  bool logs_command = command_word(args) == "logs", follow = false;
+  std::string tail;
+  ctl::TokenRequest token;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto value = [&] {
       if (i + 1 >= args.size()) throw ctl::UsageError(args[i] + ": missing value");
@@ -29,8 +58,24 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
       ctx.server = Address::parse(value());
     else if (args[i] == "-o" || args[i] == "--output")
       ctx.output = value();
+    else if (logs_command && (args[i] == "-f" || args[i] == "--follow"))
+      follow = true;
+    else if (logs_command && args[i] == "--tail")
+      tail = value();
     else if (args[i] == "-f" || args[i] == "--filename")
       files.push_back(value());
+    else if (args[i] == "--token-file")
+      ctx.token = read_token(value());
+    else if (args[i] == "--sub")
+      token.subject = value();
+    else if (args[i] == "--ttl")
+      token.ttl = value();
+    else if (args[i] == "--secret-file")
+      token.secret_file = value();
+    else if (args[i] == "--iss")
+      token.issuer = value();
+    else if (args[i] == "--aud")
+      token.audience = value();
     else if (args[i].starts_with("-") && args[i] != "-")
       throw ctl::UsageError("unknown flag " + args[i]);
     else
@@ -46,7 +91,13 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
     if (positional.size() < 2) throw ctl::UsageError("get needs a resource type");
     return ctl::get(ctx, arg(1), arg(2));
   }
-  if (cmd == "delete") return ctl::remove(ctx, arg(1), arg(2));
+  if (cmd == "delete") return files.empty() ? ctl::remove(ctx, arg(1), arg(2)) : ctl::remove_files(ctx, files);
+  if (cmd == "token") {
+    if (arg(1) != "create") throw ctl::UsageError("token: expected `token create`");
+    return ctl::token_create(token);
+  }
+  if (cmd == "describe") return ctl::describe(ctx, arg(1), arg(2));
+  if (cmd == "logs") return ctl::logs(ctx, arg(1), follow, tail);
   if (cmd == "version") {
     std::cout << "duetctl " << DUET_VERSION << "\n";
     return 0;
@@ -59,6 +110,7 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
 int main(int argc, char** argv) {
   ctl::Context ctx;
   const char* server = std::getenv("DUET_SERVER");
+  if (const char* token = std::getenv("DUET_TOKEN")) ctx.token = token;
   try {
     ctx.server = Address::parse(server && *server ? server : "unix:/run/duet/duetd.sock");
     return dispatch(ctx, std::vector<std::string>(argv + 1, argv + argc));

@@ -50,7 +50,25 @@ EngineInstance::EngineInstance(boost::asio::any_io_executor ex, EngineConfig con
       restart_timer_(ex),
       kill_timer_(ex) {}
 
+EngineInstance::~EngineInstance() {
+  stop_probes();
+  if (exit_watch_) exit_watch_->stop();
+}
+
 void EngineInstance::start() { launch(); }
+
+void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts) {
+  pid_ = pid;
+  start_time_ = start_time;
+  restarts_ = restarts;
+  exit_watch_ = std::make_shared<ExitWatch>(executor_, pid, start_time);
+  exit_watch_->start([this] {
+    handle_exit("exited while adopted (its exit status went to init, not to duetd)");
+  });
+  logger().info("engine_adopted", {{"engine", name()}, {"pid", pid_}, {"port", config_.port}});
+  set_state(EngineState::starting, "adopted after a duetd restart");
+  start_probes();
+}
 
 void EngineInstance::launch() {
   try {
@@ -108,11 +126,14 @@ void EngineInstance::on_liveness(bool alive) {
   kill_now();
 }
 
-void EngineInstance::on_exit(int status) {
-  auto how = describe_exit(status);
+void EngineInstance::on_exit(int status) { handle_exit(describe_exit(status)); }
+
+void EngineInstance::handle_exit(const std::string& how) {
   last_exit_ = how;
   pid_ = 0;
   stop_probes();
+  if (exit_watch_) exit_watch_->stop();
+  exit_watch_.reset();
   if (state_ == EngineState::terminating) {
     kill_timer_.cancel();
     logger().info("engine_stopped", {{"engine", name()}, {"status", how}});

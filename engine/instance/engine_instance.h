@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/instance/exit_watch.h"
 #include "engine/instance/http_prober.h"
 #include "engine/instance/launch_spec.h"
 
@@ -57,10 +58,13 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   using OnChange = std::function<void(const EngineInstance&)>;
 
   EngineInstance(boost::asio::any_io_executor ex, EngineConfig config, OnChange on_change);
-  ~EngineInstance() { stop_probes(); }
+  ~EngineInstance();
 
   // Starts the process (Pending → Starting).
   void start();
+  // Takes over a process an earlier duetd started (pid and /proc start time from the
+  // checkpoint, already checked to match): Starting, probed again, not restarted.
+  void adopt(pid_t pid, uint64_t start_time, int restarts);
   // Keeps the replica Pending with `reason` (no devices free, no port free).
   void hold(std::string reason) { set_state(EngineState::pending, std::move(reason)); }
   // The process ended with wait status `status` (reported by duetd's SIGCHLD handler).
@@ -71,8 +75,11 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   const EngineConfig& config() const { return config_; }
   const std::string& name() const { return config_.identity.name; }
   EngineState state() const { return state_; }
+  // Why it is in its state (Pending's reason, "readiness probe failed"...); often empty.
+  const std::string& message() const { return message_; }
   bool ready() const { return state_ == EngineState::ready; }
   pid_t pid() const { return pid_; }
+  uint64_t start_time() const { return start_time_; }
   int restarts() const { return restarts_; }
   const std::string& last_exit() const { return last_exit_; }
   nlohmann::json to_json() const;
@@ -84,6 +91,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   void set_state(EngineState state, std::string message = {});
   void on_readiness(bool ready);
   void on_liveness(bool alive);
+  void handle_exit(const std::string& how);
   void schedule_restart(const std::string& reason);
   void kill_now();
 
@@ -102,6 +110,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   boost::asio::steady_timer kill_timer_;
   std::shared_ptr<HttpProber> readiness_;
   std::shared_ptr<HttpProber> liveness_;
+  std::shared_ptr<ExitWatch> exit_watch_;  // only for an adopted process (not our child)
   std::function<void()> on_terminated_;
 };
 

@@ -85,17 +85,35 @@ void signal_group(pid_t pid, int signal) {
   if (::kill(-pid, signal) != 0) ::kill(pid, signal);
 }
 
-uint64_t process_start_time(pid_t pid, const std::string& proc_root) {
+namespace {
+struct ProcStat {
+  char state = '?';
+  uint64_t start_time = 0;
+};
+
+ProcStat read_proc_stat(pid_t pid, const std::string& proc_root) {
+  ProcStat out;
   auto stat = read_text_file(proc_root + "/" + std::to_string(pid) + "/stat").value_or("");
   auto close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return 0;
+  if (close_paren == std::string::npos || close_paren + 2 >= stat.size()) return out;
   std::istringstream fields(stat.substr(close_paren + 2));
+  fields >> out.state;  // field 3
   std::string field;
-  // After the command come fields 3.. ; the start time is field 22.
-  for (int i = 3; i < 22; ++i) fields >> field;
-  uint64_t start = 0;
-  fields >> start;
-  return start;
+  // Fields 4..21 come before the start time, field 22.
+  for (int i = 4; i < 22; ++i) fields >> field;
+  fields >> out.start_time;
+  return out;
+}
+}  // namespace
+
+uint64_t process_start_time(pid_t pid, const std::string& proc_root) {
+  return read_proc_stat(pid, proc_root).start_time;
+}
+
+bool process_running(pid_t pid, uint64_t start_time) {
+  if (pid <= 0 || start_time == 0) return false;
+  auto stat = read_proc_stat(pid, "/proc");
+  return stat.start_time == start_time && stat.state != 'Z' && stat.state != 'X';
 }
 
 }  // namespace duet::engine

@@ -22,4 +22,8 @@ void signal_group(pid_t pid, int signal);
 // process does not exist. With the pid it identifies a process across duetd restarts.
 uint64_t process_start_time(pid_t pid, const std::string& proc_root = "/proc");
 
+// Whether `pid` is still the process that started at `start_time` and has not ended (a
+// zombie has ended). Engine identity always uses the real /proc, never --proc-root.
+bool process_running(pid_t pid, uint64_t start_time);
+
 }  // namespace duet::engine

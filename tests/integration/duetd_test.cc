@@ -5,28 +5,11 @@
 #include <fstream>
 #include <thread>
 
-#include "duet/common/line_splitter.h"
 #include "support/duetd_harness.h"
+#include "support/watch_client.h"
 
 namespace duet::test {
 namespace {
-
-std::string deployment_yaml(int replicas, const std::string& extra_args = "") {
-  return "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: cpu}\nhandler: cpu\n---\n"
-         "apiVersion: duet/v1alpha1\nkind: EngineDeployment\nmetadata: {name: sim}\nspec:\n"
-         "  runtimeClassName: cpu\n  replicas: " + std::to_string(replicas) + "\n  version: v1\n"
-         "  template:\n    command: [duet-sim, --port, \"${PORT}\"" + extra_args + "]\n"
-         "    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}\n"
-         "    terminationGracePeriodSeconds: 5\n";
-}
-
-std::string write_file(const TempDir& dir, const std::string& name, const std::string& text) {
-  auto path = (dir / name).string();
-  std::ofstream(path) << text;
-  return path;
-}
-
-bool process_alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
 
 std::vector<int> engine_pids(DuetdHarness& d) {
   std::vector<int> pids;
@@ -61,9 +44,9 @@ TEST(Duetd, DemoManifestsBecomeReadyAndServe) {
 
 TEST(Duetd, InvalidApplyStoresNothingAndNamesTheField) {
   DuetdHarness d;
-  auto bad = deployment_yaml(2);
+  auto bad = sim_deployment_yaml("sim", 2);
   bad.replace(bad.find("replicas: 2"), 11, "replicas: two");
-  auto file = write_file(d.dir(), "chat.yaml", bad);
+  auto file = d.write("chat.yaml", bad);
   auto result = d.duetctl({"apply", "-f", file});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.out.find("error: chat.yaml[1] spec.replicas: expected integer, got \"two\""), std::string::npos)
@@ -85,7 +68,7 @@ TEST(Duetd, ScalesUpAndDownAndDeleteDrains) {
   DuetdHarness d;
   auto file = (d.dir() / "sim.yaml").string();
   auto apply = [&](int replicas) {
-    write_file(d.dir(), "sim.yaml", deployment_yaml(replicas));
+    d.write("sim.yaml", sim_deployment_yaml("sim", replicas));
     return d.duetctl({"apply", "-f", file});
   };
   ASSERT_EQ(apply(2).exit_code, 0);
@@ -110,7 +93,7 @@ TEST(Duetd, ScalesUpAndDownAndDeleteDrains) {
 
 TEST(Duetd, KilledEngineIsRestarted) {
   DuetdHarness d;
-  ASSERT_EQ(d.duetctl({"apply", "-f", write_file(d.dir(), "sim.yaml", deployment_yaml(1))}).exit_code, 0);
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 1; }, 20s));
   int first = engine_pids(d).at(0);
   ::kill(first, SIGKILL);
@@ -123,37 +106,44 @@ TEST(Duetd, KilledEngineIsRestarted) {
 
 TEST(Duetd, WatchStreamSendsSnapshotThenChanges) {
   DuetdHarness d;
-  boost::asio::io_context io;
-  std::vector<nlohmann::json> events;
-  LineSplitter lines;
-  http::StreamHandlers handlers;
-  handlers.on_data = [&](std::string_view data) {
-    for (auto& line : lines.feed(data)) events.push_back(nlohmann::json::parse(line));
-  };
-  auto call = http::ClientCall::stream(io.get_executor(), d.api(),
-                                       http::make_request(http::bhttp::verb::get, "/apis/v1/watch", d.api()),
-                                       5s, handlers);
-  auto run_until = [&](const std::function<bool()>& done) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) io.run_for(20ms);
-    return done();
-  };
-  ASSERT_TRUE(run_until([&] { return !events.empty(); }));
+  WatchClient watch(d.api(), "/apis/v1/watch");
+  const auto& events = watch.events();
+  ASSERT_TRUE(watch.run_until([&] { return !events.empty(); }));
   EXPECT_EQ(events[0]["type"], "SNAPSHOT");
   EXPECT_TRUE(events[0]["engines"].empty());
 
-  ASSERT_EQ(d.duetctl({"apply", "-f", write_file(d.dir(), "sim.yaml", deployment_yaml(1))}).exit_code, 0);
-  auto saw_ready_engine = [&] {
-    for (const auto& e : events)
-      if (e.value("kind", "") == "Engine" && e["object"]["ready"] == true) return true;
-    return false;
-  };
-  ASSERT_TRUE(run_until(saw_ready_engine));
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
+  ASSERT_TRUE(watch.run_until([&] { return watch.saw_engine("sim-0", "Ready"); }));
   EXPECT_EQ(events[1]["type"], "ADDED");
   EXPECT_EQ(events[1]["kind"], "RuntimeClass");
   for (std::size_t i = 2; i < events.size(); ++i)
     EXPECT_EQ(events[i]["resourceVersion"].get<int>(), events[i - 1]["resourceVersion"].get<int>() + 1);
-  call->cancel();
+}
+
+TEST(Duetd, WatchResumesFromAResourceVersion) {
+  DuetdHarness d;
+  uint64_t seen = 0;
+  {
+    WatchClient first(d.api(), "/apis/v1/watch");
+    ASSERT_TRUE(first.run_until([&] { return !first.events().empty(); }));
+    seen = first.events()[0]["resourceVersion"].get<uint64_t>();
+  }
+  // Changes while no one watches, then a reconnect from where the first stream left off.
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 1; }, 20s));
+  WatchClient resumed(d.api(), "/apis/v1/watch?resourceVersion=" + std::to_string(seen));
+  ASSERT_TRUE(resumed.run_until([&] { return resumed.saw_engine("sim-0", "Ready"); }));
+  const auto& events = resumed.events();
+  EXPECT_EQ(events[0]["type"], "BOOKMARK");
+  EXPECT_EQ(events[0]["resourceVersion"].get<uint64_t>(), seen);
+  EXPECT_EQ(events[1]["type"], "ADDED");
+  EXPECT_EQ(events[1]["resourceVersion"].get<uint64_t>(), seen + 1);
+
+  // A resourceVersion this duetd never handed out gets a fresh snapshot instead.
+  WatchClient unknown(d.api(), "/apis/v1/watch?resourceVersion=999999999");
+  ASSERT_TRUE(unknown.run_until([&] { return !unknown.events().empty(); }));
+  EXPECT_EQ(unknown.events()[0]["type"], "SNAPSHOT");
+  EXPECT_EQ(unknown.events()[0]["engines"].size(), 1u);
 }
 
 }  // namespace

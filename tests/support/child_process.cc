@@ -48,6 +48,13 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
+bool process_alive(int pid) {
+  if (pid <= 0) return false;
+  auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
+  auto close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
+}
+
 void kill_session(int sid) {
   // duetd puts each engine in a process group of its own, but they stay in its session.
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {

@@ -23,6 +23,9 @@ bool eventually(const std::function<bool()>& condition,
 // A loopback TCP port that was free a moment ago (bind to port 0, read it, close).
 uint16_t free_port();
 
+// Whether `pid` runs (a zombie, ended but not yet reaped, does not).
+bool process_alive(int pid);
+
 // SIGKILLs every process of session `sid`.
 void kill_session(int sid);
 

@@ -24,21 +24,50 @@ CommandResult run_command(std::vector<std::string> argv, std::map<std::string, s
   return result;
 }
 
-DuetdHarness::DuetdHarness(std::vector<std::string> extra_args) {
+std::string sim_deployment_yaml(const std::string& name, int replicas, const std::string& extra_args,
+                                const std::string& extra_template) {
+  return "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: cpu}\nhandler: cpu\n---\n"
+         "apiVersion: duet/v1alpha1\nkind: EngineDeployment\nmetadata: {name: " + name + "}\nspec:\n"
+         "  runtimeClassName: cpu\n  replicas: " + std::to_string(replicas) + "\n  version: v1\n"
+         "  template:\n    command: [duet-sim, --port, \"${PORT}\"" + extra_args + "]\n"
+         "    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}\n"
+         "    terminationGracePeriodSeconds: 5\n" + extra_template;
+}
+
+std::string DuetdHarness::write(const std::string& name, const std::string& text) const {
+  auto path = (dir_ / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+DuetdHarness::DuetdHarness(std::vector<std::string> extra_args, std::map<std::string, std::string> env)
+    : env_(std::move(env)) {
   api_ = Address::parse("unix:" + (dir_ / "duetd.sock").string());
   // Tests run in parallel, one process each: a range of its own per process keeps two duetds
   // from handing the same port to engines that are about to bind it.
   int first = 30000 + (::getpid() % 100) * 200;
-  std::vector<std::string> argv = {bin("duetd"), "--api", api_.to_string(), "--state-dir",
-                                   (dir_ / "state").string(), "--port-range",
-                                   std::to_string(first) + "-" + std::to_string(first + 199)};
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv_ = {bin("duetd"), "--api", api_.to_string(), "--state-dir", (dir_ / "state").string(),
+           "--port-range", std::to_string(first) + "-" + std::to_string(first + 199)};
+  argv_.insert(argv_.end(), extra_args.begin(), extra_args.end());
+  start();
+}
+
+void DuetdHarness::start() {
   const char* path = std::getenv("PATH");
+  auto env = env_;
+  env["PATH"] = std::string(DUET_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin");
   process_ = std::make_unique<ChildProcess>(
-      argv, std::map<std::string, std::string>{{"PATH", std::string(DUET_BIN_DIR) + ":" + (path ? path : "/usr/bin:/bin")}},
-      (dir_ / "duetd.log").string());
+      argv_, env,
+      (dir_ / ("duetd-" + std::to_string(retired_.size()) + ".log")).string());
   if (!process_->wait_for_output("event=listening", 20s))
     throw std::runtime_error("duetd did not start: " + process_->output());
+}
+
+void DuetdHarness::restart(int signal) {
+  process_->signal(signal);
+  if (process_->wait(20s) == -1) throw std::runtime_error("duetd did not stop on signal " + std::to_string(signal));
+  retired_.push_back(std::move(process_));
+  start();
 }
 
 http::ClientResponse DuetdHarness::request(http::bhttp::verb method, const std::string& target,

@@ -24,9 +24,21 @@ struct CommandResult {
 CommandResult run_command(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
                           std::chrono::milliseconds timeout = 30s);
 
+// A cpu RuntimeClass and an EngineDeployment `name` of duet-sim replicas, Ready on /health.
+// `extra_args` go on the sim's command line (", --fail-rate, \"1\""), `extra_template` into
+// the template (indented four spaces, e.g. a livenessProbe line).
+std::string sim_deployment_yaml(const std::string& name, int replicas, const std::string& extra_args = "",
+                                const std::string& extra_template = "");
+
 class DuetdHarness {
  public:
-  explicit DuetdHarness(std::vector<std::string> extra_args = {});
+  // `env` is added to duetd's environment (NOTIFY_SOCKET...).
+  explicit DuetdHarness(std::vector<std::string> extra_args = {},
+                        std::map<std::string, std::string> env = {});
+
+  // Sends `signal` to duetd, waits for it to end, and starts a new one on the same state dir
+  // and socket. The old one's session (its engines) is killed when the harness goes away.
+  void restart(int signal);
 
   const Address& api() const { return api_; }
   const TempDir& dir() const { return dir_; }
@@ -36,15 +48,22 @@ class DuetdHarness {
   nlohmann::json get(const std::string& target);
   http::ClientResponse request(http::bhttp::verb method, const std::string& target,
                                std::string body = {});
+  // Writes `text` to `name` in the harness's dir; returns the path.
+  std::string write(const std::string& name, const std::string& text) const;
   // `duetctl --server <api> ARGS...`
   CommandResult duetctl(std::vector<std::string> args);
   // Engines of `deployment` in state Ready, by the API.
   int ready_engines(const std::string& deployment);
 
  private:
+  void start();
+
   TempDir dir_;
   Address api_;
+  std::vector<std::string> argv_;
+  std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> process_;
+  std::vector<std::unique_ptr<ChildProcess>> retired_;  // earlier duetds of this harness
 };
 
 }  // namespace duet::test

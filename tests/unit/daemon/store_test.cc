@@ -75,5 +75,41 @@ TEST_F(StoreTest, DeleteRefusesWhileReferenced) {
   EXPECT_THROW(store_.remove("Route", "chat"), HttpError);
 }
 
+TEST_F(StoreTest, AFailedCheckpointWriteUndoesTheApply) {
+  apply(kClass);
+  uint64_t version = hub_.resource_version();
+  store_.set_persist([] { throw std::system_error(EIO, std::generic_category(), "write checkpoint.json"); });
+  EXPECT_THROW(apply(kDeployment), std::system_error);
+  EXPECT_TRUE(store_.objects("EngineDeployment").empty());
+  EXPECT_EQ(hub_.resource_version(), version);  // nothing was published
+  EXPECT_THROW(store_.remove("RuntimeClass", "cpu"), std::system_error);
+  EXPECT_EQ(store_.objects("RuntimeClass").size(), 1u);
+}
+
+TEST_F(StoreTest, CheckpointRoundTrip) {
+  int writes = 0;
+  store_.set_persist([&] { ++writes; });
+  apply(std::string(kClass) + "---\n" + kDeployment + "---\n" + kRoute);
+  apply(std::string(kDeployment).replace(std::string(kDeployment).find("replicas: 1"), 11, "replicas: 3"));
+  EXPECT_EQ(writes, 2);
+  auto saved = nlohmann::json::parse(store_.checkpoint_json().dump());
+
+  WatchHub other_hub(io_);
+  Store restored(other_hub);
+  EXPECT_TRUE(restored.restore(saved).empty());
+  EXPECT_EQ(restored.list_json("Route"), store_.list_json("Route"));
+  const auto& deployment = restored.objects("EngineDeployment").at("small");
+  EXPECT_EQ(deployment.generation, 2);
+  EXPECT_EQ(deployment.resource_version, store_.objects("EngineDeployment").at("small").resource_version);
+
+  // An object that no longer validates is named and left out; the rest comes back.
+  saved["Route"][0]["manifest"]["spec"]["bogus"] = 1;
+  Store partial(other_hub);
+  auto problems = partial.restore(saved);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("Route \"chat\""), std::string::npos) << problems[0];
+  EXPECT_EQ(partial.objects("EngineDeployment").size(), 1u);
+}
+
 }  // namespace
 }  // namespace duet::daemon

@@ -1,0 +1,75 @@
+#include "daemon/ctl/api_call.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace duet::ctl {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace bhttp = http::bhttp;
+
+namespace {
+constexpr std::chrono::seconds kTimeout{30};
+
+std::string read_all(std::istream& in) {
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+http::ClientRequest api_request(const Context& ctx, bhttp::verb method, const std::string& target,
+                                std::string body, std::string_view content_type) {
+  auto req = http::make_request(method, target, ctx.server, std::move(body), content_type);
+  if (!ctx.token.empty()) req.set(bhttp::field::authorization, "Bearer " + ctx.token);
+  return req;
+}
+
+json call(const Context& ctx, bhttp::verb method, const std::string& target, std::string body,
+          std::string_view content_type) {
+  http::ClientResponse res;
+  try {
+    res = http::fetch_sync(ctx.server, api_request(ctx, method, target, std::move(body), content_type),
+                           kTimeout);
+  } catch (const std::system_error& e) {
+    throw ApiFailure("cannot reach duetd at " + ctx.server.to_string() + ": " + e.code().message());
+  }
+  if (res.result_int() >= 400) throw ApiFailure(api_error_message(res.result_int(), res.body()));
+  auto parsed = json::parse(res.body(), nullptr, false);
+  if (parsed.is_discarded()) throw ApiFailure("duetd sent a body that is not JSON");
+  return parsed;
+}
+
+std::string api_error_message(int status, const std::string& body) {
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object())
+    return parsed["error"].value("message", body);
+  return "duetd answered " + std::to_string(status) + ": " + body;
+}
+
+std::vector<std::pair<std::string, std::string>> manifest_inputs(const std::string& path) {
+  if (path == "-") return {{"stdin", read_all(std::cin)}};
+  std::vector<fs::path> files;
+  if (fs::is_directory(path)) {
+    for (const auto& e : fs::directory_iterator(path)) {
+      auto ext = e.path().extension();
+      if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    if (!in) throw ApiFailure("cannot read " + f.string());
+    out.emplace_back(f.filename().string(), read_all(in));
+  }
+  return out;
+}
+
+}  // namespace duet::ctl

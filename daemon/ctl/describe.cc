@@ -1,0 +1,117 @@
+// `duetctl describe deployment NAME`: the deployment, its replicas and its events, laid out
+// like `kubectl describe`.
+#include <ctime>
+#include <iostream>
+
+#include "daemon/ctl/api_call.h"
+#include "daemon/ctl/commands.h"
+#include "daemon/ctl/table.h"
+
+namespace duet::ctl {
+
+using nlohmann::json;
+namespace bhttp = http::bhttp;
+
+namespace {
+
+std::time_t parse_rfc3339(const std::string& text) {
+  std::tm tm{};
+  if (!::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return 0;
+  return ::timegm(&tm);
+}
+
+// kubectl's short ages: 45s, 3m, 2h, 4d.
+std::string age_since(std::time_t then) {
+  auto s = std::max<long>(0, static_cast<long>(std::time(nullptr) - then));
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 2 * 3600) return std::to_string(s / 60) + "m";
+  if (s < 2 * 86400) return std::to_string(s / 3600) + "h";
+  return std::to_string(s / 86400) + "d";
+}
+
+void field(const std::string& name, const std::string& value) {
+  std::cout << name << ":" << std::string(name.size() < 15 ? 15 - name.size() : 1, ' ') << value << "\n";
+}
+
+std::string joined(const json& list, const char* separator = " ") {
+  std::string out;
+  for (const auto& item : list)
+    out += (out.empty() ? "" : separator) + (item.is_string() ? item.get<std::string>() : item.dump());
+  return out;
+}
+
+void print_overview(const json& d) {
+  const auto& meta = d["metadata"];
+  const auto& spec = d["spec"];
+  const auto& status = d["status"];
+  std::string labels;
+  auto label_map = meta.value("labels", json::object());  // items() of a temporary would dangle
+  for (const auto& [k, v] : label_map.items())
+    labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+  field("Name", meta["name"]);
+  field("Labels", labels.empty() ? "<none>" : labels);
+  field("RuntimeClass", spec["runtimeClassName"]);
+  field("Version", spec["version"]);
+  field("Replicas", std::to_string(spec["replicas"].get<int>()) + " desired | " +
+                        std::to_string(status.value("replicas", 0)) + " running | " +
+                        std::to_string(status.value("readyReplicas", 0)) + " ready");
+  field("Devices", std::to_string(spec["resources"]["devices"].get<int>()) + " per replica");
+  field("Strategy", spec["strategy"].value("type", "Canary"));
+  field("Command", joined(spec["template"]["command"]));
+  field("Generation", std::to_string(meta["generation"].get<int64_t>()) + " (observed " +
+                          std::to_string(status.value("observedGeneration", int64_t{0})) + ")");
+}
+
+void print_replicas(const json& engines, const std::string& deployment) {
+  std::cout << "Replicas:\n";
+  Table t({"  NAME", "STATE", "RESTARTS", "ENDPOINT", "PID", "DEVICES", "MESSAGE"});
+  for (const auto& e : engines) {
+    if (e["deployment"] != deployment) continue;
+    auto message = e["message"].get<std::string>();
+    if (message.empty() && !e["lastExit"].get<std::string>().empty())
+      message = "last exit: " + e["lastExit"].get<std::string>();
+    t.add({"  " + e["name"].get<std::string>(), e["state"], std::to_string(e["restarts"].get<int>()),
+           e["endpoint"], std::to_string(e["pid"].get<int>()),
+           e["devices"].empty() ? "-" : joined(e["devices"], ","), message});
+  }
+  t.print(std::cout);
+}
+
+void print_events(const json& events) {
+  std::cout << "Events:\n";
+  if (events.empty()) {
+    std::cout << "  <none>\n";
+    return;
+  }
+  Table t({"  TYPE", "REASON", "AGE", "OBJECT", "MESSAGE"});
+  for (const auto& e : events) {
+    auto age = age_since(parse_rfc3339(e["lastTimestamp"]));
+    if (e["count"].get<int>() > 1)
+      age += " (x" + std::to_string(e["count"].get<int>()) + " over " +
+             age_since(parse_rfc3339(e["firstTimestamp"])) + ")";
+    t.add({"  " + e["type"].get<std::string>(), e["reason"], age, e["object"], e["message"]});
+  }
+  t.print(std::cout);
+}
+
+}  // namespace
+
+int describe(const Context& ctx, const std::string& resource, const std::string& name) {
+  if (resource != "deployment" && resource != "deployments" && resource != "deploy")
+    throw UsageError("describe supports deployment NAME");
+  if (name.empty()) throw UsageError("describe needs a name");
+  try {
+    auto deployment = call(ctx, bhttp::verb::get, "/apis/v1/deployments/" + name);
+    auto engines = call(ctx, bhttp::verb::get, "/apis/v1/engines");
+    auto events = call(ctx, bhttp::verb::get, "/apis/v1/deployments/" + name + "/events");
+    print_overview(deployment);
+    print_replicas(engines["items"], name);
+    print_events(events["items"]);
+  } catch (const ApiFailure& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace duet::ctl

@@ -1,0 +1,171 @@
+#include "daemon/node.h"
+
+#include <filesystem>
+
+#include "duet/common/log.h"
+#include "duet/common/openai_error.h"
+
+namespace duet::daemon {
+
+using nlohmann::json;
+
+namespace {
+const Logger& logger() {
+  static const Logger log("duetd");
+  return log;
+}
+
+jwt::Settings jwt_settings(const NodeApiAuth& auth) {
+  return {auth.issuer, auth.audience, auth.jwks_file, auth.hmac_secret_file,
+          std::chrono::seconds(auth.leeway_seconds)};
+}
+
+deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
+  deviceplugin::RegistryOptions d;
+  d.paths = {o.dev_root, o.sys_root, o.proc_root};
+  return d;
+}
+}  // namespace
+
+Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
+    : io_(io),
+      options_(options),
+      ports_(PortAllocator::parse(options.port_range)),
+      hub_(io),
+      store_(hub_),
+      devices_(io, device_options(options), hub_),
+      reconciler_(io, store_, hub_, ports_, devices_, events_,
+                  {options.log_dir(), "127.0.0.1", {}}),
+      checkpoint_(io, options.state_dir + "/checkpoint.json", [this] { return checkpoint_state(); }),
+      metrics_(devices_, reconciler_),
+      api_(store_, reconciler_, hub_, devices_, events_, metrics_),
+      local_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
+                    {.server_name = "duetd"}),
+      tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { handle_tcp(e); },
+                  {.server_name = "duetd"}) {
+  if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
+}
+
+json Node::checkpoint_state() const {
+  return {{"format", 1},
+          {"resourceVersion", hub_.resource_version()},
+          {"objects", store_.checkpoint_json()},
+          {"engines", reconciler_.checkpoint_json()}};
+}
+
+void Node::start() {
+  std::filesystem::create_directories(options_.state_dir);
+  std::filesystem::create_directories(options_.log_dir());
+  auto loaded = checkpoint_.load();
+  devices_.start([this](const std::set<std::string>& engines) {
+    reconciler_.evict(engines);
+    reconciler_.trigger();  // a device that came back may let a Pending replica start
+  });
+  if (!loaded.data.is_null()) restore(loaded.data);
+  store_.set_persist([this] { checkpoint_.save_now(); });
+  store_.on_change([this] { reconciler_.trigger(); });
+  store_.set_status_source([this](const std::string& name) { return reconciler_.deployment_status(name); });
+  hub_.set_on_publish([this] { checkpoint_.save_soon(); });
+  hub_.set_snapshot_source([this](json& snapshot) {
+    snapshot["runtimeclasses"] = store_.list_json("RuntimeClass");
+    snapshot["deployments"] = store_.list_json("EngineDeployment");
+    snapshot["routes"] = store_.list_json("Route");
+    snapshot["engines"] = reconciler_.engines_json();
+    snapshot["devices"] = devices_.devices_json();
+  });
+  reconciler_.trigger();
+  listen();
+}
+
+void Node::restore(const json& checkpoint) {
+  for (const auto& problem : store_.restore(checkpoint.value("objects", json::object())))
+    logger().error("checkpoint_object_dropped", {{"problem", problem}});
+  // Continue the resourceVersion past everything already handed out.
+  uint64_t version = checkpoint.value("resourceVersion", uint64_t{0});
+  for (const auto& kind : {"RuntimeClass", "EngineDeployment", "Route"})
+    for (const auto& [name, stored] : store_.objects(kind)) version = std::max(version, stored.resource_version);
+  hub_.restore_version(version);
+  auto started = std::chrono::steady_clock::now();
+  int adopted = reconciler_.adopt(checkpoint.value("engines", json::array()));
+  auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  logger().info("engines_adopted", {{"count", adopted}, {"us", took.count()}});
+}
+
+void Node::listen() {
+  std::vector<std::string> local, tcp;
+  for (const auto& a : options_.api) {
+    auto address = Address::parse(a);
+    if (address.kind == Address::Kind::unix_socket) {
+      std::filesystem::create_directories(std::filesystem::path(address.path).parent_path());
+      local_server_.listen(address);
+      local.push_back(a);
+    } else {
+      tcp_server_.listen(address);
+      tcp.push_back(a);
+    }
+  }
+  for (const auto& a : local) logger().info("listening", {{"api", a}, {"port", 0}});
+  auto ports = tcp_server_.ports();
+  for (std::size_t i = 0; i < tcp.size(); ++i)
+    logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}});
+}
+
+void Node::handle_tcp(const std::shared_ptr<http::Exchange>& exchange) {
+  const auto& req = exchange->request();
+  auto path = std::string(req.target().substr(0, req.target().find('?')));
+  if (path == "/healthz" || path == "/readyz") return api_.handle(exchange);
+  auto token = jwt::bearer_token(req[http::bhttp::field::authorization]);
+  auto verdict = token ? verifier_->verify(*token, std::chrono::system_clock::now()) : jwt::Verdict{};
+  if (!token) verdict.reason = jwt::reason::missing;
+  if (verdict.ok) return api_.handle(exchange);
+  logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", exchange->remote()}});
+  http::Response res(http::bhttp::status::unauthorized, req.version());
+  res.set(http::bhttp::field::www_authenticate,
+          "Bearer error=\"invalid_token\", error_description=\"" + verdict.reason + "\"");
+  res.set(http::bhttp::field::content_type, "application/json");
+  res.body() = openai_error_body(401, "bearer token refused: " + verdict.reason,
+                                 openai_error_type(401), "Authorization");
+  exchange->reply(std::move(res));
+}
+
+void Node::reload(const DaemonOptions& options) {
+  if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
+  for (auto [changed, name] : {std::pair{options.api != options_.api, "api"},
+                               {options.state_dir != options_.state_dir, "stateDir"},
+                               {options.log_dir() != options_.log_dir(), "engineLogDir"},
+                               {options.port_range != options_.port_range, "portRange"}})
+    if (changed) logger().warn("reload_needs_restart", {{"setting", name}});
+  options_.auth = options.auth;
+  options_.log_level = options.log_level;
+  // Said before the new level applies, so that it shows even when that level is higher.
+  logger().info("reloaded", {{"logLevel", options.log_level}, {"auth", options.auth.configured()}});
+  Logger::set_min_level(Logger::parse_level(options.log_level));
+}
+
+void Node::stop() {
+  hub_.close_all();
+  devices_.stop();
+  local_server_.stop();
+  tcp_server_.stop();
+}
+
+void Node::on_child_exit(pid_t pid, int status) { reconciler_.on_child_exit(pid, status); }
+
+std::string Node::status_line() const {
+  int replicas = 0, ready = 0;
+  auto engines = reconciler_.engines_json();
+  for (const auto& e : engines) {
+    ++replicas;
+    if (e["ready"].get<bool>()) ++ready;
+  }
+  int devices = 0, unhealthy = 0;
+  for (const auto& [key, count] : devices_.counts()) {
+    devices += count;
+    if (key.second != "Healthy") unhealthy += count;
+  }
+  return std::to_string(store_.objects("EngineDeployment").size()) + " deployments, " +
+         std::to_string(ready) + "/" + std::to_string(replicas) + " replicas ready, " +
+         std::to_string(devices) + " devices (" + std::to_string(unhealthy) + " unhealthy)";
+}
+
+}  // namespace duet::daemon

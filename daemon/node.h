@@ -1,0 +1,70 @@
+#pragma once
+// One duetd: the store, the device manager, the reconcile loop, the checkpoint and the node
+// API, wired onto one io_context. duetd_main adds signals and systemd around it.
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/api/node_api.h"
+#include "daemon/daemon_metrics.h"
+#include "daemon/daemon_options.h"
+#include "daemon/device_manager.h"
+#include "daemon/event_log.h"
+#include "daemon/node_checkpoint.h"
+#include "daemon/port_allocator.h"
+#include "daemon/reconciler.h"
+#include "daemon/store.h"
+#include "daemon/watch_hub.h"
+#include "duet/common/http_server.h"
+#include "duet/jwt.h"
+
+namespace duet::daemon {
+
+class Node {
+ public:
+  // Throws std::invalid_argument on a bad option (a port range, an address).
+  Node(boost::asio::io_context& io, const DaemonOptions& options);
+
+  // Loads the checkpoint, discovers devices, adopts the engines that still run, starts
+  // reconciling and listens on every --api address. Throws when an address cannot be bound.
+  void start();
+  // Stops serving; engines keep running (SPEC §1), the next duetd adopts them.
+  void stop();
+  // A child process ended (SIGCHLD).
+  void on_child_exit(pid_t pid, int status);
+
+  // SIGHUP: takes the new log level and re-reads the API's JWT keys. Other settings need a
+  // restart, which the log says. Throws std::runtime_error (bad key file): nothing changes.
+  void reload(const DaemonOptions& options);
+
+  // For systemd's STATUS=: "2 deployments, 3/4 replicas ready, 8 devices (0 unhealthy)".
+  std::string status_line() const;
+
+ private:
+  nlohmann::json checkpoint_state() const;
+  void restore(const nlohmann::json& checkpoint);
+  void listen();
+  // tcp:// listeners: a valid bearer JWT first (SPEC §7); /healthz and /readyz are open.
+  void handle_tcp(const std::shared_ptr<http::Exchange>& exchange);
+
+  boost::asio::io_context& io_;
+  DaemonOptions options_;
+  PortAllocator ports_;
+  WatchHub hub_;
+  Store store_;
+  EventLog events_;
+  DeviceManager devices_;
+  Reconciler reconciler_;
+  NodeCheckpoint checkpoint_;
+  DaemonMetrics metrics_;
+  NodeApi api_;
+  std::shared_ptr<const jwt::Verifier> verifier_;  // null without tcp:// listeners
+  http::Server local_server_;  // unix sockets: guarded by file mode 0660
+  http::Server tcp_server_;
+};
+
+}  // namespace duet::daemon

@@ -1,0 +1,53 @@
+#include "daemon/node_checkpoint.h"
+
+#include <boost/asio/post.hpp>
+
+#include "duet/common/log.h"
+
+namespace duet::daemon {
+
+namespace {
+const Logger& logger() {
+  static const Logger log("checkpoint");
+  return log;
+}
+}  // namespace
+
+NodeCheckpoint::NodeCheckpoint(boost::asio::io_context& io, std::filesystem::path path,
+                               Collect collect)
+    : io_(io), file_(std::move(path)), collect_(std::move(collect)) {}
+
+CheckpointFile::Loaded NodeCheckpoint::load() {
+  auto loaded = file_.load();
+  if (!loaded.problem.empty())
+    logger().error("checkpoint_damaged", {{"problem", loaded.problem}, {"using", loaded.from}});
+  logger().info("checkpoint_loaded", {{"file", file_.path().string()}, {"from", loaded.from}});
+  return loaded;
+}
+
+void NodeCheckpoint::save_now() {
+  auto data = collect_();
+  // resourceVersion alone moves on every event; it is written along with real changes.
+  auto version = data["resourceVersion"];
+  data.erase("resourceVersion");
+  auto text = data.dump();
+  if (text == last_written_) return;
+  data["resourceVersion"] = version;
+  file_.write(data);
+  last_written_ = std::move(text);
+}
+
+void NodeCheckpoint::save_soon() {
+  if (queued_) return;
+  queued_ = true;
+  boost::asio::post(io_, [this] {
+    queued_ = false;
+    try {
+      save_now();
+    } catch (const std::exception& e) {
+      logger().error("checkpoint_write_failed", {{"error", e.what()}});
+    }
+  });
+}
+
+}  // namespace duet::daemon

@@ -1,0 +1,68 @@
+// The Reconciler's part of duetd's checkpoint: what each running replica was started with,
+// and taking those replicas over again after a restart (SPEC §4), like kubelet finding its
+// containers still running.
+#include "daemon/reconciler.h"
+
+#include "duet/common/log.h"
+#include "engine/instance/engine_config_json.h"
+#include "engine/instance/process.h"
+
+namespace duet::daemon {
+
+using nlohmann::json;
+
+namespace {
+const Logger& logger() {
+  static const Logger log("adopt");
+  return log;
+}
+}  // namespace
+
+json Reconciler::checkpoint_json() const {
+  json items = json::array();
+  for (const auto& [name, replica] : replicas_) {
+    const auto& instance = *replica.instance;
+    if (!replica.placed || instance.pid() == 0) continue;  // nothing runs to take over
+    items.push_back({{"config", engine::config_to_json(instance.config())},
+                     {"revision", replica.revision},
+                     {"handler", replica.handler},
+                     {"pid", instance.pid()},
+                     {"startTime", instance.start_time()},
+                     {"restarts", instance.restarts()},
+                     {"terminating", replica.terminating}});
+  }
+  return items;
+}
+
+int Reconciler::adopt(const json& checkpoint) {
+  int adopted = 0;
+  std::set<std::string> on_bad_devices;
+  for (const auto& record : checkpoint) {
+    engine::EngineConfig config;
+    try {
+      config = engine::config_from_json(record.at("config"));
+    } catch (const std::exception& e) {
+      logger().error("engine_record_unreadable", {{"error", e.what()}});
+      continue;
+    }
+    auto name = config.identity.name;
+    auto pid = record.value("pid", 0);
+    auto start_time = record.value("startTime", uint64_t{0});
+    if (!engine::process_running(pid, start_time)) {
+      logger().warn("engine_gone", {{"engine", name}, {"pid", pid}});
+      continue;  // it ended while duetd was down; the reconcile pass starts a new one
+    }
+    auto handler = record.value("handler", "");
+    ports_.reserve(config.port);
+    if (!devices_.hold(handler, config.devices, name)) on_bad_devices.insert(name);
+    auto instance = make_instance(std::move(config));
+    replicas_[name] = {instance, record.value("revision", ""), true, false, handler, {}};
+    instance->adopt(pid, start_time, record.value("restarts", 0));
+    ++adopted;
+    if (record.value("terminating", false)) stop_replica(name);  // finish the drain it was in
+  }
+  if (!on_bad_devices.empty()) evict(on_bad_devices);
+  return adopted;
+}
+
+}  // namespace duet::daemon

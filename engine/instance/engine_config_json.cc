@@ -1,0 +1,67 @@
+#include "engine/instance/engine_config_json.h"
+
+namespace duet::engine {
+
+using nlohmann::json;
+
+namespace {
+
+json probe_to_json(const std::optional<ProbeSpec>& probe) {
+  if (!probe) return nullptr;
+  return {{"path", probe->path},
+          {"periodSeconds", probe->period_seconds},
+          {"timeoutSeconds", probe->timeout_seconds},
+          {"failureThreshold", probe->failure_threshold},
+          {"initialDelaySeconds", probe->initial_delay_seconds}};
+}
+
+std::optional<ProbeSpec> probe_from_json(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  ProbeSpec p;
+  p.path = j.at("path").get<std::string>();
+  p.period_seconds = j.at("periodSeconds").get<int>();
+  p.timeout_seconds = j.at("timeoutSeconds").get<int>();
+  p.failure_threshold = j.at("failureThreshold").get<int>();
+  p.initial_delay_seconds = j.at("initialDelaySeconds").get<int>();
+  return p;
+}
+
+}  // namespace
+
+json config_to_json(const EngineConfig& c) {
+  const auto& id = c.identity;
+  return {{"identity",
+           {{"name", id.name}, {"deployment", id.deployment}, {"replica", id.replica},
+            {"version", id.version}, {"track", id.track}}},
+          {"launch",
+           {{"argv", c.launch.argv}, {"env", c.launch.env}, {"logPath", c.launch.log_path},
+            {"cpus", c.launch.cpus}}},
+          {"host", c.host},
+          {"port", c.port},
+          {"devices", c.devices},
+          {"readiness", probe_to_json(c.readiness)},
+          {"liveness", probe_to_json(c.liveness)},
+          {"graceSeconds", c.grace.count()}};
+}
+
+EngineConfig config_from_json(const json& j) {
+  EngineConfig c;
+  const auto& id = j.at("identity");
+  c.identity = {id.at("name").get<std::string>(), id.at("deployment").get<std::string>(),
+                id.at("replica").get<int>(), id.at("version").get<std::string>(),
+                id.at("track").get<std::string>()};
+  const auto& launch = j.at("launch");
+  c.launch.argv = launch.at("argv").get<std::vector<std::string>>();
+  c.launch.env = launch.at("env").get<std::map<std::string, std::string>>();
+  c.launch.log_path = launch.at("logPath").get<std::string>();
+  c.launch.cpus = launch.at("cpus").get<std::vector<int>>();
+  c.host = j.at("host").get<std::string>();
+  c.port = j.at("port").get<uint16_t>();
+  c.devices = j.at("devices").get<std::vector<std::string>>();
+  c.readiness = probe_from_json(j.at("readiness"));
+  c.liveness = probe_from_json(j.at("liveness"));
+  c.grace = std::chrono::seconds(j.at("graceSeconds").get<int64_t>());
+  return c;
+}
+
+}  // namespace duet::engine

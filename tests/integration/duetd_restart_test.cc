@@ -1,0 +1,105 @@
+// duetd restarts (SIGKILL and SIGTERM) with engines running: the checkpoint brings back the
+// desired state and the engines are adopted, not restarted (SPEC §4).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/duetd_harness.h"
+#include "support/watch_client.h"
+
+namespace duet::test {
+namespace {
+
+std::map<std::string, int> pids_by_engine(DuetdHarness& d) {
+  std::map<std::string, int> pids;
+  auto engines = d.get("/apis/v1/engines");
+  for (const auto& e : engines["items"]) pids[e["name"]] = e["pid"].get<int>();
+  return pids;
+}
+
+int total_restarts(DuetdHarness& d) {
+  int restarts = 0;
+  auto engines = d.get("/apis/v1/engines");
+  for (const auto& e : engines["items"]) restarts += e["restarts"].get<int>();
+  return restarts;
+}
+
+TEST(DuetdRestart, SigkilledDuetdAdoptsTwentyRunningEngines) {
+  DuetdHarness d;
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 20))}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 20; }, 60s)) << d.get("/apis/v1/engines").dump();
+  auto before = pids_by_engine(d);
+
+  d.restart(SIGKILL);
+  EXPECT_NE(d.process().output().find("event=engines_adopted count=20"), std::string::npos) << d.process().output();
+  // Desired state came back from the checkpoint, and every engine is the same process.
+  EXPECT_EQ(d.get("/apis/v1/deployments/sim")["spec"]["replicas"], 20);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 20; }, 20s)) << d.get("/apis/v1/engines").dump();
+  EXPECT_EQ(pids_by_engine(d), before);
+  EXPECT_EQ(total_restarts(d), 0);
+  auto described = d.duetctl({"describe", "deployment", "sim"});
+  EXPECT_NE(described.out.find("Adopted"), std::string::npos) << described.out;
+
+  // A router reconnecting with the old duetd's resourceVersion gets a fresh snapshot with
+  // the adopted engines Ready.
+  WatchClient watch(d.api(), "/apis/v1/watch?resourceVersion=1");
+  ASSERT_TRUE(watch.run_until([&] {
+    if (watch.events().empty()) return false;
+    int ready = 0;
+    for (const auto& e : watch.events()[0]["engines"]) ready += e["state"] == "Ready";
+    return ready == 20;
+  }));
+
+  // An adopted engine is not duetd's child any more; its exit is still seen and it restarts.
+  int victim = before.at("sim-7");
+  ::kill(victim, SIGKILL);
+  ASSERT_TRUE(eventually([&] {
+    auto e = d.get("/apis/v1/engines/sim-7");
+    return e["restarts"] == 1 && e["state"] == "Ready" && e["pid"] != victim;
+  }, 20s)) << d.get("/apis/v1/engines/sim-7").dump();
+}
+
+TEST(DuetdRestart, SigtermLeavesEnginesRunningForTheNextDuetd) {
+  DuetdHarness d;
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 2))}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 2; }, 20s));
+  auto before = pids_by_engine(d);
+  d.restart(SIGTERM);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 2; }, 20s));
+  EXPECT_EQ(pids_by_engine(d), before);
+
+  // Scaling down after the restart stops an adopted engine (it is signalled, and its exit
+  // is seen without SIGCHLD).
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.get("/apis/v1/engines")["items"].size() == 1; }, 20s));
+  EXPECT_TRUE(eventually([&] { return !process_alive(before.at("sim-1")); }, 10s));
+}
+
+TEST(DuetdRestart, DamagedCheckpointFallsBackToThePreviousOne) {
+  DuetdHarness d;
+  // No replicas: nothing but the two applies writes the checkpoint.
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("a.yaml", sim_deployment_yaml("first", 0))}).exit_code, 0);
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("b.yaml", sim_deployment_yaml("second", 0))}).exit_code, 0);
+  d.process().signal(SIGTERM);
+  ASSERT_NE(d.process().wait(10s), -1);
+  auto checkpoint = d.dir() / "state" / "checkpoint.json";
+  {
+    std::ofstream damaged(checkpoint, std::ios::trunc);
+    damaged << "{\"checksum\": \"0000\", \"data\": {\"obj";  // a torn write
+  }
+  d.restart(SIGKILL);  // the old one is already gone; the signal finds nothing
+  auto log = d.process().output();
+  EXPECT_NE(log.find("event=checkpoint_damaged"), std::string::npos) << log;
+  EXPECT_NE(log.find("using=previous"), std::string::npos) << log;
+  EXPECT_EQ(d.get("/apis/v1/deployments/first")["metadata"]["name"], "first");
+  EXPECT_EQ(d.request(http::bhttp::verb::get, "/apis/v1/deployments/second").result_int(), 404);
+  bool kept_aside = false;
+  for (const auto& e : std::filesystem::directory_iterator(d.dir() / "state"))
+    kept_aside |= e.path().filename().string().starts_with("checkpoint.json.corrupt-");
+  EXPECT_TRUE(kept_aside);
+}
+
+}  // namespace
+}  // namespace duet::test

@@ -1,0 +1,121 @@
+// duetd as a service: systemd notifications (READY, STATUS, WATCHDOG, RELOADING), the config
+// file and its reload on SIGHUP, and the TCP node API behind bearer JWTs.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/duetd_harness.h"
+#include "support/fake_notify_socket.h"
+
+namespace duet::test {
+namespace {
+
+// The TCP port duetd logged for its tcp:// listener.
+uint16_t tcp_api_port(ChildProcess& duetd) {
+  auto log = duetd.output();
+  auto line = log.find("auth=jwt");
+  auto at = log.rfind("port=", line);
+  return static_cast<uint16_t>(std::stoi(log.substr(at + 5)));
+}
+
+TEST(DuetdService, TellsSystemdReadyStatusAndWatchdog) {
+  TempDir dir;
+  FakeNotifySocket systemd(dir / "notify.sock");
+  DuetdHarness d({}, {{"NOTIFY_SOCKET", (dir / "notify.sock").string()}, {"WATCHDOG_USEC", "200000"}});
+  auto ready = systemd.receive_containing("READY=1");
+  ASSERT_TRUE(ready);
+  EXPECT_NE(ready->find("STATUS=0 deployments, 0/0 replicas ready"), std::string::npos) << *ready;
+  EXPECT_TRUE(systemd.receive_containing("WATCHDOG=1", 2s));
+  EXPECT_TRUE(systemd.receive_containing("WATCHDOG=1", 2s));  // again: it keeps pinging
+
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
+  EXPECT_TRUE(systemd.receive_containing("STATUS=1 deployments, 1/1 replicas ready", 20s));
+
+  d.process().signal(SIGHUP);
+  EXPECT_TRUE(systemd.receive_containing("RELOADING=1"));
+  EXPECT_TRUE(systemd.receive_containing("READY=1"));
+}
+
+TEST(DuetdService, ReadsItsConfigFileAndReloadsTheLogLevel) {
+  TempDir dir;
+  auto config = (dir / "duetd.yaml").string();
+  std::ofstream(config) << "logLevel: info\nportRange: 31000-31010\nengineLogDir: " << (dir / "engine-logs").string() << "\n";
+  DuetdHarness d({"--config", config});
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 1; }, 20s));
+  EXPECT_TRUE(std::filesystem::exists(dir / "engine-logs" / "sim-0.log"));  // from the file
+  auto port = d.get("/apis/v1/engines/sim-0")["port"].get<int>();
+  EXPECT_TRUE(port < 31000 || port > 31010) << "the harness's --port-range flag wins over the file";
+  EXPECT_NE(d.process().output().find("event=replica_placed"), std::string::npos);
+
+  std::ofstream(config) << "logLevel: warn\n";
+  d.process().signal(SIGHUP);
+  ASSERT_TRUE(d.process().wait_for_output("event=reloaded logLevel=warn"));
+  EXPECT_TRUE(d.process().wait_for_output("event=reload_needs_restart setting=engineLogDir"));
+  ASSERT_EQ(d.duetctl({"delete", "deployment", "sim"}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.get("/apis/v1/engines")["items"].empty(); }, 20s));
+  EXPECT_EQ(d.process().output().find("event=engine_stopped"), std::string::npos) << "info is off now";
+
+  // A broken file on reload keeps the old settings and says why.
+  std::ofstream(config) << "logLevel: info\nportRnage: 1-2\n";
+  d.process().signal(SIGHUP);
+  EXPECT_TRUE(d.process().wait_for_output("event=reload_failed error=\"duetd.yaml: portRnage: unknown field\""))
+      << d.process().output();
+}
+
+TEST(DuetdService, BadConfigIsAUsageError) {
+  TempDir dir;
+  auto config = (dir / "duetd.yaml").string();
+  std::ofstream(config) << "stateDir: [a]\n";
+  auto result = run_command({bin("duetd"), "--config", config});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.out.find("duetd.yaml: stateDir: expected string"), std::string::npos) << result.out;
+  auto tcp = run_command({bin("duetd"), "--api", "tcp://127.0.0.1:0"});
+  EXPECT_EQ(tcp.exit_code, 2);
+  EXPECT_NE(tcp.out.find("a tcp:// --api needs bearer JWT keys"), std::string::npos) << tcp.out;
+}
+
+TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
+  TempDir dir;
+  auto secret = (dir / "node.secret").string();
+  std::ofstream(secret) << "a-long-enough-test-secret-of-32-bytes\n";
+  DuetdHarness d({"--api", "tcp://127.0.0.1:0", "--api-secret-file", secret});
+  auto tcp = Address::parse("127.0.0.1:" + std::to_string(tcp_api_port(d.process())));
+  auto get = [&](const std::string& authorization) {
+    auto req = http::make_request(http::bhttp::verb::get, "/apis/v1/deployments", tcp);
+    if (!authorization.empty()) req.set(http::bhttp::field::authorization, authorization);
+    return http::fetch_sync(tcp, std::move(req), 5s);
+  };
+  auto missing = get("");
+  EXPECT_EQ(missing.result_int(), 401);
+  EXPECT_EQ(missing[http::bhttp::field::www_authenticate],
+            "Bearer error=\"invalid_token\", error_description=\"missing\"");
+  EXPECT_NE(missing.body().find("\"param\":\"Authorization\""), std::string::npos) << missing.body();
+  EXPECT_EQ(http::fetch_sync(tcp, http::make_request(http::bhttp::verb::get, "/healthz", tcp), 5s).result_int(), 200);
+
+  auto minted = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--ttl", "10m", "--secret-file", secret});
+  ASSERT_EQ(minted.exit_code, 0) << minted.out;
+  auto token = minted.out.substr(0, minted.out.find('\n'));
+  EXPECT_EQ(get("Bearer " + token).result_int(), 200);
+
+  std::ofstream(dir / "other.secret") << "another-secret-another-secret-another";
+  auto forged = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--secret-file", (dir / "other.secret").string()});
+  auto refused = get("Bearer " + forged.out.substr(0, forged.out.find('\n')));
+  EXPECT_EQ(refused.result_int(), 401);
+  EXPECT_NE(refused[http::bhttp::field::www_authenticate].find("bad_signature"), std::string::npos);
+
+  // duetctl over TCP with the token.
+  std::ofstream(dir / "token") << token << "\n";
+  auto listed = run_command({bin("duetctl"), "--server", "http://" + tcp.to_string(),
+                             "--token-file", (dir / "token").string(), "get", "deployments"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.out;
+  auto denied = run_command({bin("duetctl"), "--server", "http://" + tcp.to_string(),
+                             "get", "deployments"});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.out.find("bearer token refused: missing"), std::string::npos) << denied.out;
+}
+
+}  // namespace
+}  // namespace duet::test

@@ -1,0 +1,40 @@
+#pragma once
+// Keys and tokens for tests of JWT and TLS: RSA and EC signing keys with their JWK, tokens
+// signed by them (libjwt) or forged by hand (alg none, bad signatures), and a self-signed
+// certificate for 127.0.0.1, all made with OpenSSL at test time.
+
+#include <filesystem>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace duet::test {
+
+struct SigningKey {
+  std::string kid;
+  std::string alg;          // RS256 | ES256
+  std::string private_pem;  // PKCS#8
+  nlohmann::json jwk;  // the public half, as a JWKS lists it (kty, kid, alg, use, n/e or crv/x/y)
+};
+
+// Fresh keys (RSA 2048, EC P-256).
+SigningKey make_rsa_key(const std::string& kid);
+SigningKey make_ec_key(const std::string& kid);
+
+// {"keys": [...]} of the public halves.
+nlohmann::json jwks(std::initializer_list<const SigningKey*> keys);
+
+// A token signed with `key`, its kid in the header.
+std::string mint(const SigningKey& key, const nlohmann::json& claims);
+// A token put together by hand: base64url(header).base64url(claims).base64url(signature).
+std::string forge(const nlohmann::json& header, const nlohmann::json& claims,
+                  const std::string& signature = {});
+
+// Seconds since the epoch, `offset` from now, for exp/nbf claims.
+int64_t epoch_seconds(std::chrono::seconds offset = std::chrono::seconds(0));
+
+// Writes a self-signed certificate for 127.0.0.1 and localhost (EC P-256) and its key as PEM.
+void write_self_signed(const std::filesystem::path& cert, const std::filesystem::path& key,
+                       const std::string& common_name = "duet-test");
+
+}  // namespace duet::test
