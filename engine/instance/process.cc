@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ std::vector<std::string> build_environment(const LaunchSpec& spec) {
   return env;
 }
 
+// Closes every descriptor above stderr. duetd's own (its API socket above all) must not live
+// on in engines: an engine holding duetd's listening socket after duetd died would queue the
+// next client's connection forever.
+void close_inherited_descriptors() {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+#endif
+  for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+}
+
 [[noreturn]] void exec_child(const LaunchSpec& spec, int log_fd, std::vector<char*>& argv,
                              std::vector<char*>& envp) {
   // Only async-signal-safe calls from here on: we are a fork of a threaded process.
@@ -39,6 +50,7 @@ std::vector<std::string> build_environment(const LaunchSpec& spec) {
   ::dup2(devnull, 0);
   ::dup2(log_fd, 1);
   ::dup2(log_fd, 2);
+  close_inherited_descriptors();
   if (!spec.cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);

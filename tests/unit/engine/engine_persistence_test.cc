@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -58,6 +59,25 @@ TEST(ProcessRunning, MatchesPidAndStartTime) {
   // Ended but not reaped yet: a zombie is not running.
   for (int i = 0; i < 500 && process_running(pid, start); ++i) ::usleep(10000);
   EXPECT_FALSE(process_running(pid, start));
+  ::waitpid(pid, nullptr, 0);
+}
+
+TEST(SpawnProcess, TheEngineInheritsNoDescriptorOfDuetd) {
+  test::TempDir dir;
+  int leaked = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC, like an acceptor's socket
+  ASSERT_GE(leaked, 3);
+  pid_t pid = spawn_process({{"sleep", "30"}, {}, (dir / "log").string(), {}});
+  std::vector<std::string> fds;
+  for (int i = 0; i < 500 && fds.size() != 3; ++i) {  // until the exec has happened
+    fds.clear();
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+      fds.push_back(e.path().filename());
+    ::usleep(10000);
+  }
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::string>{"0", "1", "2"}));
+  ::close(leaked);
+  ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
 }
 
