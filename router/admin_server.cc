@@ -32,6 +32,8 @@ void AdminServer::handle(const std::shared_ptr<http::Exchange>& exchange) const 
     return exchange->reply(ready ? bhttp::status::ok : bhttp::status::service_unavailable,
                            body.dump() + "\n");
   }
+  if (path == "/metrics")
+    return exchange->reply(bhttp::status::ok, view_.metrics(), "text/plain; version=0.0.4");
   if (path == "/config") {
     nlohmann::json body = view_.routing_table();
     body["sources"] = view_.sources();

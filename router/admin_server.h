@@ -1,10 +1,11 @@
 #pragma once
-// The admin listener: /healthz, /readyz (every source has sent its snapshot) and /config
-// (the routing table in use). Issue 5 adds /metrics here. Runs on the control thread.
+// The admin listener: /healthz, /readyz (every source has sent its snapshot), /config (the
+// routing table in use) and /metrics (Prometheus text). Runs on the control thread.
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "duet/common/address.h"
 #include "duet/common/http_server.h"
@@ -21,6 +22,8 @@ class AdminView {
   virtual nlohmann::json sources() const = 0;
   // True when every source has delivered a snapshot at least once.
   virtual bool ready() const = 0;
+  // The Prometheus text of the router's metrics.
+  virtual std::string metrics() const = 0;
 };
 
 class AdminServer {

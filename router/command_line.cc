@@ -100,10 +100,13 @@ std::string usage() {
          "  --listen ADDR     proxy listener HOST:PORT; repeatable; replaces the file's list\n"
          "  --source ADDR     duetd node API (unix:PATH or http://HOST:PORT); repeatable;\n"
          "                    replaces the file's list\n"
-         "  --admin ADDR      admin listener (/healthz /readyz /config)\n"
+         "  --admin ADDR      admin listener (/healthz /readyz /config /metrics)\n"
          "  --threads N       worker threads; 0 = one per core\n"
          "  --log-level L     debug, info, warn or error\n"
-         "  --check-config    validate the configuration and exit (0 valid, 2 invalid)\n";
+         "  --check-config    validate the configuration, load its TLS and JWT key files,\n"
+         "                    and exit (0 valid, 2 invalid)\n"
+         "\n"
+         "SIGHUP reloads TLS certificates and keys and JWT keys (as does a change of their files).\n";
 }
 
 }  // namespace duet::router

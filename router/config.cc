@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "router/credentials.h"
 #include "router/yaml_fields.h"
 
 namespace duet::router {
@@ -100,6 +101,8 @@ void parse_rate_limit(YamlFields& root, RouterConfig& config, const std::string&
   YamlFields per(limit.child("perSubject"), file, "rateLimit.perSubject");
   RateLimitConfig rl;
   rl.requests_per_second = per.number("requestsPerSecond", 0);
+  if (!(rl.requests_per_second > 0))
+    per.fail(per.child_path("requestsPerSecond"), "required, a number above 0");
   rl.burst = static_cast<uint32_t>(per.integer("burst", 0, 0, 1'000'000));
   per.reject_unknown();
   limit.reject_unknown();
@@ -166,17 +169,7 @@ void check_startable(const RouterConfig& config) {
     throw ConfigError("no listen address: set listen in the config file or pass --listen");
   if (config.sources.empty())
     throw ConfigError("no source: set sources in the config file or pass --source");
-  for (std::size_t i = 0; i < config.listen.size(); ++i) {
-    if (config.listen[i].tls)
-      throw ConfigError("listen[" + std::to_string(i) + "] (" +
-                        config.listen[i].address.to_string() +
-                        "): TLS listeners are not implemented in this build yet; "
-                        "remove the tls block or terminate TLS in front of the router");
-  }
-  if (config.jwt)
-    throw ConfigError(
-        "auth.jwt: JWT verification is not implemented in this build yet; refusing to "
-        "serve without the authentication the config asks for");
+  load_credentials(config);  // throws ConfigError naming the file that does not load
 }
 
 }  // namespace duet::router

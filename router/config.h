@@ -20,11 +20,11 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A listener's TLS block. Parsed and kept for issue 5; starting a TLS listener is refused.
+// A listener's TLS block. The files are read again on SIGHUP and when they change.
 struct TlsConfig {
   std::string cert;
   std::string key;
-  std::string min_version = "1.2";
+  std::string min_version = "1.3";
 };
 
 struct ListenConfig {
@@ -32,7 +32,8 @@ struct ListenConfig {
   std::optional<TlsConfig> tls;
 };
 
-// auth.jwt: parsed and kept for issue 5; the router refuses to start while it is set.
+// auth.jwt. `required: false` lets requests without a token through (an invalid token is
+// still refused). The key files are read again on SIGHUP and when they change.
 struct JwtConfig {
   bool required = true;
   std::string issuer;
@@ -42,9 +43,10 @@ struct JwtConfig {
   uint32_t leeway_seconds = 30;
 };
 
+// rateLimit.perSubject: a token bucket per JWT `sub` (per client address without a token).
 struct RateLimitConfig {
   double requests_per_second = 0;
-  uint32_t burst = 0;
+  uint32_t burst = 0;  // 0: requestsPerSecond rounded up, at least 1
 };
 
 // One duetd to watch: `unix:/run/duet/duetd.sock` or `{url: http://HOST:PORT, tokenFile: F}`.
@@ -80,8 +82,8 @@ RouterConfig parse_config(const std::string& yaml, const std::string& file);
 RouterConfig load_config(const std::string& path);
 // Parses one `--source` flag value (`unix:PATH` or `http://HOST:PORT`). Throws ConfigError.
 SourceConfig parse_source(const std::string& text, const std::string& where);
-// What a complete configuration needs beyond its syntax: a listener, a source, and no
-// feature this build does not have yet (TLS listeners, JWT). Throws ConfigError.
+// What a complete configuration needs beyond its syntax: a listener, a source, and TLS
+// certificates and JWT keys that load. Throws ConfigError.
 void check_startable(const RouterConfig& config);
 
 }  // namespace duet::router

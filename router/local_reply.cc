@@ -19,7 +19,38 @@ StringResponse json_response(int status, std::string body, unsigned version, boo
   return res;
 }
 
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view text) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = (c & 0xe0) == 0xc0   ? 1
+                        : (c & 0xf0) == 0xe0 ? 2
+                        : (c & 0xf8) == 0xf0 ? 3
+                                             : 0;
+    if (extra == 0 || i + extra >= text.size()) return false;
+    uint32_t cp = c & (0x7f >> (extra + 1));
+    for (std::size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::string malformed_body_message(std::string_view body) {
+  if (!valid_utf8(body)) return "request body is not valid UTF-8";
+  return "request body is not valid JSON";
+}
 
 StringResponse error_response(int status, std::string_view message, unsigned version,
                               bool keep_alive, std::string_view param) {

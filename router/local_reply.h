@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <string>
 #include <string_view>
 
 #include "router/routing_table.h"
@@ -16,6 +17,9 @@ using StringResponse = boost::beast::http::response<boost::beast::http::string_b
 // or header; empty gives null.
 StringResponse error_response(int status, std::string_view message, unsigned version,
                               bool keep_alive, std::string_view param = {});
+
+// Why a request body that had to be read as JSON could not be: not UTF-8, or not JSON.
+std::string malformed_body_message(std::string_view body);
 
 // The OpenAI model list of the models the table's routes name.
 StringResponse models_response(const RoutingTable& table, unsigned version, bool keep_alive);

@@ -7,6 +7,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "router/access_check.h"
+#include "router/router_logger.h"
 
 namespace duet::router {
 
@@ -32,7 +36,9 @@ bool connection_ended(beast::error_code ec) {
          ec == asio::error::bad_descriptor;
 }
 
-// Ends a plain TCP connection; issue 5 adds the ssl_stream overload (async TLS shutdown).
+// Ends the TCP connection under either stream. A TLS connection ends without close_notify:
+// HTTP/1.1 framing already tells where each response ends, and a TLS shutdown would need
+// its own read and write while the relay's may still be pending.
 void close_stream(beast::tcp_stream& stream) {
   beast::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -42,10 +48,12 @@ void close_stream(beast::tcp_stream& stream) {
 }  // namespace
 
 template <class Stream>
-ProxySession<Stream>::ProxySession(Stream stream, WorkerContext& worker, std::string remote)
-    : stream_(std::move(stream)),
+ProxySession<Stream>::ProxySession(Stream stream, WorkerContext& worker, Peer peer,
+                                   std::shared_ptr<asio::ssl::context> tls)
+    : tls_(std::move(tls)),
+      stream_(std::move(stream)),
       worker_(worker),
-      remote_(std::move(remote)),
+      peer_(std::move(peer)),
       id_(std::to_string(worker.index) + "." + std::to_string(++worker.next_connection)) {
   worker_.connections.insert(this);
   worker_.open_connections.fetch_add(1, std::memory_order_relaxed);
@@ -61,6 +69,28 @@ template <class Stream>
 void ProxySession<Stream>::start() {
   beast::error_code ignored;
   beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if constexpr (kTls) return do_handshake();
+  do_read_header();
+}
+
+template <class Stream>
+void ProxySession<Stream>::do_handshake() {
+  if constexpr (kTls) {
+    beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        beast::bind_front_handler(&ProxySession::on_handshake, this->shared_from_this()));
+  }
+}
+
+// A failed handshake (wrong protocol version, plain HTTP on the TLS port, a scanner) is
+// the client's problem: a debug line, no reply.
+template <class Stream>
+void ProxySession<Stream>::on_handshake(beast::error_code ec) {
+  if (ec) {
+    router_logger().debug("tls_handshake_failed", {{"conn", id_}, {"error", ec.message()}});
+    return close();
+  }
   do_read_header();
 }
 
@@ -95,10 +125,36 @@ void ProxySession<Stream>::on_read_header(beast::error_code ec, std::size_t) {
   busy_ = true;
   started_ = std::chrono::steady_clock::now();
   if (ec) return reject(ec);
-  // Issue 5: JWT verification and the per-subject rate limit run here, on the header,
-  // before the body is read.
-  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) return do_continue();
+  check_access_of_header();
+  bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  if (denied_ && expects_continue) {
+    // The client waits before sending its body: answer now, and close as the body's
+    // bytes would otherwise be read as the next request.
+    close_after_reply_ = true;
+    keep_alive_ = false;
+    version_ = parser_->get().version();
+    record_.method = http::to_string(parser_->get().method());
+    target_ = std::string(parser_->get().target());
+    record_.target = target_;
+    auto response = std::move(*denied_);
+    denied_.reset();
+    response.keep_alive(false);
+    return reply(std::move(response));
+  }
+  if (expects_continue) return do_continue();
   do_read_body();
+}
+
+// SPEC §5 steps 2 and 3. A refusal is sent once the body is read (small, as limited), so
+// the connection can carry the next request.
+template <class Stream>
+void ProxySession<Stream>::check_access_of_header() {
+  const auto& header = parser_->get();
+  AccessResult access = check_access(header, worker_, peer_.ip);
+  verdict_ = std::move(access.verdict);
+  if (verdict_) record_.subject = verdict_->subject;
+  if (access.status != 0)
+    denied_ = access_denied_response(access, header.version(), header.keep_alive());
 }
 
 template <class Stream>
@@ -130,6 +186,15 @@ void ProxySession<Stream>::on_read_body(beast::error_code ec, std::size_t) {
   if (ec) return reject(ec);
   request_ = parser_->release();
   keep_alive_ = request_.keep_alive();
+  if (denied_) {
+    record_.method = http::to_string(request_.method());
+    target_ = std::string(request_.target());
+    record_.target = target_;
+    version_ = request_.version();
+    auto response = std::move(*denied_);
+    denied_.reset();
+    return reply(std::move(response));
+  }
   handle_request();
 }
 
@@ -144,6 +209,7 @@ void ProxySession<Stream>::handle_request() {
     return reply(models_response(*table_, version_, keep_alive_));
   RequestBody body(request_.body());
   const Route* route = match_route(*table_, target_, body);
+  if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   if (route) return start_relay(*route, body);
   if (!table_->synced())
     return reply_error(503, "no routing table yet: no duetd has sent its state");
@@ -152,11 +218,16 @@ void ProxySession<Stream>::handle_request() {
 
 template <class Stream>
 void ProxySession<Stream>::start_relay(const Route& route, RequestBody& body) {
-  Decision decision = decide(route, body);
+  VersionHint hint;
+  if (!route.spec.canary_header_name.empty())
+    hint.canary_header = request_.base()[route.spec.canary_header_name];
+  hint.sticky_key = sticky_key(verdict_.get(), route.spec.stickiness_claim, peer_.ip, sticky_);
+  Decision decision = decide(route, body, hint);
+  if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   record_.route = route.spec.name;
   record_.tokens = decision.tokens;
   auto relay = std::make_shared<UpstreamRelay<Stream>>(
-      stream_, worker_, table_, decision, std::move(request_), remote_,
+      stream_, worker_, table_, decision, std::move(request_), peer_.text,
       [self = this->shared_from_this()](RelayOutcome outcome) {
         self->on_relay_done(std::move(outcome));
       });
@@ -172,6 +243,8 @@ void ProxySession<Stream>::on_relay_done(RelayOutcome outcome) {
   relay_.reset();
   record_.attempts = outcome.attempts;
   record_.first_byte = outcome.first_byte;
+  chunk_gaps_ = outcome.chunk_gaps;
+  record_.chunk_gaps = &chunk_gaps_;
   record_.bytes = outcome.bytes;
   if (outcome.target) {
     record_.pool = to_string(outcome.target->pool);
@@ -296,12 +369,14 @@ void ProxySession<Stream>::on_watch(beast::error_code ec, std::size_t n) {
 
 template <class Stream>
 void ProxySession<Stream>::end_request() {
+  record_.worker = worker_.index;
   record_.connection = id_;
   record_.request = ++requests_;
   record_.duration = std::chrono::steady_clock::now() - started_;
   worker_.observer.on_request_done(record_);
   record_ = {};
   table_.reset();
+  verdict_.reset();
   busy_ = false;
 }
 
@@ -319,5 +394,6 @@ void ProxySession<Stream>::next_request() {
 }
 
 template class ProxySession<beast::tcp_stream>;
+template class ProxySession<TlsStream>;
 
 }  // namespace duet::router

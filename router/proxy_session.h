@@ -4,6 +4,7 @@
 // or hands it to an UpstreamRelay. While a response is relayed it keeps a read posted on
 // the client socket, so a client that goes away cancels the upstream request at once.
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -14,19 +15,29 @@
 
 #include "router/local_reply.h"
 #include "router/request_log.h"
+#include "router/tls_stream.h"
 #include "router/upstream_relay.h"
 #include "router/worker_context.h"
 
 namespace duet::router {
 
+// The client's address: the IP alone (stickiness and rate limits without a token) and with
+// the port (logs, x-forwarded-for).
+struct Peer {
+  std::string ip;
+  std::string text;
+};
+
 // Runs on one worker thread (its io_context is the connection's implicit strand). `Stream`
-// is beast::tcp_stream; issue 5's TLS listener instantiates it over an ssl_stream after the
-// handshake, and runs its JWT and rate-limit checks in on_read_header.
+// is beast::tcp_stream or, on a TLS listener, TlsStream (the handshake is the first step).
+// The JWT and the rate limit are checked on the header, before the body is read.
 template <class Stream>
 class ProxySession : public DownstreamConnection,
                      public std::enable_shared_from_this<ProxySession<Stream>> {
  public:
-  ProxySession(Stream stream, WorkerContext& worker, std::string remote);
+  // `tls` is the context a TlsStream was made with, held for the connection's life.
+  ProxySession(Stream stream, WorkerContext& worker, Peer peer,
+               std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~ProxySession() override;
 
   void start();
@@ -36,12 +47,15 @@ class ProxySession : public DownstreamConnection,
   void close() override;
 
  private:
+  void do_handshake();
+  void on_handshake(boost::beast::error_code ec);
   void do_read_header();
   void on_read_header(boost::beast::error_code ec, std::size_t);
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t);
   void do_read_body();
   void on_read_body(boost::beast::error_code ec, std::size_t);
+  void check_access_of_header();
   void handle_request();
   void start_relay(const Route& route, RequestBody& body);
   void on_relay_done(RelayOutcome outcome);
@@ -56,9 +70,12 @@ class ProxySession : public DownstreamConnection,
   void end_request();
   void next_request();
 
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_: outlives it
   Stream stream_;
   WorkerContext& worker_;
-  std::string remote_;
+  Peer peer_;
   std::string id_;  // `worker.connection` in log lines
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
@@ -67,8 +84,12 @@ class ProxySession : public DownstreamConnection,
   std::weak_ptr<UpstreamRelay<Stream>> relay_;
   std::optional<StringResponse> reply_;
   RequestRecord record_;
-  std::string target_;  // backs record_.target
-  std::string error_;   // backs record_.error
+  std::string target_;                           // backs record_.target
+  std::string error_;                            // backs record_.error
+  std::shared_ptr<const jwt::Verdict> verdict_;  // the request's token; backs record_.subject
+  std::string sticky_;                           // a number claim's text for stickiness
+  LocalHistogram chunk_gaps_;                    // backs record_.chunk_gaps
+  std::optional<StringResponse> denied_;         // 401/429, sent once the body is read
   std::chrono::steady_clock::time_point started_;
   uint64_t requests_ = 0;
   unsigned version_ = 11;

@@ -21,6 +21,7 @@ void AccessLog::on_request_done(const RequestRecord& r) {
                Field("pool", or_dash(r.pool)),
                Field("version", or_dash(r.version)),
                Field("backend", or_dash(r.backend)),
+               Field("sub", or_dash(r.subject)),
                Field("status", r.status),
                Field("bytes", r.bytes),
                Field("attempts", r.attempts),

@@ -1,17 +1,22 @@
 #pragma once
 // What the router records about each request when it ends, and who is told: the access
-// log now; issue 5's metrics (duet_router_requests_total etc.) become a second observer.
+// log and the metrics (RouterStats).
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "duet/common/log.h"
 
 namespace duet::router {
 
+struct LocalHistogram;
+
 struct RequestRecord {
+  unsigned worker = 0;     // the worker thread that served it
   std::string connection;  // `W.N`: worker thread and connection number
   uint64_t request = 0;    // per connection, from 1
   std::string_view method;
@@ -20,12 +25,14 @@ struct RequestRecord {
   std::string_view pool;     // small | large | backend; empty when none was chosen
   std::string_view version;  // stable | canary; empty when none was chosen
   std::string_view backend;  // deployment/replica that answered; empty when none did
+  std::string_view subject;  // the JWT `sub`; empty without a token
   int status = 0;            // sent to the client (0: nothing was sent)
   uint64_t bytes = 0;        // response body bytes sent to the client
   unsigned attempts = 0;     // upstream endpoints tried
   uint64_t tokens = 0;       // the size estimate (0 when the route needed none)
   std::chrono::steady_clock::duration duration{};
-  std::chrono::steady_clock::duration first_byte{};  // upstream header received
+  std::chrono::steady_clock::duration first_byte{};  // first body byte from the engine
+  const LocalHistogram* chunk_gaps = nullptr;        // gaps between body chunks, if any
   std::string_view error;                            // why it failed, empty when it did not
 };
 
@@ -35,6 +42,19 @@ class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void on_request_done(const RequestRecord& record) = 0;
+};
+
+// Tells every observer in turn (the access log, the metrics).
+class RequestObservers : public RequestObserver {
+ public:
+  explicit RequestObservers(std::initializer_list<RequestObserver*> observers)
+      : observers_(observers) {}
+  void on_request_done(const RequestRecord& record) override {
+    for (auto* o : observers_) o->on_request_done(record);
+  }
+
+ private:
+  std::vector<RequestObserver*> observers_;
 };
 
 // One `event=request` line per request.

@@ -7,9 +7,13 @@
 
 namespace duet::router {
 
+bool RequestBody::malformed() const { return json_ && json_->is_discarded(); }
+
 const nlohmann::json& RequestBody::json() {
   // allow_exceptions=false: a body that is not JSON becomes a discarded value, never a throw.
-  if (!json_) json_ = nlohmann::json::parse(text_, nullptr, false);
+  // An empty body (a GET) is no body, not malformed JSON.
+  if (!json_)
+    json_ = text_.empty() ? nlohmann::json() : nlohmann::json::parse(text_, nullptr, false);
   return *json_;
 }
 
@@ -60,24 +64,42 @@ SizePool choose_size_pool(const SizeRouting& routing, uint64_t tokens) {
 
 namespace {
 
-Track other(Track t) { return t == Track::stable ? Track::canary : Track::stable; }
-
-// The version for a request. Issue 5 decides it from the canary header, the stickiness
-// hash and the deployment's canary weight; until then every request prefers stable.
-Track choose_track(const Route&, const Deployment*) { return Track::stable; }
-
-void add_targets(Decision& d, const Deployment* deployment, SizePool pool, Track first) {
+void add_targets(Decision& d, const Deployment* deployment, SizePool pool, Track first,
+                 bool forced) {
   d.targets[d.target_count++] = {deployment, pool, first};
-  d.targets[d.target_count++] = {deployment, pool, other(first)};
+  // No canary left → stable; no stable left → canary, unless a header asked for stable.
+  Track second = first == Track::canary ? Track::stable : Track::canary;
+  if (first == Track::canary || !forced) d.targets[d.target_count++] = {deployment, pool, second};
 }
 
 }  // namespace
 
-Decision decide(const Route& route, RequestBody& body) {
+uint32_t sticky_bucket(std::string_view key) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a finalizer that spreads its low bits
+  for (unsigned char c : key) h = (h ^ c) * 0x100000001b3ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return static_cast<uint32_t>(h % 10000);
+}
+
+Track choose_track(const RouteSpec& route, const Deployment* deployment, const VersionHint& hint,
+                   bool& forced) {
+  forced = !hint.canary_header.empty() &&
+           (hint.canary_header == route.canary_header_value || hint.canary_header == "false");
+  if (forced) return hint.canary_header == "false" ? Track::stable : Track::canary;
+  uint32_t weight = deployment ? deployment->canary_weight : 0;
+  if (weight == 0) return Track::stable;
+  return sticky_bucket(hint.sticky_key) < weight * 100 ? Track::canary : Track::stable;
+}
+
+Decision decide(const Route& route, RequestBody& body, const VersionHint& hint) {
   Decision d;
   d.route = &route;
+  bool forced = false;
   if (!route.spec.size_routing) {
-    add_targets(d, route.backend, SizePool::backend, choose_track(route, route.backend));
+    Track track = choose_track(route.spec, route.backend, hint, forced);
+    add_targets(d, route.backend, SizePool::backend, track, forced);
     return d;
   }
   d.tokens = body.tokens();
@@ -85,8 +107,12 @@ Decision decide(const Route& route, RequestBody& body) {
   const Deployment* chosen = pool == SizePool::small ? route.small : route.large;
   const Deployment* fallback = pool == SizePool::small ? route.large : route.small;
   SizePool fallback_pool = pool == SizePool::small ? SizePool::large : SizePool::small;
-  add_targets(d, chosen, pool, choose_track(route, chosen));
-  add_targets(d, fallback, fallback_pool, Track::stable);
+  Track track = choose_track(route.spec, chosen, hint, forced);
+  add_targets(d, chosen, pool, track, forced);
+  // The other pool's own weight decides there; the header still holds.
+  bool fallback_forced = false;
+  Track fallback_track = choose_track(route.spec, fallback, hint, fallback_forced);
+  add_targets(d, fallback, fallback_pool, fallback_track, fallback_forced);
   return d;
 }
 
@@ -99,35 +125,52 @@ uint64_t Rng::next() {  // splitmix64
 
 namespace {
 
-template <class Candidates>
-const Endpoint* two_choices(const Candidates& c, std::size_t n, Rng& rng) {
-  if (n == 0) return nullptr;
-  if (n == 1) return &*c(0);
+// Two different indexes below n (n >= 2), uniformly.
+std::pair<uint32_t, uint32_t> two_indexes(std::size_t n, Rng& rng) {
   uint32_t i = rng.below(static_cast<uint32_t>(n));
   uint32_t j = rng.below(static_cast<uint32_t>(n - 1));
-  if (j >= i) ++j;
-  const Endpoint& a = *c(i);
-  const Endpoint& b = *c(j);
-  auto load = [](const Endpoint& e) { return e.load->in_flight.load(std::memory_order_relaxed); };
-  return load(b) < load(a) ? &b : &a;
+  return {i, j >= i ? j + 1 : j};
+}
+
+const Endpoint* less_loaded(const Endpoint* a, const Endpoint* b) {
+  auto load = [](const Endpoint* e) { return e->load->in_flight.load(std::memory_order_relaxed); };
+  return load(b) < load(a) ? b : a;
 }
 
 }  // namespace
 
-const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoint* const> tried) {
-  if (tried.empty()) return two_choices([&](std::size_t k) { return &pool[k]; }, pool.size(), rng);
-  // A retry: rare, so a small copy of what is left is fine.
-  std::vector<const Endpoint*> left;
-  for (const auto& e : pool)
-    if (std::find(tried.begin(), tried.end(), &e) == tried.end()) left.push_back(&e);
-  return two_choices([&](std::size_t k) { return left[k]; }, left.size(), rng);
+const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoint* const> tried,
+                              std::chrono::steady_clock::time_point now) {
+  auto usable = [&](const Endpoint& e) {
+    return !e.load->ejected(now) && std::find(tried.begin(), tried.end(), &e) == tried.end();
+  };
+  if (pool.size() == 1) return usable(pool[0]) ? &pool[0] : nullptr;
+  // The common case: two random endpoints, both usable. Given that they are, this is
+  // exactly p2c over the usable ones; otherwise choose among what is left, by position
+  // (two passes over the pool, no allocation).
+  if (pool.size() >= 2) {
+    auto [i, j] = two_indexes(pool.size(), rng);
+    if (usable(pool[i]) && usable(pool[j])) return less_loaded(&pool[i], &pool[j]);
+  }
+  std::size_t n = std::count_if(pool.begin(), pool.end(), usable);
+  if (n == 0) return nullptr;
+  auto nth_usable = [&](std::size_t k) {
+    for (const auto& e : pool)
+      if (usable(e) && k-- == 0) return &e;
+    return static_cast<const Endpoint*>(nullptr);
+  };
+  if (n == 1) return nth_usable(0);
+  auto [i, j] = two_indexes(n, rng);
+  return less_loaded(nth_usable(i), nth_usable(j));
 }
 
-Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried) {
+Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
+          std::chrono::steady_clock::time_point now) {
   for (std::size_t i = 0; i < decision.target_count; ++i) {
     const Target& t = decision.targets[i];
     if (!t.deployment) continue;
-    if (const Endpoint* e = pick_endpoint(t.deployment->pool(t.track), rng, tried)) return {&t, e};
+    if (const Endpoint* e = pick_endpoint(t.deployment->pool(t.track), rng, tried, now))
+      return {&t, e};
   }
   return {};
 }

@@ -5,6 +5,7 @@
 // never block or throw.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,6 +25,8 @@ class RequestBody {
   std::string_view model();
   // Prompt tokens (duet::estimate_prompt_tokens) plus max_tokens when given.
   uint64_t tokens();
+  // The body was needed and is not JSON (or not UTF-8, which JSON requires).
+  bool malformed() const;
 
  private:
   const nlohmann::json& json();
@@ -49,8 +52,24 @@ struct Target {
   Track track = Track::stable;
 };
 
-// Where a request may go, best first: the chosen pool and version, then the other version,
-// then the other size pool (SPEC §5 step 7 fallbacks).
+// What the request says about its version (SPEC §5 step 5).
+struct VersionHint {
+  std::string_view canary_header;  // the value of the route's canaryHeader; empty: absent
+  std::string_view sticky_key;     // the stickiness claim's value, else the client address
+};
+
+// Where a request sticks in [0, 10000): it goes to the canary when this is below the
+// weight × 100, so raising the weight only moves users from stable to canary, never back.
+uint32_t sticky_bucket(std::string_view key);
+
+// canaryHeader value → canary, "false" → stable, else the sticky bucket against the weight.
+// `forced` tells whether the header decided.
+Track choose_track(const RouteSpec& route, const Deployment* deployment, const VersionHint& hint,
+                   bool& forced);
+
+// Where a request may go, best first: the chosen pool and version, then the other version
+// (not the canary when the header asked for stable), then the other size pool (SPEC §5
+// step 7 fallbacks).
 struct Decision {
   const Route* route = nullptr;
   std::array<Target, 4> targets{};
@@ -58,7 +77,7 @@ struct Decision {
   uint64_t tokens = 0;  // the estimate used; 0 for backend routes, which need none
 };
 
-Decision decide(const Route& route, RequestBody& body);
+Decision decide(const Route& route, RequestBody& body, const VersionHint& hint);
 
 // A small fast generator, one per worker thread (p2c needs no cryptographic quality).
 class Rng {
@@ -72,15 +91,19 @@ class Rng {
   uint64_t state_;
 };
 
-// Power of two choices on in-flight counts among `pool` minus `tried`; null when none left.
-const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoint* const> tried);
+// Power of two choices on in-flight counts among `pool` minus `tried` minus the endpoints
+// ejected at `now`; null when none is left.
+const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoint* const> tried,
+                              std::chrono::steady_clock::time_point now);
 
 struct Pick {
   const Target* target = nullptr;
   const Endpoint* endpoint = nullptr;  // null: nothing Ready and untried anywhere
 };
 
-// The first target of `decision` with an untried Ready endpoint, and that endpoint.
-Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried);
+// The first target of `decision` with an untried Ready endpoint in rotation, and that
+// endpoint.
+Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
+          std::chrono::steady_clock::time_point now);
 
 }  // namespace duet::router

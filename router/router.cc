@@ -1,6 +1,7 @@
 #include "router/router.h"
 
 #include <boost/asio/post.hpp>
+#include <cmath>
 #include <csignal>
 #include <nlohmann/json.hpp>
 
@@ -16,10 +17,20 @@ constexpr std::chrono::seconds kDrainGrace{10};
 }  // namespace
 
 Router::Router(RouterConfig config)
-    : config_(std::move(config)), signals_(control_, SIGINT, SIGTERM) {
+    : config_(std::move(config)),
+      signals_(control_, SIGINT, SIGTERM),
+      hangup_(control_, SIGHUP),
+      stats_(config_.worker_threads()),
+      observers_({&access_log_, &stats_}) {
   table_ = std::make_shared<RoutingTable>();
+  if (config_.rate_limit) {
+    double burst = config_.rate_limit->burst ? config_.rate_limit->burst
+                                             : std::ceil(config_.rate_limit->requests_per_second);
+    rate_limiter_ = std::make_unique<RateLimiter>(config_.rate_limit->requests_per_second, burst);
+  }
+  WorkerShared shared{config_.limits, observers_, stats_, rate_limiter_.get(), open_connections_};
   for (unsigned i = 0; i < config_.worker_threads(); ++i)
-    workers_.push_back(std::make_unique<Worker>(i, config_.limits, access_log_, open_connections_));
+    workers_.push_back(std::make_unique<Worker>(i, shared));
 }
 
 Router::~Router() {
@@ -27,13 +38,41 @@ Router::~Router() {
   workers_.clear();  // each drains and joins
 }
 
+// Before the workers start: their first connection already has its TLS context.
+void Router::start_credentials() {
+  publish_credentials(load_credentials(config_));
+  credential_watcher_ = std::make_unique<CredentialWatcher>(
+      control_, config_, [this](auto credentials) { publish_credentials(std::move(credentials)); });
+  credential_watcher_->start();
+  do_wait_hangup();
+}
+
+void Router::publish_credentials(std::shared_ptr<const Credentials> credentials) {
+  for (auto& worker : workers_) worker->publish_credentials(credentials);
+}
+
+void Router::do_wait_hangup() {
+  hangup_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    systemd_.reloading();
+    credential_watcher_->reload("SIGHUP");
+    systemd_.ready();
+    do_wait_hangup();
+  });
+}
+
 int Router::run() {
   bind_listeners();
   start_admin();
+  start_credentials();
   for (auto& worker : workers_) worker->start();
   start_sources();
-  if (config_.rate_limit)
-    router_logger().warn("not_enforced", {{"field", "rateLimit"}, {"why", "not implemented yet"}});
+  // Listening, with certificates and keys loaded: systemd may start what depends on it. The
+  // routing table fills in as sources deliver (/readyz tells when).
+  systemd_.ready(std::to_string(config_.listen.size()) + " listener(s), " +
+                 std::to_string(config_.sources.size()) + " source(s), " +
+                 std::to_string(workers_.size()) + " worker(s)");
+  systemd_.start_watchdog(control_);
   signals_.async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     router_logger().info("stopping", {{"signal", signal}});
@@ -48,14 +87,15 @@ int Router::run() {
 // Every worker gets a socket of its own on each port; the first binds (port 0 becomes an
 // ephemeral port), the others join it with SO_REUSEPORT.
 void Router::bind_listeners() {
-  for (const auto& listen : config_.listen) {
+  for (std::size_t index = 0; index < config_.listen.size(); ++index) {
+    const auto& listen = config_.listen[index];
     auto endpoint = asio::ip::tcp::endpoint(
         asio::ip::make_address(listen.address.host == "localhost" ? "127.0.0.1"
                                                                   : listen.address.host),
         listen.address.port);
-    endpoint.port(workers_.front()->listen(endpoint));
-    for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(endpoint);
-    router_logger().info("listening", {{"kind", "proxy"},
+    endpoint.port(workers_.front()->listen(endpoint, index));
+    for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->listen(endpoint, index);
+    router_logger().info("listening", {{"kind", listen.tls ? "proxy-tls" : "proxy"},
                                        {"address", listen.address.to_string()},
                                        {"port", endpoint.port()},
                                        {"threads", workers_.size()}});
@@ -101,13 +141,19 @@ void Router::rebuild() {
 }
 
 void Router::shutdown() {
+  systemd_.stopping();
+  systemd_.stop_watchdog();
   signals_.cancel();
+  hangup_.cancel();
+  if (credential_watcher_) credential_watcher_->stop();
   for (auto& watcher : watchers_) watcher->stop();
   if (admin_) admin_->stop();
   for (auto& worker : workers_) worker->drain(kDrainGrace);
 }
 
 nlohmann::json Router::routing_table() const { return table_->to_json(); }
+
+std::string Router::metrics() const { return stats_.render(); }
 
 nlohmann::json Router::sources() const {
   nlohmann::json out = nlohmann::json::array();

@@ -9,9 +9,13 @@
 #include <memory>
 #include <vector>
 
+#include "duet/systemd_notify.h"
 #include "router/admin_server.h"
 #include "router/config.h"
+#include "router/credentials.h"
+#include "router/rate_limiter.h"
 #include "router/request_log.h"
+#include "router/router_stats.h"
 #include "router/routing_table.h"
 #include "router/source_watcher.h"
 #include "router/worker.h"
@@ -33,19 +37,29 @@ class Router : public AdminView {
   nlohmann::json routing_table() const override;
   nlohmann::json sources() const override;
   bool ready() const override;
+  std::string metrics() const override;
 
  private:
   void bind_listeners();
   void start_admin();
   void start_sources();
+  void start_credentials();
+  void do_wait_hangup();
+  void publish_credentials(std::shared_ptr<const Credentials> credentials);
   void schedule_rebuild();
   void rebuild();
   void shutdown();
 
   RouterConfig config_;
   boost::asio::io_context control_{1};
+  SystemdNotify systemd_;  // Type=notify: READY=1 once listening, WATCHDOG=1 from control_
   boost::asio::signal_set signals_;
+  boost::asio::signal_set hangup_;
   AccessLog access_log_;
+  RouterStats stats_;
+  RequestObservers observers_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
+  std::unique_ptr<CredentialWatcher> credential_watcher_;
   std::atomic<std::size_t> open_connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;

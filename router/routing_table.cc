@@ -25,10 +25,12 @@ bool parse_endpoint(const std::string& text, boost::asio::ip::tcp::endpoint& out
 
 nlohmann::json pool_json(const Pool& pool) {
   auto out = nlohmann::json::array();
+  auto now = std::chrono::steady_clock::now();
   for (const auto& e : pool)
     out.push_back({{"name", e.name},
                    {"endpoint", e.address_text},
-                   {"inFlight", e.load->in_flight.load(std::memory_order_relaxed)}});
+                   {"inFlight", e.load->in_flight.load(std::memory_order_relaxed)},
+                   {"ejected", e.load->ejected(now)}});
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -15,10 +16,17 @@
 
 namespace duet::router {
 
-// Load on one endpoint, shared by all worker threads and by every table that lists it, so
-// a rebuilt table keeps the counts of requests already in flight.
+// Load and health of one endpoint, shared by all worker threads and by every table that
+// lists it, so a rebuilt table keeps the counts of requests in flight and the ejections.
 struct EndpointLoad {
   std::atomic<uint32_t> in_flight{0};
+  std::atomic<int64_t> ejected_until{0};  // steady_clock ticks; past: in rotation
+  std::atomic<uint32_t> failures{0};      // in a row, reset by a good response
+  std::atomic<uint32_t> ejections{0};     // in a row: the next ejection lasts 2^n base times
+
+  bool ejected(std::chrono::steady_clock::time_point now) const {
+    return now.time_since_epoch().count() < ejected_until.load(std::memory_order_relaxed);
+  }
 };
 
 struct Endpoint {
@@ -35,7 +43,7 @@ using Pool = std::vector<Endpoint>;
 
 struct Deployment {
   std::string name;
-  uint32_t canary_weight = 0;  // (issue 5: the canary split)
+  uint32_t canary_weight = 0;  // percent of requests for the canary (status.canaryWeight)
   Pool stable;                 // Ready endpoints only
   Pool canary;
 

@@ -49,6 +49,8 @@ nlohmann::json SourceWatcher::status() const {
           {"connected", connected_},
           {"synced", state_.synced()},
           {"resourceVersion", state_.resource_version()},
+          // Disconnected after a snapshot: routing goes on with that source's last state.
+          {"servingLastKnownState", state_.synced() && !connected_},
           {"error", error_}};
 }
 

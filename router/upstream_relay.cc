@@ -5,8 +5,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "router/router_logger.h"
+#include "router/tls_stream.h"
 
 namespace duet::router {
 
@@ -42,6 +44,7 @@ UpstreamRelay<Stream>::UpstreamRelay(Stream& client, WorkerContext& worker,
 
 template <class Stream>
 void UpstreamRelay<Stream>::start() {
+  worker_.stats.enter();
   try_next();
 }
 
@@ -53,7 +56,8 @@ void UpstreamRelay<Stream>::cancel() {
 
 template <class Stream>
 void UpstreamRelay<Stream>::try_next() {
-  pick_ = pick(decision_, worker_.rng, {tried_.data(), tried_count_});
+  pick_ =
+      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now());
   if (!pick_.endpoint) {
     if (outcome_.attempts == 0)
       return finish(503, "no Ready endpoint for route " + decision_.route->spec.name);
@@ -120,9 +124,14 @@ template <class Stream>
 void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
   if (ec) return upstream_failed(ec, "read response header");
   // From here on the response belongs to the client: no retry (SPEC §5 step 7).
-  outcome_.first_byte = std::chrono::steady_clock::now() - started_;
+  last_piece_ = std::chrono::steady_clock::now();
+  outcome_.first_byte = last_piece_ - started_;
   outcome_.response_started = true;
   outcome_.status = parser_->get().result_int();
+  if (outcome_.status >= 500)
+    eject_if_failing(Failure::status_5xx);
+  else
+    report_success(*pick_.endpoint);
   bool until_eof = !parser_->is_done() && !parser_->content_length() && !parser_->chunked();
   prepare_client_response(
       parser_->get(), client_version_, client_keep_alive_, until_eof,
@@ -151,11 +160,36 @@ void UpstreamRelay<Stream>::upstream_failed(beast::error_code ec, const char* st
                                            {"stage", stage},
                                            {"error", ec.message()},
                                            {"attempt", outcome_.attempts}});
+  eject_if_failing(Failure::connection);
   outcome_.error = std::string(stage) + " " + pick_.endpoint->backend + ": " + ec.message();
   if (tried_count_ < tried_.size()) tried_[tried_count_++] = pick_.endpoint;
   if (outcome_.attempts < decision_.route->spec.attempts && tried_count_ < tried_.size())
     return try_next();
   finish(ec == beast::error::timeout ? 504 : 502, std::move(outcome_.error));
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::eject_if_failing(Failure failure) {
+  const Pool& pool = pick_.target->deployment->pool(pick_.target->track);
+  if (!report_failure(pool, *pick_.endpoint, failure, std::chrono::steady_clock::now())) return;
+  worker_.stats.count_ejection();
+  router_logger().warn("endpoint_ejected",
+                       {{"backend", pick_.endpoint->backend},
+                        {"endpoint", pick_.endpoint->address_text},
+                        {"why", failure == Failure::connection ? "connection" : "5xx"},
+                        {"ejections", pick_.endpoint->load->ejections.load()}});
+}
+
+// First byte: the first body piece (a stream's first token), not the header that engines
+// send at once. Then the gap before each later piece (the inter-token latency users see).
+template <class Stream>
+void UpstreamRelay<Stream>::note_body_piece() {
+  auto now = std::chrono::steady_clock::now();
+  if (outcome_.bytes == 0)
+    outcome_.first_byte = now - started_;
+  else
+    outcome_.chunk_gaps.observe(to_seconds(now - last_piece_));
+  last_piece_ = now;
 }
 
 template <class Stream>
@@ -209,6 +243,7 @@ void UpstreamRelay<Stream>::on_read_body(beast::error_code ec, std::size_t) {
   body.data = n ? chunk_ : nullptr;
   body.size = n;
   body.more = !parser_->is_done();
+  if (n) note_body_piece();
   outcome_.bytes += n;
   do_write_body();
 }
@@ -245,6 +280,7 @@ template <class Stream>
 void UpstreamRelay<Stream>::finish(int status, std::string error) {
   if (finished_) return;
   finished_ = true;
+  worker_.stats.leave();
   in_flight_.release();
   upstream_.reset();  // a connection not given back to the pool is closed here
   outcome_.status = status;
@@ -254,5 +290,6 @@ void UpstreamRelay<Stream>::finish(int status, std::string error) {
 }
 
 template class UpstreamRelay<beast::tcp_stream>;
+template class UpstreamRelay<TlsStream>;
 
 }  // namespace duet::router

@@ -15,7 +15,9 @@
 #include <optional>
 #include <string>
 
+#include "router/ejection.h"
 #include "router/forward_headers.h"
+#include "router/latency_histogram.h"
 #include "router/route_decision.h"
 #include "router/worker_context.h"
 
@@ -29,8 +31,9 @@ struct RelayOutcome {
   const Target* target = nullptr;  // where it went (valid while the table is held)
   const Endpoint* endpoint = nullptr;
   unsigned attempts = 0;
-  uint64_t bytes = 0;  // body bytes sent to the client
-  std::chrono::steady_clock::duration first_byte{};
+  uint64_t bytes = 0;                                // body bytes sent to the client
+  std::chrono::steady_clock::duration first_byte{};  // to the first body byte (or header)
+  LocalHistogram chunk_gaps;                         // between body pieces
 };
 
 // Runs on the worker thread of the client connection; `Stream` is the client's stream
@@ -62,6 +65,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void do_read_header();
   void on_read_header(boost::beast::error_code ec, std::size_t);
   void upstream_failed(boost::beast::error_code ec, const char* stage);
+  void eject_if_failing(Failure failure);
+  void note_body_piece();
   void do_write_header();
   void on_write_header(boost::beast::error_code ec, std::size_t);
   void do_read_body();
@@ -92,6 +97,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::optional<boost::beast::http::response_serializer<boost::beast::http::buffer_body>>
       serializer_;
   RelayOutcome outcome_;
+  std::chrono::steady_clock::time_point last_piece_{};
   bool cancelled_ = false;
   bool finished_ = false;
   char chunk_[16 * 1024];

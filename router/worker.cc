@@ -26,9 +26,8 @@ std::string to_text(const tcp::endpoint& ep) {
 
 }  // namespace
 
-Worker::Worker(unsigned index, const Limits& limits, RequestObserver& observer,
-               std::atomic<std::size_t>& open_connections)
-    : context_(io_, index, limits, observer, open_connections), drain_timer_(io_) {
+Worker::Worker(unsigned index, const WorkerShared& shared)
+    : context_(io_, index, shared), drain_timer_(io_) {
   context_.table = std::make_shared<RoutingTable>();
 }
 
@@ -39,7 +38,7 @@ Worker::~Worker() {
   }
 }
 
-uint16_t Worker::listen(const tcp::endpoint& endpoint) {
+uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
   auto acceptor = std::make_unique<tcp::acceptor>(io_);
   try {
     acceptor->open(endpoint.protocol());
@@ -52,6 +51,7 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint) {
   }
   uint16_t port = acceptor->local_endpoint().port();
   acceptors_.push_back(std::move(acceptor));
+  listener_of_.push_back(listener);
   return port;
 }
 
@@ -77,6 +77,13 @@ void Worker::publish(std::shared_ptr<const RoutingTable> table) {
              [this, table = std::move(table)]() mutable { context_.table = std::move(table); });
 }
 
+void Worker::publish_credentials(std::shared_ptr<const Credentials> credentials) {
+  asio::post(io_, [this, credentials = std::move(credentials)]() mutable {
+    context_.credentials = std::move(credentials);
+    context_.tokens.clear();  // tokens of a key that is gone must not pass from the cache
+  });
+}
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -98,11 +105,11 @@ void Worker::on_accept(std::size_t listener, beast::error_code ec, tcp::socket s
     });
     return;
   }
-  start_session(std::move(socket));
+  start_session(listener_of_[listener], std::move(socket));
   do_accept(listener);
 }
 
-void Worker::start_session(tcp::socket socket) {
+void Worker::start_session(std::size_t listener, tcp::socket socket) {
   if (context_.open_connections.load(std::memory_order_relaxed) >=
       context_.limits.max_connections) {
     router_logger().warn("connection_refused", {{"reason", "maxConnections"},
@@ -112,10 +119,17 @@ void Worker::start_session(tcp::socket socket) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  // TLS (issue 5): a listener with tls starts a handshake here and creates the session on
-  // the ssl_stream when it completes.
+  Peer who{peer.address().to_string(), to_text(peer)};
+  const auto& tls = context_.credentials->tls;
+  if (listener < tls.size() && tls[listener]) {
+    // The session holds the context: a reload does not pull it from under the connection.
+    std::make_shared<ProxySession<TlsStream>>(TlsStream(std::move(socket), *tls[listener]),
+                                              context_, std::move(who), tls[listener])
+        ->start();
+    return;
+  }
   std::make_shared<ProxySession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), context_,
-                                                    to_text(peer))
+                                                    std::move(who))
       ->start();
 }
 

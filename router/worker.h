@@ -19,21 +19,24 @@ namespace duet::router {
 
 class Worker {
  public:
-  Worker(unsigned index, const Limits& limits, RequestObserver& observer,
-         std::atomic<std::size_t>& open_connections);
+  Worker(unsigned index, const WorkerShared& shared);
   // Drains with no grace if still running, then joins.
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   // Opens a listening socket with SO_REUSEPORT and returns the port it got (for port 0).
-  // Calling thread, before start(). Throws std::system_error naming the address.
-  uint16_t listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // `listener` is the index in config.listen (which TLS context it uses). Calling thread,
+  // before start(). Throws std::system_error naming the address.
+  uint16_t listen(const boost::asio::ip::tcp::endpoint& endpoint, std::size_t listener);
   // Starts accepting and runs the io_context on a thread of its own.
   void start();
 
   // Any thread: the worker uses `table` for requests that start after it arrives.
   void publish(std::shared_ptr<const RoutingTable> table);
+  // Any thread: new connections use these TLS contexts and requests this JWT verifier;
+  // connections already open keep the context they were made with.
+  void publish_credentials(std::shared_ptr<const Credentials> credentials);
   // Any thread: stop accepting, close idle connections, let responses in progress finish,
   // and close what is left after `grace`. The thread ends when nothing is left.
   void drain(std::chrono::milliseconds grace);
@@ -43,12 +46,13 @@ class Worker {
   void do_accept(std::size_t listener);
   void on_accept(std::size_t listener, boost::beast::error_code ec,
                  boost::asio::ip::tcp::socket socket);
-  void start_session(boost::asio::ip::tcp::socket socket);
+  void start_session(std::size_t listener, boost::asio::ip::tcp::socket socket);
   void wait_drained();
 
   boost::asio::io_context io_{1};
   WorkerContext context_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::size_t> listener_of_;  // acceptor → index in config.listen
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::thread thread_;

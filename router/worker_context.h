@@ -11,9 +11,13 @@
 #include <unordered_set>
 
 #include "router/config.h"
+#include "router/credentials.h"
+#include "router/rate_limiter.h"
 #include "router/request_log.h"
 #include "router/route_decision.h"
+#include "router/router_stats.h"
 #include "router/routing_table.h"
+#include "router/token_cache.h"
 #include "router/upstream_pool.h"
 
 namespace duet::router {
@@ -28,23 +32,37 @@ class DownstreamConnection {
   virtual void close() = 0;
 };
 
+// What a worker shares with the others; all of it is safe to use from any thread.
+struct WorkerShared {
+  const Limits& limits;
+  RequestObserver& observer;
+  RouterStats& stats;
+  RateLimiter* rate_limiter;                   // null: no rateLimit
+  std::atomic<std::size_t>& open_connections;  // for limits.maxConnections
+};
+
 struct WorkerContext {
-  WorkerContext(boost::asio::io_context& io, unsigned index, const Limits& limits,
-                RequestObserver& observer, std::atomic<std::size_t>& open_connections)
+  WorkerContext(boost::asio::io_context& io, unsigned index, const WorkerShared& shared)
       : io(io),
         index(index),
-        limits(limits),
-        observer(observer),
-        open_connections(open_connections),
+        limits(shared.limits),
+        observer(shared.observer),
+        stats(shared.stats.worker(index)),
+        rate_limiter(shared.rate_limiter),
+        open_connections(shared.open_connections),
         rng(0x5eed0000ull + index) {}
 
   boost::asio::io_context& io;
   const unsigned index;
   const Limits& limits;
   RequestObserver& observer;
+  WorkerStats& stats;
+  RateLimiter* rate_limiter;
   std::atomic<std::size_t>& open_connections;  // all workers: for limits.maxConnections
 
-  std::shared_ptr<const RoutingTable> table;  // replaced by Worker::publish
+  std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish
+  std::shared_ptr<const Credentials> credentials;  // replaced by Worker::publish_credentials
+  TokenCache tokens;                               // cleared with each new credentials
   UpstreamPool upstreams;
   Rng rng;
   std::unordered_set<DownstreamConnection*> connections;

@@ -11,6 +11,8 @@ namespace {
 
 using test::json;
 
+const auto kNow = std::chrono::steady_clock::now();
+
 std::shared_ptr<const RoutingTable> table_of(json routes, json engines, SourceState& state,
                                              EndpointLoads& loads) {
   state.apply(test::snapshot(1, std::move(routes),
@@ -45,7 +47,7 @@ struct Fixture : ::testing::Test {
 
   Decision decide_body(const std::string& body) {
     RequestBody b(body);
-    return decide(*match_route(*table, "/v1/completions", b), b);
+    return decide(*match_route(*table, "/v1/completions", b), b, {});
   }
 };
 
@@ -131,9 +133,9 @@ TEST_F(SizeRoutingDecision, FallsBackToTheOtherPoolWhenOneIsEmpty) {
   auto t = table_of(json::array({test::size_route("chat", 100, "small", "large")}),
                     json::array({test::engine("l0", "large", "127.0.0.1:3")}), s, l);
   RequestBody body(R"({"prompt":"hi"})");
-  Decision d = decide(t->routes()[0], body);
+  Decision d = decide(t->routes()[0], body, {});
   Rng rng(1);
-  Pick p = pick(d, rng, {});
+  Pick p = pick(d, rng, {}, kNow);
   ASSERT_TRUE(p.endpoint);
   EXPECT_EQ(p.endpoint->name, "l0");
   EXPECT_EQ(p.target->pool, SizePool::large);
@@ -150,7 +152,7 @@ TEST(PowerOfTwoChoices, PicksTheLessLoadedOfTwo) {
   const Pool& pool = table->deployment("small")->stable;
   pool[0].load->in_flight = 5;
   Rng rng(42);
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(pick_endpoint(pool, rng, {})->name, "b");
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(pick_endpoint(pool, rng, {}, kNow)->name, "b");
 }
 
 TEST(PowerOfTwoChoices, SkipsNotReadyAndTriedEndpoints) {
@@ -164,15 +166,15 @@ TEST(PowerOfTwoChoices, SkipsNotReadyAndTriedEndpoints) {
   const Pool& pool = table->deployment("small")->stable;
   Rng rng(7);
   std::map<std::string, int> seen;
-  for (int i = 0; i < 200; ++i) ++seen[pick_endpoint(pool, rng, {})->name];
+  for (int i = 0; i < 200; ++i) ++seen[pick_endpoint(pool, rng, {}, kNow)->name];
   EXPECT_EQ(seen.count("down"), 0u);
   EXPECT_GT(seen["a"], 0);
   EXPECT_GT(seen["c"], 0);
   const Endpoint* tried[] = {&pool[0]};
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(pick_endpoint(pool, rng, tried)->name, "c");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(pick_endpoint(pool, rng, tried, kNow)->name, "c");
   const Endpoint* all[] = {&pool[0], &pool[1]};
-  EXPECT_EQ(pick_endpoint(pool, rng, all), nullptr);
-  EXPECT_EQ(pick_endpoint(Pool{}, rng, {}), nullptr);
+  EXPECT_EQ(pick_endpoint(pool, rng, all, kNow), nullptr);
+  EXPECT_EQ(pick_endpoint(Pool{}, rng, {}, kNow), nullptr);
 }
 
 }  // namespace

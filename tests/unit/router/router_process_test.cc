@@ -2,6 +2,8 @@
 // stream only), all on loopback with ephemeral ports. Every wait has a deadline and polls
 // a condition; nothing sleeps to synchronise.
 
+#include "support/router_process.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,8 +18,9 @@
 
 #include "duet/common/http_client.h"
 #include "fake_duetd.h"
-#include "support/sim_process.h"
 #include "support/child_process.h"
+#include "support/fake_notify_socket.h"
+#include "support/sim_process.h"
 #include "support/temp_dir.h"
 #include "watch_objects.h"
 
@@ -26,6 +29,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using duet::test::ChildProcess;
+using duet::test::completion;
+using duet::test::endpoint_of;
+using duet::test::ProxyClient;
+using duet::test::RouterProcess;
 using duet::test::SimProcess;
 using duet::test::StreamClient;
 using nlohmann::json;
@@ -33,106 +40,7 @@ namespace bhttp = http::bhttp;
 
 constexpr uint64_t kThreshold = 100;
 
-// The port on the router's `event=listening kind=KIND` line.
-uint16_t listening_port(const std::string& output, const std::string& kind) {
-  auto line = output.find("event=listening kind=" + kind);
-  auto at = output.find("port=", line);
-  if (line == std::string::npos || at == std::string::npos) return 0;
-  return static_cast<uint16_t>(std::stoi(output.substr(at + 5)));
-}
-
-std::string endpoint_of(const SimProcess& sim) { return "127.0.0.1:" + std::to_string(sim.port()); }
-
-std::string completion(const std::string& prompt, int max_tokens = 1, bool stream = false,
-                       const std::string& model = "m") {
-  return json(
-             {{"model", model}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"stream", stream}})
-      .dump();
-}
-
-// One client connection used for several requests in a row (fetch_sync opens one each).
-class KeepAliveClient {
- public:
-  explicit KeepAliveClient(const Address& to) : socket_(io_) {
-    socket_.connect({boost::asio::ip::make_address(to.host), to.port});
-    timeval timeout{10, 0};  // a hung router fails the test instead of blocking it
-    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  }
-  bhttp::response<bhttp::string_body> post(std::string_view target, std::string body) {
-    bhttp::request<bhttp::string_body> request(bhttp::verb::post, target, 11);
-    request.set(bhttp::field::host, "router");
-    request.set(bhttp::field::content_type, "application/json");
-    request.body() = std::move(body);
-    request.prepare_payload();
-    bhttp::write(socket_, request);
-    bhttp::response<bhttp::string_body> response;
-    bhttp::read(socket_, buffer_, response);
-    return response;
-  }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
-};
-
-// Starts duet-router with `flags` after the config file; waits for both listeners.
-class RouterProcess {
- public:
-  RouterProcess(const std::string& config_path, std::vector<std::string> flags)
-      : process_([&] {
-          std::vector<std::string> argv = {duet::test::bin("duet-router"),
-                                           "--config",
-                                           config_path,
-                                           "--listen",
-                                           "127.0.0.1:0",
-                                           "--admin",
-                                           "127.0.0.1:0",
-                                           "--threads",
-                                           "2"};
-          argv.insert(argv.end(), flags.begin(), flags.end());
-          return argv;
-        }()) {
-    if (!process_.wait_for_output("event=listening kind=admin"))
-      throw std::runtime_error("duet-router did not start: " + process_.output());
-    proxy_ =
-        Address::parse("127.0.0.1:" + std::to_string(listening_port(process_.output(), "proxy")));
-    admin_ =
-        Address::parse("127.0.0.1:" + std::to_string(listening_port(process_.output(), "admin")));
-  }
-
-  http::ClientResponse post(std::string_view target, std::string body,
-                            std::map<std::string, std::string> headers = {}) {
-    auto request =
-        http::make_request(bhttp::verb::post, target, proxy_, std::move(body), "application/json");
-    for (const auto& [name, value] : headers) request.set(name, value);
-    return http::fetch_sync(proxy_, std::move(request), 10s);
-  }
-  http::ClientResponse get(std::string_view target) {
-    return http::fetch_sync(proxy_, http::make_request(bhttp::verb::get, target, proxy_), 10s);
-  }
-  http::ClientResponse admin(std::string_view target) {
-    return http::fetch_sync(admin_, http::make_request(bhttp::verb::get, target, admin_), 10s);
-  }
-  bool ready() { return admin("/readyz").result_int() == 200; }
-  // Names of the Ready stable endpoints of `deployment` in the router's table.
-  std::vector<std::string> endpoints(const std::string& deployment) {
-    auto config = json::parse(admin("/config").body());
-    std::vector<std::string> names;
-    for (const auto& e : config["deployments"][deployment]["stable"]) names.push_back(e["name"]);
-    return names;
-  }
-
-  const Address& proxy() const { return proxy_; }
-  ChildProcess& process() { return process_; }
-
- private:
-  ChildProcess process_;
-  Address proxy_;
-  Address admin_;
-};
-
-class RouterWithEngines : public ::testing::Test {
+class RouterWithEngines : public duet::test::RouterTest {
  protected:
   void SetUp() override {
     // --tpot-ms 100: a one-token answer is immediate, a five-token stream takes 400 ms.
@@ -141,18 +49,9 @@ class RouterWithEngines : public ::testing::Test {
           std::vector<std::string>{"--model", "m", "--name", name, "--tpot-ms", "100"}));
     sims_.push_back(std::make_unique<SimProcess>(
         std::vector<std::string>{"--model", "special-model", "--name", "special-0"}));
-    duetd_ = std::make_unique<test::FakeDuetd>((dir_ / "duetd.sock").string(), snapshot());
-    std::ofstream(dir_ / "router.yaml") << "listen: [{address: '127.0.0.1:1'}]\n"
-                                           "limits: {maxBodyBytes: 65536}\n";
-    router_ = std::make_unique<RouterProcess>(
-        (dir_ / "router.yaml").string(), std::vector<std::string>{"--source", duetd_->address()});
-    ASSERT_TRUE(duet::test::eventually([&] { return router_->ready(); }))
-        << router_->process().output();
-  }
-
-  void TearDown() override {
-    if (router_ && (HasFailure() || std::getenv("DUET_TEST_VERBOSE")))
-      std::cerr << "--- duet-router output ---\n" << router_->process().output();
+    start_duetd(snapshot());
+    // The file's listener is replaced by --listen.
+    start_router("listen: [{address: '127.0.0.1:1'}]\nlimits: {maxBodyBytes: 65536}\n");
   }
 
   json engines(bool small0_ready = true) {
@@ -175,10 +74,7 @@ class RouterWithEngines : public ::testing::Test {
   SimProcess& small0() { return *sims_[0]; }
   SimProcess& large0() { return *sims_[2]; }
 
-  duet::test::TempDir dir_;
   std::vector<std::unique_ptr<SimProcess>> sims_;
-  std::unique_ptr<test::FakeDuetd> duetd_;
-  std::unique_ptr<RouterProcess> router_;
 };
 
 TEST_F(RouterWithEngines, ShortPromptsGoSmallLongPromptsGoLarge) {
@@ -232,6 +128,22 @@ TEST_F(RouterWithEngines, StreamArrivesChunkByChunk) {
   EXPECT_NE(stream->body().find("data: [DONE]"), std::string::npos);
 }
 
+TEST_F(RouterWithEngines, FirstChunkArrivesWhileTheEngineIsStillGenerating) {
+  StreamClient client;
+  // The large pool: 10 tokens 100 ms apart, about a second of generation.
+  auto stream = client.open(router_->proxy(), "/v1/completions",
+                            completion(std::string(4 * kThreshold, 'x'), 10, true));
+  ASSERT_TRUE(duet::test::eventually([&] {
+    for (const auto& piece : stream->pieces())
+      if (piece.data.find("data:") != std::string::npos) return true;
+    return false;
+  }));
+  EXPECT_FALSE(stream->ended());
+  EXPECT_EQ(large0().metric("vllm:num_requests_running", "m"), 1);  // its last token is to come
+  ASSERT_TRUE(duet::test::eventually([&] { return stream->ended(); }));
+  EXPECT_NE(stream->body().find("data: [DONE]"), std::string::npos);
+}
+
 TEST_F(RouterWithEngines, NoRouteIs404InTheOpenAIShape) {
   auto response = router_->post("/v2/completions", completion("hi"));
   EXPECT_EQ(response.result_int(), 404);
@@ -271,7 +183,7 @@ TEST_F(RouterWithEngines, KilledEngineFailsOverToAnother) {
 }
 
 TEST_F(RouterWithEngines, OneClientConnectionCarriesManyRequests) {
-  KeepAliveClient client(router_->proxy());
+  ProxyClient client(router_->proxy());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(client.post("/v1/completions", completion("hello")).result_int(), 200);
     EXPECT_EQ(client.post("/v2/nothing", completion("hello")).result_int(), 404);
@@ -295,7 +207,7 @@ TEST_F(RouterWithEngines, KeepsServingWhileDuetdIsDownAndTakesItsNewStateBack) {
   json changed = snapshot();
   changed["engines"] = engines(false);
   duetd_.reset();
-  duetd_ = std::make_unique<test::FakeDuetd>((dir_ / "duetd.sock").string(), changed);
+  start_duetd(changed);
   EXPECT_TRUE(duet::test::eventually(
       [&] { return router_->endpoints("chat-small") == std::vector<std::string>{"small-1"}; }));
 }
@@ -328,8 +240,8 @@ TEST_F(RouterWithEngines, ClientThatGoesAwayCancelsTheUpstreamRequest) {
 TEST(RouterWithoutSource, NotReadyAndAnswers503UntilASnapshotArrives) {
   duet::test::TempDir dir;
   std::ofstream(dir / "router.yaml") << "threads: 1\n";
-  RouterProcess router((dir / "router.yaml").string(),
-                       {"--source", "unix:" + (dir / "absent.sock").string()});
+  RouterProcess router((dir / "router.yaml").string(), {"--listen", "127.0.0.1:0", "--source",
+                                                        "unix:" + (dir / "absent.sock").string()});
   auto readyz = router.admin("/readyz");
   EXPECT_EQ(readyz.result_int(), 503);
   auto detail = json::parse(readyz.body());
@@ -340,6 +252,24 @@ TEST(RouterWithoutSource, NotReadyAndAnswers503UntilASnapshotArrives) {
                         test::snapshot(1, json::array(), json::array(), json::array()));
   EXPECT_TRUE(duet::test::eventually([&] { return router.ready(); }));
   EXPECT_EQ(router.post("/v1/completions", completion("hi")).result_int(), 404);
+}
+
+TEST(RouterUnderSystemd, TellsReadyWatchdogReloadingAndStopping) {
+  duet::test::TempDir dir;
+  std::ofstream(dir / "router.yaml") << "threads: 1\n";
+  duet::test::FakeNotifySocket systemd(dir / "notify.sock");
+  RouterProcess router((dir / "router.yaml").string(),
+                       {"--listen", "127.0.0.1:0", "--source", "unix:" + (dir / "absent.sock").string()},
+                       {{"NOTIFY_SOCKET", (dir / "notify.sock").string()}, {"WATCHDOG_USEC", "200000"}});
+  auto ready = systemd.receive_containing("READY=1");
+  ASSERT_TRUE(ready);
+  EXPECT_NE(ready->find("STATUS=1 listener(s), 1 source(s), 2 worker(s)"), std::string::npos) << *ready;
+  EXPECT_TRUE(systemd.receive_containing("WATCHDOG=1", 2s));
+  router.process().signal(SIGHUP);
+  EXPECT_TRUE(systemd.receive_containing("RELOADING=1"));
+  EXPECT_TRUE(systemd.receive_containing("READY=1"));
+  router.process().signal(SIGTERM);
+  EXPECT_TRUE(systemd.receive_containing("STOPPING=1"));
 }
 
 }  // namespace

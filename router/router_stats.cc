@@ -1,0 +1,146 @@
+#include "router/router_stats.h"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <sstream>
+
+#include "duet/jwt.h"
+
+namespace duet::router {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+// The metrics of one family, merged over workers by label set.
+struct FamilyBuilder {
+  MetricFamily family;
+  std::map<Labels, ClientMetric> by_labels;
+
+  FamilyBuilder(std::string name, std::string help, MetricType type)
+      : family{std::move(name), std::move(help), type, {}} {}
+  ClientMetric& at(const Labels& labels) {
+    auto& m = by_labels[labels];
+    m.label = labels;
+    return m;
+  }
+  MetricFamily done() {
+    for (auto& [labels, metric] : by_labels) family.metric.push_back(std::move(metric));
+    return std::move(family);
+  }
+};
+
+}  // namespace
+
+WorkerStats::Series& WorkerStats::series(std::string_view route, std::string_view pool,
+                                         std::string_view version) {
+  key_.assign(route).append(1, '\0').append(pool).append(1, '\0').append(version);
+  if (auto it = series_.find(std::string_view(key_)); it != series_.end()) return *it->second;
+  auto s = std::make_unique<Series>();
+  s->route = route;
+  s->pool = pool;
+  s->version = version;
+  std::lock_guard lock(mutex_);
+  return *series_.emplace(key_, std::move(s)).first->second;
+}
+
+std::atomic<uint64_t>& WorkerStats::code(Series& s, int code) {
+  for (auto& c : s.codes)
+    if (c->code == code) return c->count;
+  auto c = std::make_unique<Code>();
+  c->code = code;
+  std::lock_guard lock(mutex_);
+  s.codes.push_back(std::move(c));
+  return s.codes.back()->count;
+}
+
+void WorkerStats::on_request(const RequestRecord& r) {
+  Series& s = series(r.route, r.pool, r.version);
+  auto& count = code(s, r.status);
+  count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  s.duration.observe(to_seconds(r.duration));
+  if (r.backend.empty()) return;  // no engine answered: no first byte, no chunks
+  s.first_byte.observe(to_seconds(r.first_byte));
+  if (r.chunk_gaps) s.inter_chunk.merge(*r.chunk_gaps);
+  if (r.attempts > 1) retries_.fetch_add(r.attempts - 1, std::memory_order_relaxed);
+}
+
+void WorkerStats::count_auth_failure(std::string_view reason) {
+  for (auto& [name, count] : auth_failures_)
+    if (name == reason) return void(count->fetch_add(1, std::memory_order_relaxed));
+  std::lock_guard lock(mutex_);
+  auth_failures_.emplace_back(std::string(reason), std::make_unique<std::atomic<uint64_t>>(1));
+}
+
+RouterStats::RouterStats(unsigned workers) {
+  for (unsigned i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerStats>());
+}
+
+void RouterStats::on_request_done(const RequestRecord& record) {
+  workers_[record.worker]->on_request(record);
+}
+
+std::string RouterStats::render() const {
+  FamilyBuilder requests("duet_router_requests_total",
+                         "Requests by route, pool, version and status code", MetricType::Counter);
+  FamilyBuilder duration("duet_router_request_duration_seconds",
+                         "Time from the request header to the end of the response",
+                         MetricType::Histogram);
+  FamilyBuilder first_byte(
+      "duet_router_first_byte_seconds",
+      "Time to the first response body byte from the engine (time to first token for streams)",
+      MetricType::Histogram);
+  FamilyBuilder inter_chunk(
+      "duet_router_inter_chunk_seconds",
+      "Gap between body chunks of a response (inter-token latency for streams)",
+      MetricType::Histogram);
+  FamilyBuilder auth("duet_router_auth_failures_total",
+                     "Requests refused by JWT verification, by reason", MetricType::Counter);
+  double retries = 0, ejections = 0, in_flight = 0;
+  for (std::string_view reason : jwt::all_reasons()) auth.at({{"reason", std::string(reason)}});
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->mutex_);
+    for (const auto& [key, s] : w->series_) {
+      Labels labels = {{"pool", s->pool}, {"route", s->route}, {"version", s->version}};
+      for (const auto& c : s->codes) {
+        Labels with_code = {{"code", std::to_string(c->code)}};  // labels in name order
+        with_code.insert(with_code.end(), labels.begin(), labels.end());
+        requests.at(with_code).counter.value += static_cast<double>(c->count.load());
+      }
+      s->duration.add_to(duration.at(labels).histogram);
+      s->first_byte.add_to(first_byte.at(labels).histogram);
+      s->inter_chunk.add_to(inter_chunk.at(labels).histogram);
+    }
+    for (const auto& [reason, count] : w->auth_failures_)
+      auth.at({{"reason", reason}}).counter.value += static_cast<double>(count->load());
+    retries += static_cast<double>(w->retries_.load());
+    ejections += static_cast<double>(w->ejections_.load());
+    in_flight += static_cast<double>(w->in_flight_.load());
+  }
+  auto single = [](std::string name, std::string help, MetricType type, double value) {
+    MetricFamily f{std::move(name), std::move(help), type, {ClientMetric{}}};
+    (type == MetricType::Gauge ? f.metric[0].gauge.value : f.metric[0].counter.value) = value;
+    return f;
+  };
+  std::vector<MetricFamily> families = {
+      requests.done(),
+      duration.done(),
+      first_byte.done(),
+      inter_chunk.done(),
+      auth.done(),
+      single("duet_router_in_flight", "Requests being proxied now", MetricType::Gauge, in_flight),
+      single("duet_router_retries_total", "Extra endpoint attempts before a response header",
+             MetricType::Counter, retries),
+      single("duet_router_ejections_total", "Endpoints taken out of rotation after failures",
+             MetricType::Counter, ejections)};
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace duet::router

@@ -1,0 +1,71 @@
+#pragma once
+// The router's metrics (SPEC §5), declared once here. Each worker thread counts into its
+// own WorkerStats with relaxed atomics (nothing shared between workers on the request
+// path); /metrics sums the workers when it is read and writes Prometheus text with
+// prometheus-cpp's serializer.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/latency_histogram.h"
+#include "router/request_log.h"
+#include "router/string_map.h"
+
+namespace duet::router {
+
+class WorkerStats {
+ public:
+  // Worker thread only.
+  void on_request(const RequestRecord& record);
+  void count_auth_failure(std::string_view reason);
+  void count_ejection() { ejections_.fetch_add(1, std::memory_order_relaxed); }
+  void enter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void leave() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  friend class RouterStats;
+  struct Code {
+    int code;
+    std::atomic<uint64_t> count{0};
+  };
+  // One (route, pool, version) label set.
+  struct Series {
+    std::string route, pool, version;
+    std::vector<std::unique_ptr<Code>> codes;
+    AtomicHistogram duration, first_byte, inter_chunk;
+  };
+
+  Series& series(std::string_view route, std::string_view pool, std::string_view version);
+  std::atomic<uint64_t>& code(Series& series, int code);
+
+  // Inserts (worker) and reads from the metrics page (control thread) take it; the worker's
+  // own lookups do not, as it is the only writer.
+  mutable std::mutex mutex_;
+  StringMap<std::unique_ptr<Series>> series_;
+  std::string key_;  // lookup buffer
+  std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
+  std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> ejections_{0};
+  std::atomic<int64_t> in_flight_{0};
+};
+
+class RouterStats : public RequestObserver {
+ public:
+  explicit RouterStats(unsigned workers);
+
+  WorkerStats& worker(unsigned index) { return *workers_[index]; }
+  // The Prometheus text of every metric, summed over the workers. Any thread.
+  std::string render() const;
+
+  // RequestObserver
+  void on_request_done(const RequestRecord& record) override;
+
+ private:
+  std::vector<std::unique_ptr<WorkerStats>> workers_;
+};
+
+}  // namespace duet::router
