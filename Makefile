@@ -1,11 +1,12 @@
 # The two commands of the README. Both install what is missing first (tools/install-deps.sh).
-#   make demo   release build, then duetd + duet-router + duet-sim engines, and a curl to try
-#   make test   ASan+UBSan build, then every test through ctest
+#   make demo     release build, then duetd + duet-router + duet-sim engines, and a curl to try
+#   make test     ASan+UBSan build, then every test through ctest
+#   make package  release build, then the Debian package build/release/duet_<version>_amd64.deb
 BUILD_RELEASE ?= build/release
 BUILD_TEST    ?= build/test
 JOBS          ?= $(shell nproc)
 
-.PHONY: all deps build demo test clean
+.PHONY: all deps build demo test package clean
 
 all: build
 
@@ -23,6 +24,10 @@ test: deps
 	@cmake -S . -B $(BUILD_TEST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@ctest --test-dir $(BUILD_TEST) --output-on-failure -j $(JOBS)
+
+package: build
+	@cmake --build $(BUILD_RELEASE) --target package >/dev/null
+	@ls $(BUILD_RELEASE)/duet_*_$(shell dpkg --print-architecture).deb
 
 clean:
 	rm -rf build .demo

@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libjwt-dev
   prometheus-cpp-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl openssl procps
+  systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)
 )
 
 missing=()
