@@ -15,6 +15,13 @@ const Logger& logger() {
   return log;
 }
 
+// "0,1,2": how ${DEVICE_IDS} and events list a replica's devices.
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
 std::string replica_name(const EngineDeployment& d, int index) {
   return d.metadata.name + "-" + std::to_string(index);
 }
@@ -108,18 +115,16 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, int in
   c.identity = {replica_name(d, index), d.metadata.name, index, d.version, "stable"};
   c.host = options_.engine_host;
   c.port = placement.port;
-  std::string device_ids;
   if (placement.allocation) {
     c.devices = placement.allocation->device_ids;
     c.launch.env = placement.allocation->env;
     c.launch.cpus = placement.allocation->cpus;
-    for (const auto& id : c.devices) device_ids += (device_ids.empty() ? "" : ",") + id;
   }
   c.readiness = d.engine.readiness;
   c.liveness = d.engine.liveness;
   c.grace = std::chrono::seconds(d.engine.termination_grace_seconds);
   std::map<std::string, std::string> vars = {{"PORT", std::to_string(c.port)},
-                                             {"DEVICE_IDS", device_ids},
+                                             {"DEVICE_IDS", joined(c.devices)},
                                              {"DEVICE_COUNT", std::to_string(c.devices.size())},
                                              {"REPLICA", std::to_string(index)},
                                              {"VERSION", d.version},
@@ -166,8 +171,7 @@ void Reconciler::place_replica(const EngineDeployment& d, int index, const std::
   publish(is_new ? "ADDED" : "MODIFIED", *instance);
   if (!placed) return instance->hold(placement.reason);
   logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
-  std::string devices;
-  for (const auto& id : instance->config().devices) devices += (devices.empty() ? "" : ",") + id;
+  auto devices = joined(instance->config().devices);
   events_.normal(d.metadata.name, name, "Scheduled",
                  "assigned port " + std::to_string(placement.port) +
                      (devices.empty() ? "" : ", " + handler_of(d) + " devices " + devices));

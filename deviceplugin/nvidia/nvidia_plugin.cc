@@ -14,6 +14,26 @@ namespace {
 // Pair scores: NVLink beats any PCIe path; PCIe levels follow nvmlGpuTopologyLevel_t.
 constexpr int kNvLinkAffinity = 100;
 
+// The link between two GPUs in `nvidia-smi topo -m` words: NV (NVLink), PIX (one PCIe
+// switch), PXB (several), PHB (a host bridge), NODE (one NUMA node), SYS (across sockets).
+std::string nvml_link_name(bool nvlink, int level) {
+  if (nvlink) return "NV";
+  if (level < 0) return "";
+  if (level <= nvml::kTopologySingle) return "PIX";
+  if (level <= nvml::kTopologyMultiple) return "PXB";
+  if (level <= nvml::kTopologyHostBridge) return "PHB";
+  if (level <= nvml::kTopologyNode) return "NODE";
+  return "SYS";
+}
+
+// The same from sysfs alone (pci_affinity's scores), when NVML is not there.
+std::string pci_link_name(int score) {
+  if (score >= 30) return "PXB";
+  if (score >= 20) return "PHB";
+  if (score >= 10) return "NODE";
+  return "SYS";
+}
+
 int level_affinity(int level) {
   if (level < 0) return -1;
   if (level <= nvml::kTopologySingle) return 40;  // same board or one PCIe switch
@@ -92,6 +112,7 @@ std::vector<Device> NvidiaPlugin::scan_nvml() {
     out.push_back(std::move(d));
   }
   update_affinity(out, handles);
+  describe_peers(out);
   return out;
 }
 
@@ -126,6 +147,7 @@ std::vector<Device> NvidiaPlugin::scan_procfs() {
   for (int minor : numbered_entries(paths_.dev_root, "nvidia"))
     if (!minors.count(minor)) out.push_back(gpu_device("", minor, "", ""));
   update_affinity(out, {});
+  describe_peers(out);
   return out;
 }
 
@@ -151,22 +173,39 @@ void NvidiaPlugin::update_affinity(const std::vector<Device>& devices,
   if (ids == affinity_ids_) return;  // topology does not change while the set stays the same
   affinity_ids_ = ids;
   affinity_.clear();
+  peers_.clear();
   for (std::size_t i = 0; i < devices.size(); ++i) {
     for (std::size_t j = i + 1; j < devices.size(); ++j) {
       const auto& a = devices[i];
       const auto& b = devices[j];
       int score = -1;
+      std::string link;
       if (nvml_) {
         auto ha = handles.at(a.id), hb = handles.at(b.id);
-        score =
-            nvml_->nvlink(ha, hb) ? kNvLinkAffinity : level_affinity(nvml_->topology_level(ha, hb));
+        bool nvlink = nvml_->nvlink(ha, hb);
+        int level = nvml_->topology_level(ha, hb);
+        score = nvlink ? kNvLinkAffinity : level_affinity(level);
+        link = nvml_link_name(nvlink, level);
       }
-      if (score < 0)
+      if (score < 0) {
         score = pci_affinity(pci_ancestors(paths_, a.pci_bus_id), a.numa_node,
                              pci_ancestors(paths_, b.pci_bus_id), b.numa_node);
+        link = pci_link_name(score);
+      }
       affinity_[{a.id, b.id}] = affinity_[{b.id, a.id}] = score;
+      auto add_peer = [&](const Device& from, const Device& to) {
+        auto& text = peers_[from.id];
+        text += (text.empty() ? "" : " ") + std::to_string(to.index) + ":" + link;
+      };
+      add_peer(a, b);
+      add_peer(b, a);
     }
   }
+}
+
+void NvidiaPlugin::describe_peers(std::vector<Device>& devices) const {
+  for (auto& d : devices)
+    if (auto it = peers_.find(d.id); it != peers_.end()) d.attributes["peers"] = it->second;
 }
 
 int NvidiaPlugin::affinity(const std::string& a, const std::string& b) const {

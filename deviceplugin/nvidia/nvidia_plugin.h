@@ -47,6 +47,8 @@ class NvidiaPlugin : public ScanningPlugin {
   void update_affinity(const std::vector<Device>& devices,
                        const std::map<std::string, nvml::Device>& handles);
   int affinity(const std::string& a, const std::string& b) const;
+  // Sets each GPU's `peers` attribute: "1:NV 2:SYS", its link to every other GPU by index.
+  void describe_peers(std::vector<Device>& devices) const;
 
   HostPaths paths_;
   NvidiaOptions options_;
@@ -58,6 +60,7 @@ class NvidiaPlugin : public ScanningPlugin {
   std::vector<std::string> shared_nodes_;         // nvidiactl, nvidia-uvm... present last scan
   std::set<std::string> affinity_ids_;            // the device set affinity_ was computed for
   std::map<std::pair<std::string, std::string>, int> affinity_;
+  std::map<std::string, std::string> peers_;  // id -> "1:NV 2:SYS", with affinity_
 };
 
 }  // namespace duet::deviceplugin

@@ -160,6 +160,7 @@ TEST(NvidiaPlugin, PrefersGpusBehindOneSwitchThenOneHostBridge) {
             (std::vector<std::string>{"GPU-0", "GPU-2"}));
   EXPECT_EQ(plugin.allocate(2, {"GPU-1", "GPU-2", "GPU-3"}).allocation->device_ids,
             (std::vector<std::string>{"GPU-1", "GPU-2"}));
+  EXPECT_EQ(plugin.devices()[0].attributes.at("peers"), "1:PHB 2:PXB 3:SYS");  // from sysfs
   // A single GPU comes from the NUMA node with the fewest free, leaving node 0's three together.
   EXPECT_EQ(plugin.allocate(1, all).allocation->device_ids, std::vector<std::string>{"GPU-3"});
 }

@@ -106,6 +106,9 @@ TEST_F(NvmlTest, NvLinkBeatsASharedPcieSwitch) {
   NvidiaPlugin plugin(tree_.paths(), options_);
   plugin.discover();
   EXPECT_EQ(plugin.devices()[0].attributes.at("nvlinks"), "4");
+  // Each GPU's links in nvidia-smi topo -m words, by index: 0-1 share a switch, 0-3 NVLink.
+  EXPECT_EQ(plugin.devices()[0].attributes.at("peers"), "1:PIX 2:SYS 3:NV");
+  EXPECT_EQ(plugin.devices()[2].attributes.at("peers"), "0:SYS 1:SYS 3:PIX");
   EXPECT_EQ(plugin.allocate(2, all()).allocation->device_ids,
             (std::vector<std::string>{uuid(0), uuid(3)}));
   EXPECT_EQ(plugin.allocate(2, {uuid(1), uuid(2), uuid(3)}).allocation->device_ids,
