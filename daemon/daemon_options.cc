@@ -35,6 +35,11 @@ const std::map<std::string, Setter>& flags() {
   return f;
 }
 
+const std::string& default_api() {
+  static const std::string api = "unix:/run/duet/duetd.sock";
+  return api;
+}
+
 void read_auth(manifest::FieldReader& r, NodeApiAuth& auth) {
   auth.hmac_secret_file = r.optional_string("hmacSecretFile").value_or("");
   auth.jwks_file = r.optional_string("jwks").value_or("");
@@ -104,7 +109,7 @@ DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
     if (api_flags) o.api.clear();  // --api replaces the file's list, not adds to it
     for (const auto& [set, value] : given) (*set)(o, value);
   }
-  if (o.api.empty()) o.api.push_back("unix:/run/duet/duetd.sock");
+  if (o.api.empty()) o.api.assign(1, default_api());
   bool has_tcp = std::any_of(o.api.begin(), o.api.end(), [](const auto& a) { return !a.starts_with("unix:"); });
   if (has_tcp && !o.auth.configured())
     throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
