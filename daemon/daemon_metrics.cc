@@ -49,7 +49,18 @@ std::string DaemonMetrics::render() const {
                                      count, MetricType::Gauge));
   for (const auto& [deployment, count] : reconciler_.restart_totals())
     restarts.metric.push_back(sample({{"deployment", deployment}}, count, MetricType::Counter));
-  return prometheus::TextSerializer().Serialize({devices, replicas, restarts});
+  auto weight = family("duet_rollout_weight", "Percent of requests routers send to the canary.",
+                       MetricType::Gauge);
+  auto phases = family("duet_rollout_phase", "1 for the phase each deployment's rollout is in.",
+                       MetricType::Gauge);
+  for (const auto& [deployment, current] : reconciler_.rollouts().phases()) {
+    weight.metric.push_back(
+        sample({{"deployment", deployment}}, reconciler_.rollouts().weight(deployment), MetricType::Gauge));
+    for (const char* p : phase::all)
+      phases.metric.push_back(
+          sample({{"deployment", deployment}, {"phase", p}}, current == p ? 1 : 0, MetricType::Gauge));
+  }
+  return prometheus::TextSerializer().Serialize({devices, replicas, restarts, weight, phases});
 }
 
 }  // namespace duet::daemon

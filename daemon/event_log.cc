@@ -9,6 +9,7 @@ namespace {
 constexpr std::size_t kMaxEventsPerDeployment = 200;
 // A repeat of one of the latest few events only bumps its count (kubectl's "x5 over 2m").
 constexpr std::size_t kMergeWindow = 8;
+}  // namespace
 
 std::string rfc3339(std::chrono::system_clock::time_point t) {
   auto seconds = std::chrono::system_clock::to_time_t(t);
@@ -18,7 +19,6 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
-}  // namespace
 
 void EventLog::record(const std::string& deployment, const std::string& object,
                       const std::string& type, const std::string& reason,

@@ -11,6 +11,9 @@
 
 namespace duet::daemon {
 
+// "2026-11-25T18:37:30Z", as Kubernetes writes times.
+std::string rfc3339(std::chrono::system_clock::time_point t);
+
 class EventLog {
  public:
   void normal(const std::string& deployment, const std::string& object, const std::string& reason,

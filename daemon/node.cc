@@ -50,6 +50,7 @@ json Node::checkpoint_state() const {
   return {{"format", 1},
           {"resourceVersion", hub_.resource_version()},
           {"objects", store_.checkpoint_json()},
+          {"rollouts", reconciler_.rollouts().checkpoint_json()},
           {"engines", reconciler_.checkpoint_json()}};
 }
 
@@ -85,6 +86,8 @@ void Node::restore(const json& checkpoint) {
   for (const auto& kind : {"RuntimeClass", "EngineDeployment", "Route"})
     for (const auto& [name, stored] : store_.objects(kind)) version = std::max(version, stored.resource_version);
   hub_.restore_version(version);
+  for (const auto& problem : reconciler_.rollouts().restore(checkpoint.value("rollouts", json::object())))
+    logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
   auto started = std::chrono::steady_clock::now();
   int adopted = reconciler_.adopt(checkpoint.value("engines", json::array()));
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

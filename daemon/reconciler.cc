@@ -1,6 +1,7 @@
 #include "daemon/reconciler.h"
 
 #include <boost/asio/post.hpp>
+#include <set>
 
 #include "duet/common/log.h"
 
@@ -22,8 +23,9 @@ std::string joined(const std::vector<std::string>& ids) {
   return out;
 }
 
-std::string replica_name(const EngineDeployment& d, int index) {
-  return d.metadata.name + "-" + std::to_string(index);
+// Stable replicas are `<deployment>-<i>`, canary replicas `<deployment>-canary-<i>`.
+std::string replica_name(const EngineDeployment& d, const std::string& track, int index) {
+  return d.metadata.name + (track == "canary" ? "-canary-" : "-") + std::to_string(index);
 }
 
 // Everything a running replica was made from: when it changes, the replica is replaced.
@@ -46,7 +48,10 @@ Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
       devices_(devices),
       events_(events),
       options_(std::move(options)),
-      log_rotation_timer_(io) {
+      log_rotation_timer_(io),
+      rollouts_(
+          io, events, [this](const EngineDeployment& d) { return revision_of(d, handler_of(d)); },
+          [this] { trigger(); }) {
   schedule_log_rotation();
 }
 
@@ -72,13 +77,18 @@ void Reconciler::trigger() {
 
 void Reconciler::reconcile() {
   const auto& deployments = store_.objects("EngineDeployment");
-  for (const auto& [name, stored] : deployments)
+  std::set<std::string> names;
+  for (const auto& [name, stored] : deployments) {
+    names.insert(name);
     reconcile_deployment(std::get<EngineDeployment>(stored.object));
+  }
+  rollouts_.retain(names);
   std::vector<std::string> orphans;
   for (const auto& [name, replica] : replicas_)
     if (!replica.terminating && !deployments.count(replica.instance->config().identity.deployment))
       orphans.push_back(name);
   for (const auto& name : orphans) stop_replica(name);
+  publish_status_changes();
 }
 
 std::string Reconciler::handler_of(const EngineDeployment& d) const {
@@ -88,31 +98,90 @@ std::string Reconciler::handler_of(const EngineDeployment& d) const {
 }
 
 void Reconciler::reconcile_deployment(const EngineDeployment& d) {
-  auto revision = revision_of(d, handler_of(d));
-  for (int i = 0; i < d.replicas; ++i) {
-    auto name = replica_name(d, i);
+  auto target = rollouts_.target(d);
+  auto census = take_census(d.metadata.name, target);
+  auto plan = rollouts_.plan(d, census);
+  auto replacement = !plan.one_at_a_time ? Replacement::all_at_once
+                     : census.settled()  ? Replacement::one_now
+                                         : Replacement::wait;
+  reconcile_track(*target.stable, "stable", target.stable_revision, plan.stable, replacement);
+  reconcile_track(target.canary ? *target.canary : d, "canary", target.canary_revision,
+                  target.canary ? plan.canary : 0, Replacement::all_at_once);
+}
+
+ReplicaCensus Reconciler::take_census(const std::string& deployment,
+                                      const RolloutTarget& target) const {
+  ReplicaCensus c;
+  for (const auto& [name, replica] : replicas_) {
+    const auto& id = replica.instance->config().identity;
+    if (id.deployment != deployment) continue;
+    bool canary = id.track == "canary";
+    if (replica.terminating) {
+      ++c.terminating;
+      if (canary && replica.placed) ++c.canary_present;
+      continue;
+    }
+    bool ready = replica.instance->ready();
+    if (!ready) ++c.not_ready;
+    if (canary) {
+      ++c.canary;
+      if (replica.placed) ++c.canary_present;
+      if (ready && replica.revision == target.canary_revision) ++c.canary_ready;
+    } else {
+      ++c.stable;
+      if (replica.revision != target.stable_revision)
+        ++c.stable_outdated;
+      else if (ready)
+        ++c.stable_ready;
+    }
+  }
+  return c;
+}
+
+void Reconciler::reconcile_track(const EngineDeployment& d, const std::string& track,
+                                 const std::string& revision, int count, Replacement replacement) {
+  for (int i = 0; i < count; ++i) {
+    auto name = replica_name(d, track, i);
     auto it = replicas_.find(name);
     if (it == replicas_.end() || (!it->second.placed && !it->second.terminating)) {
-      place_replica(d, i, revision);
-    } else if (!it->second.terminating && it->second.revision != revision) {
-      // Replaced one by one: the new replica starts once the old one is gone.
+      place_replica(d, track, i, revision);
+      // A replica that is not Ready yet counts as the one down (the census predates it).
+      if (replacement == Replacement::one_now) replacement = Replacement::wait;
+    } else if (!it->second.terminating && it->second.revision != revision &&
+               replacement != Replacement::wait) {
+      // The new replica starts once the old one is gone (it holds the port and devices).
       logger().info("replica_outdated", {{"engine", name}, {"version", d.version}});
       stop_replica(name);
+      if (replacement == Replacement::one_now) replacement = Replacement::wait;
     }
   }
   std::vector<std::string> surplus;
   for (const auto& [name, replica] : replicas_) {
     const auto& id = replica.instance->config().identity;
-    if (id.deployment == d.metadata.name && id.replica >= d.replicas && !replica.terminating)
+    if (id.deployment == d.metadata.name && id.track == track && id.replica >= count &&
+        !replica.terminating)
       surplus.push_back(name);
   }
   for (const auto& name : surplus) stop_replica(name);
 }
 
-engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, int index,
-                                               const Placement& placement) const {
+void Reconciler::publish_status_changes() {
+  const auto& deployments = store_.objects("EngineDeployment");
+  for (auto it = published_status_.begin(); it != published_status_.end();)
+    it = deployments.count(it->first) ? std::next(it) : published_status_.erase(it);
+  for (const auto& [name, stored] : deployments) {
+    auto status = deployment_status(name);
+    auto& last = published_status_[name];
+    if (status == last) continue;
+    last = std::move(status);
+    hub_.publish("MODIFIED", "EngineDeployment", store_.to_json(stored));
+  }
+}
+
+engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, const std::string& track,
+                                               int index, const Placement& placement) const {
   engine::EngineConfig c;
-  c.identity = {replica_name(d, index), d.metadata.name, index, d.version, "stable"};
+  c.identity = {replica_name(d, track, index), d.metadata.name, index, d.version, track};
   c.host = options_.engine_host;
   c.port = placement.port;
   if (placement.allocation) {
@@ -158,14 +227,15 @@ Reconciler::Placement Reconciler::find_placement(const EngineDeployment& d,
   return p;
 }
 
-void Reconciler::place_replica(const EngineDeployment& d, int index, const std::string& revision) {
-  auto name = replica_name(d, index);
+void Reconciler::place_replica(const EngineDeployment& d, const std::string& track, int index,
+                               const std::string& revision) {
+  auto name = replica_name(d, track, index);
   auto placement = find_placement(d, name);
   auto existing = replicas_.find(name);
   bool is_new = existing == replicas_.end();
   if (!placement.allocation && !is_new)
     return existing->second.instance->hold(placement.reason);  // still waiting, same replica
-  auto instance = make_instance(engine_config(d, index, placement));
+  auto instance = make_instance(engine_config(d, track, index, placement));
   bool placed = placement.allocation.has_value();
   replicas_[name] = {instance, revision, placed, false, handler_of(d), {}};
   publish(is_new ? "ADDED" : "MODIFIED", *instance);
@@ -227,6 +297,7 @@ void Reconciler::on_instance_change(const engine::EngineInstance& instance) {
     it->second.observed = observe(instance);
   }
   publish("MODIFIED", instance);
+  trigger();  // readiness moves rollouts on and lets the next replica be replaced
 }
 
 std::string Reconciler::log_path(const std::string& name) const {
@@ -263,7 +334,15 @@ json Reconciler::deployment_status(const std::string& deployment) const {
     ++replicas;
     if (instance.ready()) ++ready;
   }
-  return {{"replicas", replicas}, {"readyReplicas", ready}, {"canaryWeight", 0}};
+  json status = {{"replicas", replicas},
+                 {"readyReplicas", ready},
+                 {"canaryWeight", rollouts_.weight(deployment)}};
+  const auto& deployments = store_.objects("EngineDeployment");
+  if (auto it = deployments.find(deployment); it != deployments.end()) {
+    auto rollout = rollouts_.status_json(std::get<EngineDeployment>(it->second.object));
+    if (!rollout.is_null()) status["rollout"] = std::move(rollout);
+  }
+  return status;
 }
 
 }  // namespace duet::daemon

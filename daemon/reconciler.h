@@ -15,6 +15,7 @@
 #include "daemon/engine_events.h"
 #include "daemon/event_log.h"
 #include "daemon/port_allocator.h"
+#include "daemon/rollout/rollout_controller.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "engine/instance/engine_instance.h"
@@ -55,6 +56,9 @@ class Reconciler {
   // Restarts per deployment since duetd started, replicas that are gone included.
   std::map<std::string, int> restart_totals() const;
 
+  RolloutController& rollouts() { return rollouts_; }
+  const RolloutController& rollouts() const { return rollouts_; }
+
  private:
   struct Replica {
     std::shared_ptr<engine::EngineInstance> instance;
@@ -71,14 +75,25 @@ class Reconciler {
     std::string reason;
   };
 
+  // How outdated replicas of a track are replaced.
+  enum class Replacement { all_at_once, one_now, wait };
+
   void reconcile();
   void reconcile_deployment(const manifest::EngineDeployment& deployment);
+  ReplicaCensus take_census(const std::string& deployment, const RolloutTarget& target) const;
+  // Keeps replicas 0..count-1 of `track` running `revision` (built from `spec`) and stops
+  // the rest.
+  void reconcile_track(const manifest::EngineDeployment& spec, const std::string& track,
+                       const std::string& revision, int count, Replacement replacement);
+  // Sends a MODIFIED deployment to watchers when its status changed in this pass.
+  void publish_status_changes();
   // Places and starts replica `index`, or keeps it Pending with the reason it cannot be placed.
-  void place_replica(const manifest::EngineDeployment& deployment, int index,
-                     const std::string& revision);
+  void place_replica(const manifest::EngineDeployment& deployment, const std::string& track,
+                     int index, const std::string& revision);
   Placement find_placement(const manifest::EngineDeployment& deployment, const std::string& name);
   void stop_replica(const std::string& name);
-  engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment, int index,
+  engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment,
+                                     const std::string& track, int index,
                                      const Placement& placement) const;
   std::string handler_of(const manifest::EngineDeployment& deployment) const;
   void publish(const char* type, const engine::EngineInstance& instance);
@@ -96,6 +111,8 @@ class Reconciler {
   boost::asio::steady_timer log_rotation_timer_;
   std::map<std::string, Replica> replicas_;
   std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
+  std::map<std::string, nlohmann::json> published_status_;  // by deployment
+  RolloutController rollouts_;
   bool pass_queued_ = false;
 };
 

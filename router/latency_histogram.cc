@@ -48,4 +48,8 @@ void AtomicHistogram::add_to(prometheus::ClientMetric::Histogram& out) const {
   out.sample_sum += sum_.load(std::memory_order_relaxed);
 }
 
+void AtomicHistogram::add_to(std::array<uint64_t, kLatencyBounds.size() + 1>& out) const {
+  for (std::size_t i = 0; i < counts_.size(); ++i) out[i] += counts_[i].load(std::memory_order_relaxed);
+}
+
 }  // namespace duet::router

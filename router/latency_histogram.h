@@ -43,6 +43,8 @@ class AtomicHistogram {
   void merge(const LocalHistogram& local);
   // Adds this histogram's counts to `out` (which may hold other workers' counts already).
   void add_to(prometheus::ClientMetric::Histogram& out) const;
+  // Adds the count of each bucket (not cumulative; the last is +Inf) to `out`.
+  void add_to(std::array<uint64_t, kLatencyBounds.size() + 1>& out) const;
 
  private:
   std::array<std::atomic<uint64_t>, kLatencyBounds.size() + 1> counts_{};

@@ -249,7 +249,9 @@ void ProxySession<Stream>::on_relay_done(RelayOutcome outcome) {
   if (outcome.target) {
     record_.pool = to_string(outcome.target->pool);
     record_.version = to_string(outcome.target->track);
+    if (outcome.target->deployment) record_.deployment = outcome.target->deployment->name;
   }
+  if (outcome.endpoint) record_.engine_version = outcome.endpoint->version;
   if (outcome.endpoint && outcome.response_started) record_.backend = outcome.endpoint->backend;
   record_.status = outcome.status;
   if (closed_) {

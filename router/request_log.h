@@ -25,6 +25,8 @@ struct RequestRecord {
   std::string_view pool;     // small | large | backend; empty when none was chosen
   std::string_view version;  // stable | canary; empty when none was chosen
   std::string_view backend;  // deployment/replica that answered; empty when none did
+  std::string_view deployment;      // the deployment chosen; empty when none was
+  std::string_view engine_version;  // spec.version of the last replica tried; empty: none
   std::string_view subject;  // the JWT `sub`; empty without a token
   int status = 0;            // sent to the client (0: nothing was sent)
   uint64_t bytes = 0;        // response body bytes sent to the client

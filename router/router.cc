@@ -1,5 +1,7 @@
 #include "router/router.h"
 
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <cmath>
 #include <csignal>
@@ -14,6 +16,13 @@ namespace asio = boost::asio;
 namespace {
 // Responses in progress at SIGTERM get this long to finish before their connections close.
 constexpr std::chrono::seconds kDrainGrace{10};
+
+// How duetd's logs name this router in traffic reports: host and pid.
+std::string router_id() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
 }  // namespace
 
 Router::Router(RouterConfig config)
@@ -35,6 +44,7 @@ Router::Router(RouterConfig config)
 
 Router::~Router() {
   for (auto& watcher : watchers_) watcher->stop();
+  for (auto& reporter : reporters_) reporter->stop();
   workers_.clear();  // each drains and joins
 }
 
@@ -116,6 +126,9 @@ void Router::start_sources() {
         std::make_shared<SourceWatcher>(control_, source, [this] { schedule_rebuild(); });
     watchers_.push_back(watcher);
     watcher->start();
+    auto reporter = std::make_shared<TrafficReporter>(control_, watcher, stats_, router_id());
+    reporters_.push_back(reporter);
+    reporter->start();
   }
 }
 
@@ -147,6 +160,7 @@ void Router::shutdown() {
   hangup_.cancel();
   if (credential_watcher_) credential_watcher_->stop();
   for (auto& watcher : watchers_) watcher->stop();
+  for (auto& reporter : reporters_) reporter->stop();
   if (admin_) admin_->stop();
   for (auto& worker : workers_) worker->drain(kDrainGrace);
 }

@@ -18,6 +18,7 @@
 #include "router/router_stats.h"
 #include "router/routing_table.h"
 #include "router/source_watcher.h"
+#include "router/traffic_reporter.h"
 #include "router/worker.h"
 
 namespace duet::router {
@@ -63,6 +64,7 @@ class Router : public AdminView {
   std::atomic<std::size_t> open_connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;
+  std::vector<std::shared_ptr<TrafficReporter>> reporters_;
   std::unique_ptr<AdminServer> admin_;
   EndpointLoads loads_;
   std::shared_ptr<const RoutingTable> table_;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "duet/jwt.h"
 
@@ -37,16 +38,38 @@ struct FamilyBuilder {
 
 }  // namespace
 
+template <class T, class Init>
+T& WorkerStats::entry(StringMap<std::unique_ptr<T>>& map, Init init) {
+  if (auto it = map.find(std::string_view(key_)); it != map.end()) return *it->second;
+  auto item = std::make_unique<T>();
+  init(*item);
+  std::lock_guard lock(mutex_);
+  return *map.emplace(key_, std::move(item)).first->second;
+}
+
 WorkerStats::Series& WorkerStats::series(std::string_view route, std::string_view pool,
                                          std::string_view version) {
   key_.assign(route).append(1, '\0').append(pool).append(1, '\0').append(version);
-  if (auto it = series_.find(std::string_view(key_)); it != series_.end()) return *it->second;
-  auto s = std::make_unique<Series>();
-  s->route = route;
-  s->pool = pool;
-  s->version = version;
-  std::lock_guard lock(mutex_);
-  return *series_.emplace(key_, std::move(s)).first->second;
+  return entry(series_, [&](Series& s) {
+    s.route = route;
+    s.pool = pool;
+    s.version = version;
+  });
+}
+
+void WorkerStats::count_traffic(const RequestRecord& r) {
+  key_.assign(r.deployment).append(1, '\0').append(r.version).append(1, '\0').append(r.engine_version);
+  Traffic& t = entry(traffic_, [&](Traffic& t) {
+    t.deployment = r.deployment;
+    t.track = r.version;
+    t.version = r.engine_version;
+  });
+  auto bump = [](std::atomic<uint64_t>& a) {
+    a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  };
+  bump(t.requests);
+  if (r.status >= 500) bump(r.backend.empty() ? t.no_response : t.status_5xx);
+  if (!r.backend.empty()) t.first_byte.observe(to_seconds(r.first_byte));
 }
 
 std::atomic<uint64_t>& WorkerStats::code(Series& s, int code) {
@@ -64,6 +87,7 @@ void WorkerStats::on_request(const RequestRecord& r) {
   auto& count = code(s, r.status);
   count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   s.duration.observe(to_seconds(r.duration));
+  if (!r.deployment.empty()) count_traffic(r);
   if (r.backend.empty()) return;  // no engine answered: no first byte, no chunks
   s.first_byte.observe(to_seconds(r.first_byte));
   if (r.chunk_gaps) s.inter_chunk.merge(*r.chunk_gaps);
@@ -83,6 +107,26 @@ RouterStats::RouterStats(unsigned workers) {
 
 void RouterStats::on_request_done(const RequestRecord& record) {
   workers_[record.worker]->on_request(record);
+}
+
+std::vector<TrafficTotals> RouterStats::traffic() const {
+  std::map<std::tuple<std::string, std::string, std::string>, TrafficTotals> sums;
+  for (const auto& w : workers_) {
+    std::lock_guard lock(w->mutex_);
+    for (const auto& [key, t] : w->traffic_) {
+      auto& sum = sums[{t->deployment, t->track, t->version}];
+      sum.deployment = t->deployment;
+      sum.track = t->track;
+      sum.version = t->version;
+      sum.requests += t->requests.load(std::memory_order_relaxed);
+      sum.status_5xx += t->status_5xx.load(std::memory_order_relaxed);
+      sum.no_response += t->no_response.load(std::memory_order_relaxed);
+      t->first_byte.add_to(sum.first_byte);
+    }
+  }
+  std::vector<TrafficTotals> out;
+  for (auto& [key, sum] : sums) out.push_back(std::move(sum));
+  return out;
 }
 
 std::string RouterStats::render() const {

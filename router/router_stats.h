@@ -17,6 +17,16 @@
 
 namespace duet::router {
 
+// What one deployment's replicas of one track and version answered, summed over the
+// workers: the counts the router reports to duetd for canary analysis (traffic_reporter.h).
+struct TrafficTotals {
+  std::string deployment, track, version;
+  uint64_t requests = 0;
+  uint64_t status_5xx = 0;   // the engine answered 5xx
+  uint64_t no_response = 0;  // no engine answered (the router replied 502/503/504)
+  std::array<uint64_t, kLatencyBounds.size() + 1> first_byte{};  // per bucket, last is +Inf
+};
+
 class WorkerStats {
  public:
   // Worker thread only.
@@ -39,13 +49,25 @@ class WorkerStats {
     AtomicHistogram duration, first_byte, inter_chunk;
   };
 
+  // One (deployment, track, version).
+  struct Traffic {
+    std::string deployment, track, version;
+    std::atomic<uint64_t> requests{0}, status_5xx{0}, no_response{0};
+    AtomicHistogram first_byte;
+  };
+
+  // The entry of `map` under key_, added (with `init`) when missing.
+  template <class T, class Init>
+  T& entry(StringMap<std::unique_ptr<T>>& map, Init init);
   Series& series(std::string_view route, std::string_view pool, std::string_view version);
   std::atomic<uint64_t>& code(Series& series, int code);
+  void count_traffic(const RequestRecord& record);
 
   // Inserts (worker) and reads from the metrics page (control thread) take it; the worker's
   // own lookups do not, as it is the only writer.
   mutable std::mutex mutex_;
   StringMap<std::unique_ptr<Series>> series_;
+  StringMap<std::unique_ptr<Traffic>> traffic_;
   std::string key_;  // lookup buffer
   std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
   std::atomic<uint64_t> retries_{0};
@@ -60,6 +82,8 @@ class RouterStats : public RequestObserver {
   WorkerStats& worker(unsigned index) { return *workers_[index]; }
   // The Prometheus text of every metric, summed over the workers. Any thread.
   std::string render() const;
+  // Totals since the start, per deployment, track and version. Any thread.
+  std::vector<TrafficTotals> traffic() const;
 
   // RequestObserver
   void on_request_done(const RequestRecord& record) override;

@@ -90,7 +90,7 @@ std::shared_ptr<const RoutingTable> RoutingTable::build(
       Endpoint ep{engine.name,  engine.deployment,
                   engine.track, engine.endpoint,
                   {},           engine.deployment + "/" + engine.name,
-                  nullptr};
+                  nullptr,      engine.version};
       if (!parse_endpoint(engine.endpoint, ep.address)) {
         router_logger().warn("endpoint_skipped", {{"engine", name}, {"endpoint", engine.endpoint}});
         continue;

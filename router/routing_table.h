@@ -37,6 +37,7 @@ struct Endpoint {
   boost::asio::ip::tcp::endpoint address;
   std::string backend;  // `deployment/replica`, the x-duet-backend value
   std::shared_ptr<EndpointLoad> load;
+  std::string version;  // the deployment's spec.version this replica runs
 };
 
 using Pool = std::vector<Endpoint>;

@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-// The token is read at every connect, so a rotated file is picked up without a restart.
+// The token is read for every request, so a rotated file is picked up without a restart.
 std::string read_token(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read tokenFile " + path);
@@ -24,6 +24,15 @@ std::string read_token(const std::string& path) {
 }
 
 }  // namespace
+
+http::ClientRequest source_request(const SourceConfig& source, http::bhttp::verb method,
+                                   std::string_view target, std::string body) {
+  auto request = http::make_request(method, target, source.address, std::move(body),
+                                    method == http::bhttp::verb::post ? "application/json" : "");
+  if (!source.token_file.empty())
+    request.set(http::bhttp::field::authorization, "Bearer " + read_token(source.token_file));
+  return request;
+}
 
 SourceWatcher::SourceWatcher(asio::io_context& io, SourceConfig source,
                              std::function<void()> on_change, WatchTiming timing)
@@ -55,10 +64,7 @@ nlohmann::json SourceWatcher::status() const {
 }
 
 http::ClientRequest SourceWatcher::make_watch_request() const {
-  auto request = http::make_request(http::bhttp::verb::get, "/apis/v1/watch", source_.address);
-  if (!source_.token_file.empty())
-    request.set(http::bhttp::field::authorization, "Bearer " + read_token(source_.token_file));
-  return request;
+  return source_request(source_, http::bhttp::verb::get, "/apis/v1/watch");
 }
 
 void SourceWatcher::connect() {

@@ -27,6 +27,11 @@ struct WatchTiming {
   std::chrono::milliseconds header_timeout{5000};  // connect and response header
 };
 
+// A request to a duetd's node API, with the source's bearer token when it has one. Throws
+// std::runtime_error when the token file cannot be read.
+http::ClientRequest source_request(const SourceConfig& source, http::bhttp::verb method,
+                                   std::string_view target, std::string body = {});
+
 // Everything runs on the control io_context (one thread). Owned by a shared_ptr: pending
 // operations hold it weakly and do nothing once it is gone.
 class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {

@@ -114,6 +114,7 @@ EngineInfo parse_engine(const json& object) {
   e.ready = ready.is_boolean() && ready.get<bool>();
   e.endpoint = string_at(object, "endpoint", "endpoint");
   e.state = string_at(object, "state", "state");
+  e.version = string_at(object, "version", "version");
   return e;
 }
 

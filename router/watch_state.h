@@ -49,6 +49,7 @@ struct EngineInfo {
   bool ready = false;
   std::string endpoint;  // HOST:PORT
   std::string state;
+  std::string version;  // the deployment's spec.version it runs
 };
 
 // Parse one object of the stream; throw std::runtime_error naming the field when it is

@@ -6,6 +6,7 @@
 
 #include "daemon/api/log_follower.h"
 #include "daemon/manifest/parser.h"
+#include "daemon/rollout/traffic.h"
 #include "duet/common/http_error.h"
 
 namespace duet::daemon {
@@ -82,6 +83,11 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
     if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
     return hub_.subscribe(exchange, number_param(query, "resourceVersion"));
   }
+  if (resource == "traffic" && name.empty()) {
+    if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");
+    return traffic(exchange);
+  }
+  if (resource == "deployments" && method == bhttp::verb::post) return rollout_action(exchange, name);
   if (method == bhttp::verb::get) return read(exchange, resource, name, query);
   if (method == bhttp::verb::delete_) return remove(exchange, resource, name);
   throw HttpError(405, "method " + std::string(req.method_string()) + " not allowed on " + path);
@@ -159,6 +165,42 @@ void NodeApi::remove(const std::shared_ptr<http::Exchange>& exchange,
     throw HttpError(405, "DELETE takes /apis/v1/{runtimeclasses,deployments,routes}/NAME");
   store_.remove(kind->second, name);
   reply_json(exchange, {{"kind", kind->second}, {"name", name}, {"result", "deleted"}});
+}
+
+void NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
+                             const std::string& path) {
+  auto slash = path.find("/rollout/");
+  if (slash == std::string::npos)
+    throw HttpError(404, "POST takes /apis/v1/deployments/NAME/rollout/{promote,abort,retry}");
+  auto name = path.substr(0, slash);
+  auto action = path.substr(slash + 9);
+  const auto& deployments = store_.objects("EngineDeployment");
+  auto it = deployments.find(name);
+  if (it == deployments.end()) throw HttpError(404, "EngineDeployment \"" + name + "\" not found");
+  const auto& deployment = std::get<manifest::EngineDeployment>(it->second.object);
+  auto& rollouts = reconciler_.rollouts();
+  std::string result;
+  if (action == "promote") {
+    rollouts.promote(deployment);
+    result = "promoted";
+  } else if (action == "abort") {
+    rollouts.abort(deployment);
+    result = "aborted";
+  } else if (action == "retry") {
+    rollouts.retry(deployment);
+    result = "retried";
+  } else {
+    throw HttpError(404, "no rollout action \"" + action + "\" (promote, abort, retry)");
+  }
+  reply_json(exchange, {{"kind", "EngineDeployment"}, {"name", name}, {"result", result}});
+}
+
+void NodeApi::traffic(const std::shared_ptr<http::Exchange>& exchange) {
+  auto body = json::parse(exchange->request().body(), nullptr, false);
+  if (body.is_discarded()) throw HttpError(400, "body: expected JSON");
+  auto samples = parse_traffic_report(body);
+  reconciler_.rollouts().add_traffic(samples);
+  reply_json(exchange, {{"accepted", samples.size()}});
 }
 
 }  // namespace duet::daemon

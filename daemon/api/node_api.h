@@ -39,6 +39,10 @@ class NodeApi {
   void read_devices(const std::shared_ptr<http::Exchange>& exchange, const std::string& id);
   void remove(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
               const std::string& name);
+  // POST deployments/NAME/rollout/{promote,abort,retry}.
+  void rollout_action(const std::shared_ptr<http::Exchange>& exchange, const std::string& path);
+  // POST traffic: a router's counts for canary analysis.
+  void traffic(const std::shared_ptr<http::Exchange>& exchange);
 
   Store& store_;
   Reconciler& reconciler_;

@@ -32,5 +32,7 @@ struct TokenRequest {
 int token_create(const TokenRequest& request);
 int describe(const Context& ctx, const std::string& resource, const std::string& name);
 int logs(const Context& ctx, const std::string& replica, bool follow, const std::string& tail);
+// action: status (with `watch`, until the rollout is finished), promote, abort, retry.
+int rollout(const Context& ctx, const std::string& action, const std::string& name, bool watch);
 
 }  // namespace duet::ctl

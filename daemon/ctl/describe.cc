@@ -5,6 +5,7 @@
 
 #include "daemon/ctl/api_call.h"
 #include "daemon/ctl/commands.h"
+#include "daemon/ctl/rollout_summary.h"
 #include "daemon/ctl/table.h"
 
 namespace duet::ctl {
@@ -57,6 +58,7 @@ void print_overview(const json& d) {
                         std::to_string(status.value("readyReplicas", 0)) + " ready");
   field("Devices", std::to_string(spec["resources"]["devices"].get<int>()) + " per replica");
   field("Strategy", spec["strategy"].value("type", "Canary"));
+  if (status.contains("rollout")) field("Rollout", rollout_summary(status["rollout"]));
   field("Command", joined(spec["template"]["command"]));
   field("Generation", std::to_string(meta["generation"].get<int64_t>()) + " (observed " +
                           std::to_string(status.value("observedGeneration", int64_t{0})) + ")");

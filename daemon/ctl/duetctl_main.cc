@@ -18,6 +18,7 @@ const char* kUsage =
     "  describe deployment NAME\n"
     "  delete deployment|route|runtimeclass NAME | delete -f FILE|DIR|-\n"
     "  logs REPLICA [-f] [--tail N]\n"
+    "  rollout status NAME [--watch] | rollout promote|abort|retry NAME\n"
     "  token create --sub NAME [--ttl 1h] --secret-file FILE [--iss ISSUER] [--aud AUDIENCE]\n"
     "  version\n"
     "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n"
@@ -46,7 +47,7 @@ std::string read_token(const std::string& path) {
 
 int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
   std::vector<std::string> positional, files;
-  bool logs_command = command_word(args) == "logs", follow = false;
+  bool logs_command = command_word(args) == "logs", follow = false, watch = false;
   std::string tail;
   ctl::TokenRequest token;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -64,6 +65,8 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
       tail = value();
     else if (args[i] == "-f" || args[i] == "--filename")
       files.push_back(value());
+    else if (args[i] == "--watch" || args[i] == "-w")
+      watch = true;
     else if (args[i] == "--token-file")
       ctx.token = read_token(value());
     else if (args[i] == "--sub")
@@ -98,6 +101,7 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
   }
   if (cmd == "describe") return ctl::describe(ctx, arg(1), arg(2));
   if (cmd == "logs") return ctl::logs(ctx, arg(1), follow, tail);
+  if (cmd == "rollout") return ctl::rollout(ctx, arg(1), arg(2), watch);
   if (cmd == "version") {
     std::cout << "duetctl " << DUET_VERSION << "\n";
     return 0;

@@ -1,0 +1,98 @@
+#pragma once
+// Canary rollouts (SPEC §6), driven by the reconcile loop. For each Canary deployment it
+// decides what the stable and canary replicas run and how many of each there are; it steps
+// through setWeight and pause, judges the canary on the routers' counts every analysis
+// interval, aborts, retries and promotes. The Reconciler starts and stops the replicas.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "daemon/event_log.h"
+#include "daemon/manifest/objects.h"
+#include "daemon/rollout/rollout_state.h"
+#include "daemon/rollout/traffic.h"
+
+namespace duet::daemon {
+
+// What the replicas of one deployment run in this pass. The pointers stay valid until the
+// next call into the controller.
+struct RolloutTarget {
+  const manifest::EngineDeployment* stable = nullptr;
+  std::string stable_revision;
+  const manifest::EngineDeployment* canary = nullptr;  // null: no canary replicas
+  std::string canary_revision;
+};
+
+// How many replicas of each track to keep.
+struct ReplicaPlan {
+  int stable = 0;
+  int canary = 0;
+  // Replace outdated stable replicas one at a time, each once all others are Ready.
+  bool one_at_a_time = false;
+};
+
+class RolloutController {
+ public:
+  // `revision_of`: everything a replica is built from, to tell revisions apart.
+  // `on_due`: asks for a reconcile pass (a pause ended, an analysis interval is over).
+  RolloutController(boost::asio::io_context& io, EventLog& events,
+                    std::function<std::string(const manifest::EngineDeployment&)> revision_of,
+                    std::function<void()> on_due);
+
+  // In each reconcile pass, for each deployment: first what to run (a changed spec starts,
+  // replaces or cancels a rollout)...
+  RolloutTarget target(const manifest::EngineDeployment& current);
+  // ...then how many, after moving the rollout on by what the replicas show.
+  ReplicaPlan plan(const manifest::EngineDeployment& current, const ReplicaCensus& census);
+  // Drops the rollouts of deployments that are gone.
+  void retain(const std::set<std::string>& deployments);
+
+  // `duetctl rollout promote|abort|retry`. Throw HttpError 409 when the rollout is not in a
+  // state that allows it.
+  void promote(const manifest::EngineDeployment& current);
+  void abort(const manifest::EngineDeployment& current);
+  void retry(const manifest::EngineDeployment& current);
+
+  void add_traffic(const std::vector<TrafficSample>& samples);
+
+  // status.rollout of a deployment; null before its first reconcile pass.
+  nlohmann::json status_json(const manifest::EngineDeployment& current) const;
+  int weight(const std::string& deployment) const;
+  // Deployment → phase, for the metrics.
+  std::map<std::string, std::string> phases() const;
+
+  nlohmann::json checkpoint_json() const;
+  // At start, before the first pass. Returns problems (unreadable states are left out).
+  std::vector<std::string> restore(const nlohmann::json& checkpoint);
+
+ private:
+  RolloutState& state_of(const manifest::EngineDeployment& current);
+  const RolloutState& existing(const manifest::EngineDeployment& current, const char* action) const;
+  void start(RolloutState& s, const manifest::EngineDeployment& current, const std::string& revision);
+  void clear(RolloutState& s);
+  // Runs the steps and the analysis while the canary replicas are Ready.
+  void advance(RolloutState& s, const manifest::EngineDeployment& current);
+  // Returns false when the analysis aborted the rollout.
+  bool analyse_interval(RolloutState& s, const manifest::EngineDeployment& current);
+  void begin_promotion(RolloutState& s, const manifest::EngineDeployment& current,
+                       const std::string& why);
+  void stop(RolloutState& s, const manifest::EngineDeployment& current, const char* phase,
+            const std::string& reason);
+  ReplicaPlan plan_promotion(RolloutState& s, const manifest::EngineDeployment& current);
+  void schedule_tick();
+
+  boost::asio::io_context& io_;
+  EventLog& events_;
+  std::function<std::string(const manifest::EngineDeployment&)> revision_of_;
+  std::function<void()> on_due_;
+  boost::asio::steady_timer tick_;
+  std::map<std::string, RolloutState> states_;
+  TrafficLedger traffic_;
+};
+
+}  // namespace duet::daemon

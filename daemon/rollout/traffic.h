@@ -1,0 +1,57 @@
+#pragma once
+// The routers' request counts for canary analysis (docs/node-api.md, "Traffic reports"):
+// every router posts, once a second, what each deployment's stable and canary replicas
+// answered since its previous report; duetd sums the canary's counts over all routers until
+// the next analysis interval takes them.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace duet::daemon {
+
+struct TrafficCounts {
+  uint64_t requests = 0;
+  std::map<std::string, uint64_t> errors;  // by class: status5xx, noResponse
+  // Time to the first response byte: bucket upper bounds in seconds, and one more count than
+  // bounds (the last bucket is +Inf). Empty until a report brought a histogram.
+  std::vector<double> bounds;
+  std::vector<uint64_t> buckets;
+
+  uint64_t error_total() const;
+  // 1 when there were no requests.
+  double success_rate() const;
+  // The q-quantile of the first-byte time in milliseconds, interpolated inside its bucket as
+  // Prometheus' histogram_quantile does; nullopt without samples.
+  std::optional<double> quantile_ms(double q) const;
+  // Adds `other`; a histogram with other bounds than the first one seen is left out.
+  void add(const TrafficCounts& other);
+};
+
+struct TrafficSample {
+  std::string deployment;
+  std::string track;    // stable | canary
+  std::string version;  // the engines' spec.version; empty when no engine answered
+  TrafficCounts counts;
+};
+
+// Reads the body of POST /apis/v1/traffic. Throws HttpError 400 naming the field.
+std::vector<TrafficSample> parse_traffic_report(const nlohmann::json& body);
+
+// The canary traffic of each deployment since its last analysis. Daemon loop only.
+class TrafficLedger {
+ public:
+  void add(const TrafficSample& sample);
+  // What the canary of `deployment` at `version` answered since the previous take (samples
+  // without a version count too: the router knew only the track), and starts a new window.
+  TrafficCounts take(const std::string& deployment, const std::string& version);
+  void forget(const std::string& deployment) { canary_.erase(deployment); }
+
+ private:
+  std::map<std::string, std::map<std::string, TrafficCounts>> canary_;  // deployment → version
+};
+
+}  // namespace duet::daemon

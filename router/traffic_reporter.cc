@@ -1,0 +1,106 @@
+#include "router/traffic_reporter.h"
+
+#include <nlohmann/json.hpp>
+
+#include "router/latency_histogram.h"
+#include "router/router_logger.h"
+
+namespace duet::router {
+
+using nlohmann::json;
+
+namespace {
+
+json item_json(const TrafficTotals& now, const TrafficTotals& before) {
+  json counts = json::array();
+  for (std::size_t i = 0; i < now.first_byte.size(); ++i)
+    counts.push_back(now.first_byte[i] - before.first_byte[i]);
+  return {{"deployment", now.deployment},
+          {"track", now.track},
+          {"version", now.version},
+          {"requests", now.requests - before.requests},
+          {"errors",
+           {{"status5xx", now.status_5xx - before.status_5xx},
+            {"noResponse", now.no_response - before.no_response}}},
+          {"firstByteSeconds", {{"bounds", kLatencyBounds}, {"counts", counts}}}};
+}
+
+}  // namespace
+
+TrafficReporter::TrafficReporter(boost::asio::io_context& io,
+                                 std::shared_ptr<const SourceWatcher> watcher,
+                                 const RouterStats& stats, std::string router_id,
+                                 std::chrono::milliseconds period)
+    : io_(io),
+      watcher_(std::move(watcher)),
+      stats_(stats),
+      router_id_(std::move(router_id)),
+      period_(period),
+      timer_(io) {}
+
+void TrafficReporter::start() { schedule(); }
+
+void TrafficReporter::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  if (call_) call_->cancel();
+}
+
+void TrafficReporter::schedule() {
+  if (stopped_) return;
+  timer_.expires_after(period_);
+  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->report();
+    self->schedule();
+  });
+}
+
+void TrafficReporter::report() {
+  if (call_ || !watcher_->state().synced()) return;  // one report at a time
+  const auto& deployments = watcher_->state().deployments();
+  std::map<Key, TrafficTotals> sent;
+  json items = json::array();
+  static const TrafficTotals kNone;
+  for (auto& totals : stats_.traffic()) {
+    if (!deployments.count(totals.deployment)) continue;  // not this duetd's
+    Key key{totals.deployment, totals.track, totals.version};
+    auto it = accepted_.find(key);
+    const auto& before = it == accepted_.end() ? kNone : it->second;
+    if (totals.requests == before.requests) continue;
+    items.push_back(item_json(totals, before));
+    sent.emplace(std::move(key), std::move(totals));
+  }
+  if (items.empty()) return;
+  http::ClientRequest request;
+  try {
+    request = source_request(watcher_->source(), http::bhttp::verb::post, "/apis/v1/traffic",
+                             json{{"router", router_id_}, {"items", items}}.dump());
+  } catch (const std::exception& e) {
+    return router_logger().warn("traffic_report_failed", {{"source", watcher_->source().name}, {"error", e.what()}});
+  }
+  call_ = http::ClientCall::fetch(
+      io_.get_executor(), watcher_->source().address, std::move(request), period_,
+      [weak = weak_from_this(), sent = std::move(sent)](http::error_code ec, http::ClientResponse response) mutable {
+        if (auto self = weak.lock()) self->on_reply(ec, response, std::move(sent));
+      });
+}
+
+void TrafficReporter::on_reply(http::error_code ec, const http::ClientResponse& response,
+                               std::map<Key, TrafficTotals> sent) {
+  call_.reset();
+  if (!ec && response.result() == http::bhttp::status::ok) {
+    for (auto& [key, totals] : sent) accepted_[key] = std::move(totals);
+    if (failing_) router_logger().info("traffic_report_recovered", {{"source", watcher_->source().name}});
+    failing_ = false;
+    return;
+  }
+  if (failing_) return;
+  failing_ = true;
+  router_logger().warn("traffic_report_failed",
+                       {{"source", watcher_->source().name},
+                        {"error", ec ? ec.message() : "status " + std::to_string(response.result_int())}});
+}
+
+}  // namespace duet::router

@@ -1,0 +1,51 @@
+#pragma once
+// Reports this router's counts per deployment, track and version to one duetd, once a
+// second (POST /apis/v1/traffic, docs/node-api.md "Traffic reports"): duetd's canary
+// analysis judges the canary on them. Each report carries what changed since the last report
+// that duetd accepted, so a failed post loses nothing; the next one carries it too.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "duet/common/http_client.h"
+#include "router/router_stats.h"
+#include "router/source_watcher.h"
+
+namespace duet::router {
+
+// Control thread only. Owned by a shared_ptr: pending operations hold it weakly.
+class TrafficReporter : public std::enable_shared_from_this<TrafficReporter> {
+ public:
+  TrafficReporter(boost::asio::io_context& io, std::shared_ptr<const SourceWatcher> watcher,
+                  const RouterStats& stats, std::string router_id,
+                  std::chrono::milliseconds period = std::chrono::seconds(1));
+
+  void start();
+  void stop();
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string>;  // deployment, track, version
+
+  void schedule();
+  void report();
+  void on_reply(http::error_code ec, const http::ClientResponse& response,
+                std::map<Key, TrafficTotals> sent);
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const SourceWatcher> watcher_;
+  const RouterStats& stats_;
+  std::string router_id_;
+  std::chrono::milliseconds period_;
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<http::ClientCall> call_;  // the report in flight, if any
+  std::map<Key, TrafficTotals> accepted_;   // totals as of the last accepted report
+  bool failing_ = false;                    // the last report failed (logged once)
+  bool stopped_ = false;
+};
+
+}  // namespace duet::router
