@@ -154,6 +154,10 @@ EngineDeployment decode_deployment(FieldReader& doc) {
   expect_api_version(doc, "duet/v1alpha1");
   EngineDeployment d;
   d.metadata = read_metadata(doc);
+  // X-canary-0 is the first canary replica of X; a deployment of that name would clash.
+  if (d.metadata.name.ends_with("-canary"))
+    throw ManifestError("metadata.name", "\"" + d.metadata.name +
+                                             "\" ends in -canary, which names canary replicas");
   FieldReader spec(*doc.object("spec", true), "spec");
   d.runtime_class = spec.string("runtimeClassName");
   d.replicas = static_cast<int>(spec.integer("replicas", 1, 0, kMaxReplicas));

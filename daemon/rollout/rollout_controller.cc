@@ -356,8 +356,11 @@ std::map<std::string, std::string> RolloutController::phases() const {
 }
 
 json RolloutController::checkpoint_json() const {
+  // Without a rollout the stable spec is the stored one: nothing to keep that the objects
+  // do not already say.
   json out = json::object();
-  for (const auto& [name, s] : states_) out[name] = s.checkpoint_json();
+  for (const auto& [name, s] : states_)
+    if (!s.canary_revision.empty()) out[name] = s.checkpoint_json();
   return out;
 }
 

@@ -54,11 +54,14 @@ void TrafficCounts::add(const TrafficCounts& other) {
 
 namespace {
 
+bool is_count(const json& value) {
+  return value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0);
+}
+
 uint64_t count_at(const json& object, const char* key, const std::string& path) {
   auto it = object.find(key);
   if (it == object.end()) return 0;
-  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0))
-    throw HttpError(400, path + key + ": expected a count", path + key);
+  if (!is_count(*it)) throw HttpError(400, path + key + ": expected a count", path + key);
   return it->get<uint64_t>();
 }
 
@@ -91,7 +94,7 @@ TrafficCounts read_counts(const json& item, const std::string& path) {
     c.bounds.push_back(b.get<double>());
   }
   for (const auto& n : buckets) {
-    if (!n.is_number_unsigned()) throw HttpError(400, where + ".counts: expected counts", where + ".counts");
+    if (!is_count(n)) throw HttpError(400, where + ".counts: expected counts", where + ".counts");
     c.buckets.push_back(n.get<uint64_t>());
   }
   return c;

@@ -90,6 +90,8 @@ TEST(ManifestParser, RejectsEveryKindOfMistake) {
             "chat.yaml[0] kind: unknown kind \"Pod\" (expected RuntimeClass, EngineDeployment or Route)");
   EXPECT_EQ(with("name: chat-small", "name: Chat_Small"),
             "chat.yaml[0] metadata.name: \"Chat_Small\" is not a valid name (lower-case letters, digits, '-')");
+  EXPECT_EQ(with("name: chat-small", "name: chat-canary"),
+            "chat.yaml[0] metadata.name: \"chat-canary\" ends in -canary, which names canary replicas");
   EXPECT_EQ(with("apiVersion: duet/v1alpha1", "apiVersion: duet/v2"),
             "chat.yaml[0] apiVersion: expected \"duet/v1alpha1\", got \"duet/v2\"");
   EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {type: Canary, canary: {steps: [{setWeight: 10, pause: {}}]}}"),
