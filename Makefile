@@ -2,11 +2,12 @@
 #   make demo     release build, then duetd + duet-router + duet-sim engines, and a curl to try
 #   make test     ASan+UBSan build, then every test through ctest
 #   make package  release build, then the Debian package build/release/duet_<version>_amd64.deb
+#   make bench    release build with the bench tools, then bench/run.sh → bench/RESULTS.md
 BUILD_RELEASE ?= build/release
 BUILD_TEST    ?= build/test
 JOBS          ?= $(shell nproc)
 
-.PHONY: all deps build demo test package clean
+.PHONY: all deps build demo test package bench clean
 
 all: build
 
@@ -28,6 +29,13 @@ test: deps
 package: build
 	@cmake --build $(BUILD_RELEASE) --target package >/dev/null
 	@ls $(BUILD_RELEASE)/duet_*_$(shell dpkg --print-architecture).deb
+
+# The release build again, with DUET_BUILD_BENCH so that it has bench/'s tools too.
+bench:
+	@tools/install-deps.sh --bench
+	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON >/dev/null
+	@cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	@bench/run.sh $(BUILD_RELEASE)/bin
 
 clean:
 	rm -rf build .demo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages duet builds, tests and demos with. Idempotent and quiet
 # when everything is present: `make demo` and `make test` both call it first.
+# --bench adds what only `make bench` needs (the peers, the load generator, jq).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,9 @@ packages=(
   curl openssl procps
   systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)
 )
+if [ "${1:-}" = --bench ]; then
+  packages+=(nginx-light haproxy wrk jq util-linux)  # util-linux: taskset
+fi
 
 missing=()
 for p in "${packages[@]}"; do

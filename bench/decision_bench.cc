@@ -1,0 +1,102 @@
+// duet-bench-decision: the routing decision of SPEC §9 (≤ 2 µs for a 4 KB body) with Google
+// Benchmark (scenario 6): the token estimate of a 4 KB body (JSON parse included, as the
+// router parses it once per request), the canary hash, the endpoint pick, and the whole
+// decision (estimate + version + pick) as a request runs it.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "router/route_decision.h"
+
+namespace {
+
+using namespace duet::router;
+
+// A chat body of about 4 KB: a system and a user message, ASCII, as clients send.
+std::string body_4k() {
+  std::string words;
+  while (words.size() < 3900) words += "the quick brown fox jumps over the lazy dog. ";
+  nlohmann::json body = {{"model", "bench"},
+                         {"max_tokens", 64},
+                         {"messages",
+                          {{{"role", "system"}, {"content", "You are a helpful assistant."}},
+                           {{"role", "user"}, {"content", words}}}}};
+  return body.dump();
+}
+
+Pool make_pool(const std::string& deployment, Track track, int n) {
+  Pool pool;
+  for (int i = 0; i < n; ++i) {
+    Endpoint e;
+    e.name = deployment + "-" + std::to_string(i);
+    e.deployment = deployment;
+    e.track = track;
+    e.backend = deployment + "/" + e.name;
+    e.load = std::make_shared<EndpointLoad>();
+    pool.push_back(std::move(e));
+  }
+  return pool;
+}
+
+// A sizeRouting route with a canary at 10 %: 8 stable and 2 canary endpoints per pool.
+struct Fixture {
+  Deployment small{"small", 10, make_pool("small", Track::stable, 8),
+                   make_pool("small", Track::canary, 2)};
+  Deployment large{"large", 10, make_pool("large", Track::stable, 8),
+                   make_pool("large", Track::canary, 2)};
+  Route route;
+  std::string body = body_4k();
+
+  Fixture() {
+    route.spec.name = "chat";
+    route.spec.size_routing = SizeRouting{2048, "small", "large"};
+    route.spec.canary_header_name = "x-canary";
+    route.spec.canary_header_value = "true";
+    route.spec.stickiness_claim = "sub";
+    route.small = &small;
+    route.large = &large;
+  }
+};
+
+void token_estimate_4k(benchmark::State& state) {
+  Fixture f;
+  for (auto _ : state) {
+    RequestBody body(f.body);
+    benchmark::DoNotOptimize(body.tokens());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * f.body.size()));
+}
+BENCHMARK(token_estimate_4k);
+
+void canary_hash(benchmark::State& state) {
+  std::string sub = "user-1234567";
+  for (auto _ : state) benchmark::DoNotOptimize(sticky_bucket(sub));
+}
+BENCHMARK(canary_hash);
+
+void pick_endpoint_p2c(benchmark::State& state) {
+  Fixture f;
+  Rng rng(42);
+  auto now = std::chrono::steady_clock::now();
+  for (auto _ : state) benchmark::DoNotOptimize(pick_endpoint(f.small.stable, rng, {}, now));
+}
+BENCHMARK(pick_endpoint_p2c);
+
+// What a request runs: parse + estimate, size pool, version, then the endpoint pick.
+void decide_and_pick_4k(benchmark::State& state) {
+  Fixture f;
+  Rng rng(42);
+  VersionHint hint{"", "user-1234567"};
+  for (auto _ : state) {
+    RequestBody body(f.body);
+    Decision d = decide(f.route, body, hint);
+    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now()));
+  }
+}
+BENCHMARK(decide_and_pick_4k);
+
+}  // namespace
+
+BENCHMARK_MAIN();

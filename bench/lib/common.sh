@@ -1,0 +1,58 @@
+# Helpers of bench/run.sh: templates, cores, waiting, and what /proc tells about a process.
+
+log() { echo "bench: $*" >&2; }
+
+# render TEMPLATE OUT: every @NAME@ becomes the value of the shell variable NAME.
+render() {
+  local text name
+  text=$(<"$1")
+  for name in $(grep -o '@[A-Z0-9_]*@' "$1" | sort -u | tr -d @); do
+    text=${text//@$name@/${!name}}
+  done
+  printf '%s\n' "$text" >"$2"
+}
+
+# Cores: the proxy under test gets the first half, the load generator and the upstreams the
+# rest, so a proxy never competes with the load for a core. One core: nothing is pinned.
+# PROXY_PIN and LOAD_PIN prefix a command (an array, not a function, so that `$!` of a
+# command started with `&` is the command's own pid, which cleanup must kill).
+split_cores() {
+  local n
+  n=$(nproc)
+  PROXY_PIN=() LOAD_PIN=() PROXY_CPUS="" LOAD_CPUS="" THREADS=1
+  if [ "$n" -ge 2 ]; then
+    PROXY_CPUS="0-$((n / 2 - 1))"
+    LOAD_CPUS="$((n / 2))-$((n - 1))"
+    THREADS=$((n / 2))
+    PROXY_PIN=(taskset -c "$PROXY_CPUS")
+    LOAD_PIN=(taskset -c "$LOAD_CPUS")
+  fi
+}
+pin() {  # pin CPUS PID: move every thread of a running process
+  [ -n "$1" ] && taskset -a -p -c "$1" "$2" >/dev/null
+  return 0
+}
+
+wait_port() {  # wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s at most)
+  local i
+  for i in $(seq 1 1000); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.01
+  done
+  log "nothing listens on port $1"
+  return 1
+}
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# CPU time of processes, in clock ticks (utime + stime of /proc/PID/stat).
+cpu_ticks() {
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# The median of numbers on stdin (the lower one of an even count).
+median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }

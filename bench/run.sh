@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# `make bench`: SPEC §9's performance targets measured side by side in one run, duet-router
+# against nginx and HAProxy on the same upstream, and bench/RESULTS.md written from it.
+# Method and how to read the results: bench/README.md.
+# Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
+# Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
+# STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
+# failover duetd), RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md),
+# KEEP=1 keeps the work folder.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$(cd "${1:-$HERE/../build/release/bin}" && pwd)
+export PATH="$BIN:$PATH"
+: "${DURATION:=10}" "${ROUNDS:=3}" "${CONNECTIONS:=64}" "${STREAM_REQUESTS:=200}"
+: "${STREAM_CHUNKS:=20}" "${STREAM_GAP_US:=1000}" "${DUETD_REPLICAS:=100}"
+: "${SCENARIOS:=proxy stream decision failover duetd}" "${RESULTS:=$HERE/RESULTS.md}"
+: "${DECISION_MIN_TIME:=0.5}"
+
+source "$HERE/lib/common.sh"
+source "$HERE/lib/processes.sh"
+source "$HERE/lib/load.sh"
+source "$HERE/lib/failover.sh"
+
+WORK=$(mktemp -d /tmp/duet-bench.XXXXXX)
+cleanup() {
+  stop_all
+  [ -n "${KEEP:-}" ] && log "work folder kept: $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Fixed loopback ports, so the peers' configs and the watch snapshots can name them.
+SIM_PORT=18000 SMALL_PORT=18001 CANARY_PORT=18002 LARGE_PORT=18003 STAMP_PORT=18010
+FO0_PORT=18004 FO1_PORT=18005
+DUET_PORT=18100 DUET_TLS_PORT=18101 DUET_ADMIN_PORT=18109
+NGINX_PORT=18200 NGINX_TLS_PORT=18201 HAPROXY_PORT=18300 HAPROXY_TLS_PORT=18301
+FO_PORT=18400 FO_TLS_PORT=18401 FO_ADMIN_PORT=18409
+for port in $SIM_PORT $SMALL_PORT $CANARY_PORT $LARGE_PORT $STAMP_PORT $FO0_PORT $FO1_PORT \
+  $DUET_PORT $DUET_TLS_PORT $DUET_ADMIN_PORT $NGINX_PORT $NGINX_TLS_PORT $HAPROXY_PORT \
+  $HAPROXY_TLS_PORT $FO_PORT $FO_TLS_PORT $FO_ADMIN_PORT; do
+  port_free "$port" || { log "port $port is in use"; exit 1; }
+done
+declare -A PORTS=([duet-plain]=$DUET_PORT [duet-tls]=$DUET_TLS_PORT
+  [nginx-plain]=$NGINX_PORT [nginx-tls]=$NGINX_TLS_PORT
+  [haproxy-plain]=$HAPROXY_PORT [haproxy-tls]=$HAPROXY_TLS_PORT)
+url() {  # url PROXY VARIANT
+  local scheme=http
+  [ "$2" = tls ] && scheme=https
+  echo "$scheme://127.0.0.1:${PORTS[$1-$2]}"
+}
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+split_cores
+WRK_THREADS=$THREADS
+{
+  echo "date $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "cores $(nproc)"
+  echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "memory $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel $(uname -r)"
+  echo "pinning proxy on CPUs ${PROXY_CPUS:-any}, wrk and upstreams on CPUs ${LOAD_CPUS:-any}, $THREADS worker(s) per proxy"
+  echo "settings DURATION=$DURATION ROUNDS=$ROUNDS CONNECTIONS=$CONNECTIONS" \
+    "STREAM_REQUESTS=$STREAM_REQUESTS STREAM_CHUNKS=$STREAM_CHUNKS STREAM_GAP_US=$STREAM_GAP_US" \
+    "DUETD_REPLICAS=$DUETD_REPLICAS SCENARIOS=\"$SCENARIOS\""
+  echo "duet $(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo unknown) (git)"
+  echo "nginx $(nginx -v 2>&1 | sed 's/.*: //')"
+  echo "haproxy $(haproxy -v 2>&1 | head -1)"
+  echo "wrk $(wrk -v 2>&1 | head -1)"
+  echo "openssl $(openssl version)"
+  echo "benchmark $(dpkg-query -W -f='${Version}' libbenchmark-dev 2>/dev/null)"
+} >"$WORK/env.txt"
+touch "$WORK/results.tsv"
+printf '%s' "${NOTE:-}" >"$WORK/note.txt"
+
+make_credentials
+export BENCH_TOKENS="$WORK/tokens.txt"
+
+start_upstreams_and_proxies() {
+  start_sim sim-0 "$SIM_PORT"
+  start_sim chat-small-0 "$SMALL_PORT"
+  start_sim chat-small-canary-0 "$CANARY_PORT"
+  start_sim chat-large-0 "$LARGE_PORT"
+  start_stamp
+  start_source main
+  start_duet duet main "$DUET_PORT" "$DUET_TLS_PORT" "$DUET_ADMIN_PORT"
+  start_nginx
+  start_haproxy
+  # Every proxy must answer 200 before anything is timed.
+  local proxy variant code
+  for proxy in duet nginx haproxy; do
+    for variant in plain tls; do
+      code=$(curl -sk -o /dev/null -w '%{http_code}' "$(url $proxy $variant)/v1/completions" \
+        -H "authorization: Bearer $(head -1 "$BENCH_TOKENS")" -H 'content-type: application/json' \
+        -d '{"model":"bench","prompt":"hi","max_tokens":4}')
+      [ "$code" = 200 ] || { log "$proxy $variant answered $code"; exit 1; }
+    done
+  done
+}
+
+# Scenarios 1-4, one round: every proxy once, in the same order each round.
+proxy_round() {
+  local r=$1 variant proxy
+  # (1) The upstream alone; it gets the proxy's cores, as a proxy would have them.
+  pin "$PROXY_CPUS" "${SIM_PIDS[sim-0]}"
+  wrk_run throughput plain direct "$r" "http://127.0.0.1:$SIM_PORT" "$CONNECTIONS"
+  wrk_run latency plain direct "$r" "http://127.0.0.1:$SIM_PORT" 1
+  pin "$LOAD_CPUS" "${SIM_PIDS[sim-0]}"
+  for variant in plain tls; do  # (2) and (3)
+    for proxy in duet nginx haproxy; do
+      wrk_run throughput "$variant" "$proxy" "$r" "$(url "$proxy" "$variant")" "$CONNECTIONS"
+    done
+    for proxy in duet nginx haproxy; do
+      wrk_run latency "$variant" "$proxy" "$r" "$(url "$proxy" "$variant")" 1
+    done
+    # (4) JWT + size routing + canary at 50 %, sticky by sub.
+    wrk_run full "$variant" duet "$r" "$(url duet "$variant")" "$CONNECTIONS" BENCH_BODY=chat
+  done
+}
+
+# Scenario 5, one round.
+stream_round() {
+  local r=$1 variant proxy tls
+  stream_run plain direct "$r" "127.0.0.1:$STAMP_PORT"
+  for variant in plain tls; do
+    tls=()
+    [ "$variant" = tls ] && tls=(--tls)
+    for proxy in duet nginx haproxy; do
+      stream_run "$variant" "$proxy" "$r" "127.0.0.1:${PORTS[$proxy-$variant]}" "${tls[@]}"
+    done
+  done
+}
+
+# Scenario 6: Google Benchmark repetitions, one per round.
+decision() {
+  "${PROXY_PIN[@]}" duet-bench-decision --benchmark_repetitions="$ROUNDS" \
+    --benchmark_min_time="$DECISION_MIN_TIME" --benchmark_format=csv 2>/dev/null |
+    awk -F, '$1 ~ /^"/ && $1 !~ /_(mean|median|stddev|cv)"$/ {
+      gsub(/"/, "", $1); sub(/\/.*/, "", $1); n[$1]++
+      printf "decision\t-\t%s\t%d\tns\t%.1f\n", $1, n[$1], $3 }' >>"$WORK/results.tsv"
+}
+
+# Scenario 8: bench/duetd_bench.sh, its lines turned into records.
+duetd_scenario() {
+  "$HERE/duetd_bench.sh" "$BIN" "$DUETD_REPLICAS" "$ROUNDS" | tee "$WORK/duetd.txt" >&2
+  awk '/apply -> Ready/ {sub(":", "", $2); printf "duetd\tapply\tduetd\t%s\tready_ms\t%s\n", $2, $6}
+       /SIGKILL \+ restart/ {sub(":", "", $2); printf "duetd\tadopt\tduetd\t%s\tready_ms\t%s\n", $2, $12}' \
+    "$WORK/duetd.txt" >>"$WORK/results.tsv"
+}
+
+if has proxy || has stream; then start_upstreams_and_proxies; fi
+for r in $(seq 1 "$ROUNDS"); do
+  if has proxy; then proxy_round "$r"; fi
+  if has stream; then stream_round "$r"; fi
+done
+for proxy in duet haproxy; do
+  if [ -n "${PROXY_PIDS[$proxy]:-}" ]; then
+    record rss - "$proxy" 1 peak_kb "$(peak_rss_kb "${PROXY_PIDS[$proxy]}")"
+  fi
+done
+if [ -n "${PROXY_PIDS[nginx]:-}" ]; then
+  set -- ${PROXY_PIDS[nginx]}
+  record rss - "nginx master" 1 peak_kb "$(peak_rss_kb "$1")"
+  shift
+  for pid in "$@"; do record rss - "nginx worker" 1 peak_kb "$(peak_rss_kb "$pid")"; done
+fi
+if has decision; then decision; fi
+if has failover; then
+  start_source failover
+  for r in $(seq 1 "$ROUNDS"); do failover_run "$r"; done
+fi
+stop_all
+if has duetd; then duetd_scenario; fi
+
+"$HERE/report.sh" "$WORK" >"$RESULTS"
+log "wrote $RESULTS"
