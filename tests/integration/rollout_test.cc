@@ -327,6 +327,42 @@ TEST_F(Rollouts, SigkilledDuetdResumesATimedPauseWithoutRestartingReplicas) {
   EXPECT_EQ(engine_pids(), pids);
   for (const auto& e : items("/apis/v1/engines")) EXPECT_EQ(e["restarts"], 0) << e.dump();
   ASSERT_TRUE(eventually([&] { return router_weight() == 50; }, 2s));
+
+  // Deleted mid-rollout: stable and canary replicas all drain and stop.
+  auto deleted = duetd_.duetctl({"delete", "-f", (duetd_.dir() / "chat.yaml").string()});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.out;
+  ASSERT_TRUE(eventually([&] { return items("/apis/v1/engines").empty(); }, 20s));
+  for (const auto& [name, pid] : pids) EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 10s)) << name;
+}
+
+TEST_F(Rollouts, NewVersionDuringARolloutReplacesTheCanary) {
+  Spec spec;
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
+  ASSERT_TRUE(eventually([&] { return phase() == "Healthy"; }, 30s)) << rollout().dump(2);
+  spec.version = "v2";
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
+  ASSERT_TRUE(eventually([&] { return at_step("Paused", 1); }, 30s)) << rollout().dump(2);
+  auto stable = engine_pids();
+  int v2_canary = stable.at("chat-canary-0");
+  stable.erase("chat-canary-0");
+
+  spec.version = "v3";
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
+  ASSERT_TRUE(eventually([&] { return rollout().value("canaryVersion", "") == "v3" && at_step("Paused", 1); }, 30s))
+      << rollout().dump(2);
+  EXPECT_EQ(rollout()["stableVersion"], "v1");
+  EXPECT_TRUE(has_event("RolloutReplaced"));
+  auto now = engine_pids();
+  EXPECT_NE(now.at("chat-canary-0"), v2_canary);
+  EXPECT_EQ(duetd_.get("/apis/v1/engines/chat-canary-0")["version"], "v3");
+  now.erase("chat-canary-0");
+  EXPECT_EQ(now, stable);  // the stable replicas were left alone
+
+  // Back to the stable spec: the rollout ends and the canary goes.
+  spec.version = "v1";
+  ASSERT_NO_FATAL_FAILURE(apply(spec));
+  ASSERT_TRUE(eventually([&] { return phase() == "Healthy" && engine_pids() == stable; }, 20s)) << rollout().dump(2);
+  EXPECT_TRUE(has_event("RolloutCancelled"));
 }
 
 // Three NPUs, all held by three stable replicas: the canary takes one stable replica's NPU,
