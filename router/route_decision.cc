@@ -7,35 +7,6 @@
 
 namespace duet::router {
 
-bool RequestBody::malformed() const { return json_ && json_->is_discarded(); }
-
-const nlohmann::json& RequestBody::json() {
-  // allow_exceptions=false: a body that is not JSON becomes a discarded value, never a throw.
-  // An empty body (a GET) is no body, not malformed JSON.
-  if (!json_)
-    json_ = text_.empty() ? nlohmann::json() : nlohmann::json::parse(text_, nullptr, false);
-  return *json_;
-}
-
-std::string_view RequestBody::model() {
-  const auto& j = json();
-  if (!j.is_object()) return {};
-  auto it = j.find("model");
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get_ref<const std::string&>();
-}
-
-uint64_t RequestBody::tokens() {
-  const auto& j = json();
-  uint64_t tokens = estimate_prompt_tokens(j);
-  if (!j.is_object()) return tokens;
-  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-    auto it = j.find(key);
-    if (it != j.end() && it->is_number_unsigned()) return tokens + it->get<uint64_t>();
-  }
-  return tokens;
-}
-
 const Route* match_route(const RoutingTable& table, std::string_view target, RequestBody& body) {
   std::string_view path = target.substr(0, target.find('?'));
   for (const auto& route : table.routes()) {

@@ -12,28 +12,10 @@
 #include <span>
 #include <string_view>
 
+#include "router/request_body.h"
 #include "router/routing_table.h"
 
 namespace duet::router {
-
-// A request body, parsed as JSON only when a decision first needs a field of it.
-class RequestBody {
- public:
-  explicit RequestBody(std::string_view text) : text_(text) {}
-
-  // The "model" field; empty when absent or when the body is not JSON.
-  std::string_view model();
-  // Prompt tokens (duet::estimate_prompt_tokens) plus max_tokens when given.
-  uint64_t tokens();
-  // The body was needed and is not JSON (or not UTF-8, which JSON requires).
-  bool malformed() const;
-
- private:
-  const nlohmann::json& json();
-
-  std::string_view text_;
-  std::optional<nlohmann::json> json_;
-};
 
 // The first route of `table` whose prefix matches `path` (query string ignored) and whose
 // model, if it names one, equals the body's. Null when none matches.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace duet {
 namespace {
@@ -34,3 +35,27 @@ TEST(TokenEstimate, PromptAndMessages) {
 
 }  // namespace
 }  // namespace duet
+
+// The count runs eight bytes at a time; it must agree with a byte-by-byte count of the rule
+// (a byte below 0x80 is ASCII, a byte of 0xC0 or more starts a code point) at every length
+// and alignment, for ASCII, CJK, emoji and stray bytes mixed.
+TEST(TokenEstimate, WordAtATimeCountMatchesTheByteRule) {
+  auto by_bytes = [](std::string_view s) {
+    uint64_t ascii = 0, other = 0;
+    for (unsigned char c : s) {
+      ascii += c < 0x80;
+      other += c >= 0xC0;
+    }
+    return (ascii + 3) / 4 + other;
+  };
+  const std::string pieces[] = {"a", "hello ", "中", "😀", "\x80", "\xff", "é"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    auto length = rng() % 40;
+    for (std::size_t i = 0; i < length; ++i) text += pieces[rng() % std::size(pieces)];
+    auto offset = text.empty() ? 0 : rng() % text.size();  // unaligned starts too
+    std::string_view view = std::string_view(text).substr(offset);
+    ASSERT_EQ(duet::estimate_text_tokens(view), by_bytes(view)) << text;
+  }
+}

@@ -8,7 +8,8 @@
 
 namespace duet {
 
-// Tokens in a UTF-8 text. Invalid UTF-8 still counts: each stray byte is one token.
+// Tokens in a UTF-8 text. Invalid UTF-8 still counts: a stray lead byte (0xC0 and up) is
+// one token, a stray continuation byte none.
 uint64_t estimate_text_tokens(std::string_view utf8);
 
 // Tokens of the prompt of an OpenAI request: `prompt` (string or array of strings) or

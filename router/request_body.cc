@@ -1,0 +1,115 @@
+#include "router/request_body.h"
+
+#include <simdjson.h>
+
+#include <optional>
+#include <cstring>
+#include <vector>
+
+#include "duet/common/token_estimate.h"
+
+namespace duet::router {
+
+namespace dom = simdjson::dom;
+
+namespace {
+
+// simdjson reads up to SIMDJSON_PADDING bytes past the end: each worker thread copies the
+// body into a padded buffer of its own, and keeps one parser (its buffers grow to the
+// largest body seen). The DOM parser picks the widest SIMD the CPU has at run time.
+struct ThreadScanner {
+  dom::parser parser;
+  std::vector<uint8_t> buffer;
+
+  simdjson::simdjson_result<dom::element> parse(std::string_view text) {
+    if (buffer.size() < text.size() + simdjson::SIMDJSON_PADDING)
+      buffer.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(buffer.data(), text.data(), text.size());
+    return parser.parse(buffer.data(), text.size(), false);
+  }
+};
+
+ThreadScanner& scanner() {
+  thread_local ThreadScanner s;
+  return s;
+}
+
+// The last value of `key` in `object` (a repeated key's last value counts, as in nlohmann).
+std::optional<dom::element> last(dom::object object, std::string_view key) {
+  std::optional<dom::element> found;
+  for (auto field : object)
+    if (field.key == key) found = field.value;
+  return found;
+}
+
+uint64_t text_tokens(dom::element text) { return estimate_text_tokens(std::string_view(text)); }
+
+// A prompt or a message's content: a string, or an array of strings and {"text": ...} parts.
+uint64_t content_tokens(dom::element value) {
+  if (value.is_string()) return text_tokens(value);
+  if (!value.is_array()) return 0;
+  uint64_t total = 0;
+  for (dom::element part : dom::array(value)) {
+    if (part.is_string()) {
+      total += text_tokens(part);
+    } else if (part.is_object()) {
+      auto text = last(dom::object(part), "text");
+      if (text && text->is_string()) total += text_tokens(*text);
+    }
+  }
+  return total;
+}
+
+uint64_t messages_tokens(dom::element messages) {
+  if (!messages.is_array()) return 0;
+  uint64_t total = 0;
+  for (dom::element message : dom::array(messages)) {
+    if (!message.is_object()) continue;
+    if (auto content = last(dom::object(message), "content")) total += content_tokens(*content);
+  }
+  return total;
+}
+
+// max_tokens counts only as a non-negative integer (nlohmann's number_unsigned).
+std::optional<uint64_t> count(const std::optional<dom::element>& value) {
+  if (!value) return std::nullopt;
+  auto type = value->type();
+  bool integer = type == dom::element_type::INT64 || type == dom::element_type::UINT64;
+  uint64_t n = 0;
+  if (!integer || value->get_uint64().get(n) != simdjson::SUCCESS) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+void RequestBody::scan() {
+  scanned_ = true;
+  if (text_.empty()) return;  // a GET: no body, not malformed JSON
+  dom::element doc;
+  if (scanner().parse(text_).get(doc) != simdjson::SUCCESS) {
+    malformed_ = true;
+    return;
+  }
+  if (!doc.is_object()) return;  // JSON, but no request fields
+  dom::object request(doc);
+  if (auto model = last(request, "model"); model && model->is_string()) model_ = std::string_view(*model);
+  if (auto prompt = last(request, "prompt"))
+    prompt_tokens_ = content_tokens(*prompt);  // prompt wins over messages
+  else if (auto messages = last(request, "messages"))
+    prompt_tokens_ = messages_tokens(*messages);
+  auto max = count(last(request, "max_tokens"));
+  if (!max) max = count(last(request, "max_completion_tokens"));
+  max_tokens_ = max.value_or(0);
+}
+
+std::string_view RequestBody::model() {
+  if (!scanned_) scan();
+  return model_;
+}
+
+uint64_t RequestBody::tokens() {
+  if (!scanned_) scan();
+  return prompt_tokens_ + max_tokens_;
+}
+
+}  // namespace duet::router
