@@ -52,7 +52,10 @@ int main(int argc, char** argv) {
   asio::io_context io;  // one thread: the streams vector needs no lock
   std::vector<std::shared_ptr<Exchange>> streams;
   duet::http::Server server(io, [&](std::shared_ptr<Exchange> exchange) {
-    if (!exchange->request().target().starts_with("/apis/v1/watch"))
+    auto target = exchange->request().target();
+    // The router's traffic reports (once a second) are taken and dropped, as duetd would take them.
+    if (target == "/apis/v1/traffic") return exchange->reply(bhttp::status::ok, "{\"accepted\": 0}\n");
+    if (!target.starts_with("/apis/v1/watch"))
       return exchange->reply_error(404, "duet-bench-source serves only /apis/v1/watch");
     bhttp::response<bhttp::empty_body> header(bhttp::status::ok, 11);
     header.set(bhttp::field::content_type, "application/x-ndjson");
