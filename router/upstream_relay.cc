@@ -138,6 +138,10 @@ void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
       {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
   outcome_.client_reusable = parser_->get().keep_alive();
   serializer_.emplace(parser_->get());
+  // The body (or its first piece) came in with the header, as it does for most answers
+  // that are not streams: one write carries both to the client instead of two. A stream's
+  // header goes at once, before its first chunk.
+  if (upstream_buffer_.size() > 0 || parser_->is_done()) return do_read_body();
   do_write_header();
 }
 
