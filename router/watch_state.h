@@ -22,16 +22,16 @@ struct SizeRouting {
   std::string large;
 };
 
-// A Route's spec as the router uses it. Fields marked (issue 5) are kept, not yet acted on.
+// A Route's spec as the router uses it.
 struct RouteSpec {
   std::string name;
   std::string path_prefix = "/v1/";
   std::string model;  // empty: any model
   std::optional<SizeRouting> size_routing;
   std::string backend;              // set when size_routing is not
-  std::string canary_header_name;   // (issue 5)
-  std::string canary_header_value;  // (issue 5)
-  std::string stickiness_claim;     // (issue 5)
+  std::string canary_header_name;   // its value forces canary, "false" forces stable
+  std::string canary_header_value;
+  std::string stickiness_claim;     // JWT claim hashed for the version split
   unsigned attempts = 2;            // tries before the first response byte
   std::chrono::seconds first_byte_timeout{60};
   std::chrono::seconds idle_timeout{120};
