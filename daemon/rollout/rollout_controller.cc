@@ -22,6 +22,13 @@ constexpr std::chrono::milliseconds kTick{200};
 
 bool is_canary(const EngineDeployment& d) { return d.strategy.type == "Canary"; }
 
+// The phase of a deployment without a rollout: Healthy once every replica is Ready on the
+// stable revision.
+const char* phase_without_rollout(const ReplicaCensus& census, int replicas) {
+  return census.stable_ready >= replicas && census.stable_outdated == 0 ? phase::healthy
+                                                                       : phase::progressing;
+}
+
 std::string object_of(const EngineDeployment& d) { return "deployment/" + d.metadata.name; }
 
 std::string step_text(const manifest::CanaryStep& step) {
@@ -136,8 +143,7 @@ ReplicaPlan RolloutController::plan(const EngineDeployment& current, const Repli
   s.census = census;
   int replicas = current.replicas;
   if (!is_canary(current)) {
-    s.phase = census.stable_ready >= replicas && census.stable_outdated == 0 ? phase::healthy
-                                                                            : phase::progressing;
+    s.phase = phase_without_rollout(census, replicas);
     return {replicas, 0, false};
   }
   if (s.in_progress() && !s.promoting) advance(s, current);
@@ -149,9 +155,7 @@ ReplicaPlan RolloutController::plan(const EngineDeployment& current, const Repli
     return {std::max(0, replicas - held), canaries, true};
   }
   // No rollout, or one that was stopped: stable takes back the devices canaries free.
-  if (s.canary_revision.empty())
-    s.phase = census.stable_ready >= replicas && census.stable_outdated == 0 ? phase::healthy
-                                                                            : phase::progressing;
+  if (s.canary_revision.empty()) s.phase = phase_without_rollout(census, replicas);
   return {std::max(0, replicas - (replace ? census.canary_present : 0)), 0, true};
 }
 
