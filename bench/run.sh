@@ -5,8 +5,8 @@
 # Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
 # Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
 # STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
-# failover duetd), RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md),
-# KEEP=1 keeps the work folder.
+# failover duetd; `hold` starts the proxies and waits, for profiling), RESULTS
+# (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work folder.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -147,7 +147,13 @@ duetd_scenario() {
     "$WORK/duetd.txt" >>"$WORK/results.tsv"
 }
 
-if has proxy || has stream; then start_upstreams_and_proxies; fi
+if has proxy || has stream || has hold; then start_upstreams_and_proxies; fi
+if has hold; then  # for profiling: everything runs until this script is interrupted
+  log "holding: duet $(url duet plain) $(url duet tls), nginx $(url nginx plain)," \
+    "HAProxy $(url haproxy plain); tokens $BENCH_TOKENS; duet-router pid ${PROXY_PIDS[duet]}"
+  log "load: ${LOAD_PIN[*]} wrk -c $CONNECTIONS -d 10s -s $HERE/wrk/post.lua URL"
+  while :; do sleep 3600; done
+fi
 for r in $(seq 1 "$ROUNDS"); do
   if has proxy; then proxy_round "$r"; fi
   if has stream; then stream_round "$r"; fi

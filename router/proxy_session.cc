@@ -4,13 +4,12 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include "router/access_check.h"
 #include "router/router_logger.h"
+#include "router/wire_format.h"
 
 namespace duet::router {
 
@@ -39,7 +38,7 @@ bool connection_ended(beast::error_code ec) {
 // Ends the TCP connection under either stream. A TLS connection ends without close_notify:
 // HTTP/1.1 framing already tells where each response ends, and a TLS shutdown would need
 // its own read and write while the relay's may still be pending.
-void close_stream(beast::tcp_stream& stream) {
+void close_stream(TimedSocket& stream) {
   beast::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   stream.close();
@@ -275,9 +274,9 @@ void ProxySession<Stream>::reply(StringResponse response) {
   record_.status = response.result_int();
   record_.bytes = response.body().size();
   if (!keep_alive_ || close_after_reply_) response.keep_alive(false);
-  reply_ = std::move(response);
+  reply_ = serialize(response);
   beast::get_lowest_layer(stream_).expires_after(kReplyTimeout);
-  http::async_write(stream_, *reply_,
+  asio::async_write(stream_, asio::buffer(reply_),
                     beast::bind_front_handler(&ProxySession::on_reply, this->shared_from_this()));
 }
 
@@ -290,7 +289,7 @@ void ProxySession<Stream>::reply_error(int status, std::string message) {
 
 template <class Stream>
 void ProxySession<Stream>::on_reply(beast::error_code ec, std::size_t) {
-  reply_.reset();
+  reply_.clear();
   end_request();
   if (ec) return close();
   if (close_after_reply_) return do_linger();
@@ -395,7 +394,7 @@ void ProxySession<Stream>::next_request() {
   do_read_header();
 }
 
-template class ProxySession<beast::tcp_stream>;
+template class ProxySession<PlainStream>;
 template class ProxySession<TlsStream>;
 
 }  // namespace duet::router

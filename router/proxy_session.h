@@ -29,7 +29,7 @@ struct Peer {
 };
 
 // Runs on one worker thread (its io_context is the connection's implicit strand). `Stream`
-// is beast::tcp_stream or, on a TLS listener, TlsStream (the handshake is the first step).
+// is PlainStream or, on a TLS listener, TlsStream (the handshake is the first step).
 // The JWT and the rate limit are checked on the header, before the body is read.
 template <class Stream>
 class ProxySession : public DownstreamConnection,
@@ -82,7 +82,7 @@ class ProxySession : public DownstreamConnection,
   ProxyRequest request_;
   std::shared_ptr<const RoutingTable> table_;  // held for the whole request
   std::weak_ptr<UpstreamRelay<Stream>> relay_;
-  std::optional<StringResponse> reply_;
+  std::string reply_;  // a local reply being written
   RequestRecord record_;
   std::string target_;                           // backs record_.target
   std::string error_;                            // backs record_.error

@@ -13,6 +13,9 @@ std::string_view or_dash(std::string_view v) { return v.empty() ? "-" : v; }
 }  // namespace
 
 void AccessLog::on_request_done(const RequestRecord& r) {
+  bool failed = r.status >= 500 || r.status == 0;
+  // Formatting the fields costs more than the rest of a request's bookkeeping.
+  if (!Logger::enabled(failed ? LogLevel::warn : LogLevel::info)) return;
   auto line = {Field("conn", r.connection),
                Field("req", r.request),
                Field("method", r.method),
@@ -29,7 +32,7 @@ void AccessLog::on_request_done(const RequestRecord& r) {
                Field("first_byte_ms", millis(r.first_byte)),
                Field("duration_ms", millis(r.duration)),
                Field("error", or_dash(r.error))};
-  if (r.status >= 500 || r.status == 0)
+  if (failed)
     logger_.warn("request", line);
   else
     logger_.info("request", line);

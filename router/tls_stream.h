@@ -1,12 +1,14 @@
 #pragma once
-// The client stream of a TLS listener; sessions and relays are instantiated for it and for
-// plain beast::tcp_stream.
+// The client streams: sessions and relays are instantiated for a plain listener's and a
+// TLS listener's.
 
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "router/timed_socket.h"
 
 namespace duet::router {
 
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using PlainStream = TimedSocket;
+using TlsStream = boost::beast::ssl_stream<TimedSocket>;
 
 }  // namespace duet::router

@@ -8,6 +8,10 @@ namespace duet::router {
 
 namespace {
 constexpr auto kSweepEvery = std::chrono::seconds(10);
+// A connection idle for less than this is taken without asking the kernel whether the
+// engine closed it (a syscall per request otherwise): engines close idle connections after
+// seconds, and a request that meets a closed one anyway is retried on a fresh connection.
+constexpr auto kTrustedIdle = std::chrono::seconds(1);
 }
 
 bool still_open(UpstreamConnection& connection) {
@@ -31,7 +35,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const boost::asio::ip::tc
   while (!list.empty()) {
     auto connection = std::move(list.back());
     list.pop_back();
-    if (now - connection->idle_since < max_idle_time_ && still_open(*connection)) {
+    auto idle = now - connection->idle_since;
+    if (idle < max_idle_time_ && (idle < kTrustedIdle || still_open(*connection))) {
       connection->reused = true;
       return connection;
     }

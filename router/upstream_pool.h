@@ -4,18 +4,21 @@
 // the response ended cleanly.
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <memory>
 #include <unordered_map>
 #include <vector>
 
+#include "router/timed_socket.h"
+
 namespace duet::router {
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::beast::tcp_stream s) : stream(std::move(s)) {}
+  explicit UpstreamConnection(TimedSocket s) : stream(std::move(s)) {}
 
-  boost::beast::tcp_stream stream;
+  TimedSocket stream;
+  boost::beast::flat_buffer buffer;  // what was read from the engine and not yet parsed
   boost::asio::ip::tcp::endpoint peer;
   bool reused = false;  // served a request before: a failure may just mean the engine closed it
   std::chrono::steady_clock::time_point idle_since;

@@ -2,13 +2,14 @@
 
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include "router/router_logger.h"
 #include "router/tls_stream.h"
+#include "router/wire_format.h"
 
 namespace duet::router {
 
@@ -22,6 +23,7 @@ namespace {
 // even when the route allows a much longer wait for the first byte.
 constexpr std::chrono::seconds kConnectTimeout{5};
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
+constexpr std::size_t kReadSize = 16 * 1024;
 
 }  // namespace
 
@@ -76,8 +78,10 @@ void UpstreamRelay<Stream>::try_next() {
 
 template <class Stream>
 void UpstreamRelay<Stream>::do_connect() {
-  upstream_ = std::make_unique<UpstreamConnection>(beast::tcp_stream(worker_.io));
+  upstream_ = std::make_unique<UpstreamConnection>(
+      TimedSocket(TimedSocket::Socket(worker_.io), worker_.deadlines));
   upstream_->peer = pick_.endpoint->address;
+  upstream_->buffer.reserve(kReadSize);  // a response header and a body in one read
   upstream_->stream.expires_after(std::min<std::chrono::steady_clock::duration>(
       kConnectTimeout, decision_.route->spec.first_byte_timeout));
   upstream_->stream.async_connect(
@@ -95,9 +99,12 @@ void UpstreamRelay<Stream>::on_connect(beast::error_code ec) {
 
 template <class Stream>
 void UpstreamRelay<Stream>::do_write_request() {
+  wire_.clear();
+  append_head(wire_, request_.base());
+  wire_ += request_.body();
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
-  http::async_write(
-      upstream_->stream, request_,
+  boost::asio::async_write(
+      upstream_->stream, boost::asio::buffer(wire_),
       beast::bind_front_handler(&UpstreamRelay::on_write_request, this->shared_from_this()));
 }
 
@@ -113,10 +120,10 @@ void UpstreamRelay<Stream>::do_read_header() {
   parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
   parser_->header_limit(kUpstreamHeaderLimit);
   parser_->skip(request_.method() == http::verb::head);
-  upstream_buffer_.clear();
+  upstream_->buffer.clear();
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
   http::async_read_header(
-      upstream_->stream, upstream_buffer_, *parser_,
+      upstream_->stream, upstream_->buffer, *parser_,
       beast::bind_front_handler(&UpstreamRelay::on_read_header, this->shared_from_this()));
 }
 
@@ -137,12 +144,16 @@ void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
       parser_->get(), client_version_, client_keep_alive_, until_eof,
       {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
   outcome_.client_reusable = parser_->get().keep_alive();
-  serializer_.emplace(parser_->get());
+  client_chunked_ = parser_->get().chunked();
+  // From here the parser hands on as much body as it has at once, not one chunk at a time.
+  parser_->eager(true);
+  wire_.clear();
+  append_head(wire_, parser_->get().base());
   // The body (or its first piece) came in with the header, as it does for most answers
   // that are not streams: one write carries both to the client instead of two. A stream's
   // header goes at once, before its first chunk.
-  if (upstream_buffer_.size() > 0 || parser_->is_done()) return do_read_body();
-  do_write_header();
+  if (parser_->is_done() || upstream_->buffer.size() == 0) return do_write_client();
+  parse_body();
 }
 
 // Before the response header: another endpoint may still answer. An idle keep-alive
@@ -150,6 +161,7 @@ void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
 // fresh connection to the same endpoint does not count as an attempt.
 template <class Stream>
 void UpstreamRelay<Stream>::upstream_failed(beast::error_code ec, const char* stage) {
+  if (upstream_ && upstream_->stream.expired()) ec = beast::error::timeout;
   in_flight_.release();
   bool was_reused = upstream_ && upstream_->reused;
   upstream_.reset();
@@ -197,85 +209,101 @@ void UpstreamRelay<Stream>::note_body_piece() {
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::do_write_header() {
-  beast::get_lowest_layer(client_).expires_after(decision_.route->spec.idle_timeout);
-  http::async_write_header(
-      client_, *serializer_,
-      beast::bind_front_handler(&UpstreamRelay::on_write_header, this->shared_from_this()));
-}
-
-template <class Stream>
-void UpstreamRelay<Stream>::on_write_header(beast::error_code ec, std::size_t) {
-  if (ec) {
-    outcome_.client_reusable = false;
-    return finish(outcome_.status, "client went away: " + ec.message());
-  }
-  if (serializer_->is_done()) return complete();  // no body (HEAD, 204, 304)
-  do_read_body();
-}
-
-template <class Stream>
 void UpstreamRelay<Stream>::do_read_body() {
-  auto& body = parser_->get().body();
-  if (parser_->is_done()) {
-    body.data = nullptr;
-    body.size = 0;
-    body.more = false;
-    return do_write_body();
-  }
-  body.data = chunk_;
-  body.size = sizeof chunk_;
+  if (upstream_->buffer.size() > 0) return parse_body();
+  read_more();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::read_more() {
   upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
   // read_some, not read: hand on whatever arrived instead of waiting to fill the buffer.
-  http::async_read_some(
-      upstream_->stream, upstream_buffer_, *parser_,
-      beast::bind_front_handler(&UpstreamRelay::on_read_body, this->shared_from_this()));
+  upstream_->stream.async_read_some(
+      upstream_->buffer.prepare(kReadSize),
+      beast::bind_front_handler(&UpstreamRelay::on_read_more, this->shared_from_this()));
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::on_read_body(beast::error_code ec, std::size_t) {
-  if (ec == http::error::need_buffer) ec = {};  // the chunk buffer is full: pass it on
-  if (ec) {
-    // The header is gone already: the client can only learn by the connection closing.
-    outcome_.client_reusable = false;
-    return finish(outcome_.status,
-                  cancelled_ ? "client went away" : "upstream body: " + ec.message());
+void UpstreamRelay<Stream>::on_read_more(beast::error_code ec, std::size_t n) {
+  upstream_->buffer.commit(n);
+  if (ec == boost::asio::error::eof) {
+    // The end of a body that runs until the engine closes; anywhere else, a cut response.
+    ec = {};
+    parser_->put_eof(ec);
+    if (!ec) return pass_on(0);
   }
+  if (ec) return body_failed(ec);
+  parse_body();
+}
+
+// Decodes what is buffered into the worker's body_piece and passes it on; reads more when that was only
+// framing (a chunk header) or a part of one.
+template <class Stream>
+void UpstreamRelay<Stream>::parse_body() {
   auto& body = parser_->get().body();
-  std::size_t n = sizeof chunk_ - body.size;
-  if (n == 0 && !parser_->is_done()) return do_read_body();  // framing only (a chunk header)
-  body.data = n ? chunk_ : nullptr;
-  body.size = n;
-  body.more = !parser_->is_done();
+  auto& piece = worker_.body_piece;
+  body.data = piece.data();
+  body.size = piece.size();
+  beast::error_code ec;
+  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
+  upstream_->buffer.consume(used);
+  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+  if (ec) return body_failed(ec);
+  std::size_t n = piece.size() - body.size;
+  if (n > 0 || parser_->is_done()) return pass_on(n);
+  if (!wire_.empty()) return do_write_client();  // a stream's header, alone
+  if (used > 0 && upstream_->buffer.size() > 0) return parse_body();
+  read_more();  // what is buffered is only a part of the next chunk header
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::pass_on(std::size_t n) {
   if (n) note_body_piece();
   outcome_.bytes += n;
-  do_write_body();
+  std::string_view piece(worker_.body_piece.data(), n);
+  if (client_chunked_)
+    append_chunk(wire_, piece);
+  else
+    wire_ += piece;
+  if (client_chunked_ && parser_->is_done()) wire_ += kLastChunk;
+  do_write_client();
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::do_write_body() {
+void UpstreamRelay<Stream>::body_failed(beast::error_code ec) {
+  if (upstream_->stream.expired()) ec = beast::error::timeout;
+  // The header is gone already: the client can only learn by the connection closing.
+  outcome_.client_reusable = false;
+  finish(outcome_.status, cancelled_ ? "client went away" : "upstream body: " + ec.message());
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::do_write_client() {
+  if (wire_.empty()) return on_write_client({}, 0);  // the end of a body read until close
   beast::get_lowest_layer(client_).expires_after(decision_.route->spec.idle_timeout);
-  http::async_write(
-      client_, *serializer_,
-      beast::bind_front_handler(&UpstreamRelay::on_write_body, this->shared_from_this()));
+  boost::asio::async_write(
+      client_, boost::asio::buffer(wire_),
+      beast::bind_front_handler(&UpstreamRelay::on_write_client, this->shared_from_this()));
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::on_write_body(beast::error_code ec, std::size_t) {
-  if (ec == http::error::need_buffer) ec = {};  // all of this piece is written
+void UpstreamRelay<Stream>::on_write_client(beast::error_code ec, std::size_t) {
   if (ec) {
     outcome_.client_reusable = false;
     return finish(outcome_.status, "client went away: " + ec.message());
   }
-  if (!serializer_->is_done()) return do_read_body();
-  complete();
+  wire_.clear();
+  if (parser_->is_done()) return complete();
+  // Waiting for the engine's next piece is the upstream's limit, not the client's.
+  beast::get_lowest_layer(client_).expires_never();
+  do_read_body();
 }
 
 // The whole response reached the client: the engine connection serves the next request
 // if the engine allows it and left nothing unread on it.
 template <class Stream>
 void UpstreamRelay<Stream>::complete() {
-  if (parser_->keep_alive() && upstream_buffer_.size() == 0 && !cancelled_)
+  if (parser_->keep_alive() && upstream_->buffer.size() == 0 && !cancelled_)
     worker_.upstreams.put(std::move(upstream_));
   finish(outcome_.status, {});
 }
@@ -293,7 +321,7 @@ void UpstreamRelay<Stream>::finish(int status, std::string error) {
   done(std::move(outcome_));
 }
 
-template class UpstreamRelay<beast::tcp_stream>;
+template class UpstreamRelay<PlainStream>;
 template class UpstreamRelay<TlsStream>;
 
 }  // namespace duet::router

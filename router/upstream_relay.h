@@ -8,7 +8,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -37,7 +36,7 @@ struct RelayOutcome {
 };
 
 // Runs on the worker thread of the client connection; `Stream` is the client's stream
-// (beast::tcp_stream now; an ssl_stream over it with TLS).
+// (PlainStream, or TlsStream on a TLS listener).
 template <class Stream>
 class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>> {
  public:
@@ -67,12 +66,14 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void upstream_failed(boost::beast::error_code ec, const char* stage);
   void eject_if_failing(Failure failure);
   void note_body_piece();
-  void do_write_header();
-  void on_write_header(boost::beast::error_code ec, std::size_t);
   void do_read_body();
-  void on_read_body(boost::beast::error_code ec, std::size_t);
-  void do_write_body();
-  void on_write_body(boost::beast::error_code ec, std::size_t);
+  void read_more();
+  void on_read_more(boost::beast::error_code ec, std::size_t n);
+  void parse_body();
+  void pass_on(std::size_t n);
+  void body_failed(boost::beast::error_code ec);
+  void do_write_client();
+  void on_write_client(boost::beast::error_code ec, std::size_t);
   void complete();
   void finish(int status, std::string error);
 
@@ -92,15 +93,13 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   bool fresh_retry_used_ = false;
   InFlight in_flight_;
   std::unique_ptr<UpstreamConnection> upstream_;
-  boost::beast::flat_buffer upstream_buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
-  std::optional<boost::beast::http::response_serializer<boost::beast::http::buffer_body>>
-      serializer_;
+  std::string wire_;  // bytes being written: the request to the engine, then the response
+  bool client_chunked_ = false;
   RelayOutcome outcome_;
   std::chrono::steady_clock::time_point last_piece_{};
   bool cancelled_ = false;
   bool finished_ = false;
-  char chunk_[16 * 1024];
 };
 
 }  // namespace duet::router

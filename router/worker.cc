@@ -1,7 +1,7 @@
 #include "router/worker.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/error.hpp>
 #include <system_error>
 
 #include "router/proxy_session.h"
@@ -89,12 +89,14 @@ void Worker::join() {
 }
 
 void Worker::do_accept(std::size_t listener) {
-  acceptors_[listener]->async_accept([this, listener](beast::error_code ec, tcp::socket socket) {
-    on_accept(listener, ec, std::move(socket));
-  });
+  // Sockets on this io_context's own executor type: no type-erased executor per operation.
+  acceptors_[listener]->async_accept(
+      io_, [this, listener](beast::error_code ec, TimedSocket::Socket socket) {
+        on_accept(listener, ec, std::move(socket));
+      });
 }
 
-void Worker::on_accept(std::size_t listener, beast::error_code ec, tcp::socket socket) {
+void Worker::on_accept(std::size_t listener, beast::error_code ec, TimedSocket::Socket socket) {
   if (ec == asio::error::operation_aborted || context_.draining) return;
   if (ec) {
     // Out of file descriptors and the like: back off instead of spinning on accept.
@@ -109,7 +111,7 @@ void Worker::on_accept(std::size_t listener, beast::error_code ec, tcp::socket s
   do_accept(listener);
 }
 
-void Worker::start_session(std::size_t listener, tcp::socket socket) {
+void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
   if (context_.open_connections.load(std::memory_order_relaxed) >=
       context_.limits.max_connections) {
     router_logger().warn("connection_refused", {{"reason", "maxConnections"},
@@ -123,13 +125,14 @@ void Worker::start_session(std::size_t listener, tcp::socket socket) {
   const auto& tls = context_.credentials->tls;
   if (listener < tls.size() && tls[listener]) {
     // The session holds the context: a reload does not pull it from under the connection.
-    std::make_shared<ProxySession<TlsStream>>(TlsStream(std::move(socket), *tls[listener]),
-                                              context_, std::move(who), tls[listener])
+    std::make_shared<ProxySession<TlsStream>>(
+        TlsStream(TimedSocket(std::move(socket), context_.deadlines), *tls[listener]), context_,
+        std::move(who), tls[listener])
         ->start();
     return;
   }
-  std::make_shared<ProxySession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), context_,
-                                                    std::move(who))
+  std::make_shared<ProxySession<PlainStream>>(
+      PlainStream(std::move(socket), context_.deadlines), context_, std::move(who))
       ->start();
 }
 

@@ -44,9 +44,8 @@ class Worker {
 
  private:
   void do_accept(std::size_t listener);
-  void on_accept(std::size_t listener, boost::beast::error_code ec,
-                 boost::asio::ip::tcp::socket socket);
-  void start_session(std::size_t listener, boost::asio::ip::tcp::socket socket);
+  void on_accept(std::size_t listener, boost::beast::error_code ec, TimedSocket::Socket socket);
+  void start_session(std::size_t listener, TimedSocket::Socket socket);
   void wait_drained();
 
   boost::asio::io_context io_{1};

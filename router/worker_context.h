@@ -3,6 +3,7 @@
 // copy of the routing table, its upstream pool and random numbers. Everything here is
 // touched by that one thread only, so the request path takes no lock.
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "router/route_decision.h"
 #include "router/router_stats.h"
 #include "router/routing_table.h"
+#include "router/timed_socket.h"
 #include "router/token_cache.h"
 #include "router/upstream_pool.h"
 
@@ -63,8 +65,13 @@ struct WorkerContext {
   std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish
   std::shared_ptr<const Credentials> credentials;  // replaced by Worker::publish_credentials
   TokenCache tokens;                               // cleared with each new credentials
+  Deadlines deadlines{io};                         // before upstreams: its sockets use it
   UpstreamPool upstreams;
   Rng rng;
+  // Decoded body bytes on their way from an engine's response parser into the client's
+  // write buffer: filled and copied out within one handler, never across an asynchronous
+  // step, so one per worker serves all its relays.
+  std::array<char, 16 * 1024> body_piece;
   std::unordered_set<DownstreamConnection*> connections;
   uint64_t next_connection = 0;
   bool draining = false;

@@ -70,6 +70,10 @@ Field::Field(std::string_view k, double v) : key(k) {
 
 void Logger::set_min_level(LogLevel level) { g_min_level = level; }
 
+bool Logger::enabled(LogLevel level) {
+  return level >= g_min_level.load(std::memory_order_relaxed);
+}
+
 LogLevel Logger::parse_level(std::string_view text) {
   if (text == "debug") return LogLevel::debug;
   if (text == "info") return LogLevel::info;
@@ -81,7 +85,7 @@ LogLevel Logger::parse_level(std::string_view text) {
 
 void Logger::write(LogLevel level, std::string_view event,
                    std::initializer_list<Field> fields) const {
-  if (level < g_min_level.load(std::memory_order_relaxed)) return;
+  if (!enabled(level)) return;
   std::string line;
   line.reserve(128);
   line += "ts=";

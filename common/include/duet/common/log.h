@@ -44,6 +44,8 @@ class Logger {
 
   // Lines below this level are dropped; set once at start-up from a flag.
   static void set_min_level(LogLevel level);
+  // Whether a line at `level` is written: lets a hot path skip formatting its fields.
+  static bool enabled(LogLevel level);
   static LogLevel parse_level(std::string_view text);
 
  private:
