@@ -44,8 +44,10 @@ DuetdHarness::DuetdHarness(std::vector<std::string> extra_args, std::map<std::st
     : env_(std::move(env)) {
   api_ = Address::parse("unix:" + (dir_ / "duetd.sock").string());
   // Tests run in parallel, one process each: a range of its own per process keeps two duetds
-  // from handing the same port to engines that are about to bind it.
-  int first = 30000 + (::getpid() % 100) * 200;
+  // from handing the same port to engines that are about to bind it. All ranges stay below
+  // the kernel's ephemeral ports (32768 and up): another test's outgoing connection could
+  // hold an engine's port there, and the engine would fail to bind it on every restart.
+  int first = 20000 + (::getpid() % 60) * 200;
   argv_ = {bin("duetd"), "--api", api_.to_string(), "--state-dir", (dir_ / "state").string(),
            "--port-range", std::to_string(first) + "-" + std::to_string(first + 199)};
   argv_.insert(argv_.end(), extra_args.begin(), extra_args.end());
