@@ -66,8 +66,6 @@ ProxySession<Stream>::~ProxySession() {
 
 template <class Stream>
 void ProxySession<Stream>::start() {
-  beast::error_code ignored;
-  beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   if constexpr (kTls) return do_handshake();
   do_read_header();
 }

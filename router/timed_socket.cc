@@ -27,6 +27,7 @@ void Deadlines::sweep() {
 TimedSocket::TimedSocket(Socket socket, Deadlines& deadlines)
     : socket_(std::move(socket)), deadlines_(&deadlines) {
   deadlines_->add(this);
+  if (socket_.is_open()) prepare();
 }
 
 TimedSocket::TimedSocket(TimedSocket&& other) noexcept
@@ -39,6 +40,12 @@ TimedSocket::TimedSocket(TimedSocket&& other) noexcept
 }
 
 TimedSocket::~TimedSocket() { deadlines_->remove(this); }
+
+void TimedSocket::prepare() {
+  boost::system::error_code ignored;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+  socket_.non_blocking(true, ignored);
+}
 
 void TimedSocket::cancel() {
   boost::system::error_code ignored;

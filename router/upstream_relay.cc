@@ -24,6 +24,7 @@ namespace {
 constexpr std::chrono::seconds kConnectTimeout{5};
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadSize = 16 * 1024;
+constexpr unsigned kMaxWritesNow = 16;
 
 }  // namespace
 
@@ -92,44 +93,123 @@ void UpstreamRelay<Stream>::do_connect() {
 template <class Stream>
 void UpstreamRelay<Stream>::on_connect(beast::error_code ec) {
   if (ec) return upstream_failed(ec, "connect");
-  beast::error_code ignored;
-  upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);  // SSE: no Nagle delay
+  upstream_->stream.prepare();
   do_write_request();
 }
 
+// The request usually fits the socket buffer: written now, it needs no handler round trip.
 template <class Stream>
 void UpstreamRelay<Stream>::do_write_request() {
   wire_.clear();
   append_head(wire_, request_.base());
   wire_ += request_.body();
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
+  beast::error_code ec;
+  std::size_t n = upstream_->stream.write_now(boost::asio::buffer(wire_), ec);
+  if (ec == boost::asio::error::would_block) ec = {};
+  if (ec) return upstream_failed(ec, "write request");
+  if (n == wire_.size()) return await_response();
   boost::asio::async_write(
-      upstream_->stream, boost::asio::buffer(wire_),
+      upstream_->stream, boost::asio::buffer(wire_) + n,
       beast::bind_front_handler(&UpstreamRelay::on_write_request, this->shared_from_this()));
 }
 
 template <class Stream>
 void UpstreamRelay<Stream>::on_write_request(beast::error_code ec, std::size_t) {
   if (ec) return upstream_failed(ec, "write request");
-  do_read_header();
+  await_response();
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::do_read_header() {
+void UpstreamRelay<Stream>::await_response() {
   parser_.emplace();
   parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
   parser_->header_limit(kUpstreamHeaderLimit);
   parser_->skip(request_.method() == http::verb::head);
+  // One put() takes the header and as much body as has come, not one element at a time.
+  parser_->eager(true);
   upstream_->buffer.clear();
-  upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
-  http::async_read_header(
-      upstream_->stream, upstream_->buffer, *parser_,
-      beast::bind_front_handler(&UpstreamRelay::on_read_header, this->shared_from_this()));
+  wait_for_engine();
+}
+
+// The engine's side is read the way nginx reads it: wait until the socket is readable, then
+// read without blocking. A read that filled the buffer may have left bytes behind, which
+// the edge-triggered reactor would not announce again: read once more before waiting.
+template <class Stream>
+void UpstreamRelay<Stream>::wait_for_engine() {
+  upstream_->stream.async_wait_readable(
+      beast::bind_front_handler(&UpstreamRelay::on_engine_readable, this->shared_from_this()));
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
-  if (ec) return upstream_failed(ec, "read response header");
+void UpstreamRelay<Stream>::on_engine_readable(beast::error_code ec) {
+  if (ec) return response_failed(ec);
+  read_engine();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::read_engine() {
+  beast::error_code ec;
+  auto space = upstream_->buffer.prepare(kReadSize);
+  std::size_t n = upstream_->stream.read_now(space, ec);
+  upstream_->buffer.commit(n);
+  engine_drained_ = n < space.size();
+  if (ec == boost::asio::error::would_block) return wait_for_engine();
+  if (ec == boost::asio::error::eof) {
+    // The end of a body that runs until the engine closes; anywhere else, a cut response.
+    if (!parser_->got_some()) return response_failed(http::error::end_of_stream);
+    ec = {};
+    parser_->put_eof(ec);
+    if (ec) return response_failed(ec);
+    return pass_on(0);
+  }
+  if (ec) return response_failed(ec);
+  parse_response();
+}
+
+// Decodes what is buffered: the header once it is whole, body bytes into the worker's
+// body_piece, which is passed on at once. Reads more when what came was only framing (a
+// chunk header) or a part of one.
+template <class Stream>
+void UpstreamRelay<Stream>::parse_response() {
+  auto& body = parser_->get().body();
+  auto& piece = worker_.body_piece;
+  body.data = piece.data();
+  body.size = piece.size();
+  beast::error_code ec;
+  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
+  upstream_->buffer.consume(used);
+  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+  if (ec) return response_failed(ec);
+  if (!outcome_.response_started && parser_->is_header_done()) start_response();
+  std::size_t n = piece.size() - body.size;
+  if (n > 0 || parser_->is_done()) return pass_on(n);
+  if (!wire_.empty()) return do_write_client();  // a stream's header, alone
+  if (used > 0 && upstream_->buffer.size() > 0) return parse_response();
+  read_more();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::read_more() {
+  // The body's pace is the engine's: each wait for a piece gets the route's idle limit
+  // (the header's wait has the first-byte limit, set with the request).
+  if (outcome_.response_started)
+    upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
+  if (engine_drained_) return wait_for_engine();
+  read_engine();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::response_failed(beast::error_code ec) {
+  if (!outcome_.response_started) return upstream_failed(ec, "read response header");
+  if (upstream_->stream.expired()) ec = beast::error::timeout;
+  // The header is gone already: the client can only learn by the connection closing.
+  outcome_.client_reusable = false;
+  finish(outcome_.status, cancelled_ ? "client went away" : "upstream body: " + ec.message());
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::start_response() {
   // From here on the response belongs to the client: no retry (SPEC §5 step 7).
   last_piece_ = std::chrono::steady_clock::now();
   outcome_.first_byte = last_piece_ - started_;
@@ -145,15 +225,9 @@ void UpstreamRelay<Stream>::on_read_header(beast::error_code ec, std::size_t) {
       {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
   outcome_.client_reusable = parser_->get().keep_alive();
   client_chunked_ = parser_->get().chunked();
-  // From here the parser hands on as much body as it has at once, not one chunk at a time.
-  parser_->eager(true);
+  // The body (or its first piece) that came in with the header goes in the same write.
   wire_.clear();
   append_head(wire_, parser_->get().base());
-  // The body (or its first piece) came in with the header, as it does for most answers
-  // that are not streams: one write carries both to the client instead of two. A stream's
-  // header goes at once, before its first chunk.
-  if (parser_->is_done() || upstream_->buffer.size() == 0) return do_write_client();
-  parse_body();
 }
 
 // Before the response header: another endpoint may still answer. An idle keep-alive
@@ -209,54 +283,6 @@ void UpstreamRelay<Stream>::note_body_piece() {
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::do_read_body() {
-  if (upstream_->buffer.size() > 0) return parse_body();
-  read_more();
-}
-
-template <class Stream>
-void UpstreamRelay<Stream>::read_more() {
-  upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
-  // read_some, not read: hand on whatever arrived instead of waiting to fill the buffer.
-  upstream_->stream.async_read_some(
-      upstream_->buffer.prepare(kReadSize),
-      beast::bind_front_handler(&UpstreamRelay::on_read_more, this->shared_from_this()));
-}
-
-template <class Stream>
-void UpstreamRelay<Stream>::on_read_more(beast::error_code ec, std::size_t n) {
-  upstream_->buffer.commit(n);
-  if (ec == boost::asio::error::eof) {
-    // The end of a body that runs until the engine closes; anywhere else, a cut response.
-    ec = {};
-    parser_->put_eof(ec);
-    if (!ec) return pass_on(0);
-  }
-  if (ec) return body_failed(ec);
-  parse_body();
-}
-
-// Decodes what is buffered into the worker's body_piece and passes it on; reads more when that was only
-// framing (a chunk header) or a part of one.
-template <class Stream>
-void UpstreamRelay<Stream>::parse_body() {
-  auto& body = parser_->get().body();
-  auto& piece = worker_.body_piece;
-  body.data = piece.data();
-  body.size = piece.size();
-  beast::error_code ec;
-  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
-  upstream_->buffer.consume(used);
-  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
-  if (ec) return body_failed(ec);
-  std::size_t n = piece.size() - body.size;
-  if (n > 0 || parser_->is_done()) return pass_on(n);
-  if (!wire_.empty()) return do_write_client();  // a stream's header, alone
-  if (used > 0 && upstream_->buffer.size() > 0) return parse_body();
-  read_more();  // what is buffered is only a part of the next chunk header
-}
-
-template <class Stream>
 void UpstreamRelay<Stream>::pass_on(std::size_t n) {
   if (n) note_body_piece();
   outcome_.bytes += n;
@@ -269,20 +295,26 @@ void UpstreamRelay<Stream>::pass_on(std::size_t n) {
   do_write_client();
 }
 
-template <class Stream>
-void UpstreamRelay<Stream>::body_failed(beast::error_code ec) {
-  if (upstream_->stream.expired()) ec = beast::error::timeout;
-  // The header is gone already: the client can only learn by the connection closing.
-  outcome_.client_reusable = false;
-  finish(outcome_.status, cancelled_ ? "client went away" : "upstream body: " + ec.message());
-}
-
+// A plain client's socket usually takes the piece at once; a TLS stream always goes
+// through its handler. Every kMaxWritesNow-th write goes through it anyway, so that an
+// engine streaming faster than anyone waits does not grow the stack without end.
 template <class Stream>
 void UpstreamRelay<Stream>::do_write_client() {
   if (wire_.empty()) return on_write_client({}, 0);  // the end of a body read until close
-  beast::get_lowest_layer(client_).expires_after(decision_.route->spec.idle_timeout);
+  auto& client = beast::get_lowest_layer(client_);
+  client.expires_after(decision_.route->spec.idle_timeout);
+  std::size_t written = 0;
+  if constexpr (std::is_same_v<Stream, PlainStream>) {
+    if (++writes_now_ < kMaxWritesNow) {
+      beast::error_code ec;
+      written = client.write_now(boost::asio::buffer(wire_), ec);
+      if (ec == boost::asio::error::would_block) ec = {};
+      if (ec || written == wire_.size()) return on_write_client(ec, written);
+    }
+    writes_now_ = 0;
+  }
   boost::asio::async_write(
-      client_, boost::asio::buffer(wire_),
+      client_, boost::asio::buffer(wire_) + written,
       beast::bind_front_handler(&UpstreamRelay::on_write_client, this->shared_from_this()));
 }
 
@@ -296,7 +328,8 @@ void UpstreamRelay<Stream>::on_write_client(beast::error_code ec, std::size_t) {
   if (parser_->is_done()) return complete();
   // Waiting for the engine's next piece is the upstream's limit, not the client's.
   beast::get_lowest_layer(client_).expires_never();
-  do_read_body();
+  if (upstream_->buffer.size() > 0) return parse_response();
+  read_more();
 }
 
 // The whole response reached the client: the engine connection serves the next request

@@ -56,22 +56,22 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
 
  private:
   void try_next();
-  void use_connection(std::unique_ptr<UpstreamConnection> connection);
   void do_connect();
   void on_connect(boost::beast::error_code ec);
   void do_write_request();
   void on_write_request(boost::beast::error_code ec, std::size_t);
-  void do_read_header();
-  void on_read_header(boost::beast::error_code ec, std::size_t);
+  void await_response();
+  void wait_for_engine();
+  void on_engine_readable(boost::beast::error_code ec);
+  void read_engine();
+  void parse_response();
+  void read_more();
+  void response_failed(boost::beast::error_code ec);
+  void start_response();
   void upstream_failed(boost::beast::error_code ec, const char* stage);
   void eject_if_failing(Failure failure);
   void note_body_piece();
-  void do_read_body();
-  void read_more();
-  void on_read_more(boost::beast::error_code ec, std::size_t n);
-  void parse_body();
   void pass_on(std::size_t n);
-  void body_failed(boost::beast::error_code ec);
   void do_write_client();
   void on_write_client(boost::beast::error_code ec, std::size_t);
   void complete();
@@ -96,6 +96,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;
+  bool engine_drained_ = false;  // the last read from the engine took all there was
+  unsigned writes_now_ = 0;      // client writes done without a handler, in a row
   RelayOutcome outcome_;
   std::chrono::steady_clock::time_point last_piece_{};
   bool cancelled_ = false;
