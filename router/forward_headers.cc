@@ -1,63 +1,105 @@
 #include "router/forward_headers.h"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <string>
-#include <vector>
+
+#include "router/wire_format.h"
 
 namespace duet::router {
 
 namespace http = boost::beast::http;
+using boost::beast::iequals;
 
 namespace {
 
-// RFC 7230 §6.1: fields for one connection only, plus those its Connection header names.
-template <class Fields>
-void drop_hop_by_hop(Fields& fields) {
-  std::vector<std::string> named;
-  if (auto it = fields.find(http::field::connection); it != fields.end())
-    for (auto token : http::token_list(it->value())) named.emplace_back(token);
-  for (const auto& name : named) fields.erase(name);
-  for (auto f : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
-                 http::field::te, http::field::trailer, http::field::upgrade})
-    fields.erase(f);
+constexpr std::string_view kForwardedFor = "x-forwarded-for";
+
+// RFC 7230 §6.1: fields for one connection only, plus those its Connection header names
+// (`connection` is that header's value; most messages have none).
+bool hop_by_hop(const http::fields::value_type& field, std::string_view connection) {
+  switch (field.name()) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::upgrade:
+      return true;
+    default:
+      break;
+  }
+  if (connection.empty()) return false;
+  for (auto token : http::token_list(connection))
+    if (iequals(token, field.name_string())) return true;
+  return false;
+}
+
+bool named(const http::fields::value_type& field, std::string_view name) {
+  return field.name() == http::field::unknown && iequals(field.name_string(), name);
 }
 
 }  // namespace
 
-void prepare_upstream_request(ProxyRequest& request, std::string_view client_address) {
-  drop_hop_by_hop(request);
-  // The body was read whole: it goes on with a Content-Length, and 100-continue was
-  // already answered to the client.
-  request.erase(http::field::transfer_encoding);
-  request.erase(http::field::expect);
-  request.version(11);
-  request.keep_alive(true);
-  std::string_view ip = client_address.substr(0, client_address.rfind(':'));
-  if (auto it = request.find("x-forwarded-for"); it != request.end()) {
-    std::string chain(it->value());
-    request.set("x-forwarded-for", chain.append(", ").append(ip));
-  } else {
-    request.set("x-forwarded-for", ip);
+void append_upstream_request(std::string& out, const ProxyRequest& request,
+                             std::string_view client_ip) {
+  std::string_view connection = request[http::field::connection];
+  append_request_line(out, request.method_string(), request.target(), 11);
+  std::string forwarded_for;
+  for (const auto& field : request) {
+    if (hop_by_hop(field, connection)) continue;
+    switch (field.name()) {
+      case http::field::transfer_encoding:  // the body goes whole, with a length
+      case http::field::content_length:
+      case http::field::expect:
+        continue;
+      default:
+        break;
+    }
+    if (named(field, kForwardedFor)) {
+      forwarded_for.append(field.value()).append(", ");
+      continue;
+    }
+    append_field(out, field.name_string(), field.value());
   }
-  request.prepare_payload();
+  append_field(out, kForwardedFor, forwarded_for.append(client_ip));
+  // As Beast's prepare_payload: a length whenever there is a body or the method expects one.
+  std::size_t length = request.body().size();
+  auto method = request.method();
+  if (length > 0 || method == http::verb::post || method == http::verb::put ||
+      method == http::verb::options)
+    append_field(out, "Content-Length", std::to_string(length));
+  out += "\r\n";
+  out += request.body();
 }
 
-void prepare_client_response(RelayedResponse& response, unsigned client_version,
-                             bool client_keep_alive, bool upstream_body_until_eof,
-                             const ServedBy& served_by) {
-  bool chunked = response.chunked();
-  drop_hop_by_hop(response);
-  response.version(client_version);
-  // HTTP/1.0 has no chunked coding: such a client reads the body until the connection closes.
-  // (message::chunked() also drops Content-Length: call it only to change the framing.)
-  bool until_close = client_version < 11 && (chunked || upstream_body_until_eof);
-  if (until_close && chunked) response.chunked(false);
-  if (!until_close && upstream_body_until_eof) response.chunked(true);
-  bool keep_alive = client_keep_alive && !until_close;
-  response.keep_alive(keep_alive);
-  response.set("x-duet-route", served_by.route);
-  response.set("x-duet-backend", served_by.backend);
-  response.set("x-duet-version", served_by.version);
+ClientFraming append_client_response_head(std::string& out, const http::response_header<>& header,
+                                          EngineFraming engine, unsigned client_version,
+                                          bool client_keep_alive, const ServedBy& served_by) {
+  bool unknown_length = engine.chunked || engine.until_eof;
+  ClientFraming client;
+  client.chunked = unknown_length && client_version >= 11;
+  client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
+  std::string_view connection = header[http::field::connection];
+  append_status_line(out, client_version, header.result_int(), header.reason());
+  for (const auto& field : header) {
+    if (hop_by_hop(field, connection)) continue;
+    auto name = field.name();
+    if (name == http::field::transfer_encoding) continue;  // written below when chunked
+    if (name == http::field::content_length && unknown_length) continue;
+    if (named(field, "x-duet-route") || named(field, "x-duet-backend") ||
+        named(field, "x-duet-version"))
+      continue;
+    append_field(out, field.name_string(), field.value());
+  }
+  if (client.chunked) append_field(out, "Transfer-Encoding", "chunked");
+  if (client_version >= 11 && !client.keep_alive) append_field(out, "Connection", "close");
+  if (client_version < 11 && client.keep_alive) append_field(out, "Connection", "keep-alive");
+  append_field(out, "x-duet-route", served_by.route);
+  append_field(out, "x-duet-backend", served_by.backend);
+  append_field(out, "x-duet-version", served_by.version);
+  out += "\r\n";
+  return client;
 }
 
 }  // namespace duet::router

@@ -1,10 +1,14 @@
 #pragma once
-// Header rewriting between client and engine: hop-by-hop fields are dropped both ways, the
-// engine gets a keep-alive HTTP/1.1 request, and the client's response names who served it.
+// Header rewriting between client and engine, done while the head is written out: one pass
+// over the fields, nothing erased from or inserted into Beast's field set (each of those is
+// a lookup in an ordered set, and they were a fifth of the proxy's instructions).
+// Hop-by-hop fields are dropped both ways, the engine gets a keep-alive HTTP/1.1 request,
+// and the client's response names who served it.
 
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <string>
 #include <string_view>
 
 namespace duet::router {
@@ -12,8 +16,11 @@ namespace duet::router {
 using ProxyRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using RelayedResponse = boost::beast::http::response<boost::beast::http::buffer_body>;
 
-// Turns the client's request into the one sent upstream (in place).
-void prepare_upstream_request(ProxyRequest& request, std::string_view client_address);
+// Appends the request the engine gets for the client's `request`, body included: HTTP/1.1,
+// keep-alive, the body whole with its Content-Length (100-continue was answered to the
+// client already), `client_ip` added to X-Forwarded-For.
+void append_upstream_request(std::string& out, const ProxyRequest& request,
+                             std::string_view client_ip);
 
 // Who served a response: the x-duet-* headers of SPEC §5 step 9.
 struct ServedBy {
@@ -22,10 +29,23 @@ struct ServedBy {
   std::string_view version;  // stable | canary
 };
 
-// Turns the engine's response header into the client's (in place). `upstream_body_until_eof`:
-// the engine ends the body by closing; an HTTP/1.1 client then gets it chunked instead.
-void prepare_client_response(RelayedResponse& response, unsigned client_version,
-                             bool client_keep_alive, bool upstream_body_until_eof,
-                             const ServedBy& served_by);
+// How the engine framed its response body.
+struct EngineFraming {
+  bool chunked = false;
+  bool until_eof = false;  // no length: the body ends when the engine closes
+};
+
+// How the client gets it.
+struct ClientFraming {
+  bool chunked = false;     // the router writes the body in chunks
+  bool keep_alive = false;  // the client connection carries another request afterwards
+};
+
+// Appends the client's response header for the engine's `header`. An HTTP/1.1 client gets
+// a body of unknown length chunked; an HTTP/1.0 one gets it until the connection closes.
+ClientFraming append_client_response_head(std::string& out,
+                                          const boost::beast::http::response_header<>& header,
+                                          EngineFraming engine, unsigned client_version,
+                                          bool client_keep_alive, const ServedBy& served_by);
 
 }  // namespace duet::router

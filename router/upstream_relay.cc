@@ -41,9 +41,8 @@ UpstreamRelay<Stream>::UpstreamRelay(Stream& client, WorkerContext& worker,
       done_(std::move(done)),
       client_keep_alive_(request_.keep_alive()),
       client_version_(request_.version()),
-      started_(std::chrono::steady_clock::now()) {
-  prepare_upstream_request(request_, client_address);
-}
+      started_(std::chrono::steady_clock::now()),
+      client_ip_(client_address.substr(0, client_address.rfind(':'))) {}
 
 template <class Stream>
 void UpstreamRelay<Stream>::start() {
@@ -101,8 +100,8 @@ void UpstreamRelay<Stream>::on_connect(beast::error_code ec) {
 template <class Stream>
 void UpstreamRelay<Stream>::do_write_request() {
   wire_.clear();
-  append_head(wire_, request_.base());
-  wire_ += request_.body();
+  wire_.reserve(1024 + request_.body().size());  // one allocation for most requests
+  append_upstream_request(wire_, request_, client_ip_);
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
   beast::error_code ec;
   std::size_t n = upstream_->stream.write_now(boost::asio::buffer(wire_), ec);
@@ -219,15 +218,19 @@ void UpstreamRelay<Stream>::start_response() {
     eject_if_failing(Failure::status_5xx);
   else
     report_success(*pick_.endpoint);
-  bool until_eof = !parser_->is_done() && !parser_->content_length() && !parser_->chunked();
-  prepare_client_response(
-      parser_->get(), client_version_, client_keep_alive_, until_eof,
-      {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
-  outcome_.client_reusable = parser_->get().keep_alive();
-  client_chunked_ = parser_->get().chunked();
+  // A HEAD answer or a 1xx, 204 or 304 has a header only, whatever it says of a body.
+  int status = outcome_.status;
+  bool bodyless = request_.method() == http::verb::head || status / 100 == 1 || status == 204 ||
+                  status == 304;
+  EngineFraming engine{parser_->chunked(),
+                       !bodyless && !parser_->chunked() && !parser_->content_length()};
   // The body (or its first piece) that came in with the header goes in the same write.
   wire_.clear();
-  append_head(wire_, parser_->get().base());
+  ClientFraming client = append_client_response_head(
+      wire_, parser_->get().base(), engine, client_version_, client_keep_alive_,
+      {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
+  outcome_.client_reusable = client.keep_alive;
+  client_chunked_ = client.chunked && !bodyless;
 }
 
 // Before the response header: another endpoint may still answer. An idle keep-alive

@@ -86,6 +86,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   bool client_keep_alive_;
   unsigned client_version_;
   std::chrono::steady_clock::time_point started_;
+  std::string_view client_ip_;  // in the session's peer text, which outlives the relay
 
   Pick pick_;
   std::array<const Endpoint*, 8> tried_{};

@@ -16,37 +16,40 @@ void append_version(std::string& out, unsigned version) {
 }
 
 void append_fields(std::string& out, const http::fields& fields) {
-  for (const auto& field : fields) {
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += "\r\n";
-  }
+  for (const auto& field : fields) append_field(out, field.name_string(), field.value());
   out += "\r\n";
 }
 
 }  // namespace
 
-void append_head(std::string& out, const http::request_header<>& header) {
-  out += header.method_string();
-  out += ' ';
-  out += header.target();
-  out += ' ';
-  append_version(out, header.version());
+void append_request_line(std::string& out, std::string_view method, std::string_view target,
+                         unsigned version) {
+  out.append(method).append(" ").append(target).append(" ");
+  append_version(out, version);
   out += "\r\n";
+}
+
+void append_status_line(std::string& out, unsigned version, unsigned status,
+                        std::string_view reason) {
+  append_version(out, version);
+  char digits[4];
+  std::to_chars(digits, digits + 3, status % 1000);
+  out += ' ';
+  out.append(digits, 3);
+  out += ' ';
+  if (reason.empty()) reason = http::obsolete_reason(static_cast<http::status>(status));
+  out += reason;
+  out += "\r\n";
+}
+
+void append_head(std::string& out, const http::request_header<>& header) {
+  append_request_line(out, header.method_string(), header.target(), header.version());
   append_fields(out, header);
 }
 
 void append_head(std::string& out, const http::response_header<>& header) {
-  append_version(out, header.version());
-  char status[4];
-  std::to_chars(status, status + 3, header.result_int() % 1000);
-  out += ' ';
-  out.append(status, 3);
-  out += ' ';
   // An engine's own reason phrase is kept; none gives the standard one.
-  out += header.reason();
-  out += "\r\n";
+  append_status_line(out, header.version(), header.result_int(), header.reason());
   append_fields(out, header);
 }
 

@@ -12,7 +12,16 @@
 
 namespace duet::router {
 
-// The start line and the fields, then the empty line.
+// The start lines; `version` is 10 or 11. An empty `reason` gives the standard phrase.
+void append_request_line(std::string& out, std::string_view method, std::string_view target,
+                         unsigned version);
+void append_status_line(std::string& out, unsigned version, unsigned status,
+                        std::string_view reason);
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+// The start line, every field, then the empty line.
 void append_head(std::string& out, const boost::beast::http::request_header<>& header);
 void append_head(std::string& out, const boost::beast::http::response_header<>& header);
 

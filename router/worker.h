@@ -48,7 +48,10 @@ class Worker {
   void start_session(std::size_t listener, TimedSocket::Socket socket);
   void wait_drained();
 
-  boost::asio::io_context io_{1};
+  // One thread runs it, and every socket's operations start on that thread (acceptors are
+  // opened and first armed before it starts): no lock around each socket's reactor state.
+  // post() from other threads (publish, drain) still takes the scheduler's lock.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   WorkerContext context_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::size_t> listener_of_;  // acceptor → index in config.listen

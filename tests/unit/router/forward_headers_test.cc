@@ -2,10 +2,25 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/parser.hpp>
+
 namespace duet::router {
 namespace {
 
 namespace http = boost::beast::http;
+
+// Reads back what was written, as the engine or the client would.
+template <bool isRequest>
+http::message<isRequest, http::string_body> parse(const std::string& wire, bool head = false) {
+  http::parser<isRequest, http::string_body> parser;
+  if constexpr (!isRequest) parser.skip(head);
+  parser.eager(true);
+  boost::system::error_code ec;
+  parser.put(boost::asio::buffer(wire), ec);
+  EXPECT_FALSE(ec) << ec.message() << " in:\n" << wire;
+  EXPECT_TRUE(parser.is_header_done()) << wire;
+  return parser.release();
+}
 
 TEST(ForwardHeaders, UpstreamRequestDropsHopByHopAndKeepsTheRest) {
   ProxyRequest request(http::verb::post, "/v1/completions", 10);
@@ -14,69 +29,115 @@ TEST(ForwardHeaders, UpstreamRequestDropsHopByHopAndKeepsTheRest) {
   request.set(http::field::keep_alive, "timeout=5");
   request.set(http::field::expect, "100-continue");
   request.set(http::field::authorization, "Bearer t");
-  request.set("x-forwarded-for", "10.0.0.1");
+  request.insert("x-forwarded-for", "10.0.0.1");
+  request.insert("X-Forwarded-For", "10.0.0.2");
+  request.set(http::field::content_length, "999");  // the body read whole says otherwise
   request.body() = "{}";
-  prepare_upstream_request(request, "127.0.0.9:5555");
-  EXPECT_EQ(request.version(), 11);
-  EXPECT_TRUE(request.keep_alive());
-  EXPECT_EQ(request.count("x-private"), 0u);
-  EXPECT_EQ(request.count(http::field::keep_alive), 0u);
-  EXPECT_EQ(request.count(http::field::expect), 0u);
-  EXPECT_EQ(request[http::field::authorization], "Bearer t");
-  EXPECT_EQ(request["x-forwarded-for"], "10.0.0.1, 127.0.0.9");
-  EXPECT_EQ(request[http::field::content_length], "2");
+  std::string wire;
+  append_upstream_request(wire, request, "127.0.0.9");
+  auto sent = parse<true>(wire);
+  EXPECT_EQ(sent.version(), 11);
+  EXPECT_TRUE(sent.keep_alive());
+  EXPECT_EQ(sent.count(http::field::connection), 0u);
+  EXPECT_EQ(sent.count("x-private"), 0u);
+  EXPECT_EQ(sent.count(http::field::keep_alive), 0u);
+  EXPECT_EQ(sent.count(http::field::expect), 0u);
+  EXPECT_EQ(sent[http::field::authorization], "Bearer t");
+  EXPECT_EQ(sent.count("x-forwarded-for"), 1u);
+  EXPECT_EQ(sent["x-forwarded-for"], "10.0.0.1, 10.0.0.2, 127.0.0.9");
+  EXPECT_EQ(sent[http::field::content_length], "2");
+  EXPECT_EQ(sent.body(), "{}");
 }
 
-RelayedResponse response_with(std::string_view length, bool chunked) {
-  RelayedResponse res(http::status::ok, 11);
-  if (!length.empty()) res.set(http::field::content_length, length);
-  if (chunked) res.chunked(true);
-  res.set(http::field::connection, "keep-alive");
-  return res;
+TEST(ForwardHeaders, BodylessGetHasNoLengthAndAChunkedUploadGoesWithOne) {
+  ProxyRequest get(http::verb::get, "/v1/models", 11);
+  std::string wire;
+  append_upstream_request(wire, get, "127.0.0.9");
+  EXPECT_EQ(parse<true>(wire).count(http::field::content_length), 0u);
+
+  ProxyRequest upload(http::verb::post, "/v1/completions", 11);
+  upload.set(http::field::transfer_encoding, "chunked");
+  upload.body() = "{\"prompt\":\"hi\"}";
+  wire.clear();
+  append_upstream_request(wire, upload, "127.0.0.9");
+  auto sent = parse<true>(wire);
+  EXPECT_FALSE(sent.chunked());
+  EXPECT_EQ(sent[http::field::content_length], "15");
+  EXPECT_EQ(sent.body(), upload.body());
+}
+
+http::response_header<> engine_header(std::string_view length, bool chunked) {
+  http::response_header<> header;
+  header.result(http::status::ok);
+  header.version(11);
+  if (!length.empty()) header.set(http::field::content_length, length);
+  if (chunked) header.set(http::field::transfer_encoding, "chunked");
+  header.set(http::field::connection, "keep-alive");
+  header.set("x-duet-route", "forged by the engine");
+  return header;
 }
 
 const ServedBy kServedBy{"chat", "chat-small/small-0", "stable"};
 
+// The client's view of the head written for `header`.
+http::response<http::string_body> client_view(const http::response_header<>& header,
+                                              EngineFraming engine, unsigned client_version,
+                                              bool client_keep_alive, ClientFraming* framing) {
+  std::string wire;
+  *framing = append_client_response_head(wire, header, engine, client_version, client_keep_alive,
+                                         kServedBy);
+  return parse<false>(wire, /*head=*/true);
+}
+
 TEST(ForwardHeaders, ClientResponseKeepsContentLengthAndNamesTheBackend) {
-  auto res = response_with("237", false);
-  prepare_client_response(res, 11, true, false, kServedBy);
+  ClientFraming framing;
+  auto res = client_view(engine_header("237", false), {}, 11, true, &framing);
   EXPECT_EQ(res[http::field::content_length], "237");
   EXPECT_FALSE(res.chunked());
+  EXPECT_FALSE(framing.chunked);
   EXPECT_TRUE(res.keep_alive());
+  EXPECT_TRUE(framing.keep_alive);
+  EXPECT_EQ(res.count("x-duet-route"), 1u);
   EXPECT_EQ(res["x-duet-route"], "chat");
   EXPECT_EQ(res["x-duet-backend"], "chat-small/small-0");
   EXPECT_EQ(res["x-duet-version"], "stable");
 }
 
 TEST(ForwardHeaders, ChunkedStaysChunkedForHttp11) {
-  auto res = response_with("", true);
-  prepare_client_response(res, 11, true, false, kServedBy);
+  ClientFraming framing;
+  auto res = client_view(engine_header("", true), {.chunked = true}, 11, true, &framing);
   EXPECT_TRUE(res.chunked());
+  EXPECT_TRUE(framing.chunked);
   EXPECT_TRUE(res.keep_alive());
 }
 
 TEST(ForwardHeaders, BodyUntilCloseBecomesChunkedForHttp11) {
-  auto res = response_with("", false);
-  prepare_client_response(res, 11, true, true, kServedBy);
+  ClientFraming framing;
+  auto res = client_view(engine_header("", false), {.until_eof = true}, 11, true, &framing);
   EXPECT_TRUE(res.chunked());
+  EXPECT_TRUE(framing.chunked);
   EXPECT_TRUE(res.keep_alive());
 }
 
 TEST(ForwardHeaders, Http10ClientGetsTheBodyUntilClose) {
-  auto res = response_with("", true);
-  prepare_client_response(res, 10, true, false, kServedBy);
+  ClientFraming framing;
+  auto res = client_view(engine_header("", true), {.chunked = true}, 10, true, &framing);
+  EXPECT_EQ(res.version(), 10);
   EXPECT_FALSE(res.chunked());
+  EXPECT_FALSE(framing.chunked);
   EXPECT_FALSE(res.keep_alive());
-  auto sized = response_with("5", false);
-  prepare_client_response(sized, 10, true, false, kServedBy);
+  EXPECT_FALSE(framing.keep_alive);
+  auto sized = client_view(engine_header("5", false), {}, 10, true, &framing);
   EXPECT_EQ(sized[http::field::content_length], "5");
   EXPECT_TRUE(sized.keep_alive());
+  EXPECT_TRUE(framing.keep_alive);
 }
 
 TEST(ForwardHeaders, ClientAskingToCloseGetsClose) {
-  auto res = response_with("1", false);
-  prepare_client_response(res, 11, false, false, kServedBy);
+  ClientFraming framing;
+  auto res = client_view(engine_header("1", false), {}, 11, false, &framing);
   EXPECT_FALSE(res.keep_alive());
+  EXPECT_FALSE(framing.keep_alive);
 }
 
 }  // namespace

@@ -137,6 +137,7 @@ class RelayFraming : public duet::test::RouterTest {
                                   "\nhel", "lo\r\n6\r\n world\r\n0\r\n\r\n"}};
     scripts["/until-close"] = {{kHead200 + "\r\nuntil", " close"}, true};
     scripts["/head"] = {{kHead200 + "Content-Length: 42\r\n\r\n"}};
+    scripts["/head-chunked"] = {{kHead200 + "Transfer-Encoding: chunked\r\n\r\n"}};
     scripts["/no-content"] = {{"HTTP/1.1 204 Nothing Here\r\nX-Engine: kept\r\n\r\n"}};
     scripts["/cut"] = {{kHead200 + "Content-Length: 100\r\n\r\nonly ten b"}, true};
     scripts["/silent"] = {{}, false, true};
@@ -196,6 +197,10 @@ TEST_F(RelayFraming, HeadAnswerKeepsItsContentLengthAndCarriesNoBody) {
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res[bhttp::field::content_length], "42");
   EXPECT_EQ(res.body(), "");
+  EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
+  // Nothing follows a HEAD answer's header, not even the last chunk its framing implies.
+  auto chunked = client.exchange("HEAD", "/head-chunked");
+  EXPECT_TRUE(chunked.chunked());
   EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
 }
 
