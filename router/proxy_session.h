@@ -50,6 +50,8 @@ class ProxySession : public DownstreamConnection,
   void do_handshake();
   void on_handshake(boost::beast::error_code ec);
   void do_read_header();
+  void read_plain();
+  void request_part_read(boost::beast::error_code ec);
   void on_read_header(boost::beast::error_code ec, std::size_t);
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t);
@@ -99,6 +101,7 @@ class ProxySession : public DownstreamConnection,
   bool watching_ = false;   // a read is posted on the client while the relay runs
   bool want_next_ = false;  // that read, once ended, starts the next request
   bool relaying_ = false;
+  bool reading_body_ = false;  // read_plain's part: the header, or the body after it
   bool closed_ = false;
 };
 

@@ -101,13 +101,27 @@ class RawClient {
 
   bhttp::response<bhttp::string_body> exchange(const std::string& method,
                                                const std::string& target, int version = 11) {
-    std::string request = method + " " + target + " HTTP/1." + std::to_string(version % 10) +
-                          "\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2" +
-                          "\r\n\r\n{}";
-    asio::write(socket_, asio::buffer(request));
+    write(request(method, target, version));
+    return read(method == "HEAD");
+  }
+
+  static std::string request(const std::string& method, const std::string& target,
+                             int version = 11, const std::string& extra_fields = {}) {
+    return method + " " + target + " HTTP/1." + std::to_string(version % 10) +
+           "\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n" +
+           extra_fields + "\r\n{}";
+  }
+  void write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  bhttp::response<bhttp::string_body> read(bool head = false) {
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.skip(method == "HEAD");
+    parser.skip(head);
     bhttp::read(socket_, buffer_, parser);
+    return parser.release();
+  }
+  // The next response's header only (an interim 100 Continue).
+  bhttp::response<bhttp::empty_body> read_interim() {
+    bhttp::response_parser<bhttp::empty_body> parser;
+    bhttp::read_header(socket_, buffer_, parser);
     return parser.release();
   }
 
@@ -148,7 +162,7 @@ class RelayFraming : public duet::test::RouterTest {
     route["spec"]["retries"] = {{"attempts", 1}};
     start_duetd(snapshot(1, json::array({route}), json::array({deployment("scripted")}),
                          json::array({engine("scripted-0", "scripted", engine_->endpoint())})));
-    start_router("listen: [{address: '127.0.0.1:1'}]\n");
+    start_router("listen: [{address: '127.0.0.1:1'}]\nlimits: {headerTimeoutSeconds: 1}\n");
   }
 
   // An HTTP/1.1 client gets `body` chunked, and its connection carries the next request.
@@ -223,6 +237,38 @@ TEST_F(RelayFraming, BodyCutShortByTheEngineClosesTheClientConnection) {
     ec = e.code();
   }
   EXPECT_EQ(ec, bhttp::error::partial_message);
+}
+
+TEST_F(RelayFraming, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
+  RawClient client(router_->proxy().port);
+  client.write(RawClient::request("POST", "/length-split") +
+               RawClient::request("POST", "/no-content") +
+               RawClient::request("POST", "/chunked-split"));
+  EXPECT_EQ(client.read().body(), "hello world");
+  EXPECT_EQ(client.read().result_int(), 204);
+  auto third = client.read();
+  EXPECT_TRUE(third.chunked());
+  EXPECT_EQ(third.body(), "hello world");
+}
+
+TEST_F(RelayFraming, ExpectContinueGetsA100BeforeTheBodyIsSent) {
+  RawClient client(router_->proxy().port);
+  std::string request = RawClient::request("POST", "/length-split", 11, "Expect: 100-continue\r\n");
+  std::size_t body = request.size() - 2;
+  client.write(request.substr(0, body));
+  EXPECT_EQ(client.read_interim().result_int(), 100);
+  client.write(request.substr(body));
+  EXPECT_EQ(client.read().body(), "hello world");
+}
+
+TEST_F(RelayFraming, IdleKeepAliveConnectionIsClosedAtTheHeaderTimeout) {
+  RawClient client(router_->proxy().port);
+  EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.closed());  // blocks until the router closes (10 s at most)
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 5s);
 }
 
 TEST_F(RelayFraming, EngineSilentPastFirstByteTimeoutIs504) {
