@@ -204,3 +204,48 @@ if grep -q '^rss' "$tsv"; then
 EOF
   awk -F'\t' '$1 == "rss" {printf "| %s | %.1f |\n", $3, $6 / 1024}' "$tsv"
 fi
+
+if grep -q '^profile' "$tsv"; then
+  cat <<EOF
+
+## Profile: syscalls and instructions per request
+
+\`strace -c -f\` on each proxy's processes during a plain run with $(env_of settings | grep -o 'CONNECTIONS=[0-9]*' | cut -d= -f2) connections
+(calls per request; failed calls such as EAGAIN count too), and duet-router's user-space
+instructions per request under \`valgrind --tool=callgrind\` (8 connections, plain, JWT
+verified). Kernel time is not in the instruction count: on this loopback setup it is most
+of every proxy's CPU (bench/README.md, "Where the time goes").
+
+| syscall | duet-router | nginx | HAProxy |
+| --- | --- | --- | --- |
+EOF
+  for name in $(awk -F'\t' '$1 == "profile" && $5 ~ /^syscall_/ {sub(/^syscall_/, "", $5); print $5}' "$tsv" | sort -u); do
+    row="| \`$name\`"
+    for proxy in $proxies; do
+      v=$(vals profile plain "$proxy" "syscall_$name" | head -1)
+      row="$row | ${v:-–}"
+    done
+    echo "$row |"
+  done
+  row="| **all**"
+  for proxy in $proxies; do
+    v=$(awk -F'\t' -v p="$proxy" '$1 == "profile" && $3 == p && $5 ~ /^syscall_/ {t += $6}
+      END {if (t) printf "%.2f", t}' "$tsv")
+    row="$row | **${v:-–}**"
+  done
+  echo "$row |"
+  ir=$(vals profile plain duet ir_per_request | head -1)
+  if [ -n "$ir" ]; then
+    cat <<EOF
+
+duet-router: **$ir instructions per request** in user space. The functions that take the
+most of them (self cost):
+
+| share % | function |
+| --- | --- |
+EOF
+    if [ -f "$work/profile-top.tsv" ]; then
+      awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| %s | `%s` |\n", $1, $2}' "$work/profile-top.tsv"
+    fi
+  fi
+fi

@@ -5,7 +5,7 @@
 # Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
 # Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
 # STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
-# failover duetd; `hold` starts the proxies and waits, for profiling), RESULTS
+# failover duetd profile; `hold` starts the proxies and waits, for profiling), RESULTS
 # (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work folder.
 set -euo pipefail
 
@@ -14,13 +14,14 @@ BIN=$(cd "${1:-$HERE/../build/release/bin}" && pwd)
 export PATH="$BIN:$PATH"
 : "${DURATION:=10}" "${ROUNDS:=3}" "${CONNECTIONS:=64}" "${STREAM_REQUESTS:=200}"
 : "${STREAM_CHUNKS:=20}" "${STREAM_GAP_US:=1000}" "${DUETD_REPLICAS:=100}"
-: "${SCENARIOS:=proxy stream decision failover duetd}" "${RESULTS:=$HERE/RESULTS.md}"
+: "${SCENARIOS:=proxy stream decision failover duetd profile}" "${RESULTS:=$HERE/RESULTS.md}"
 : "${DECISION_MIN_TIME:=0.5}"
 
 source "$HERE/lib/common.sh"
 source "$HERE/lib/processes.sh"
 source "$HERE/lib/load.sh"
 source "$HERE/lib/failover.sh"
+source "$HERE/lib/profile.sh"
 
 WORK=$(mktemp -d /tmp/duet-bench.XXXXXX)
 cleanup() {
@@ -147,7 +148,7 @@ duetd_scenario() {
     "$WORK/duetd.txt" >>"$WORK/results.tsv"
 }
 
-if has proxy || has stream || has hold; then start_upstreams_and_proxies; fi
+if has proxy || has stream || has hold || has profile; then start_upstreams_and_proxies; fi
 if has hold; then  # for profiling: everything runs until this script is interrupted
   log "holding: duet $(url duet plain) $(url duet tls), nginx $(url nginx plain)," \
     "HAProxy $(url haproxy plain); tokens $BENCH_TOKENS; duet-router pid ${PROXY_PIDS[duet]}"
@@ -168,6 +169,11 @@ if [ -n "${PROXY_PIDS[nginx]:-}" ]; then
   record rss - "nginx master" 1 peak_kb "$(peak_rss_kb "$1")"
   shift
   for pid in "$@"; do record rss - "nginx worker" 1 peak_kb "$(peak_rss_kb "$pid")"; done
+fi
+if has profile; then
+  for proxy in duet nginx haproxy; do profile_syscalls "$proxy" plain; done
+  profile_instructions plain
+  cp "$WORK/callgrind-top-plain.tsv" "$WORK/profile-top.tsv" 2>/dev/null || true
 fi
 if has decision; then decision; fi
 if has failover; then

@@ -120,40 +120,33 @@ void ProxySession<Stream>::do_read_header() {
 }
 
 // A plain client's request is read as an engine's answer is (upstream_relay.cc): parse what
-// is buffered, read what the socket has without blocking, and wait for readability only
-// when it has nothing. No read is tried that must fail with EAGAIN, and a read that
-// completes at once needs no handler round trip. (TLS reads go through the TLS stream.)
+// is buffered and read only when the parser needs more, with asio's readiness tracking and
+// without the composed operations of Beast's reads. (TLS reads go through the TLS stream.)
 template <class Stream>
 void ProxySession<Stream>::read_plain() {
   if constexpr (!kTls) {
-    for (;;) {
+    while (buffer_.size() > 0) {
       beast::error_code ec;
-      if (buffer_.size() > 0) {
-        std::size_t used = parser_->put(buffer_.data(), ec);
-        buffer_.consume(used);
-        if (ec == http::error::need_more) ec = {};
-        bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
-        if (ec || part_read) return request_part_read(ec);
-        if (used > 0 && buffer_.size() > 0) continue;
-      }
-      std::size_t n = stream_.read_now(buffer_.prepare(kReadSize), ec);
-      buffer_.commit(n);
-      if (ec == asio::error::would_block) {
-        stream_.async_wait_readable([self = this->shared_from_this()](beast::error_code ec) {
-          if (ec) return self->request_part_read(ec);
-          self->read_plain();
-        });
-        return;
-      }
+      std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) ec = {};
+      bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
+      if (ec || part_read) return request_part_read(ec);
+      if (used == 0) break;
+    }
+    stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this()](
+                                                            beast::error_code ec, std::size_t n) {
+      self->buffer_.commit(n);
       if (ec == asio::error::eof) {
         // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
-        if (!parser_->got_some()) return request_part_read(http::error::end_of_stream);
+        if (!self->parser_->got_some()) return self->request_part_read(http::error::end_of_stream);
         ec = {};
-        parser_->put_eof(ec);
-        return request_part_read(ec);
+        self->parser_->put_eof(ec);
+        return self->request_part_read(ec);
       }
-      if (ec) return request_part_read(ec);
-    }
+      if (ec) return self->request_part_read(ec);
+      self->read_plain();
+    });
   }
 }
 
@@ -395,19 +388,9 @@ void ProxySession<Stream>::start_watch() {
   if (watching_ || closed_ || buffer_.size() >= kWatchBufferLimit) return;
   watching_ = true;
   beast::get_lowest_layer(stream_).expires_never();  // the relay sets one for its writes
-  if constexpr (kTls) {
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
-  } else {
-    // Readiness first: a read now would almost always fail with EAGAIN.
-    stream_.async_wait_readable([self = this->shared_from_this()](beast::error_code ec) {
-      std::size_t n = 0;
-      if (!ec) n = self->stream_.read_now(self->buffer_.prepare(4096), ec);
-      if (ec == asio::error::would_block) ec = {};
-      self->on_watch(ec, n);
-    });
-  }
+  stream_.async_read_some(
+      buffer_.prepare(4096),
+      beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
 }
 
 template <class Stream>
@@ -443,20 +426,8 @@ void ProxySession<Stream>::next_request() {
   if (closed_) return;
   if (worker_.draining || !keep_alive_ || close_after_reply_) return close();
   if (watching_) {
+    // The posted read must end before the next header read starts; its bytes are kept.
     want_next_ = true;
-    if constexpr (!kTls) {
-      // The pending wait can start the next request itself, but only if nothing has come
-      // yet: bytes that came before it began may have no readiness event left to report.
-      beast::error_code ec;
-      std::size_t n = stream_.read_now(buffer_.prepare(kReadSize), ec);
-      buffer_.commit(n);
-      if (ec == asio::error::would_block && buffer_.size() == 0) {
-        stream_.expires_after(worker_.limits.header_timeout);  // an idle keep-alive's limit
-        return;
-      }
-    }
-    // The posted read or wait must end before the next header read starts; its bytes
-    // are kept.
     beast::get_lowest_layer(stream_).cancel();
     return;
   }

@@ -58,20 +58,11 @@ class TimedSocket {
   bool expired() const { return expired_; }
 
   // After connect (an accepted socket gets it at once): no Nagle delay, so that a stream's
-  // chunks leave as they come, and the non-blocking mode that read_now and write_now need.
+  // chunks leave as they come, and the non-blocking mode that write_now needs.
   void prepare();
-  // What the socket gives or takes right now; would_block when that is nothing.
-  std::size_t read_now(boost::asio::mutable_buffer space, boost::system::error_code& ec) {
-    return socket_.read_some(space, ec);
-  }
+  // What the socket takes right now; would_block when that is nothing.
   std::size_t write_now(boost::asio::const_buffer data, boost::system::error_code& ec) {
     return socket_.write_some(data, ec);
-  }
-  // Completes once the socket has something to read (or an error or end to report),
-  // without reading: the caller then reads with read_now.
-  template <class Handler>
-  auto async_wait_readable(Handler&& handler) {
-    return socket_.async_wait(Socket::wait_read, std::forward<Handler>(handler));
   }
 
   Socket& socket() { return socket_; }

@@ -131,29 +131,19 @@ void UpstreamRelay<Stream>::await_response() {
   wait_for_engine();
 }
 
-// The engine's side is read the way nginx reads it: wait until the socket is readable, then
-// read without blocking. A read that filled the buffer may have left bytes behind, which
-// the edge-triggered reactor would not announce again: read once more before waiting.
+// Reads with asio's own readiness tracking: a read that drained the socket makes the next
+// one wait for epoll instead of trying recv first, so no recv fails with EAGAIN (nor does
+// an epoll_ctl re-arm the socket per wait, as async_wait would).
 template <class Stream>
 void UpstreamRelay<Stream>::wait_for_engine() {
-  upstream_->stream.async_wait_readable(
-      beast::bind_front_handler(&UpstreamRelay::on_engine_readable, this->shared_from_this()));
+  upstream_->stream.async_read_some(
+      upstream_->buffer.prepare(kReadSize),
+      beast::bind_front_handler(&UpstreamRelay::on_engine_read, this->shared_from_this()));
 }
 
 template <class Stream>
-void UpstreamRelay<Stream>::on_engine_readable(beast::error_code ec) {
-  if (ec) return response_failed(ec);
-  read_engine();
-}
-
-template <class Stream>
-void UpstreamRelay<Stream>::read_engine() {
-  beast::error_code ec;
-  auto space = upstream_->buffer.prepare(kReadSize);
-  std::size_t n = upstream_->stream.read_now(space, ec);
+void UpstreamRelay<Stream>::on_engine_read(beast::error_code ec, std::size_t n) {
   upstream_->buffer.commit(n);
-  engine_drained_ = n < space.size();
-  if (ec == boost::asio::error::would_block) return wait_for_engine();
   if (ec == boost::asio::error::eof) {
     // The end of a body that runs until the engine closes; anywhere else, a cut response.
     if (!parser_->got_some()) return response_failed(http::error::end_of_stream);
@@ -194,8 +184,7 @@ void UpstreamRelay<Stream>::read_more() {
   // (the header's wait has the first-byte limit, set with the request).
   if (outcome_.response_started)
     upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
-  if (engine_drained_) return wait_for_engine();
-  read_engine();
+  wait_for_engine();
 }
 
 template <class Stream>

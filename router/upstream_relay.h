@@ -62,8 +62,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void on_write_request(boost::beast::error_code ec, std::size_t);
   void await_response();
   void wait_for_engine();
-  void on_engine_readable(boost::beast::error_code ec);
-  void read_engine();
+  void on_engine_read(boost::beast::error_code ec, std::size_t n);
   void parse_response();
   void read_more();
   void response_failed(boost::beast::error_code ec);
@@ -97,7 +96,6 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;
-  bool engine_drained_ = false;  // the last read from the engine took all there was
   unsigned writes_now_ = 0;      // client writes done without a handler, in a row
   RelayOutcome outcome_;
   std::chrono::steady_clock::time_point last_piece_{};

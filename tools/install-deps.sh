@@ -13,7 +13,8 @@ packages=(
   systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)
 )
 if [ "${1:-}" = --bench ]; then
-  packages+=(nginx-light haproxy wrk jq util-linux)  # util-linux: taskset
+  # util-linux: taskset; strace and valgrind: the profile scenario
+  packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
 fi
 
 missing=()
