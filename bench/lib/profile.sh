@@ -59,7 +59,7 @@ profile_instructions() {
   callgrind_annotate --inclusive=no --threshold=100 "$WORK/callgrind.out.1" 2>/dev/null |
     awk -v total="$total" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ && shown < 15 {
         ir = $1; gsub(",", "", ir); $1 = ""; $2 = ""
-        if (ir > total / 2) next  # the thread entry and the event loop: all of it, not self
+        if (ir + 0 > total / 2) next  # the thread entry and the event loop: all of it, not self
         name = $0; sub(/^ +/, "", name); sub(/\(.*/, "", name); sub(/^[^:]*:/, "", name)
         printf "%.1f\t%s\n", 100 * ir / total, substr(name, 1, 90); shown++ }' \
     >"$WORK/callgrind-top-$variant.tsv"
