@@ -26,7 +26,7 @@ constexpr std::chrono::seconds kLinger{2};
 // Pipelined bytes kept while a response is relayed; beyond this the client is not watched.
 constexpr std::size_t kWatchBufferLimit = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-constexpr std::size_t kReadSize = 16 * 1024;
+constexpr std::size_t kReadSize = TimedSocket::kReadSize;
 
 // The peer closed, reset, timed out or the session closed it: nothing to answer.
 bool connection_ended(beast::error_code ec) {
@@ -120,8 +120,8 @@ void ProxySession<Stream>::do_read_header() {
 }
 
 // A plain client's request is read as an engine's answer is (upstream_relay.cc): parse what
-// is buffered and read only when the parser needs more, with asio's readiness tracking and
-// without the composed operations of Beast's reads. (TLS reads go through the TLS stream.)
+// is buffered and read only when the parser needs more, without the composed operations of
+// Beast's reads. (TLS reads go through the TLS stream.)
 template <class Stream>
 void ProxySession<Stream>::read_plain() {
   if constexpr (!kTls) {
@@ -346,7 +346,7 @@ void ProxySession<Stream>::do_linger() {
   beast::get_lowest_layer(stream_).expires_after(kLinger);
   buffer_.clear();
   stream_.async_read_some(
-      buffer_.prepare(16 * 1024),
+      buffer_.prepare(kReadSize),
       beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
 }
 
@@ -354,7 +354,7 @@ template <class Stream>
 void ProxySession<Stream>::on_linger(beast::error_code ec, std::size_t) {
   if (ec || closed_) return close();
   stream_.async_read_some(
-      buffer_.prepare(16 * 1024),
+      buffer_.prepare(kReadSize),
       beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
 }
 

@@ -47,6 +47,12 @@ void TimedSocket::prepare() {
   socket_.non_blocking(true, ignored);
 }
 
+std::size_t TimedSocket::write_now(boost::asio::const_buffer data, boost::system::error_code& ec) {
+  std::size_t n = socket_.write_some(data, ec);
+  if (ec == boost::asio::error::would_block) ec = {};
+  return n;
+}
+
 void TimedSocket::cancel() {
   boost::system::error_code ignored;
   socket_.cancel(ignored);

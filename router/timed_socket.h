@@ -45,6 +45,8 @@ class TimedSocket {
   using executor_type = Socket::executor_type;
   using lowest_layer_type = TimedSocket;  // what asio::ssl::stream asks of its next layer
   using Clock = std::chrono::steady_clock;
+  // What one read asks for: a response header with a small body, or a stream's chunk.
+  static constexpr std::size_t kReadSize = 16 * 1024;
 
   TimedSocket(Socket socket, Deadlines& deadlines);
   TimedSocket(TimedSocket&& other) noexcept;
@@ -60,10 +62,9 @@ class TimedSocket {
   // After connect (an accepted socket gets it at once): no Nagle delay, so that a stream's
   // chunks leave as they come, and the non-blocking mode that write_now needs.
   void prepare();
-  // What the socket takes right now; would_block when that is nothing.
-  std::size_t write_now(boost::asio::const_buffer data, boost::system::error_code& ec) {
-    return socket_.write_some(data, ec);
-  }
+  // Writes what the socket takes right now (possibly nothing) and returns how much; `ec`
+  // is set only for a real error, not for a full send buffer.
+  std::size_t write_now(boost::asio::const_buffer data, boost::system::error_code& ec);
 
   Socket& socket() { return socket_; }
   TimedSocket& lowest_layer() { return *this; }

@@ -3,7 +3,7 @@
 // request, a response header with the body that came with it, or a stream's chunk leaves
 // in one write (one sendmsg, one TLS record). Beast's serializer hands the socket one
 // buffer per header field instead; walking those buffer sequences cost the proxy more CPU
-// than its own work (bench/README.md, "Profile").
+// than its own work (bench/README.md, "Where the time goes").
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
