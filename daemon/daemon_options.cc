@@ -76,6 +76,8 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     throw std::invalid_argument(name + ": " + e.what());
   } catch (const YAML::Exception& e) {
     throw std::invalid_argument(name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML");
+  } catch (const manifest::YamlLimitExceeded& e) {
+    throw std::invalid_argument(name + ":" + std::to_string(e.line()) + ": " + e.what());
   }
 }
 

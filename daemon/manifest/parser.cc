@@ -222,11 +222,23 @@ Route decode_route(FieldReader& doc) {
   return r;
 }
 
+// JSON nested past YAML's depth limit is refused as it is read: copying or walking it
+// recurses once per level.
+json parse_json(std::string_view text, const std::string& source) {
+  const auto max_depth = static_cast<int>(YamlLimits{}.max_depth);
+  return json::parse(text, [&](int depth, json::parse_event_t event, json&) {
+    bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= max_depth)  // depth: the containers around this one
+      throw ApplyError(source, "nested deeper than " + std::to_string(max_depth) + " levels");
+    return true;
+  });
+}
+
 std::vector<json> split_documents(std::string_view text, const std::string& source) {
   auto first = text.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
     try {
-      auto parsed = json::parse(text);
+      auto parsed = parse_json(text, source);
       if (parsed.is_array()) return parsed.get<std::vector<json>>();
       if (parsed.is_object() && parsed.value("kind", "") == "List" && parsed.contains("items"))
         return parsed["items"].get<std::vector<json>>();
@@ -241,6 +253,8 @@ std::vector<json> split_documents(std::string_view text, const std::string& sour
     // e.mark.line counts from 0; editors count from 1.
     throw ApplyError(source + ":" + std::to_string(e.mark.line + 1),
                      "invalid YAML: " + e.msg);
+  } catch (const YamlLimitExceeded& e) {
+    throw ApplyError(source + ":" + std::to_string(e.line()), e.what());
   }
 }
 
@@ -302,13 +316,16 @@ int64_t parse_duration_seconds(const std::string& text) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  if (ec != std::errc() || end == text.data() || n < 0 ||
-      (unit != "ms" && unit != "s" && unit != "m" && unit != "h"))
+  int64_t unit_ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 0;
+  if ((ec != std::errc() && ec != std::errc::result_out_of_range) || end == text.data() || n < 0 ||
+      unit_ms == 0)
     throw std::invalid_argument("\"" + text + "\" is not a duration (like 30s, 5m, 1h, 500ms)");
-  if (unit == "ms") return (n + 999) / 1000;
-  if (unit == "m") return n * 60;
-  if (unit == "h") return n * 3600;
-  return n;
+  // Compared before multiplying: "3000000h" in nanoseconds is past int64, and a wrapped
+  // duration would end a pause at once.
+  if (ec == std::errc::result_out_of_range || n > kMaxDurationSeconds * 1000 / unit_ms)
+    throw std::invalid_argument("\"" + text + "\" is too long (max " +
+                                std::to_string(kMaxDurationSeconds / 3600) + "h)");
+  return (n * unit_ms + 999) / 1000;
 }
 
 }  // namespace duet::manifest

@@ -40,7 +40,12 @@ std::string kind_of(const Object& object);
 const std::string& name_of(const Object& object);
 nlohmann::json object_to_json(const Object& object);
 
-// "30s", "2m", "1h", "1500ms" (rounded up to whole seconds). Throws std::invalid_argument.
+// The longest duration a manifest or duetctl takes: a year, so that any duration converts
+// to nanoseconds (std::chrono clocks) without overflow.
+inline constexpr int64_t kMaxDurationSeconds = 8760 * 3600;
+
+// "30s", "2m", "1h", "1500ms" (rounded up to whole seconds), at most 8760h. Throws
+// std::invalid_argument saying which.
 int64_t parse_duration_seconds(const std::string& text);
 
 }  // namespace duet::manifest

@@ -1,15 +1,22 @@
 #include "daemon/manifest/yaml_to_json.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 #include <charconv>
+#include <map>
+#include <optional>
+#include <sstream>
 #include <string>
 
 namespace duet::manifest {
 
+using nlohmann::json;
+
 namespace {
 
-nlohmann::json plain_scalar(const std::string& s) {
+json plain_scalar(const std::string& s) {
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s == "null" || s == "~" || s == "Null" || s == "NULL") return nullptr;
@@ -22,32 +29,155 @@ nlohmann::json plain_scalar(const std::string& s) {
   return s;
 }
 
-nlohmann::json convert(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
-    case YAML::NodeType::Scalar:
-      // yaml-cpp tags quoted scalars "!"; plain ones "?" and they may be numbers or booleans.
-      return node.Tag() == "!" ? nlohmann::json(node.Scalar()) : plain_scalar(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      auto out = nlohmann::json::array();
-      for (const auto& item : node) out.push_back(convert(item));
-      return out;
-    }
-    case YAML::NodeType::Map: {
-      auto out = nlohmann::json::object();
-      for (const auto& kv : node) out[kv.first.as<std::string>()] = convert(kv.second);
-      return out;
-    }
+// What a node took from the budget; each alias of it is charged the same again.
+struct Cost {
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+  std::size_t height = 0;  // levels of nesting inside it: 0 for a scalar
+};
+
+// Builds each document from yaml-cpp's parse events rather than from YAML::Node: a Node
+// shares an anchored node between its aliases, and walking it copies that node at every
+// use, unbounded and (for `&a [*a]`) without end. Here every value is charged to the budget
+// before it is built.
+class JsonBuilder : public YAML::EventHandler {
+ public:
+  explicit JsonBuilder(const YamlLimits& limits) : limits_(limits) {}
+  json take_document() { return std::move(root_); }
+
+  // YAML::EventHandler
+  void OnDocumentStart(const YAML::Mark&) override {
+    root_ = nullptr;
+    anchors_.clear();  // yaml-cpp numbers anchors afresh in each document
   }
-  return nullptr;
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    leaf(mark, anchor, nullptr, "null", {1, 0, 0});
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    // yaml-cpp tags quoted scalars "!"; plain ones "?" and they may be numbers or booleans.
+    leaf(mark, anchor, tag == "!" ? json(value) : plain_scalar(value), value, {1, value.size(), 0});
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override;
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor, json::array());
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor, json::object());
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    json value;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    Cost used_before;
+    std::size_t height = 1;
+    std::optional<std::string> key;  // in a map: the key read, waiting for its value
+  };
+  struct Anchored {
+    json value;
+    std::optional<std::string> key_text;  // a scalar's text, for its use as a map key
+    Cost cost;
+  };
+
+  void charge(const YAML::Mark& mark, const Cost& cost);
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, json value, std::string key_text,
+            const Cost& cost);
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, json value);
+  void close();
+  void place(const YAML::Mark& mark, json value, const std::optional<std::string>& key_text,
+             std::size_t height);
+
+  const YamlLimits& limits_;
+  json root_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;  // finished anchored nodes
+  Cost used_;
+  std::size_t aliases_ = 0;
+};
+
+void JsonBuilder::charge(const YAML::Mark& mark, const Cost& cost) {
+  int line = mark.line + 1;
+  if (used_.nodes + cost.nodes > limits_.max_nodes)
+    throw YamlLimitExceeded(line, "expands to more than " + std::to_string(limits_.max_nodes) +
+                                      " YAML nodes (each use of an alias counts the whole node)");
+  if (used_.bytes + cost.bytes > limits_.max_string_bytes)
+    throw YamlLimitExceeded(line, "expands to more than " + std::to_string(limits_.max_string_bytes) +
+                                      " bytes of strings (each use of an alias counts them again)");
+  if (stack_.size() + cost.height > limits_.max_depth)
+    throw YamlLimitExceeded(line, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+  used_.nodes += cost.nodes;
+  used_.bytes += cost.bytes;
+}
+
+void JsonBuilder::leaf(const YAML::Mark& mark, YAML::anchor_t anchor, json value,
+                       std::string key_text, const Cost& cost) {
+  charge(mark, cost);
+  if (anchor != YAML::NullAnchor) anchors_[anchor] = {value, key_text, cost};
+  place(mark, std::move(value), key_text, 0);
+}
+
+void JsonBuilder::OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) {
+  if (++aliases_ > limits_.max_aliases)
+    throw YamlLimitExceeded(mark.line + 1,
+                            "uses aliases more than " + std::to_string(limits_.max_aliases) + " times");
+  auto it = anchors_.find(anchor);
+  // yaml-cpp rejects an undefined anchor; one still open is an alias inside its own node.
+  if (it == anchors_.end()) throw YAML::ParserException(mark, "an alias inside the node it names");
+  charge(mark, it->second.cost);
+  place(mark, it->second.value, it->second.key_text, it->second.cost.height);
+}
+
+void JsonBuilder::open(const YAML::Mark& mark, YAML::anchor_t anchor, json value) {
+  if (!stack_.empty() && stack_.back().value.is_object() && !stack_.back().key)
+    throw YAML::ParserException(mark, "a map key must be a scalar");
+  auto before = used_;
+  charge(mark, {1, 0, 1});
+  stack_.push_back({std::move(value), anchor, before, 1, std::nullopt});
+}
+
+void JsonBuilder::close() {
+  Frame frame = std::move(stack_.back());
+  stack_.pop_back();
+  if (frame.anchor != YAML::NullAnchor)
+    anchors_[frame.anchor] = {frame.value, std::nullopt,
+                              {used_.nodes - frame.used_before.nodes,
+                               used_.bytes - frame.used_before.bytes, frame.height}};
+  place({}, std::move(frame.value), std::nullopt, frame.height);
+}
+
+void JsonBuilder::place(const YAML::Mark& mark, json value,
+                        const std::optional<std::string>& key_text, std::size_t height) {
+  if (stack_.empty()) {
+    root_ = std::move(value);
+    return;
+  }
+  auto& parent = stack_.back();
+  parent.height = std::max(parent.height, height + 1);
+  if (parent.value.is_array()) {
+    parent.value.push_back(std::move(value));
+  } else if (!parent.key) {
+    if (!key_text) throw YAML::ParserException(mark, "a map key must be a scalar");
+    parent.key = *key_text;
+  } else {
+    parent.value[*parent.key] = std::move(value);  // a repeated key: the last one wins
+    parent.key.reset();
+  }
 }
 
 }  // namespace
 
-std::vector<nlohmann::json> yaml_documents_to_json(std::string_view text) {
-  std::vector<nlohmann::json> out;
-  for (const auto& doc : YAML::LoadAll(std::string(text))) out.push_back(convert(doc));
+std::vector<json> yaml_documents_to_json(std::string_view text, const YamlLimits& limits) {
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  JsonBuilder builder(limits);
+  std::vector<json> out;
+  while (parser.HandleNextDocument(builder)) out.push_back(builder.take_document());
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "daemon/rollout/elapsed.h"
 #include "duet/common/http_error.h"
 #include "duet/common/log.h"
 
@@ -191,7 +192,7 @@ void RolloutController::advance(RolloutState& s, const EngineDeployment& current
                      step_of(s, current) + ": " + step_text(step));
     }
     auto seconds = step.pause_seconds.value_or(-1);
-    if (seconds < 0 || now - *s.pause_started < std::chrono::seconds(seconds)) {
+    if (seconds < 0 || !has_elapsed(now - *s.pause_started, seconds)) {
       s.phase = phase::paused;
       s.message = step_of(s, current) + ": " + step_text(step) +
                   (seconds < 0 ? " (duetctl rollout promote " + current.metadata.name + ")" : "");
@@ -211,7 +212,7 @@ bool RolloutController::analyse_interval(RolloutState& s, const EngineDeployment
     s.interval_started = now;
     return true;
   }
-  if (now - *s.interval_started < std::chrono::seconds(rules.interval_seconds)) return true;
+  if (!has_elapsed(now - *s.interval_started, rules.interval_seconds)) return true;
   s.interval_started = now;
   auto result = analyse(traffic_.take(current.metadata.name, s.canary_version), rules);
   s.last_analysis = result;

@@ -1,5 +1,7 @@
 #include "daemon/rollout/rollout_state.h"
 
+#include <algorithm>
+
 #include "daemon/event_log.h"
 #include "daemon/manifest/parser.h"
 
@@ -67,9 +69,13 @@ RolloutState RolloutState::from_checkpoint(const json& j) {
   s.weight = j.value("weight", 0);
   s.failures = j.value("failures", 0);
   s.message = j.value("message", "");
-  if (j.contains("pauseStartedMs"))
+  if (j.contains("pauseStartedMs")) {
+    // Clamped to what the clock's nanoseconds hold, so a bad value cannot wrap around.
+    constexpr auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::duration::max()).count();
     s.pause_started = std::chrono::system_clock::time_point(
-        std::chrono::milliseconds(j["pauseStartedMs"].get<int64_t>()));
+        std::chrono::milliseconds(std::clamp<int64_t>(j["pauseStartedMs"].get<int64_t>(), -limit, limit)));
+  }
   if (j.contains("lastAnalysis")) s.last_analysis = AnalysisResult::from_json(j["lastAnalysis"]);
   return s;
 }

@@ -64,6 +64,28 @@ TEST(Duetd, InvalidApplyStoresNothingAndNamesTheField) {
   EXPECT_EQ(usage.exit_code, 2) << usage.out;
 }
 
+TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
+  DuetdHarness d;
+  // 9 levels of 9 aliases, about 300 bytes: 10^9 strings if it were expanded.
+  std::string bomb = "a0: &a0 [lol]\n";
+  for (int i = 1; i <= 9; ++i) {
+    auto use = "*a" + std::to_string(i - 1);
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + use;
+    for (int j = 1; j < 9; ++j) bomb += ", " + use;
+    bomb += "]\n";
+  }
+  auto result = d.duetctl({"apply", "-f", d.write("lol.yaml", bomb)});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.out.find("error: lol.yaml:6: expands to more than 100000 YAML nodes"), std::string::npos)
+      << result.out;
+  // Refused before the copies were made (expanding took 875 MB before the budget).
+  EXPECT_LT(rss_kib(d.process().pid()), 400 * 1024);
+  // Still the same duetd, answering and applying.
+  EXPECT_TRUE(d.process().running());
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 0))}).exit_code, 0);
+  EXPECT_EQ(d.get("/apis/v1/deployments/sim")["metadata"]["name"], "sim");
+}
+
 TEST(Duetd, ScalesUpAndDownAndDeleteDrains) {
   DuetdHarness d;
   auto file = (d.dir() / "sim.yaml").string();

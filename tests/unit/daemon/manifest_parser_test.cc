@@ -135,6 +135,35 @@ TEST(ManifestParser, Durations) {
   EXPECT_EQ(parse_duration_seconds("1h"), 3600);
   EXPECT_EQ(parse_duration_seconds("1500ms"), 2);
   EXPECT_THROW(parse_duration_seconds("30"), std::invalid_argument);
+  EXPECT_EQ(parse_duration_seconds("8760h"), kMaxDurationSeconds);
+  EXPECT_EQ(parse_duration_seconds("31536000000ms"), kMaxDurationSeconds);
+}
+
+TEST(ManifestParser, DurationsPastAYearAreTooLong) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_duration_seconds(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("8761h"), "\"8761h\" is too long (max 8760h)");
+  EXPECT_EQ(message("3000000h"), "\"3000000h\" is too long (max 8760h)");  // past int64 in ns
+  EXPECT_EQ(message("9223372036854775807ms"), "\"9223372036854775807ms\" is too long (max 8760h)");
+  EXPECT_EQ(message("99999999999999999999s"), "\"99999999999999999999s\" is too long (max 8760h)");
+}
+
+TEST(ManifestParser, ATooLongPauseNamesItsField) {
+  std::string text = std::string(kDeployment) +
+                     "  strategy:\n    canary:\n      steps:\n      - setWeight: 10\n"
+                     "      - pause: {duration: 3000000h}\n";
+  EXPECT_EQ(error_of(text), "chat.yaml[0] spec.strategy.canary.steps[1].pause.duration: "
+                            "\"3000000h\" is too long (max 8760h)");
+  std::string interval = std::string(kDeployment) +
+                         "  strategy:\n    canary:\n      analysis: {interval: 9000h}\n";
+  EXPECT_EQ(error_of(interval), "chat.yaml[0] spec.strategy.canary.analysis.interval: "
+                                "\"9000h\" is too long (max 8760h)");
 }
 
 }  // namespace
