@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -41,10 +42,14 @@ void write_all_and_sync(const fs::path& path, const std::string& text) {
   ::close(fd);
 }
 
+// Makes the renames durable: until then a power loss may bring back the old names.
 void sync_directory(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) fail(dir, "open");
-  ::fsync(fd);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail(dir, "fsync");
+  }
   ::close(fd);
 }
 
@@ -66,6 +71,34 @@ json read_checked(const fs::path& path, std::string& problem) {
     return nullptr;
   }
   return std::move(parsed["data"]);
+}
+
+// Renames a damaged `file` to `<file>.corrupt-<unix time>` (a free name) and returns it.
+fs::path keep_aside(const fs::path& file) {
+  auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  fs::path aside = file.string() + ".corrupt-" + std::to_string(stamp);
+  for (int n = 1; fs::exists(aside); ++n)
+    aside = file.string() + ".corrupt-" + std::to_string(stamp) + "-" + std::to_string(n);
+  std::error_code ignored;
+  fs::rename(file, aside, ignored);
+  return aside;
+}
+
+// Damaged files an earlier start kept aside: `<checkpoint>.corrupt-*` and `.prev.corrupt-*`.
+std::vector<fs::path> kept_aside_before(const fs::path& checkpoint) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  auto name = checkpoint.filename().string();
+  auto dir = checkpoint.parent_path().empty() ? fs::path(".") : checkpoint.parent_path();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    auto file = e.path().filename().string();
+    if (file.starts_with(name + ".corrupt-") || file.starts_with(name + ".prev.corrupt-"))
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace
@@ -96,24 +129,22 @@ void CheckpointFile::write(const json& data) const {
 
 CheckpointFile::Loaded CheckpointFile::load() const {
   Loaded out;
-  std::string problem;
-  out.data = read_checked(path_, problem);
-  if (!out.data.is_null()) {
-    out.from = "current";
-    return out;
+  for (const auto& file : {path_, previous_path()}) {
+    std::string problem;
+    out.data = read_checked(file, problem);
+    if (!out.data.is_null()) {
+      out.from = file == path_ ? "current" : "previous";
+      return out;
+    }
+    if (problem == "missing") continue;
+    auto aside = keep_aside(file);
+    out.problem += (out.problem.empty() ? "" : "; ") + file.string() + ": " + problem +
+                   "; kept as " + aside.string();
   }
-  if (problem != "missing") {
-    auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-    fs::path aside = path_.string() + ".corrupt-" + std::to_string(stamp);
-    std::error_code ignored;
-    fs::rename(path_, aside, ignored);
-    out.problem = path_.string() + ": " + problem + "; kept as " + aside.string();
-  }
-  std::string previous_problem;
-  out.data = read_checked(previous_path(), previous_problem);
-  out.from = out.data.is_null() ? "none" : "previous";
+  // Nothing good. Files kept aside now or by an earlier start that refused to go on mean
+  // state was lost; a state dir without any is a first start.
+  out.from = "none";
+  out.damaged = kept_aside_before(path_);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace duet::daemon {
 
@@ -19,9 +20,13 @@ class CheckpointFile {
   struct Loaded {
     nlohmann::json data;  // null when there was nothing good to load
     std::string from;     // "current", "previous" or "none"
-    std::string problem;  // why the current file was not used, for the log; empty if it was
+    std::string problem;  // why a file was not used, for the log; empty if none was damaged
+    // With no good file: the damaged ones, as kept aside now or by an earlier start.
+    std::vector<std::filesystem::path> damaged;
+    // Damaged files and no good one: starting empty would forget what was applied.
+    bool state_lost() const { return data.is_null() && !damaged.empty(); }
   };
-  // Loads the newest good checkpoint. A damaged file is renamed to `<path>.corrupt-<time>`
+  // Loads the newest good checkpoint. A damaged file is renamed to `<file>.corrupt-<time>`
   // (kept for a person to look at) and the previous one is tried.
   Loaded load() const;
 

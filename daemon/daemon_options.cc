@@ -35,6 +35,14 @@ const std::map<std::string, Setter>& flags() {
   return f;
 }
 
+// Flags without a value.
+const std::map<std::string, Setter>& switches() {
+  static const std::map<std::string, Setter> s = {
+      {"--accept-state-loss", [](DaemonOptions& o, const std::string&) { o.accept_state_loss = true; }},
+  };
+  return s;
+}
+
 const std::string& default_api() {
   static const std::string api = "unix:/run/duet/duetd.sock";
   return api;
@@ -87,13 +95,18 @@ const char* daemon_usage() {
   return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
          "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
-         "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n";
+         "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
+         "             [--accept-state-loss]\n";
 }
 
 DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
   // Flags first, to find --config; then the file; then the flags again, so that they win.
   std::vector<std::pair<const Setter*, std::string>> given;
   for (std::size_t i = 0; i < args.size(); ++i) {
+    if (auto on = switches().find(args[i]); on != switches().end()) {
+      given.emplace_back(&on->second, "");
+      continue;
+    }
     auto flag = flags().find(args[i]);
     if (flag == flags().end()) throw std::invalid_argument("unknown flag " + args[i]);
     if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + ": missing value");

@@ -28,6 +28,9 @@ struct DaemonOptions {
   std::string sys_root = "/sys";
   std::string proc_root = "/proc";
   NodeApiAuth auth;
+  // --accept-state-loss (a flag only: a one-off decision, not a setting): start empty when
+  // the checkpoint files are damaged and none is good, instead of refusing to start.
+  bool accept_state_loss = false;
 
   std::string log_dir() const { return engine_log_dir.empty() ? state_dir + "/logs" : engine_log_dir; }
 };

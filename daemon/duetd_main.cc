@@ -10,6 +10,7 @@
 
 #include "daemon/daemon_options.h"
 #include "daemon/node.h"
+#include "daemon/node_checkpoint.h"
 #include "duet/common/log.h"
 #include "duet/systemd_notify.h"
 
@@ -104,6 +105,9 @@ int main(int argc, char** argv) {
   }
   try {
     return run(args, options);
+  } catch (const StateLost& e) {
+    std::cerr << "duetd: " << e.what() << "\n";
+    return kStateLostExit;
   } catch (const std::exception& e) {
     std::cerr << "duetd: " << e.what() << "\n";
     return 1;

@@ -17,10 +17,25 @@ NodeCheckpoint::NodeCheckpoint(boost::asio::io_context& io, std::filesystem::pat
                                Collect collect)
     : io_(io), file_(std::move(path)), collect_(std::move(collect)) {}
 
-CheckpointFile::Loaded NodeCheckpoint::load() {
+CheckpointFile::Loaded NodeCheckpoint::load(bool accept_state_loss) {
   auto loaded = file_.load();
   if (!loaded.problem.empty())
     logger().error("checkpoint_damaged", {{"problem", loaded.problem}, {"using", loaded.from}});
+  if (loaded.state_lost()) {
+    std::string files;
+    for (const auto& f : loaded.damaged) files += (files.empty() ? "" : ", ") + f.string();
+    if (!accept_state_loss) {
+      logger().error("checkpoint_state_lost", {{"damaged", files}, {"starting", false}});
+      throw StateLost("no good checkpoint in " + file_.path().parent_path().string() +
+                      ", only damaged files (kept aside: " + files +
+                      "). Starting empty would drop every deployment and route; put a good "
+                      "checkpoint back as " + file_.path().filename().string() +
+                      ", or start once with --accept-state-loss to start empty");
+    }
+    logger().error("state_loss_accepted",
+                   {{"damaged", files}, {"starting", "empty"}, {"flag", "--accept-state-loss"}});
+    save_now();
+  }
   logger().info("checkpoint_loaded", {{"file", file_.path().string()}, {"from", loaded.from}});
   return loaded;
 }

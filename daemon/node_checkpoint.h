@@ -8,11 +8,21 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 #include "daemon/checkpoint_file.h"
 
 namespace duet::daemon {
+
+// Damaged checkpoint files and no good one, without --accept-state-loss: duetd does not
+// start. Starting empty would publish an empty state that routers follow (every route gone)
+// and lose every deployment the engines still run for. duetd exits with kStateLostExit.
+class StateLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+inline constexpr int kStateLostExit = 3;
 
 class NodeCheckpoint {
  public:
@@ -22,8 +32,10 @@ class NodeCheckpoint {
   NodeCheckpoint(boost::asio::io_context& io, std::filesystem::path path, Collect collect);
 
   // The newest good checkpoint (null data when there is none); a damaged file is logged,
-  // kept aside and the previous one used.
-  CheckpointFile::Loaded load();
+  // kept aside and the previous one used. With damaged files and no good one: throws
+  // StateLost naming them, or with `accept_state_loss` says so at error level and writes
+  // the empty state at once, so that the next start takes it.
+  CheckpointFile::Loaded load(bool accept_state_loss);
   // Writes now; throws std::system_error naming the file.
   void save_now();
   // Writes at the end of this loop turn; failures are logged (the next change tries again).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -99,6 +100,67 @@ TEST(DuetdRestart, DamagedCheckpointFallsBackToThePreviousOne) {
   for (const auto& e : std::filesystem::directory_iterator(d.dir() / "state"))
     kept_aside |= e.path().filename().string().starts_with("checkpoint.json.corrupt-");
   EXPECT_TRUE(kept_aside);
+}
+
+// Kept-aside copies of checkpoint.json (`.corrupt-`) and of .prev (`.prev.corrupt-`).
+std::vector<std::string> kept_aside(const std::filesystem::path& state) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(state))
+    if (e.path().filename().string().find(".corrupt-") != std::string::npos)
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(DuetdRestart, BothCheckpointsDamagedRefusesToStartUntilTheLossIsAccepted) {
+  DuetdHarness d;
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("a.yaml", sim_deployment_yaml("first", 0))}).exit_code, 0);
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("b.yaml", sim_deployment_yaml("second", 0))}).exit_code, 0);
+  d.process().signal(SIGTERM);
+  ASSERT_NE(d.process().wait(10s), -1);
+  auto state = d.dir() / "state";
+  std::ofstream(state / "checkpoint.json", std::ios::trunc) << "{\"checksum\": \"0000\", \"data\": {\"obj";
+  std::ofstream(state / "checkpoint.json.prev", std::ios::trunc) << "not a checkpoint";
+
+  // Starting empty would publish an empty state that routers follow: duetd exits instead,
+  // naming the files, which it keeps aside.
+  std::vector<std::string> argv = {bin("duetd"), "--api", d.api().to_string(), "--state-dir", state.string()};
+  auto refused = run_command(argv);
+  EXPECT_EQ(refused.exit_code, 3) << refused.out;
+  EXPECT_NE(refused.out.find("duetd: no good checkpoint in " + state.string()), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("start once with --accept-state-loss"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("level=error component=checkpoint event=checkpoint_state_lost"), std::string::npos);
+  auto aside = kept_aside(state);
+  ASSERT_EQ(aside.size(), 2u);
+  EXPECT_TRUE(aside[0].starts_with("checkpoint.json.corrupt-")) << aside[0];
+  EXPECT_TRUE(aside[1].starts_with("checkpoint.json.prev.corrupt-")) << aside[1];
+  EXPECT_NE(refused.out.find((state / aside[0]).string()), std::string::npos) << refused.out;
+  std::string kept;
+  std::getline(std::ifstream(state / aside[1]), kept);
+  EXPECT_EQ(kept, "not a checkpoint");
+  EXPECT_FALSE(std::filesystem::exists(state / "checkpoint.json"));
+
+  // A restart (systemd's Restart=) refuses again: what was kept aside still counts.
+  auto again = run_command(argv);
+  EXPECT_EQ(again.exit_code, 3) << again.out;
+  EXPECT_EQ(kept_aside(state), aside);
+
+  // With the flag it starts empty, and says so at error level.
+  argv.push_back("--accept-state-loss");
+  {
+    ChildProcess accepted(argv, {}, (d.dir() / "accepted.log").string());
+    ASSERT_TRUE(accepted.wait_for_output("event=listening", 20s)) << accepted.output();
+    EXPECT_NE(accepted.output().find("level=error component=checkpoint event=state_loss_accepted"),
+              std::string::npos) << accepted.output();
+    EXPECT_TRUE(d.get("/apis/v1/deployments")["items"].empty());
+    accepted.signal(SIGTERM);
+    ASSERT_NE(accepted.wait(10s), -1);
+  }
+  // The empty state was written at once: the next start needs no flag.
+  argv.pop_back();
+  ChildProcess next(argv, {}, (d.dir() / "next.log").string());
+  ASSERT_TRUE(next.wait_for_output("event=listening", 20s)) << next.output();
+  EXPECT_NE(next.output().find("from=current"), std::string::npos) << next.output();
 }
 
 }  // namespace

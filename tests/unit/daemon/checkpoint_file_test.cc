@@ -51,6 +51,41 @@ TEST(CheckpointFile, TruncatedFileIsNotACheckpoint) {
   auto loaded = file.load();
   EXPECT_EQ(loaded.from, "none");  // no previous file: a first write has none
   EXPECT_NE(loaded.problem.find("unreadable JSON"), std::string::npos);
+  EXPECT_TRUE(loaded.state_lost());
+}
+
+TEST(CheckpointFile, NoFileIsAFirstStartNotALoss) {
+  test::TempDir dir;
+  auto loaded = CheckpointFile(dir / "checkpoint.json").load();
+  EXPECT_EQ(loaded.from, "none");
+  EXPECT_FALSE(loaded.state_lost());
+}
+
+TEST(CheckpointFile, BothFilesDamagedIsAStateLossThatLasts) {
+  test::TempDir dir;
+  CheckpointFile file(dir / "checkpoint.json");
+  file.write({{"generation", 1}});
+  file.write({{"generation", 2}});
+  std::ofstream(dir / "checkpoint.json") << "{\"checksum\": \"00";
+  std::ofstream(dir / "checkpoint.json.prev") << "garbage";
+
+  auto loaded = file.load();
+  EXPECT_TRUE(loaded.state_lost());
+  ASSERT_EQ(loaded.damaged.size(), 2u);
+  EXPECT_TRUE(loaded.damaged[0].filename().string().starts_with("checkpoint.json.corrupt-"));
+  EXPECT_TRUE(loaded.damaged[1].filename().string().starts_with("checkpoint.json.prev.corrupt-"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "checkpoint.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "checkpoint.json.prev"));
+  EXPECT_NE(loaded.problem.find("checkpoint.json.prev: not a checkpoint"), std::string::npos)
+      << loaded.problem;
+
+  // The next start finds only what was kept aside: still a loss, not a first start.
+  auto again = file.load();
+  EXPECT_TRUE(again.state_lost());
+  EXPECT_EQ(again.damaged, loaded.damaged);
+  // Once a good checkpoint is written (state loss accepted), it is used.
+  file.write({{"generation", 0}});
+  EXPECT_FALSE(file.load().state_lost());
 }
 
 }  // namespace
