@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "daemon/api/log_follower.h"
+#include "daemon/api/percent_encoding.h"
 #include "daemon/manifest/parser.h"
 #include "daemon/rollout/traffic.h"
 #include "duet/common/http_error.h"
@@ -31,7 +32,11 @@ std::string query_param(const std::string& query, const std::string& key) {
   while (pos < query.size()) {
     auto amp = query.find('&', pos);
     auto part = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (part.starts_with(key + "=")) return part.substr(key.size() + 1);
+    if (part.starts_with(key + "=")) {
+      auto value = percent_decode(part.substr(key.size() + 1));
+      if (!value) throw HttpError(400, key + ": bad percent-encoding", key);
+      return *value;
+    }
     if (amp == std::string::npos) break;
     pos = amp + 1;
   }
@@ -60,7 +65,11 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
   const auto& req = exchange->request();
   std::string target(req.target());
   auto q = target.find('?');
-  std::string path = target.substr(0, q);
+  // Names and file names arrive percent-encoded (duetctl encodes every segment); none holds
+  // a '/', so decoding the whole path splits it the same.
+  auto decoded = percent_decode(target.substr(0, q));
+  if (!decoded) throw HttpError(400, "bad percent-encoding in the path");
+  std::string path = std::move(*decoded);
   std::string query = q == std::string::npos ? "" : target.substr(q + 1);
   auto method = req.method();
 

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "daemon/api/percent_encoding.h"
+
 namespace duet::ctl {
 
 using nlohmann::json;
@@ -21,6 +23,18 @@ std::string read_all(std::istream& in) {
   return ss.str();
 }
 }  // namespace
+
+std::string api_target(std::initializer_list<std::string_view> segments,
+                       const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string target = "/apis/v1";
+  for (auto segment : segments) target += "/" + daemon::percent_encode(segment);
+  char separator = '?';
+  for (const auto& [key, value] : query) {
+    target += separator + key + "=" + daemon::percent_encode(value);
+    separator = '&';
+  }
+  return target;
+}
 
 http::ClientRequest api_request(const Context& ctx, bhttp::verb method, const std::string& target,
                                 std::string body, std::string_view content_type) {

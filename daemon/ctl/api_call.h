@@ -1,9 +1,11 @@
 #pragma once
 // duetctl's calls to duetd's node API, and reading manifest files the way kubectl does.
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,11 @@ namespace duet::ctl {
 struct ApiFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A node API target: "/apis/v1/", the segments joined by '/', then `?key=value&...`. Every
+// segment and value is percent-encoded: file and object names may hold any byte.
+std::string api_target(std::initializer_list<std::string_view> segments,
+                       const std::vector<std::pair<std::string, std::string>>& query = {});
 
 // A request to ctx.server with the bearer token (if any) set.
 http::ClientRequest api_request(const Context& ctx, http::bhttp::verb method,

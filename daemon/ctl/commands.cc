@@ -118,7 +118,7 @@ int apply(const Context& ctx, const std::vector<std::string>& files) {
   try {
     for (const auto& path : files) {
       for (const auto& [source, text] : manifest_inputs(path)) {
-        auto result = call(ctx, bhttp::verb::post, "/apis/v1/apply?source=" + source, text,
+        auto result = call(ctx, bhttp::verb::post, api_target({"apply"}, {{"source", source}}), text,
                            "application/yaml");
         for (const auto& r : result["results"])
           std::cout << lower(r["kind"].get<std::string>()) << "/" << r["name"].get<std::string>()
@@ -135,7 +135,7 @@ int apply(const Context& ctx, const std::vector<std::string>& files) {
 int get(const Context& ctx, const std::string& resource, const std::string& name) {
   auto path = resource_path(resource);
   try {
-    auto result = call(ctx, bhttp::verb::get, "/apis/v1/" + path + (name.empty() ? "" : "/" + name));
+    auto result = call(ctx, bhttp::verb::get, name.empty() ? api_target({path}) : api_target({path, name}));
     if (ctx.output == "json") {
       std::cout << result.dump(2) << "\n";
       return 0;
@@ -164,7 +164,7 @@ int remove(const Context& ctx, const std::string& resource, const std::string& n
   if (name.empty()) throw UsageError("delete needs a name");
   auto path = resource_path(resource);
   try {
-    auto result = call(ctx, bhttp::verb::delete_, "/apis/v1/" + path + "/" + name);
+    auto result = call(ctx, bhttp::verb::delete_, api_target({path, name}));
     std::cout << lower(result["kind"].get<std::string>()) << "/" << name << " deleted\n";
   } catch (const ApiFailure& e) {
     std::cerr << "error: " << e.what() << "\n";
@@ -192,7 +192,7 @@ int remove_files(const Context& ctx, const std::vector<std::string>& files) {
   for (const auto& [kind, path] : order) {
     for (const auto& name : names[kind]) {
       try {
-        call(ctx, bhttp::verb::delete_, "/apis/v1/" + path + "/" + name);
+        call(ctx, bhttp::verb::delete_, api_target({path, name}));
         std::cout << lower(kind) << "/" << name << " deleted\n";
       } catch (const ApiFailure& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -103,9 +103,9 @@ int describe(const Context& ctx, const std::string& resource, const std::string&
     throw UsageError("describe supports deployment NAME");
   if (name.empty()) throw UsageError("describe needs a name");
   try {
-    auto deployment = call(ctx, bhttp::verb::get, "/apis/v1/deployments/" + name);
-    auto engines = call(ctx, bhttp::verb::get, "/apis/v1/engines");
-    auto events = call(ctx, bhttp::verb::get, "/apis/v1/deployments/" + name + "/events");
+    auto deployment = call(ctx, bhttp::verb::get, api_target({"deployments", name}));
+    auto engines = call(ctx, bhttp::verb::get, api_target({"engines"}));
+    auto events = call(ctx, bhttp::verb::get, api_target({"deployments", name, "events"}));
     print_overview(deployment);
     print_replicas(engines["items"], name);
     print_events(events["items"]);

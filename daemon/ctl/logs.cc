@@ -12,8 +12,9 @@ namespace bhttp = http::bhttp;
 
 int logs(const Context& ctx, const std::string& replica, bool follow, const std::string& tail) {
   if (replica.empty()) throw UsageError("logs needs a replica name");
-  std::string target = "/apis/v1/engines/" + replica + "/logs?follow=" + (follow ? "true" : "false");
-  if (!tail.empty()) target += "&tailLines=" + tail;
+  std::vector<std::pair<std::string, std::string>> query = {{"follow", follow ? "true" : "false"}};
+  if (!tail.empty()) query.emplace_back("tailLines", tail);
+  auto target = api_target({"engines", replica, "logs"}, query);
   boost::asio::io_context io;
   int status = 0;
   std::string error_body;

@@ -50,7 +50,7 @@ class RolloutWatch {
     handlers.on_data = [this](std::string_view data) { on_data(data); };
     handlers.on_end = [this](http::error_code ec) { end_ = ec; };
     call_ = http::ClientCall::stream(io_.get_executor(), ctx_.server,
-                                     api_request(ctx_, bhttp::verb::get, "/apis/v1/watch"),
+                                     api_request(ctx_, bhttp::verb::get, api_target({"watch"})),
                                      std::chrono::seconds(30), std::move(handlers));
     io_.run();
     if (result_) return *result_;
@@ -114,14 +114,14 @@ int rollout(const Context& ctx, const std::string& action, const std::string& na
   try {
     if (action == "status") {
       if (watch) return RolloutWatch(ctx, name).run();
-      auto deployment = call(ctx, bhttp::verb::get, "/apis/v1/deployments/" + name);
+      auto deployment = call(ctx, bhttp::verb::get, api_target({"deployments", name}));
       const auto& rollout = rollout_of(deployment);
       std::cout << (rollout.empty() ? "no rollout status yet" : rollout_summary(rollout)) << "\n";
       return exit_code(rollout.value("phase", ""));
     }
     if (action != "promote" && action != "abort" && action != "retry")
       throw UsageError("rollout: expected status, promote, abort or retry");
-    auto reply = call(ctx, bhttp::verb::post, "/apis/v1/deployments/" + name + "/rollout/" + action);
+    auto reply = call(ctx, bhttp::verb::post, api_target({"deployments", name, "rollout", action}));
     std::cout << "deployment/" << name << " " << reply.value("result", action) << "\n";
     return 0;
   } catch (const ApiFailure& e) {

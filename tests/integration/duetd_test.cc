@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -94,6 +95,24 @@ TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
   EXPECT_TRUE(d.process().running());
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 0))}).exit_code, 0);
   EXPECT_EQ(d.get("/apis/v1/deployments/sim")["metadata"]["name"], "sim");
+}
+
+TEST(Duetd, FileAndObjectNamesThatNeedEscapingGoThrough) {
+  DuetdHarness d;
+  std::filesystem::create_directories(d.dir() / "dir with space");
+  // A space, '#', '?', '&' and '=' in a file name: each changes a URL's meaning if sent raw.
+  auto file = d.write("dir with space/my app #1?&x=y.yaml", sim_deployment_yaml("sim", 0));
+  auto applied = d.duetctl({"apply", "-f", file});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out;
+  EXPECT_NE(applied.out.find("enginedeployment/sim created"), std::string::npos) << applied.out;
+  // duetd names the file as it is.
+  auto refused = d.duetctl({"apply", "-f", d.write("dir with space/bad 100%.yaml", "kind: Nope\n")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("error: bad 100%.yaml[0] kind: unknown kind \"Nope\""), std::string::npos)
+      << refused.out;
+  auto missing = d.duetctl({"get", "deployment", "a b?c#d"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.out.find("EngineDeployment \"a b?c#d\" not found"), std::string::npos) << missing.out;
 }
 
 TEST(Duetd, ScalesUpAndDownAndDeleteDrains) {
