@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <sstream>
@@ -34,16 +35,46 @@ const Logger& logger() {
   return log;
 }
 constexpr std::size_t kWatchBufferLimit = 64 * 1024;
+// After a refusal, what the client still sends is read and dropped (at most this much, for at
+// most this long) before the close, so that the close is a FIN and not a RST that could
+// destroy the refusal before the client reads it.
+constexpr std::size_t kLingerBytes = 64 * 1024;
+constexpr std::chrono::milliseconds kLingerTime{1000};
+// accept() failing (EMFILE, ENFILE, ENOBUFS) is retried after a pause that doubles.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{100};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
+// Refusals over max_connections are logged at most this often, with their count.
+constexpr std::chrono::seconds kRefusalLogEvery{10};
+
+std::shared_ptr<Response> error_response(int status, std::string_view message) {
+  auto res = std::make_shared<Response>(static_cast<bhttp::status>(status), 11);
+  res->set(bhttp::field::content_type, "application/json");
+  res->set(bhttp::field::connection, "close");
+  res->body() = openai_error_body(status, message, openai_error_type(status));
+  res->prepare_payload();
+  return res;
+}
 }  // namespace
+
+// One listening socket and its accept backoff.
+struct Listener {
+  std::unique_ptr<Acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> retry;
+  std::chrono::milliseconds backoff{0};  // 0: not backing off
+  uint64_t failures = 0;                 // in the current backoff
+};
 
 struct Server::State {
   Handler handler;
   ServerOptions options;
-  std::vector<std::unique_ptr<Acceptor>> acceptors;
+  std::vector<Listener> listeners;
   std::vector<std::string> unix_paths;
   std::mutex mutex;  // sessions run on several threads when the io_context does
   std::unordered_set<ServerSession*> sessions;
-  bool stopped = false;
+  std::size_t served = 0;  // sessions under max_connections (refused ones linger uncounted)
+  uint64_t refused = 0;    // since the last connection_refused line
+  std::chrono::steady_clock::time_point refusal_logged{};
+  std::atomic<bool> stopped = false;
 };
 
 // One connection: reads requests one at a time, hands each to the handler as an Exchange,
@@ -60,16 +91,34 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   ~ServerSession() {
     std::lock_guard lock(state_->mutex);
     state_->sessions.erase(this);
+    if (counted_) --state_->served;
   }
 
+  // Serves the connection, or answers 503 when max_connections are already open.
   void start() {
+    uint64_t refused = 0;  // to log: refusals since the last line
     {
       std::lock_guard lock(state_->mutex);
       if (state_->stopped) return;
       state_->sessions.insert(this);
+      counted_ = state_->served < state_->options.max_connections;
+      if (counted_)
+        ++state_->served;
+      else
+        refused = note_refusal();
     }
-    asio::dispatch(socket_.get_executor(),
-                   [self = shared_from_this()] { self->do_read_request(); });
+    if (refused > 0)
+      logger().warn("connection_refused", {{"reason", "max_connections"},
+                                           {"limit", state_->options.max_connections},
+                                           {"refused", refused}});
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->counted_) return self->do_read_request();
+      auto res = error_response(503, "too many connections (limit " +
+                                         std::to_string(self->state_->options.max_connections) +
+                                         "); retry later");
+      res->set(bhttp::field::retry_after, "1");
+      self->write_response(std::move(res), true);
+    });
   }
 
   // Called from Server::stop() on any thread.
@@ -111,20 +160,65 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   }
 
  private:
+  // Under the state's lock. The refusals to report now (0: none): the first, then the
+  // count since the last line at most every kRefusalLogEvery.
+  uint64_t note_refusal() {
+    ++state_->refused;
+    auto now = std::chrono::steady_clock::now();
+    if (now - state_->refusal_logged < kRefusalLogEvery) return 0;
+    state_->refusal_logged = now;
+    return std::exchange(state_->refused, 0);
+  }
+
   struct Outgoing {
     std::shared_ptr<Response> full;
     std::string raw;
   };
 
+  // The header first, so that header_check can refuse before any body byte is read; the
+  // timer armed here covers header and body.
   void do_read_request() {
     parser_.emplace();
     parser_->body_limit(state_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     response_complete_ = false;
     arm_timer(state_->options.header_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
+                             beast::bind_front_handler(&ServerSession::on_read_header,
+                                                       shared_from_this()));
+  }
+
+  void on_read_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_request(ec, 0);
+    if (auto refusal = check_header()) return refuse(std::move(*refusal));
+    if (parser_->is_done()) return on_read_request({}, 0);
     bhttp::async_read(socket_, buffer_, *parser_,
                       beast::bind_front_handler(&ServerSession::on_read_request,
                                                 shared_from_this()));
+  }
+
+  std::optional<Response> check_header() {
+    if (!state_->options.header_check) return std::nullopt;
+    try {
+      return state_->options.header_check(parser_->get().base(), remote_);
+    } catch (const std::exception& e) {
+      logger().error("header_check_failed", {{"remote", remote_}, {"error", e.what()}});
+      Response res(bhttp::status::internal_server_error, 11);
+      res.body() = openai_error_body(500, "internal error", openai_error_type(500));
+      return res;
+    }
+  }
+
+  // Sends a header check's refusal and closes; the body is never read.
+  void refuse(Response res) {
+    res.version(parser_->get().version());
+    res.keep_alive(false);
+    if (!state_->options.server_name.empty())
+      res.set(bhttp::field::server, state_->options.server_name);
+    if (res[bhttp::field::content_type].empty())
+      res.set(bhttp::field::content_type, "application/json");
+    res.prepare_payload();
+    write_response(std::make_shared<Response>(std::move(res)), true);
   }
 
   void on_read_request(beast::error_code ec, std::size_t) {
@@ -138,15 +232,36 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     dispatch(std::move(exchange));
   }
 
-  void dispatch(std::shared_ptr<Exchange> exchange) {
+  // A handler's exception becomes an error reply here; nothing leaves for the io loop, even
+  // when building that reply throws (allocation) or the handler had already answered.
+  void dispatch(std::shared_ptr<Exchange> exchange) noexcept {
     try {
       state_->handler(exchange);
     } catch (const HttpError& e) {
-      exchange->reply_error(e.status(), e.what(), e.param());
+      reply_error(*exchange, e.status(), e.what(), e.param());
     } catch (const std::exception& e) {
-      logger().error("handler_failed", {{"remote", remote_}, {"error", e.what()}});
-      exchange->reply_error(500, e.what());
+      log_failure(e.what());
+      reply_error(*exchange, 500, "internal error");
+    } catch (...) {
+      log_failure("unknown exception");
+      reply_error(*exchange, 500, "internal error");
     }
+  }
+
+  void log_failure(const char* what) noexcept {
+    try {
+      logger().error("handler_failed", {{"remote", remote_}, {"error", what}});
+    } catch (...) {
+    }
+  }
+
+  void reply_error(Exchange& exchange, int status, std::string_view message,
+                   std::string_view param = {}) noexcept {
+    try {
+      if (!exchange.answered()) return exchange.reply_error(status, message, param);
+    } catch (...) {
+    }
+    close();  // half an answer, or none that could be built: the client must not wait
   }
 
   // Turns a parse failure into the status a client can act on, then closes.
@@ -160,12 +275,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
       status = 431;
       message = "request header exceeds " + std::to_string(state_->options.header_limit) + " bytes";
     }
-    auto res = std::make_shared<Response>(static_cast<bhttp::status>(status), 11);
-    res->set(bhttp::field::content_type, "application/json");
-    res->set(bhttp::field::connection, "close");
-    res->body() = openai_error_body(status, message, openai_error_type(status));
-    res->prepare_payload();
-    write_response(std::move(res), true);
+    write_response(error_response(status, message), true);
   }
 
   // While a response is in progress, a read stays posted: it sees the client close, and
@@ -180,6 +290,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   void on_watch(beast::error_code ec, std::size_t n) {
     watching_ = false;
+    if (lingering_) return on_linger(ec, n);
+    // Cancelled by on_write: a pipelined request was already in buffer_.
+    if (ec == asio::error::operation_aborted && waiting_for_next_ && !gone_) ec = {};
     if (ec) return close();
     buffer_.commit(n);
     if (!response_complete_ || writing_) return start_watch();
@@ -219,9 +332,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     std::vector<std::function<void()>>().swap(gone_callbacks_);
     if (close_after_) return shutdown();
     if (watching_) {
-      // The watch read doubles as the wait for the next request.
+      // The watch read doubles as the wait for the next request; when that request (or a
+      // part of it) is already buffered, the read is cancelled so that it is parsed now.
       waiting_for_next_ = true;
       arm_timer(state_->options.header_timeout);
+      if (buffer_.size() > 0) {
+        beast::error_code ignored;
+        socket_.cancel(ignored);
+      }
       return;
     }
     do_read_request();
@@ -235,10 +353,27 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     });
   }
 
+  // The answer is out and the connection ends: FIN, then linger (see kLingerBytes).
   void shutdown() {
     beast::error_code ignored;
     socket_.shutdown(Socket::shutdown_send, ignored);
-    close();
+    lingering_ = true;
+    arm_timer(kLingerTime);
+    if (!watching_) do_linger();  // else the watch read already in flight lingers
+  }
+
+  void do_linger() {
+    watching_ = true;
+    socket_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&ServerSession::on_watch,
+                                                      shared_from_this()));
+  }
+
+  void on_linger(beast::error_code ec, std::size_t n) {
+    lingered_ += n;
+    buffer_.consume(buffer_.size());
+    if (ec || gone_ || lingered_ >= kLingerBytes) return close();
+    do_linger();
   }
 
   void close() {
@@ -266,6 +401,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   bool response_complete_ = false;
   bool close_after_ = false;
   bool gone_ = false;
+  bool lingering_ = false;
+  std::size_t lingered_ = 0;
+  bool counted_ = false;  // holds one of max_connections
 };
 
 // --- Exchange ---------------------------------------------------------------------------
@@ -360,40 +498,64 @@ void Server::listen(const Address& address) {
     ::chmod(address.path.c_str(), state_->options.unix_socket_mode);
     state_->unix_paths.push_back(address.path);
   }
-  state_->acceptors.push_back(std::move(acceptor));
-  do_accept(state_->acceptors.size() - 1);
+  state_->listeners.push_back(
+      {std::move(acceptor), std::make_unique<asio::steady_timer>(io_), {}, 0});
+  do_accept(state_->listeners.size() - 1);
 }
 
 std::vector<uint16_t> Server::ports() const {
   std::vector<uint16_t> ports;
-  for (const auto& a : state_->acceptors) ports.push_back(port_of(a->local_endpoint()));
+  for (const auto& l : state_->listeners) ports.push_back(port_of(l.acceptor->local_endpoint()));
   return ports;
 }
 
+namespace {
+std::string remote_of(Socket& socket) {
+  beast::error_code ignored;
+  auto peer = socket.remote_endpoint(ignored);
+  if (peer.data()->sa_family != AF_INET && peer.data()->sa_family != AF_INET6) return "unix";
+  int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char host[64] = "";
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(peer.data());
+  if (peer.data()->sa_family == AF_INET) ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(port_of(peer));
+}
+}  // namespace
+
 void Server::do_accept(std::size_t index) {
-  auto& acceptor = *state_->acceptors[index];
+  auto& acceptor = *state_->listeners[index].acceptor;
   acceptor.async_accept(
       asio::make_strand(io_), [this, index, state = state_](beast::error_code ec, Socket socket) {
-        if (state->stopped) return;
-        if (!ec) {
-          std::string remote = "unix";
-          beast::error_code ignored;
-          auto peer = socket.remote_endpoint(ignored);
-          if (peer.data()->sa_family == AF_INET || peer.data()->sa_family == AF_INET6) {
-            int one = 1;
-            ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            char host[64] = "";
-            const auto* sin = reinterpret_cast<const sockaddr_in*>(peer.data());
-            if (peer.data()->sa_family == AF_INET)
-              ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-            remote = std::string(host) + ":" + std::to_string(port_of(peer));
-          }
-          std::make_shared<ServerSession>(std::move(socket), state, std::move(remote))->start();
-        } else if (ec != asio::error::operation_aborted) {
-          logger().warn("accept_failed", {{"error", ec.message()}});
+        if (state->stopped || ec == asio::error::operation_aborted) return;
+        if (ec) return back_off(index, ec);
+        auto& listener = state->listeners[index];
+        if (listener.backoff.count() > 0) {
+          logger().info("accept_recovered", {{"failures", listener.failures}});
+          listener.backoff = {};
+          listener.failures = 0;
         }
-        if (ec != asio::error::operation_aborted) do_accept(index);
+        std::string remote = remote_of(socket);
+        std::make_shared<ServerSession>(std::move(socket), state, std::move(remote))->start();
+        do_accept(index);
       });
+}
+
+// Out of file descriptors (or buffers): accepting again at once would fail again at once,
+// so wait, longer each time, and say so once per episode rather than once per attempt.
+void Server::back_off(std::size_t index, const beast::error_code& ec) {
+  auto& listener = state_->listeners[index];
+  ++listener.failures;
+  if (listener.backoff.count() == 0) {
+    listener.backoff = kAcceptBackoffMin;
+    logger().warn("accept_failed", {{"error", ec.message()}, {"retry_ms", kAcceptBackoffMin.count()}});
+  } else {
+    listener.backoff = std::min(listener.backoff * 2, kAcceptBackoffMax);
+  }
+  listener.retry->expires_after(listener.backoff);
+  listener.retry->async_wait([this, index, state = state_](beast::error_code wait_ec) {
+    if (!wait_ec && !state->stopped) do_accept(index);
+  });
 }
 
 void Server::stop() {
@@ -407,9 +569,10 @@ void Server::stop() {
     // used while the lock keeps the session from finishing its destructor.
     for (auto* s : open) s->close_from_outside();
   }
-  for (auto& a : state_->acceptors) {
+  for (auto& l : state_->listeners) {
     beast::error_code ignored;
-    a->close(ignored);
+    l.acceptor->close(ignored);
+    l.retry->cancel();
   }
   for (const auto& path : state_->unix_paths) ::unlink(path.c_str());
 }

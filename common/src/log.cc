@@ -6,6 +6,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "duet/common/utf8.h"
+
 namespace duet {
 
 namespace {
@@ -24,25 +26,42 @@ const char* level_name(LogLevel level) {
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
-  for (char c : v)
-    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
-      return true;
+  for (std::size_t i = 0; i < v.size();) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if (c <= 0x20 || c == 0x7F || c == '"' || c == '=' || c == '\\') return true;
+    std::size_t n = utf8_sequence_length(v.substr(i));
+    if (n == 0) return true;
+    i += n;
+  }
   return false;
 }
 
+// Quoted, with `"` and `\` escaped, a newline as \n, and control bytes and bytes that are not
+// UTF-8 as \xNN: a value from a client cannot forge a line or break a terminal or a parser.
 void append_value(std::string& line, std::string_view v) {
   if (!needs_quotes(v)) {
     line += v;
     return;
   }
   line += '"';
-  for (char c : v) {
-    if (c == '"' || c == '\\') line += '\\';
-    if (c == '\n') {
+  for (std::size_t i = 0; i < v.size();) {
+    auto c = static_cast<unsigned char>(v[i]);
+    std::size_t n = utf8_sequence_length(v.substr(i));
+    if (c == '"' || c == '\\') {
+      line += '\\';
+      line += static_cast<char>(c);
+    } else if (c == '\n') {
       line += "\\n";
+    } else if (n == 0 || c < 0x20 || c == 0x7F) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      line += hex;
+    } else {
+      line.append(v.substr(i, n));
+      i += n;
       continue;
     }
-    line += c;
+    ++i;
   }
   line += '"';
 }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "duet/common/json_text.h"
+
 namespace duet {
 
 std::string openai_error_body(int status, std::string_view message, std::string_view type,
@@ -11,7 +13,7 @@ std::string openai_error_body(int status, std::string_view message, std::string_
                            {"type", type},
                            {"param", param.empty() ? nlohmann::json() : nlohmann::json(param)},
                            {"code", status}}}};
-  return body.dump();
+  return json_text(body);
 }
 
 std::string_view openai_error_type(int status) {

@@ -1,26 +1,39 @@
-// The shared HTTP server and client against each other, on loopback and a unix socket.
+// The shared HTTP server and client against each other, on loopback and a unix socket; and
+// the server against raw clients: pipelining, refusals before the body, the connection cap,
+// accept when out of file descriptors, error text that is not UTF-8.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <thread>
 
 #include "duet/common/http_client.h"
 #include "duet/common/http_error.h"
 #include "duet/common/http_server.h"
+#include "support/child_process.h"
+#include "support/raw_http.h"
 #include "support/temp_dir.h"
 
 namespace duet::http {
 namespace {
 
+using namespace std::chrono_literals;
+
 // A server on its own thread: whole replies on /whole, a 3-chunk stream on /stream,
-// an HttpError on /error.
+// an HttpError on /error and one whose text is not UTF-8 on /latin1.
 class ServerFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     ServerOptions options;
     options.body_limit = 1024;
+    make_server(options);
+  }
+  void make_server(ServerOptions options) {
     server_ = std::make_unique<Server>(io_, [this](std::shared_ptr<Exchange> e) { handle(e); },
-                                       options);
+                                       std::move(options));
   }
   void start(const Address& address) {
     server_->listen(address);
@@ -32,9 +45,11 @@ class ServerFixture : public ::testing::Test {
     if (thread_.joinable()) thread_.join();
   }
   void handle(const std::shared_ptr<Exchange>& e) {
+    ++handled_;
     auto target = e->request().target();
     if (target == "/whole") return e->reply(bhttp::status::ok, "body:" + e->request().body(), "text/plain");
     if (target == "/error") throw HttpError(422, "field is wrong", "spec.x");
+    if (target == "/latin1") throw HttpError(404, "no file \"caf\xe9\"", "name\xff");
     ResponseHeader header(bhttp::status::ok, 11);
     e->begin_stream(header);
     for (const char* piece : {"one\n", "two\n", "three\n"}) e->send(piece);
@@ -45,10 +60,19 @@ class ServerFixture : public ::testing::Test {
     return a;
   }
 
+  uint16_t port() const { return server_->ports().at(0); }
+
   boost::asio::io_context io_;
   std::unique_ptr<Server> server_;
   std::thread thread_;
+  std::atomic<int> handled_ = 0;
 };
+
+std::string post(std::string_view target, std::string_view body) {
+  std::string text = "POST ";
+  text.append(target).append(" HTTP/1.1\r\nHost: t\r\nContent-Length: ");
+  return text.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+}
 
 TEST_F(ServerFixture, WholeReplyOverTcp) {
   start(Address::parse("127.0.0.1:0"));
@@ -89,6 +113,202 @@ TEST_F(ServerFixture, StreamOverUnixSocketArrivesWhole) {
   client_io.run();
   EXPECT_FALSE(end) << end.message();
   EXPECT_EQ(received, "one\ntwo\nthree\n");
+}
+
+}  // namespace
+}  // namespace duet::http
+
+namespace duet::http {
+namespace {
+
+TEST_F(ServerFixture, PipelinedRequestsAreAnsweredInOrder) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient c(port());
+  c.send(post("/whole", "one") + post("/whole", "two"));  // one write
+  auto first = c.read();
+  auto second = c.read();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second) << "the second request was never answered";
+  EXPECT_EQ(first->body(), "body:one");
+  EXPECT_EQ(second->body(), "body:two");
+  // After a streamed answer too, and a third request later on the same connection.
+  c.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n" + post("/whole", "three"));
+  auto stream = c.read();
+  auto third = c.read();
+  ASSERT_TRUE(stream && third);
+  EXPECT_EQ(stream->body(), "one\ntwo\nthree\n");
+  EXPECT_EQ(third->body(), "body:three");
+  c.send(post("/whole", "four"));
+  auto fourth = c.read();
+  ASSERT_TRUE(fourth);
+  EXPECT_EQ(fourth->body(), "body:four");
+}
+
+TEST_F(ServerFixture, ErrorTextThatIsNotUtf8IsReplacedAndTheServerGoesOn) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient c(port());
+  c.send("GET /latin1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto res = c.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 404);
+  auto body = nlohmann::json::parse(res->body());
+  EXPECT_EQ(body["error"]["message"], "no file \"caf\xef\xbf\xbd\"");  // U+FFFD
+  EXPECT_EQ(body["error"]["param"], "name\xef\xbf\xbd");
+  c.send(post("/whole", "still here"));
+  auto next = c.read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body(), "body:still here");
+}
+
+// A check that wants `x-key: k`, on a server whose body limit would take the 8 MiB.
+class HeaderCheckFixture : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.header_check = [](const RequestHeader& header, const std::string&) {
+      std::optional<Response> refusal;
+      if (header["x-key"] == "k") return refusal;
+      refusal.emplace(bhttp::status::unauthorized, 11);
+      refusal->set(bhttp::field::www_authenticate, "Bearer");
+      refusal->body() = R"({"error": "no key"})";
+      return refusal;
+    };
+    make_server(std::move(options));
+  }
+};
+
+TEST_F(HeaderCheckFixture, RefusalComesAfterTheHeaderWithoutTheBody) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient c(port());
+  c.send("POST /whole HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\n\r\n");
+  auto res = c.read(2s);  // the header timeout is 30 s: only an answer to the header fits
+  ASSERT_TRUE(res) << "no answer before the body";
+  EXPECT_EQ(res->result_int(), 401);
+  EXPECT_EQ((*res)[bhttp::field::www_authenticate], "Bearer");
+  EXPECT_EQ((*res)[bhttp::field::connection], "close");
+  EXPECT_TRUE(c.closed_within(2s));
+  EXPECT_EQ(handled_, 0);
+
+  // Part of the body already sent: the refusal still arrives (no reset that would lose it).
+  test::RawHttpClient partial(port());
+  partial.send("POST /whole HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\n\r\n" +
+               std::string(100 * 1024, 'x'));
+  auto refused = partial.read(2s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 401);
+
+  test::RawHttpClient ok(port());
+  ok.send("POST /whole HTTP/1.1\r\nHost: t\r\nx-key: k\r\nContent-Length: 2\r\n\r\nhi");
+  auto served = ok.read();
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->body(), "body:hi");
+}
+
+class CapFixture : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.max_connections = 2;
+    make_server(std::move(options));
+  }
+};
+
+TEST_F(CapFixture, OneConnectionOverTheCapGets503AndRetryAfter) {
+  start(Address::parse("127.0.0.1:0"));
+  auto first = std::make_unique<test::RawHttpClient>(port());
+  test::RawHttpClient second(port());
+  for (auto* c : {first.get(), &second}) {  // both served: both hold a place
+    c->send(post("/whole", "x"));
+    ASSERT_TRUE(c->read());
+  }
+  test::RawHttpClient third(port());
+  third.send(post("/whole", "x"));
+  auto busy = third.read();
+  ASSERT_TRUE(busy) << "refused without an answer";
+  EXPECT_EQ(busy->result_int(), 503);
+  EXPECT_EQ((*busy)[bhttp::field::retry_after], "1");
+  EXPECT_TRUE(third.closed_within(2s));
+
+  first.reset();  // a place comes free once the server sees the close
+  EXPECT_TRUE(test::eventually([&] {
+    test::RawHttpClient next(port());
+    next.send(post("/whole", "again"));
+    auto res = next.read();
+    return res && res->result_int() == 200;
+  }, 5s));
+}
+
+// stderr into a file for as long as it lives, read back without opening anything new.
+class StderrToFile {
+ public:
+  explicit StderrToFile(const std::filesystem::path& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)), saved_(::dup(2)) {
+    std::fflush(stderr);
+    ::dup2(fd_, 2);
+  }
+  ~StderrToFile() {
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    ::close(fd_);
+  }
+  std::string text() const {
+    std::string out(64 * 1024, '\0');
+    auto n = ::pread(fd_, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return out;
+  }
+
+ private:
+  int fd_;
+  int saved_;
+};
+
+// RLIMIT_NOFILE lowered to `limit` for as long as it lives.
+class FdLimit {
+ public:
+  explicit FdLimit(rlim_t limit) {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = limit;
+    ::setrlimit(RLIMIT_NOFILE, &lowered);
+  }
+  ~FdLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+
+ private:
+  rlimit saved_{};
+};
+
+std::size_t count(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(ServerFixture, AcceptOutOfDescriptorsBacksOffAndLogsOnceThenRecovers) {
+  start(Address::parse("127.0.0.1:0"));
+  test::TempDir dir;
+  StderrToFile log(dir / "stderr");
+  boost::asio::io_context client_io;
+  boost::asio::ip::tcp::socket client(client_io);
+  client.open(boost::asio::ip::tcp::v4());  // its descriptor now, before the limit
+  {
+    int lowest_free = ::open("/dev/null", O_RDONLY);
+    ::close(lowest_free);
+    FdLimit limit(static_cast<rlim_t>(lowest_free));  // no new descriptor from here on
+    client.connect({boost::asio::ip::make_address("127.0.0.1"), port()});  // the kernel accepts
+    ASSERT_TRUE(test::eventually([&] { return log.text().find("accept_failed") != std::string::npos; },
+                                 5s));
+    // A window to count in: an accept that spins would log thousands of lines in it.
+    std::this_thread::sleep_for(700ms);
+    EXPECT_EQ(count(log.text(), "event=accept_failed"), 1u) << log.text().substr(0, 2000);
+  }
+  // Descriptors again: the next retry (at most a second away) takes the waiting connection.
+  std::string request = post("/whole", "late");
+  boost::asio::write(client, boost::asio::buffer(request));
+  client.close();
+  EXPECT_TRUE(test::eventually([&] { return handled_ == 1; }, 5s)) << log.text();
+  EXPECT_EQ(count(log.text(), "event=accept_recovered"), 1u) << log.text();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server over TCP or a unix socket, used by duetd's node API and duet-sim.
 // Handlers answer a request whole (reply) or as a chunked stream (begin_stream/send/finish);
-// a client that goes away mid-stream is reported so the work for it can stop.
+// a client that goes away mid-stream is reported so the work for it can stop. A header check
+// may refuse a request before its body is read; connections are capped and accept backs off.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,7 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 
 using Request = bhttp::request<bhttp::string_body>;
+using RequestHeader = bhttp::request_header<>;
 using Response = bhttp::response<bhttp::string_body>;
 using ResponseHeader = bhttp::response<bhttp::empty_body>;
 
@@ -50,6 +53,8 @@ class Exchange {
   void send(std::string_view data);
   void finish();
 
+  // True once reply() or begin_stream() was called.
+  bool answered() const { return answered_; }
   // True once the client closed the connection; sends after that are dropped.
   bool client_gone() const;
   // Runs once if the client goes away before the answer is complete.
@@ -64,13 +69,22 @@ class Exchange {
 };
 
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
+// Sees a request's header before its body is read; a response it returns is sent at once
+// and the connection closed with the body unread (a 401 costs no upload). `remote` is the
+// client's address. Runs on the connection's strand; an exception from it is a 500.
+using HeaderCheck =
+    std::function<std::optional<Response>(const RequestHeader& header, const std::string& remote)>;
 
 struct ServerOptions {
   std::size_t body_limit = 8 * 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
-  std::chrono::milliseconds header_timeout{30'000};  // also the keep-alive idle time
+  std::chrono::milliseconds header_timeout{30'000};  // header and body; also the keep-alive idle time
   unsigned unix_socket_mode = 0660;
-  std::string server_name;  // the Server header; none when empty
+  std::string server_name = {};  // the Server header; none when empty
+  HeaderCheck header_check = {};  // none: every header is let through
+  // Connections open at once; one more is answered 503 with Retry-After: 1 and closed, so
+  // that a flood of idle connections cannot take every file descriptor.
+  std::size_t max_connections = 1024;
 };
 
 class Server {
@@ -90,6 +104,7 @@ class Server {
 
  private:
   void do_accept(std::size_t index);
+  void back_off(std::size_t index, const boost::system::error_code& ec);
 
   asio::io_context& io_;
   std::shared_ptr<State> state_;
