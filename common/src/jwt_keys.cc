@@ -138,7 +138,9 @@ std::vector<Key> parse_jwks(const json& jwks) {
     try {
       if (auto key = parse_jwk(list[i])) keys.push_back(std::move(*key));
     } catch (const BadKey& e) {
-      std::string kid = list[i].is_object() ? list[i].value("kid", "") : "";
+      const json& entry = list[i];
+      bool has_kid = entry.is_object() && entry.contains("kid") && entry["kid"].is_string();
+      std::string kid = has_kid ? entry["kid"].get<std::string>() : "";
       throw std::runtime_error(std::string("keys[") + std::to_string(i) + "]" +
                                (kid.empty() ? "" : " (kid \"" + kid + "\")") + ": " + e.what());
     }

@@ -4,6 +4,7 @@
 
 #include <jwt.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 
@@ -67,10 +68,22 @@ bool signature_ok(const std::string& token, const Key& key) {
   return rc == 0;
 }
 
-std::optional<Clock::time_point> time_claim(const json& claims, const char* name) {
+// A NumericDate claim (RFC 7519 §2): absent, malformed (not a number), or a time. Seconds
+// are clamped to [0, year 2255] so that adding the leeway and converting to the clock's
+// nanoseconds cannot overflow.
+struct TimeClaim {
+  bool present = false;
+  bool malformed = false;
+  Clock::time_point at;
+};
+
+TimeClaim time_claim(const json& claims, const char* name) {
   auto it = claims.find(name);
-  if (it == claims.end() || !it->is_number()) return std::nullopt;
-  return Clock::time_point(std::chrono::seconds(it->get<int64_t>()));
+  if (it == claims.end()) return {};
+  if (!it->is_number()) return {true, true, {}};
+  constexpr double kLatest = 9'000'000'000;  // 2255-03-14; the clock's limit is 2262
+  double seconds = std::clamp(it->get<double>(), 0.0, kLatest);
+  return {true, false, Clock::time_point(std::chrono::seconds(static_cast<int64_t>(seconds)))};
 }
 
 bool audience_matches(const json& aud, const std::string& expected) {
@@ -85,9 +98,9 @@ bool audience_matches(const json& aud, const std::string& expected) {
 
 const std::vector<std::string_view>& all_reasons() {
   static const std::vector<std::string_view> reasons = {
-      reason::missing,       reason::malformed,    reason::bad_signature,  reason::expired,
-      reason::not_yet_valid, reason::wrong_issuer, reason::wrong_audience, reason::alg_none,
-      reason::alg_mismatch,  reason::unknown_kid};
+      reason::missing,      reason::malformed,      reason::bad_signature, reason::expired,
+      reason::missing_exp,  reason::not_yet_valid,  reason::wrong_issuer,  reason::wrong_audience,
+      reason::alg_none,     reason::alg_mismatch,   reason::unknown_kid};
   return reasons;
 }
 
@@ -103,7 +116,11 @@ Verdict Verifier::verify(std::string_view token, Clock::time_point now) const {
   const std::string& alg_name = alg.get_ref<const std::string&>();
   if (alg_name == "none" || alg_name == "None" || alg_name == "NONE")
     return refuse(reason::alg_none);
-  std::string kid = parts->header.value("kid", "");
+  // kid is optional; when present it must be a string (a number or null is not a kid).
+  auto kid_field = parts->header.find("kid");
+  if (kid_field != parts->header.end() && !kid_field->is_string()) return refuse(reason::malformed);
+  const std::string kid =
+      kid_field == parts->header.end() ? std::string() : kid_field->get<std::string>();
   bool kid_known = kid.empty();
   std::string text(token);  // libjwt wants a NUL-terminated string
   bool some_key_fits = false;
@@ -121,9 +138,11 @@ Verdict Verifier::verify(std::string_view token, Clock::time_point now) const {
 
 Verdict Verifier::check_claims(json claims, Clock::time_point now) const {
   auto exp = time_claim(claims, "exp");
-  if (exp && now > *exp + settings_.leeway) return refuse(reason::expired);
   auto nbf = time_claim(claims, "nbf");
-  if (nbf && now + settings_.leeway < *nbf) return refuse(reason::not_yet_valid);
+  if (exp.malformed || nbf.malformed) return refuse(reason::malformed);
+  if (!exp.present && settings_.require_exp) return refuse(reason::missing_exp);
+  if (exp.present && now > exp.at + settings_.leeway) return refuse(reason::expired);
+  if (nbf.present && now + settings_.leeway < nbf.at) return refuse(reason::not_yet_valid);
   if (!settings_.issuer.empty() && claims.value("iss", json()) != json(settings_.issuer))
     return refuse(reason::wrong_issuer);
   if (!settings_.audience.empty() &&
@@ -133,7 +152,7 @@ Verdict Verifier::check_claims(json claims, Clock::time_point now) const {
   v.ok = true;
   if (auto sub = claims.find("sub"); sub != claims.end() && sub->is_string())
     v.subject = sub->get<std::string>();
-  if (exp) v.expires = *exp + settings_.leeway;
+  if (exp.present) v.expires = exp.at + settings_.leeway;
   v.claims = std::move(claims);
   return v;
 }

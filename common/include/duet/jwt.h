@@ -1,7 +1,8 @@
 #pragma once
 // JWT verification shared by duet-router (client tokens) and duetd (node API tokens):
 // HS256, RS256 and ES256 with keys from a JWKS file (by kid) or an HMAC secret file;
-// `alg: none` and an alg that does not fit the key are refused; exp/nbf with leeway, iss, aud.
+// `alg: none` and an alg that does not fit the key are refused; exp (required unless turned
+// off) and nbf with leeway, iss, aud. A field of the wrong JSON type is `malformed`, never a throw.
 
 #include <chrono>
 #include <memory>
@@ -19,6 +20,8 @@ struct Settings {
   std::string jwks_file;
   std::string hmac_secret_file;  // trailing whitespace (a final newline) is not part of the secret
   std::chrono::seconds leeway{30};
+  // A token without `exp` would be good forever (and cached until the keys change).
+  bool require_exp = true;
 };
 
 // Why a token was refused; also the `reason` label of auth-failure metrics.
@@ -27,6 +30,7 @@ inline constexpr std::string_view missing = "missing";
 inline constexpr std::string_view malformed = "malformed";
 inline constexpr std::string_view bad_signature = "bad_signature";
 inline constexpr std::string_view expired = "expired";
+inline constexpr std::string_view missing_exp = "missing_exp";
 inline constexpr std::string_view not_yet_valid = "not_yet_valid";
 inline constexpr std::string_view wrong_issuer = "wrong_issuer";
 inline constexpr std::string_view wrong_audience = "wrong_audience";
@@ -42,7 +46,8 @@ struct Verdict {
   bool ok = false;
   std::string reason;   // one of reason::*, empty when ok
   std::string subject;  // the `sub` claim, empty when absent
-  // When the token stops being accepted (`exp` plus the leeway); max() without `exp`.
+  // When the token stops being accepted (`exp` plus the leeway); max() without `exp`
+  // (only when Settings::require_exp is off).
   std::chrono::system_clock::time_point expires = std::chrono::system_clock::time_point::max();
   nlohmann::json claims;  // the whole payload when ok (stickiness may hash any claim)
 };

@@ -1,7 +1,10 @@
 #include "duet/jwt.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "duet/base64url.h"
@@ -166,6 +169,68 @@ TEST_F(JwtVerifier, BadSignaturesUnknownKidsMalformedAndMissingTokens) {
   EXPECT_EQ(reason(v, ""), reason::missing);
 }
 
+TEST_F(JwtVerifier, HeaderFieldsOfTheWrongTypeAreMalformedNotThrown) {
+  auto check = [&](const Verifier& v) {
+    for (json kid : {json(42), json(), json::array({"rsa-2025"}), json::object(), json(true)})
+      EXPECT_EQ(reason(v, forge({{"alg", "RS256"}, {"kid", kid}}, claims(), "sig")),
+                reason::malformed)
+          << kid;
+    for (json alg : {json(256), json(), json::array({"RS256"})})
+      EXPECT_EQ(reason(v, forge({{"alg", alg}}, claims(), "sig")), reason::malformed) << alg;
+  };
+  check(jwks_verifier());
+  check(hmac_verifier());
+}
+
+// An HS256 token signed here, as libjwt's minting refuses some of the claims tried below.
+std::string sign_hs256(const std::string& secret, const json& claims) {
+  std::string input = base64url_encode(json{{"alg", "HS256"}}.dump()) + "." +
+                      base64url_encode(claims.dump());
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
+  return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), size));
+}
+
+TEST_F(JwtVerifier, ClaimsOfTheWrongTypeAreRefusedNotThrown) {
+  auto v = hmac_verifier();
+  auto refused = [&](json extra) { return reason(v, sign_hs256(secret_, claims(extra))); };
+  EXPECT_TRUE(v.verify(sign_hs256(secret_, claims()), std::chrono::system_clock::now()).ok);
+  EXPECT_EQ(refused({{"exp", std::to_string(epoch_seconds(1h))}}), reason::malformed);
+  EXPECT_EQ(refused({{"exp", nullptr}}), reason::malformed);
+  EXPECT_EQ(refused({{"nbf", json::object()}}), reason::malformed);
+  EXPECT_EQ(refused({{"iss", 7}}), reason::wrong_issuer);
+  EXPECT_EQ(refused({{"aud", json::object({{"duet", true}})}}), reason::wrong_audience);
+  EXPECT_EQ(refused({{"aud", {1, 2}}}), reason::wrong_audience);
+  EXPECT_EQ(refused({{"exp", -1e300}}), reason::expired);
+  EXPECT_EQ(refused({{"exp", epoch_seconds(-1h) + 0.5}}), reason::expired);  // a fraction
+  // Far-future times are clamped, not overflowed (UBSan would stop the test here).
+  auto far = v.verify(sign_hs256(secret_, claims({{"exp", 1e300}, {"nbf", 0}})),
+                      std::chrono::system_clock::now());
+  EXPECT_TRUE(far.ok) << far.reason;
+  EXPECT_EQ(refused({{"nbf", int64_t{9'000'000'000'000'000'000}}}), reason::not_yet_valid);
+  auto numeric_sub = v.verify(sign_hs256(secret_, claims({{"sub", 12}})),
+                              std::chrono::system_clock::now());
+  EXPECT_TRUE(numeric_sub.ok);
+  EXPECT_EQ(numeric_sub.subject, "");
+}
+
+TEST_F(JwtVerifier, TokenWithoutExpIsRefusedUnlessAllowed) {
+  auto no_exp = claims();
+  no_exp.erase("exp");
+  auto token = mint_hs256(secret_, no_exp);
+  EXPECT_EQ(reason(hmac_verifier(), token), reason::missing_exp);
+  Settings lax = settings();
+  lax.require_exp = false;
+  auto verdict = Verifier(lax, {{{}, Key::Type::hmac, {}, secret_}})
+                     .verify(token, std::chrono::system_clock::now());
+  EXPECT_TRUE(verdict.ok) << verdict.reason;
+  EXPECT_EQ(verdict.expires, std::chrono::system_clock::time_point::max());
+  const auto& all = all_reasons();
+  EXPECT_NE(std::find(all.begin(), all.end(), reason::missing_exp), all.end());
+}
+
 TEST_F(JwtVerifier, LoadsFilesAndNamesTheFileOnErrors) {
   duet::test::TempDir dir;
   std::ofstream(dir / "jwks.json") << duet::test::jwks({&rsa_old(), &ec_key()}).dump();
@@ -195,6 +260,8 @@ TEST_F(JwtVerifier, LoadsFilesAndNamesTheFileOnErrors) {
                "keys[0] (kid \"k1\"): n: not base64url");
   fails_naming(R"({"keys": [{"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}]})", "P-256");
   fails_naming(R"({"keys": []})", "no RSA, EC P-256 or oct signing key");
+  fails_naming(R"({"keys": [{"kty": "oct", "kid": 5, "k": "c2VjcmV0"}]})",
+               "keys[0]: kid: expected a string");
   Settings missing = settings();
   missing.jwks_file = (dir / "absent.json").string();
   EXPECT_THROW(Verifier::load(missing), std::runtime_error);
