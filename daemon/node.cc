@@ -41,8 +41,12 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       api_(store_, reconciler_, hub_, devices_, events_, metrics_),
       local_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
                     {.server_name = "duetd"}),
-      tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { handle_tcp(e); },
-                  {.server_name = "duetd"}) {
+      tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
+                  {.server_name = "duetd",
+                   .header_check = [this](const http::RequestHeader& header,
+                                          const std::string& remote) {
+                     return check_token(header, remote);
+                   }}) {
   if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
 }
 
@@ -113,22 +117,22 @@ void Node::listen() {
     logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}});
 }
 
-void Node::handle_tcp(const std::shared_ptr<http::Exchange>& exchange) {
-  const auto& req = exchange->request();
-  auto path = std::string(req.target().substr(0, req.target().find('?')));
-  if (path == "/healthz" || path == "/readyz") return api_.handle(exchange);
+std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
+                                                const std::string& remote) const {
+  auto path = req.target().substr(0, req.target().find('?'));
+  if (path == "/healthz" || path == "/readyz") return std::nullopt;
   auto token = jwt::bearer_token(req[http::bhttp::field::authorization]);
   auto verdict = token ? verifier_->verify(*token, std::chrono::system_clock::now()) : jwt::Verdict{};
   if (!token) verdict.reason = jwt::reason::missing;
-  if (verdict.ok) return api_.handle(exchange);
-  logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", exchange->remote()}});
+  if (verdict.ok) return std::nullopt;
+  logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", remote}});
   http::Response res(http::bhttp::status::unauthorized, req.version());
   res.set(http::bhttp::field::www_authenticate,
           "Bearer error=\"invalid_token\", error_description=\"" + verdict.reason + "\"");
   res.set(http::bhttp::field::content_type, "application/json");
   res.body() = openai_error_body(401, "bearer token refused: " + verdict.reason,
                                  openai_error_type(401), "Authorization");
-  exchange->reply(std::move(res));
+  return res;
 }
 
 void Node::reload(const DaemonOptions& options) {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,9 @@ class Node {
   void restore(const nlohmann::json& checkpoint);
   void listen();
   // tcp:// listeners: a valid bearer JWT first (SPEC §7); /healthz and /readyz are open.
-  void handle_tcp(const std::shared_ptr<http::Exchange>& exchange);
+  // Checked on the header, so a refused request's body is never read. nullopt: let through.
+  std::optional<http::Response> check_token(const http::RequestHeader& header,
+                                            const std::string& remote) const;
 
   boost::asio::io_context& io_;
   DaemonOptions options_;

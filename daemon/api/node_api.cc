@@ -9,6 +9,8 @@
 #include "daemon/manifest/parser.h"
 #include "daemon/rollout/traffic.h"
 #include "duet/common/http_error.h"
+#include "duet/common/json_text.h"
+#include "duet/common/utf8.h"
 
 namespace duet::daemon {
 
@@ -56,7 +58,7 @@ std::optional<uint64_t> number_param(const std::string& query, const std::string
 
 void reply_json(const std::shared_ptr<http::Exchange>& exchange, const json& body,
                 bhttp::status status = bhttp::status::ok) {
-  exchange->reply(status, body.dump() + "\n");
+  exchange->reply(status, json_text(body) + "\n");
 }
 
 }  // namespace
@@ -106,6 +108,11 @@ void NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::
   auto source = query_param(query, "source");
   if (source.empty()) source = "request";
   std::vector<ApplyOutcome> outcomes;
+  // What is stored is written to the checkpoint and the watch stream as JSON: UTF-8 only.
+  if (auto at = first_invalid_utf8(source))
+    throw HttpError(400, "source: not valid UTF-8 at byte " + std::to_string(*at), "source");
+  if (auto at = first_invalid_utf8(exchange->request().body()))
+    throw HttpError(400, source + ": not valid UTF-8 at byte " + std::to_string(*at));
   try {
     outcomes = store_.apply(manifest::parse_manifests(exchange->request().body(), source), source);
   } catch (const manifest::ApplyError& e) {

@@ -1,13 +1,17 @@
 // duetd as a service: systemd notifications (READY, STATUS, WATCHDOG, RELOADING), the config
-// file and its reload on SIGHUP, and the TCP node API behind bearer JWTs.
+// file and its reload on SIGHUP, and the TCP node API behind bearer JWTs, also against
+// clients that send no token, odd tokens or bytes that are not UTF-8.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "duet/jwt.h"
 #include "support/duetd_harness.h"
 #include "support/fake_notify_socket.h"
+#include "support/raw_http.h"
+#include "support/test_keys.h"
 
 namespace duet::test {
 namespace {
@@ -115,6 +119,87 @@ TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
                              "get", "deployments"});
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_NE(denied.out.find("bearer token refused: missing"), std::string::npos) << denied.out;
+}
+
+constexpr std::string_view kSecret = "a-long-enough-test-secret-of-32-bytes";
+
+// duetd with a tcp:// API that takes HS256 tokens signed with kSecret.
+class DuetdTcpApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_ / "node.secret") << kSecret << "\n";
+    duetd_ = std::make_unique<DuetdHarness>(std::vector<std::string>{
+        "--api", "tcp://127.0.0.1:0", "--api-secret-file", (dir_ / "node.secret").string()});
+    port_ = tcp_api_port(duetd_->process());
+  }
+  std::string token() const {
+    return jwt::mint_hs256(kSecret, {{"sub", "ops"}, {"exp", epoch_seconds(std::chrono::minutes(10))}});
+  }
+  // One request of `head` (request line and fields, without the blank line) on a new
+  // connection; its response, nullopt when none came within 3 s.
+  std::optional<RawHttpClient::Response> once(const std::string& head, const std::string& body = {}) {
+    RawHttpClient c(port_);
+    c.send(head + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    return c.read(3s);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DuetdHarness> duetd_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(DuetdTcpApi, AnUploadWithoutATokenIsRefusedAfterItsHeader) {
+  RawHttpClient c(port_);
+  c.send("POST /apis/v1/apply HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\n\r\n");
+  auto res = c.read(3s);  // the body never comes: only an answer to the header can arrive
+  ASSERT_TRUE(res) << "no answer without the 8 MiB body";
+  EXPECT_EQ(res->result_int(), 401);
+  EXPECT_EQ((*res)[http::bhttp::field::www_authenticate],
+            "Bearer error=\"invalid_token\", error_description=\"missing\"");
+  EXPECT_TRUE(c.closed_within(3s));
+  auto ok = once("GET /apis/v1/deployments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + token());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->result_int(), 200);
+}
+
+TEST_F(DuetdTcpApi, TokensWithAKidThatIsNotAStringOrWithoutExpAre401) {
+  auto exp = epoch_seconds(std::chrono::minutes(10));
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {forge({{"alg", "HS256"}, {"kid", 7}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
+      {forge({{"alg", "HS256"}, {"kid", nullptr}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
+      {jwt::mint_hs256(kSecret, {{"sub", "x"}}), "missing_exp"}};
+  for (const auto& [bad, reason] : cases) {
+    auto res = once("GET /apis/v1/deployments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + bad);
+    ASSERT_TRUE(res) << reason;
+    EXPECT_EQ(res->result_int(), 401) << reason << ": " << res->body();
+    EXPECT_NE((*res)[http::bhttp::field::www_authenticate].find(reason), std::string::npos) << reason;
+  }
+}
+
+TEST_F(DuetdTcpApi, NamesThatAreNotUtf8GetAJsonErrorAndDuetdKeepsServing) {
+  std::string auth = "\r\nHost: t\r\nAuthorization: Bearer " + token();
+  auto missing = once("GET /apis/v1/deployments/caf\xe9\xff HTTP/1.1" + auth);
+  ASSERT_TRUE(missing) << "duetd did not answer: " << duetd_->process().output();
+  EXPECT_EQ(missing->result_int(), 404);
+  auto message = nlohmann::json::parse(missing->body())["error"]["message"].get<std::string>();
+  EXPECT_NE(message.find("caf\xef\xbf\xbd"), std::string::npos) << message;  // U+FFFD
+  // A file name (duetctl's source) or a manifest that is not UTF-8: 400, nothing stored.
+  auto latin1_name = once("POST /apis/v1/apply?source=caf\xe9.yaml HTTP/1.1" + auth,
+                          sim_deployment_yaml("sim", 0));
+  ASSERT_TRUE(latin1_name) << "duetd did not answer: " << duetd_->process().output();
+  EXPECT_EQ(latin1_name->result_int(), 400) << latin1_name->body();
+  EXPECT_EQ(nlohmann::json::parse(latin1_name->body())["error"]["param"], "source");
+  auto latin1_arg = once("POST /apis/v1/apply HTTP/1.1" + auth,
+                         sim_deployment_yaml("sim", 0, ", --name, \"caf\xe9\""));
+  ASSERT_TRUE(latin1_arg) << "duetd did not answer: " << duetd_->process().output();
+  EXPECT_EQ(latin1_arg->result_int(), 400) << latin1_arg->body();
+  EXPECT_NE(latin1_arg->body().find("request: not valid UTF-8 at byte"), std::string::npos)
+      << latin1_arg->body();
+  auto after = once("GET /apis/v1/deployments HTTP/1.1" + auth);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->result_int(), 200);
+  EXPECT_EQ(nlohmann::json::parse(after->body())["items"], nlohmann::json::array());
+  EXPECT_TRUE(duetd_->process().running());
 }
 
 }  // namespace
