@@ -63,6 +63,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--tpot-ms", [](SimOptions& o, auto f, auto v) { o.tpot = parse_ms(f, v); }},
       {"--max-concurrency",
        [](SimOptions& o, auto f, auto v) { o.max_concurrency = parse_uint(f, v, 0, 1'000'000); }},
+      {"--max-connections",
+       [](SimOptions& o, auto f, auto v) { o.max_connections = parse_uint(f, v, 1, 1'000'000); }},
       {"--fail-rate",
        [](SimOptions& o, auto f, auto v) {
          o.fail_rate = parse_double(f, v, 0, 1, "a share from 0 to 1");
@@ -136,6 +138,7 @@ A simulated OpenAI-compatible LLM engine (vLLM's API and metric names).
   --hang-after N         serve N inference requests; then answer nothing, /health included
   --name NAME            x-duet-replica header value (default $DUET_REPLICA, else host:port)
   --threads N            I/O threads (default 1)
+  --max-connections N    connections open at once; one more gets 503 (default 1024)
   --output-tokens N      tokens generated when max_tokens is absent (default 16)
   --max-model-len N      prompt + output token limit, as vLLM's (default 32768)
   --seed N               seed for fail-rate draws and ids (default: random)

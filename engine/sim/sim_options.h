@@ -25,6 +25,7 @@ struct SimOptions {
   std::optional<uint64_t> hang_after;   // serve N inference requests, then answer nothing
   std::string name;                     // x-duet-replica; empty = host:port once bound
   unsigned threads = 1;
+  std::size_t max_connections = 1024;  // open at once; one more gets 503 + Retry-After
   uint64_t output_tokens = 16;     // tokens generated when a request has no max_tokens
   uint64_t max_model_len = 32768;  // prompt + output tokens, as vLLM's --max-model-len
   std::optional<uint64_t> seed;    // fail-rate draws and ids; random when absent

@@ -22,7 +22,8 @@ struct SimServer::Route {
 
 SimServer::SimServer(boost::asio::io_context& io, const SimOptions& options)
     : state_(options),
-      server_(io, [this](ExchangePtr exchange) { handle(exchange); }),
+      server_(io, [this](ExchangePtr exchange) { handle(exchange); },
+              {.max_connections = options.max_connections}),
       started_unix_(unix_seconds()) {}
 
 uint16_t SimServer::listen() {

@@ -34,6 +34,7 @@ TEST(SimOptions, DefaultsMatchTheDocumentedOnes) {
   EXPECT_FALSE(o.hang_after);
   EXPECT_EQ(o.name, "");
   EXPECT_EQ(o.threads, 1u);
+  EXPECT_EQ(o.max_connections, 1024u);
   EXPECT_EQ(o.output_tokens, 16u);
   EXPECT_FALSE(o.seed);
   EXPECT_FALSE(o.help);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "duet/common/line_splitter.h"
+#include "support/raw_http.h"
 
 namespace duet::test {
 namespace {
@@ -220,6 +221,26 @@ TEST(SimProcess, ACancelledStreamFreesItsSlotAtOnce) {
                R"(vllm:request_success_total{finished_reason="abort",model_name="duet-sim"} 1)") !=
            std::string::npos;
   }));
+}
+
+TEST(SimProcess, AConnectionOverMaxConnectionsGets503WithRetryAfter) {
+  SimProcess sim({"--max-connections", "2"});
+  const std::string health = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+  RawHttpClient first(sim.port()), second(sim.port());
+  for (auto* c : {&first, &second}) {  // served, so both hold a place
+    c->send(health);
+    auto res = c->read();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 200);
+  }
+  RawHttpClient third(sim.port());
+  third.send(health);
+  auto busy = third.read();
+  ASSERT_TRUE(busy) << "closed without an answer";
+  EXPECT_EQ(busy->result_int(), 503);
+  EXPECT_EQ((*busy)[http::bhttp::field::retry_after], "1");
+  EXPECT_TRUE(third.closed_within(std::chrono::seconds(3)));
+  EXPECT_TRUE(sim.process().wait_for_output("event=connection_refused reason=max_connections limit=2"));
 }
 
 TEST(SimProcess, BadFlagExitsWithStatus2NamingTheFlag) {
