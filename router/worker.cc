@@ -18,7 +18,6 @@ namespace {
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 constexpr std::chrono::milliseconds kDrainPoll{20};
-constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 std::string to_text(const tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -66,6 +65,7 @@ void Worker::start() {
         return;
       } catch (const std::exception& e) {
         router_logger().error("worker_exception",
+  accept_backoff_.emplace_back();
                               {{"worker", context_.index}, {"error", e.what()}});
       }
     }
@@ -99,9 +99,12 @@ void Worker::do_accept(std::size_t listener) {
 void Worker::on_accept(std::size_t listener, beast::error_code ec, TimedSocket::Socket socket) {
   if (ec == asio::error::operation_aborted || context_.draining) return;
   if (ec) {
-    // Out of file descriptors and the like: back off instead of spinning on accept.
-    router_logger().warn("accept_failed", {{"worker", context_.index}, {"error", ec.message()}});
-    auto timer = std::make_shared<asio::steady_timer>(io_, kAcceptRetry);
+    auto wait = backoff.failed();
+    if (backoff.first_failure())
+      router_logger().warn("accept_failed", {{"worker", context_.index},
+                                             {"error", ec.message()},
+                                             {"retry_ms", wait.count()}});
+    auto timer = std::make_shared<asio::steady_timer>(io_, wait);
     timer->async_wait([this, listener, timer](beast::error_code) {
       if (!context_.draining) do_accept(listener);
     });
@@ -113,6 +116,7 @@ void Worker::on_accept(std::size_t listener, beast::error_code ec, TimedSocket::
 
 void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
   if (context_.open_connections.load(std::memory_order_relaxed) >=
+  auto& backoff = accept_backoff_[listener];
       context_.limits.max_connections) {
     router_logger().warn("connection_refused", {{"reason", "maxConnections"},
                                                 {"limit", context_.limits.max_connections}});
@@ -122,6 +126,8 @@ void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
   auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   Peer who{peer.address().to_string(), to_text(peer)};
+  if (auto failures = backoff.succeeded())
+    router_logger().info("accept_recovered", {{"worker", context_.index}, {"failures", failures}});
   const auto& tls = context_.credentials->tls;
   if (listener < tls.size() && tls[listener]) {
     // The session holds the context: a reload does not pull it from under the connection.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "duet/common/accept_backoff.h"
 #include "router/worker_context.h"
 
 namespace duet::router {
@@ -55,6 +56,7 @@ class Worker {
   WorkerContext context_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::size_t> listener_of_;  // acceptor → index in config.listen
+  std::vector<AcceptBackoff> accept_backoff_;  // per acceptor
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::thread thread_;

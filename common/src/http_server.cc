@@ -19,6 +19,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "duet/common/accept_backoff.h"
 #include "duet/common/http_error.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
@@ -40,9 +41,6 @@ constexpr std::size_t kWatchBufferLimit = 64 * 1024;
 // destroy the refusal before the client reads it.
 constexpr std::size_t kLingerBytes = 64 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
-// accept() failing (EMFILE, ENFILE, ENOBUFS) is retried after a pause that doubles.
-constexpr std::chrono::milliseconds kAcceptBackoffMin{100};
-constexpr std::chrono::milliseconds kAcceptBackoffMax{1000};
 // Refusals over max_connections are logged at most this often, with their count.
 constexpr std::chrono::seconds kRefusalLogEvery{10};
 
@@ -60,8 +58,7 @@ std::shared_ptr<Response> error_response(int status, std::string_view message) {
 struct Listener {
   std::unique_ptr<Acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> retry;
-  std::chrono::milliseconds backoff{0};  // 0: not backing off
-  uint64_t failures = 0;                 // in the current backoff
+  AcceptBackoff backoff;
 };
 
 struct Server::State {
@@ -498,8 +495,7 @@ void Server::listen(const Address& address) {
     ::chmod(address.path.c_str(), state_->options.unix_socket_mode);
     state_->unix_paths.push_back(address.path);
   }
-  state_->listeners.push_back(
-      {std::move(acceptor), std::make_unique<asio::steady_timer>(io_), {}, 0});
+  state_->listeners.push_back({std::move(acceptor), std::make_unique<asio::steady_timer>(io_), {}});
   do_accept(state_->listeners.size() - 1);
 }
 
@@ -529,30 +525,20 @@ void Server::do_accept(std::size_t index) {
       asio::make_strand(io_), [this, index, state = state_](beast::error_code ec, Socket socket) {
         if (state->stopped || ec == asio::error::operation_aborted) return;
         if (ec) return back_off(index, ec);
-        auto& listener = state->listeners[index];
-        if (listener.backoff.count() > 0) {
-          logger().info("accept_recovered", {{"failures", listener.failures}});
-          listener.backoff = {};
-          listener.failures = 0;
-        }
+        if (auto failures = state->listeners[index].backoff.succeeded())
+          logger().info("accept_recovered", {{"failures", failures}});
         std::string remote = remote_of(socket);
         std::make_shared<ServerSession>(std::move(socket), state, std::move(remote))->start();
         do_accept(index);
       });
 }
 
-// Out of file descriptors (or buffers): accepting again at once would fail again at once,
-// so wait, longer each time, and say so once per episode rather than once per attempt.
 void Server::back_off(std::size_t index, const beast::error_code& ec) {
   auto& listener = state_->listeners[index];
-  ++listener.failures;
-  if (listener.backoff.count() == 0) {
-    listener.backoff = kAcceptBackoffMin;
-    logger().warn("accept_failed", {{"error", ec.message()}, {"retry_ms", kAcceptBackoffMin.count()}});
-  } else {
-    listener.backoff = std::min(listener.backoff * 2, kAcceptBackoffMax);
-  }
-  listener.retry->expires_after(listener.backoff);
+  auto wait = listener.backoff.failed();
+  if (listener.backoff.first_failure())
+    logger().warn("accept_failed", {{"error", ec.message()}, {"retry_ms", wait.count()}});
+  listener.retry->expires_after(wait);
   listener.retry->async_wait([this, index, state = state_](beast::error_code wait_ec) {
     if (!wait_ec && !state->stopped) do_accept(index);
   });
