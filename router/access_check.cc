@@ -2,18 +2,31 @@
 
 #include <algorithm>
 
+#include "router/router_logger.h"
+
 namespace duet::router {
 
 namespace http = boost::beast::http;
 
 namespace {
 
+// The auth_reason of a 429 from the AuthFailureLimiter.
+constexpr std::string_view kTooManyFailures = "too_many_failures";
+
 // `reason` may point into a verdict about to be freed: keep the static name of it instead.
-AccessResult refuse_token(WorkerContext& worker, std::string_view reason) {
+// The failure also counts against the client's address.
+AccessResult refuse_token(WorkerContext& worker, std::string_view reason,
+                          std::string_view client_address) {
   const auto& known = jwt::all_reasons();
   auto it = std::find(known.begin(), known.end(), reason);
   std::string_view name = it == known.end() ? jwt::reason::malformed : *it;
   worker.stats.count_auth_failure(name);
+  if (worker.auth_failures.record_failure(client_address, std::chrono::steady_clock::now())) {
+    const auto& limits = worker.auth_failures.limits();
+    router_logger().warn("auth_failures_limited", {{"client", client_address},
+                                                   {"failures", limits.max_failures},
+                                                   {"window_s", limits.window.count()}});
+  }
   return {401, name, {}, {}};
 }
 
@@ -25,15 +38,23 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
   std::string_view subject = client_address;
   if (const auto* verifier = worker.credentials->verifier.get()) {
     auto header = request.base().find(http::field::authorization);
+    bool has_header = header != request.base().end();
     std::optional<std::string_view> token;
-    if (header != request.base().end()) token = jwt::bearer_token(header->value());
-    if (!token && header != request.base().end())
-      return refuse_token(worker, jwt::reason::malformed);
+    if (has_header) token = jwt::bearer_token(header->value());
+    auto now = std::chrono::system_clock::now();
+    auto verdict = token ? worker.tokens.find(*token, now) : nullptr;
+    // An address that keeps failing is refused before any signature check; a token already
+    // verified (in the cache) still passes, so others behind the same address are not shut out.
+    if (!verdict && (has_header || worker.credentials->jwt_required)) {
+      if (auto wait = worker.auth_failures.blocked(client_address, std::chrono::steady_clock::now()))
+        return {429, kTooManyFailures, *wait, {}};
+    }
+    if (!token && has_header) return refuse_token(worker, jwt::reason::malformed, client_address);
     if (!token && worker.credentials->jwt_required)
-      return refuse_token(worker, jwt::reason::missing);
+      return refuse_token(worker, jwt::reason::missing, client_address);
     if (token) {
-      auto verdict = worker.tokens.verify(*verifier, *token, std::chrono::system_clock::now());
-      if (!verdict->ok) return refuse_token(worker, verdict->reason);
+      if (!verdict) verdict = worker.tokens.verify(*verifier, *token, now);
+      if (!verdict->ok) return refuse_token(worker, verdict->reason, client_address);
       if (!verdict->subject.empty()) subject = verdict->subject;
       result.verdict = std::move(verdict);
     }
@@ -62,8 +83,11 @@ std::string_view sticky_key(const jwt::Verdict* verdict, const std::string& clai
 StringResponse access_denied_response(const AccessResult& result, unsigned version,
                                       bool keep_alive) {
   if (result.status == 429) {
-    auto response =
-        error_response(429, "rate limit exceeded for this subject", version, keep_alive);
+    auto response = error_response(429,
+                                   result.auth_reason == kTooManyFailures
+                                       ? "too many failed authentications from this address"
+                                       : "rate limit exceeded for this subject",
+                                   version, keep_alive);
     response.set(http::field::retry_after, std::to_string(result.retry_after.count()));
     return response;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // SPEC §5 steps 2 and 3 on a request's header, before its body is read: the JWT (from the
-// worker's token cache, else verified and cached), then the per-subject rate limit.
+// worker's token cache, else verified and cached; an address with too many recent failures
+// gets 429 instead), then the per-subject rate limit.
 
 #include <chrono>
 #include <string>
@@ -14,7 +15,9 @@ namespace duet::router {
 
 struct AccessResult {
   int status = 0;                       // 0: let through; else 401 or 429
-  std::string_view auth_reason;         // for a 401: the duet_router_auth_failures_total reason
+  // For a 401: the duet_router_auth_failures_total reason; for a 429 of the
+  // AuthFailureLimiter (too many failures from the client's address): "too_many_failures".
+  std::string_view auth_reason;
   std::chrono::seconds retry_after{0};  // for a 429
   std::shared_ptr<const jwt::Verdict> verdict;  // the token's, when one was verified
 };

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "duet/common/json_text.h"
+
 namespace duet::router {
 
 namespace bhttp = boost::beast::http;
@@ -30,14 +32,14 @@ void AdminServer::handle(const std::shared_ptr<http::Exchange>& exchange) const 
     bool ready = view_.ready();
     nlohmann::json body = {{"ready", ready}, {"sources", view_.sources()}};
     return exchange->reply(ready ? bhttp::status::ok : bhttp::status::service_unavailable,
-                           body.dump() + "\n");
+                           json_text(body) + "\n");
   }
   if (path == "/metrics")
     return exchange->reply(bhttp::status::ok, view_.metrics(), "text/plain; version=0.0.4");
   if (path == "/config") {
     nlohmann::json body = view_.routing_table();
     body["sources"] = view_.sources();
-    return exchange->reply(bhttp::status::ok, body.dump(2) + "\n");
+    return exchange->reply(bhttp::status::ok, json_text(body, 2) + "\n");
   }
   exchange->reply_error(404, "no admin page " + std::string(path), "path");
 }

@@ -82,6 +82,7 @@ JwtConfig parse_jwt(const YAML::Node& node, const std::string& file) {
   jwt.jwks = f.string("jwks");
   jwt.hmac_secret_file = f.string("hmacSecretFile");
   jwt.leeway_seconds = static_cast<uint32_t>(f.integer("leewaySeconds", 30, 0, 3600));
+  jwt.require_exp = f.boolean("requireExp", jwt.require_exp);
   if (jwt.jwks.empty() == jwt.hmac_secret_file.empty())
     f.fail("auth.jwt", "set exactly one of jwks and hmacSecretFile");
   f.reject_unknown();
@@ -91,6 +92,12 @@ JwtConfig parse_jwt(const YAML::Node& node, const std::string& file) {
 void parse_auth(YamlFields& root, RouterConfig& config, const std::string& file) {
   YamlFields auth(root.child("auth"), file, "auth");
   if (auth.has("jwt")) config.jwt = parse_jwt(auth.child("jwt"), file);
+  YamlFields limit(auth.child("failureLimit"), file, "auth.failureLimit");
+  auto& limits = config.auth_failure_limits;
+  limits.max_failures =
+      static_cast<uint32_t>(limit.integer("maxFailures", limits.max_failures, 0, 1'000'000));
+  limits.window = std::chrono::seconds(limit.integer("windowSeconds", limits.window.count(), 1, 3600));
+  limit.reject_unknown();
   auth.reject_unknown();
 }
 

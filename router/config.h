@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "duet/common/address.h"
+#include "router/auth_failure_limiter.h"
 
 namespace duet::router {
 
@@ -41,6 +42,7 @@ struct JwtConfig {
   std::string jwks;
   std::string hmac_secret_file;
   uint32_t leeway_seconds = 30;
+  bool require_exp = true;  // requireExp: false lets tokens without `exp` through
 };
 
 // rateLimit.perSubject: a token bucket per JWT `sub` (per client address without a token).
@@ -71,6 +73,8 @@ struct RouterConfig {
   std::optional<RateLimitConfig> rate_limit;
   std::vector<SourceConfig> sources;
   Limits limits;
+  // auth.failureLimit: {maxFailures, windowSeconds}; maxFailures 0 turns it off.
+  AuthFailureLimits auth_failure_limits;
 
   // Worker threads to start: `threads`, or the number of cores when it is 0.
   unsigned worker_threads() const;

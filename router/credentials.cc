@@ -14,6 +14,7 @@ jwt::Settings jwt_settings(const JwtConfig& config) {
   s.jwks_file = config.jwks;
   s.hmac_secret_file = config.hmac_secret_file;
   s.leeway = std::chrono::seconds(config.leeway_seconds);
+  s.require_exp = config.require_exp;
   return s;
 }
 

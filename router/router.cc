@@ -30,14 +30,16 @@ Router::Router(RouterConfig config)
       signals_(control_, SIGINT, SIGTERM),
       hangup_(control_, SIGHUP),
       stats_(config_.worker_threads()),
-      observers_({&access_log_, &stats_}) {
+      observers_({&access_log_, &stats_}),
+      auth_failures_(config_.auth_failure_limits) {
   table_ = std::make_shared<RoutingTable>();
   if (config_.rate_limit) {
     double burst = config_.rate_limit->burst ? config_.rate_limit->burst
                                              : std::ceil(config_.rate_limit->requests_per_second);
     rate_limiter_ = std::make_unique<RateLimiter>(config_.rate_limit->requests_per_second, burst);
   }
-  WorkerShared shared{config_.limits, observers_, stats_, rate_limiter_.get(), open_connections_};
+  WorkerShared shared{config_.limits, observers_, stats_, rate_limiter_.get(), open_connections_,
+                      auth_failures_};
   for (unsigned i = 0; i < config_.worker_threads(); ++i)
     workers_.push_back(std::make_unique<Worker>(i, shared));
 }

@@ -11,6 +11,7 @@
 
 #include "duet/systemd_notify.h"
 #include "router/admin_server.h"
+#include "router/auth_failure_limiter.h"
 #include "router/config.h"
 #include "router/credentials.h"
 #include "router/rate_limiter.h"
@@ -62,6 +63,7 @@ class Router : public AdminView {
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<CredentialWatcher> credential_watcher_;
   std::atomic<std::size_t> open_connections_{0};
+  AuthFailureLimiter auth_failures_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;
   std::vector<std::shared_ptr<TrafficReporter>> reporters_;

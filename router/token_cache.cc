@@ -1,26 +1,35 @@
 #include "router/token_cache.h"
 
+#include <algorithm>
+
 namespace duet::router {
+
+std::shared_ptr<const jwt::Verdict> TokenCache::find(std::string_view token, Clock::time_point now) {
+  auto it = entries_.find(token);
+  if (it == entries_.end()) return nullptr;
+  if (now < it->second.until) return it->second.verdict;
+  entries_.erase(it);  // expired or too old: verify again, which names the reason
+  return nullptr;
+}
 
 std::shared_ptr<const jwt::Verdict> TokenCache::verify(const jwt::Verifier& verifier,
                                                        std::string_view token,
-                                                       std::chrono::system_clock::time_point now) {
-  if (auto it = entries_.find(token); it != entries_.end()) {
-    if (now < it->second->expires) return it->second;
-    entries_.erase(it);  // expired: verify again, which names the reason
-  }
+                                                       Clock::time_point now) {
+  if (auto cached = find(token, now)) return cached;
   auto verdict = std::make_shared<const jwt::Verdict>(verifier.verify(token, now));
   if (!verdict->ok) return verdict;
   make_room(now);
-  entries_.insert_or_assign(std::string(token), verdict);
+  // expires is max() for a token without exp (when that is allowed): kMaxAge bounds it.
+  auto until = now + kMaxAge < verdict->expires ? now + kMaxAge : verdict->expires;
+  entries_.insert_or_assign(std::string(token), Entry{verdict, until});
   return verdict;
 }
 
 // Full: drop what expired; if that is not enough (many live tokens), start over rather than
 // track recency on every hit.
-void TokenCache::make_room(std::chrono::system_clock::time_point now) {
+void TokenCache::make_room(Clock::time_point now) {
   if (entries_.size() < capacity_) return;
-  std::erase_if(entries_, [&](const auto& entry) { return entry.second->expires <= now; });
+  std::erase_if(entries_, [&](const auto& entry) { return entry.second.until <= now; });
   if (entries_.size() >= capacity_) entries_.clear();
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Verified JWTs, one cache per worker thread (no lock): a client that sends the same token
 // on every request costs a hash lookup instead of a signature check. An entry lives until
-// the token expires; the worker clears the cache when new keys arrive, so a key removed
-// from the JWKS stops its tokens at once.
+// the token expires or for kMaxAge, whichever comes first (so a token is checked again
+// against the keys at least that often), and the worker clears the cache when new keys
+// arrive, so a key removed from the JWKS stops its tokens at once.
 
 #include <chrono>
 #include <memory>
@@ -15,20 +16,30 @@ namespace duet::router {
 
 class TokenCache {
  public:
+  using Clock = std::chrono::system_clock;
+  static constexpr std::chrono::minutes kMaxAge{5};
+
   explicit TokenCache(std::size_t capacity = 16384) : capacity_(capacity) {}
 
+  // The cached verdict on `token`, null when it is not cached (or no longer valid).
+  std::shared_ptr<const jwt::Verdict> find(std::string_view token, Clock::time_point now);
   // The verdict on `token`. Refusals are not cached (a client retrying a bad token is not
   // the case worth memory); a hit costs a lookup and a reference count, no allocation.
   std::shared_ptr<const jwt::Verdict> verify(const jwt::Verifier& verifier, std::string_view token,
-                                             std::chrono::system_clock::time_point now);
+                                             Clock::time_point now);
   void clear() { entries_.clear(); }
   std::size_t size() const { return entries_.size(); }
 
  private:
-  void make_room(std::chrono::system_clock::time_point now);
+  struct Entry {
+    std::shared_ptr<const jwt::Verdict> verdict;
+    Clock::time_point until;  // min(exp + leeway, cached + kMaxAge)
+  };
+
+  void make_room(Clock::time_point now);
 
   std::size_t capacity_;
-  StringMap<std::shared_ptr<const jwt::Verdict>> entries_;
+  StringMap<Entry> entries_;
 };
 
 }  // namespace duet::router

@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "router/auth_failure_limiter.h"
 #include "router/config.h"
 #include "router/credentials.h"
 #include "router/rate_limiter.h"
@@ -41,6 +42,7 @@ struct WorkerShared {
   RouterStats& stats;
   RateLimiter* rate_limiter;                   // null: no rateLimit
   std::atomic<std::size_t>& open_connections;  // for limits.maxConnections
+  AuthFailureLimiter& auth_failures;
 };
 
 struct WorkerContext {
@@ -52,6 +54,7 @@ struct WorkerContext {
         stats(shared.stats.worker(index)),
         rate_limiter(shared.rate_limiter),
         open_connections(shared.open_connections),
+        auth_failures(shared.auth_failures),
         rng(0x5eed0000ull + index) {}
 
   boost::asio::io_context& io;
@@ -61,6 +64,7 @@ struct WorkerContext {
   WorkerStats& stats;
   RateLimiter* rate_limiter;
   std::atomic<std::size_t>& open_connections;  // all workers: for limits.maxConnections
+  AuthFailureLimiter& auth_failures;            // all workers
 
   std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish
   std::shared_ptr<const Credentials> credentials;  // replaced by Worker::publish_credentials

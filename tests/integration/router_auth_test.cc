@@ -78,18 +78,24 @@ class RouterAuth : public duet::test::RouterTest {
     replace_file(dir_ / "jwks.json", duet::test::jwks({&rsa_old(), &ec_key()}).dump());
   }
 
-  void start(const std::string& extra_yaml = "") {
+  // `auth_extra` goes into the auth block after jwt (", failureLimit: {...}").
+  void start(const std::string& extra_yaml = "", const std::string& auth_extra = "") {
     std::ostringstream yaml;
     yaml << "listen: [{address: '127.0.0.1:0', tls: {cert: " << cert() << ", key: " << key()
          << "}}]\n"
          << "auth: {jwt: {issuer: 'https://auth.test', audience: duet, jwks: "
-         << (dir_ / "jwks.json").string() << "}}\n"
+         << (dir_ / "jwks.json").string() << "}" << auth_extra << "}\n"
          << extra_yaml;
     start_router(yaml.str(), {});
   }
 
   std::string cert() const { return (dir_ / "tls.crt").string(); }
   std::string key() const { return (dir_ / "tls.key").string(); }
+  // One request on a connection of its own (whether a refusal closes it does not matter).
+  duet::test::Response call_once(const std::string& token) {
+    ProxyClient c(router_->tls(), cert());
+    return call(c, token);
+  }
   duet::test::Response call(ProxyClient& c, const std::string& token) {
     duet::test::Headers headers;
     if (!token.empty()) headers["authorization"] = bearer(token);
@@ -123,7 +129,10 @@ TEST_F(RouterAuth, EveryKindOfBadTokenIs401WithItsReasonCounted) {
   start();
   auto other_rsa = duet::test::make_rsa_key("rsa-old");  // same kid, another key
   auto rsa_pem = jwt::parse_jwks(duet::test::jwks({&rsa_old()}))[0].material;
+  auto no_exp = claims("a");
+  no_exp.erase("exp");
   std::vector<std::pair<std::string, std::string>> cases = {
+      {duet::test::mint(ec_key(), no_exp), "missing_exp"},
       {duet::test::mint(rsa_old(), claims("a", {{"exp", epoch_seconds(-10min)}})), "expired"},
       {duet::test::mint(rsa_old(), claims("a", {{"nbf", epoch_seconds(10min)}})), "not_yet_valid"},
       {duet::test::mint(rsa_old(), claims("a", {{"iss", "https://evil.test"}})), "wrong_issuer"},
@@ -158,7 +167,8 @@ TEST_F(RouterAuth, EveryKindOfBadTokenIs401WithItsReasonCounted) {
 }
 
 TEST_F(RouterAuth, JwksRotationUnderLoadFailsNoRequest) {
-  start();
+  // The probe polls with a token that fails until the reload: not a client to hold back.
+  start("", ", failureLimit: {maxFailures: 0}");
   std::vector<std::string> tokens = {duet::test::mint(rsa_old(), claims("load")),
                                      duet::test::mint(rsa_new(), claims("load"))};
   std::atomic<int> current{0}, ok{0}, failed{0};
@@ -223,6 +233,41 @@ TEST_F(RouterAuth, RateLimitPerSubjectAnswers429WithRetryAfter) {
   EXPECT_EQ(limited[boost::beast::http::field::retry_after], "2");
   EXPECT_EQ(json::parse(limited.body())["error"]["type"], "rate_limit_error");
   EXPECT_EQ(call(c, duet::test::mint(ec_key(), claims("bob"))).result_int(), 200);
+}
+
+TEST_F(RouterAuth, KidThatIsNotAStringIs401WithAReplyNotADroppedConnection) {
+  start();
+  for (json kid : {json(5), json(), json::array({"ec-1"})}) {
+    auto response = call_once(duet::test::forge({{"alg", "ES256"}, {"kid", kid}}, claims("a"), "sig"));
+    EXPECT_EQ(response.result_int(), 401) << kid;
+    EXPECT_EQ(json::parse(response.body())["error"]["type"], "authentication_error") << kid;
+  }
+  EXPECT_EQ(router_->metric("duet_router_auth_failures_total{reason=\"malformed\"}"), 3);
+  EXPECT_EQ(call_once(duet::test::mint(ec_key(), claims("a"))).result_int(), 200);
+}
+
+TEST_F(RouterAuth, AnAddressThatKeepsFailingGets429UntilItsWindowEnds) {
+  start("", ", failureLimit: {maxFailures: 5, windowSeconds: 3}");
+  ProxyClient good(router_->tls(), cert());
+  auto alice = duet::test::mint(ec_key(), claims("alice"));
+  ASSERT_EQ(call(good, alice).result_int(), 200);  // verified now: in good's worker's cache
+  auto guess = duet::test::mint(rsa_new(), claims("mallory"));  // a kid the JWKS lacks
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(call_once(guess).result_int(), 401) << i;
+  auto limited = call_once(guess);
+  EXPECT_EQ(limited.result_int(), 429);
+  int retry_after = std::stoi(std::string(limited[boost::beast::http::field::retry_after]));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 3);
+  EXPECT_EQ(json::parse(limited.body())["error"]["message"],
+            "too many failed authentications from this address");
+  // A token not yet verified waits with the rest; one already verified still passes.
+  auto bob = duet::test::mint(ec_key(), claims("bob"));
+  EXPECT_EQ(call_once(bob).result_int(), 429);
+  EXPECT_EQ(call(good, alice).result_int(), 200);
+  EXPECT_EQ(router_->metric("duet_router_auth_failures_total{reason=\"unknown_kid\"}"), 5)
+      << "refusals by the limit are not token checks";
+  EXPECT_TRUE(router_->process().wait_for_output("event=auth_failures_limited client=127.0.0.1"));
+  EXPECT_TRUE(duet::test::eventually([&] { return call_once(bob).result_int() == 200; }, 6s));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-// The per-worker token cache and the shared rate limiter.
+// The per-worker token cache, the shared rate limiter and the auth failure limiter.
 
 #include <gtest/gtest.h>
 
+#include "router/auth_failure_limiter.h"
 #include "router/rate_limiter.h"
 #include "router/token_cache.h"
 
@@ -42,6 +43,73 @@ TEST(TokenCache, HitsUntilExpiryAndNeverCachesRefusals) {
   EXPECT_EQ(cache.size(), 0u);
   EXPECT_FALSE(cache.verify(verifier, "garbage", now)->ok);
   EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(TokenCache, AnEntryLivesAtMostMaxAgeEvenWithoutExp) {
+  std::string secret = "cache-test-secret";
+  jwt::Settings lax;
+  lax.require_exp = false;
+  jwt::Verifier verifier(lax, {{{}, jwt::Key::Type::hmac, {}, secret}});
+  std::string token = jwt::mint_hs256(secret, {{"sub", "alice"}});
+  auto now = std::chrono::system_clock::now();
+  TokenCache cache;
+  auto first = cache.verify(verifier, token, now);
+  ASSERT_TRUE(first->ok) << first->reason;
+  EXPECT_EQ(cache.find(token, now + TokenCache::kMaxAge - 1s), first);
+  EXPECT_EQ(cache.find(token, now + TokenCache::kMaxAge), nullptr);  // checked again after
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(TokenCache, StaysWithinItsCapacity) {
+  std::string secret = "cache-test-secret";
+  jwt::Verifier verifier({}, {{{}, jwt::Key::Type::hmac, {}, secret}});
+  auto now = std::chrono::system_clock::now();
+  auto exp = std::chrono::duration_cast<std::chrono::seconds>((now + 1h).time_since_epoch());
+  TokenCache cache(4);
+  for (int i = 0; i < 20; ++i) {
+    auto token = jwt::mint_hs256(secret, {{"sub", "user-" + std::to_string(i)}, {"exp", exp.count()}});
+    ASSERT_TRUE(cache.verify(verifier, token, now)->ok);
+    EXPECT_LE(cache.size(), 4u) << i;
+  }
+}
+
+TEST(AuthFailureLimiter, RefusesAnAddressAfterMaxFailuresUntilItsWindowEnds) {
+  AuthFailureLimiter limiter({.max_failures = 3, .window = 10s});
+  auto t = std::chrono::steady_clock::now();
+  EXPECT_FALSE(limiter.record_failure("10.0.0.1", t));
+  EXPECT_FALSE(limiter.record_failure("10.0.0.1", t + 1s));
+  EXPECT_FALSE(limiter.blocked("10.0.0.1", t + 1s));
+  EXPECT_TRUE(limiter.record_failure("10.0.0.1", t + 2s));  // the one that trips it
+  EXPECT_FALSE(limiter.record_failure("10.0.0.1", t + 2s));  // said once, not again
+  EXPECT_EQ(limiter.blocked("10.0.0.1", t + 2s), 8s);        // until t + 10 s
+  EXPECT_EQ(limiter.blocked("10.0.0.1", t + 9500ms), 1s);
+  EXPECT_FALSE(limiter.blocked("10.0.0.2", t + 2s));         // addresses are apart
+  EXPECT_FALSE(limiter.blocked("10.0.0.1", t + 10s));        // the window ended
+  EXPECT_FALSE(limiter.record_failure("10.0.0.1", t + 10s));  // a new window starts at 1
+  EXPECT_FALSE(limiter.blocked("10.0.0.1", t + 10s));
+}
+
+TEST(AuthFailureLimiter, TracksABoundedNumberOfAddresses) {
+  AuthFailureLimiter limiter({.max_failures = 1, .window = 10s, .max_addresses = 64});
+  auto t = std::chrono::steady_clock::now();
+  int blocked = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string address = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    limiter.record_failure(address, t);
+    blocked += limiter.blocked(address, t).has_value();
+  }
+  EXPECT_GT(blocked, 0);
+  EXPECT_LE(blocked, 64);
+  // Once those windows end, new addresses are tracked again.
+  EXPECT_TRUE(limiter.record_failure("192.0.2.1", t + 11s));
+  EXPECT_TRUE(limiter.blocked("192.0.2.1", t + 11s));
+}
+
+TEST(AuthFailureLimiter, ZeroMaxFailuresTurnsItOff) {
+  AuthFailureLimiter limiter({.max_failures = 0});
+  auto t = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(limiter.record_failure("10.0.0.1", t));
+  EXPECT_FALSE(limiter.blocked("10.0.0.1", t));
 }
 
 }  // namespace

@@ -71,7 +71,22 @@ TEST(RouterConfig, DefaultsWhenFieldsAreAbsent) {
   EXPECT_EQ(config.limits.max_body_bytes, 8u * 1024 * 1024);
   EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
   EXPECT_EQ(config.limits.max_connections, 20000u);
+  EXPECT_EQ(config.auth_failure_limits.max_failures, 20u);
+  EXPECT_EQ(config.auth_failure_limits.window, std::chrono::seconds(10));
   EXPECT_NO_THROW(check_startable(config));
+}
+
+TEST(RouterConfig, TokensNeedExpAndFailuresAreLimitedUnlessSaidOtherwise) {
+  auto config = parse_config(
+      "auth: {jwt: {jwks: j, requireExp: false}, failureLimit: {maxFailures: 0, windowSeconds: 60}}\n",
+      "router.yaml");
+  ASSERT_TRUE(config.jwt);
+  EXPECT_FALSE(config.jwt->require_exp);
+  EXPECT_EQ(config.auth_failure_limits.max_failures, 0u);
+  EXPECT_EQ(config.auth_failure_limits.window, std::chrono::seconds(60));
+  EXPECT_TRUE(parse_config("auth: {jwt: {jwks: j}}\n", "router.yaml").jwt->require_exp);
+  EXPECT_EQ(error_of("auth: {failureLimit: {maxFailure: 3}}\n"),
+            "router.yaml: auth.failureLimit.maxFailure: unknown field");
 }
 
 TEST(RouterConfig, UnknownFieldNamesItsPath) {
