@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "duet/common/json_text.h"
+
 namespace duet::daemon {
 
 namespace {
@@ -19,7 +21,7 @@ uint64_t WatchHub::publish(const char* type, const std::string& kind, nlohmann::
   ++version_;
   nlohmann::json event = {
       {"type", type}, {"kind", kind}, {"resourceVersion", version_}, {"object", std::move(object)}};
-  auto line = event.dump() + "\n";
+  auto line = json_text(event) + "\n";
   auto watchers = watchers_;  // send_line may drop a watcher
   for (const auto& w : watchers) send_line(w, line);
   remember(version_, std::move(line));
@@ -63,7 +65,7 @@ void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional
   }
   nlohmann::json snapshot = {{"type", "SNAPSHOT"}, {"resourceVersion", version_}};
   if (snapshot_source_) snapshot_source_(snapshot);
-  send_line(exchange, snapshot.dump() + "\n");
+  send_line(exchange, json_text(snapshot) + "\n");
 }
 
 void WatchHub::send_line(const std::shared_ptr<http::Exchange>& watcher, const std::string& line) {
