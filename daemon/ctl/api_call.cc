@@ -1,12 +1,14 @@
 #include "daemon/ctl/api_call.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "daemon/api/percent_encoding.h"
+#include "duet/common/utf8.h"
 
 namespace duet::ctl {
 
@@ -21,6 +23,25 @@ std::string read_all(std::istream& in) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A file name as duetd's errors show it: bytes that are not UTF-8 (a Latin-1 name) as \xNN.
+// duetd takes only UTF-8, and the name is there for people to read.
+std::string readable_name(std::string_view name) {
+  std::string out;
+  while (!name.empty()) {
+    auto n = utf8_sequence_length(name);
+    if (n == 0) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", static_cast<unsigned char>(name[0]));
+      out += escaped;
+      n = 1;
+    } else {
+      out += name.substr(0, n);
+    }
+    name.remove_prefix(n);
+  }
+  return out;
 }
 }  // namespace
 
@@ -81,7 +102,7 @@ std::vector<std::pair<std::string, std::string>> manifest_inputs(const std::stri
   for (const auto& f : files) {
     std::ifstream in(f);
     if (!in) throw ApiFailure("cannot read " + f.string());
-    out.emplace_back(f.filename().string(), read_all(in));
+    out.emplace_back(readable_name(f.filename().string()), read_all(in));
   }
   return out;
 }

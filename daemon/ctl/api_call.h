@@ -35,7 +35,8 @@ nlohmann::json call(const Context& ctx, http::bhttp::verb method, const std::str
 // The message of an error answer: the OpenAI-shaped error's message, else the body.
 std::string api_error_message(int status, const std::string& body);
 
-// FILE, DIR (its *.yaml, *.yml and *.json, sorted) or - (stdin), as (source name, text).
+// FILE, DIR (its *.yaml, *.yml and *.json, sorted) or - (stdin), as (source name, text). The
+// source name is the file's name, bytes that are not UTF-8 written \xNN.
 std::vector<std::pair<std::string, std::string>> manifest_inputs(const std::string& path);
 
 }  // namespace duet::ctl

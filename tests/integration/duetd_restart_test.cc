@@ -78,13 +78,18 @@ TEST(DuetdRestart, SigtermLeavesEnginesRunningForTheNextDuetd) {
   EXPECT_TRUE(eventually([&] { return !process_alive(before.at("sim-1")); }, 10s));
 }
 
-TEST(DuetdRestart, DamagedCheckpointFallsBackToThePreviousOne) {
-  DuetdHarness d;
-  // No replicas: nothing but the two applies writes the checkpoint.
+// Applies "first", then "second" (so checkpoint.json has both and .prev only the first) and
+// stops duetd. No replicas: nothing but the two applies writes the checkpoint.
+void apply_twice_and_stop(DuetdHarness& d) {
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("a.yaml", sim_deployment_yaml("first", 0))}).exit_code, 0);
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("b.yaml", sim_deployment_yaml("second", 0))}).exit_code, 0);
   d.process().signal(SIGTERM);
   ASSERT_NE(d.process().wait(10s), -1);
+}
+
+TEST(DuetdRestart, DamagedCheckpointFallsBackToThePreviousOne) {
+  DuetdHarness d;
+  ASSERT_NO_FATAL_FAILURE(apply_twice_and_stop(d));
   auto checkpoint = d.dir() / "state" / "checkpoint.json";
   {
     std::ofstream damaged(checkpoint, std::ios::trunc);
@@ -114,10 +119,7 @@ std::vector<std::string> kept_aside(const std::filesystem::path& state) {
 
 TEST(DuetdRestart, BothCheckpointsDamagedRefusesToStartUntilTheLossIsAccepted) {
   DuetdHarness d;
-  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("a.yaml", sim_deployment_yaml("first", 0))}).exit_code, 0);
-  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("b.yaml", sim_deployment_yaml("second", 0))}).exit_code, 0);
-  d.process().signal(SIGTERM);
-  ASSERT_NE(d.process().wait(10s), -1);
+  ASSERT_NO_FATAL_FAILURE(apply_twice_and_stop(d));
   auto state = d.dir() / "state";
   std::ofstream(state / "checkpoint.json", std::ios::trunc) << "{\"checksum\": \"0000\", \"data\": {\"obj";
   std::ofstream(state / "checkpoint.json.prev", std::ios::trunc) << "not a checkpoint";

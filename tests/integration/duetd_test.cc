@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/billion_laughs.h"
 #include "support/duetd_harness.h"
 #include "support/watch_client.h"
 
@@ -75,15 +76,7 @@ TEST(Duetd, InvalidApplyStoresNothingAndNamesTheField) {
 
 TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
   DuetdHarness d;
-  // 9 levels of 9 aliases, about 300 bytes: 10^9 strings if it were expanded.
-  std::string bomb = "a0: &a0 [lol]\n";
-  for (int i = 1; i <= 9; ++i) {
-    auto use = "*a" + std::to_string(i - 1);
-    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + use;
-    for (int j = 1; j < 9; ++j) bomb += ", " + use;
-    bomb += "]\n";
-  }
-  auto result = d.duetctl({"apply", "-f", d.write("lol.yaml", bomb)});
+  auto result = d.duetctl({"apply", "-f", d.write("lol.yaml", billion_laughs_yaml())});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.out.find("error: lol.yaml:6: expands to more than 100000 YAML nodes"), std::string::npos)
       << result.out;
@@ -113,6 +106,18 @@ TEST(Duetd, FileAndObjectNamesThatNeedEscapingGoThrough) {
   auto missing = d.duetctl({"get", "deployment", "a b?c#d"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.out.find("EngineDeployment \"a b?c#d\" not found"), std::string::npos) << missing.out;
+}
+
+TEST(Duetd, ALatin1FileNameIsAppliedAndNamedInErrors) {
+  DuetdHarness d;
+  // duetd takes only UTF-8 names; duetctl sends this one as caf\xE9.yaml, percent-encoded.
+  auto applied = d.duetctl({"apply", "-f", d.write("caf\xe9.yaml", sim_deployment_yaml("sim", 0))});
+  ASSERT_EQ(applied.exit_code, 0) << applied.out;
+  auto refused = d.duetctl({"apply", "-f", d.write("bad\xe9.yaml", "kind: Nope\n")});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.out.find("error: bad\\xE9.yaml[0] kind: unknown kind"), std::string::npos) << refused.out;
+  EXPECT_TRUE(d.process().running());
+  EXPECT_EQ(d.get("/apis/v1/deployments")["items"].size(), 1u);
 }
 
 TEST(Duetd, ScalesUpAndDownAndDeleteDrains) {

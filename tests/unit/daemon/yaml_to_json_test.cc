@@ -5,23 +5,14 @@
 #include <yaml-cpp/exceptions.h>
 
 #include "daemon/manifest/parser.h"
+#include "support/billion_laughs.h"
 
 namespace duet::manifest {
 namespace {
 
 using nlohmann::json;
 
-// The classic "billion laughs": 9 levels of 9 aliases each, 10^9 strings once expanded.
-std::string billion_laughs() {
-  std::string text = "a0: &a0 [lol]\n";
-  for (int i = 1; i <= 9; ++i) {
-    auto prev = "*a" + std::to_string(i - 1);
-    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
-    for (int j = 1; j < 9; ++j) text += ", " + prev;
-    text += "]\n";
-  }
-  return text;
-}
+using test::billion_laughs_yaml;
 
 // The process's peak resident memory, in KiB (Linux).
 long peak_rss_kib() {
@@ -58,7 +49,7 @@ TEST(YamlToJson, ExpandsAliasesWithinTheBudget) {
 
 TEST(YamlToJson, BillionLaughsStopsEarlyWithBoundedMemory) {
   auto before = peak_rss_kib();
-  EXPECT_EQ(limit_error(billion_laughs()),
+  EXPECT_EQ(limit_error(billion_laughs_yaml()),
             "line 6: expands to more than 100000 YAML nodes (each use of an alias counts the whole node)");
   // Refused before the copies are made: far below the gigabytes a full expansion takes.
   EXPECT_LT(peak_rss_kib() - before, 64 * 1024);
@@ -94,7 +85,7 @@ TEST(YamlToJson, AnAliasInsideItsOwnNodeIsAnError) {
 
 TEST(YamlToJson, ParseManifestsNamesTheFileAndTheLimit) {
   try {
-    parse_manifests(billion_laughs(), "lol.yaml");
+    parse_manifests(billion_laughs_yaml(), "lol.yaml");
     FAIL() << "no error";
   } catch (const ApplyError& e) {
     EXPECT_EQ(e.where(), "lol.yaml:6");
