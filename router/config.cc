@@ -123,7 +123,32 @@ void parse_limits(YamlFields& root, Limits& limits, const std::string& file) {
   limits.header_timeout = std::chrono::seconds(
       f.integer("headerTimeoutSeconds", limits.header_timeout.count(), 1, 3600));
   limits.max_connections = f.integer("maxConnections", limits.max_connections, 1, 10'000'000);
+  limits.max_in_flight_requests =
+      f.integer("maxInFlightRequests", limits.max_in_flight_requests, 1, 10'000'000);
+  limits.max_buffered_body_bytes =
+      f.integer("maxBufferedBodyBytes", limits.max_buffered_body_bytes, 1, 1ull << 40);
+  if (limits.max_buffered_body_bytes < limits.max_body_bytes)
+    f.fail(f.child_path("maxBufferedBodyBytes"),
+           "must be at least maxBodyBytes (" + std::to_string(limits.max_body_bytes) +
+               "), or a body of the allowed size could never be taken");
   f.reject_unknown();
+}
+
+void parse_trusted_proxies(YamlFields& root, TrustedProxies& proxies) {
+  YAML::Node list = root.child("trustedProxies");
+  if (!list.IsDefined()) return;
+  if (!list.IsSequence())
+    root.fail("trustedProxies",
+              "expected a list of addresses or CIDR blocks, got " + describe(list));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string path = "trustedProxies[" + std::to_string(i) + "]";
+    if (!list[i].IsScalar()) root.fail(path, "expected a string, got " + describe(list[i]));
+    try {
+      proxies.add(list[i].Scalar());
+    } catch (const std::invalid_argument& e) {
+      root.fail(path, e.what());
+    }
+  }
 }
 
 }  // namespace
@@ -159,6 +184,7 @@ RouterConfig parse_config(const std::string& yaml, const std::string& file) {
   config.sources = parse_list<SourceConfig>(f, "sources", file, parse_source_entry);
   parse_limits(f, config.limits, file);
   parse_rate_limit(f, config, file);
+  parse_trusted_proxies(f, config.trusted_proxies);
   f.reject_unknown();
   return config;
 }

@@ -11,6 +11,7 @@
 
 #include "duet/common/address.h"
 #include "router/auth_failure_limiter.h"
+#include "router/trusted_proxies.h"
 
 namespace duet::router {
 
@@ -60,9 +61,13 @@ struct SourceConfig {
 
 struct Limits {
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;  // also a chunk line and a trailer section
   std::chrono::seconds header_timeout{10};
   std::size_t max_connections = 20000;
+  // All workers together: requests between their header and the end of their response,
+  // and the request bodies they hold. Beyond either: 503 with Retry-After.
+  std::size_t max_in_flight_requests = 10000;
+  std::size_t max_buffered_body_bytes = std::size_t{1} << 30;
 };
 
 struct RouterConfig {
@@ -73,6 +78,7 @@ struct RouterConfig {
   std::optional<RateLimitConfig> rate_limit;
   std::vector<SourceConfig> sources;
   Limits limits;
+  TrustedProxies trusted_proxies;  // whose X-Forwarded-For is appended to; else replaced
   // auth.failureLimit: {maxFailures, windowSeconds}; maxFailures 0 turns it off.
   AuthFailureLimits auth_failure_limits;
 

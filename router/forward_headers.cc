@@ -42,7 +42,7 @@ bool named(const http::fields::value_type& field, std::string_view name) {
 }  // namespace
 
 void append_upstream_request(std::string& out, const ProxyRequest& request,
-                             std::string_view client_ip) {
+                             std::string_view client_ip, bool trusted_proxy) {
   std::string_view connection = request[http::field::connection];
   append_request_line(out, request.method_string(), request.target(), 11);
   std::string forwarded_for;
@@ -52,16 +52,19 @@ void append_upstream_request(std::string& out, const ProxyRequest& request,
       case http::field::transfer_encoding:  // the body goes whole, with a length
       case http::field::content_length:
       case http::field::expect:
+      case http::field::authorization:
+      case http::field::proxy_authorization:
         continue;
       default:
         break;
     }
     if (named(field, kForwardedFor)) {
-      forwarded_for.append(field.value()).append(", ");
+      if (trusted_proxy) forwarded_for.append(field.value()).append(", ");
       continue;
     }
     append_field(out, field.name_string(), field.value());
   }
+  // Only a trusted proxy's list is passed on: anyone else could write a forged first hop.
   append_field(out, kForwardedFor, forwarded_for.append(client_ip));
   // As Beast's prepare_payload: a length whenever there is a body or the method expects one.
   std::size_t length = request.body().size();

@@ -18,9 +18,11 @@ using RelayedResponse = boost::beast::http::response<boost::beast::http::buffer_
 
 // Appends the request the engine gets for the client's `request`, body included: HTTP/1.1,
 // keep-alive, the body whole with its Content-Length (100-continue was answered to the
-// client already), `client_ip` added to X-Forwarded-For.
+// client already). The client's credentials (Authorization, Proxy-Authorization) are the
+// router's to check, not the engine's: never passed on. X-Forwarded-For is `client_ip`,
+// appended to the client's own list only when the client is a trusted proxy.
 void append_upstream_request(std::string& out, const ProxyRequest& request,
-                             std::string_view client_ip);
+                             std::string_view client_ip, bool trusted_proxy);
 
 // Who served a response: the x-duet-* headers of SPEC §5 step 9.
 struct ServedBy {

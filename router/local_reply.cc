@@ -58,6 +58,12 @@ StringResponse error_response(int status, std::string_view message, unsigned ver
                        version, keep_alive);
 }
 
+StringResponse overloaded_response(std::string_view message, unsigned version, bool keep_alive) {
+  auto response = error_response(503, message, version, keep_alive);
+  response.set(http::field::retry_after, "1");
+  return response;
+}
+
 StringResponse models_response(const RoutingTable& table, unsigned version, bool keep_alive) {
   nlohmann::json data = nlohmann::json::array();
   for (const auto& model : table.models())

@@ -18,6 +18,10 @@ using StringResponse = boost::beast::http::response<boost::beast::http::string_b
 StringResponse error_response(int status, std::string_view message, unsigned version,
                               bool keep_alive, std::string_view param = {});
 
+// 503 with `Retry-After: 1`: the router is at one of its limits (connections, requests in
+// flight, buffered bodies), which lifts as requests end.
+StringResponse overloaded_response(std::string_view message, unsigned version, bool keep_alive);
+
 // Why a request body that had to be read as JSON could not be: not UTF-8, or not JSON.
 std::string malformed_body_message(std::string_view body);
 

@@ -4,7 +4,6 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include "router/access_check.h"
@@ -22,7 +21,13 @@ namespace {
 // A body upload may be slower than a header; engines see the whole body at once anyway.
 constexpr std::chrono::seconds kBodyTimeout{60};
 constexpr std::chrono::seconds kReplyTimeout{30};
+// What a refused client still sends is read and dropped for at most this long and this
+// much: closing on unread bytes sends a reset, which can destroy the reply before the client
+// reads it. A refused request with a declared body up to kDropBytes keeps its connection.
 constexpr std::chrono::seconds kLinger{2};
+constexpr std::size_t kDropBytes = 64 * 1024;
+// A chunked body's room in the request budget grows this much at a time.
+constexpr std::size_t kBodyBudgetStep = 64 * 1024;
 // Pipelined bytes kept while a response is relayed; beyond this the client is not watched.
 constexpr std::size_t kWatchBufferLimit = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -54,7 +59,8 @@ ProxySession<Stream>::ProxySession(Stream stream, WorkerContext& worker, Peer pe
       stream_(std::move(stream)),
       worker_(worker),
       peer_(std::move(peer)),
-      id_(std::to_string(worker.index) + "." + std::to_string(++worker.next_connection)) {
+      id_(std::to_string(worker.index) + "." + std::to_string(++worker.next_connection)),
+      budget_(worker.budget) {
   worker_.connections.insert(this);
   worker_.open_connections.fetch_add(1, std::memory_order_relaxed);
 }
@@ -113,85 +119,132 @@ void ProxySession<Stream>::do_read_header() {
   // Covers the whole header: a slow (or idle keep-alive) client is closed when it passes.
   beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
   reading_body_ = false;
-  if constexpr (!kTls) return read_plain();
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&ProxySession::on_read_header, this->shared_from_this()));
+  read_request();
 }
 
-// A plain client's request is read as an engine's answer is (upstream_relay.cc): parse what
-// is buffered and read only when the parser needs more, without the composed operations of
-// Beast's reads. (TLS reads go through the TLS stream.)
+// A request is read as an engine's answer is (upstream_relay.cc): parse what is buffered and
+// read only when the parser needs more, without the composed operations of Beast's reads.
+// The buffer then holds only what the parser cannot take yet: a part of the header (Beast's
+// header_limit bounds it), or of a chunk line or the trailer section, on which Beast puts
+// no limit: maxHeaderBytes bounds them here.
 template <class Stream>
-void ProxySession<Stream>::read_plain() {
-  if constexpr (!kTls) {
-    while (buffer_.size() > 0) {
-      beast::error_code ec;
-      std::size_t used = parser_->put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == http::error::need_more) ec = {};
-      bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
-      if (ec || part_read) return request_part_read(ec);
-      if (used == 0) break;
+void ProxySession<Stream>::read_request() {
+  while (buffer_.size() > 0) {
+    beast::error_code ec;
+    std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) ec = {};
+    if (reading_body_ && !body_within_budget()) {
+      return refuse_overloaded("request bodies held by the router are at their limit "
+                               "(limits.maxBufferedBodyBytes); retry later");
     }
-    stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this()](
-                                                            beast::error_code ec, std::size_t n) {
-      self->buffer_.commit(n);
-      if (ec == asio::error::eof) {
-        // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
-        if (!self->parser_->got_some()) return self->request_part_read(http::error::end_of_stream);
-        ec = {};
-        self->parser_->put_eof(ec);
-        return self->request_part_read(ec);
-      }
-      if (ec) return self->request_part_read(ec);
-      self->read_plain();
-    });
+    bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
+    if (ec || part_read) return request_part_read(ec);
+    if (used == 0) break;
   }
+  if (reading_body_ && buffer_.size() >= worker_.limits.max_header_bytes)
+    return request_part_read(http::error::buffer_overflow);
+  stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this()](
+                                                          beast::error_code ec, std::size_t n) {
+    self->buffer_.commit(n);
+    if (ec == asio::error::eof) {
+      // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
+      if (!self->parser_->got_some()) return self->request_part_read(http::error::end_of_stream);
+      ec = {};
+      self->parser_->put_eof(ec);
+      return self->request_part_read(ec);
+    }
+    if (ec) return self->request_part_read(ec);
+    self->read_request();
+  });
+}
+
+// A declared length was taken whole on the header; a chunked body takes room as it grows.
+// The body of a refused request is dropped, not held: it takes none.
+template <class Stream>
+bool ProxySession<Stream>::body_within_budget() {
+  std::size_t size = parser_->get().body().size();
+  return discard_body_ || size <= budget_.body_bytes() ||
+         budget_.reserve_body(size + kBodyBudgetStep);
 }
 
 template <class Stream>
 void ProxySession<Stream>::request_part_read(beast::error_code ec) {
-  if (reading_body_) return on_read_body(ec, 0);
-  on_read_header(ec, 0);
+  if (reading_body_) return on_read_body(ec);
+  on_read_header(ec);
 }
 
 template <class Stream>
-void ProxySession<Stream>::on_read_header(beast::error_code ec, std::size_t) {
+void ProxySession<Stream>::on_read_header(beast::error_code ec) {
   if (connection_ended(ec)) return close();
   busy_ = true;
   started_ = std::chrono::steady_clock::now();
+  if (parser_->is_header_done()) note_request_line();
   if (ec) return reject(ec);
-  check_access_of_header();
-  bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
-  if (denied_ && expects_continue) {
-    // The client waits before sending its body: answer now, and close as the body's
-    // bytes would otherwise be read as the next request.
-    close_after_reply_ = true;
-    keep_alive_ = false;
-    version_ = parser_->get().version();
-    record_.method = http::to_string(parser_->get().method());
-    target_ = std::string(parser_->get().target());
-    record_.target = target_;
-    auto response = std::move(*denied_);
-    denied_.reset();
-    response.keep_alive(false);
-    return reply(std::move(response));
-  }
-  if (expects_continue) return do_continue();
-  do_read_body();
+  check_header();
 }
 
-// SPEC §5 steps 2 and 3. A refusal is sent once the body is read (small, as limited), so
-// the connection can carry the next request.
 template <class Stream>
-void ProxySession<Stream>::check_access_of_header() {
+void ProxySession<Stream>::note_request_line() {
   const auto& header = parser_->get();
+  record_.method = http::to_string(header.method());
+  target_ = std::string(header.target());
+  record_.target = target_;
+  version_ = header.version();
+  keep_alive_ = header.keep_alive();
+}
+
+// Everything that can refuse a request does so on its header: the framing (RFC 9112), then
+// SPEC §5 steps 2 and 3 (JWT, rate limit), then the router's budget.
+template <class Stream>
+void ProxySession<Stream>::check_header() {
+  const auto& header = parser_->get();
+  if (auto bad = check_request_framing(header, parser_->chunked()))
+    return reject(bad->status, std::move(bad->message));
   AccessResult access = check_access(header, worker_, peer_.ip);
   verdict_ = std::move(access.verdict);
   if (verdict_) record_.subject = verdict_->subject;
-  if (access.status != 0)
-    denied_ = access_denied_response(access, header.version(), header.keep_alive());
+  if (access.status != 0) return refuse(access_denied_response(access, version_, keep_alive_));
+  if (!budget_.enter()) {
+    return refuse_overloaded("requests in flight are at the router's limit "
+                             "(limits.maxInFlightRequests); retry later");
+  }
+  if (auto length = parser_->content_length(); length && !budget_.reserve_body(*length)) {
+    return refuse_overloaded("request bodies held by the router are at their limit "
+                             "(limits.maxBufferedBodyBytes); retry later");
+  }
+  if (parser_->chunked()) note_header_fields(header, header_fields_);
+  if (beast::iequals(header[http::field::expect], "100-continue")) return do_continue();
+  do_read_body();
+}
+
+// A refusal decided on the header goes out at once: a refused client never makes the router
+// wait for or hold its body. The connection stays only when the rest of the request is
+// there already or declared small: it is read and dropped after the reply. A large, chunked
+// or not yet sent (100-continue) body closes the connection instead.
+template <class Stream>
+void ProxySession<Stream>::refuse(StringResponse response) {
+  auto length = parser_->content_length();
+  bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  discard_body_ =
+      keep_alive_ && (parser_->is_done() || (length && *length <= kDropBytes && !expects_continue));
+  if (!discard_body_) {
+    close_after_reply_ = true;
+    keep_alive_ = false;
+  }
+  reply(std::move(response));
+}
+
+template <class Stream>
+void ProxySession<Stream>::refuse_overloaded(std::string message) {
+  error_ = std::move(message);
+  record_.error = error_;
+  if (reading_body_) {  // part of the body is read already: the connection cannot go on
+    close_after_reply_ = true;
+    keep_alive_ = false;
+    return reply(overloaded_response(error_, version_, false));
+  }
+  refuse(overloaded_response(error_, version_, keep_alive_));
 }
 
 template <class Stream>
@@ -210,40 +263,30 @@ void ProxySession<Stream>::on_continue(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void ProxySession<Stream>::do_read_body() {
-  if (parser_->is_done()) return on_read_body({}, 0);
-  beast::get_lowest_layer(stream_).expires_after(kBodyTimeout);
+  if (parser_->is_done()) return on_read_body({});
+  beast::get_lowest_layer(stream_).expires_after(discard_body_ ? kLinger : kBodyTimeout);
   reading_body_ = true;
-  if constexpr (!kTls) return read_plain();
-  http::async_read(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&ProxySession::on_read_body, this->shared_from_this()));
+  read_request();
 }
 
 template <class Stream>
-void ProxySession<Stream>::on_read_body(beast::error_code ec, std::size_t) {
+void ProxySession<Stream>::on_read_body(beast::error_code ec) {
   if (connection_ended(ec)) return close();
-  if (ec) return reject(ec);
-  request_ = parser_->release();
-  keep_alive_ = request_.keep_alive();
-  if (denied_) {
-    record_.method = http::to_string(request_.method());
-    target_ = std::string(request_.target());
-    record_.target = target_;
-    version_ = request_.version();
-    auto response = std::move(*denied_);
-    denied_.reset();
-    return reply(std::move(response));
+  if (discard_body_) {  // the body of a refused request: read to keep the connection
+    discard_body_ = false;
+    if (ec) return close();
+    return next_request();
   }
+  if (ec) return reject(ec);
+  // Trailer fields came after the access check and are not the client's header: dropped.
+  if (parser_->chunked()) strip_trailer_fields(parser_->get(), header_fields_);
+  request_ = parser_->release();
   handle_request();
 }
 
 template <class Stream>
 void ProxySession<Stream>::handle_request() {
-  target_ = std::string(request_.target());
-  record_.method = http::to_string(request_.method());
-  record_.target = target_;
   table_ = worker_.table;
-  version_ = request_.version();
   if (is_models_request(request_.method(), target_))
     return reply(models_response(*table_, version_, keep_alive_));
   RequestBody body(request_.body());
@@ -266,7 +309,7 @@ void ProxySession<Stream>::start_relay(const Route& route, RequestBody& body) {
   record_.route = route.spec.name;
   record_.tokens = decision.tokens;
   auto relay = std::make_shared<UpstreamRelay<Stream>>(
-      stream_, worker_, table_, decision, std::move(request_), peer_.text,
+      stream_, worker_, table_, decision, std::move(request_), peer_,
       [self = this->shared_from_this()](RelayOutcome outcome) {
         self->on_relay_done(std::move(outcome));
       });
@@ -333,26 +376,28 @@ void ProxySession<Stream>::on_reply(beast::error_code ec, std::size_t) {
   end_request();
   if (ec) return close();
   if (close_after_reply_) return do_linger();
+  if (discard_body_) return do_read_body();
   next_request();
 }
 
-// After refusing a request whose body is still coming (413, 431, 400), read and drop what
-// the client sends for a while before closing: closing with unread data sends a reset,
-// which can destroy the error reply before the client reads it.
+// After refusing a request whose body may still be coming, read and drop what the client
+// sends (kLinger, kDropBytes) before closing: see kLinger.
 template <class Stream>
 void ProxySession<Stream>::do_linger() {
   beast::error_code ignored;
   beast::get_lowest_layer(stream_).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   beast::get_lowest_layer(stream_).expires_after(kLinger);
   buffer_.clear();
+  lingered_ = 0;
   stream_.async_read_some(
       buffer_.prepare(kReadSize),
       beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
 }
 
 template <class Stream>
-void ProxySession<Stream>::on_linger(beast::error_code ec, std::size_t) {
-  if (ec || closed_) return close();
+void ProxySession<Stream>::on_linger(beast::error_code ec, std::size_t n) {
+  lingered_ += n;
+  if (ec || closed_ || lingered_ >= kDropBytes) return close();
   stream_.async_read_some(
       buffer_.prepare(kReadSize),
       beast::bind_front_handler(&ProxySession::on_linger, this->shared_from_this()));
@@ -362,24 +407,25 @@ void ProxySession<Stream>::on_linger(beast::error_code ec, std::size_t) {
 // (what is left of the request on the wire cannot be told apart from the next one).
 template <class Stream>
 void ProxySession<Stream>::reject(beast::error_code ec) {
-  int status = 400;
-  std::string message = "malformed HTTP request: " + ec.message();
-  if (ec == http::error::body_limit) {
-    status = 413;
-    message = "request body exceeds " + std::to_string(worker_.limits.max_body_bytes) + " bytes";
-  } else if (ec == http::error::header_limit) {
-    status = 431;
-    message =
-        "request header exceeds " + std::to_string(worker_.limits.max_header_bytes) + " bytes";
+  const auto& limits = worker_.limits;
+  if (ec == http::error::body_limit)
+    return reject(413, "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes");
+  if (ec == http::error::header_limit) {
+    return reject(431,
+                  "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes");
   }
+  if (ec == http::error::buffer_overflow) {
+    return reject(400, "a chunk header or the trailer section exceeds " +
+                           std::to_string(limits.max_header_bytes) +
+                           " bytes (limits.maxHeaderBytes)");
+  }
+  reject(400, "malformed HTTP request: " + ec.message());
+}
+
+template <class Stream>
+void ProxySession<Stream>::reject(int status, std::string message) {
   close_after_reply_ = true;
   keep_alive_ = false;
-  if (parser_->is_header_done()) {
-    target_ = std::string(parser_->get().target());
-    record_.method = http::to_string(parser_->get().method());
-    record_.target = target_;
-    version_ = parser_->get().version();
-  }
   reply_error(status, std::move(message));
 }
 

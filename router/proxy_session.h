@@ -14,6 +14,7 @@
 #include <string>
 
 #include "router/local_reply.h"
+#include "router/request_framing.h"
 #include "router/request_log.h"
 #include "router/tls_stream.h"
 #include "router/upstream_relay.h"
@@ -21,16 +22,10 @@
 
 namespace duet::router {
 
-// The client's address: the IP alone (stickiness and rate limits without a token) and with
-// the port (logs, x-forwarded-for).
-struct Peer {
-  std::string ip;
-  std::string text;
-};
-
 // Runs on one worker thread (its io_context is the connection's implicit strand). `Stream`
 // is PlainStream or, on a TLS listener, TlsStream (the handshake is the first step).
-// The JWT and the rate limit are checked on the header, before the body is read.
+// The framing, the JWT, the rate limit and the router's budget are checked on the header:
+// a refusal goes out before the body is read.
 template <class Stream>
 class ProxySession : public DownstreamConnection,
                      public std::enable_shared_from_this<ProxySession<Stream>> {
@@ -50,14 +45,18 @@ class ProxySession : public DownstreamConnection,
   void do_handshake();
   void on_handshake(boost::beast::error_code ec);
   void do_read_header();
-  void read_plain();
+  void read_request();
+  bool body_within_budget();
   void request_part_read(boost::beast::error_code ec);
-  void on_read_header(boost::beast::error_code ec, std::size_t);
+  void on_read_header(boost::beast::error_code ec);
+  void note_request_line();
+  void check_header();
+  void refuse(StringResponse response);
+  void refuse_overloaded(std::string message);
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t);
   void do_read_body();
-  void on_read_body(boost::beast::error_code ec, std::size_t);
-  void check_access_of_header();
+  void on_read_body(boost::beast::error_code ec);
   void handle_request();
   void start_relay(const Route& route, RequestBody& body);
   void on_relay_done(RelayOutcome outcome);
@@ -65,8 +64,9 @@ class ProxySession : public DownstreamConnection,
   void reply_error(int status, std::string message);
   void on_reply(boost::beast::error_code ec, std::size_t);
   void do_linger();
-  void on_linger(boost::beast::error_code ec, std::size_t);
+  void on_linger(boost::beast::error_code ec, std::size_t n);
   void reject(boost::beast::error_code ec);
+  void reject(int status, std::string message);
   void start_watch();
   void on_watch(boost::beast::error_code ec, std::size_t n);
   void end_request();
@@ -81,6 +81,8 @@ class ProxySession : public DownstreamConnection,
   std::string id_;  // `worker.connection` in log lines
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  HeaderFields header_fields_;  // of a chunked request: what is not in it is its trailer
+  BudgetHold budget_;
   ProxyRequest request_;
   std::shared_ptr<const RoutingTable> table_;  // held for the whole request
   std::weak_ptr<UpstreamRelay<Stream>> relay_;
@@ -91,8 +93,8 @@ class ProxySession : public DownstreamConnection,
   std::shared_ptr<const jwt::Verdict> verdict_;  // the request's token; backs record_.subject
   std::string sticky_;                           // a number claim's text for stickiness
   LocalHistogram chunk_gaps_;                    // backs record_.chunk_gaps
-  std::optional<StringResponse> denied_;         // 401/429, sent once the body is read
   std::chrono::steady_clock::time_point started_;
+  std::size_t lingered_ = 0;  // bytes read and dropped since a refusal
   uint64_t requests_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = false;
@@ -101,7 +103,8 @@ class ProxySession : public DownstreamConnection,
   bool watching_ = false;   // a read is posted on the client while the relay runs
   bool want_next_ = false;  // that read, once ended, starts the next request
   bool relaying_ = false;
-  bool reading_body_ = false;  // read_plain's part: the header, or the body after it
+  bool reading_body_ = false;  // read_request's part: the header, or the body after it
+  bool discard_body_ = false;  // the body of a refused request, read to keep the connection
   bool closed_ = false;
 };
 

@@ -31,6 +31,7 @@ Router::Router(RouterConfig config)
       hangup_(control_, SIGHUP),
       stats_(config_.worker_threads()),
       observers_({&access_log_, &stats_}),
+      budget_(config_.limits.max_in_flight_requests, config_.limits.max_buffered_body_bytes),
       auth_failures_(config_.auth_failure_limits) {
   table_ = std::make_shared<RoutingTable>();
   if (config_.rate_limit) {
@@ -38,8 +39,9 @@ Router::Router(RouterConfig config)
                                              : std::ceil(config_.rate_limit->requests_per_second);
     rate_limiter_ = std::make_unique<RateLimiter>(config_.rate_limit->requests_per_second, burst);
   }
-  WorkerShared shared{config_.limits, observers_, stats_, rate_limiter_.get(), open_connections_,
-                      auth_failures_};
+  WorkerShared shared{config_.limits,          observers_,        stats_,
+                      rate_limiter_.get(),     open_connections_, budget_,
+                      config_.trusted_proxies, auth_failures_};
   for (unsigned i = 0; i < config_.worker_threads(); ++i)
     workers_.push_back(std::make_unique<Worker>(i, shared));
 }

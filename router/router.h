@@ -15,6 +15,7 @@
 #include "router/config.h"
 #include "router/credentials.h"
 #include "router/rate_limiter.h"
+#include "router/request_budget.h"
 #include "router/request_log.h"
 #include "router/router_stats.h"
 #include "router/routing_table.h"
@@ -60,6 +61,7 @@ class Router : public AdminView {
   AccessLog access_log_;
   RouterStats stats_;
   RequestObservers observers_;
+  RequestBudget budget_;
   std::unique_ptr<RateLimiter> rate_limiter_;
   std::unique_ptr<CredentialWatcher> credential_watcher_;
   std::atomic<std::size_t> open_connections_{0};

@@ -31,8 +31,7 @@ constexpr unsigned kMaxWritesNow = 16;
 template <class Stream>
 UpstreamRelay<Stream>::UpstreamRelay(Stream& client, WorkerContext& worker,
                                      std::shared_ptr<const RoutingTable> table, Decision decision,
-                                     ProxyRequest request, std::string_view client_address,
-                                     Done done)
+                                     ProxyRequest request, const Peer& peer, Done done)
     : client_(client),
       worker_(worker),
       table_(std::move(table)),
@@ -42,7 +41,7 @@ UpstreamRelay<Stream>::UpstreamRelay(Stream& client, WorkerContext& worker,
       client_keep_alive_(request_.keep_alive()),
       client_version_(request_.version()),
       started_(std::chrono::steady_clock::now()),
-      client_ip_(client_address.substr(0, client_address.rfind(':'))) {}
+      peer_(peer) {}
 
 template <class Stream>
 void UpstreamRelay<Stream>::start() {
@@ -101,7 +100,7 @@ template <class Stream>
 void UpstreamRelay<Stream>::do_write_request() {
   wire_.clear();
   wire_.reserve(1024 + request_.body().size());  // one allocation for most requests
-  append_upstream_request(wire_, request_, client_ip_);
+  append_upstream_request(wire_, request_, peer_.ip, peer_.trusted_proxy);
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
   beast::error_code ec;
   std::size_t n = upstream_->stream.write_now(boost::asio::buffer(wire_), ec);
@@ -120,14 +119,19 @@ void UpstreamRelay<Stream>::on_write_request(beast::error_code ec, std::size_t) 
 
 template <class Stream>
 void UpstreamRelay<Stream>::await_response() {
+  new_response_parser();
+  upstream_->buffer.clear();
+  wait_for_engine();
+}
+
+template <class Stream>
+void UpstreamRelay<Stream>::new_response_parser() {
   parser_.emplace();
   parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
   parser_->header_limit(kUpstreamHeaderLimit);
   parser_->skip(request_.method() == http::verb::head);
   // One put() takes the header and as much body as has come, not one element at a time.
   parser_->eager(true);
-  upstream_->buffer.clear();
-  wait_for_engine();
 }
 
 // One async_read_some: Asio tries recv at once and waits for epoll only if that fails with
@@ -169,12 +173,33 @@ void UpstreamRelay<Stream>::parse_response() {
   upstream_->buffer.consume(used);
   if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
   if (ec) return response_failed(ec);
-  if (!outcome_.response_started && parser_->is_header_done()) start_response();
+  if (!outcome_.response_started && parser_->is_header_done()) {
+    if (parser_->get().result_int() / 100 == 1) return skip_interim();
+    start_response();
+  }
   std::size_t n = piece.size() - body.size;
   if (n > 0 || parser_->is_done()) return pass_on(n);
   if (!wire_.empty()) return do_write_client();  // a stream's header, alone
   if (used > 0 && upstream_->buffer.size() > 0) return parse_response();
   read_more();
+}
+
+// A 1xx (103 Early Hints, 100 Continue) is not the answer: Beast's parser ends the message
+// at its header, so a fresh parser reads on to the final response. Taken as final, it let
+// the real answer wait on the pooled connection for the next client. The first-byte
+// deadline, set with the request, still bounds an engine that sends only 1xx. A 101 would
+// turn the connection into another protocol that the client never asked for.
+template <class Stream>
+void UpstreamRelay<Stream>::skip_interim() {
+  if (parser_->get().result() == http::status::switching_protocols) {
+    router_logger().warn("upstream_protocol_error", {{"backend", pick_.endpoint->backend},
+                                                     {"error", "101 Switching Protocols"}});
+    return finish(502, "engine " + pick_.endpoint->backend +
+                           " answered 101 Switching Protocols to a plain request");
+  }
+  new_response_parser();
+  if (upstream_->buffer.size() > 0) return parse_response();
+  wait_for_engine();
 }
 
 template <class Stream>
@@ -206,10 +231,10 @@ void UpstreamRelay<Stream>::start_response() {
     eject_if_failing(Failure::status_5xx);
   else
     report_success(*pick_.endpoint);
-  // A HEAD answer or a 1xx, 204 or 304 has a header only, whatever it says of a body.
+  // A HEAD answer, a 204 or a 304 has a header only, whatever it says of a body (1xx never
+  // get here: skip_interim).
   int status = outcome_.status;
-  bool bodyless = request_.method() == http::verb::head || status / 100 == 1 || status == 204 ||
-                  status == 304;
+  bool bodyless = request_.method() == http::verb::head || status == 204 || status == 304;
   EngineFraming engine{parser_->chunked(),
                        !bodyless && !parser_->chunked() && !parser_->content_length()};
   // The body (or its first piece) that came in with the header goes in the same write.
@@ -323,10 +348,11 @@ void UpstreamRelay<Stream>::on_write_client(beast::error_code ec, std::size_t) {
 }
 
 // The whole response reached the client: the engine connection serves the next request
-// if the engine allows it and left nothing unread on it.
+// only if the engine allows it, its answer was parsed to the end and nothing else came:
+// bytes left over would be read as the next client's answer.
 template <class Stream>
 void UpstreamRelay<Stream>::complete() {
-  if (parser_->keep_alive() && upstream_->buffer.size() == 0 && !cancelled_)
+  if (parser_->is_done() && parser_->keep_alive() && upstream_->buffer.size() == 0 && !cancelled_)
     worker_.upstreams.put(std::move(upstream_));
   finish(outcome_.status, {});
 }

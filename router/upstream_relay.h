@@ -42,12 +42,11 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
  public:
   using Done = std::function<void(RelayOutcome)>;
 
-  // `client` must outlive the relay (the session that owns it keeps itself alive through
-  // `done`). `request` is the client's, rewritten here for the engine; `done` runs once,
-  // on this thread, when the response ended or could not be had.
+  // `client` and `peer` must outlive the relay (the session that owns them keeps itself
+  // alive through `done`). `request` is the client's, rewritten here for the engine; `done`
+  // runs once, on this thread, when the response ended or could not be had.
   UpstreamRelay(Stream& client, WorkerContext& worker, std::shared_ptr<const RoutingTable> table,
-                Decision decision, ProxyRequest request, std::string_view client_address,
-                Done done);
+                Decision decision, ProxyRequest request, const Peer& peer, Done done);
 
   void start();
   // The client went away: closes the upstream connection so the engine stops the work;
@@ -61,6 +60,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void do_write_request();
   void on_write_request(boost::beast::error_code ec, std::size_t);
   void await_response();
+  void new_response_parser();
+  void skip_interim();
   void wait_for_engine();
   void on_engine_read(boost::beast::error_code ec, std::size_t n);
   void parse_response();
@@ -85,7 +86,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   bool client_keep_alive_;
   unsigned client_version_;
   std::chrono::steady_clock::time_point started_;
-  std::string_view client_ip_;  // in the session's peer text, which outlives the relay
+  const Peer& peer_;
 
   Pick pick_;
   std::array<const Endpoint*, 8> tried_{};

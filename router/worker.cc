@@ -1,11 +1,14 @@
 #include "router/worker.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <system_error>
 
 #include "router/proxy_session.h"
 #include "router/router_logger.h"
+#include "router/wire_format.h"
 
 namespace duet::router {
 
@@ -21,6 +24,18 @@ constexpr std::chrono::milliseconds kDrainPoll{20};
 
 std::string to_text(const tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// Over limits.maxConnections. A plain client is told so in one non-blocking write, whether
+// or not its request came yet; a TLS client would first need a handshake, the work the limit
+// is there to spare, so it only sees the connection close.
+void refuse_connection(TimedSocket::Socket& socket) {
+  static const std::string reply = serialize(overloaded_response(
+      "the router is at its connection limit (limits.maxConnections); retry later", 11, false));
+  [[maybe_unused]] auto sent =
+      ::send(socket.native_handle(), reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  beast::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace
@@ -50,6 +65,7 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
   }
   uint16_t port = acceptor->local_endpoint().port();
   acceptors_.push_back(std::move(acceptor));
+  accept_backoff_.emplace_back();
   listener_of_.push_back(listener);
   return port;
 }
@@ -65,7 +81,6 @@ void Worker::start() {
         return;
       } catch (const std::exception& e) {
         router_logger().error("worker_exception",
-  accept_backoff_.emplace_back();
                               {{"worker", context_.index}, {"error", e.what()}});
       }
     }
@@ -98,6 +113,7 @@ void Worker::do_accept(std::size_t listener) {
 
 void Worker::on_accept(std::size_t listener, beast::error_code ec, TimedSocket::Socket socket) {
   if (ec == asio::error::operation_aborted || context_.draining) return;
+  auto& backoff = accept_backoff_[listener];
   if (ec) {
     auto wait = backoff.failed();
     if (backoff.first_failure())
@@ -110,26 +126,29 @@ void Worker::on_accept(std::size_t listener, beast::error_code ec, TimedSocket::
     });
     return;
   }
+  if (auto failures = backoff.succeeded())
+    router_logger().info("accept_recovered", {{"worker", context_.index}, {"failures", failures}});
   start_session(listener_of_[listener], std::move(socket));
   do_accept(listener);
 }
 
 void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
+  const auto& tls = context_.credentials->tls;
+  bool secure = listener < tls.size() && tls[listener];
   if (context_.open_connections.load(std::memory_order_relaxed) >=
-  auto& backoff = accept_backoff_[listener];
       context_.limits.max_connections) {
     router_logger().warn("connection_refused", {{"reason", "maxConnections"},
                                                 {"limit", context_.limits.max_connections}});
+    if (!secure) refuse_connection(socket);
     return;  // the socket closes as it goes out of scope
   }
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  Peer who{peer.address().to_string(), to_text(peer)};
-  if (auto failures = backoff.succeeded())
-    router_logger().info("accept_recovered", {{"worker", context_.index}, {"failures", failures}});
-  const auto& tls = context_.credentials->tls;
-  if (listener < tls.size() && tls[listener]) {
+  const auto& trusted = context_.trusted_proxies;
+  Peer who{peer.address().to_string(), to_text(peer),
+           !trusted.empty() && trusted.contains(peer.address())};
+  if (secure) {
     // The session holds the context: a reload does not pull it from under the connection.
     std::make_shared<ProxySession<TlsStream>>(
         TlsStream(TimedSocket(std::move(socket), context_.deadlines), *tls[listener]), context_,

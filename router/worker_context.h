@@ -15,6 +15,7 @@
 #include "router/config.h"
 #include "router/credentials.h"
 #include "router/rate_limiter.h"
+#include "router/request_budget.h"
 #include "router/request_log.h"
 #include "router/route_decision.h"
 #include "router/router_stats.h"
@@ -35,6 +36,14 @@ class DownstreamConnection {
   virtual void close() = 0;
 };
 
+// The client's address: the IP alone (stickiness and rate limits without a token) and with
+// the port (logs), and whether it is a trustedProxies peer (X-Forwarded-For).
+struct Peer {
+  std::string ip;
+  std::string text;
+  bool trusted_proxy = false;
+};
+
 // What a worker shares with the others; all of it is safe to use from any thread.
 struct WorkerShared {
   const Limits& limits;
@@ -42,6 +51,8 @@ struct WorkerShared {
   RouterStats& stats;
   RateLimiter* rate_limiter;                   // null: no rateLimit
   std::atomic<std::size_t>& open_connections;  // for limits.maxConnections
+  RequestBudget& budget;                       // limits.maxInFlightRequests, ...BodyBytes
+  const TrustedProxies& trusted_proxies;
   AuthFailureLimiter& auth_failures;
 };
 
@@ -54,6 +65,8 @@ struct WorkerContext {
         stats(shared.stats.worker(index)),
         rate_limiter(shared.rate_limiter),
         open_connections(shared.open_connections),
+        budget(shared.budget),
+        trusted_proxies(shared.trusted_proxies),
         auth_failures(shared.auth_failures),
         rng(0x5eed0000ull + index) {}
 
@@ -64,6 +77,8 @@ struct WorkerContext {
   WorkerStats& stats;
   RateLimiter* rate_limiter;
   std::atomic<std::size_t>& open_connections;  // all workers: for limits.maxConnections
+  RequestBudget& budget;                       // all workers
+  const TrustedProxies& trusted_proxies;
   AuthFailureLimiter& auth_failures;            // all workers
 
   std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish

@@ -7,9 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <fstream>
 
-#include "duet/common/file_text.h"
 #include "fake_duetd.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
@@ -23,19 +21,11 @@ using duet::test::completion;
 using duet::test::endpoint_of;
 using duet::test::ProxyClient;
 using duet::test::RouterProcess;
+using duet::test::rss_kib;
 using duet::test::SimProcess;
 using nlohmann::json;
 using namespace std::chrono_literals;
 using tcp = boost::asio::ip::tcp;
-
-// Resident memory of `pid` in KiB (VmRSS).
-long rss_kib(int pid) {
-  std::string path = "/proc/";
-  path += std::to_string(pid);
-  auto status = read_text_file(path + "/status").value_or("");
-  auto at = status.find("VmRSS:");
-  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
-}
 
 class RouterAbuse : public duet::test::RouterTest {
  protected:

@@ -55,6 +55,12 @@ bool process_alive(int pid) {
   return close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] != 'Z';
 }
 
+long rss_kib(int pid) {
+  auto status = read_text_file("/proc/" + std::to_string(pid) + "/status").value_or("");
+  auto at = status.find("VmRSS:");
+  return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+}
+
 void kill_session(int sid) {
   // duetd puts each engine in a process group of its own, but they stay in its session.
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {

@@ -26,6 +26,9 @@ uint16_t free_port();
 // Whether `pid` runs (a zombie, ended but not yet reaped, does not).
 bool process_alive(int pid);
 
+// Resident memory of `pid` in KiB (VmRSS of /proc/PID/status); -1 when it cannot be read.
+long rss_kib(int pid);
+
 // SIGKILLs every process of session `sid`.
 void kill_session(int sid);
 

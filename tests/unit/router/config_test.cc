@@ -176,6 +176,36 @@ TEST(RouterCommandLine, FlagsOverrideTheFile) {
   EXPECT_FALSE(line.check_config);
 }
 
+TEST(RouterConfig, RequestBudgetKeysHaveDefaultsAndAreChecked) {
+  auto defaults = parse_config("{}", "router.yaml");
+  EXPECT_EQ(defaults.limits.max_in_flight_requests, 10000u);
+  EXPECT_EQ(defaults.limits.max_buffered_body_bytes, 1u << 30);
+  auto set = parse_config("limits: {maxInFlightRequests: 5, maxBufferedBodyBytes: 9000000}\n",
+                          "router.yaml");
+  EXPECT_EQ(set.limits.max_in_flight_requests, 5u);
+  EXPECT_EQ(set.limits.max_buffered_body_bytes, 9000000u);
+  EXPECT_EQ(error_of("limits: {maxInFlightRequests: 0}\n"),
+            "router.yaml: limits.maxInFlightRequests: must be between 1 and 10000000, got 0");
+  EXPECT_EQ(error_of("limits: {maxBodyBytes: 2000, maxBufferedBodyBytes: 1000}\n"),
+            "router.yaml: limits.maxBufferedBodyBytes: must be at least maxBodyBytes (2000), or "
+            "a body of the allowed size could never be taken");
+}
+
+TEST(RouterConfig, TrustedProxiesNameTheBadEntry) {
+  auto config = parse_config("trustedProxies: ['10.0.0.0/8', '::1']\n", "router.yaml");
+  EXPECT_TRUE(config.trusted_proxies.contains(boost::asio::ip::make_address("::1")));
+  EXPECT_TRUE(parse_config("{}", "router.yaml").trusted_proxies.empty());
+  EXPECT_EQ(error_of("trustedProxies: ['10.0.0.0/8', 'lb.example']\n"),
+            "router.yaml: trustedProxies[1]: expected an IP address or a CIDR block, got "
+            "\"lb.example\"");
+  EXPECT_EQ(error_of("trustedProxies: ['10.0.0.0/33']\n"),
+            "router.yaml: trustedProxies[0]: the prefix length of \"10.0.0.0/33\" must be 0 to 32");
+  EXPECT_EQ(error_of("trustedProxies: ['10.0.0.0/']\n"),
+            "router.yaml: trustedProxies[0]: the prefix length of \"10.0.0.0/\" must be 0 to 32");
+  EXPECT_EQ(error_of("trustedProxies: 10.0.0.1\n"),
+            "router.yaml: trustedProxies: expected a list of addresses or CIDR blocks, got 10.0.0.1");
+}
+
 TEST(RouterCommandLine, UsageErrors) {
   EXPECT_THROW(parse_command_line({"--bogus"}), UsageError);
   EXPECT_THROW(parse_command_line({"--listen"}), UsageError);

@@ -4,141 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/http.hpp>
-#include <map>
-#include <thread>
-
+#include "scripted_engine.h"
 #include "support/router_process.h"
 #include "watch_objects.h"
 
 namespace duet::router {
 namespace {
 
-namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
+using test::RawClient;
+using test::Script;
+using test::ScriptedEngine;
 using namespace std::chrono_literals;
-
-// What the engine answers to one request target.
-struct Script {
-  std::vector<std::string> pieces;  // written one write each, in order
-  bool close_after = false;         // then closes the connection
-  bool silent = false;              // answers nothing and keeps the connection open
-};
-
-// An engine that answers each request with the bytes scripted for its target.
-class ScriptedEngine {
- public:
-  explicit ScriptedEngine(std::map<std::string, Script> scripts)
-      : scripts_(std::move(scripts)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    asio::co_spawn(io_, accept(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~ScriptedEngine() {
-    io_.stop();
-    thread_.join();
-  }
-
-  std::string endpoint() const {
-    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-
- private:
-  asio::awaitable<void> accept() {
-    for (;;) {
-      tcp::socket socket = co_await acceptor_.async_accept(asio::use_awaitable);
-      asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> serve(tcp::socket socket) {
-    std::string in;
-    for (;;) {
-      std::size_t head = co_await asio::async_read_until(socket, asio::dynamic_buffer(in),
-                                                         "\r\n\r\n", asio::use_awaitable);
-      bhttp::request_parser<bhttp::empty_body> parser;
-      parser.skip(true);
-      boost::system::error_code ec;
-      parser.put(asio::buffer(in.data(), head), ec);
-      std::size_t length = parser.content_length().value_or(0);
-      if (in.size() < head + length)
-        co_await asio::async_read(socket, asio::dynamic_buffer(in),
-                                  asio::transfer_exactly(head + length - in.size()),
-                                  asio::use_awaitable);
-      in.erase(0, head + length);
-      const Script& script = scripts_.at(std::string(parser.get().target()));
-      if (script.silent) {
-        held_.push_back(std::move(socket));
-        co_return;
-      }
-      for (const auto& piece : script.pieces)
-        co_await asio::async_write(socket, asio::buffer(piece), asio::use_awaitable);
-      if (script.close_after) co_return;
-    }
-  }
-
-  std::map<std::string, Script> scripts_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::vector<tcp::socket> held_;
-  std::thread thread_;
-};
-
-// A client connection that writes raw requests and parses what comes back.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) : socket_(io_) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-    timeval limit{10, 0};  // a router that never answers fails the test instead of hanging it
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  }
-
-  bhttp::response<bhttp::string_body> exchange(const std::string& method,
-                                               const std::string& target, int version = 11) {
-    write(request(method, target, version));
-    return read(method == "HEAD");
-  }
-
-  static std::string request(const std::string& method, const std::string& target,
-                             int version = 11, const std::string& extra_fields = {}) {
-    return method + " " + target + " HTTP/1." + std::to_string(version % 10) +
-           "\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n" +
-           extra_fields + "\r\n{}";
-  }
-  void write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  bhttp::response<bhttp::string_body> read(bool head = false) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.skip(head);
-    bhttp::read(socket_, buffer_, parser);
-    return parser.release();
-  }
-  // The next response's header only (an interim 100 Continue).
-  bhttp::response<bhttp::empty_body> read_interim() {
-    bhttp::response_parser<bhttp::empty_body> parser;
-    bhttp::read_header(socket_, buffer_, parser);
-    return parser.release();
-  }
-
-  // Whether the router closed the connection (EOF on the next read).
-  bool closed() {
-    boost::system::error_code ec;
-    bhttp::response<bhttp::string_body> ignored;
-    bhttp::read(socket_, buffer_, ignored, ec);
-    return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-           ec == asio::error::connection_reset;
-  }
-
- private:
-  asio::io_context io_;
-  tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
-};
 
 const std::string kHead200 = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n";
 
@@ -155,6 +32,15 @@ class RelayFraming : public duet::test::RouterTest {
     scripts["/no-content"] = {{"HTTP/1.1 204 Nothing Here\r\nX-Engine: kept\r\n\r\n"}};
     scripts["/cut"] = {{kHead200 + "Content-Length: 100\r\n\r\nonly ten b"}, true};
     scripts["/silent"] = {{}, false, true};
+    // The final answer comes a moment after the hint, as from an engine that thinks.
+    scripts["/early-hints"] = {{"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n",
+                                kHead200 + "Content-Length: 12\r\n\r\nearly answer"},
+                               false, false, 100ms};
+    scripts["/interims-at-once"] = {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+                                     "Link: </s.css>\r\n\r\n" +
+                                     kHead200 + "Content-Length: 2\r\n\r\nok"}};
+    scripts["/switching"] = {
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"}};
     engine_ = std::make_unique<ScriptedEngine>(std::move(scripts));
     using namespace router::test;
     json route = backend_route("all", "scripted", "/");
@@ -162,7 +48,9 @@ class RelayFraming : public duet::test::RouterTest {
     route["spec"]["retries"] = {{"attempts", 1}};
     start_duetd(snapshot(1, json::array({route}), json::array({deployment("scripted")}),
                          json::array({engine("scripted-0", "scripted", engine_->endpoint())})));
-    start_router("listen: [{address: '127.0.0.1:1'}]\nlimits: {headerTimeoutSeconds: 1}\n");
+    // One worker: one pool of engine connections, which every client's request shares.
+    start_router("listen: [{address: '127.0.0.1:1'}]\nlimits: {headerTimeoutSeconds: 1}\n",
+                 {"--listen", "127.0.0.1:0", "--threads", "1"});
   }
 
   // An HTTP/1.1 client gets `body` chunked, and its connection carries the next request.
@@ -279,6 +167,36 @@ TEST_F(RelayFraming, EngineSilentPastFirstByteTimeoutIs504) {
   EXPECT_EQ(res.result_int(), 504);
   EXPECT_GE(waited, 1s);
   EXPECT_LT(waited, 5s);
+}
+
+TEST_F(RelayFraming, EarlyHintsAreSkippedAndTheNextClientGetsItsOwnAnswer) {
+  RawClient first(router_->proxy().port);
+  auto answer = first.exchange("POST", "/early-hints");
+  EXPECT_EQ(answer.result_int(), 200);
+  EXPECT_EQ(answer.body(), "early answer");
+  EXPECT_EQ(answer.count(bhttp::field::link), 0u);  // the hint's field stays with the hint
+  // Another client, on another connection: the pooled engine connection holds nothing of
+  // the first answer.
+  RawClient second(router_->proxy().port);
+  EXPECT_EQ(second.exchange("POST", "/length-split").body(), "hello world");
+  EXPECT_EQ(first.exchange("POST", "/length-split").body(), "hello world");
+}
+
+TEST_F(RelayFraming, InterimResponsesInOneReadWithTheFinalOneAreSkipped) {
+  RawClient client(router_->proxy().port);
+  auto answer = client.exchange("POST", "/interims-at-once");
+  EXPECT_EQ(answer.result_int(), 200);
+  EXPECT_EQ(answer.body(), "ok");
+  EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
+}
+
+TEST_F(RelayFraming, SwitchingProtocolsFromAnEngineIs502AndItsConnectionIsNotReused) {
+  RawClient client(router_->proxy().port);
+  auto answer = client.exchange("POST", "/switching");
+  EXPECT_EQ(answer.result_int(), 502);
+  EXPECT_NE(answer.body().find("101 Switching Protocols"), std::string::npos) << answer.body();
+  EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
+  EXPECT_EQ(engine_->connections(), 2u);  // the switched one was closed, not pooled
 }
 
 }  // namespace

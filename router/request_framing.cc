@@ -1,0 +1,57 @@
+#include "router/request_framing.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+
+namespace duet::router {
+
+namespace http = boost::beast::http;
+using boost::beast::iequals;
+
+std::optional<FramingError> check_request_framing(const http::request_header<>& header,
+                                                  bool chunked) {
+  auto field = header.find(http::field::transfer_encoding);
+  if (field == header.end()) return std::nullopt;
+  auto value = field->value();
+  // RFC 9112 §6.1: a server MUST treat an HTTP/1.0 message with Transfer-Encoding as faulty.
+  if (header.version() < 11)
+    return FramingError{400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+  if (header.count(http::field::transfer_encoding) > 1)
+    return FramingError{400, "Transfer-Encoding given more than once"};
+  if (chunked && iequals(value, "chunked")) return std::nullopt;
+  // RFC 9112 §6.3: chunked not last (or absent) leaves the length unknown: 400. Chunked
+  // last after another coding is framed, but the router does not decode that coding: 501.
+  http::opt_token_list codings(value);
+  std::size_t count = 0, chunked_count = 0;
+  bool last_chunked = false;
+  for (auto coding : codings) {
+    ++count;
+    last_chunked = iequals(coding, "chunked");
+    chunked_count += last_chunked;
+  }
+  if (count == 0 || !http::validate_list(codings) || !last_chunked || chunked_count > 1 || !chunked)
+    return FramingError{400, "Transfer-Encoding \"" + std::string(value) +
+                                 "\": only \"chunked\", once and last, is accepted"};
+  return FramingError{501, "Transfer-Encoding \"" + std::string(value) +
+                               "\": the router decodes no coding but chunked"};
+}
+
+void note_header_fields(const http::fields& fields, HeaderFields& out) {
+  out.clear();
+  for (const auto& field : fields) out.push_back(&field);
+}
+
+void strip_trailer_fields(http::fields& fields, const HeaderFields& header) {
+  // The header's fields keep their order; the trailer's sit between or after them.
+  std::size_t next = 0;
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (next < header.size() && &*it == header[next]) {
+      ++next;
+      ++it;
+    } else {
+      it = fields.erase(it);
+    }
+  }
+}
+
+}  // namespace duet::router
