@@ -22,6 +22,8 @@ namespace {
 // An engine that does not accept within this is treated like one that refused (failover),
 // even when the route allows a much longer wait for the first byte.
 constexpr std::chrono::seconds kConnectTimeout{5};
+// Also bounds a chunk line and the trailer section, which Beast's parser does not: only
+// those wait whole in the buffer once the header is read.
 constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadSize = TimedSocket::kReadSize;
 constexpr unsigned kMaxWritesNow = 16;
@@ -204,6 +206,8 @@ void UpstreamRelay<Stream>::skip_interim() {
 
 template <class Stream>
 void UpstreamRelay<Stream>::read_more() {
+  if (upstream_->buffer.size() >= kUpstreamHeaderLimit)
+    return response_failed(http::error::buffer_overflow);
   // The body's pace is the engine's: each wait for a piece gets the route's idle limit
   // (the header's wait has the first-byte limit, set with the request).
   if (outcome_.response_started)

@@ -39,6 +39,9 @@ class RelayFraming : public duet::test::RouterTest {
     scripts["/interims-at-once"] = {{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
                                      "Link: </s.css>\r\n\r\n" +
                                      kHead200 + "Content-Length: 2\r\n\r\nok"}};
+    Script endless{{kHead200 + "Transfer-Encoding: chunked\r\n\r\n1;"}};
+    endless.pieces.resize(200, std::string(64 * 1024, 'x'));  // 12.5 MiB of one chunk line
+    scripts["/endless-chunk-line"] = std::move(endless);
     scripts["/switching"] = {
         {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"}};
     engine_ = std::make_unique<ScriptedEngine>(std::move(scripts));
@@ -125,6 +128,21 @@ TEST_F(RelayFraming, BodyCutShortByTheEngineClosesTheClientConnection) {
     ec = e.code();
   }
   EXPECT_EQ(ec, bhttp::error::partial_message);
+}
+
+TEST_F(RelayFraming, EndlessChunkLineFromAnEngineIsCutOffAndClosesTheClientConnection) {
+  long before = duet::test::rss_kib(router_->process().pid());
+  RawClient client(router_->proxy().port);
+  boost::system::error_code ec;
+  try {
+    client.exchange("POST", "/endless-chunk-line");
+    ADD_FAILURE() << "a chunk line that never ends was read as a body";
+  } catch (const boost::system::system_error& e) {
+    ec = e.code();
+  }
+  EXPECT_EQ(ec, bhttp::error::partial_message);  // not a wait for the rest
+  long after = duet::test::rss_kib(router_->process().pid());
+  EXPECT_LT(after - before, 8 * 1024) << before << " KiB → " << after << " KiB";
 }
 
 TEST_F(RelayFraming, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
