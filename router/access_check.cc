@@ -46,7 +46,8 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
     // An address that keeps failing is refused before any signature check; a token already
     // verified (in the cache) still passes, so others behind the same address are not shut out.
     if (!verdict && (has_header || worker.credentials->jwt_required)) {
-      if (auto wait = worker.auth_failures.blocked(client_address, std::chrono::steady_clock::now()))
+      if (auto wait =
+              worker.auth_failures.blocked(client_address, std::chrono::steady_clock::now()))
         return {429, kTooManyFailures, *wait, {}};
     }
     if (!token && has_header) return refuse_token(worker, jwt::reason::malformed, client_address);

@@ -4,7 +4,8 @@
 
 namespace duet::router {
 
-std::shared_ptr<const jwt::Verdict> TokenCache::find(std::string_view token, Clock::time_point now) {
+std::shared_ptr<const jwt::Verdict> TokenCache::find(std::string_view token,
+                                                     Clock::time_point now) {
   auto it = entries_.find(token);
   if (it == entries_.end()) return nullptr;
   if (now < it->second.until) return it->second.verdict;

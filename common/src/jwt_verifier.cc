@@ -98,9 +98,9 @@ bool audience_matches(const json& aud, const std::string& expected) {
 
 const std::vector<std::string_view>& all_reasons() {
   static const std::vector<std::string_view> reasons = {
-      reason::missing,      reason::malformed,      reason::bad_signature, reason::expired,
-      reason::missing_exp,  reason::not_yet_valid,  reason::wrong_issuer,  reason::wrong_audience,
-      reason::alg_none,     reason::alg_mismatch,   reason::unknown_kid};
+      reason::missing,     reason::malformed,     reason::bad_signature, reason::expired,
+      reason::missing_exp, reason::not_yet_valid, reason::wrong_issuer,  reason::wrong_audience,
+      reason::alg_none,    reason::alg_mismatch,  reason::unknown_kid};
   return reasons;
 }
 

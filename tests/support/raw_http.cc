@@ -45,12 +45,13 @@ bool RawHttpClient::closed_within(std::chrono::milliseconds timeout) {
   boost::system::error_code result;
   auto drain = std::make_shared<std::function<void()>>();
   *drain = [&] {
-    socket_.async_read_some(buffer_.prepare(4096), [&](boost::system::error_code ec, std::size_t n) {
-      buffer_.commit(n);
-      if (!ec) return (*drain)();  // bytes before the close: keep reading
-      result = ec;
-      done = true;
-    });
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [&](boost::system::error_code ec, std::size_t n) {
+                              buffer_.commit(n);
+                              if (!ec) return (*drain)();  // bytes before the close: keep reading
+                              result = ec;
+                              done = true;
+                            });
   };
   (*drain)();
   return run_until(done, timeout) && result != asio::error::operation_aborted;
