@@ -28,6 +28,11 @@ constexpr std::chrono::seconds kLinger{2};
 constexpr std::size_t kDropBytes = 64 * 1024;
 // A chunked body's room in the request budget grows this much at a time.
 constexpr std::size_t kBodyBudgetStep = 64 * 1024;
+constexpr std::string_view kRequestsFull =
+    "requests in flight are at the router's limit (limits.maxInFlightRequests); retry later";
+constexpr std::string_view kBodiesFull =
+    "request bodies held by the router are at their limit (limits.maxBufferedBodyBytes); "
+    "retry later";
 // Pipelined bytes kept while a response is relayed; beyond this the client is not watched.
 constexpr std::size_t kWatchBufferLimit = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -134,10 +139,7 @@ void ProxySession<Stream>::read_request() {
     std::size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
     if (ec == http::error::need_more) ec = {};
-    if (reading_body_ && !body_within_budget()) {
-      return refuse_overloaded("request bodies held by the router are at their limit "
-                               "(limits.maxBufferedBodyBytes); retry later");
-    }
+    if (reading_body_ && !body_within_budget()) return refuse_overloaded(kBodiesFull);
     bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
     if (ec || part_read) return request_part_read(ec);
     if (used == 0) break;
@@ -205,14 +207,9 @@ void ProxySession<Stream>::check_header() {
   verdict_ = std::move(access.verdict);
   if (verdict_) record_.subject = verdict_->subject;
   if (access.status != 0) return refuse(access_denied_response(access, version_, keep_alive_));
-  if (!budget_.enter()) {
-    return refuse_overloaded("requests in flight are at the router's limit "
-                             "(limits.maxInFlightRequests); retry later");
-  }
-  if (auto length = parser_->content_length(); length && !budget_.reserve_body(*length)) {
-    return refuse_overloaded("request bodies held by the router are at their limit "
-                             "(limits.maxBufferedBodyBytes); retry later");
-  }
+  if (!budget_.enter()) return refuse_overloaded(kRequestsFull);
+  if (auto length = parser_->content_length(); length && !budget_.reserve_body(*length))
+    return refuse_overloaded(kBodiesFull);
   if (parser_->chunked()) note_header_fields(header, header_fields_);
   if (beast::iequals(header[http::field::expect], "100-continue")) return do_continue();
   do_read_body();
@@ -236,8 +233,8 @@ void ProxySession<Stream>::refuse(StringResponse response) {
 }
 
 template <class Stream>
-void ProxySession<Stream>::refuse_overloaded(std::string message) {
-  error_ = std::move(message);
+void ProxySession<Stream>::refuse_overloaded(std::string_view message) {
+  error_ = message;
   record_.error = error_;
   if (reading_body_) {  // part of the body is read already: the connection cannot go on
     close_after_reply_ = true;

@@ -52,7 +52,7 @@ class ProxySession : public DownstreamConnection,
   void note_request_line();
   void check_header();
   void refuse(StringResponse response);
-  void refuse_overloaded(std::string message);
+  void refuse_overloaded(std::string_view message);
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t);
   void do_read_body();
