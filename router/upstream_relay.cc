@@ -121,6 +121,9 @@ void UpstreamRelay<Stream>::on_write_request(beast::error_code ec, std::size_t) 
 
 template <class Stream>
 void UpstreamRelay<Stream>::await_response() {
+  // The request is out: wire_ from here on holds only bytes for the client (a header that
+  // came in several reads must not find the request still there and send it to the client).
+  wire_.clear();
   new_response_parser();
   upstream_->buffer.clear();
   wait_for_engine();
