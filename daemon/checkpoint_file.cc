@@ -73,7 +73,8 @@ json read_checked(const fs::path& path, std::string& problem) {
   return std::move(parsed["data"]);
 }
 
-// Renames a damaged `file` to `<file>.corrupt-<unix time>` (a free name) and returns it.
+// Renames a damaged `file` to `<file>.corrupt-<unix time>` (a free name); returns where it is
+// now, which is still `file` when the rename failed.
 fs::path keep_aside(const fs::path& file) {
   auto stamp = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -81,9 +82,9 @@ fs::path keep_aside(const fs::path& file) {
   fs::path aside = file.string() + ".corrupt-" + std::to_string(stamp);
   for (int n = 1; fs::exists(aside); ++n)
     aside = file.string() + ".corrupt-" + std::to_string(stamp) + "-" + std::to_string(n);
-  std::error_code ignored;
-  fs::rename(file, aside, ignored);
-  return aside;
+  std::error_code ec;
+  fs::rename(file, aside, ec);
+  return ec ? file : aside;
 }
 
 // Damaged files an earlier start kept aside: `<checkpoint>.corrupt-*` and `.prev.corrupt-*`.
@@ -139,12 +140,14 @@ CheckpointFile::Loaded CheckpointFile::load() const {
     if (problem == "missing") continue;
     auto aside = keep_aside(file);
     out.problem += (out.problem.empty() ? "" : "; ") + file.string() + ": " + problem +
-                   "; kept as " + aside.string();
+                   (aside == file ? "; could not be renamed" : "; kept as " + aside.string());
+    if (aside == file) out.damaged.push_back(file);
   }
-  // Nothing good. Files kept aside now or by an earlier start that refused to go on mean
-  // state was lost; a state dir without any is a first start.
+  // Nothing good. Damaged files, kept aside now or by an earlier start that refused to go
+  // on, mean state was lost; a state dir without any is a first start.
   out.from = "none";
-  out.damaged = kept_aside_before(path_);
+  auto before = kept_aside_before(path_);
+  out.damaged.insert(out.damaged.end(), before.begin(), before.end());
   return out;
 }
 
