@@ -53,6 +53,7 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
 json Node::checkpoint_state() const {
   return {{"format", 1},
           {"resourceVersion", hub_.resource_version()},
+          {"watch", hub_.checkpoint_json()},
           {"objects", store_.checkpoint_json()},
           {"rollouts", reconciler_.rollouts().checkpoint_json()},
           {"engines", reconciler_.checkpoint_json()}};
@@ -71,6 +72,7 @@ void Node::start() {
   store_.on_change([this] { reconciler_.trigger(); });
   store_.set_status_source([this](const std::string& name) { return reconciler_.deployment_status(name); });
   hub_.set_on_publish([this] { checkpoint_.save_soon(); });
+  hub_.set_persist([this] { checkpoint_.save_now(); });
   hub_.set_snapshot_source([this](json& snapshot) {
     snapshot["runtimeclasses"] = store_.list_json("RuntimeClass");
     snapshot["deployments"] = store_.list_json("EngineDeployment");
@@ -89,7 +91,7 @@ void Node::restore(const json& checkpoint) {
   uint64_t version = checkpoint.value("resourceVersion", uint64_t{0});
   for (const auto& kind : {"RuntimeClass", "EngineDeployment", "Route"})
     for (const auto& [name, stored] : store_.objects(kind)) version = std::max(version, stored.resource_version);
-  hub_.restore_version(version);
+  hub_.restore(version, checkpoint.value("watch", json::object()));
   for (const auto& problem : reconciler_.rollouts().restore(checkpoint.value("rollouts", json::object())))
     logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
   auto started = std::chrono::steady_clock::now();

@@ -1,24 +1,83 @@
 #include "daemon/watch_hub.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 
 #include "duet/common/json_text.h"
+#include "duet/common/log.h"
 
 namespace duet::daemon {
 
 namespace {
+const Logger& logger() {
+  static const Logger log("watch");
+  return log;
+}
+
 // A watcher this far behind is cut off; it reconnects and starts again from a snapshot.
 constexpr std::size_t kMaxQueuedBytes = 16 * 1024 * 1024;
 constexpr std::chrono::seconds kBookmarkEvery{5};
 // How much of the recent change feed is kept for watchers that reconnect and resume.
 constexpr std::size_t kHistoryEvents = 10000;
 constexpr std::size_t kHistoryBytes = 32 * 1024 * 1024;
+// resourceVersions reserved in the checkpoint at a time: one extra write per this many changes.
+constexpr uint64_t kReserveAhead = 1000;
+
+// 64 random bits as 16 hex digits.
+std::string new_state_epoch() {
+  std::random_device random;
+  uint64_t bits = (uint64_t{random()} << 32) | random();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
 }  // namespace
 
-WatchHub::WatchHub(boost::asio::io_context& io) : bookmark_timer_(io) { schedule_bookmark(); }
+WatchHub::WatchHub(boost::asio::io_context& io) : bookmark_timer_(io), epoch_(new_state_epoch()) {
+  schedule_bookmark();
+}
+
+nlohmann::json WatchHub::checkpoint_json() const {
+  return {{"stateEpoch", epoch_}, {"reservedVersion", reserved_}};
+}
+
+void WatchHub::restore(uint64_t version, const nlohmann::json& saved) {
+  // A checkpoint from before stateEpoch existed keeps the new one made at construction.
+  if (auto epoch = saved.find("stateEpoch");
+      epoch != saved.end() && epoch->is_string() && !epoch->get<std::string>().empty())
+    epoch_ = epoch->get<std::string>();
+  if (auto reserved = saved.find("reservedVersion");
+      reserved != saved.end() && reserved->is_number_unsigned())
+    reserved_ = reserved->get<uint64_t>();
+  // Changes that moved only the resourceVersion are not written at once; the reserved one
+  // is past all of them.
+  version_ = std::max(version, reserved_);
+}
+
+// The checkpoint write comes before the line that needs it is sent. A failed write is
+// logged and tried again at the next change; until one succeeds, a restart may go back.
+void WatchHub::reserve_through(uint64_t version) {
+  if (version <= reserved_ || !persist_) return;
+  uint64_t before = reserved_;
+  reserved_ = version + kReserveAhead;
+  try {
+    persist_();
+  } catch (const std::exception& e) {
+    reserved_ = before;
+    logger().error("resource_version_reserve_failed", {{"error", e.what()}});
+  }
+}
+
+std::string WatchHub::bookmark(uint64_t version) const {
+  return nlohmann::json{{"type", "BOOKMARK"}, {"resourceVersion", version}, {"stateEpoch", epoch_}}
+             .dump() +
+         "\n";
+}
 
 uint64_t WatchHub::publish(const char* type, const std::string& kind, nlohmann::json object) {
   ++version_;
+  reserve_through(version_);
   nlohmann::json event = {
       {"type", type}, {"kind", kind}, {"resourceVersion", version_}, {"object", std::move(object)}};
   auto line = json_text(event) + "\n";
@@ -45,7 +104,9 @@ bool WatchHub::can_resume_from(uint64_t since) const {
   return !history_.empty() && history_.front().first <= since + 1;
 }
 
-void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional<uint64_t> since) {
+void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional<uint64_t> since,
+                         const std::string& epoch) {
+  reserve_through(version_);  // changes published before the checkpoint hook was set
   http::ResponseHeader header(http::bhttp::status::ok, 11);
   header.set(http::bhttp::field::content_type, "application/x-ndjson");
   header.set(http::bhttp::field::cache_control, "no-cache");
@@ -57,13 +118,14 @@ void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional
       std::erase_if(watchers_, [](const auto& w) { return w->client_gone(); });
     });
   });
-  if (since && can_resume_from(*since)) {
-    send_line(exchange, nlohmann::json{{"type", "BOOKMARK"}, {"resourceVersion", *since}}.dump() + "\n");
+  if (since && (epoch.empty() || epoch == epoch_) && can_resume_from(*since)) {
+    send_line(exchange, bookmark(*since));
     for (const auto& [version, line] : history_)
       if (version > *since) send_line(exchange, line);
     return;
   }
-  nlohmann::json snapshot = {{"type", "SNAPSHOT"}, {"resourceVersion", version_}};
+  nlohmann::json snapshot = {
+      {"type", "SNAPSHOT"}, {"resourceVersion", version_}, {"stateEpoch", epoch_}};
   if (snapshot_source_) snapshot_source_(snapshot);
   send_line(exchange, json_text(snapshot) + "\n");
 }
@@ -82,7 +144,7 @@ void WatchHub::schedule_bookmark() {
   bookmark_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     if (!watchers_.empty()) {
-      auto line = nlohmann::json{{"type", "BOOKMARK"}, {"resourceVersion", version_}}.dump() + "\n";
+      auto line = bookmark(version_);
       auto watchers = watchers_;
       for (const auto& w : watchers) send_line(w, line);
     }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "router/router_logger.h"
+#include "router/state_guard.h"
 
 namespace duet::router {
 
@@ -54,13 +55,19 @@ void SourceWatcher::stop() {
 }
 
 nlohmann::json SourceWatcher::status() const {
-  return {{"source", source_.name},
-          {"connected", connected_},
-          {"synced", state_.synced()},
-          {"resourceVersion", state_.resource_version()},
-          // Disconnected after a snapshot: routing goes on with that source's last state.
-          {"servingLastKnownState", state_.synced() && !connected_},
-          {"error", error_}};
+  nlohmann::json out = {
+      {"source", source_.name},
+      {"connected", connected_},
+      {"synced", state_.synced()},
+      {"resourceVersion", state_.resource_version()},
+      {"stateEpoch", state_.state_epoch()},
+      {"stale", !stale_.empty()},
+      // Disconnected after a snapshot, or its new state refused: routing goes on with
+      // that source's last state.
+      {"servingLastKnownState", state_.synced() && (!connected_ || !stale_.empty())},
+      {"error", error_}};
+  if (!stale_.empty()) out["reason"] = stale_;
+  return out;
 }
 
 http::ClientRequest SourceWatcher::make_watch_request() const {
@@ -71,6 +78,7 @@ void SourceWatcher::connect() {
   if (stopped_) return;
   connected_ = false;
   fresh_snapshot_ = false;
+  offered_.reset();  // the new connection starts with its own snapshot
   splitter_ = LineSplitter();
   end_reason_.clear();
   http::ClientRequest request;
@@ -119,9 +127,13 @@ void SourceWatcher::on_line(const std::string& line) {
   bool snapshot = event.value("type", "") == "SNAPSHOT";
   // Until this connection's snapshot arrives, the last known state stays as it is.
   if (!snapshot && !fresh_snapshot_) return;
+  // A snapshot is built aside and judged before it replaces the state in use; while it is
+  // refused, the changes after it apply to it, aside too.
+  if (snapshot) offered_.emplace();
+  SourceState& target = offered_ ? *offered_ : state_;
   ApplyResult result;
   try {
-    result = state_.apply(event);
+    result = target.apply(event);
   } catch (const std::exception& e) {
     return abandon(std::string("bad watch event: ") + e.what());
   }
@@ -131,12 +143,27 @@ void SourceWatcher::on_line(const std::string& line) {
     fresh_snapshot_ = true;
     backoff_ = timing_.backoff_min;
     error_.clear();
-    router_logger().info("source_synced", {{"source", source_.name},
-                                           {"resource_version", state_.resource_version()},
-                                           {"routes", state_.routes().size()},
-                                           {"engines", state_.engines().size()}});
   }
+  if (offered_) return judge_offered(snapshot);
   if (result.changed) on_change_();
+}
+
+void SourceWatcher::judge_offered(bool snapshot) {
+  if (auto refused = refusal(state_, *offered_)) {
+    if (snapshot || stale_.empty())
+      router_logger().warn("snapshot_refused", {{"source", source_.name}, {"reason", *refused}});
+    stale_ = std::move(*refused);
+    return;
+  }
+  state_ = std::move(*offered_);
+  offered_.reset();
+  stale_.clear();
+  router_logger().info("source_synced", {{"source", source_.name},
+                                         {"state_epoch", state_.state_epoch()},
+                                         {"resource_version", state_.resource_version()},
+                                         {"routes", state_.routes().size()},
+                                         {"engines", state_.engines().size()}});
+  on_change_();
 }
 
 void SourceWatcher::abandon(std::string reason) {

@@ -2,8 +2,9 @@
 // Follows one duetd's watch stream (GET /apis/v1/watch, NDJSON) and keeps its SourceState.
 // When the stream breaks it reconnects with backoff (100 ms doubling to 5 s) and keeps the
 // last known state until a new snapshot replaces it, so the router goes on serving while a
-// duetd restarts (static stability). A stream without a line for 15 s counts as dead
-// (duetd sends a BOOKMARK every 5 s when quiet).
+// duetd restarts (static stability). A snapshot that state_guard.h refuses (duetd lost its
+// state) is kept aside and followed until it may replace the state in use. A stream without
+// a line for 15 s counts as dead (duetd sends a BOOKMARK every 5 s when quiet).
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 #include "duet/common/http_client.h"
@@ -48,7 +50,10 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   const SourceConfig& source() const { return source_; }
   const SourceState& state() const { return state_; }
   bool connected() const { return connected_; }
-  // {"source", "connected", "synced", "resourceVersion", "error"} for /readyz and /config.
+  // Why the state in use is kept over what the duetd now says; empty when it is not.
+  const std::string& stale_reason() const { return stale_; }
+  // {"source", "connected", "synced", "resourceVersion", "stateEpoch", "stale", ["reason"],
+  // "servingLastKnownState", "error"} for /readyz and /config.
   nlohmann::json status() const;
 
  private:
@@ -57,6 +62,7 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   void on_header(const http::ClientResponseHeader& header);
   void on_data(std::string_view piece);
   void on_line(const std::string& line);
+  void judge_offered(bool snapshot);
   void on_end(http::error_code ec);
   void arm_dead_timer();
   void abandon(std::string reason);
@@ -66,6 +72,8 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   std::function<void()> on_change_;
   WatchTiming timing_;
   SourceState state_;
+  std::optional<SourceState> offered_;  // this connection's state, while refused
+  std::string stale_;                   // why offered_ was refused
   std::shared_ptr<http::ClientCall> call_;
   LineSplitter splitter_;
   boost::asio::steady_timer retry_timer_;

@@ -135,6 +135,7 @@ ApplyResult SourceState::apply(const json& event) {
 
 ApplyResult SourceState::apply_snapshot(const json& event) {
   ApplyResult result;
+  std::string epoch = string_at(event, "stateEpoch", "stateEpoch");
   // Build aside, then swap: a snapshot replaces everything the previous one said.
   SourceState next;
   auto each = [&](const char* key, auto& map, auto parse) {
@@ -154,6 +155,7 @@ ApplyResult SourceState::apply_snapshot(const json& event) {
   routes_ = std::move(next.routes_);
   deployments_ = std::move(next.deployments_);
   engines_ = std::move(next.engines_);
+  state_epoch_ = std::move(epoch);
   synced_ = true;
   result.changed = true;
   return result;

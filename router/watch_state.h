@@ -72,6 +72,11 @@ class SourceState {
 
   bool synced() const { return synced_; }  // a SNAPSHOT has been applied
   uint64_t resource_version() const { return resource_version_; }
+  // The snapshot's stateEpoch: which life of duetd's state the resourceVersion counts in
+  // (empty from a duetd that does not send one).
+  const std::string& state_epoch() const { return state_epoch_; }
+  // Holds something to route with: a Route and an EngineDeployment.
+  bool routable() const { return !routes_.empty() && !deployments_.empty(); }
   const std::map<std::string, RouteSpec>& routes() const { return routes_; }
   const std::map<std::string, DeploymentInfo>& deployments() const { return deployments_; }
   const std::map<std::string, EngineInfo>& engines() const { return engines_; }
@@ -82,6 +87,7 @@ class SourceState {
 
   bool synced_ = false;
   uint64_t resource_version_ = 0;
+  std::string state_epoch_;
   std::map<std::string, RouteSpec> routes_;
   std::map<std::string, DeploymentInfo> deployments_;
   std::map<std::string, EngineInfo> engines_;

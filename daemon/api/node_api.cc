@@ -92,7 +92,8 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
   }
   if (resource == "watch" && name.empty()) {
     if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
-    return hub_.subscribe(exchange, number_param(query, "resourceVersion"));
+    return hub_.subscribe(exchange, number_param(query, "resourceVersion"),
+                          query_param(query, "stateEpoch"));
   }
   if (resource == "traffic" && name.empty()) {
     if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");

@@ -65,10 +65,11 @@ void DuetdHarness::start() {
     throw std::runtime_error("duetd did not start: " + process_->output());
 }
 
-void DuetdHarness::restart(int signal) {
+void DuetdHarness::restart(int signal, const std::function<void()>& while_stopped) {
   process_->signal(signal);
   if (process_->wait(20s) == -1) throw std::runtime_error("duetd did not stop on signal " + std::to_string(signal));
   retired_.push_back(std::move(process_));
+  if (while_stopped) while_stopped();
   start();
 }
 

@@ -2,6 +2,7 @@
 // A real duetd for integration tests: its own state dir and unix socket in a TempDir, engines
 // found on PATH in this build's bin/, and helpers to call its API and wait on its state.
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,9 +37,10 @@ class DuetdHarness {
   explicit DuetdHarness(std::vector<std::string> extra_args = {},
                         std::map<std::string, std::string> env = {});
 
-  // Sends `signal` to duetd, waits for it to end, and starts a new one on the same state dir
-  // and socket. The old one's session (its engines) is killed when the harness goes away.
-  void restart(int signal);
+  // Sends `signal` to duetd, waits for it to end, runs `while_stopped` (e.g. to wipe the
+  // state dir), and starts a new one on the same state dir and socket. The old one's session
+  // (its engines) is killed when the harness goes away.
+  void restart(int signal, const std::function<void()>& while_stopped = {});
 
   const Address& api() const { return api_; }
   const TempDir& dir() const { return dir_; }

@@ -1,5 +1,6 @@
 // SourceWatcher against a fake duetd in this process: snapshot, changes, reconnect after a
-// dead stream, and the last known state kept while the duetd is away.
+// dead stream, the last known state kept while the duetd is away, and kept over a duetd
+// that lost its state.
 
 #include "router/source_watcher.h"
 
@@ -22,10 +23,10 @@ namespace {
 using test::json;
 using namespace std::chrono_literals;
 
-json one_engine_snapshot(bool ready) {
-  return test::snapshot(1, json::array({test::backend_route("r", "d")}),
+json one_engine_snapshot(bool ready, uint64_t version = 1, const std::string& epoch = "") {
+  return test::snapshot(version, json::array({test::backend_route("r", "d")}),
                         json::array({test::deployment("d")}),
-                        json::array({test::engine("d-0", "d", "127.0.0.1:1", ready)}));
+                        json::array({test::engine("d-0", "d", "127.0.0.1:1", ready)}), epoch);
 }
 
 // Runs a watcher on its own control thread; the test reads its state through run_on().
@@ -62,6 +63,14 @@ class WatcherHarness {
   }
   bool connected() {
     return run_on([this] { return watcher_->connected(); });
+  }
+  json status() {
+    return run_on([this] { return watcher_->status(); });
+  }
+  // Connected again, and its current connection's state refused.
+  bool stale() {
+    auto s = status();
+    return s["connected"] == true && s["stale"] == true;
   }
   int changes() const { return changes_.load(); }
 
@@ -127,6 +136,67 @@ TEST(SourceWatcher, NonJsonLineDropsTheConnection) {
   duetd.push("this is not an event");
   EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }));
   EXPECT_TRUE(harness.ready_engine());
+}
+
+// A watcher synced with duetd state "a" at resourceVersion 7 (d-0 Ready); then that duetd
+// goes down and comes back serving another snapshot.
+class DuetdComesBack : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    duetd_ = std::make_unique<test::FakeDuetd>(socket(), one_engine_snapshot(true, 7, "a"));
+    harness_ = std::make_unique<WatcherHarness>(duetd_->address(), fast_timing());
+    ASSERT_TRUE(duet::test::eventually([&] { return harness_->synced(); }));
+  }
+  void comes_back_with(json snapshot) {
+    duetd_.reset();
+    ASSERT_TRUE(duet::test::eventually([&] { return !harness_->connected(); }));
+    duetd_ = std::make_unique<test::FakeDuetd>(socket(), std::move(snapshot));
+  }
+  std::string socket() const { return (dir_ / "d.sock").string(); }
+
+  duet::test::TempDir dir_;
+  std::unique_ptr<test::FakeDuetd> duetd_;
+  std::unique_ptr<WatcherHarness> harness_;
+};
+
+// duetd came back empty with a new stateEpoch (its checkpoint was lost): the engines it
+// started still run, so the routes to them stay until the new state has something to route.
+TEST_F(DuetdComesBack, WithoutItsStateTheLastStateIsKept) {
+  ASSERT_NO_FATAL_FAILURE(comes_back_with(test::empty_snapshot(0, "b")));
+  ASSERT_TRUE(duet::test::eventually([&] { return harness_->stale(); }, 5s)) << harness_->status();
+  EXPECT_TRUE(harness_->ready_engine());
+  auto status = harness_->status();
+  EXPECT_EQ(status["stateEpoch"], "a");
+  EXPECT_EQ(status["resourceVersion"], 7);
+  EXPECT_EQ(status["servingLastKnownState"], true);
+  EXPECT_NE(status["reason"].get<std::string>().find("duetd lost its state (stateEpoch a -> b"),
+            std::string::npos)
+      << status;
+  // The operator applies the manifests again: once a Route and its deployment are back, the
+  // new state replaces the old one.
+  duetd_->push(test::change("ADDED", "Route", 1, test::backend_route("r", "d")));
+  duetd_->push(test::change("ADDED", "EngineDeployment", 2, test::deployment("d")));
+  duetd_->push(test::change("ADDED", "Engine", 3, test::engine("d-0", "d", "127.0.0.1:2", false)));
+  EXPECT_TRUE(duet::test::eventually([&] { return harness_->status()["stateEpoch"] == "b"; }));
+  status = harness_->status();
+  EXPECT_EQ(status["stale"], false) << status;
+  EXPECT_FALSE(status.contains("reason"));
+  EXPECT_TRUE(duet::test::eventually([&] { return !harness_->ready_engine(); }));
+}
+
+TEST_F(DuetdComesBack, WithAnOlderResourceVersionTheLastStateIsKept) {
+  ASSERT_NO_FATAL_FAILURE(comes_back_with(one_engine_snapshot(false, 5, "a")));
+  ASSERT_TRUE(duet::test::eventually([&] { return harness_->stale(); }, 5s)) << harness_->status();
+  EXPECT_TRUE(harness_->ready_engine());
+  EXPECT_EQ(harness_->status()["reason"],
+            "duetd went back to an older state (resourceVersion 7 -> 5 in stateEpoch a); keeping "
+            "the last routes");
+  // Past the resourceVersion the router had seen, the stream is newer: it is taken.
+  duetd_->push(
+      test::change("MODIFIED", "Engine", 8, test::engine("d-0", "d", "127.0.0.1:1", false)));
+  EXPECT_TRUE(duet::test::eventually([&] { return !harness_->ready_engine(); }));
+  EXPECT_EQ(harness_->status()["stale"], false);
+  EXPECT_EQ(harness_->status()["resourceVersion"], 8);
 }
 
 }  // namespace

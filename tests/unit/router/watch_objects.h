@@ -65,13 +65,22 @@ inline json engine(const std::string& name, const std::string& deployment_name,
           {"message", ""}};
 }
 
-inline json snapshot(uint64_t version, json routes, json deployments, json engines) {
-  return {{"type", "SNAPSHOT"},
-          {"resourceVersion", version},
-          {"runtimeclasses", json::array()},
-          {"deployments", std::move(deployments)},
-          {"routes", std::move(routes)},
-          {"engines", std::move(engines)}};
+// `epoch`: the snapshot's stateEpoch; none when empty, as from a duetd that sends none.
+inline json snapshot(uint64_t version, json routes, json deployments, json engines,
+                     const std::string& epoch = "") {
+  json event = {{"type", "SNAPSHOT"},
+                {"resourceVersion", version},
+                {"runtimeclasses", json::array()},
+                {"deployments", std::move(deployments)},
+                {"routes", std::move(routes)},
+                {"engines", std::move(engines)}};
+  if (!epoch.empty()) event["stateEpoch"] = epoch;
+  return event;
+}
+
+// A snapshot of duetd `epoch` at `version` with nothing in it, as after a lost state.
+inline json empty_snapshot(uint64_t version, const std::string& epoch) {
+  return snapshot(version, json::array(), json::array(), json::array(), epoch);
 }
 
 inline json change(const std::string& type, const std::string& kind, uint64_t version,
