@@ -7,11 +7,10 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include "scripted_engine.h"
 
 namespace duet::test {
 
@@ -30,31 +29,23 @@ enum class Misbehaviour {
   count,
 };
 
-const char* to_string(Misbehaviour m);
-
 class ChaosEngine {
  public:
   // `well_behaved` engines always answer `none`; the others go through every misbehaviour
   // in turn, request by request.
   explicit ChaosEngine(bool well_behaved = false);
-  ~ChaosEngine();
-  ChaosEngine(const ChaosEngine&) = delete;
-  ChaosEngine& operator=(const ChaosEngine&) = delete;
 
   // `127.0.0.1:PORT`, as an engine's endpoint in the watch stream.
-  std::string endpoint() const;
+  std::string endpoint() const { return engine_.endpoint(); }
   // Requests read whole so far.
   int requests() const { return requests_.load(); }
 
  private:
-  boost::asio::awaitable<void> accept();
-  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<bool> respond(boost::asio::ip::tcp::socket& socket, std::string body);
 
   bool well_behaved_;
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
   std::atomic<int> requests_{0};
-  std::thread thread_;
+  router::test::ScriptedEngine engine_;  // last: its thread stops first
 };
 
 }  // namespace duet::test

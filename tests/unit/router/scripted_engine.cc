@@ -19,7 +19,14 @@ const Script kNotFound{{"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"}};
 }  // namespace
 
 ScriptedEngine::ScriptedEngine(std::map<std::string, Script> scripts)
-    : scripts_(std::move(scripts)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    : ScriptedEngine(std::move(scripts), nullptr) {}
+
+ScriptedEngine::ScriptedEngine(Responder responder) : ScriptedEngine({}, std::move(responder)) {}
+
+ScriptedEngine::ScriptedEngine(std::map<std::string, Script> scripts, Responder responder)
+    : scripts_(std::move(scripts)),
+      responder_(std::move(responder)),
+      acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
   asio::co_spawn(io_, accept(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -61,12 +68,18 @@ asio::awaitable<void> ScriptedEngine::serve(tcp::socket socket) {
       co_await asio::async_read(socket, asio::dynamic_buffer(in),
                                 asio::transfer_exactly(head + length - in.size()),
                                 asio::use_awaitable);
-    std::string target(parser.get().target());
+    Received request{std::string(parser.get().target()), parser.get().base(),
+                     in.substr(head, length)};
     {
       std::lock_guard lock(mutex_);
-      received_.push_back({target, parser.get().base(), in.substr(head, length)});
+      received_.push_back(request);
     }
     in.erase(0, head + length);
+    if (responder_) {
+      if (!co_await responder_(socket, request)) co_return;
+      continue;
+    }
+    const std::string& target = request.target;
     auto found = scripts_.find(target);
     const Script& script = found == scripts_.end() ? kNotFound : found->second;
     if (script.silent) {

@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,11 +34,17 @@ struct Received {
   std::string body;
 };
 
+// Answers one request on `socket` by itself (any bytes, any pace); returns whether the
+// connection carries the next request. An exception (the router went away) ends it too.
+using Responder = std::function<boost::asio::awaitable<bool>(boost::asio::ip::tcp::socket& socket,
+                                                             const Received& request)>;
+
 // An engine that answers each request with the bytes scripted for its target (404 for a
-// target without a script) on a thread of its own.
+// target without a script), or through a Responder, on a thread of its own.
 class ScriptedEngine {
  public:
   explicit ScriptedEngine(std::map<std::string, Script> scripts);
+  explicit ScriptedEngine(Responder responder);
   ~ScriptedEngine();
 
   std::string endpoint() const;  // 127.0.0.1:PORT
@@ -45,10 +52,12 @@ class ScriptedEngine {
   std::size_t connections() const { return connections_; }  // accepted so far
 
  private:
+  ScriptedEngine(std::map<std::string, Script> scripts, Responder responder);
   boost::asio::awaitable<void> accept();
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
   std::map<std::string, Script> scripts_;
+  Responder responder_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::vector<boost::asio::ip::tcp::socket> held_;
