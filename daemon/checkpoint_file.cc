@@ -1,7 +1,5 @@
 #include "daemon/checkpoint_file.h"
 
-#include "duet/common/file_text.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <system_error>
+
+#include "duet/common/file_text.h"
 
 namespace duet::daemon {
 

@@ -38,7 +38,8 @@ const std::map<std::string, Setter>& flags() {
 // Flags without a value.
 const std::map<std::string, Setter>& switches() {
   static const std::map<std::string, Setter> s = {
-      {"--accept-state-loss", [](DaemonOptions& o, const std::string&) { o.accept_state_loss = true; }},
+      {"--accept-state-loss",
+       [](DaemonOptions& o, const std::string&) { o.accept_state_loss = true; }},
   };
   return s;
 }

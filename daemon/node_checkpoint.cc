@@ -29,7 +29,8 @@ CheckpointFile::Loaded NodeCheckpoint::load(bool accept_state_loss) {
       throw StateLost("no good checkpoint in " + file_.path().parent_path().string() +
                       ", only damaged files (kept aside: " + files +
                       "). Starting empty would drop every deployment and route; put a good "
-                      "checkpoint back as " + file_.path().filename().string() +
+                      "checkpoint back as " +
+                      file_.path().filename().string() +
                       ", or start once with --accept-state-loss to start empty");
     }
     logger().error("state_loss_accepted",

@@ -118,8 +118,8 @@ int apply(const Context& ctx, const std::vector<std::string>& files) {
   try {
     for (const auto& path : files) {
       for (const auto& [source, text] : manifest_inputs(path)) {
-        auto result = call(ctx, bhttp::verb::post, api_target({"apply"}, {{"source", source}}), text,
-                           "application/yaml");
+        auto result = call(ctx, bhttp::verb::post, api_target({"apply"}, {{"source", source}}),
+                           text, "application/yaml");
         for (const auto& r : result["results"])
           std::cout << lower(r["kind"].get<std::string>()) << "/" << r["name"].get<std::string>()
                     << " " << r["result"].get<std::string>() << "\n";
@@ -135,7 +135,8 @@ int apply(const Context& ctx, const std::vector<std::string>& files) {
 int get(const Context& ctx, const std::string& resource, const std::string& name) {
   auto path = resource_path(resource);
   try {
-    auto result = call(ctx, bhttp::verb::get, name.empty() ? api_target({path}) : api_target({path, name}));
+    auto result =
+        call(ctx, bhttp::verb::get, name.empty() ? api_target({path}) : api_target({path, name}));
     if (ctx.output == "json") {
       std::cout << result.dump(2) << "\n";
       return 0;

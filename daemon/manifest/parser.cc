@@ -227,7 +227,8 @@ Route decode_route(FieldReader& doc) {
 json parse_json(std::string_view text, const std::string& source) {
   const auto max_depth = static_cast<int>(YamlLimits{}.max_depth);
   return json::parse(text, [&](int depth, json::parse_event_t event, json&) {
-    bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
     if (opens && depth >= max_depth)  // depth: the containers around this one
       throw ApplyError(source, "nested deeper than " + std::to_string(max_depth) + " levels");
     return true;
@@ -316,7 +317,11 @@ int64_t parse_duration_seconds(const std::string& text) {
   int64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  int64_t unit_ms = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 0;
+  int64_t unit_ms = unit == "ms"  ? 1
+                    : unit == "s" ? 1000
+                    : unit == "m" ? 60'000
+                    : unit == "h" ? 3'600'000
+                                  : 0;
   if ((ec != std::errc() && ec != std::errc::result_out_of_range) || end == text.data() || n < 0 ||
       unit_ms == 0)
     throw std::invalid_argument("\"" + text + "\" is not a duration (like 30s, 5m, 1h, 500ms)");

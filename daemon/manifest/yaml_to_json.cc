@@ -107,10 +107,12 @@ void JsonBuilder::charge(const YAML::Mark& mark, const Cost& cost) {
     throw YamlLimitExceeded(line, "expands to more than " + std::to_string(limits_.max_nodes) +
                                       " YAML nodes (each use of an alias counts the whole node)");
   if (used_.bytes + cost.bytes > limits_.max_string_bytes)
-    throw YamlLimitExceeded(line, "expands to more than " + std::to_string(limits_.max_string_bytes) +
+    throw YamlLimitExceeded(line, "expands to more than " +
+                                      std::to_string(limits_.max_string_bytes) +
                                       " bytes of strings (each use of an alias counts them again)");
   if (stack_.size() + cost.height > limits_.max_depth)
-    throw YamlLimitExceeded(line, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    throw YamlLimitExceeded(line,
+                            "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
   used_.nodes += cost.nodes;
   used_.bytes += cost.bytes;
 }
@@ -124,8 +126,8 @@ void JsonBuilder::leaf(const YAML::Mark& mark, YAML::anchor_t anchor, json value
 
 void JsonBuilder::OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) {
   if (++aliases_ > limits_.max_aliases)
-    throw YamlLimitExceeded(mark.line + 1,
-                            "uses aliases more than " + std::to_string(limits_.max_aliases) + " times");
+    throw YamlLimitExceeded(
+        mark.line + 1, "uses aliases more than " + std::to_string(limits_.max_aliases) + " times");
   auto it = anchors_.find(anchor);
   // yaml-cpp rejects an undefined anchor; one still open is an alias inside its own node.
   if (it == anchors_.end()) throw YAML::ParserException(mark, "an alias inside the node it names");
@@ -145,7 +147,8 @@ void JsonBuilder::close() {
   Frame frame = std::move(stack_.back());
   stack_.pop_back();
   if (frame.anchor != YAML::NullAnchor)
-    anchors_[frame.anchor] = {frame.value, std::nullopt,
+    anchors_[frame.anchor] = {frame.value,
+                              std::nullopt,
                               {used_.nodes - frame.used_before.nodes,
                                used_.bytes - frame.used_before.bytes, frame.height}};
   place({}, std::move(frame.value), std::nullopt, frame.height);

@@ -15,10 +15,10 @@ namespace duet::manifest {
 // 400 bytes that expand to gigabytes), so every copy an alias makes counts, and a budget is
 // checked before the copy is made. docs/security.md says what each limit defends.
 struct YamlLimits {
-  std::size_t max_nodes = 100'000;               // values and keys, alias copies included
+  std::size_t max_nodes = 100'000;                  // values and keys, alias copies included
   std::size_t max_string_bytes = 16 * 1024 * 1024;  // bytes of keys and scalars, copies included
-  std::size_t max_depth = 64;                    // nesting of sequences and maps
-  std::size_t max_aliases = 1'000;               // `*name` uses in the text
+  std::size_t max_depth = 64;                       // nesting of sequences and maps
+  std::size_t max_aliases = 1'000;                  // `*name` uses in the text
 };
 
 // The text went over one of YamlLimits; what() names the limit, line() counts from 1.

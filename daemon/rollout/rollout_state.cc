@@ -73,9 +73,10 @@ RolloutState RolloutState::from_checkpoint(const json& j) {
     // Clamped to [1970, what the clock's nanoseconds hold], so that neither the conversion
     // nor `now - pause_started` can wrap around on a bad value.
     constexpr auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::duration::max()).count();
-    s.pause_started = std::chrono::system_clock::time_point(
-        std::chrono::milliseconds(std::clamp<int64_t>(j["pauseStartedMs"].get<int64_t>(), 0, limit)));
+                               std::chrono::system_clock::duration::max())
+                               .count();
+    s.pause_started = std::chrono::system_clock::time_point(std::chrono::milliseconds(
+        std::clamp<int64_t>(j["pauseStartedMs"].get<int64_t>(), 0, limit)));
   }
   if (j.contains("lastAnalysis")) s.last_analysis = AnalysisResult::from_json(j["lastAnalysis"]);
   return s;

@@ -121,17 +121,22 @@ TEST(DuetdRestart, BothCheckpointsDamagedRefusesToStartUntilTheLossIsAccepted) {
   DuetdHarness d;
   ASSERT_NO_FATAL_FAILURE(apply_twice_and_stop(d));
   auto state = d.dir() / "state";
-  std::ofstream(state / "checkpoint.json", std::ios::trunc) << "{\"checksum\": \"0000\", \"data\": {\"obj";
+  std::ofstream(state / "checkpoint.json", std::ios::trunc)
+      << "{\"checksum\": \"0000\", \"data\": {\"obj";
   std::ofstream(state / "checkpoint.json.prev", std::ios::trunc) << "not a checkpoint";
 
   // Starting empty would publish an empty state that routers follow: duetd exits instead,
   // naming the files, which it keeps aside.
-  std::vector<std::string> argv = {bin("duetd"), "--api", d.api().to_string(), "--state-dir", state.string()};
+  std::vector<std::string> argv = {bin("duetd"), "--api", d.api().to_string(), "--state-dir",
+                                   state.string()};
   auto refused = run_command(argv);
   EXPECT_EQ(refused.exit_code, 3) << refused.out;
-  EXPECT_NE(refused.out.find("duetd: no good checkpoint in " + state.string()), std::string::npos) << refused.out;
-  EXPECT_NE(refused.out.find("start once with --accept-state-loss"), std::string::npos) << refused.out;
-  EXPECT_NE(refused.out.find("level=error component=checkpoint event=checkpoint_state_lost"), std::string::npos);
+  EXPECT_NE(refused.out.find("duetd: no good checkpoint in " + state.string()), std::string::npos)
+      << refused.out;
+  EXPECT_NE(refused.out.find("start once with --accept-state-loss"), std::string::npos)
+      << refused.out;
+  EXPECT_NE(refused.out.find("level=error component=checkpoint event=checkpoint_state_lost"),
+            std::string::npos);
   auto aside = kept_aside(state);
   ASSERT_EQ(aside.size(), 2u);
   EXPECT_TRUE(aside[0].starts_with("checkpoint.json.corrupt-")) << aside[0];
@@ -153,7 +158,8 @@ TEST(DuetdRestart, BothCheckpointsDamagedRefusesToStartUntilTheLossIsAccepted) {
     ChildProcess accepted(argv, {}, (d.dir() / "accepted.log").string());
     ASSERT_TRUE(accepted.wait_for_output("event=listening", 20s)) << accepted.output();
     EXPECT_NE(accepted.output().find("level=error component=checkpoint event=state_loss_accepted"),
-              std::string::npos) << accepted.output();
+              std::string::npos)
+        << accepted.output();
     EXPECT_TRUE(d.get("/apis/v1/deployments")["items"].empty());
     accepted.signal(SIGTERM);
     ASSERT_NE(accepted.wait(10s), -1);

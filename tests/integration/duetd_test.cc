@@ -78,7 +78,8 @@ TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
   DuetdHarness d;
   auto result = d.duetctl({"apply", "-f", d.write("lol.yaml", billion_laughs_yaml())});
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.out.find("error: lol.yaml:6: expands to more than 100000 YAML nodes"), std::string::npos)
+  EXPECT_NE(result.out.find("error: lol.yaml:6: expands to more than 100000 YAML nodes"),
+            std::string::npos)
       << result.out;
   // Refused before the copies were made (expanding took 875 MB before the budget).
   auto peak = peak_rss_kib(d.process().pid());
@@ -86,7 +87,8 @@ TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
   EXPECT_LT(peak, 400 * 1024);
   // Still the same duetd, answering and applying.
   EXPECT_TRUE(d.process().running());
-  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 0))}).exit_code, 0);
+  ASSERT_EQ(
+      d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 0))}).exit_code, 0);
   EXPECT_EQ(d.get("/apis/v1/deployments/sim")["metadata"]["name"], "sim");
 }
 
@@ -99,13 +101,16 @@ TEST(Duetd, FileAndObjectNamesThatNeedEscapingGoThrough) {
   ASSERT_EQ(applied.exit_code, 0) << applied.out;
   EXPECT_NE(applied.out.find("enginedeployment/sim created"), std::string::npos) << applied.out;
   // duetd names the file as it is.
-  auto refused = d.duetctl({"apply", "-f", d.write("dir with space/bad 100%.yaml", "kind: Nope\n")});
+  auto refused =
+      d.duetctl({"apply", "-f", d.write("dir with space/bad 100%.yaml", "kind: Nope\n")});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.out.find("error: bad 100%.yaml[0] kind: unknown kind \"Nope\""), std::string::npos)
+  EXPECT_NE(refused.out.find("error: bad 100%.yaml[0] kind: unknown kind \"Nope\""),
+            std::string::npos)
       << refused.out;
   auto missing = d.duetctl({"get", "deployment", "a b?c#d"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.out.find("EngineDeployment \"a b?c#d\" not found"), std::string::npos) << missing.out;
+  EXPECT_NE(missing.out.find("EngineDeployment \"a b?c#d\" not found"), std::string::npos)
+      << missing.out;
 }
 
 TEST(Duetd, ALatin1FileNameIsAppliedAndNamedInErrors) {
@@ -115,7 +120,8 @@ TEST(Duetd, ALatin1FileNameIsAppliedAndNamedInErrors) {
   ASSERT_EQ(applied.exit_code, 0) << applied.out;
   auto refused = d.duetctl({"apply", "-f", d.write("bad\xe9.yaml", "kind: Nope\n")});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.out.find("error: bad\\xE9.yaml[0] kind: unknown kind"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("error: bad\\xE9.yaml[0] kind: unknown kind"), std::string::npos)
+      << refused.out;
   EXPECT_TRUE(d.process().running());
   EXPECT_EQ(d.get("/apis/v1/deployments")["items"].size(), 1u);
 }

@@ -158,12 +158,14 @@ TEST(ManifestParser, ATooLongPauseNamesItsField) {
   std::string text = std::string(kDeployment) +
                      "  strategy:\n    canary:\n      steps:\n      - setWeight: 10\n"
                      "      - pause: {duration: 3000000h}\n";
-  EXPECT_EQ(error_of(text), "chat.yaml[0] spec.strategy.canary.steps[1].pause.duration: "
-                            "\"3000000h\" is too long (max 8760h)");
-  std::string interval = std::string(kDeployment) +
-                         "  strategy:\n    canary:\n      analysis: {interval: 9000h}\n";
-  EXPECT_EQ(error_of(interval), "chat.yaml[0] spec.strategy.canary.analysis.interval: "
-                                "\"9000h\" is too long (max 8760h)");
+  EXPECT_EQ(error_of(text),
+            "chat.yaml[0] spec.strategy.canary.steps[1].pause.duration: "
+            "\"3000000h\" is too long (max 8760h)");
+  std::string interval =
+      std::string(kDeployment) + "  strategy:\n    canary:\n      analysis: {interval: 9000h}\n";
+  EXPECT_EQ(error_of(interval),
+            "chat.yaml[0] spec.strategy.canary.analysis.interval: "
+            "\"9000h\" is too long (max 8760h)");
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
-#include "daemon/rollout/elapsed.h"
-
 #include <gtest/gtest.h>
 
 #include <limits>
 
 #include "daemon/manifest/parser.h"
+#include "daemon/rollout/elapsed.h"
 #include "daemon/rollout/rollout_state.h"
 
 namespace duet::daemon {
@@ -29,7 +28,8 @@ TEST(RolloutElapsed, ADurationPastTheClocksRangeNeverElapses) {
 TEST(RolloutElapsed, ACheckpointedPauseStartIsClampedToTheClocksRange) {
   auto stable = manifest::parse_manifests(
       "apiVersion: duet/v1alpha1\nkind: EngineDeployment\nmetadata: {name: chat}\nspec:\n"
-      "  runtimeClassName: cpu\n  replicas: 1\n  template: {command: [duet-sim]}\n", "chat.yaml");
+      "  runtimeClassName: cpu\n  replicas: 1\n  template: {command: [duet-sim]}\n",
+      "chat.yaml");
   nlohmann::json saved = {{"stable", manifest::object_to_json(stable.at(0).object)},
                           {"canaryRevision", "r2"},
                           {"phase", "Paused"}};

@@ -50,7 +50,8 @@ TEST(YamlToJson, ExpandsAliasesWithinTheBudget) {
 TEST(YamlToJson, BillionLaughsStopsEarlyWithBoundedMemory) {
   auto before = peak_rss_kib();
   EXPECT_EQ(limit_error(billion_laughs_yaml()),
-            "line 6: expands to more than 100000 YAML nodes (each use of an alias counts the whole node)");
+            "line 6: expands to more than 100000 YAML nodes (each use of an alias counts the whole "
+            "node)");
   // Refused before the copies are made: far below the gigabytes a full expansion takes.
   EXPECT_LT(peak_rss_kib() - before, 64 * 1024);
 }
@@ -58,7 +59,8 @@ TEST(YamlToJson, BillionLaughsStopsEarlyWithBoundedMemory) {
 TEST(YamlToJson, StringBytesCountEachAliasUse) {
   std::string text = "big: &big \"" + std::string(1000, 'x') + "\"\nuses: [*big, *big, *big]\n";
   EXPECT_EQ(limit_error(text, {.max_string_bytes = 2500}),
-            "line 2: expands to more than 2500 bytes of strings (each use of an alias counts them again)");
+            "line 2: expands to more than 2500 bytes of strings (each use of an alias counts them "
+            "again)");
   EXPECT_EQ(limit_error(text, {.max_string_bytes = 5000}), "no error");
 }
 
@@ -89,8 +91,9 @@ TEST(YamlToJson, ParseManifestsNamesTheFileAndTheLimit) {
     FAIL() << "no error";
   } catch (const ApplyError& e) {
     EXPECT_EQ(e.where(), "lol.yaml:6");
-    EXPECT_STREQ(e.what(), "lol.yaml:6: expands to more than 100000 YAML nodes (each use of an "
-                           "alias counts the whole node)");
+    EXPECT_STREQ(e.what(),
+                 "lol.yaml:6: expands to more than 100000 YAML nodes (each use of an "
+                 "alias counts the whole node)");
   }
 }
 
