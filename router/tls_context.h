@@ -1,6 +1,7 @@
 #pragma once
 // The server side of a TLS listener: an OpenSSL 3 context with the listener's certificate
-// chain and key, the minimum protocol version, and ALPN that speaks only http/1.1.
+// chain and key, the minimum protocol version, ECDHE+AEAD suites only for TLS 1.2, no
+// renegotiation, and ALPN that speaks only http/1.1.
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>

@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev  # duet-router: request bodies read at GB/s (SPEC §9: a decision in 2 µs)
   curl openssl procps
   systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)
+  testssl.sh  # router_testssl_test: the router's TLS listener seen by an outside scanner (~3 MB)
 )
 if [ "${1:-}" = --bench ]; then
   # util-linux: taskset; strace and valgrind: the profile scenario

@@ -110,8 +110,10 @@ int64_t epoch_seconds(std::chrono::seconds offset) {
 }
 
 void write_self_signed(const std::filesystem::path& cert_path,
-                       const std::filesystem::path& key_path, const std::string& common_name) {
-  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+                       const std::filesystem::path& key_path, const std::string& common_name,
+                       bool rsa) {
+  Pkey key(rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048})
+               : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), static_cast<long>(epoch_seconds()));

@@ -33,8 +33,9 @@ std::string forge(const nlohmann::json& header, const nlohmann::json& claims,
 // Seconds since the epoch, `offset` from now, for exp/nbf claims.
 int64_t epoch_seconds(std::chrono::seconds offset = std::chrono::seconds(0));
 
-// Writes a self-signed certificate for 127.0.0.1 and localhost (EC P-256) and its key as PEM.
+// Writes a self-signed certificate for 127.0.0.1 and localhost and its key as PEM; the key is
+// EC P-256, or RSA 2048 with `rsa` (for TLS 1.2 ECDHE-RSA suites).
 void write_self_signed(const std::filesystem::path& cert, const std::filesystem::path& key,
-                       const std::string& common_name = "duet-test");
+                       const std::string& common_name = "duet-test", bool rsa = false);
 
 }  // namespace duet::test
