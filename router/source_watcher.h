@@ -50,8 +50,6 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   const SourceConfig& source() const { return source_; }
   const SourceState& state() const { return state_; }
   bool connected() const { return connected_; }
-  // Why the state in use is kept over what the duetd now says; empty when it is not.
-  const std::string& stale_reason() const { return stale_; }
   // {"source", "connected", "synced", "resourceVersion", "stateEpoch", "stale", ["reason"],
   // "servingLastKnownState", "error"} for /readyz and /config.
   nlohmann::json status() const;
