@@ -3,11 +3,14 @@
 #   make test     ASan+UBSan build, then every test through ctest
 #   make package  release build, then the Debian package build/release/duet_<version>_amd64.deb
 #   make bench    release build with the bench tools, then bench/run.sh → bench/RESULTS.md
+#   make fuzz     clang + libFuzzer build of fuzz/ only, then every target for FUZZ_RUNS
+#                 executions (fuzz/README.md)
 BUILD_RELEASE ?= build/release
 BUILD_TEST    ?= build/test
+BUILD_FUZZ    ?= build/fuzz
 JOBS          ?= $(shell nproc)
 
-.PHONY: all deps build demo test package bench clean
+.PHONY: all deps build demo test package bench fuzz clean
 
 all: build
 
@@ -36,6 +39,15 @@ bench:
 	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON >/dev/null
 	@cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	@bench/run.sh $(BUILD_RELEASE)/bin
+
+# Only the libraries the fuzz targets link, at low priority beside other builds; warnings
+# are GCC's business (DUET_WERROR off for clang).
+fuzz:
+	@tools/install-deps.sh --fuzz
+	@nice -n 10 cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_CXX_COMPILER=clang++-15 -DCMAKE_BUILD_TYPE= \
+		-DDUET_FUZZ=ON -DDUET_BUILD_TESTS=OFF -DDUET_WERROR=OFF >/dev/null
+	@nice -n 10 cmake --build $(BUILD_FUZZ) -j $(JOBS) --target duet_fuzz_targets
+	@fuzz/run.sh $(BUILD_FUZZ)
 
 clean:
 	rm -rf build .demo

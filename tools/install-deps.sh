@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages duet builds, tests and demos with. Idempotent and quiet
 # when everything is present: `make demo` and `make test` both call it first.
-# --bench adds what only `make bench` needs (the peers, the load generator, jq).
+# --bench adds what only `make bench` needs (the peers, the load generator, jq); --fuzz what
+# only `make fuzz` needs (clang and libFuzzer: GCC has no coverage-guided fuzzing).
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,9 @@ packages=(
 if [ "${1:-}" = --bench ]; then
   # util-linux: taskset; strace and valgrind: the profile scenario
   packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
+fi
+if [ "${1:-}" = --fuzz ]; then
+  packages+=(clang-15 libfuzzer-15-dev)
 fi
 
 missing=()

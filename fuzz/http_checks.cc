@@ -1,0 +1,68 @@
+#include "http_checks.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace duet::fuzz {
+
+FieldList fields_of(const boost::beast::http::fields& fields) {
+  FieldList out;
+  for (const auto& f : fields) out.emplace_back(f.name_string(), f.value());
+  return out;
+}
+
+std::string to_text(const FieldList& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields)
+    out.append(name).append(": ").append(value).append(" | ");
+  return out;
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool listed_in(std::string_view name, std::string_view list) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (iequal(trim(list.substr(0, comma)), name)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_hop_by_hop(std::string_view name, const FieldList& message) {
+  for (std::string_view fixed :
+       {"connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"})
+    if (iequal(name, fixed)) return true;
+  for (const auto& [field, value] : message)
+    if (iequal(field, "connection") && listed_in(name, value)) return true;
+  return false;
+}
+
+uint64_t input_hash(std::string_view input) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : input) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
+std::size_t piece_size(uint64_t hash) {
+  static constexpr std::size_t kSizes[] = {2, 3, 4, 5, 8, 13, 31, 64};
+  return kSizes[hash % std::size(kSizes)];
+}
+
+}  // namespace duet::fuzz

@@ -1,0 +1,45 @@
+#pragma once
+// What the HTTP fuzz targets compare: a message's fields as a plain list, the reference rule
+// for which fields a proxy must not pass on (RFC 9110 §7.6.1, written here independently of
+// router/forward_headers.cc so that the two can disagree), and the choices a target derives
+// from its input (so that corpus files stay plain HTTP text).
+
+#include <boost/beast/http/fields.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace duet::fuzz {
+
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+FieldList fields_of(const boost::beast::http::fields& fields);
+std::string to_text(const FieldList& fields);
+
+bool iequal(std::string_view a, std::string_view b);
+
+// Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and every name the
+// message's Connection fields list.
+bool is_hop_by_hop(std::string_view name, const FieldList& message);
+
+// `fields` without those named by `drop` (a predicate on the name).
+template <class Drop>
+FieldList without(const FieldList& fields, Drop drop) {
+  FieldList out;
+  for (const auto& f : fields)
+    if (!drop(f.first)) out.push_back(f);
+  return out;
+}
+
+// A number taken from the input's bytes (FNV-1a), for the choices the parse does not read
+// from the text: how the bytes are split into reads, the client's HTTP version.
+uint64_t input_hash(std::string_view input);
+
+// How many bytes each read delivers when the bytes come in pieces: 2 to 64. Not 1: Beast
+// 1.81 asserts (wrongly, boostorg/beast#2861) when a final chunk's CRLF comes a byte at a
+// time; builds with NDEBUG, as the release, are not affected.
+std::size_t piece_size(uint64_t hash);
+
+}  // namespace duet::fuzz

@@ -1,0 +1,146 @@
+// duet-sim's side of a completion (engine/sim/request_parser.cc, response_builder.cc,
+// sse.cc) and the SSE framing a client reads back. The input is a request body; its "model"
+// (when a string) is taken as the served model so that the request gets through. Checks:
+// - request_parser's UTF-8 check agrees with simdjson's and duet::first_invalid_utf8;
+// - a refused request gets an error body that is JSON;
+// - an accepted one is answered: whole, a JSON completion; streamed, SSE events that read
+//   back (line by line, in any split, with duet::LineSplitter) as one JSON chunk per token
+//   with the model and text generated, a closing chunk with the usage, then [DONE] and
+//   nothing else; the stream built in two calls equals the stream built in one.
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "duet/common/line_splitter.h"
+#include "duet/common/openai_error.h"
+#include "duet/common/utf8.h"
+#include "fuzz_check.h"
+#include "http_checks.h"
+#include "sim/request_parser.h"
+#include "sim/response_builder.h"
+#include "sim/sse.h"
+
+namespace {
+
+using namespace duet::sim;
+using nlohmann::json;
+
+// The events of an SSE stream: the data of each, in order (WHATWG's event stream, the
+// parts OpenAI streams use: `data:` lines, an empty line ends an event).
+struct Events {
+  std::vector<std::string> data;
+  bool clean = true;  // no other line, and nothing after the last event
+};
+
+Events read_events(std::string_view stream, std::size_t piece) {
+  Events out;
+  duet::LineSplitter splitter;
+  std::optional<std::string> event;
+  for (std::size_t at = 0; at < stream.size(); at += piece) {
+    for (const auto& line : splitter.feed(stream.substr(at, piece))) {
+      if (line.empty()) {
+        if (event) out.data.push_back(std::move(*event));
+        event.reset();
+      } else if (line.starts_with("data: ") && !event) {
+        event = line.substr(6);
+      } else {
+        out.clean = false;
+      }
+    }
+  }
+  if (event || !splitter.pending().empty()) out.clean = false;
+  return out;
+}
+
+// `object[key]`, or null when either is missing (const operator[] would be undefined).
+const json& member(const json& object, const char* key) {
+  static const json null;
+  if (!object.is_object()) return null;
+  auto it = object.find(key);
+  return it == object.end() ? null : *it;
+}
+
+void check_chunk(const json& chunk, Api api, const std::string& model) {
+  DUET_FUZZ_CHECK(member(chunk, "model") == model, chunk.dump());
+  DUET_FUZZ_CHECK(
+      member(chunk, "object") == (api == Api::chat ? "chat.completion.chunk" : "text_completion"),
+      chunk.dump());
+  const json& choices = member(chunk, "choices");
+  DUET_FUZZ_CHECK(choices.is_array() && choices.size() == 1, chunk.dump());
+}
+
+std::string chunk_text(const json& chunk, Api api) {
+  const json& choice = member(chunk, "choices")[0];
+  json text = api == Api::chat ? member(choice, "delta").value("content", json(""))
+                               : member(choice, "text");
+  DUET_FUZZ_CHECK(text.is_string(), chunk.dump());
+  return text.get<std::string>();
+}
+
+void check_stream(const InferenceRequest& r, const ResponseBuilder& builder, const Ending& ending,
+                  const std::string& model, uint64_t hash) {
+  std::string stream = builder.sse_events(0, ending.tokens, ending);
+  // Generation asks for the tokens that fell due, never past the last (which ends the stream).
+  uint64_t cut = hash % ending.tokens;
+  DUET_FUZZ_CHECK(
+      builder.sse_events(0, cut, ending) + builder.sse_events(cut, ending.tokens, ending) == stream,
+      "two calls differ from one");
+  Events events = read_events(stream, duet::fuzz::piece_size(hash >> 8));
+  DUET_FUZZ_CHECK(events.clean && events.data.size() == ending.tokens + 2, stream);
+  DUET_FUZZ_CHECK(events.data.back() == "[DONE]", stream);
+  std::string text, expected;
+  for (uint64_t i = 0; i <= ending.tokens; ++i) {
+    json chunk = json::parse(events.data[i], nullptr, false);
+    check_chunk(chunk, r.api, model);
+    if (i < ending.tokens) expected += token_text(i);
+    text += chunk_text(chunk, r.api);
+  }
+  DUET_FUZZ_CHECK(text == expected, stream);
+  json usage = member(json::parse(events.data[ending.tokens]), "usage");
+  DUET_FUZZ_CHECK(member(usage, "prompt_tokens") == r.prompt_tokens &&
+                      member(usage, "completion_tokens") == ending.tokens &&
+                      member(usage, "total_tokens") == r.prompt_tokens + ending.tokens,
+                  usage.dump());
+}
+
+void check_answer(const InferenceRequest& r, const std::string& model, uint64_t hash) {
+  std::string model_json = json(model).dump();  // as sim_state.cc
+  ResponseBuilder builder(r.api, response_id(r.api, hash), 1'700'000'000, model_json);
+  Ending ending{r.max_tokens, r.max_tokens_given ? "length" : "stop",
+                Usage{r.prompt_tokens, r.max_tokens}};  // as generation.cc
+  if (r.stream) return check_stream(r, builder, ending, model, hash);
+  json whole = json::parse(builder.whole(ending), nullptr, false);
+  DUET_FUZZ_CHECK(member(whole, "model") == model, builder.whole(ending));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  std::size_t bad = invalid_utf8_offset(body);
+  DUET_FUZZ_CHECK(
+      (bad == std::string_view::npos) == simdjson::validate_utf8(body.data(), body.size()),
+      "UTF-8 check against simdjson");
+  auto common_bad = duet::first_invalid_utf8(body);
+  DUET_FUZZ_CHECK(common_bad ? *common_bad == bad : bad == std::string_view::npos,
+                  "UTF-8 check against duet::first_invalid_utf8");
+  uint64_t hash = duet::fuzz::input_hash(body);
+  Api api = hash & 1 ? Api::chat : Api::completions;
+  std::string model = "served-model";
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("model") && doc["model"].is_string())
+    model = doc["model"].get<std::string>();
+  // Small enough that a stream stays short (64 tokens at most).
+  RequestLimits limits{model, 16, 64};
+  ParseResult parsed = parse_request(api, body, limits);
+  if (auto* error = std::get_if<RequestError>(&parsed)) {
+    std::string reply = duet::openai_error_body(
+        error->status, error->message, duet::openai_error_type(error->status), error->param);
+    DUET_FUZZ_CHECK(!json::parse(reply, nullptr, false).is_discarded(), reply);
+    return 0;
+  }
+  check_answer(std::get<InferenceRequest>(parsed), model, hash);
+  return 0;
+}
