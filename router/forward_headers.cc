@@ -3,6 +3,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <string>
+#include <utility>
 
 #include "router/wire_format.h"
 
@@ -15,9 +16,30 @@ namespace {
 
 constexpr std::string_view kForwardedFor = "x-forwarded-for";
 
-// RFC 7230 §6.1: fields for one connection only, plus those its Connection header names
-// (`connection` is that header's value; most messages have none).
-bool hop_by_hop(const http::fields::value_type& field, std::string_view connection) {
+// The Connection header's lines: each one names more hop-by-hop fields (RFC 9110 §7.6.1).
+// Most messages have none or one; the range is looked up once a message, not a field.
+class ConnectionOptions {
+ public:
+  explicit ConnectionOptions(const http::fields& fields)
+      : lines_(fields.equal_range(http::field::connection)) {}
+
+  bool name(std::string_view field_name) const {
+    // Beast's range runs in header order from the first Connection line to the last, with
+    // any other fields between: only the Connection lines count.
+    for (auto line = lines_.first; line != lines_.second; ++line) {
+      if (line->name() != http::field::connection) continue;
+      for (auto token : http::token_list(line->value()))
+        if (iequals(token, field_name)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::pair<http::fields::const_iterator, http::fields::const_iterator> lines_;
+};
+
+// RFC 7230 §6.1: fields for one connection only, plus those its Connection lines name.
+bool hop_by_hop(const http::fields::value_type& field, const ConnectionOptions& connection) {
   switch (field.name()) {
     case http::field::connection:
     case http::field::keep_alive:
@@ -29,10 +51,7 @@ bool hop_by_hop(const http::fields::value_type& field, std::string_view connecti
     default:
       break;
   }
-  if (connection.empty()) return false;
-  for (auto token : http::token_list(connection))
-    if (iequals(token, field.name_string())) return true;
-  return false;
+  return connection.name(field.name_string());
 }
 
 bool named(const http::fields::value_type& field, std::string_view name) {
@@ -43,7 +62,7 @@ bool named(const http::fields::value_type& field, std::string_view name) {
 
 void append_upstream_request(std::string& out, const ProxyRequest& request,
                              std::string_view client_ip, bool trusted_proxy) {
-  std::string_view connection = request[http::field::connection];
+  ConnectionOptions connection(request);
   append_request_line(out, request.method_string(), request.target(), 11);
   std::string forwarded_for;
   for (const auto& field : request) {
@@ -83,7 +102,7 @@ ClientFraming append_client_response_head(std::string& out, const http::response
   ClientFraming client;
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
-  std::string_view connection = header[http::field::connection];
+  ConnectionOptions connection(header);
   append_status_line(out, client_version, header.result_int(), header.reason());
   for (const auto& field : header) {
     if (hop_by_hop(field, connection)) continue;

@@ -134,6 +134,21 @@ TEST_F(RequestFraming, CredentialsOfTheClientAreNotForwarded) {
   EXPECT_EQ(got.fields.count(bhttp::field::proxy_authorization), 0u);
 }
 
+// Every Connection line names hop-by-hop fields, not only the first (RFC 9110 §7.6.1).
+TEST_F(RequestFraming, FieldsNamedInAnyConnectionLineDoNotReachTheEngine) {
+  start();
+  RawClient client(router_->proxy().port);
+  client.write(RawClient::request("POST", "/ok", 11,
+                                  "Connection: keep-alive\r\nX-Kept: 1\r\nConnection: x-secret, "
+                                  "X-Other\r\nX-Secret: 1\r\nX-Other: 2\r\n"));
+  EXPECT_EQ(client.read().result_int(), 200);
+  auto got = only_request();
+  EXPECT_EQ(got.fields.count("x-secret"), 0u);
+  EXPECT_EQ(got.fields.count("x-other"), 0u);
+  EXPECT_EQ(got.fields.count(bhttp::field::connection), 0u);
+  EXPECT_EQ(got.fields["x-kept"], "1");
+}
+
 TEST_F(RequestFraming, ForwardedForOfAClientIsReplacedByItsAddress) {
   start();
   RawClient client(router_->proxy().port);
