@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "duet/common/json_parse_path.h"
 #include "duet/common/token_estimate.h"
+#include "duet/common/utf8.h"
 
 namespace duet::sim {
 
@@ -134,13 +136,22 @@ MaybeError check_context(Api api, const RequestLimits& limits, InferenceRequest&
 }
 
 MaybeError parse_document(std::string_view body, json& doc) {
-  if (auto bad = invalid_utf8_offset(body); bad != std::string_view::npos)
-    return RequestError{400, "request body is not valid UTF-8 (byte " + std::to_string(bad) + ")",
+  if (auto bad = first_invalid_utf8(body))
+    return RequestError{400, "request body is not valid UTF-8 (byte " + std::to_string(*bad) + ")",
                         ""};
+  JsonParsePath at;
   try {
-    doc = json::parse(body);
+    doc = json::parse(body, [&](int, json::parse_event_t event, json& parsed) {
+      at.observe(event, parsed);
+      return true;
+    });
   } catch (const json::parse_error& e) {
     return RequestError{400, std::string("request body is not valid JSON: ") + e.what(), ""};
+  } catch (const json::exception& e) {
+    // Valid syntax the parser still refuses, like a number past double (1e309): name the field.
+    std::string param = at.path();
+    return RequestError{400, (param.empty() ? "request body" : param) + ": " + json_error_text(e),
+                        param};
   }
   if (!doc.is_object()) return RequestError{400, "request body must be a JSON object", ""};
   return std::nullopt;
@@ -161,30 +172,6 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   out.prompt_tokens = estimate_prompt_tokens(doc);
   if (auto e = check_context(api, limits, out)) return *e;
   return out;
-}
-
-std::size_t invalid_utf8_offset(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (len == 0 || c < 0xC2 || c > 0xF4 || i + len > n) return i;
-    for (std::size_t k = 1; k < len; ++k)
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    // The second byte's range rules out overlong forms, surrogates and code points > U+10FFFF.
-    unsigned char second = s[i + 1];
-    if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) ||
-        (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F))
-      return i;
-    i += len;
-  }
-  return std::string_view::npos;
 }
 
 }  // namespace duet::sim

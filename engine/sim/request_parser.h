@@ -36,8 +36,4 @@ using ParseResult = std::variant<InferenceRequest, RequestError>;
 
 ParseResult parse_request(Api api, std::string_view body, const RequestLimits& limits);
 
-// The offset of the first byte that breaks UTF-8 (overlong forms and surrogates included),
-// or npos when `text` is valid.
-std::size_t invalid_utf8_offset(std::string_view text);
-
 }  // namespace duet::sim

@@ -146,6 +146,9 @@ TEST(SimProcess, BadRequestsNameTheField) {
   auto not_utf8 = sim.post("/v1/completions", "{\"prompt\": \"\xFF\"}");
   expect_error(not_utf8, 400, "");
   EXPECT_NE(not_utf8.body().find("not valid UTF-8"), std::string::npos);
+  // A number past double used to escape the parser as an exception: a 500 (issue 15).
+  expect_error(sim.post("/v1/completions", R"({"prompt":"x","max_tokens":1e309})"), 400,
+               "max_tokens");
 }
 
 TEST(SimProcess, FailRateOneAnswersEveryInferenceRequest500) {
