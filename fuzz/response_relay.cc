@@ -41,7 +41,7 @@ class Relay {
     parser_->body_limit(boost::none);
     parser_->header_limit(kUpstreamHeaderLimit);
     parser_->skip(context_.head_request);
-    parser_->eager(true);
+    parser_->eager(false);  // the header alone first: a trailer's fields are not its
   }
 
   Step on_engine_read() {
@@ -59,19 +59,30 @@ class Relay {
     body.data = piece_.data();
     body.size = piece_.size();
     beast::error_code ec;
-    std::size_t used = parser_->put(engine_.buffer().data(), ec);
-    engine_.buffer().consume(used);
-    if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
-    if (ec) return failed(ec);
-    if (!out_.response_started && parser_->is_header_done()) {
+    std::size_t used = put_buffered(ec);
+    if (!ec && !out_.response_started && parser_->is_header_done()) {
       if (parser_->get().result_int() / 100 == 1) return skip_interim();
       start_response();
+      parser_->eager(true);
+      if (!parser_->is_done() && engine_.buffer().size() > 0) used += put_buffered(ec);
+    }
+    if (ec) {
+      out_.client_wire += wire_;  // the header that came with the bad body goes out first
+      wire_.clear();
+      return failed(ec);
     }
     std::size_t n = piece_.size() - body.size;
     if (n > 0 || parser_->is_done()) return pass_on(n);
     if (!wire_.empty()) return write_client();  // a stream's header, alone
     if (used > 0 && engine_.buffer().size() > 0) return Step::parse;
     return Step::read;
+  }
+
+  std::size_t put_buffered(beast::error_code& ec) {
+    std::size_t used = parser_->put(engine_.buffer().data(), ec);
+    engine_.buffer().consume(used);
+    if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+    return used;
   }
 
   // A 1xx is not the answer: a fresh parser reads on to the final one. A 101 ends the relay.

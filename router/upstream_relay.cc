@@ -135,8 +135,10 @@ void UpstreamRelay<Stream>::new_response_parser() {
   parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
   parser_->header_limit(kUpstreamHeaderLimit);
   parser_->skip(request_.method() == http::verb::head);
-  // One put() takes the header and as much body as has come, not one element at a time.
-  parser_->eager(true);
+  // The first put() stops at the end of the header, which is written to the client as it
+  // is: an eager one would also take a chunked body's trailer, whose fields Beast adds to
+  // the header's. parse_response() turns eager on after it (see there).
+  parser_->eager(false);
 }
 
 // One async_read_some: Asio tries recv at once and waits for epoll only if that fails with
@@ -166,7 +168,8 @@ void UpstreamRelay<Stream>::on_engine_read(beast::error_code ec, std::size_t n) 
 
 // Decodes what is buffered: the header once it is whole, body bytes into the worker's
 // body_piece, which is passed on at once. Reads more when what came was only framing (a
-// chunk header) or a part of one.
+// chunk header) or a part of one. Once the header is parsed the response has started, even
+// when the body that came with it turns out bad: no retry, as for a body that fails later.
 template <class Stream>
 void UpstreamRelay<Stream>::parse_response() {
   auto& body = parser_->get().body();
@@ -174,19 +177,32 @@ void UpstreamRelay<Stream>::parse_response() {
   body.data = piece.data();
   body.size = piece.size();
   beast::error_code ec;
-  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
-  upstream_->buffer.consume(used);
-  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
-  if (ec) return response_failed(ec);
-  if (!outcome_.response_started && parser_->is_header_done()) {
+  std::size_t used = put_buffered(ec);
+  if (!ec && !outcome_.response_started && parser_->is_header_done()) {
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
     start_response();
+    // From here one put() takes as much body as has come, not one element at a time.
+    parser_->eager(true);
+    if (!parser_->is_done() && upstream_->buffer.size() > 0) used += put_buffered(ec);
+  }
+  if (ec) {
+    if (wire_.empty()) return response_failed(ec);
+    failure_ = ec;  // the header that came with it goes out first
+    return do_write_client();
   }
   std::size_t n = piece.size() - body.size;
   if (n > 0 || parser_->is_done()) return pass_on(n);
   if (!wire_.empty()) return do_write_client();  // a stream's header, alone
   if (used > 0 && upstream_->buffer.size() > 0) return parse_response();
   read_more();
+}
+
+template <class Stream>
+std::size_t UpstreamRelay<Stream>::put_buffered(beast::error_code& ec) {
+  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
+  upstream_->buffer.consume(used);
+  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+  return used;
 }
 
 // A 1xx (103 Early Hints, 100 Continue) is not the answer: Beast's parser ends the message
@@ -347,6 +363,7 @@ void UpstreamRelay<Stream>::on_write_client(beast::error_code ec, std::size_t) {
     return finish(outcome_.status, "client went away: " + ec.message());
   }
   wire_.clear();
+  if (failure_) return response_failed(failure_);
   if (parser_->is_done()) return complete();
   // Waiting for the engine's next piece is the upstream's limit, not the client's.
   beast::get_lowest_layer(client_).expires_never();

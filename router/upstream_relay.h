@@ -65,6 +65,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void wait_for_engine();
   void on_engine_read(boost::beast::error_code ec, std::size_t n);
   void parse_response();
+  std::size_t put_buffered(boost::beast::error_code& ec);
   void read_more();
   void response_failed(boost::beast::error_code ec);
   void start_response();
@@ -97,6 +98,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;
+  boost::beast::error_code failure_;  // a bad body behind a header: failed once it is out
   unsigned writes_now_ = 0;      // client writes done without a handler, in a row
   RelayOutcome outcome_;
   std::chrono::steady_clock::time_point last_piece_{};

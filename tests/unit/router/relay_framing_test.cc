@@ -44,6 +44,14 @@ class RelayFraming : public duet::test::RouterTest {
     scripts["/endless-chunk-line"] = std::move(endless);
     scripts["/switching"] = {
         {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"}};
+    const std::string chunked = kHead200 + "Transfer-Encoding: chunked\r\n\r\n";
+    const std::string trailer = "2\r\nok\r\n0\r\nSet-Cookie: from-trailer\r\nX-Tag: t\r\n\r\n";
+    scripts["/trailer-at-once"] = {{chunked + trailer}};
+    scripts["/trailer-later"] = {{chunked, trailer}, false, false, 20ms};
+    scripts["/bad-chunk-at-once"] = {{chunked + "zz\r\nok\r\n0\r\n\r\n"}};
+    scripts["/connection-lines"] = {
+        {"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nX-Kept: 1\r\nConnection: x-secret\r\n"
+         "X-Secret: 1\r\nContent-Length: 2\r\n\r\nok"}};
     engine_ = std::make_unique<ScriptedEngine>(std::move(scripts));
     using namespace router::test;
     json route = backend_route("all", "scripted", "/");
@@ -215,6 +223,36 @@ TEST_F(RelayFraming, SwitchingProtocolsFromAnEngineIs502AndItsConnectionIsNotReu
   EXPECT_NE(answer.body().find("101 Switching Protocols"), std::string::npos) << answer.body();
   EXPECT_EQ(client.exchange("POST", "/length-split").body(), "hello world");
   EXPECT_EQ(engine_->connections(), 2u);  // the switched one was closed, not pooled
+}
+
+// An engine's trailer fields are dropped, never sent as header fields, however the
+// response arrives (in one read, Beast's eager parse had merged them into the header).
+TEST_F(RelayFraming, TrailerFieldsOfAnEngineDoNotBecomeHeaderFields) {
+  RawClient client(router_->proxy().port);
+  for (const std::string target : {"/trailer-at-once", "/trailer-later"}) {
+    auto answer = client.exchange("POST", target);
+    EXPECT_EQ(answer.result_int(), 200) << target;
+    EXPECT_EQ(answer.body(), "ok") << target;
+    EXPECT_EQ(answer.count(bhttp::field::set_cookie), 0u) << target;
+    EXPECT_EQ(answer.count("x-tag"), 0u) << target;
+  }
+}
+
+TEST_F(RelayFraming, FieldsNamedInAnyConnectionLineOfAnEngineDoNotReachTheClient) {
+  RawClient client(router_->proxy().port);
+  auto answer = client.exchange("POST", "/connection-lines");
+  EXPECT_EQ(answer.body(), "ok");
+  EXPECT_EQ(answer.count("x-secret"), 0u);
+  EXPECT_EQ(answer["x-kept"], "1");
+}
+
+// A good header with a bad body in the same read: the response has started (its header goes
+// out, then the connection closes), as when the bad body comes in a later read; no 502.
+TEST_F(RelayFraming, BadBodyArrivingWithTheHeaderCutsTheStartedResponse) {
+  RawClient client(router_->proxy().port);
+  client.write(RawClient::request("POST", "/bad-chunk-at-once"));
+  EXPECT_EQ(client.read_interim().result_int(), 200);
+  EXPECT_TRUE(client.closed());
 }
 
 }  // namespace
