@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+
+#include "duet/common/json_text.h"
 
 namespace duet::manifest {
 
@@ -10,7 +13,7 @@ std::string describe(const nlohmann::json& value) {
     case nlohmann::json::value_t::object: return "an object";
     case nlohmann::json::value_t::array: return "a list";
     case nlohmann::json::value_t::null: return "null";
-    default: return value.dump();
+    default: return json_text(value);
   }
 }
 
@@ -53,7 +56,12 @@ int64_t FieldReader::integer(const std::string& key, int64_t fallback, int64_t m
   if (!v) return fallback;
   if (!v->is_number_integer())
     throw ManifestError(child_path(key), "expected integer, got " + describe(*v));
+  // An unsigned past int64 would wrap to a negative number in the message.
+  bool too_big = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX);
   auto n = v->get<int64_t>();
+  if (too_big)
+    throw ManifestError(child_path(key), "must be between " + std::to_string(min) + " and " +
+                                             std::to_string(max) + ", got " + json_text(*v));
   if (n < min || n > max)
     throw ManifestError(child_path(key), "must be between " + std::to_string(min) + " and " +
                                              std::to_string(max) + ", got " + std::to_string(n));
@@ -66,9 +74,8 @@ double FieldReader::number(const std::string& key, double fallback, double min, 
   if (!v->is_number()) throw ManifestError(child_path(key), "expected number, got " + describe(*v));
   auto n = v->get<double>();
   if (!(n >= min && n <= max))
-    throw ManifestError(child_path(key), "must be between " + nlohmann::json(min).dump() +
-                                             " and " + nlohmann::json(max).dump() + ", got " +
-                                             v->dump());
+    throw ManifestError(child_path(key), "must be between " + json_text(min) + " and " +
+                                             json_text(max) + ", got " + json_text(*v));
   return n;
 }
 

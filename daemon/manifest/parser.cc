@@ -9,6 +9,7 @@
 #include "daemon/manifest/field_reader.h"
 #include "daemon/manifest/yaml_to_json.h"
 #include "deviceplugin/registry.h"
+#include "duet/common/json_parse_path.h"
 
 namespace duet::manifest {
 
@@ -224,30 +225,56 @@ Route decode_route(FieldReader& doc) {
 
 // JSON nested past YAML's depth limit is refused as it is read: copying or walking it
 // recurses once per level.
-json parse_json(std::string_view text, const std::string& source) {
+json parse_json(std::string_view text, const std::string& source, JsonParsePath& at) {
   const auto max_depth = static_cast<int>(YamlLimits{}.max_depth);
-  return json::parse(text, [&](int depth, json::parse_event_t event, json&) {
+  return json::parse(text, [&](int depth, json::parse_event_t event, json& parsed) {
     bool opens =
         event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
     if (opens && depth >= max_depth)  // depth: the containers around this one
       throw ApplyError(source, "nested deeper than " + std::to_string(max_depth) + " levels");
+    at.observe(event, parsed);
     return true;
   });
 }
 
+// `source[2] spec.replicas` for the path `[2].spec.replicas` of a list of documents; a
+// single document is document 0.
+std::string field_where(const std::string& source, const std::string& path) {
+  if (path.starts_with("[")) {
+    auto end = path.find(']');
+    std::string rest = path.substr(end + 1);
+    return source + path.substr(0, end + 1) + " " + (rest.starts_with(".") ? rest.substr(1) : rest);
+  }
+  return source + "[0] " + path;
+}
+
+bool is_list(const json& parsed) {
+  auto kind = parsed.find("kind");
+  return kind != parsed.end() && kind->is_string() && *kind == "List" && parsed.contains("items");
+}
+
+std::vector<json> json_documents(std::string_view text, const std::string& source) {
+  JsonParsePath at;
+  json parsed;
+  try {
+    parsed = parse_json(text, source, at);
+  } catch (const json::parse_error& e) {
+    throw ApplyError(source, std::string("invalid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // Valid syntax nlohmann still refuses, like a number past double (1e309).
+    throw ApplyError(field_where(source, at.path()), json_error_text(e));
+  }
+  if (parsed.is_array()) return parsed.get<std::vector<json>>();
+  if (!parsed.is_object() || !is_list(parsed)) return {parsed};
+  const json& items = parsed["items"];
+  if (!items.is_array()) throw ApplyError(source + " items", "expected a list, got " + describe(items));
+  return items.get<std::vector<json>>();
+}
+
 std::vector<json> split_documents(std::string_view text, const std::string& source) {
   auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && (text[first] == '{' || text[first] == '[')) {
-    try {
-      auto parsed = parse_json(text, source);
-      if (parsed.is_array()) return parsed.get<std::vector<json>>();
-      if (parsed.is_object() && parsed.value("kind", "") == "List" && parsed.contains("items"))
-        return parsed["items"].get<std::vector<json>>();
-      return {parsed};
-    } catch (const json::parse_error& e) {
-      throw ApplyError(source, std::string("invalid JSON: ") + e.what());
-    }
-  }
+  if (first != std::string_view::npos && (text[first] == '{' || text[first] == '['))
+    return json_documents(text, source);
   try {
     return yaml_documents_to_json(text);
   } catch (const YAML::Exception& e) {
@@ -289,6 +316,9 @@ std::vector<ParsedObject> parse_manifests(std::string_view text, const std::stri
     } catch (const ManifestError& e) {
       throw ApplyError(source + "[" + std::to_string(i) + "] " + e.path(),
                        std::string(e.what()).substr(e.path().size() + 2));
+    } catch (const json::exception& e) {
+      // Every read is type-checked first; should one slip, it is still the document's fault.
+      throw ApplyError(source + "[" + std::to_string(i) + "]", json_error_text(e));
     }
   }
   return out;

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "duet/common/utf8.h"
+
 namespace duet::manifest {
 
 using nlohmann::json;
@@ -56,6 +58,12 @@ class JsonBuilder : public YAML::EventHandler {
   }
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    // yaml-cpp guesses UTF-16/32 from the first bytes (01 00 00 00 reads as UTF-32) and may
+    // then decode code points that are no UTF-8; a value that is not UTF-8 cannot be stored.
+    if (auto at = first_invalid_utf8(value))
+      throw YAML::ParserException(mark, "a scalar is not valid UTF-8 (at its byte " +
+                                            std::to_string(*at) +
+                                            "; was the text taken for UTF-16 or UTF-32?)");
     // yaml-cpp tags quoted scalars "!"; plain ones "?" and they may be numbers or booleans.
     leaf(mark, anchor, tag == "!" ? json(value) : plain_scalar(value), value, {1, value.size(), 0});
   }

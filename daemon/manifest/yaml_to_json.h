@@ -32,7 +32,8 @@ class YamlLimitExceeded : public std::runtime_error {
 };
 
 // Every document of `text` (null for an empty one). Throws YAML::Exception on bad syntax
-// (an alias inside the node it names included) and YamlLimitExceeded past `limits`.
+// (an alias inside the node it names, and a scalar that is not UTF-8, included) and
+// YamlLimitExceeded past `limits`.
 std::vector<nlohmann::json> yaml_documents_to_json(std::string_view text,
                                                    const YamlLimits& limits = {});
 

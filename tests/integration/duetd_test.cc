@@ -92,6 +92,25 @@ TEST(Duetd, AnAliasBombIsRefusedAndDuetdStillAnswers) {
   EXPECT_EQ(d.get("/apis/v1/deployments/sim")["metadata"]["name"], "sim");
 }
 
+// Each of these escaped the manifest parser as an exception: a 500 with the exception's
+// text (issue 15). Now a 400 naming the field, and duetd goes on applying.
+TEST(Duetd, ManifestsTheParsersRefuseAre400sNamingTheField) {
+  DuetdHarness d;
+  auto expect_400 = [&](const std::string& body, const std::string& param) {
+    SCOPED_TRACE(body);
+    auto res = d.request(http::bhttp::verb::post, "/apis/v1/apply?source=x.json", body);
+    EXPECT_EQ(res.result_int(), 400) << res.body();
+    auto reply = nlohmann::json::parse(res.body(), nullptr, false);
+    EXPECT_EQ(reply["error"]["param"], param) << res.body();
+  };
+  expect_400(R"([{"kind":"Route","x":1e309}])", "x.json[0] x");
+  expect_400(R"({"kind":"List","items":5})", "x.json items");
+  expect_400(std::string("\x01\0\0\0\0\0\0\n", 8), "x.json:1");
+  EXPECT_TRUE(d.process().running());
+  ASSERT_EQ(
+      d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 0))}).exit_code, 0);
+}
+
 TEST(Duetd, FileAndObjectNamesThatNeedEscapingGoThrough) {
   DuetdHarness d;
   std::filesystem::create_directories(d.dir() / "dir with space");

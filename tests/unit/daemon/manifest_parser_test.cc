@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/manifest/field_reader.h"
+
 namespace duet::manifest {
 namespace {
 
@@ -117,6 +119,32 @@ TEST(ManifestParser, SyntaxErrorsNameTheLine) {
   EXPECT_EQ(error_of("kind: Route\nmetadata: {name: r\n"), "chat.yaml:3: invalid YAML: end of map flow not found");
   auto json_error = error_of("{\"kind\": ");
   EXPECT_TRUE(json_error.starts_with("chat.yaml: invalid JSON: ")) << json_error;
+}
+
+// Valid JSON that nlohmann still refuses, and a List whose items are no list, used to
+// escape parse_manifests as exceptions: duetd answered 500 (issue 15).
+TEST(ManifestParser, JsonTheParserRefusesNamesDocumentAndField) {
+  EXPECT_EQ(error_of(R"([{"kind":"Route","x":1e309}])"),
+            "chat.yaml[0] x: number overflow parsing '1e309'");
+  EXPECT_EQ(error_of(R"([{"kind":"Route"},{"spec":{"r":[1,-1e400]}}])"),
+            "chat.yaml[1] spec.r[1]: number overflow parsing '-1e400'");
+  EXPECT_EQ(error_of(R"({"kind":"Route","x":1e309})"),
+            "chat.yaml[0] x: number overflow parsing '1e309'");
+  EXPECT_EQ(error_of(R"({"kind":"List","items":5})"), "chat.yaml items: expected a list, got 5");
+  EXPECT_EQ(error_of(R"({"kind":7,"items":[]})"), "chat.yaml[0] kind: expected string, got 7");
+  EXPECT_EQ(error_of(R"({"apiVersion":"duet/v1alpha1","kind":"Route","metadata":{"name":"r"},)"
+                     R"("spec":{"backend":"b","retries":{"attempts":18446744073709551615}}})"),
+            "chat.yaml[0] spec.retries.attempts: must be between 0 and 10, got "
+            "18446744073709551615");
+}
+
+// Valid UTF-8 that yaml-cpp takes for UTF-32 decodes to bytes that are not UTF-8; dumping
+// them in the error message threw type_error 316: duetd answered 500 (issue 15).
+TEST(ManifestParser, YamlThatDecodesToInvalidUtf8IsRefused) {
+  auto error = error_of(std::string("\x01\0\0\0\0\0\0\n", 8));
+  EXPECT_TRUE(error.starts_with("chat.yaml:1: invalid YAML: a scalar is not valid UTF-8"))
+      << error;
+  EXPECT_EQ(describe(nlohmann::json(std::string("caf\xE9"))), "\"caf\xEF\xBF\xBD\"");
 }
 
 TEST(ManifestParser, JsonInputAndRoundTrip) {
