@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const auto& limits = config.limits;
-  DUET_FUZZ_CHECK(limits.max_body_bytes >= 1 && limits.max_header_bytes >= 1024, yaml);
+  DUET_FUZZ_CHECK(limits.max_body_bytes >= 1 && limits.max_header_bytes >= 1024 &&
+                      limits.max_header_bytes <= 65535, yaml);
   DUET_FUZZ_CHECK(limits.header_timeout.count() >= 1 && limits.max_connections >= 1, yaml);
   DUET_FUZZ_CHECK(config.threads <= 1024, yaml);
   for (const auto& listen : config.listen)

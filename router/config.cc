@@ -119,7 +119,9 @@ void parse_rate_limit(YamlFields& root, RouterConfig& config, const std::string&
 void parse_limits(YamlFields& root, Limits& limits, const std::string& file) {
   YamlFields f(root.child("limits"), file, "limits");
   limits.max_body_bytes = f.integer("maxBodyBytes", limits.max_body_bytes, 1, 1ull << 32);
-  limits.max_header_bytes = f.integer("maxHeaderBytes", limits.max_header_bytes, 1024, 1 << 20);
+  // Beast 1.81 cannot hold a field over 65,533 bytes (it throws): a larger limit would let
+  // a request through the limit only to fail in the parser.
+  limits.max_header_bytes = f.integer("maxHeaderBytes", limits.max_header_bytes, 1024, 65535);
   limits.header_timeout = std::chrono::seconds(
       f.integer("headerTimeoutSeconds", limits.header_timeout.count(), 1, 3600));
   limits.max_connections = f.integer("maxConnections", limits.max_connections, 1, 10'000'000);

@@ -136,7 +136,16 @@ template <class Stream>
 void ProxySession<Stream>::read_request() {
   while (buffer_.size() > 0) {
     beast::error_code ec;
-    std::size_t used = parser_->put(buffer_.data(), ec);
+    std::size_t used = 0;
+    try {
+      used = parser_->put(buffer_.data(), ec);
+    } catch (const std::exception&) {
+      // Beast throws std::length_error for a field over 64 KiB, which its index cannot hold:
+      // a header field past the limit (config caps maxHeaderBytes below it) or a trailer
+      // field. No exception may drop the connection without a reply.
+      return request_part_read(reading_body_ ? http::error::buffer_overflow
+                                             : http::error::header_limit);
+    }
     buffer_.consume(used);
     if (ec == http::error::need_more) ec = {};
     if (reading_body_ && !body_within_budget()) return refuse_overloaded(kBodiesFull);

@@ -117,6 +117,11 @@ TEST(RouterConfig, BadValuesNameTheirPath) {
             "router.yaml: listen[0].address: the proxy listens on TCP only, got \"unix:/x\"");
   EXPECT_EQ(error_of("limits: {headerTimeoutSeconds: 0}\n"),
             "router.yaml: limits.headerTimeoutSeconds: must be between 1 and 3600, got 0");
+  // Beast cannot hold a field over 65,533 bytes: a larger limit would only defer the failure.
+  EXPECT_EQ(error_of("limits: {maxHeaderBytes: 65536}\n"),
+            "router.yaml: limits.maxHeaderBytes: must be between 1024 and 65535, got 65536");
+  EXPECT_EQ(parse_config("limits: {maxHeaderBytes: 65535}\n", "router.yaml").limits.max_header_bytes,
+            65535u);
   EXPECT_NE(error_of("sources: ['https://1.2.3.4:7070']\n").find("https"), std::string::npos);
   EXPECT_NE(error_of("listen: [").find("router.yaml:"), std::string::npos);
 }

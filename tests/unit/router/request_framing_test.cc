@@ -123,6 +123,26 @@ TEST_F(RequestFraming, EndlessTrailerIsRefusedWithinMaxHeaderBytes) {
   expect_cut_off(*router_, "1\r\n{\r\n0\r\nX-Long: ");
 }
 
+// At the largest maxHeaderBytes a field longer than Beast can hold (65,533 bytes) is
+// answered, not dropped: in the header by the limit, in a trailer (bounded by the read
+// buffer only) whether Beast throws on it or the buffer passes the limit first.
+TEST_F(RequestFraming, FieldsOverWhatBeastHoldsAreAnsweredAtTheLargestHeaderLimit) {
+  start_router("limits: {headerTimeoutSeconds: 2, maxHeaderBytes: 65535}\n");
+  const std::string huge(70 * 1000, 'v');
+  RawClient header(router_->proxy().port);
+  header.write("POST /ok HTTP/1.1\r\nHost: x\r\nX-Huge: " + huge + "\r\nContent-Length: 2\r\n\r\n{}");
+  auto too_large = header.read();
+  EXPECT_EQ(too_large.result_int(), 431);
+  EXPECT_NE(too_large.body().find("65535"), std::string::npos) << too_large.body();
+  RawClient trailer(router_->proxy().port);
+  trailer.write("POST /ok HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "1\r\n{\r\n1\r\n}\r\n0\r\nX-Huge: " + huge + "\r\n\r\n");
+  auto bad = trailer.read();
+  EXPECT_EQ(bad.result_int(), 400);
+  EXPECT_NE(bad.body().find("limits.maxHeaderBytes"), std::string::npos) << bad.body();
+  EXPECT_TRUE(engine_->received().empty());
+}
+
 TEST_F(RequestFraming, CredentialsOfTheClientAreNotForwarded) {
   start();
   RawClient client(router_->proxy().port);
