@@ -46,11 +46,12 @@ class WatchReader {
   void on_line(const std::string& line) {
     auto event = json::parse(line, nullptr, false);
     if (event.is_discarded() || !event.is_object()) return abandon("not JSON");
-    bool snapshot = event.value("type", "") == "SNAPSHOT";
-    if (!snapshot && !fresh_snapshot_) return;
-    if (snapshot) offered_.emplace();
-    SourceState& target = offered_ ? *offered_ : state_;
+    bool snapshot = false;
     try {
+      snapshot = event.value("type", "") == "SNAPSHOT";
+      if (!snapshot && !fresh_snapshot_) return;
+      if (snapshot) offered_.emplace();
+      SourceState& target = offered_ ? *offered_ : state_;
       target.apply(event);
     } catch (const std::exception& e) {
       return abandon(e.what());
@@ -95,9 +96,9 @@ void check_objects(const SourceState& state) {
   for (const auto& [name, e] : state.engines()) DUET_FUZZ_CHECK(!name.empty(), name);
 }
 
-std::string read_stream(std::string_view bytes, std::size_t piece) {
+std::string read_stream(std::string_view bytes, const std::vector<std::size_t>& cuts) {
   WatchReader reader;
-  for (std::size_t at = 0; at < bytes.size(); at += piece) reader.on_data(bytes.substr(at, piece));
+  for (std::string_view piece : duet::fuzz::cut(bytes, cuts)) reader.on_data(piece);
   check_objects(reader.state());
   EndpointLoads loads;
   auto table = RoutingTable::build({&reader.state()}, loads);
@@ -110,8 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static bool quiet = (duet::Logger::set_min_level(duet::LogLevel::error), true);
   (void)quiet;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  std::string whole = read_stream(bytes, std::max<std::size_t>(size, 1));
-  std::string split = read_stream(bytes, duet::fuzz::piece_size(duet::fuzz::input_hash(bytes)));
+  std::string whole = read_stream(bytes, {});
+  std::string split = read_stream(bytes, duet::fuzz::cut_points(duet::fuzz::input_hash(bytes), size));
   DUET_FUZZ_CHECK(whole == split, whole + "\nvs\n" + split);
   return 0;
 }

@@ -23,6 +23,20 @@ std::string router_id() {
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(::getpid());
 }
+
+// An exception from a handler unwinds out of run(); what a source or an admin client sent
+// must never stop the router, so it is logged and the loop resumes (run() may be called
+// again without restart()). Returns when the loop stops or runs out of work.
+void run_logging_exceptions(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      router_logger().error("control_handler_failed", {{"error", e.what()}});
+    }
+  }
+}
 }  // namespace
 
 Router::Router(RouterConfig config)
@@ -92,7 +106,7 @@ int Router::run() {
     router_logger().info("stopping", {{"signal", signal}});
     shutdown();
   });
-  control_.run();
+  run_logging_exceptions(control_);
   for (auto& worker : workers_) worker->join();
   router_logger().info("stopped");
   return 0;

@@ -124,15 +124,18 @@ void SourceWatcher::on_line(const std::string& line) {
   auto event = nlohmann::json::parse(line, nullptr, false);
   if (event.is_discarded() || !event.is_object())
     return abandon("watch sent a line that is not JSON");
-  bool snapshot = event.value("type", "") == "SNAPSHOT";
-  // Until this connection's snapshot arrives, the last known state stays as it is.
-  if (!snapshot && !fresh_snapshot_) return;
-  // A snapshot is built aside and judged before it replaces the state in use; while it is
-  // refused, the changes after it apply to it, aside too.
-  if (snapshot) offered_.emplace();
-  SourceState& target = offered_ ? *offered_ : state_;
+  // Every read of the line's fields is in the try: a field of the wrong type ({"type":1})
+  // is a bad line that drops this connection, not an exception on the control thread.
+  bool snapshot = false;
   ApplyResult result;
   try {
+    snapshot = event.value("type", "") == "SNAPSHOT";
+    // Until this connection's snapshot arrives, the last known state stays as it is.
+    if (!snapshot && !fresh_snapshot_) return;
+    // A snapshot is built aside and judged before it replaces the state in use; while it is
+    // refused, the changes after it apply to it, aside too.
+    if (snapshot) offered_.emplace();
+    SourceState& target = offered_ ? *offered_ : state_;
     result = target.apply(event);
   } catch (const std::exception& e) {
     return abandon(std::string("bad watch event: ") + e.what());

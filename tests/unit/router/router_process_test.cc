@@ -212,6 +212,23 @@ TEST_F(RouterWithEngines, KeepsServingWhileDuetdIsDownAndTakesItsNewStateBack) {
       [&] { return router_->endpoints("chat-small") == std::vector<std::string>{"small-1"}; }));
 }
 
+// A watch line whose type is a number threw on the control thread, outside any catch: the
+// router stopped (issue 15). It is a bad line: that stream is dropped, the router watches
+// again and goes on routing.
+TEST_F(RouterWithEngines, AWatchLineOfTheWrongTypeDropsTheStreamNotTheRouter) {
+  int watches = duetd_->watches();
+  duetd_->push(json{{"type", 1}});
+  ASSERT_TRUE(duet::test::eventually([&] { return duetd_->watches() > watches; }));
+  ASSERT_TRUE(router_->process().running());
+  auto response = router_->post("/v1/completions", completion("hello"));
+  EXPECT_EQ(response.result_int(), 200) << response.body();
+  // The new stream's changes still apply.
+  duetd_->push(test::change("MODIFIED", "Engine", 2,
+                            test::engine("small-0", "chat-small", endpoint_of(small0()), false)));
+  EXPECT_TRUE(duet::test::eventually(
+      [&] { return router_->endpoints("chat-small") == std::vector<std::string>{"small-1"}; }));
+}
+
 TEST_F(RouterWithEngines, SigtermLetsTheStreamInProgressFinish) {
   StreamClient client;
   auto stream = client.open(router_->proxy(), "/v1/completions", completion("hello", 5, true));

@@ -138,6 +138,21 @@ TEST(SourceWatcher, NonJsonLineDropsTheConnection) {
   EXPECT_TRUE(harness.ready_engine());
 }
 
+// Reading {"type":1} threw outside on_line's try, on the control thread (issue 15).
+TEST(SourceWatcher, AFieldOfTheWrongTypeDropsTheConnection) {
+  duet::test::TempDir dir;
+  test::FakeDuetd duetd((dir / "d.sock").string(), one_engine_snapshot(true));
+  WatcherHarness harness(
+      duetd.address(),
+      WatchTiming{
+          .backoff_min = 10ms, .backoff_max = 50ms, .dead_after = 60s, .header_timeout = 5s});
+  ASSERT_TRUE(duet::test::eventually([&] { return harness.synced(); }));
+  duetd.push(json{{"type", 1}});
+  EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }));
+  EXPECT_TRUE(duet::test::eventually([&] { return harness.connected(); }));
+  EXPECT_TRUE(harness.ready_engine());
+}
+
 // A watcher synced with duetd state "a" at resourceVersion 7 (d-0 Ready); then that duetd
 // goes down and comes back serving another snapshot.
 class DuetdComesBack : public ::testing::Test {
