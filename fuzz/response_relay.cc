@@ -23,7 +23,7 @@ constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;  // as upstream_relay.cc
 class Relay {
  public:
   Relay(std::string_view bytes, const RelayContext& context)
-      : context_(context), engine_(bytes, context.piece) {
+      : context_(context), engine_(bytes, context.cuts) {
     new_response_parser();
   }
 
@@ -61,6 +61,7 @@ class Relay {
     beast::error_code ec;
     std::size_t used = put_buffered(ec);
     if (!ec && !out_.response_started && parser_->is_header_done()) {
+      if (parser_->get().result_int() < 100) return failed(http::error::bad_status);
       if (parser_->get().result_int() / 100 == 1) return skip_interim();
       start_response();
       parser_->eager(true);

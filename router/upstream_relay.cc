@@ -179,6 +179,8 @@ void UpstreamRelay<Stream>::parse_response() {
   beast::error_code ec;
   std::size_t used = put_buffered(ec);
   if (!ec && !outcome_.response_started && parser_->is_header_done()) {
+    // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
+    if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
     start_response();
     // From here one put() takes as much body as has come, not one element at a time.

@@ -49,6 +49,7 @@ class RelayFraming : public duet::test::RouterTest {
     scripts["/trailer-at-once"] = {{chunked + trailer}};
     scripts["/trailer-later"] = {{chunked, trailer}, false, false, 20ms};
     scripts["/bad-chunk-at-once"] = {{chunked + "zz\r\nok\r\n0\r\n\r\n"}};
+    scripts["/status-004"] = {{"HTTP/1.1 004 Odd\r\nContent-Length: 2\r\n\r\nok"}};
     scripts["/connection-lines"] = {
         {"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nX-Kept: 1\r\nConnection: x-secret\r\n"
          "X-Secret: 1\r\nContent-Length: 2\r\n\r\nok"}};
@@ -253,6 +254,14 @@ TEST_F(RelayFraming, BadBodyArrivingWithTheHeaderCutsTheStartedResponse) {
   client.write(RawClient::request("POST", "/bad-chunk-at-once"));
   EXPECT_EQ(client.read_interim().result_int(), 200);
   EXPECT_TRUE(client.closed());
+}
+
+// Beast reads any three digits as a status; one under 100 has no meaning to relay.
+TEST_F(RelayFraming, StatusUnder100FromAnEngineIs502) {
+  RawClient client(router_->proxy().port);
+  auto answer = client.exchange("POST", "/status-004");
+  EXPECT_EQ(answer.result_int(), 502);
+  EXPECT_NE(answer.body().find("bad status"), std::string::npos) << answer.body();
 }
 
 }  // namespace
