@@ -60,9 +60,26 @@ uint64_t input_hash(std::string_view input) {
   return hash;
 }
 
-std::size_t piece_size(uint64_t hash) {
-  static constexpr std::size_t kSizes[] = {2, 3, 4, 5, 8, 13, 31, 64};
-  return kSizes[hash % std::size(kSizes)];
+std::vector<std::size_t> cut_points(uint64_t hash, std::size_t size) {
+  std::vector<std::size_t> offsets;
+  if (size < 4) return offsets;
+  for (int i = 0; i < 3; ++i, hash >>= 16) offsets.push_back(2 + (hash & 0xffff) % (size - 3));
+  std::sort(offsets.begin(), offsets.end());
+  std::vector<std::size_t> cuts;  // in [2, size - 2], 2 apart
+  for (std::size_t at : offsets)
+    if (cuts.empty() || at >= cuts.back() + 2) cuts.push_back(at);
+  return cuts;
+}
+
+std::vector<std::string_view> cut(std::string_view bytes, const std::vector<std::size_t>& cuts) {
+  std::vector<std::string_view> pieces;
+  std::size_t from = 0;
+  for (std::size_t at : cuts) {
+    pieces.push_back(bytes.substr(from, at - from));
+    from = at;
+  }
+  pieces.push_back(bytes.substr(from));
+  return pieces;
 }
 
 }  // namespace duet::fuzz

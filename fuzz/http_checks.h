@@ -37,9 +37,15 @@ FieldList without(const FieldList& fields, Drop drop) {
 // from the text: how the bytes are split into reads, the client's HTTP version.
 uint64_t input_hash(std::string_view input);
 
-// How many bytes each read delivers when the bytes come in pieces: 2 to 64. Not 1: Beast
-// 1.81 asserts (wrongly, boostorg/beast#2861) when a final chunk's CRLF comes a byte at a
-// time; builds with NDEBUG, as the release, are not affected.
-std::size_t piece_size(uint64_t hash);
+// Where the bytes are cut into reads when they come in pieces: up to three offsets taken
+// from `hash`, ascending, every read at least 2 bytes. A few cuts keep an input's cost linear
+// (reads of a few bytes each made the slow targets quadratic); over millions of runs every
+// offset gets cut. Not 1-byte reads: Beast 1.81 asserts (wrongly, boostorg/beast#2861) when
+// a final chunk's CRLF comes a byte at a time; builds with NDEBUG, as the release, are not
+// affected.
+std::vector<std::size_t> cut_points(uint64_t hash, std::size_t size);
+
+// `bytes` cut at `cuts` (cut_points), as the reads deliver them.
+std::vector<std::string_view> cut(std::string_view bytes, const std::vector<std::size_t>& cuts);
 
 }  // namespace duet::fuzz

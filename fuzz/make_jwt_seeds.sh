@@ -13,7 +13,7 @@ b64url() { basenc --base64url -w0 | tr -d '='; }
 hex_b64url() { xxd -r -p | b64url; }
 secret="fuzz-hmac-secret-not-for-production"  # as kHmacSecret in jwt_fuzz.cc
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$tmp/rsa.pem" 2>/dev/null
 n=$(openssl rsa -in "$tmp/rsa.pem" -noout -modulus | cut -d= -f2 | hex_b64url)
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ec.pem" 2>/dev/null
 point=$(openssl pkey -in "$tmp/ec.pem" -pubout -outform DER | xxd -p | tr -d '\n' | tail -c 128)

@@ -60,8 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.max_header_bytes = 1024;
     limits.max_body_bytes = 1024;
   }
-  auto whole = read_requests(bytes, limits, std::max<std::size_t>(size, 1));
-  auto split = read_requests(bytes, limits, piece_size(hash >> 1));
+  auto whole = read_requests(bytes, limits);
+  auto split = read_requests(bytes, limits, cut_points(hash >> 1, size));
   DUET_FUZZ_CHECK(whole.size() == split.size(), "requests read whole and in pieces differ");
   for (std::size_t i = 0; i < whole.size(); ++i) {
     // Which error ends a bad request may depend on the reads: Beast parses a start line

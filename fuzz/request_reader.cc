@@ -71,8 +71,8 @@ std::string ReadRequest::describe() const {
 }
 
 std::vector<ReadRequest> read_requests(std::string_view bytes, const router::Limits& limits,
-                                       std::size_t piece) {
-  ByteStream c(bytes, piece);
+                                       const std::vector<std::size_t>& cuts) {
+  ByteStream c(bytes, cuts);
   std::vector<ReadRequest> out;
   for (;;) {
     Parser parser;  // do_read_header: a fresh parser with the configured limits

@@ -35,9 +35,10 @@ struct ReadRequest {
   std::string describe() const;
 };
 
-// Every request the router reads from a connection carrying `bytes`, delivered `piece`
-// bytes a read: the last one carries the error that ended the connection, if any.
+// Every request the router reads from a connection carrying `bytes`, in reads that end at
+// `cuts` (cut_points; none: all at once): the last one carries the error that ended the
+// connection, if any.
 std::vector<ReadRequest> read_requests(std::string_view bytes, const router::Limits& limits,
-                                       std::size_t piece);
+                                       const std::vector<std::size_t>& cuts = {});
 
 }  // namespace duet::fuzz

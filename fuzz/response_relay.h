@@ -1,7 +1,7 @@
 #pragma once
 // How duet-router relays an engine's response (router/upstream_relay.cc: await_response,
 // parse_response, skip_interim, start_response, pass_on, complete) without the sockets: the
-// engine's bytes arrive in reads of a given size, the header and each body piece are written to the
+// engine's bytes arrive in reads cut where the target says, the header and each body piece are written to the
 // client as the relay writes them, and at the end the engine connection goes back to the
 // pool or not. It mirrors that code; once the relay's parsing step is a class of its own
 // (fuzz/README.md), this calls it instead.
@@ -19,7 +19,7 @@ struct RelayContext {
   bool head_request = false;
   unsigned client_version = 11;
   bool client_keep_alive = true;
-  std::size_t piece = 1 << 20;  // engine bytes a read delivers
+  std::vector<std::size_t> cuts;  // where the engine's reads end (cut_points; none: all at once)
 };
 
 inline constexpr router::ServedBy kServedBy{"route-a", "deploy-a/replica-0", "stable"};

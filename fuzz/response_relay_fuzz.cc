@@ -144,7 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   context.client_version = (hash >> 3) % 4 == 0 ? 10 : 11;
   context.client_keep_alive = ((hash >> 5) & 3) != 0;
   RelayRun whole = relay_response(bytes, context);
-  context.piece = piece_size(hash >> 7);
+  context.cuts = cut_points(hash >> 7, size);
   RelayRun split = relay_response(bytes, context);
   // A failure is one in any split, and a started response has started in any split; its
   // reason may differ: Beast reads a status line only once 8 bytes are in (parse_version), so

@@ -34,12 +34,12 @@ struct Events {
   bool clean = true;  // no other line, and nothing after the last event
 };
 
-Events read_events(std::string_view stream, std::size_t piece) {
+Events read_events(std::string_view stream, const std::vector<std::size_t>& cuts) {
   Events out;
   duet::LineSplitter splitter;
   std::optional<std::string> event;
-  for (std::size_t at = 0; at < stream.size(); at += piece) {
-    for (const auto& line : splitter.feed(stream.substr(at, piece))) {
+  for (std::string_view piece : duet::fuzz::cut(stream, cuts)) {
+    for (const auto& line : splitter.feed(piece)) {
       if (line.empty()) {
         if (event) out.data.push_back(std::move(*event));
         event.reset();
@@ -87,7 +87,7 @@ void check_stream(const InferenceRequest& r, const ResponseBuilder& builder, con
   DUET_FUZZ_CHECK(
       builder.sse_events(0, cut, ending) + builder.sse_events(cut, ending.tokens, ending) == stream,
       "two calls differ from one");
-  Events events = read_events(stream, duet::fuzz::piece_size(hash >> 8));
+  Events events = read_events(stream, duet::fuzz::cut_points(hash >> 8, stream.size()));
   DUET_FUZZ_CHECK(events.clean && events.data.size() == ending.tokens + 2, stream);
   DUET_FUZZ_CHECK(events.data.back() == "[DONE]", stream);
   std::string text, expected;
