@@ -23,6 +23,8 @@ class RequestBudget {
 
   std::size_t max_requests() const { return max_requests_; }
   std::size_t max_body_bytes() const { return max_body_bytes_; }
+  // Body bytes held now (duet_router_buffered_body_bytes).
+  std::size_t body_bytes() const { return body_bytes_.load(std::memory_order_relaxed); }
 
  private:
   static bool take(std::atomic<std::size_t>& used, std::size_t n, std::size_t max) {

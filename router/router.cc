@@ -185,7 +185,7 @@ void Router::shutdown() {
 
 nlohmann::json Router::routing_table() const { return table_->to_json(); }
 
-std::string Router::metrics() const { return stats_.render(); }
+std::string Router::metrics() const { return stats_.render(budget_); }
 
 nlohmann::json Router::sources() const {
   nlohmann::json out = nlohmann::json::array();

@@ -129,7 +129,7 @@ std::vector<TrafficTotals> RouterStats::traffic() const {
   return out;
 }
 
-std::string RouterStats::render() const {
+std::string RouterStats::render(const RequestBudget& budget) const {
   FamilyBuilder requests("duet_router_requests_total",
                          "Requests by route, pool, version and status code", MetricType::Counter);
   FamilyBuilder duration("duet_router_request_duration_seconds",
@@ -178,6 +178,9 @@ std::string RouterStats::render() const {
       inter_chunk.done(),
       auth.done(),
       single("duet_router_in_flight", "Requests being proxied now", MetricType::Gauge, in_flight),
+      single("duet_router_buffered_body_bytes",
+             "Request body bytes held now against limits.maxBufferedBodyBytes", MetricType::Gauge,
+             static_cast<double>(budget.body_bytes())),
       single("duet_router_retries_total", "Extra endpoint attempts before a response header",
              MetricType::Counter, retries),
       single("duet_router_ejections_total", "Endpoints taken out of rotation after failures",

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "router/latency_histogram.h"
+#include "router/request_budget.h"
 #include "router/request_log.h"
 #include "router/string_map.h"
 
@@ -80,8 +81,9 @@ class RouterStats : public RequestObserver {
   explicit RouterStats(unsigned workers);
 
   WorkerStats& worker(unsigned index) { return *workers_[index]; }
-  // The Prometheus text of every metric, summed over the workers. Any thread.
-  std::string render() const;
+  // The Prometheus text of every metric, summed over the workers, with what `budget` holds.
+  // Any thread.
+  std::string render(const RequestBudget& budget) const;
   // Totals since the start, per deployment, track and version. Any thread.
   std::vector<TrafficTotals> traffic() const;
 
