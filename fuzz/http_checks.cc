@@ -62,12 +62,13 @@ uint64_t input_hash(std::string_view input) {
 
 std::vector<std::size_t> cut_points(uint64_t hash, std::size_t size) {
   std::vector<std::size_t> offsets;
-  if (size < 4) return offsets;
-  for (int i = 0; i < 3; ++i, hash >>= 16) offsets.push_back(2 + (hash & 0xffff) % (size - 3));
+  if (size < 2 * kMinRead) return offsets;
+  for (int i = 0; i < 3; ++i, hash >>= 16)
+    offsets.push_back(kMinRead + (hash & 0xffff) % (size - 2 * kMinRead + 1));
   std::sort(offsets.begin(), offsets.end());
-  std::vector<std::size_t> cuts;  // in [2, size - 2], 2 apart
+  std::vector<std::size_t> cuts;  // in [kMinRead, size - kMinRead], kMinRead apart
   for (std::size_t at : offsets)
-    if (cuts.empty() || at >= cuts.back() + 2) cuts.push_back(at);
+    if (cuts.empty() || at >= cuts.back() + kMinRead) cuts.push_back(at);
   return cuts;
 }
 

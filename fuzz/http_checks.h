@@ -38,11 +38,12 @@ FieldList without(const FieldList& fields, Drop drop) {
 uint64_t input_hash(std::string_view input);
 
 // Where the bytes are cut into reads when they come in pieces: up to three offsets taken
-// from `hash`, ascending, every read at least 2 bytes. A few cuts keep an input's cost linear
-// (reads of a few bytes each made the slow targets quadratic); over millions of runs every
-// offset gets cut. Not 1-byte reads: Beast 1.81 asserts (wrongly, boostorg/beast#2861) when
-// a final chunk's CRLF comes a byte at a time; builds with NDEBUG, as the release, are not
-// affected.
+// from `hash`, ascending, every read at least kMinRead bytes. A few cuts keep an input's cost
+// linear (reads of a few bytes each made the slow targets quadratic); over millions of runs
+// every offset gets cut. No read under 5 bytes: Beast 1.81 asserts (wrongly,
+// boostorg/beast#2861) when it re-enters a final chunk with trailer fields and fewer than 5
+// bytes at hand; builds with NDEBUG, as the release, are not affected.
+inline constexpr std::size_t kMinRead = 5;
 std::vector<std::size_t> cut_points(uint64_t hash, std::size_t size);
 
 // `bytes` cut at `cuts` (cut_points), as the reads deliver them.
