@@ -118,6 +118,8 @@ void SourceWatcher::on_data(std::string_view piece) {
     if (!connected_) return;  // abandoned by an earlier line of this piece
     if (!line.empty()) on_line(line);
   }
+  if (connected_ && splitter_.pending().size() > timing_.max_line_bytes)
+    abandon("watch sent a line longer than " + std::to_string(timing_.max_line_bytes) + " bytes");
 }
 
 void SourceWatcher::on_line(const std::string& line) {

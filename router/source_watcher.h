@@ -27,6 +27,9 @@ struct WatchTiming {
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds dead_after{15000};     // no line for this long: reconnect
   std::chrono::milliseconds header_timeout{5000};  // connect and response header
+  // A line longer than this is no watch stream: dropped before it takes the router's memory.
+  // A snapshot of thousands of engines is a few MB; duetd keeps 32 MiB of changes to resume.
+  std::size_t max_line_bytes = 64 * 1024 * 1024;
 };
 
 // A request to a duetd's node API, with the source's bearer token when it has one. Throws

@@ -34,13 +34,16 @@ void FakeDuetd::handle(const std::shared_ptr<http::Exchange>& exchange) {
 }
 
 void FakeDuetd::push(const nlohmann::json& event, nlohmann::json next_snapshot) {
+  push_raw(event.dump() + "\n", std::move(next_snapshot));
+}
+
+void FakeDuetd::push_raw(const std::string& bytes, nlohmann::json next_snapshot) {
   std::promise<void> sent;
   boost::asio::post(io_, [&] {
     if (!next_snapshot.is_null()) snapshot_ = std::move(next_snapshot);
-    std::string line = event.dump() + "\n";
     // An Exchange is used on its connection's strand; this io_context has one thread.
     for (const auto& stream : streams_)
-      if (!stream->client_gone()) stream->send(line);
+      if (!stream->client_gone()) stream->send(bytes);
     sent.set_value();
   });
   sent.get_future().wait();

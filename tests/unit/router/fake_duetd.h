@@ -27,6 +27,8 @@ class FakeDuetd {
   // Sends `event` as one line to every open watch stream; later watchers get the new
   // snapshot given with it, if any. Any thread.
   void push(const nlohmann::json& event, nlohmann::json next_snapshot = nullptr);
+  // The same with any bytes: a line cut short, or one that never ends.
+  void push_raw(const std::string& bytes, nlohmann::json next_snapshot = nullptr);
   // Watch streams served so far (reconnects count again).
   int watches() const { return watches_.load(); }
   // Stops answering and closes every stream, as a duetd that went down.

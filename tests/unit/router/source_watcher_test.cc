@@ -153,6 +153,23 @@ TEST(SourceWatcher, AFieldOfTheWrongTypeDropsTheConnection) {
   EXPECT_TRUE(harness.ready_engine());
 }
 
+TEST(SourceWatcher, ALineThatNeverEndsDropsTheConnection) {
+  duet::test::TempDir dir;
+  test::FakeDuetd duetd((dir / "d.sock").string(), one_engine_snapshot(true));
+  WatcherHarness harness(duetd.address(), WatchTiming{.backoff_min = 10ms,
+                                                      .backoff_max = 50ms,
+                                                      .dead_after = 60s,
+                                                      .header_timeout = 5s,
+                                                      .max_line_bytes = 1024 * 1024});
+  ASSERT_TRUE(duet::test::eventually([&] { return harness.synced(); }));
+  duetd.push_raw(R"({"type":")");
+  std::string piece(64 * 1024, 'a');
+  for (int i = 0; i < 17 && duetd.watches() < 2; ++i) duetd.push_raw(piece);  // past 1 MiB
+  EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }));
+  EXPECT_TRUE(duet::test::eventually([&] { return harness.connected(); }));
+  EXPECT_TRUE(harness.ready_engine());
+}
+
 // A watcher synced with duetd state "a" at resourceVersion 7 (d-0 Ready); then that duetd
 // goes down and comes back serving another snapshot.
 class DuetdComesBack : public ::testing::Test {
