@@ -188,14 +188,16 @@ Route decode_route(FieldReader& doc) {
     match.reject_unknown();
   }
   r.backend = spec.optional_string("backend");
-  if (const auto* size = spec.object("sizeRouting")) {
+  // `sizeRouting:` with no value is null, which object() reads as absent: so must this check.
+  const auto* size = spec.object("sizeRouting");
+  if (size) {
     FieldReader s(*size, "spec.sizeRouting");
     r.threshold_tokens = s.integer("thresholdTokens", 2048, 1, 100'000'000);
     r.small = s.string("small");
     r.large = s.string("large");
     s.reject_unknown();
   }
-  if (r.backend.has_value() == spec.has("sizeRouting"))
+  if (r.backend.has_value() == (size != nullptr))
     throw ManifestError("spec", "a Route has exactly one of sizeRouting and backend");
   if (const auto* h = spec.object("canaryHeader")) {
     FieldReader c(*h, "spec.canaryHeader");

@@ -113,6 +113,10 @@ TEST(ManifestParser, RouteHasExactlyOneOfSizeRoutingAndBackend) {
   EXPECT_EQ(error_of(both), "chat.yaml[0] spec: a Route has exactly one of sizeRouting and backend");
   const char* none = "apiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: r}\nspec: {match: {pathPrefix: /v1/}}\n";
   EXPECT_EQ(error_of(none), "chat.yaml[0] spec: a Route has exactly one of sizeRouting and backend");
+  // `sizeRouting:` without a value is null: absent, not a size routing with threshold 0 (the
+  // manifest fuzz target found it: accepted, stored, then refused by the next restart).
+  const char* empty = "apiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: r}\nspec:\n  sizeRouting:\n";
+  EXPECT_EQ(error_of(empty), "chat.yaml[0] spec: a Route has exactly one of sizeRouting and backend");
 }
 
 TEST(ManifestParser, SyntaxErrorsNameTheLine) {
