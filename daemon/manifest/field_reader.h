@@ -14,12 +14,17 @@ namespace duet::manifest {
 // A validation failure at `path` (like `spec.replicas`).
 class ManifestError : public std::runtime_error {
  public:
-  ManifestError(std::string path, const std::string& message)
-      : std::runtime_error(path + ": " + message), path_(std::move(path)) {}
+  ManifestError(std::string path, std::string message)
+      : std::runtime_error(path + ": " + message),
+        path_(std::move(path)),
+        message_(std::move(message)) {}
   const std::string& path() const { return path_; }
+  // Without the path. (A key may hold a NUL byte: what() as a C string stops there.)
+  const std::string& message() const { return message_; }
 
  private:
   std::string path_;
+  std::string message_;
 };
 
 // How a JSON value looks in an error message: `"two"`, `3`, `a list`.

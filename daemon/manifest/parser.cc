@@ -316,8 +316,7 @@ std::vector<ParsedObject> parse_manifests(std::string_view text, const std::stri
     try {
       out.push_back({i, decode_object(documents[i])});
     } catch (const ManifestError& e) {
-      throw ApplyError(source + "[" + std::to_string(i) + "] " + e.path(),
-                       std::string(e.what()).substr(e.path().size() + 2));
+      throw ApplyError(source + "[" + std::to_string(i) + "] " + e.path(), e.message());
     } catch (const json::exception& e) {
       // Every read is type-checked first; should one slip, it is still the document's fault.
       throw ApplyError(source + "[" + std::to_string(i) + "]", json_error_text(e));
