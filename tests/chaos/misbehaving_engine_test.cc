@@ -112,6 +112,24 @@ void run_client(int id, int requests, const std::atomic<uint16_t>& port, Tally& 
   }
 }
 
+// `count` clients running run_client at once, each `requests` requests; join() waits for
+// them (the destructor too, so that a failed ASSERT does not leave a thread running).
+class Clients {
+ public:
+  Clients(int count, int requests, const std::atomic<uint16_t>& port, Tally& tally) {
+    for (int c = 0; c < count; ++c)
+      threads_.emplace_back(run_client, c, requests, std::cref(port), std::ref(tally));
+  }
+  ~Clients() { join(); }
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
 class Chaos : public RouterTest {
  protected:
   // One deployment whose replicas are `engines`; the Route retries on 3 endpoints and
@@ -154,11 +172,8 @@ TEST_F(Chaos, MisbehavingEnginesNeverHandAClientAnotherClientsAnswer) {
 
   std::atomic<uint16_t> port{router_->proxy().port};
   Tally tally;
-  std::vector<std::thread> clients;
   constexpr int kClients = 8, kRequests = 100;
-  for (int c = 0; c < kClients; ++c)
-    clients.emplace_back(run_client, c, kRequests, std::cref(port), std::ref(tally));
-  for (auto& t : clients) t.join();
+  Clients(kClients, kRequests, port, tally).join();
 
   expect_no_crossing(tally);
   EXPECT_GT(tally.ok.load(), 0);
@@ -182,10 +197,8 @@ TEST_F(Chaos, RouterKilledUnderLoadCrossesNoAnswerAndItsSuccessorServes) {
 
   std::atomic<uint16_t> port{router_->proxy().port};
   Tally tally;
-  std::vector<std::thread> clients;
   constexpr int kClients = 4, kRequests = 400;
-  for (int c = 0; c < kClients; ++c)
-    clients.emplace_back(run_client, c, kRequests, std::cref(port), std::ref(tally));
+  Clients clients(kClients, kRequests, port, tally);
 
   // Kill the router mid-load, once the clients are well under way.
   ASSERT_TRUE(eventually([&] { return tally.ok.load() >= 100; }, 30s));
@@ -194,7 +207,7 @@ TEST_F(Chaos, RouterKilledUnderLoadCrossesNoAnswerAndItsSuccessorServes) {
   int ok_before_restart = tally.ok.load();
   start();  // a successor on a new port; clients find it on their next reconnect
   port = router_->proxy().port;
-  for (auto& t : clients) t.join();
+  clients.join();
 
   expect_no_crossing(tally);
   EXPECT_EQ(tally.refused.load(), 0);  // the engines were healthy all along
