@@ -314,6 +314,7 @@ void ProxySession<Stream>::start_relay(const Route& route, RequestBody& body) {
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   record_.route = route.spec.name;
   record_.tokens = decision.tokens;
+  first_choice_ = decision.target_count ? decision.targets[0] : Target{};
   auto relay = std::make_shared<UpstreamRelay<Stream>>(
       stream_, worker_, table_, decision, std::move(request_), peer_,
       [self = this->shared_from_this()](RelayOutcome outcome) {
@@ -338,6 +339,11 @@ void ProxySession<Stream>::on_relay_done(RelayOutcome outcome) {
     record_.pool = to_string(outcome.target->pool);
     record_.version = to_string(outcome.target->track);
     if (outcome.target->deployment) record_.deployment = outcome.target->deployment->name;
+    if (first_choice_.deployment && (outcome.target->deployment != first_choice_.deployment ||
+                                     outcome.target->track != first_choice_.track)) {
+      record_.passed_over_deployment = first_choice_.deployment->name;
+      record_.passed_over_track = to_string(first_choice_.track);
+    }
   }
   if (outcome.endpoint) record_.engine_version = outcome.endpoint->version;
   if (outcome.endpoint && outcome.response_started) record_.backend = outcome.endpoint->backend;
@@ -470,6 +476,7 @@ void ProxySession<Stream>::end_request() {
   record_ = {};
   table_.reset();
   verdict_.reset();
+  budget_.release();  // a keep-alive connection holds the budget only while a request runs
   busy_ = false;
 }
 

@@ -85,6 +85,7 @@ class ProxySession : public DownstreamConnection,
   BudgetHold budget_;
   ProxyRequest request_;
   std::shared_ptr<const RoutingTable> table_;  // held for the whole request
+  Target first_choice_;  // the decision's first target (pointers into table_)
   std::weak_ptr<UpstreamRelay<Stream>> relay_;
   std::string reply_;  // a local reply being written
   RequestRecord record_;

@@ -103,6 +103,22 @@ TEST_F(RequestLimits, RequestsOverTheInFlightLimitGet503UntilOneEnds) {
   EXPECT_TRUE(eventually([&] { return client.exchange("POST", "/ok").result_int() == 200; }));
 }
 
+// A keep-alive connection holds its slot and its body's room only while a request runs.
+TEST_F(RequestLimits, EachRequestOfAKeepAliveConnectionGivesItsBudgetBack) {
+  start_router("limits: {maxInFlightRequests: 1, maxBodyBytes: 100000, maxBufferedBodyBytes: 100000}\n");
+  RawClient client(router_->proxy().port);
+  for (int i = 0; i < 5; ++i) {
+    client.write(post_head(60000) + std::string(60000, ' '));
+    auto answer = client.read();
+    ASSERT_EQ(answer.result_int(), 200) << "request " << i << ": " << answer.body();
+    ASSERT_TRUE(answer.keep_alive());
+  }
+  EXPECT_EQ(router_->metric("duet_router_buffered_body_bytes"), 0);
+  RawClient other(router_->proxy().port);  // while the first is still open
+  other.write(post_head(60000) + std::string(60000, ' '));
+  EXPECT_EQ(other.read().result_int(), 200);
+}
+
 TEST_F(RequestLimits, BodiesOverTheBufferedBudgetGet503UntilOneEnds) {
   start_router("limits: {maxBodyBytes: 100000, maxBufferedBodyBytes: 150000}\n");
   auto holder = std::make_unique<RawClient>(router_->proxy().port);
