@@ -27,6 +27,9 @@ struct RequestRecord {
   std::string_view backend;  // deployment/replica that answered; empty when none did
   std::string_view deployment;      // the deployment chosen; empty when none was
   std::string_view engine_version;  // spec.version of the last replica tried; empty: none
+  // The deployment and track chosen first when another one answered instead: none of its
+  // endpoints was in rotation, or each one tried failed before answering. Empty otherwise.
+  std::string_view passed_over_deployment, passed_over_track;
   std::string_view subject;  // the JWT `sub`; empty without a token
   int status = 0;            // sent to the client (0: nothing was sent)
   uint64_t bytes = 0;        // response body bytes sent to the client

@@ -57,16 +57,29 @@ WorkerStats::Series& WorkerStats::series(std::string_view route, std::string_vie
   });
 }
 
-void WorkerStats::count_traffic(const RequestRecord& r) {
-  key_.assign(r.deployment).append(1, '\0').append(r.version).append(1, '\0').append(r.engine_version);
-  Traffic& t = entry(traffic_, [&](Traffic& t) {
-    t.deployment = r.deployment;
-    t.track = r.version;
-    t.version = r.engine_version;
+WorkerStats::Traffic& WorkerStats::traffic(std::string_view deployment, std::string_view track,
+                                           std::string_view version) {
+  key_.assign(deployment).append(1, '\0').append(track).append(1, '\0').append(version);
+  return entry(traffic_, [&](Traffic& t) {
+    t.deployment = deployment;
+    t.track = track;
+    t.version = version;
   });
+}
+
+// A request counts for the track that answered it and, when that was not the one chosen
+// first, against the one passed over: a canary the router ejected fails its analysis
+// instead of escaping it (docs/decisions.md).
+void WorkerStats::count_traffic(const RequestRecord& r) {
   auto bump = [](std::atomic<uint64_t>& a) {
     a.store(a.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   };
+  if (!r.passed_over_deployment.empty()) {
+    Traffic& passed_over = traffic(r.passed_over_deployment, r.passed_over_track, "");
+    bump(passed_over.requests);
+    bump(passed_over.unavailable);
+  }
+  Traffic& t = traffic(r.deployment, r.version, r.engine_version);
   bump(t.requests);
   if (r.status >= 500) bump(r.backend.empty() ? t.no_response : t.status_5xx);
   if (!r.backend.empty()) t.first_byte.observe(to_seconds(r.first_byte));
@@ -121,6 +134,7 @@ std::vector<TrafficTotals> RouterStats::traffic() const {
       sum.requests += t->requests.load(std::memory_order_relaxed);
       sum.status_5xx += t->status_5xx.load(std::memory_order_relaxed);
       sum.no_response += t->no_response.load(std::memory_order_relaxed);
+      sum.unavailable += t->unavailable.load(std::memory_order_relaxed);
       t->first_byte.add_to(sum.first_byte);
     }
   }

@@ -25,6 +25,7 @@ struct TrafficTotals {
   uint64_t requests = 0;
   uint64_t status_5xx = 0;   // the engine answered 5xx
   uint64_t no_response = 0;  // no engine answered (the router replied 502/503/504)
+  uint64_t unavailable = 0;  // chosen for this track, answered by another (passed_over_*)
   std::array<uint64_t, kLatencyBounds.size() + 1> first_byte{};  // per bucket, last is +Inf
 };
 
@@ -53,7 +54,7 @@ class WorkerStats {
   // One (deployment, track, version).
   struct Traffic {
     std::string deployment, track, version;
-    std::atomic<uint64_t> requests{0}, status_5xx{0}, no_response{0};
+    std::atomic<uint64_t> requests{0}, status_5xx{0}, no_response{0}, unavailable{0};
     AtomicHistogram first_byte;
   };
 
@@ -62,6 +63,7 @@ class WorkerStats {
   T& entry(StringMap<std::unique_ptr<T>>& map, Init init);
   Series& series(std::string_view route, std::string_view pool, std::string_view version);
   std::atomic<uint64_t>& code(Series& series, int code);
+  Traffic& traffic(std::string_view deployment, std::string_view track, std::string_view version);
   void count_traffic(const RequestRecord& record);
 
   // Inserts (worker) and reads from the metrics page (control thread) take it; the worker's

@@ -21,7 +21,8 @@ json item_json(const TrafficTotals& now, const TrafficTotals& before) {
           {"requests", now.requests - before.requests},
           {"errors",
            {{"status5xx", now.status_5xx - before.status_5xx},
-            {"noResponse", now.no_response - before.no_response}}},
+            {"noResponse", now.no_response - before.no_response},
+            {"unavailable", now.unavailable - before.unavailable}}},
           {"firstByteSeconds", {{"bounds", kLatencyBounds}, {"counts", counts}}}};
 }
 

@@ -176,6 +176,19 @@ class Rollouts : public ::testing::Test {
     return static_cast<double>(canary) / n;
   }
 
+  // v1 Healthy, then v2 whose replicas answer 500 to `fail_rate` of requests, under steady
+  // traffic from many users, until the analysis aborts the rollout (Degraded).
+  void roll_out_failing_canary(const std::string& fail_rate) {
+    Spec spec;
+    spec.analysis = "{interval: 1s, failureLimit: 2, minSuccessRate: 0.95, minRequests: 20}";
+    ASSERT_NO_FATAL_FAILURE(start(spec));
+    TrafficLoop traffic(router_->proxy(), tokens_);
+    spec.version = "v2";
+    spec.sim_args = ", --fail-rate, \"" + fail_rate + "\"";
+    ASSERT_NO_FATAL_FAILURE(apply(spec));
+    ASSERT_TRUE(eventually([&] { return phase() == "Degraded"; }, 30s)) << rollout().dump(2);
+  }
+
   std::map<std::string, int> engine_pids() {
     std::map<std::string, int> pids;
     for (const auto& e : items("/apis/v1/engines")) pids[e["name"]] = e.value("pid", 0);
@@ -232,16 +245,7 @@ TEST_F(Rollouts, PromotedRolloutEndsWithOnlyTheNewVersionServing) {
 }
 
 TEST_F(Rollouts, FailingCanaryIsAbortedByAnalysisAndCanBeRetried) {
-  Spec spec;
-  spec.analysis = "{interval: 1s, failureLimit: 2, minSuccessRate: 0.95, minRequests: 20}";
-  ASSERT_NO_FATAL_FAILURE(start(spec));
-  TrafficLoop traffic(router_->proxy(), tokens_);
-  spec.version = "v2";
-  spec.sim_args = ", --fail-rate, \"0.3\"";
-  ASSERT_NO_FATAL_FAILURE(apply(spec));
-
-  ASSERT_TRUE(eventually([&] { return phase() == "Degraded"; }, 30s)) << rollout().dump(2);
-  traffic.stop();
+  ASSERT_NO_FATAL_FAILURE(roll_out_failing_canary("0.3"));
   auto status = rollout();
   EXPECT_EQ(status["weight"], 0);
   std::string message = status["message"];
@@ -271,6 +275,15 @@ TEST_F(Rollouts, FailingCanaryIsAbortedByAnalysisAndCanBeRetried) {
   auto again = duetd_.duetctl({"rollout", "abort", "chat"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.out.find("already aborted"), std::string::npos) << again.out;
+}
+
+// A canary that fails every request is ejected by the router after a few, and its users go
+// to stable: those requests still count against it, so it cannot escape the analysis by
+// being taken out of rotation (each interval would otherwise be under minRequests).
+TEST_F(Rollouts, CanaryTheRouterEjectsFailsTheAnalysis) {
+  ASSERT_NO_FATAL_FAILURE(roll_out_failing_canary("1"));
+  EXPECT_GE(router_->metric("duet_router_ejections_total"), 1);
+  EXPECT_GE(rollout()["analysis"]["last"]["requests"].get<int>(), 20) << rollout().dump(2);
 }
 
 TEST_F(Rollouts, SlowCanaryFailsTheLatencyAnalysis) {

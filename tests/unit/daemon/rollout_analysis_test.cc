@@ -62,6 +62,21 @@ TEST(TrafficLedger, SumsTheCanaryOfOneVersionOverRoutersAndStartsAWindowOnTake) 
   EXPECT_EQ(ledger.take("chat", "r2").requests, 0u);
 }
 
+// Requests chosen for an ejected canary and answered by stable (docs/decisions.md).
+TEST(TrafficLedger, RequestsTheCanaryCouldNotTakeCountAgainstIt) {
+  TrafficLedger ledger;
+  auto unavailable = item("canary", 40, 0, {0, 0, 0, 0}, "");
+  unavailable["errors"] = {{"status5xx", 0}, {"noResponse", 0}, {"unavailable", 40}};
+  ledger.add(parse_traffic_report({{"items", {unavailable}}})[0]);
+  ledger.add(parse_traffic_report({{"items", {item("canary", 3, 3, {3, 0, 0, 0})}}})[0]);
+  auto counts = ledger.take("chat", "r2");
+  EXPECT_EQ(counts.requests, 43u);
+  EXPECT_EQ(counts.error_total(), 43u);
+  manifest::CanaryAnalysis rules;
+  rules.min_requests = 20;
+  EXPECT_EQ(analyse(counts, rules).verdict, AnalysisResult::Verdict::failed);
+}
+
 TEST(TrafficCounts, QuantileInterpolatesInsideTheBucket) {
   TrafficCounts c;
   c.bounds = {0.1, 1, 2.5};
