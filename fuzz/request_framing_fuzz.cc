@@ -62,7 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto whole = read_requests(bytes, limits);
   auto split = read_requests(bytes, limits, cut_points(hash >> 1, size));
-  DUET_FUZZ_CHECK(whole.size() == split.size(), "requests read whole and in pieces differ");
+  DUET_FUZZ_CHECK(whole.size() == split.size(),
+                  "requests read whole and in pieces differ: " + std::to_string(whole.size()) +
+                      ", last " + (whole.empty() ? "-" : whole.back().describe()) + " vs " +
+                      std::to_string(split.size()) + ", last " +
+                      (split.empty() ? "-" : split.back().describe()));
   for (std::size_t i = 0; i < whole.size(); ++i) {
     // Which error ends a bad request may depend on the reads: Beast parses a start line
     // that came whole at once, but waits for the whole header once it had to wait.

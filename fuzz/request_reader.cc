@@ -20,12 +20,21 @@ using Parser = http::request_parser<http::string_body>;
 // the buffer holds at most a chunk line or the trailer, bounded by the header limit.
 beast::error_code read_part(Parser& parser, ByteStream& c, bool body,
                             const router::Limits& limits) {
+  std::size_t header_bytes = 0;
   for (;;) {
     while (c.buffer().size() > 0) {
       beast::error_code ec;
+      std::size_t body_before = body ? parser.get().body().size() : 0;
       std::size_t used = parser.put(c.buffer().data(), ec);
       c.buffer().consume(used);
       if (ec == http::error::need_more) ec = {};
+      if (!body) header_bytes += used;
+      if (!body && !ec && parser.is_header_done() && header_bytes > limits.max_header_bytes)
+        ec = http::error::header_limit;
+      if (body && !ec &&
+          router::framing_over_limit(used, parser.get().body().size() - body_before,
+                                     limits.max_header_bytes))
+        ec = http::error::buffer_overflow;
       bool part_read = body ? parser.is_done() : parser.is_header_done();
       if (ec || part_read) return ec;
       if (used == 0) break;
@@ -76,7 +85,7 @@ std::vector<ReadRequest> read_requests(std::string_view bytes, const router::Lim
   std::vector<ReadRequest> out;
   for (;;) {
     Parser parser;  // do_read_header: a fresh parser with the configured limits
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.header_limit(router::parser_header_limit(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
     ReadRequest r;
     std::size_t start = c.position();

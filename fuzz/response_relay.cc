@@ -40,6 +40,7 @@ class Relay {
     parser_.emplace();
     parser_->body_limit(boost::none);
     parser_->header_limit(kUpstreamHeaderLimit);
+    parser_needs_more_ = false;
     parser_->skip(context_.head_request);
     parser_->eager(false);  // the header alone first: a trailer's fields are not its
   }
@@ -75,13 +76,14 @@ class Relay {
     std::size_t n = piece_.size() - body.size;
     if (n > 0 || parser_->is_done()) return pass_on(n);
     if (!wire_.empty()) return write_client();  // a stream's header, alone
-    if (used > 0 && engine_.buffer().size() > 0) return Step::parse;
+    if (used > 0 && engine_.buffer().size() > 0 && !parser_needs_more_) return Step::parse;
     return Step::read;
   }
 
   std::size_t put_buffered(beast::error_code& ec) {
     std::size_t used = parser_->put(engine_.buffer().data(), ec);
     engine_.buffer().consume(used);
+    parser_needs_more_ = ec == http::error::need_more;
     if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
     return used;
   }
@@ -130,7 +132,7 @@ class Relay {
     out_.client_wire += wire_;
     wire_.clear();
     if (parser_->is_done()) return complete();
-    if (engine_.buffer().size() > 0) return Step::parse;
+    if (engine_.buffer().size() > 0 && !parser_needs_more_) return Step::parse;
     return Step::read;
   }
 
@@ -151,6 +153,7 @@ class Relay {
   std::array<char, router::TimedSocket::kReadSize> piece_{};  // the worker's body_piece
   std::string wire_;
   bool client_chunked_ = false;
+  bool parser_needs_more_ = false;  // as UpstreamRelay::parser_needs_more_
   RelayRun out_;
 };
 

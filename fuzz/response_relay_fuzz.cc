@@ -38,7 +38,9 @@ Parsed parse_whole(std::string_view bytes, bool head_request, bool closed) {
   http::response_parser<http::string_body> parser;
   parser.skip(head_request);
   parser.header_limit(64 * 1024);
-  parser.body_limit(boost::none);
+  // No body can be longer than the input: a larger Content-Length is refused before
+  // string_body would reserve it (an allocation the size of any number the engine sends).
+  parser.body_limit(bytes.size());
   Parsed p;
   while (!p.ec && !parser.is_done() && p.used < bytes.size()) {
     std::size_t n =

@@ -119,7 +119,8 @@ void ProxySession<Stream>::close() {
 template <class Stream>
 void ProxySession<Stream>::do_read_header() {
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(worker_.limits.max_header_bytes));
+  parser_->header_limit(parser_header_limit(worker_.limits.max_header_bytes));
+  header_bytes_ = 0;
   parser_->body_limit(worker_.limits.max_body_bytes);
   // Covers the whole header: a slow (or idle keep-alive) client is closed when it passes.
   beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
@@ -137,6 +138,7 @@ void ProxySession<Stream>::read_request() {
   while (buffer_.size() > 0) {
     beast::error_code ec;
     std::size_t used = 0;
+    std::size_t body_before = reading_body_ ? parser_->get().body().size() : 0;
     try {
       used = parser_->put(buffer_.data(), ec);
     } catch (const std::exception&) {
@@ -148,6 +150,14 @@ void ProxySession<Stream>::read_request() {
     }
     buffer_.consume(used);
     if (ec == http::error::need_more) ec = {};
+    if (!reading_body_) header_bytes_ += used;  // the put() that ends the header stops there
+    if (!reading_body_ && !ec && parser_->is_header_done() &&
+        header_bytes_ > worker_.limits.max_header_bytes)
+      ec = http::error::header_limit;
+    if (reading_body_ && !ec &&
+        framing_over_limit(used, parser_->get().body().size() - body_before,
+                           worker_.limits.max_header_bytes))
+      ec = http::error::buffer_overflow;
     if (reading_body_ && !body_within_budget()) return refuse_overloaded(kBodiesFull);
     bool part_read = reading_body_ ? parser_->is_done() : parser_->is_header_done();
     if (ec || part_read) return request_part_read(ec);

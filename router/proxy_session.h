@@ -95,6 +95,7 @@ class ProxySession : public DownstreamConnection,
   std::string sticky_;                           // a number claim's text for stickiness
   LocalHistogram chunk_gaps_;                    // backs record_.chunk_gaps
   std::chrono::steady_clock::time_point started_;
+  std::size_t header_bytes_ = 0;  // of the request's header, held to maxHeaderBytes
   std::size_t lingered_ = 0;  // bytes read and dropped since a refusal
   uint64_t requests_ = 0;
   unsigned version_ = 11;

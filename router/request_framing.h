@@ -5,6 +5,7 @@
 // the body would be read as the next request: a smuggled one.
 
 #include <boost/beast/http/message.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,24 @@ struct FramingError {
   int status;  // 400, or 501 for a coding the router does not decode
   std::string message;
 };
+
+// Beast 1.81's header_limit bounds the start line and the fields each on their own (a
+// header could be the limit and a start line long), and at the limit whether it passes
+// depends on how TCP split the bytes. So the parser gets this much more room and the
+// router holds the whole header, as the parser took it, to maxHeaderBytes itself.
+inline constexpr std::size_t kParserHeaderSlack = 64;
+inline std::uint32_t parser_header_limit(std::size_t max_header_bytes) {
+  return static_cast<std::uint32_t>(max_header_bytes + kParserHeaderSlack);
+}
+
+// Past the header, one put() of a parser that is not eager takes one element: a piece of
+// body, a chunk line, or the last chunk with the trailer section. What it took that is not
+// body is framing, held to maxHeaderBytes: the bound the read buffer has while an element is
+// incomplete, so the outcome is the same whether the element came at once or in pieces.
+inline bool framing_over_limit(std::size_t used, std::size_t body_taken,
+                               std::size_t max_header_bytes) {
+  return used - body_taken > max_header_bytes;
+}
 
 // `chunked` is the parser's verdict on the same header. One field lookup when there is no
 // Transfer-Encoding.

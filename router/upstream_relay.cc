@@ -134,6 +134,7 @@ void UpstreamRelay<Stream>::new_response_parser() {
   parser_.emplace();
   parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
   parser_->header_limit(kUpstreamHeaderLimit);
+  parser_needs_more_ = false;
   parser_->skip(request_.method() == http::verb::head);
   // The first put() stops at the end of the header, which is written to the client as it
   // is: an eager one would also take a chunked body's trailer, whose fields Beast adds to
@@ -195,7 +196,7 @@ void UpstreamRelay<Stream>::parse_response() {
   std::size_t n = piece.size() - body.size;
   if (n > 0 || parser_->is_done()) return pass_on(n);
   if (!wire_.empty()) return do_write_client();  // a stream's header, alone
-  if (used > 0 && upstream_->buffer.size() > 0) return parse_response();
+  if (used > 0 && upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
   read_more();
 }
 
@@ -203,6 +204,7 @@ template <class Stream>
 std::size_t UpstreamRelay<Stream>::put_buffered(beast::error_code& ec) {
   std::size_t used = parser_->put(upstream_->buffer.data(), ec);
   upstream_->buffer.consume(used);
+  parser_needs_more_ = ec == http::error::need_more;
   if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
   return used;
 }
@@ -369,7 +371,7 @@ void UpstreamRelay<Stream>::on_write_client(beast::error_code ec, std::size_t) {
   if (parser_->is_done()) return complete();
   // Waiting for the engine's next piece is the upstream's limit, not the client's.
   beast::get_lowest_layer(client_).expires_never();
-  if (upstream_->buffer.size() > 0) return parse_response();
+  if (upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
   read_more();
 }
 

@@ -98,6 +98,9 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;
+  // The last put() needs bytes that have not come: what is buffered is not put again before
+  // they do (Beast 1.81 asserts on a final chunk's trailer re-entered with under 5 bytes).
+  bool parser_needs_more_ = false;
   boost::beast::error_code failure_;  // a bad body behind a header: failed once it is out
   unsigned writes_now_ = 0;      // client writes done without a handler, in a row
   RelayOutcome outcome_;

@@ -48,6 +48,9 @@ class RelayFraming : public duet::test::RouterTest {
     const std::string trailer = "2\r\nok\r\n0\r\nSet-Cookie: from-trailer\r\nX-Tag: t\r\n\r\n";
     scripts["/trailer-at-once"] = {{chunked + trailer}};
     scripts["/trailer-later"] = {{chunked, trailer}, false, false, 20ms};
+    // An empty body whose trailer begins with the header and ends later: the few bytes
+    // buffered are not parsed again until more come (a Debug build's Beast asserted).
+    scripts["/trailer-begun"] = {{chunked + "0\r\nX", "-Tag: t\r\n\r\n"}, false, false, 20ms};
     scripts["/bad-chunk-at-once"] = {{chunked + "zz\r\nok\r\n0\r\n\r\n"}};
     scripts["/status-004"] = {{"HTTP/1.1 004 Odd\r\nContent-Length: 2\r\n\r\nok"}};
     scripts["/connection-lines"] = {
@@ -230,10 +233,10 @@ TEST_F(RelayFraming, SwitchingProtocolsFromAnEngineIs502AndItsConnectionIsNotReu
 // response arrives (in one read, Beast's eager parse had merged them into the header).
 TEST_F(RelayFraming, TrailerFieldsOfAnEngineDoNotBecomeHeaderFields) {
   RawClient client(router_->proxy().port);
-  for (const std::string target : {"/trailer-at-once", "/trailer-later"}) {
+  for (const std::string target : {"/trailer-at-once", "/trailer-later", "/trailer-begun"}) {
     auto answer = client.exchange("POST", target);
     EXPECT_EQ(answer.result_int(), 200) << target;
-    EXPECT_EQ(answer.body(), "ok") << target;
+    EXPECT_EQ(answer.body(), target == "/trailer-begun" ? "" : "ok") << target;
     EXPECT_EQ(answer.count(bhttp::field::set_cookie), 0u) << target;
     EXPECT_EQ(answer.count("x-tag"), 0u) << target;
   }
