@@ -31,6 +31,11 @@ const std::map<std::string, Setter>& flags() {
       {"--proc-root", [](DaemonOptions& o, const std::string& v) { o.proc_root = v; }},
       {"--api-secret-file", [](DaemonOptions& o, const std::string& v) { o.auth.hmac_secret_file = v; }},
       {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
+      {"--api-audience",
+       [](DaemonOptions& o, const std::string& v) {
+         if (v.empty()) throw std::invalid_argument("--api-audience: must not be empty");
+         o.auth.audience = v;
+       }},
   };
   return f;
 }
@@ -53,7 +58,10 @@ void read_auth(manifest::FieldReader& r, NodeApiAuth& auth) {
   auth.hmac_secret_file = r.optional_string("hmacSecretFile").value_or("");
   auth.jwks_file = r.optional_string("jwks").value_or("");
   auth.issuer = r.optional_string("issuer").value_or("");
-  auth.audience = r.optional_string("audience").value_or("");
+  auth.audience = r.optional_string("audience").value_or(auth.audience);
+  if (auth.audience.empty())
+    throw manifest::ManifestError("nodeApiAuth.audience",
+                                  "must not be empty: every node-API token must name its audience");
   auth.leeway_seconds = static_cast<int>(r.integer("leewaySeconds", 30, 0, 3600));
   r.reject_unknown();
   if (!auth.hmac_secret_file.empty() && !auth.jwks_file.empty())
@@ -96,6 +104,7 @@ const char* daemon_usage() {
   return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
          "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
+         "             [--api-audience AUD]\n"
          "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
          "             [--accept-state-loss]\n";
 }

@@ -12,7 +12,9 @@ struct NodeApiAuth {
   std::string hmac_secret_file;  // HS256
   std::string jwks_file;         // RS256 / ES256 keys by kid
   std::string issuer;            // empty: not checked
-  std::string audience;          // empty: not checked
+  // Required in every token (`aud`), so that a token minted for another service (a router's
+  // users, another node API) is not taken here. Never empty.
+  std::string audience = "duetd";
   int leeway_seconds = 30;
   bool configured() const { return !hmac_secret_file.empty() || !jwks_file.empty(); }
 };

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "daemon/api/api_scope.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
 
@@ -44,8 +45,8 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
                   {.server_name = "duetd",
                    .header_check = [this](const http::RequestHeader& header,
-                                          const std::string& remote) {
-                     return check_token(header, remote);
+                                          const std::string& remote, std::string& caller) {
+                     return check_token(header, remote, caller);
                    }}) {
   if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
 }
@@ -119,22 +120,45 @@ void Node::listen() {
     logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}});
 }
 
+namespace {
+http::Response token_refusal(http::bhttp::status status, unsigned version, std::string challenge,
+                             const std::string& message) {
+  http::Response res(status, version);
+  res.set(http::bhttp::field::www_authenticate, std::move(challenge));
+  res.set(http::bhttp::field::content_type, "application/json");
+  int code = static_cast<int>(status);
+  res.body() = openai_error_body(code, message, openai_error_type(code), "Authorization");
+  return res;
+}
+}  // namespace
+
 std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
-                                                const std::string& remote) const {
+                                                const std::string& remote,
+                                                std::string& caller) const {
   auto path = req.target().substr(0, req.target().find('?'));
   if (path == "/healthz" || path == "/readyz") return std::nullopt;
   auto token = jwt::bearer_token(req[http::bhttp::field::authorization]);
   auto verdict = token ? verifier_->verify(*token, std::chrono::system_clock::now()) : jwt::Verdict{};
   if (!token) verdict.reason = jwt::reason::missing;
-  if (verdict.ok) return std::nullopt;
-  logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", remote}});
-  http::Response res(http::bhttp::status::unauthorized, req.version());
-  res.set(http::bhttp::field::www_authenticate,
-          "Bearer error=\"invalid_token\", error_description=\"" + verdict.reason + "\"");
-  res.set(http::bhttp::field::content_type, "application/json");
-  res.body() = openai_error_body(401, "bearer token refused: " + verdict.reason,
-                                 openai_error_type(401), "Authorization");
-  return res;
+  if (!verdict.ok) {
+    logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", remote}});
+    return token_refusal(http::bhttp::status::unauthorized, req.version(),
+                         "Bearer error=\"invalid_token\", error_description=\"" + verdict.reason + "\"",
+                         "bearer token refused: " + verdict.reason);
+  }
+  Scope needed = required_scope(req.method(), path);
+  if (!grants(verdict.claims, needed)) {
+    std::string scope(scope_name(needed));
+    logger().warn("api_scope_refused", {{"sub", verdict.subject}, {"needs", scope},
+                                        {"method", std::string(req.method_string())},
+                                        {"path", std::string(path)}, {"client", remote}});
+    return token_refusal(http::bhttp::status::forbidden, req.version(),
+                         "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\"",
+                         "bearer token lacks scope " + scope + " for " +
+                             std::string(req.method_string()) + " " + std::string(path));
+  }
+  caller = "sub:" + verdict.subject;
+  return std::nullopt;
 }
 
 void Node::reload(const DaemonOptions& options) {

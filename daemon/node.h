@@ -49,10 +49,11 @@ class Node {
   nlohmann::json checkpoint_state() const;
   void restore(const nlohmann::json& checkpoint);
   void listen();
-  // tcp:// listeners: a valid bearer JWT first (SPEC §7); /healthz and /readyz are open.
-  // Checked on the header, so a refused request's body is never read. nullopt: let through.
+  // tcp:// listeners: a valid bearer JWT (SPEC §7) whose scope allows the request
+  // (api_scope.h); /healthz and /readyz are open. Checked on the header, so a refused
+  // request's body is never read. nullopt: let through, `caller` set to `sub:SUBJECT`.
   std::optional<http::Response> check_token(const http::RequestHeader& header,
-                                            const std::string& remote) const;
+                                            const std::string& remote, std::string& caller) const;
 
   boost::asio::io_context& io_;
   DaemonOptions options_;

@@ -79,11 +79,13 @@ struct Server::State {
 // so that a client that goes away is noticed.
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
  public:
-  ServerSession(Socket socket, std::shared_ptr<Server::State> state, std::string remote)
+  ServerSession(Socket socket, std::shared_ptr<Server::State> state, std::string remote,
+                std::string peer)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         state_(std::move(state)),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        peer_(std::move(peer)) {}
 
   ~ServerSession() {
     std::lock_guard lock(state_->mutex);
@@ -175,6 +177,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   // The header first, so that header_check can refuse before any body byte is read; the
   // timer armed here covers header and body.
   void do_read_request() {
+    caller_ = peer_;
     parser_.emplace();
     parser_->body_limit(state_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
@@ -197,7 +200,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   std::optional<Response> check_header() {
     if (!state_->options.header_check) return std::nullopt;
     try {
-      return state_->options.header_check(parser_->get().base(), remote_);
+      return state_->options.header_check(parser_->get().base(), remote_, caller_);
     } catch (const std::exception& e) {
       logger().error("header_check_failed", {{"remote", remote_}, {"error", e.what()}});
       Response res(bhttp::status::internal_server_error, 11);
@@ -224,7 +227,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
       return close();
     if (ec) return reject(ec);
-    auto exchange = std::make_shared<Exchange>(shared_from_this(), parser_->release());
+    auto exchange = std::make_shared<Exchange>(shared_from_this(), parser_->release(), caller_);
     start_watch();
     dispatch(std::move(exchange));
   }
@@ -387,6 +390,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   asio::steady_timer timer_;
   std::shared_ptr<Server::State> state_;
   std::string remote_;
+  std::string peer_;    // `uid:N` of a unix socket's peer; empty on TCP
+  std::string caller_;  // of the request being read: peer_, or what the header check named
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<Outgoing> queue_;
@@ -405,8 +410,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
 // --- Exchange ---------------------------------------------------------------------------
 
-Exchange::Exchange(std::shared_ptr<ServerSession> session, Request request)
-    : session_(std::move(session)), request_(std::move(request)) {}
+Exchange::Exchange(std::shared_ptr<ServerSession> session, Request request, std::string caller)
+    : session_(std::move(session)), request_(std::move(request)), caller_(std::move(caller)) {}
 
 Exchange::~Exchange() {
   if (!answered_) session_->abandon();
@@ -517,6 +522,17 @@ std::string remote_of(Socket& socket) {
   if (peer.data()->sa_family == AF_INET) ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
   return std::string(host) + ":" + std::to_string(port_of(peer));
 }
+
+// The uid of a unix socket's peer as the kernel saw it at connect (SO_PEERCRED): who is
+// connected, not who says so. Empty on TCP.
+std::string peer_uid_of(Socket& socket) {
+  ucred cred{};
+  socklen_t size = sizeof cred;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &size) != 0 ||
+      size != sizeof cred)
+    return {};
+  return "uid:" + std::to_string(cred.uid);
+}
 }  // namespace
 
 void Server::do_accept(std::size_t index) {
@@ -528,7 +544,9 @@ void Server::do_accept(std::size_t index) {
         if (auto failures = state->listeners[index].backoff.succeeded())
           logger().info("accept_recovered", {{"failures", failures}});
         std::string remote = remote_of(socket);
-        std::make_shared<ServerSession>(std::move(socket), state, std::move(remote))->start();
+        std::string peer = remote == "unix" ? peer_uid_of(socket) : std::string();
+        std::make_shared<ServerSession>(std::move(socket), state, std::move(remote), std::move(peer))
+            ->start();
         do_accept(index);
       });
 }

@@ -88,7 +88,11 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
 
   if (resource == "apply" && name.empty()) {
     if (method != bhttp::verb::post) throw HttpError(405, "apply takes POST");
-    return apply(exchange, query);
+    return audited(exchange, "apply", json::array(), [&] { return apply(exchange, query); });
+  }
+  if (resource == "events" && name.empty()) {
+    if (method != bhttp::verb::get) throw HttpError(405, "events takes GET");
+    return reply_json(exchange, {{"items", audit_.list()}});
   }
   if (resource == "watch" && name.empty()) {
     if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
@@ -99,13 +103,51 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
     if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");
     return traffic(exchange);
   }
-  if (resource == "deployments" && method == bhttp::verb::post) return rollout_action(exchange, name);
+  if (resource == "deployments" && method == bhttp::verb::post) {
+    auto at = name.find("/rollout/");
+    std::string action = at == std::string::npos ? "" : name.substr(at + 9);
+    auto deployment = name.substr(0, name.find('/'));
+    return audited(exchange, "rollout " + action,
+                   json::array({{{"kind", "EngineDeployment"}, {"name", deployment}}}),
+                   [&] { return rollout_action(exchange, name); });
+  }
   if (method == bhttp::verb::get) return read(exchange, resource, name, query);
-  if (method == bhttp::verb::delete_) return remove(exchange, resource, name);
+  if (method == bhttp::verb::delete_) {
+    auto kind = kinds().find(resource);
+    json named = json::array();
+    if (kind != kinds().end()) named.push_back({{"kind", kind->second}, {"name", name}});
+    return audited(exchange, "delete", std::move(named),
+                   [&] { return remove(exchange, resource, name); });
+  }
   throw HttpError(405, "method " + std::string(req.method_string()) + " not allowed on " + path);
 }
 
-void NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query) {
+template <class Mutation>
+void NodeApi::audited(const std::shared_ptr<http::Exchange>& exchange, const std::string& action,
+                      json named, Mutation&& mutation) {
+  try {
+    json changed = mutation();
+    audit_.record(exchange->caller(), action, std::move(changed), 200, "");
+  } catch (const HttpError& e) {
+    audit_.record(exchange->caller(), action, std::move(named), e.status(), e.what());
+    throw;
+  } catch (const std::exception&) {
+    audit_.record(exchange->caller(), action, std::move(named), 500, "internal error");
+    throw;
+  }
+}
+
+json NodeApi::stored_ref(const std::string& kind, const std::string& name) const {
+  json ref = {{"kind", kind}, {"name", name}};
+  const auto& objects = store_.objects(kind);
+  if (auto it = objects.find(name); it != objects.end()) {
+    ref["resourceVersion"] = it->second.resource_version;
+    ref["generation"] = it->second.generation;
+  }
+  return ref;
+}
+
+json NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query) {
   auto source = query_param(query, "source");
   if (source.empty()) source = "request";
   std::vector<ApplyOutcome> outcomes;
@@ -121,12 +163,15 @@ void NodeApi::apply(const std::shared_ptr<http::Exchange>& exchange, const std::
   } catch (const std::system_error& e) {
     throw HttpError(500, std::string("nothing applied: cannot write the checkpoint: ") + e.what());
   }
-  json results = json::array();
+  json results = json::array(), changed = json::array();
   for (const auto& o : outcomes) {
     if (o.kind == "EngineDeployment" && o.result == "created") events_.forget(o.name);
     results.push_back({{"kind", o.kind}, {"name", o.name}, {"result", o.result}});
+    changed.push_back(stored_ref(o.kind, o.name));
+    changed.back()["result"] = o.result;
   }
   reply_json(exchange, {{"results", results}});
+  return changed;
 }
 
 void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
@@ -175,16 +220,19 @@ void NodeApi::read_devices(const std::shared_ptr<http::Exchange>& exchange,
   throw HttpError(404, "device \"" + id + "\" not found");
 }
 
-void NodeApi::remove(const std::shared_ptr<http::Exchange>& exchange,
+json NodeApi::remove(const std::shared_ptr<http::Exchange>& exchange,
                      const std::string& resource, const std::string& name) {
   auto kind = kinds().find(resource);
   if (kind == kinds().end() || name.empty())
     throw HttpError(405, "DELETE takes /apis/v1/{runtimeclasses,deployments,routes}/NAME");
+  json ref = stored_ref(kind->second, name);
   store_.remove(kind->second, name);
+  ref["result"] = "deleted";
   reply_json(exchange, {{"kind", kind->second}, {"name", name}, {"result", "deleted"}});
+  return json::array({ref});
 }
 
-void NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
+json NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
                              const std::string& path) {
   auto slash = path.find("/rollout/");
   if (slash == std::string::npos)
@@ -210,6 +258,9 @@ void NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
     throw HttpError(404, "no rollout action \"" + action + "\" (promote, abort, retry)");
   }
   reply_json(exchange, {{"kind", "EngineDeployment"}, {"name", name}, {"result", result}});
+  json ref = stored_ref("EngineDeployment", name);
+  ref["result"] = result;
+  return json::array({ref});
 }
 
 void NodeApi::traffic(const std::shared_ptr<http::Exchange>& exchange) {

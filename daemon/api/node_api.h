@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "daemon/api/audit_log.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/device_manager.h"
 #include "daemon/event_log.h"
@@ -29,7 +30,8 @@ class NodeApi {
   void handle(const std::shared_ptr<http::Exchange>& exchange);
 
  private:
-  void apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query);
+  // The mutations answer and return what they changed, for the audit log.
+  nlohmann::json apply(const std::shared_ptr<http::Exchange>& exchange, const std::string& query);
   void read(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
             const std::string& name, const std::string& query);
   // NAME/events of a deployment, NAME/logs of an engine.
@@ -37,10 +39,18 @@ class NodeApi {
                         const std::string& resource, const std::string& name,
                         const std::string& query);
   void read_devices(const std::shared_ptr<http::Exchange>& exchange, const std::string& id);
-  void remove(const std::shared_ptr<http::Exchange>& exchange, const std::string& resource,
-              const std::string& name);
+  nlohmann::json remove(const std::shared_ptr<http::Exchange>& exchange,
+                        const std::string& resource, const std::string& name);
   // POST deployments/NAME/rollout/{promote,abort,retry}.
-  void rollout_action(const std::shared_ptr<http::Exchange>& exchange, const std::string& path);
+  nlohmann::json rollout_action(const std::shared_ptr<http::Exchange>& exchange,
+                                const std::string& path);
+  // Runs `mutation` and records it, or its refusal (then rethrown), in audit_. `named`: the
+  // objects the request names, for a refusal.
+  template <class Mutation>
+  void audited(const std::shared_ptr<http::Exchange>& exchange, const std::string& action,
+               nlohmann::json named, Mutation&& mutation);
+  // The object as stored now, for the audit log: kind, name, resourceVersion, generation.
+  nlohmann::json stored_ref(const std::string& kind, const std::string& name) const;
   // POST traffic: a router's counts for canary analysis.
   void traffic(const std::shared_ptr<http::Exchange>& exchange);
 
@@ -50,6 +60,7 @@ class NodeApi {
   const DeviceManager& devices_;
   EventLog& events_;
   const DaemonMetrics& metrics_;
+  AuditLog audit_;
 };
 
 }  // namespace duet::daemon

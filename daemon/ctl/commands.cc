@@ -33,8 +33,9 @@ std::string resource_path(const std::string& resource) {
   if (resource == "device" || resource == "devices" || resource == "dev") return "devices";
   if (resource == "runtimeclass" || resource == "runtimeclasses" || resource == "rc")
     return "runtimeclasses";
+  if (resource == "event" || resource == "events" || resource == "ev") return "events";
   throw UsageError("unknown resource type \"" + resource +
-                   "\" (engines, deployments, routes, runtimeclasses, devices)");
+                   "\" (engines, deployments, routes, runtimeclasses, devices, events)");
 }
 
 YAML::Node to_yaml(const json& j) {
@@ -77,6 +78,22 @@ void print_devices(const json& items, bool wide) {
     row.push_back(d["health"]);
     row.push_back(d["engine"].get<std::string>().empty() ? "-" : d["engine"].get<std::string>());
     if (wide) row.push_back(d["reason"]);
+    t.add(row);
+  }
+  t.print(std::cout);
+}
+
+// The node's audit events (docs/node-api.md, "Audit"): who changed what, oldest first.
+void print_events(const json& items, bool wide) {
+  Table t(wide ? std::vector<std::string>{"TIME", "TYPE", "REASON", "USER", "OBJECTS", "STATUS", "MESSAGE"}
+               : std::vector<std::string>{"TIME", "TYPE", "REASON", "USER", "OBJECTS"});
+  for (const auto& e : items) {
+    std::string objects;
+    for (const auto& o : e["objects"])
+      objects += (objects.empty() ? "" : ",") + lower(o.value("kind", "")) + "/" + o.value("name", "");
+    std::vector<std::string> row = {e["timestamp"], e["type"], e["reason"], e["user"],
+                                    objects.empty() ? "-" : objects};
+    if (wide) row.insert(row.end(), {std::to_string(e["status"].get<int>()), e["message"]});
     t.add(row);
   }
   t.print(std::cout);
@@ -134,6 +151,7 @@ int apply(const Context& ctx, const std::vector<std::string>& files) {
 
 int get(const Context& ctx, const std::string& resource, const std::string& name) {
   auto path = resource_path(resource);
+  if (path == "events" && !name.empty()) throw UsageError("get events takes no name");
   try {
     auto result =
         call(ctx, bhttp::verb::get, name.empty() ? api_target({path}) : api_target({path, name}));
@@ -152,6 +170,8 @@ int get(const Context& ctx, const std::string& resource, const std::string& name
       print_engines(items, ctx.output == "wide");
     else if (path == "devices")
       print_devices(items, ctx.output == "wide");
+    else if (path == "events")
+      print_events(items, ctx.output == "wide");
     else
       print_manifests(path, items);
   } catch (const ApiFailure& e) {

@@ -27,6 +27,7 @@ int remove(const Context& ctx, const std::string& resource, const std::string& n
 int remove_files(const Context& ctx, const std::vector<std::string>& files);
 struct TokenRequest {
   std::string subject, ttl = "1h", secret_file, issuer, audience;
+  std::vector<std::string> scopes;  // --scope, repeatable or comma-separated
 };
 // Prints a signed HS256 token; no server is involved.
 int token_create(const TokenRequest& request);

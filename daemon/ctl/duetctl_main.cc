@@ -15,11 +15,14 @@ const char* kUsage =
     "usage: duetctl [--server ADDR] COMMAND\n"
     "  apply -f FILE|DIR|-\n"
     "  get engines|deployments|routes|runtimeclasses|devices [NAME] [-o wide|json|yaml]\n"
+    "  get events [-o wide|json|yaml]    who changed what on the node (the audit log)\n"
     "  describe deployment NAME\n"
     "  delete deployment|route|runtimeclass NAME | delete -f FILE|DIR|-\n"
     "  logs REPLICA [-f] [--tail N]\n"
     "  rollout status NAME [--watch] | rollout promote|abort|retry NAME\n"
     "  token create --sub NAME [--ttl 1h] --secret-file FILE [--iss ISSUER] [--aud AUDIENCE]\n"
+    "               [--scope duet.read|duet.report|duet.write|duet.admin[,...]]  (node API;\n"
+    "               --aud is then duetd unless given)\n"
     "  version\n"
     "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n"
     "A TCP node API needs a JWT: --token-file FILE or $DUET_TOKEN.\n";
@@ -79,6 +82,8 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
       token.issuer = value();
     else if (args[i] == "--aud")
       token.audience = value();
+    else if (args[i] == "--scope")
+      token.scopes.push_back(value());
     else if (args[i].starts_with("-") && args[i] != "-")
       throw ctl::UsageError("unknown flag " + args[i]);
     else

@@ -16,14 +16,6 @@
 namespace duet::test {
 namespace {
 
-// The TCP port duetd logged for its tcp:// listener.
-uint16_t tcp_api_port(ChildProcess& duetd) {
-  auto log = duetd.output();
-  auto line = log.find("auth=jwt");
-  auto at = log.rfind("port=", line);
-  return static_cast<uint16_t>(std::stoi(log.substr(at + 5)));
-}
-
 TEST(DuetdService, TellsSystemdReadyStatusAndWatchdog) {
   TempDir dir;
   FakeNotifySocket systemd(dir / "notify.sock");
@@ -79,6 +71,11 @@ TEST(DuetdService, BadConfigIsAUsageError) {
   auto tcp = run_command({bin("duetd"), "--api", "tcp://127.0.0.1:0"});
   EXPECT_EQ(tcp.exit_code, 2);
   EXPECT_NE(tcp.out.find("a tcp:// --api needs bearer JWT keys"), std::string::npos) << tcp.out;
+  std::ofstream(config) << "nodeApiAuth: {hmacSecretFile: /x, audience: \"\"}\n";
+  auto no_audience = run_command({bin("duetd"), "--config", config});
+  EXPECT_EQ(no_audience.exit_code, 2);
+  EXPECT_NE(no_audience.out.find("duetd.yaml: nodeApiAuth.audience: must not be empty"), std::string::npos)
+      << no_audience.out;
 }
 
 TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
@@ -86,7 +83,7 @@ TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
   auto secret = (dir / "node.secret").string();
   std::ofstream(secret) << "a-long-enough-test-secret-of-32-bytes\n";
   DuetdHarness d({"--api", "tcp://127.0.0.1:0", "--api-secret-file", secret});
-  auto tcp = Address::parse("127.0.0.1:" + std::to_string(tcp_api_port(d.process())));
+  auto tcp = Address::parse("127.0.0.1:" + std::to_string(d.tcp_api_port()));
   auto get = [&](const std::string& authorization) {
     auto req = http::make_request(http::bhttp::verb::get, "/apis/v1/deployments", tcp);
     if (!authorization.empty()) req.set(http::bhttp::field::authorization, authorization);
@@ -99,13 +96,23 @@ TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
   EXPECT_NE(missing.body().find("\"param\":\"Authorization\""), std::string::npos) << missing.body();
   EXPECT_EQ(http::fetch_sync(tcp, http::make_request(http::bhttp::verb::get, "/healthz", tcp), 5s).result_int(), 200);
 
-  auto minted = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--ttl", "10m", "--secret-file", secret});
+  // Without --scope: a token for a router's users, which the node API lets do nothing.
+  auto unscoped = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--secret-file", secret});
+  ASSERT_EQ(unscoped.exit_code, 0) << unscoped.out;
+  EXPECT_EQ(get("Bearer " + unscoped.out.substr(0, unscoped.out.find('\n'))).result_int(), 401);
+  auto unknown = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--scope", "duet.all",
+                              "--secret-file", secret});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("unknown scope \"duet.all\""), std::string::npos) << unknown.out;
+  auto minted = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--scope", "duet.read",
+                             "--ttl", "10m", "--secret-file", secret});
   ASSERT_EQ(minted.exit_code, 0) << minted.out;
   auto token = minted.out.substr(0, minted.out.find('\n'));
   EXPECT_EQ(get("Bearer " + token).result_int(), 200);
 
   std::ofstream(dir / "other.secret") << "another-secret-another-secret-another";
-  auto forged = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--secret-file", (dir / "other.secret").string()});
+  auto forged = run_command({bin("duetctl"), "token", "create", "--sub", "ops", "--scope", "duet.read",
+                             "--secret-file", (dir / "other.secret").string()});
   auto refused = get("Bearer " + forged.out.substr(0, forged.out.find('\n')));
   EXPECT_EQ(refused.result_int(), 401);
   EXPECT_NE(refused[http::bhttp::field::www_authenticate].find("bad_signature"), std::string::npos);
@@ -130,10 +137,11 @@ class DuetdTcpApi : public ::testing::Test {
     std::ofstream(dir_ / "node.secret") << kSecret << "\n";
     duetd_ = std::make_unique<DuetdHarness>(std::vector<std::string>{
         "--api", "tcp://127.0.0.1:0", "--api-secret-file", (dir_ / "node.secret").string()});
-    port_ = tcp_api_port(duetd_->process());
+    port_ = duetd_->tcp_api_port();
   }
   std::string token() const {
-    return jwt::mint_hs256(kSecret, {{"sub", "ops"}, {"exp", epoch_seconds(std::chrono::minutes(10))}});
+    return jwt::mint_hs256(kSecret, {{"sub", "ops"}, {"aud", "duetd"}, {"scope", "duet.write"},
+                                     {"exp", epoch_seconds(std::chrono::minutes(10))}});
   }
   // One request of `head` (request line and fields, without the blank line) on a new
   // connection; its response, nullopt when none came within 3 s.
@@ -167,7 +175,7 @@ TEST_F(DuetdTcpApi, TokensWithAKidThatIsNotAStringOrWithoutExpAre401) {
   std::vector<std::pair<std::string, std::string>> cases = {
       {forge({{"alg", "HS256"}, {"kid", 7}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
       {forge({{"alg", "HS256"}, {"kid", nullptr}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
-      {jwt::mint_hs256(kSecret, {{"sub", "x"}}), "missing_exp"}};
+      {jwt::mint_hs256(kSecret, {{"sub", "x"}, {"aud", "duetd"}, {"scope", "duet.read"}}), "missing_exp"}};
   for (const auto& [bad, reason] : cases) {
     auto res = once("GET /apis/v1/deployments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + bad);
     ASSERT_TRUE(res) << reason;

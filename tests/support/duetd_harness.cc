@@ -88,6 +88,13 @@ CommandResult DuetdHarness::duetctl(std::vector<std::string> args) {
   return run_command(argv);
 }
 
+uint16_t DuetdHarness::tcp_api_port() {
+  auto log = process_->output();
+  auto line = log.find("auth=jwt");
+  auto at = log.rfind("port=", line);
+  return static_cast<uint16_t>(std::stoi(log.substr(at + 5)));
+}
+
 int DuetdHarness::ready_engines(const std::string& deployment) {
   int ready = 0;
   auto engines = get("/apis/v1/engines");  // a range-for over a temporary's member dangles

@@ -56,6 +56,8 @@ class DuetdHarness {
   CommandResult duetctl(std::vector<std::string> args);
   // Engines of `deployment` in state Ready, by the API.
   int ready_engines(const std::string& deployment);
+  // The port duetd logged for its (first) tcp:// listener.
+  uint16_t tcp_api_port();
 
  private:
   void start();

@@ -165,7 +165,7 @@ class HeaderCheckFixture : public ServerFixture {
  protected:
   void SetUp() override {
     ServerOptions options;
-    options.header_check = [](const RequestHeader& header, const std::string&) {
+    options.header_check = [](const RequestHeader& header, const std::string&, std::string&) {
       std::optional<Response> refusal;
       if (header["x-key"] == "k") return refusal;
       refusal.emplace(bhttp::status::unauthorized, 11);

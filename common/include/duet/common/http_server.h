@@ -33,13 +33,16 @@ class ServerSession;
 // must call its methods on executor(): the connection's strand.
 class Exchange {
  public:
-  Exchange(std::shared_ptr<ServerSession> session, Request request);
+  Exchange(std::shared_ptr<ServerSession> session, Request request, std::string caller);
   ~Exchange();
 
   const Request& request() const { return request_; }
   asio::any_io_executor executor() const;
   // The client's address, for logs and for stickiness when no JWT claim exists.
   const std::string& remote() const;
+  // Who sent the request, for the audit log: `uid:N` on a unix socket (the peer's
+  // credentials), what the header check named on TCP (`sub:NAME`), else empty.
+  const std::string& caller() const { return caller_; }
 
   // Sends a whole response. Content-Length and keep-alive are filled in.
   void reply(Response response);
@@ -65,15 +68,18 @@ class Exchange {
  private:
   std::shared_ptr<ServerSession> session_;
   Request request_;
+  std::string caller_;
   bool answered_ = false;
 };
 
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
 // Sees a request's header before its body is read; a response it returns is sent at once
 // and the connection closed with the body unread (a 401 costs no upload). `remote` is the
-// client's address. Runs on the connection's strand; an exception from it is a 500.
-using HeaderCheck =
-    std::function<std::optional<Response>(const RequestHeader& header, const std::string& remote)>;
+// client's address; `caller` comes in as Exchange::caller() would be without the check and
+// may be set to who the check found the request to come from (a token's subject). Runs on the
+// connection's strand; an exception from it is a 500.
+using HeaderCheck = std::function<std::optional<Response>(
+    const RequestHeader& header, const std::string& remote, std::string& caller)>;
 
 struct ServerOptions {
   std::size_t body_limit = 8 * 1024 * 1024;
