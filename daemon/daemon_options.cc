@@ -31,6 +31,7 @@ const std::map<std::string, Setter>& flags() {
       {"--proc-root", [](DaemonOptions& o, const std::string& v) { o.proc_root = v; }},
       {"--api-secret-file", [](DaemonOptions& o, const std::string& v) { o.auth.hmac_secret_file = v; }},
       {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
+      {"--engine-user", [](DaemonOptions& o, const std::string& v) { o.engine_user = v; }},
       {"--api-audience",
        [](DaemonOptions& o, const std::string& v) {
          if (v.empty()) throw std::invalid_argument("--api-audience: must not be empty");
@@ -84,6 +85,7 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     o.dev_root = r.optional_string("devRoot").value_or(o.dev_root);
     o.sys_root = r.optional_string("sysRoot").value_or(o.sys_root);
     o.proc_root = r.optional_string("procRoot").value_or(o.proc_root);
+    o.engine_user = r.optional_string("engineUser").value_or(o.engine_user);
     if (const auto* auth = r.object("nodeApiAuth")) {
       manifest::FieldReader a(*auth, "nodeApiAuth");
       read_auth(a, o.auth);
@@ -104,7 +106,7 @@ const char* daemon_usage() {
   return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
          "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
-         "             [--api-audience AUD]\n"
+         "             [--api-audience AUD] [--engine-user USER]\n"
          "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
          "             [--accept-state-loss]\n";
 }
@@ -139,6 +141,7 @@ DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
   if (has_tcp && !o.auth.configured())
     throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
                                 "or --api-secret-file / --api-jwks");
+  if (!o.engine_user.empty()) o.engine_run_as = engine::resolve_run_as(o.engine_user);
   return o;
 }
 

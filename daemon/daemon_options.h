@@ -2,8 +2,11 @@
 // duetd's settings: defaults, then the config file (`--config`, e.g. /etc/duet/duetd.yaml,
 // packaging/etc/duetd.yaml shows every key), then command-line flags, which win.
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/instance/run_as.h"
 
 namespace duet::daemon {
 
@@ -30,6 +33,10 @@ struct DaemonOptions {
   std::string sys_root = "/sys";
   std::string proc_root = "/proc";
   NodeApiAuth auth;
+  // engineUser / --engine-user: engines run as this user (its groups give device access);
+  // empty: as duetd's own user. Resolved by parse_daemon_options into engine_run_as.
+  std::string engine_user;
+  std::optional<engine::RunAs> engine_run_as;
   // --accept-state-loss (a flag only: a one-off decision, not a setting): start empty when
   // the checkpoint files are damaged and none is good, instead of refusing to start.
   bool accept_state_loss = false;

@@ -36,7 +36,7 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       store_(hub_),
       devices_(io, device_options(options), hub_),
       reconciler_(io, store_, hub_, ports_, devices_, events_,
-                  {options.log_dir(), "127.0.0.1", {}}),
+                  {options.log_dir(), "127.0.0.1", {}, options.engine_run_as}),
       checkpoint_(io, options.state_dir + "/checkpoint.json", [this] { return checkpoint_state(); }),
       metrics_(devices_, reconciler_),
       api_(store_, reconciler_, hub_, devices_, events_, metrics_),
@@ -81,6 +81,12 @@ void Node::start() {
     snapshot["engines"] = reconciler_.engines_json();
     snapshot["devices"] = devices_.devices_json();
   });
+  if (const auto& who = options_.engine_run_as)
+    logger().info("engine_identity", {{"user", who->name}, {"uid", who->uid}, {"gid", who->gid},
+                                      {"groups", who->groups.size()}});
+  else
+    logger().warn("engine_identity", {{"user", "duetd's own"},
+                                      {"note", "no engineUser: engines can read what duetd reads"}});
   reconciler_.trigger();
   listen();
 }
@@ -166,7 +172,8 @@ void Node::reload(const DaemonOptions& options) {
   for (auto [changed, name] : {std::pair{options.api != options_.api, "api"},
                                {options.state_dir != options_.state_dir, "stateDir"},
                                {options.log_dir() != options_.log_dir(), "engineLogDir"},
-                               {options.port_range != options_.port_range, "portRange"}})
+                               {options.port_range != options_.port_range, "portRange"},
+                               {options.engine_user != options_.engine_user, "engineUser"}})
     if (changed) logger().warn("reload_needs_restart", {{"setting", name}});
   options_.auth = options.auth;
   options_.log_level = options.log_level;

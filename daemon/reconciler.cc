@@ -205,6 +205,7 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, const 
   c.launch.env["DUET_DEPLOYMENT"] = d.metadata.name;
   c.launch.env["DUET_VERSION"] = d.version;
   c.launch.log_path = log_path(c.identity.name);
+  c.launch.run_as = options_.run_as;
   return c;
 }
 

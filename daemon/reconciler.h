@@ -27,6 +27,7 @@ struct ReconcilerOptions {
   std::string log_dir;                 // one log file per replica
   std::string engine_host = "127.0.0.1";  // where engines listen and are probed
   engine::LogRotation log_rotation;
+  std::optional<engine::RunAs> run_as;  // engineUser; none: duetd's own user
 };
 
 class Reconciler {

@@ -3,8 +3,11 @@
 // its output goes and, for the cpu handler, the cores it is pinned to.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/instance/run_as.h"
 
 namespace duet::engine {
 
@@ -13,6 +16,7 @@ struct LaunchSpec {
   std::map<std::string, std::string> env;  // added to the few variables inherited from duetd
   std::string log_path;
   std::vector<int> cpus;  // empty = not pinned
+  std::optional<RunAs> run_as;  // none: duetd's own user
 };
 
 // Replaces `${NAME}` in `text` with vars[NAME]; unknown names stay as written.

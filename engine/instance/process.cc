@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -25,9 +26,15 @@ constexpr const char* kInherited[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "U
 
 std::vector<std::string> build_environment(const LaunchSpec& spec) {
   std::vector<std::string> env;
-  for (const char* name : kInherited)
-    if (const char* v = std::getenv(name); v && !spec.env.count(name))
+  std::map<std::string, std::string> own;  // of the engine's user, not duetd's
+  if (spec.run_as) own = {{"HOME", spec.run_as->home}, {"USER", spec.run_as->name}};
+  for (const char* name : kInherited) {
+    if (spec.env.count(name)) continue;
+    if (auto it = own.find(name); it != own.end())
+      env.push_back(it->first + "=" + it->second);
+    else if (const char* v = std::getenv(name))
       env.push_back(std::string(name) + "=" + v);
+  }
   for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
   return env;
 }
@@ -40,6 +47,15 @@ void close_inherited_descriptors() {
   if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
 #endif
   for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+}
+
+// `what` and errno's text to the engine's log, then the exit status: async-signal-safe.
+[[noreturn]] void fail_in_child(const char* what, int status) {
+  const char* err = std::strerror(errno);
+  (void)!::write(2, what, std::strlen(what));
+  (void)!::write(2, err, std::strlen(err));
+  (void)!::write(2, "\n", 1);
+  ::_exit(status);
 }
 
 [[noreturn]] void exec_child(const LaunchSpec& spec, int log_fd, std::vector<char*>& argv,
@@ -60,13 +76,10 @@ void close_inherited_descriptors() {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (spec.run_as && !become(*spec.run_as))
+    fail_in_child("duetd: cannot run as the engine user (engineUser): ", 126);
   ::execvpe(argv[0], argv.data(), envp.data());
-  const char* msg = "duetd: exec failed: ";
-  (void)!::write(2, msg, std::strlen(msg));
-  const char* err = std::strerror(errno);
-  (void)!::write(2, err, std::strlen(err));
-  (void)!::write(2, "\n", 1);
-  ::_exit(127);
+  fail_in_child("duetd: exec failed: ", 127);
 }
 
 }  // namespace
