@@ -50,8 +50,12 @@ TEST(DuetdYaml, HoldsExactlyTheDaemonsSettings) {
   auto duetd = load_yaml("packaging/etc/duetd.yaml");
   std::set<std::string> keys;
   for (const auto& entry : duetd) keys.insert(entry.first.as<std::string>());
-  EXPECT_EQ(keys, (std::set<std::string>{"api", "stateDir", "engineLogDir", "portRange", "logLevel",
-                                         "devRoot", "sysRoot", "procRoot"}));
+  EXPECT_EQ(keys, (std::set<std::string>{"api", "stateDir", "engineLogDir", "engineUser", "portRange",
+                                         "logLevel", "devRoot", "sysRoot", "procRoot"}));
+  // Engines as the package's own engine user, which sysusers.d makes (not duetd's).
+  EXPECT_EQ(duetd["engineUser"].as<std::string>(), "duet-engine");
+  auto sysusers = read_text_file(source_path("packaging/sysusers.d/duet.conf")).value();
+  EXPECT_NE(sysusers.find("\nu     duet-engine "), std::string::npos);
   ASSERT_TRUE(duetd["api"].IsSequence());
   for (const auto& api : duetd["api"]) EXPECT_NO_THROW(Address::parse(api.as<std::string>()));
   EXPECT_EQ(socket_folder(duetd), "/run/duet");
@@ -74,6 +78,8 @@ std::string duetd_yaml_in(const TempDir& dir, bool uncommented) {
   replace_all("/run/duet", (dir / "run").string());
   replace_all("/var/lib/duet", (dir / "state").string());
   replace_all("/var/log/duet", (dir / "log").string());
+  // The package's user does not exist here; any user but root will do to start.
+  replace_all("engineUser: duet-engine", "engineUser: nobody");
   if (uncommented) {
     replace_all("  # - tcp://127.0.0.1:7070", "  - tcp://127.0.0.1:0");
     auto block = text.find("# nodeApiAuth:");
@@ -136,11 +142,13 @@ TEST(Units, RouterUnitIsNotifyAndSandboxed) {
   EXPECT_EQ(u.values("Service", "ExecReload"), std::vector<std::string>{"/bin/kill -HUP $MAINPID"});
   EXPECT_EQ(u.values("Service", "Restart"), std::vector<std::string>{"on-failure"});
   EXPECT_TRUE(u.has("Service", "WatchdogSec"));
-  EXPECT_EQ(u.values("Service", "User"), std::vector<std::string>{"duet"});
-  for (const char* key : {"NoNewPrivileges", "PrivateTmp", "PrivateDevices", "MemoryDenyWriteExecute"})
+  // Its own user: neither duetd nor an engine can read its keys.
+  EXPECT_EQ(u.values("Service", "User"), std::vector<std::string>{"duet-router"});
+  EXPECT_EQ(u.values("Service", "SupplementaryGroups"), std::vector<std::string>{"duet-api"});
+  for (const char* key : {"NoNewPrivileges", "PrivateTmp", "PrivateDevices", "MemoryDenyWriteExecute",
+                          "RemoveIPC"})
     EXPECT_EQ(u.values("Service", key), std::vector<std::string>{"yes"}) << key;
   EXPECT_EQ(u.values("Service", "ProtectSystem"), std::vector<std::string>{"strict"});
-  EXPECT_FALSE(u.has("Service", "RemoveIPC")) << "would delete the engines' shared memory (same user)";
 }
 
 TEST(Units, EveryPathDuetdWritesIsWritableAndCreated) {

@@ -241,21 +241,46 @@ TEST_F(Package, SysusersAndTmpfilesMakeTheUserAndItsFolders) {
   ASSERT_FALSE(user.empty()) << passwd;
   EXPECT_TRUE(user.ends_with(":/var/lib/duet:/usr/sbin/nologin")) << user;
   auto uid = static_cast<uid_t>(std::stoul(user.substr(std::string("duet:x:").size())));
-  for (const char* supplementary : {"video:", "render:"}) {
-    auto line = line_starting(group, supplementary);
-    EXPECT_TRUE(line.ends_with(":duet") || line.find(":duet,") != std::string::npos ||
-                line.find(",duet") != std::string::npos)
-        << supplementary << " " << group;
-  }
+  auto is_member = [&](const std::string& group_name, const std::string& user_name) {
+    auto line = line_starting(group, group_name + ":");
+    return ("," + line.substr(line.rfind(':') + 1) + ",").find("," + user_name + ",") != std::string::npos;
+  };
+  for (const char* supplementary : {"video", "render"})
+    for (const char* member : {"duet", "duet-engine"})
+      EXPECT_TRUE(is_member(supplementary, member)) << member << " not in " << supplementary << ":\n" << group;
+
+  auto id_of = [&](const std::string& text, const std::string& name) {  // field 3
+    auto line = line_starting(text, name + ":");
+    EXPECT_FALSE(line.empty()) << name << " missing in:\n" << text;
+    auto at = line.find(':', line.find(':') + 1) + 1;
+    return line.empty() ? ~0u : static_cast<unsigned>(std::stoul(line.substr(at)));
+  };
+  // Each part its own user; the socket's group has duetd and the router, not engines.
+  EXPECT_TRUE(is_member("duet-api", "duet"));
+  EXPECT_TRUE(is_member("duet-api", "duet-router"));
+  EXPECT_FALSE(is_member("duet-api", "duet-engine"));
+  auto engine_uid = id_of(passwd, "duet-engine");
+  EXPECT_NE(engine_uid, uid);
+  EXPECT_NE(id_of(passwd, "duet-router"), uid);
 
   expect_ok({program_path("systemd-tmpfiles"), "--root=" + system.string(), "--create",
              (root() / "usr/lib/tmpfiles.d/duet.conf").string()});
-  for (const char* folder : {"var/lib/duet", "var/log/duet", "run/duet"}) {
+  struct Folder {
+    const char* path;
+    unsigned mode;
+    unsigned owner;
+    unsigned group;
+  };
+  for (const Folder& f : {Folder{"var/lib/duet", 0750, uid, id_of(group, "duet")},
+                          Folder{"var/log/duet", 0750, uid, id_of(group, "duet")},
+                          Folder{"run/duet", 02750, uid, id_of(group, "duet-api")},
+                          Folder{"var/lib/duet-engine", 0750, engine_uid, id_of(group, "duet-engine")}}) {
     struct stat st {};
-    ASSERT_EQ(::stat((system / folder).c_str(), &st), 0) << folder;
-    EXPECT_TRUE(S_ISDIR(st.st_mode)) << folder;
-    EXPECT_EQ(st.st_mode & 07777, 0750u) << folder;
-    EXPECT_EQ(st.st_uid, uid) << folder;
+    ASSERT_EQ(::stat((system / f.path).c_str(), &st), 0) << f.path;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << f.path;
+    EXPECT_EQ(st.st_mode & 07777, f.mode) << f.path;
+    EXPECT_EQ(st.st_uid, f.owner) << f.path;
+    EXPECT_EQ(st.st_gid, f.group) << f.path;
   }
 }
 
