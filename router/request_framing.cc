@@ -10,6 +10,13 @@ using boost::beast::iequals;
 
 std::optional<FramingError> check_request_framing(const http::request_header<>& header,
                                                   bool chunked) {
+  // RFC 9112 §6.3: repeated lengths stand only when they are the same. Beast compares them
+  // as numbers (`2` and `02` pass); an intermediary between client and router may read the
+  // text. The same text, or 400.
+  auto lengths = header.equal_range(http::field::content_length);
+  for (auto it = lengths.first; it != lengths.second; ++it)
+    if (it->value() != lengths.first->value())
+      return FramingError{400, "Content-Length given more than once with different values"};
   auto field = header.find(http::field::transfer_encoding);
   if (field == header.end()) return std::nullopt;
   auto value = field->value();

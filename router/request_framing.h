@@ -35,7 +35,7 @@ inline bool framing_over_limit(std::size_t used, std::size_t body_taken,
   return used - body_taken > max_header_bytes;
 }
 
-// `chunked` is the parser's verdict on the same header. One field lookup when there is no
+// `chunked` is the parser's verdict on the same header. Two field lookups when there is no
 // Transfer-Encoding.
 std::optional<FramingError> check_request_framing(
     const boost::beast::http::request_header<>& header, bool chunked);

@@ -123,6 +123,20 @@ TEST_F(RequestFraming, EndlessTrailerIsRefusedWithinMaxHeaderBytes) {
   expect_cut_off(*router_, "1\r\n{\r\n0\r\nX-Long: ");
 }
 
+// Repeated lengths must be the same text: Beast compares numbers, and `2` and `02` passed.
+TEST_F(RequestFraming, RepeatedContentLengthsThatDifferInTextAreRefused) {
+  start();
+  RawClient client(router_->proxy().port);
+  client.write("POST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 02\r\n\r\n{}");
+  auto answer = client.read();
+  EXPECT_EQ(answer.result_int(), 400);
+  EXPECT_NE(answer.body().find("Content-Length given more than once"), std::string::npos) << answer.body();
+  RawClient same(router_->proxy().port);
+  same.write("POST /ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(same.read().result_int(), 200);
+  EXPECT_EQ(engine_->received().size(), 1u);
+}
+
 // maxHeaderBytes bounds the whole header, its start line included (Beast alone let the
 // start line come on top when the header came in one read). How reads split a header is
 // fuzz/request_framing_fuzz.cc's to vary.
