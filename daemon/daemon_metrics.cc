@@ -41,8 +41,22 @@ std::string DaemonMetrics::render() const {
                          MetricType::Gauge);
   auto restarts = family("duet_engine_restarts_total", "Engine process restarts since duetd started.",
                          MetricType::Counter);
+  // Per replica, from its cgroup, where the kernel counts it (memory needs the controller).
+  auto cpu = family("duet_engine_cpu_seconds_total", "CPU time of each replica's processes (its cgroup).",
+                    MetricType::Counter);
+  auto memory = family("duet_engine_memory_bytes", "Memory of each replica's processes (its cgroup).",
+                       MetricType::Gauge);
   std::map<std::tuple<std::string, std::string, std::string>, int> by_state;
-  for (const auto& e : reconciler_.engines_json()) ++by_state[{e["deployment"], e["version"], e["state"]}];
+  for (const auto& e : reconciler_.engines_json()) {
+    ++by_state[{e["deployment"], e["version"], e["state"]}];
+    const auto& usage = e["usage"];
+    std::vector<prometheus::ClientMetric::Label> labels = {{"deployment", e["deployment"]},
+                                                           {"engine", e["name"]}};
+    if (usage.contains("cpuSeconds"))
+      cpu.metric.push_back(sample(labels, usage["cpuSeconds"].get<double>(), MetricType::Counter));
+    if (usage.contains("memoryBytes"))
+      memory.metric.push_back(sample(labels, usage["memoryBytes"].get<double>(), MetricType::Gauge));
+  }
   for (const auto& [key, count] : by_state)
     replicas.metric.push_back(sample({{"deployment", std::get<0>(key)}, {"version", std::get<1>(key)},
                                       {"state", std::get<2>(key)}},
@@ -60,7 +74,7 @@ std::string DaemonMetrics::render() const {
       phases.metric.push_back(
           sample({{"deployment", deployment}, {"phase", p}}, current == p ? 1 : 0, MetricType::Gauge));
   }
-  return prometheus::TextSerializer().Serialize({devices, replicas, restarts, weight, phases});
+  return prometheus::TextSerializer().Serialize({devices, replicas, restarts, cpu, memory, weight, phases});
 }
 
 }  // namespace duet::daemon

@@ -32,6 +32,7 @@ const std::map<std::string, Setter>& flags() {
       {"--api-secret-file", [](DaemonOptions& o, const std::string& v) { o.auth.hmac_secret_file = v; }},
       {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
       {"--engine-user", [](DaemonOptions& o, const std::string& v) { o.engine_user = v; }},
+      {"--cgroup-root", [](DaemonOptions& o, const std::string& v) { o.cgroup_root = v; }},
       {"--api-audience",
        [](DaemonOptions& o, const std::string& v) {
          if (v.empty()) throw std::invalid_argument("--api-audience: must not be empty");
@@ -86,6 +87,7 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     o.sys_root = r.optional_string("sysRoot").value_or(o.sys_root);
     o.proc_root = r.optional_string("procRoot").value_or(o.proc_root);
     o.engine_user = r.optional_string("engineUser").value_or(o.engine_user);
+    o.cgroup_root = r.optional_string("cgroupRoot").value_or(o.cgroup_root);
     if (const auto* auth = r.object("nodeApiAuth")) {
       manifest::FieldReader a(*auth, "nodeApiAuth");
       read_auth(a, o.auth);
@@ -106,7 +108,7 @@ const char* daemon_usage() {
   return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
          "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
-         "             [--api-audience AUD] [--engine-user USER]\n"
+         "             [--api-audience AUD] [--engine-user USER] [--cgroup-root auto|none|PATH]\n"
          "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
          "             [--accept-state-loss]\n";
 }
@@ -142,6 +144,9 @@ DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
     throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
                                 "or --api-secret-file / --api-jwks");
   if (!o.engine_user.empty()) o.engine_run_as = engine::resolve_run_as(o.engine_user);
+  if (o.cgroup_root != "auto" && o.cgroup_root != "none" && !o.cgroup_root.starts_with("/"))
+    throw std::invalid_argument("cgroupRoot: expected auto, none or an absolute path, got \"" +
+                                o.cgroup_root + "\"");
   return o;
 }
 

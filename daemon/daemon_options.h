@@ -37,6 +37,9 @@ struct DaemonOptions {
   // empty: as duetd's own user. Resolved by parse_daemon_options into engine_run_as.
   std::string engine_user;
   std::optional<engine::RunAs> engine_run_as;
+  // cgroupRoot / --cgroup-root: where replicas' cgroups go (engine/instance/replica_cgroup.h):
+  // "auto", "none" (process groups only) or a folder of the cgroup2 file system.
+  std::string cgroup_root = "auto";
   // --accept-state-loss (a flag only: a one-off decision, not a setting): start empty when
   // the checkpoint files are damaged and none is good, instead of refusing to start.
   bool accept_state_loss = false;

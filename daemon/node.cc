@@ -21,6 +21,17 @@ jwt::Settings jwt_settings(const NodeApiAuth& auth) {
           std::chrono::seconds(auth.leeway_seconds)};
 }
 
+// The replicas' cgroup root, or process groups alone where cgroup v2 cannot be written.
+std::optional<engine::CgroupRoot> open_cgroups(const DaemonOptions& o) {
+  std::string why;
+  auto root = engine::CgroupRoot::open(o.cgroup_root, o.state_dir, "/proc", why);
+  if (root)
+    logger().info("engine_cgroups", {{"root", root->path}});
+  else
+    logger().warn("engine_cgroups", {{"root", "none"}, {"fallback", "process groups"}, {"why", why}});
+  return root;
+}
+
 deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
   deviceplugin::RegistryOptions d;
   d.paths = {o.dev_root, o.sys_root, o.proc_root};
@@ -36,7 +47,7 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       store_(hub_),
       devices_(io, device_options(options), hub_),
       reconciler_(io, store_, hub_, ports_, devices_, events_,
-                  {options.log_dir(), "127.0.0.1", {}, options.engine_run_as}),
+                  {options.log_dir(), "127.0.0.1", {}, options.engine_run_as, open_cgroups(options)}),
       checkpoint_(io, options.state_dir + "/checkpoint.json", [this] { return checkpoint_state(); }),
       metrics_(devices_, reconciler_),
       api_(store_, reconciler_, hub_, devices_, events_, metrics_),
@@ -68,7 +79,13 @@ void Node::start() {
     reconciler_.evict(engines);
     reconciler_.trigger();  // a device that came back may let a Pending replica start
   });
-  if (!loaded.data.is_null()) restore(loaded.data);
+  // Orphans are told apart only against a checkpoint. A duetd without one (its state lost)
+  // leaves the replicas it cannot place running, and the routers serving them (static
+  // stability); a replica placed again under the same name kills what its cgroup held.
+  if (!loaded.data.is_null()) {
+    restore(loaded.data);
+    reconciler_.collect_orphan_cgroups();
+  }
   store_.set_persist([this] { checkpoint_.save_now(); });
   store_.on_change([this] { reconciler_.trigger(); });
   store_.set_status_source([this](const std::string& name) { return reconciler_.deployment_status(name); });
@@ -173,7 +190,8 @@ void Node::reload(const DaemonOptions& options) {
                                {options.state_dir != options_.state_dir, "stateDir"},
                                {options.log_dir() != options_.log_dir(), "engineLogDir"},
                                {options.port_range != options_.port_range, "portRange"},
-                               {options.engine_user != options_.engine_user, "engineUser"}})
+                               {options.engine_user != options_.engine_user, "engineUser"},
+                               {options.cgroup_root != options_.cgroup_root, "cgroupRoot"}})
     if (changed) logger().warn("reload_needs_restart", {{"setting", name}});
   options_.auth = options.auth;
   options_.log_level = options.log_level;
@@ -183,6 +201,7 @@ void Node::reload(const DaemonOptions& options) {
 }
 
 void Node::stop() {
+  reconciler_.remove_empty_cgroup_root();
   hub_.close_all();
   devices_.stop();
   local_server_.stop();

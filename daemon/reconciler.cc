@@ -205,7 +205,7 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, const 
   c.launch.env["DUET_DEPLOYMENT"] = d.metadata.name;
   c.launch.env["DUET_VERSION"] = d.version;
   c.launch.log_path = log_path(c.identity.name);
-  c.launch.run_as = options_.run_as;
+  set_node_launch(c.launch, c.identity.name);
   return c;
 }
 
@@ -299,6 +299,11 @@ void Reconciler::on_instance_change(const engine::EngineInstance& instance) {
   }
   publish("MODIFIED", instance);
   trigger();  // readiness moves rollouts on and lets the next replica be replaced
+}
+
+void Reconciler::set_node_launch(engine::LaunchSpec& launch, const std::string& name) const {
+  launch.run_as = options_.run_as;
+  launch.cgroup = options_.cgroups ? options_.cgroups->replica(name) : std::string();
 }
 
 std::string Reconciler::log_path(const std::string& name) const {

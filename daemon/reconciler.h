@@ -20,6 +20,7 @@
 #include "daemon/watch_hub.h"
 #include "engine/instance/engine_instance.h"
 #include "engine/instance/log_rotation.h"
+#include "engine/instance/replica_cgroup.h"
 
 namespace duet::daemon {
 
@@ -28,6 +29,7 @@ struct ReconcilerOptions {
   std::string engine_host = "127.0.0.1";  // where engines listen and are probed
   engine::LogRotation log_rotation;
   std::optional<engine::RunAs> run_as;  // engineUser; none: duetd's own user
+  std::optional<engine::CgroupRoot> cgroups;  // none: process groups only
 };
 
 class Reconciler {
@@ -41,6 +43,11 @@ class Reconciler {
   // At start, before the first pass: takes over the replicas of `checkpoint` whose process
   // still runs (same pid and start time), without restarting them; returns how many.
   int adopt(const nlohmann::json& checkpoint);
+  // Kills and removes the replica cgroups that no replica owns (left by replicas whose main
+  // process ended while duetd was down); after adopt() of a checkpoint. How many.
+  int collect_orphan_cgroups();
+  // At stop: the cgroup root goes if no replica's cgroup is left in it (engines outlive duetd).
+  void remove_empty_cgroup_root();
 
   // Asks for a reconcile pass; several requests before it runs make one pass.
   void trigger();
@@ -53,6 +60,9 @@ class Reconciler {
   nlohmann::json engine_json(const std::string& name) const;  // null when absent
   // Where replica `name` writes its output (it may be gone; the file stays).
   std::string log_path(const std::string& name) const;
+  // What the node decides, not the deployment, so not in the checkpoint: the engine user
+  // and the replica's cgroup.
+  void set_node_launch(engine::LaunchSpec& launch, const std::string& name) const;
   nlohmann::json deployment_status(const std::string& deployment) const;
   // Restarts per deployment since duetd started, replicas that are gone included.
   std::map<std::string, int> restart_totals() const;

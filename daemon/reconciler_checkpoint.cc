@@ -46,6 +46,7 @@ int Reconciler::adopt(const json& checkpoint) {
       continue;
     }
     auto name = config.identity.name;
+    set_node_launch(config.launch, name);
     auto pid = record.value("pid", 0);
     auto start_time = record.value("startTime", uint64_t{0});
     if (!engine::process_running(pid, start_time)) {
@@ -63,6 +64,24 @@ int Reconciler::adopt(const json& checkpoint) {
   }
   if (!on_bad_devices.empty()) evict(on_bad_devices);
   return adopted;
+}
+
+void Reconciler::remove_empty_cgroup_root() {
+  if (options_.cgroups) engine::remove_cgroup(options_.cgroups->path);
+}
+
+int Reconciler::collect_orphan_cgroups() {
+  if (!options_.cgroups) return 0;
+  int collected = 0;
+  for (const auto& name : options_.cgroups->replicas()) {
+    if (replicas_.count(name)) continue;
+    auto cgroup = options_.cgroups->replica(name);
+    auto killed = engine::kill_cgroup(cgroup);
+    logger().warn("orphan_cgroup_collected", {{"cgroup", cgroup}, {"killed", killed}});
+    engine::remove_cgroup(cgroup);  // once its processes are reaped; else at the next start
+    ++collected;
+  }
+  return collected;
 }
 
 }  // namespace duet::daemon

@@ -1,5 +1,6 @@
 // `duetctl describe deployment NAME`: the deployment, its replicas and its events, laid out
 // like `kubectl describe`.
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 #include "daemon/ctl/commands.h"
 #include "daemon/ctl/rollout_summary.h"
 #include "daemon/ctl/table.h"
+#include "deviceplugin/device_report.h"
 
 namespace duet::ctl {
 
@@ -66,15 +68,24 @@ void print_overview(const json& d) {
 
 void print_replicas(const json& engines, const std::string& deployment) {
   std::cout << "Replicas:\n";
-  Table t({"  NAME", "STATE", "RESTARTS", "ENDPOINT", "PID", "DEVICES", "MESSAGE"});
+  Table t({"  NAME", "STATE", "RESTARTS", "ENDPOINT", "PID", "DEVICES", "CPU", "MEMORY", "MESSAGE"});
   for (const auto& e : engines) {
     if (e["deployment"] != deployment) continue;
     auto message = e["message"].get<std::string>();
     if (message.empty() && !e["lastExit"].get<std::string>().empty())
       message = "last exit: " + e["lastExit"].get<std::string>();
+    // From the replica's cgroup; "-" where the kernel does not count it (no memory controller).
+    const auto& usage = e.value("usage", json::object());
+    char cpu_text[32] = "-";
+    if (usage.contains("cpuSeconds"))
+      std::snprintf(cpu_text, sizeof cpu_text, "%.1fs", usage["cpuSeconds"].get<double>());
+    std::string cpu = cpu_text;
+    std::string memory = usage.contains("memoryBytes")
+                             ? deviceplugin::format_memory(usage["memoryBytes"].get<uint64_t>())
+                             : "-";
     t.add({"  " + e["name"].get<std::string>(), e["state"], std::to_string(e["restarts"].get<int>()),
            e["endpoint"], std::to_string(e["pid"].get<int>()),
-           e["devices"].empty() ? "-" : joined(e["devices"], ","), message});
+           e["devices"].empty() ? "-" : joined(e["devices"], ","), cpu, memory, message});
   }
   t.print(std::cout);
 }

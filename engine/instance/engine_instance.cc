@@ -5,6 +5,7 @@
 
 #include "duet/common/log.h"
 #include "engine/instance/process.h"
+#include "engine/instance/replica_cgroup.h"
 
 namespace duet::engine {
 
@@ -134,9 +135,11 @@ void EngineInstance::handle_exit(const std::string& how) {
   stop_probes();
   if (exit_watch_) exit_watch_->stop();
   exit_watch_.reset();
+  kill_leftovers();
   if (state_ == EngineState::terminating) {
     kill_timer_.cancel();
     logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
+    if (!config_.launch.cgroup.empty()) remove_cgroup_soon(executor_, config_.launch.cgroup);
     if (auto done = std::move(on_terminated_)) done();
     return;
   }
@@ -183,6 +186,15 @@ void EngineInstance::terminate(std::function<void()> done) {
 
 void EngineInstance::kill_now() { signal_group(pid_, SIGKILL); }
 
+// The main process is gone; what it forked must not outlive it: a worker holding a GPU and
+// a port would make every restart fail, and stay after a delete.
+void EngineInstance::kill_leftovers() {
+  if (config_.launch.cgroup.empty()) return;
+  if (auto killed = kill_cgroup(config_.launch.cgroup))
+    logger().warn("engine_leftovers_killed", {{"engine", name()}, {"processes", killed},
+                                              {"cgroup", config_.launch.cgroup}});
+}
+
 void EngineInstance::set_state(EngineState state, std::string message) {
   if (state == state_ && message == message_) return;
   state_ = state;
@@ -207,7 +219,19 @@ nlohmann::json EngineInstance::to_json() const {
           {"restarts", restarts_},
           {"lastExit", last_exit_},
           {"devices", config_.devices},
-          {"message", message_}};
+          {"message", message_},
+          {"cgroup", config_.launch.cgroup.empty() ? nlohmann::json() : nlohmann::json(config_.launch.cgroup)},
+          {"usage", usage_json()}};
+}
+
+// memoryBytes and cpuSeconds of the replica's cgroup, as far as the kernel counts them.
+nlohmann::json EngineInstance::usage_json() const {
+  nlohmann::json usage = nlohmann::json::object();
+  if (config_.launch.cgroup.empty()) return usage;
+  auto u = cgroup_usage(config_.launch.cgroup);
+  if (u.memory_bytes) usage["memoryBytes"] = *u.memory_bytes;
+  if (u.cpu_seconds) usage["cpuSeconds"] = *u.cpu_seconds;
+  return usage;
 }
 
 }  // namespace duet::engine

@@ -94,6 +94,8 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   void handle_exit(const std::string& how);
   void schedule_restart(const std::string& reason);
   void kill_now();
+  void kill_leftovers();
+  nlohmann::json usage_json() const;
 
   boost::asio::any_io_executor executor_;
   EngineConfig config_;

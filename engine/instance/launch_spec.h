@@ -17,6 +17,7 @@ struct LaunchSpec {
   std::string log_path;
   std::vector<int> cpus;  // empty = not pinned
   std::optional<RunAs> run_as;  // none: duetd's own user
+  std::string cgroup;  // the replica's cgroup folder (replica_cgroup.h); empty: none
 };
 
 // Replaces `${NAME}` in `text` with vars[NAME]; unknown names stay as written.

@@ -1,6 +1,7 @@
 #include "engine/instance/process.h"
 
 #include "duet/common/file_text.h"
+#include "engine/instance/replica_cgroup.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -49,17 +50,31 @@ void close_inherited_descriptors() {
   for (int fd = 3; fd < 65536; ++fd) ::close(fd);
 }
 
-// `what` and errno's text to the engine's log, then the exit status: async-signal-safe.
-[[noreturn]] void fail_in_child(const char* what, int status) {
+// `what` and errno's text to the engine's log (stderr once dup2'ed): async-signal-safe.
+void report_in_child(const char* what) {
   const char* err = std::strerror(errno);
   (void)!::write(2, what, std::strlen(what));
   (void)!::write(2, err, std::strlen(err));
   (void)!::write(2, "\n", 1);
+}
+
+[[noreturn]] void fail_in_child(const char* what, int status) {
+  report_in_child(what);
   ::_exit(status);
 }
 
-[[noreturn]] void exec_child(const LaunchSpec& spec, int log_fd, std::vector<char*>& argv,
-                             std::vector<char*>& envp) {
+// Moves the calling process into the cgroup whose cgroup.procs is `procs`: what it forks
+// from then on is born there. Async-signal-safe.
+bool join_cgroup(const char* procs) {
+  int fd = ::open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool joined = ::write(fd, "0", 1) == 1;
+  ::close(fd);
+  return joined;
+}
+
+[[noreturn]] void exec_child(const LaunchSpec& spec, const std::string& cgroup_procs, int log_fd,
+                             std::vector<char*>& argv, std::vector<char*>& envp) {
   // Only async-signal-safe calls from here on: we are a fork of a threaded process.
   ::setpgid(0, 0);
   int devnull = ::open("/dev/null", O_RDONLY);
@@ -67,6 +82,10 @@ void close_inherited_descriptors() {
   ::dup2(log_fd, 1);
   ::dup2(log_fd, 2);
   close_inherited_descriptors();
+  // Before the exec, so that everything the engine forks is born in it. A cgroup that cannot be
+  // joined leaves the process group as the only handle on its children: said, not fatal.
+  if (!cgroup_procs.empty() && !join_cgroup(cgroup_procs.c_str()))
+    report_in_child("duetd: cannot join the replica's cgroup, only its process group tracks it: ");
   if (!spec.cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -96,8 +115,14 @@ pid_t spawn_process(const LaunchSpec& spec) {
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  std::string cgroup_procs;
+  if (!spec.cgroup.empty()) {
+    create_cgroup(spec.cgroup);
+    kill_cgroup(spec.cgroup);  // what an earlier run of the replica left behind
+    cgroup_procs = spec.cgroup + "/cgroup.procs";
+  }
   pid_t pid = ::fork();
-  if (pid == 0) exec_child(spec, log_fd, argv, envp);
+  if (pid == 0) exec_child(spec, cgroup_procs, log_fd, argv, envp);
   int fork_errno = errno;
   ::close(log_fd);
   if (pid < 0) throw std::system_error(fork_errno, std::generic_category(), "fork");

@@ -1,5 +1,7 @@
 #include "support/duetd_harness.h"
 
+#include "engine/instance/replica_cgroup.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,6 +88,29 @@ CommandResult DuetdHarness::duetctl(std::vector<std::string> args) {
   std::vector<std::string> argv = {bin("duetctl"), "--server", api_.to_string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
+}
+
+DuetdHarness::~DuetdHarness() {
+  std::string root = cgroup_root();
+  process_.reset();
+  retired_.clear();
+  if (root.empty()) return;
+  engine::CgroupRoot cgroups{root};
+  for (const auto& name : cgroups.replicas()) {
+    auto cgroup = cgroups.replica(name);
+    engine::kill_cgroup(cgroup);
+    eventually([&] { return engine::remove_cgroup(cgroup); }, 5s);
+  }
+  engine::remove_cgroup(root);
+}
+
+std::string DuetdHarness::cgroup_root() {
+  auto log = process_->output();
+  auto at = log.find("event=engine_cgroups root=");
+  if (at == std::string::npos) return {};
+  at += std::string("event=engine_cgroups root=").size();
+  auto root = log.substr(at, log.find_first_of(" \n", at) - at);
+  return root == "none" ? std::string() : root;
 }
 
 uint16_t DuetdHarness::tcp_api_port() {

@@ -36,6 +36,9 @@ class DuetdHarness {
   // `env` is added to duetd's environment (NOTIFY_SOCKET...).
   explicit DuetdHarness(std::vector<std::string> extra_args = {},
                         std::map<std::string, std::string> env = {});
+  // Stops every duetd it started with their sessions, then kills what is left in the
+  // replicas' cgroups (what left the session) and removes them.
+  ~DuetdHarness();
 
   // Sends `signal` to duetd, waits for it to end, runs `while_stopped` (e.g. to wipe the
   // state dir), and starts a new one on the same state dir and socket. The old one's session
@@ -58,6 +61,8 @@ class DuetdHarness {
   int ready_engines(const std::string& deployment);
   // The port duetd logged for its (first) tcp:// listener.
   uint16_t tcp_api_port();
+  // The replicas' cgroup root duetd logged; empty when it fell back to process groups.
+  std::string cgroup_root();
 
  private:
   void start();

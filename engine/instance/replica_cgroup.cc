@@ -1,0 +1,162 @@
+#include "engine/instance/replica_cgroup.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+
+#include "duet/common/file_text.h"
+
+namespace duet::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The cgroup2 mount point, from /proc/self/mountinfo (field 5 is the mount point; the file
+// system type follows the " - " separator).
+std::string cgroup2_mount(const std::string& proc_root) {
+  std::istringstream in(read_text_file(proc_root + "/self/mountinfo").value_or(""));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream fields(line.substr(0, dash));
+    std::string field, mount;
+    for (int i = 0; i < 5 && fields >> field; ++i) mount = field;
+    return mount;
+  }
+  return {};
+}
+
+// duetd's own cgroup v2 path ("0::/system.slice/duetd.service" in /proc/self/cgroup).
+std::string own_cgroup(const std::string& proc_root) {
+  std::istringstream in(read_text_file(proc_root + "/self/cgroup").value_or(""));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("0::")) return line.substr(3);
+  return {};
+}
+
+bool writable(const std::string& folder) { return ::access(folder.c_str(), W_OK) == 0; }
+
+std::string hex(std::size_t value) {
+  std::ostringstream out;
+  out << std::hex << value;
+  return out.str();
+}
+
+}  // namespace
+
+std::optional<CgroupRoot> CgroupRoot::open(const std::string& configured, const std::string& state_dir,
+                                           const std::string& proc_root, std::string& why) {
+  if (configured == "none") {
+    why = "cgroupRoot is none";
+    return std::nullopt;
+  }
+  std::string root = configured;
+  if (configured.empty() || configured == "auto") {
+    auto mount = cgroup2_mount(proc_root);
+    auto own = own_cgroup(proc_root);
+    if (mount.empty() || own.empty()) {
+      why = "no cgroup2 file system mounted, or duetd is in no cgroup of it";
+      return std::nullopt;
+    }
+    std::string mine = mount + (own == "/" ? "" : own);
+    if (own != "/" && writable(mine))
+      root = mine + "/engines";
+    else
+      root = mine + "/duet-" + hex(std::hash<std::string>{}(fs::absolute(state_dir).string()));
+  }
+  if (!create_cgroup(root) || !writable(root + "/cgroup.procs")) {
+    why = root + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return CgroupRoot{root};
+}
+
+std::vector<std::string> CgroupRoot::replicas() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path, ec))
+    if (entry.is_directory(ec)) names.push_back(entry.path().filename().string());
+  return names;
+}
+
+bool create_cgroup(const std::string& cgroup) {
+  return ::mkdir(cgroup.c_str(), 0755) == 0 || errno == EEXIST;
+}
+
+std::vector<pid_t> cgroup_processes(const std::string& cgroup) {
+  std::vector<pid_t> pids;
+  std::istringstream in(read_text_file(cgroup + "/cgroup.procs").value_or(""));
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+std::size_t kill_cgroup(const std::string& cgroup) {
+  auto pids = cgroup_processes(cgroup);
+  std::size_t found = pids.size();
+  if (pids.empty()) return 0;
+  std::ofstream kill_file(cgroup + "/cgroup.kill");
+  if (kill_file && (kill_file << "1").flush()) return found;
+  // Before cgroup.kill: one by one, again while new ones appear (a fork in between).
+  for (int round = 0; round < 10 && !pids.empty(); ++round) {
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    pids = cgroup_processes(cgroup);
+  }
+  return found;
+}
+
+bool remove_cgroup(const std::string& cgroup) {
+  return ::rmdir(cgroup.c_str()) == 0 || errno == ENOENT;
+}
+
+namespace {
+
+// Tries again every 100 ms while the killed processes are reaped (kept alive by its timer).
+struct CgroupRemoval : std::enable_shared_from_this<CgroupRemoval> {
+  CgroupRemoval(boost::asio::any_io_executor ex, std::string path) : timer(ex), cgroup(std::move(path)) {}
+  void next() {
+    timer.expires_after(std::chrono::milliseconds(100));
+    timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || remove_cgroup(self->cgroup) || --self->left == 0) return;
+      self->next();
+    });
+  }
+  boost::asio::steady_timer timer;
+  std::string cgroup;
+  int left = 50;
+};
+
+}  // namespace
+
+void remove_cgroup_soon(boost::asio::any_io_executor ex, std::string cgroup) {
+  if (remove_cgroup(cgroup)) return;
+  std::make_shared<CgroupRemoval>(std::move(ex), std::move(cgroup))->next();
+}
+
+CgroupUsage cgroup_usage(const std::string& cgroup) {
+  CgroupUsage usage;
+  if (auto memory = read_text_file(cgroup + "/memory.current")) {
+    try {
+      usage.memory_bytes = std::stoull(*memory);
+    } catch (const std::exception&) {
+    }
+  }
+  std::istringstream stat(read_text_file(cgroup + "/cpu.stat").value_or(""));
+  std::string key;
+  for (uint64_t value; stat >> key >> value;)
+    if (key == "usage_usec") usage.cpu_seconds = static_cast<double>(value) / 1e6;
+  return usage;
+}
+
+}  // namespace duet::engine
