@@ -1,6 +1,6 @@
 // The shared HTTP server and client against each other, on loopback and a unix socket; and
 // the server against raw clients: pipelining, refusals before the body, the connection cap,
-// accept when out of file descriptors, error text that is not UTF-8.
+// error text that is not UTF-8. Accept when out of file descriptors: accept_emfile_test.cc.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -15,64 +15,13 @@
 #include "duet/common/http_server.h"
 #include "support/child_process.h"
 #include "support/raw_http.h"
+#include "server_fixture.h"
 #include "support/temp_dir.h"
 
 namespace duet::http {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A server on its own thread: whole replies on /whole, a 3-chunk stream on /stream,
-// an HttpError on /error and one whose text is not UTF-8 on /latin1.
-class ServerFixture : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ServerOptions options;
-    options.body_limit = 1024;
-    make_server(options);
-  }
-  void make_server(ServerOptions options) {
-    server_ = std::make_unique<Server>(io_, [this](std::shared_ptr<Exchange> e) { handle(e); },
-                                       std::move(options));
-  }
-  void start(const Address& address) {
-    server_->listen(address);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  void handle(const std::shared_ptr<Exchange>& e) {
-    ++handled_;
-    auto target = e->request().target();
-    if (target == "/whole") return e->reply(bhttp::status::ok, "body:" + e->request().body(), "text/plain");
-    if (target == "/error") throw HttpError(422, "field is wrong", "spec.x");
-    if (target == "/latin1") throw HttpError(404, "no file \"caf\xe9\"", "name\xff");
-    ResponseHeader header(bhttp::status::ok, 11);
-    e->begin_stream(header);
-    for (const char* piece : {"one\n", "two\n", "three\n"}) e->send(piece);
-    e->finish();
-  }
-  Address tcp() {
-    Address a = Address::parse("127.0.0.1:" + std::to_string(server_->ports().at(0)));
-    return a;
-  }
-
-  uint16_t port() const { return server_->ports().at(0); }
-
-  boost::asio::io_context io_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  std::atomic<int> handled_ = 0;
-};
-
-std::string post(std::string_view target, std::string_view body) {
-  std::string text = "POST ";
-  text.append(target).append(" HTTP/1.1\r\nHost: t\r\nContent-Length: ");
-  return text.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
-}
 
 TEST_F(ServerFixture, WholeReplyOverTcp) {
   start(Address::parse("127.0.0.1:0"));
@@ -236,79 +185,6 @@ TEST_F(CapFixture, OneConnectionOverTheCapGets503AndRetryAfter) {
     auto res = next.read();
     return res && res->result_int() == 200;
   }, 5s));
-}
-
-// stderr into a file for as long as it lives, read back without opening anything new.
-class StderrToFile {
- public:
-  explicit StderrToFile(const std::filesystem::path& path)
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600)), saved_(::dup(2)) {
-    std::fflush(stderr);
-    ::dup2(fd_, 2);
-  }
-  ~StderrToFile() {
-    std::fflush(stderr);
-    ::dup2(saved_, 2);
-    ::close(saved_);
-    ::close(fd_);
-  }
-  std::string text() const {
-    std::string out(64 * 1024, '\0');
-    auto n = ::pread(fd_, out.data(), out.size(), 0);
-    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    return out;
-  }
-
- private:
-  int fd_;
-  int saved_;
-};
-
-// RLIMIT_NOFILE lowered to `limit` for as long as it lives.
-class FdLimit {
- public:
-  explicit FdLimit(rlim_t limit) {
-    ::getrlimit(RLIMIT_NOFILE, &saved_);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = limit;
-    ::setrlimit(RLIMIT_NOFILE, &lowered);
-  }
-  ~FdLimit() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
-
- private:
-  rlimit saved_{};
-};
-
-std::size_t count(const std::string& text, std::string_view what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-TEST_F(ServerFixture, AcceptOutOfDescriptorsBacksOffAndLogsOnceThenRecovers) {
-  start(Address::parse("127.0.0.1:0"));
-  test::TempDir dir;
-  StderrToFile log(dir / "stderr");
-  boost::asio::io_context client_io;
-  boost::asio::ip::tcp::socket client(client_io);
-  client.open(boost::asio::ip::tcp::v4());  // its descriptor now, before the limit
-  {
-    int lowest_free = ::open("/dev/null", O_RDONLY);
-    ::close(lowest_free);
-    FdLimit limit(static_cast<rlim_t>(lowest_free));  // no new descriptor from here on
-    client.connect({boost::asio::ip::make_address("127.0.0.1"), port()});  // the kernel accepts
-    ASSERT_TRUE(test::eventually([&] { return log.text().find("accept_failed") != std::string::npos; },
-                                 5s));
-    // A window to count in: an accept that spins would log thousands of lines in it.
-    std::this_thread::sleep_for(700ms);
-    EXPECT_EQ(count(log.text(), "event=accept_failed"), 1u) << log.text().substr(0, 2000);
-  }
-  // Descriptors again: the next retry (at most a second away) takes the waiting connection.
-  std::string request = post("/whole", "late");
-  boost::asio::write(client, boost::asio::buffer(request));
-  client.close();
-  EXPECT_TRUE(test::eventually([&] { return handled_ == 1; }, 5s)) << log.text();
-  EXPECT_EQ(count(log.text(), "event=accept_recovered"), 1u) << log.text();
 }
 
 }  // namespace
