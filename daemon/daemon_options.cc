@@ -9,6 +9,7 @@
 
 #include "daemon/manifest/field_reader.h"
 #include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/address.h"
 #include "duet/common/file_text.h"
 
 namespace duet::daemon {
@@ -33,6 +34,9 @@ const std::map<std::string, Setter>& flags() {
       {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
       {"--engine-user", [](DaemonOptions& o, const std::string& v) { o.engine_user = v; }},
       {"--cgroup-root", [](DaemonOptions& o, const std::string& v) { o.cgroup_root = v; }},
+      {"--api-tls-cert", [](DaemonOptions& o, const std::string& v) { o.tls.cert_file = v; }},
+      {"--api-tls-key", [](DaemonOptions& o, const std::string& v) { o.tls.key_file = v; }},
+      {"--api-tls-client-ca", [](DaemonOptions& o, const std::string& v) { o.tls.client_ca_file = v; }},
       {"--api-audience",
        [](DaemonOptions& o, const std::string& v) {
          if (v.empty()) throw std::invalid_argument("--api-audience: must not be empty");
@@ -70,6 +74,45 @@ void read_auth(manifest::FieldReader& r, NodeApiAuth& auth) {
     throw manifest::ManifestError("nodeApiAuth", "give one of hmacSecretFile and jwks, not both");
 }
 
+void read_tls(manifest::FieldReader& r, NodeApiTls& tls) {
+  tls.cert_file = r.optional_string("certFile").value_or("");
+  tls.key_file = r.optional_string("keyFile").value_or("");
+  tls.client_ca_file = r.optional_string("clientCAFile").value_or("");
+  tls.min_version = r.optional_string("minVersion").value_or(tls.min_version);
+  if (tls.min_version != "1.2" && tls.min_version != "1.3")
+    throw manifest::ManifestError("nodeApiTls.minVersion", "expected \"1.2\" or \"1.3\", got \"" +
+                                                               tls.min_version + "\"");
+  r.reject_unknown();
+}
+
+// A TCP listener the network can reach carries bearer tokens: it must be TLS. Loopback
+// stays allowed in clear (a router or duetctl on the same host).
+void check_listeners(const DaemonOptions& o) {
+  bool has_tcp = false;
+  for (const auto& text : o.api) {
+    auto address = Address::parse(text);
+    if (address.kind != Address::Kind::tcp) continue;
+    has_tcp = true;
+    if (address.tls && !o.tls.configured())
+      throw std::invalid_argument(text + ": an https:// --api needs nodeApiTls (or --api-tls-cert "
+                                         "and --api-tls-key)");
+    bool loopback = address.host == "localhost" || address.host.starts_with("127.") ||
+                    address.host == "::1";
+    if (!loopback && !o.tls.configured())
+      throw std::invalid_argument(text + ": a node API beyond loopback needs TLS (nodeApiTls, or "
+                                         "--api-tls-cert and --api-tls-key): its bearer tokens "
+                                         "would cross the network in clear");
+  }
+  if (has_tcp && !o.auth.configured())
+    throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
+                                "or --api-secret-file / --api-jwks");
+  if (o.tls.cert_file.empty() != o.tls.key_file.empty())
+    throw std::invalid_argument("nodeApiTls: certFile and keyFile go together (--api-tls-cert, "
+                                "--api-tls-key)");
+  if (!o.tls.client_ca_file.empty() && !o.tls.configured())
+    throw std::invalid_argument("nodeApiTls.clientCAFile needs certFile and keyFile");
+}
+
 void read_config_file(const std::string& path, DaemonOptions& o) {
   auto text = read_text_file(path);
   if (!text) throw std::invalid_argument(path + ": cannot read the config file");
@@ -92,6 +135,10 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
       manifest::FieldReader a(*auth, "nodeApiAuth");
       read_auth(a, o.auth);
     }
+    if (const auto* tls = r.object("nodeApiTls")) {
+      manifest::FieldReader t(*tls, "nodeApiTls");
+      read_tls(t, o.tls);
+    }
     r.reject_unknown();
   } catch (const manifest::ManifestError& e) {
     throw std::invalid_argument(name + ": " + e.what());
@@ -105,10 +152,11 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
 }  // namespace
 
 const char* daemon_usage() {
-  return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR]... [--state-dir DIR]\n"
+  return "usage: duetd [--config FILE] [--api unix:PATH|tcp://ADDR|https://ADDR]... [--state-dir DIR]\n"
          "             [--engine-log-dir DIR] [--port-range FIRST-LAST]\n"
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
-         "             [--api-audience AUD] [--engine-user USER] [--cgroup-root auto|none|PATH]\n"
+         "             [--api-audience AUD] [--api-tls-cert FILE --api-tls-key FILE\n"
+         "             [--api-tls-client-ca FILE]] [--engine-user USER] [--cgroup-root auto|none|PATH]\n"
          "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
          "             [--accept-state-loss]\n";
 }
@@ -139,10 +187,7 @@ DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
     for (const auto& [set, value] : given) (*set)(o, value);
   }
   if (o.api.empty()) o.api.assign(1, default_api());
-  bool has_tcp = std::any_of(o.api.begin(), o.api.end(), [](const auto& a) { return !a.starts_with("unix:"); });
-  if (has_tcp && !o.auth.configured())
-    throw std::invalid_argument("a tcp:// --api needs bearer JWT keys: nodeApiAuth in the config, "
-                                "or --api-secret-file / --api-jwks");
+  check_listeners(o);
   if (!o.engine_user.empty()) o.engine_run_as = engine::resolve_run_as(o.engine_user);
   if (o.cgroup_root != "auto" && o.cgroup_root != "none" && !o.cgroup_root.starts_with("/"))
     throw std::invalid_argument("cgroupRoot: expected auto, none or an absolute path, got \"" +

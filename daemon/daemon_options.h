@@ -22,6 +22,15 @@ struct NodeApiAuth {
   bool configured() const { return !hmac_secret_file.empty() || !jwks_file.empty(); }
 };
 
+// TLS for tcp:// API listeners (the config's nodeApiTls). Read at start and on reload.
+struct NodeApiTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // set: clients need a certificate these CAs signed
+  std::string min_version = "1.3";
+  bool configured() const { return !cert_file.empty(); }
+};
+
 struct DaemonOptions {
   std::string config_file;               // --config; empty: none
   std::vector<std::string> api;          // --api unix:PATH | tcp://ADDR (repeatable)
@@ -33,6 +42,7 @@ struct DaemonOptions {
   std::string sys_root = "/sys";
   std::string proc_root = "/proc";
   NodeApiAuth auth;
+  NodeApiTls tls;
   // engineUser / --engine-user: engines run as this user (its groups give device access);
   // empty: as duetd's own user. Resolved by parse_daemon_options into engine_run_as.
   std::string engine_user;

@@ -5,6 +5,7 @@
 #include "daemon/api/api_scope.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
+#include "duet/common/tls.h"
 
 namespace duet::daemon {
 
@@ -32,6 +33,12 @@ std::optional<engine::CgroupRoot> open_cgroups(const DaemonOptions& o) {
   return root;
 }
 
+std::shared_ptr<boost::asio::ssl::context> api_tls(const NodeApiTls& t) {
+  if (!t.configured()) return nullptr;
+  return tls::make_server_context({.cert = t.cert_file, .key = t.key_file,
+                                   .min_version = t.min_version, .client_ca = t.client_ca_file});
+}
+
 deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
   deviceplugin::RegistryOptions d;
   d.paths = {o.dev_root, o.sys_root, o.proc_root};
@@ -42,6 +49,7 @@ deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
 Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
     : io_(io),
       options_(options),
+      api_tls_(api_tls(options.tls)),
       ports_(PortAllocator::parse(options.port_range)),
       hub_(io),
       store_(hub_),
@@ -58,7 +66,8 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
                    .header_check = [this](const http::RequestHeader& header,
                                           const std::string& remote, std::string& caller) {
                      return check_token(header, remote, caller);
-                   }}) {
+                   },
+                   .tls = api_tls_}) {
   if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
 }
 
@@ -140,7 +149,7 @@ void Node::listen() {
   for (const auto& a : local) logger().info("listening", {{"api", a}, {"port", 0}});
   auto ports = tcp_server_.ports();
   for (std::size_t i = 0; i < tcp.size(); ++i)
-    logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}});
+    logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}, {"tls", options_.tls.configured()}});
 }
 
 namespace {
@@ -185,18 +194,30 @@ std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
 }
 
 void Node::reload(const DaemonOptions& options) {
-  if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
+  std::shared_ptr<const jwt::Verifier> verifier;
+  if (options.auth.configured()) verifier = jwt::Verifier::load(jwt_settings(options.auth));
+  // TLS on or off changes what listeners speak: that takes a restart; new files do not.
+  bool tls_switch = options.tls.configured() != options_.tls.configured();
+  auto tls = tls_switch ? nullptr : api_tls(options.tls);
+  if (verifier) verifier_ = std::move(verifier);
+  if (!tls_switch) {
+    api_tls_ = tls;
+    tcp_server_.set_tls(std::move(tls));
+    options_.tls = options.tls;
+  }
   for (auto [changed, name] : {std::pair{options.api != options_.api, "api"},
                                {options.state_dir != options_.state_dir, "stateDir"},
                                {options.log_dir() != options_.log_dir(), "engineLogDir"},
                                {options.port_range != options_.port_range, "portRange"},
                                {options.engine_user != options_.engine_user, "engineUser"},
-                               {options.cgroup_root != options_.cgroup_root, "cgroupRoot"}})
+                               {options.cgroup_root != options_.cgroup_root, "cgroupRoot"},
+                               {tls_switch, "nodeApiTls"}})
     if (changed) logger().warn("reload_needs_restart", {{"setting", name}});
   options_.auth = options.auth;
   options_.log_level = options.log_level;
   // Said before the new level applies, so that it shows even when that level is higher.
-  logger().info("reloaded", {{"logLevel", options.log_level}, {"auth", options.auth.configured()}});
+  logger().info("reloaded", {{"logLevel", options.log_level}, {"auth", options.auth.configured()},
+                             {"tls", options_.tls.configured()}});
   Logger::set_min_level(Logger::parse_level(options.log_level));
 }
 

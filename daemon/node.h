@@ -38,8 +38,9 @@ class Node {
   // A child process ended (SIGCHLD).
   void on_child_exit(pid_t pid, int status);
 
-  // SIGHUP: takes the new log level and re-reads the API's JWT keys. Other settings need a
-  // restart, which the log says. Throws std::runtime_error (bad key file): nothing changes.
+  // SIGHUP: takes the new log level and re-reads the API's JWT keys and TLS files (for new
+  // connections). Other settings need a restart, which the log says. Throws
+  // std::runtime_error (a bad key or certificate file): nothing changes.
   void reload(const DaemonOptions& options);
 
   // For systemd's STATUS=: "2 deployments, 3/4 replicas ready, 8 devices (0 unhealthy)".
@@ -57,6 +58,8 @@ class Node {
 
   boost::asio::io_context& io_;
   DaemonOptions options_;
+  // Loaded before anything is created on the host (cgroups), so that bad files cost nothing.
+  std::shared_ptr<boost::asio::ssl::context> api_tls_;
   PortAllocator ports_;
   WatchHub hub_;
   Store store_;

@@ -54,9 +54,24 @@ SourceConfig parse_source_entry(const YAML::Node& node, const std::string& file,
   YamlFields f(node, file, path);
   std::string url = f.string("url");
   if (url.empty()) f.fail(f.child_path("url"), "required");
-  SourceConfig source = parse_source(url, file + ": " + f.child_path("url"));
+  SourceConfig source;
+  source.name = url;
+  source.address = parse_address(url, file + ": " + f.child_path("url"));
   source.token_file = f.string("tokenFile");
+  source.ca_file = f.string("caFile");
+  source.cert_file = f.string("certFile");
+  source.key_file = f.string("keyFile");
   f.reject_unknown();
+  if (!source.address.tls) {
+    for (const auto* key : {"caFile", "certFile", "keyFile"})
+      if (node[key]) f.fail(f.child_path(key), "only for an https:// url");
+  } else if (source.ca_file.empty()) {
+    f.fail(f.child_path("caFile"),
+           "required for an https:// url: the CA that signed the node API's certificate");
+  }
+  if (source.cert_file.empty() != source.key_file.empty())
+    f.fail(f.child_path(source.cert_file.empty() ? "certFile" : "keyFile"),
+           "certFile and keyFile go together");
   return source;
 }
 
@@ -162,7 +177,8 @@ unsigned RouterConfig::worker_threads() const {
 
 SourceConfig parse_source(const std::string& text, const std::string& where) {
   if (text.starts_with("https://"))
-    throw ConfigError(where + ": https node APIs are not supported yet, got \"" + text + "\"");
+    throw ConfigError(where + ": an https source needs its caFile: write it in the config file "
+                              "as {url: \"" + text + "\", caFile: CA.pem, tokenFile: ...}");
   SourceConfig source;
   source.name = text;
   source.address = parse_address(text, where);
@@ -205,6 +221,13 @@ void check_startable(const RouterConfig& config) {
   if (config.sources.empty())
     throw ConfigError("no source: set sources in the config file or pass --source");
   load_credentials(config);  // throws ConfigError naming the file that does not load
+  for (std::size_t i = 0; i < config.sources.size(); ++i) {
+    try {
+      source_tls(config.sources[i]);
+    } catch (const std::exception& e) {
+      throw ConfigError("sources[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
 }
 
 }  // namespace duet::router

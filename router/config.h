@@ -52,11 +52,17 @@ struct RateLimitConfig {
   uint32_t burst = 0;  // 0: requestsPerSecond rounded up, at least 1
 };
 
-// One duetd to watch: `unix:/run/duet/duetd.sock` or `{url: http://HOST:PORT, tokenFile: F}`.
+// One duetd to watch: `unix:/run/duet/duetd.sock`, `{url: http://HOST:PORT, tokenFile: F}`
+// or `{url: https://HOST:PORT, tokenFile: F, caFile: CA[, certFile: C, keyFile: K]}`.
 struct SourceConfig {
   std::string name;  // as the user wrote it, for logs and /readyz
   Address address;
   std::string token_file;  // bearer token sent to a TCP node API; empty = none
+  // https only: the CA the node's certificate must chain to (pinned: the system's trust
+  // store is not used), and a client certificate for a node that asks for one.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
 };
 
 struct Limits {
@@ -90,7 +96,8 @@ struct RouterConfig {
 RouterConfig parse_config(const std::string& yaml, const std::string& file);
 // Reads and parses a file. Throws ConfigError (also when it cannot be read).
 RouterConfig load_config(const std::string& path);
-// Parses one `--source` flag value (`unix:PATH` or `http://HOST:PORT`). Throws ConfigError.
+// Parses one `--source` flag value (`unix:PATH` or `http://HOST:PORT`; an https source needs
+// its caFile, so it is written in the config file). Throws ConfigError.
 SourceConfig parse_source(const std::string& text, const std::string& where);
 // What a complete configuration needs beyond its syntax: a listener, a source, and TLS
 // certificates and JWT keys that load. Throws ConfigError.

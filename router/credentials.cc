@@ -1,5 +1,6 @@
 #include "router/credentials.h"
 
+#include "duet/common/tls.h"
 #include "router/router_logger.h"
 #include "router/tls_context.h"
 
@@ -48,6 +49,11 @@ std::shared_ptr<const Credentials> load_credentials(const RouterConfig& config) 
     credentials->jwt_required = config.jwt->required;
   }
   return credentials;
+}
+
+std::shared_ptr<boost::asio::ssl::context> source_tls(const SourceConfig& source) {
+  if (!source.address.tls) return nullptr;
+  return tls::make_client_context({.ca = source.ca_file, .cert = source.cert_file, .key = source.key_file});
 }
 
 CredentialWatcher::CredentialWatcher(boost::asio::io_context& io, const RouterConfig& config,

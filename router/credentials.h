@@ -29,6 +29,10 @@ struct Credentials {
 // Reads every certificate, key and JWT key file. Throws ConfigError naming the file.
 std::shared_ptr<const Credentials> load_credentials(const RouterConfig& config);
 
+// The TLS client context of an https source, its CA pinned; null for other sources. Made
+// per connection, so that rotated files are picked up. Throws tls::TlsError naming the file.
+std::shared_ptr<boost::asio::ssl::context> source_tls(const SourceConfig& source);
+
 // Reloads the credentials on SIGHUP (reload()) and when a file they come from changes (its
 // size, mtime or inode, checked every `poll`), and hands each new set to `on_reload`. A set
 // that fails to load is logged and the one in use stays. Control thread only.

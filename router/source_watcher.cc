@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "router/credentials.h"
 #include "router/router_logger.h"
 #include "router/state_guard.h"
 
@@ -82,8 +83,10 @@ void SourceWatcher::connect() {
   splitter_ = LineSplitter();
   end_reason_.clear();
   http::ClientRequest request;
+  http::TlsContext tls;
   try {
     request = make_watch_request();
+    tls = source_tls(source_);
   } catch (const std::exception& e) {
     end_reason_ = e.what();
     return on_end(asio::error::access_denied);
@@ -100,7 +103,7 @@ void SourceWatcher::connect() {
     if (auto self = weak.lock()) self->on_end(ec);
   };
   call_ = http::ClientCall::stream(io_.get_executor(), source_.address, std::move(request),
-                                   timing_.header_timeout, std::move(handlers));
+                                   timing_.header_timeout, std::move(handlers), std::move(tls));
 }
 
 void SourceWatcher::on_header(const http::ClientResponseHeader& header) {

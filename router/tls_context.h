@@ -1,7 +1,6 @@
 #pragma once
-// The server side of a TLS listener: an OpenSSL 3 context with the listener's certificate
-// chain and key, the minimum protocol version, ECDHE+AEAD suites only for TLS 1.2, no
-// renegotiation, and ALPN that speaks only http/1.1.
+// The server side of a router listener's TLS: duet/common/tls.h's context for the
+// listener's certificate chain, key and minimum protocol version.
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>

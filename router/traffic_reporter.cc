@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "router/credentials.h"
 #include "router/latency_histogram.h"
 #include "router/router_logger.h"
 
@@ -75,9 +76,11 @@ void TrafficReporter::report() {
   }
   if (items.empty()) return;
   http::ClientRequest request;
+  http::TlsContext tls;
   try {
     request = source_request(watcher_->source(), http::bhttp::verb::post, "/apis/v1/traffic",
                              json{{"router", router_id_}, {"items", items}}.dump());
+    tls = source_tls(watcher_->source());
   } catch (const std::exception& e) {
     return router_logger().warn("traffic_report_failed", {{"source", watcher_->source().name}, {"error", e.what()}});
   }
@@ -85,7 +88,8 @@ void TrafficReporter::report() {
       io_.get_executor(), watcher_->source().address, std::move(request), period_,
       [weak = weak_from_this(), sent = std::move(sent)](http::error_code ec, http::ClientResponse response) mutable {
         if (auto self = weak.lock()) self->on_reply(ec, response, std::move(sent));
-      });
+      },
+      std::move(tls));
 }
 
 void TrafficReporter::on_reply(http::error_code ec, const http::ClientResponse& response,

@@ -47,6 +47,11 @@ Address Address::parse(std::string_view text) {
     a.path = std::string(rest);
     return a;
   }
+  if (strip_prefix(rest, "https://")) {
+    Address a = parse_host_port(text, rest);
+    a.tls = true;
+    return a;
+  }
   strip_prefix(rest, "tcp://") || strip_prefix(rest, "http://");
   return parse_host_port(text, rest);
 }
@@ -62,7 +67,8 @@ std::string Address::host_header() const {
 }
 
 std::string Address::to_string() const {
-  return kind == Kind::unix_socket ? "unix:" + path : host + ":" + std::to_string(port);
+  if (kind == Kind::unix_socket) return "unix:" + path;
+  return (tls ? "https://" : "") + host + ":" + std::to_string(port);
 }
 
 uint16_t port_of(const boost::asio::generic::stream_protocol::endpoint& ep) {

@@ -1,11 +1,19 @@
 #include "duet/common/http_client.h"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <optional>
+
+#include "duet/common/tls.h"
+#include "maybe_tls_stream.h"
 
 namespace duet::http {
 
@@ -13,10 +21,15 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
-  Impl(asio::any_io_executor ex, Address to, ClientRequest req)
-      : socket(ex), timer(ex), address(std::move(to)), request(std::move(req)) {}
+  Impl(asio::any_io_executor ex, Address to, ClientRequest req, TlsContext tls)
+      : tls_context(std::move(tls)),
+        stream(MaybeTlsStream::Socket(ex)),
+        timer(ex),
+        address(std::move(to)),
+        request(std::move(req)) {}
 
-  asio::generic::stream_protocol::socket socket;
+  TlsContext tls_context;  // before stream: outlives it
+  MaybeTlsStream stream;
   asio::steady_timer timer;
   Address address;
   ClientRequest request;
@@ -38,18 +51,46 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
       if (ec) return;
       self->timed_out = true;
       error_code ignored;
-      self->socket.close(ignored);
+      self->stream.socket().close(ignored);
     });
     error_code ec;
-    socket.open(address.endpoint().protocol(), ec);
+    if (address.tls) use_tls(ec);
+    if (!ec) stream.socket().open(address.endpoint().protocol(), ec);
     if (ec) return finish(ec);
-    socket.async_connect(address.endpoint(), beast::bind_front_handler(&Impl::on_connect,
-                                                                       shared_from_this()));
+    stream.socket().async_connect(address.endpoint(),
+                                  beast::bind_front_handler(&Impl::on_connect, shared_from_this()));
+  }
+
+  // The server's certificate must chain to the context's CAs and name the host (or IP) the
+  // address names; the host name also goes out as SNI.
+  void use_tls(error_code& ec) {
+    if (!tls_context) {
+      try {
+        tls_context = tls::make_client_context({});
+      } catch (const tls::TlsError&) {
+        ec = asio::ssl::error::make_error_code(asio::ssl::error::unspecified_system_error);
+        return;
+      }
+    }
+    stream.use_tls(*tls_context);
+    stream.tls().set_verify_callback(asio::ssl::host_name_verification(address.host));
+    error_code not_ip;
+    asio::ip::make_address(address.host, not_ip);
+    if (not_ip) SSL_set_tlsext_host_name(stream.tls().native_handle(), address.host.c_str());
   }
 
   void on_connect(error_code ec) {
     if (ec) return finish(ec);
-    bhttp::async_write(socket, request,
+    if (!stream.is_tls()) return send();
+    stream.tls().async_handshake(asio::ssl::stream_base::client,
+                                 [self = shared_from_this()](error_code handshake_ec) {
+                                   if (handshake_ec) return self->finish(handshake_ec);
+                                   self->send();
+                                 });
+  }
+
+  void send() {
+    bhttp::async_write(stream, request,
                        beast::bind_front_handler(&Impl::on_write, shared_from_this()));
   }
 
@@ -58,13 +99,13 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
     if (fetch_handler) {
       whole.emplace();
       whole->body_limit(64 * 1024 * 1024);
-      bhttp::async_read(socket, buffer, *whole,
+      bhttp::async_read(stream, buffer, *whole,
                         beast::bind_front_handler(&Impl::on_whole, shared_from_this()));
       return;
     }
     piecewise.emplace();
     piecewise->body_limit(boost::none);
-    bhttp::async_read_header(socket, buffer, *piecewise,
+    bhttp::async_read_header(stream, buffer, *piecewise,
                              beast::bind_front_handler(&Impl::on_header, shared_from_this()));
   }
 
@@ -81,7 +122,7 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
     if (piecewise->is_done()) return finish({});
     piecewise->get().body().data = chunk;
     piecewise->get().body().size = sizeof chunk;
-    bhttp::async_read_some(socket, buffer, *piecewise,
+    bhttp::async_read_some(stream, buffer, *piecewise,
                            beast::bind_front_handler(&Impl::on_piece, shared_from_this()));
   }
 
@@ -99,7 +140,7 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
     timer.cancel();
     if (timed_out) ec = asio::error::timed_out;
     error_code ignored;
-    socket.close(ignored);
+    stream.socket().close(ignored);
     if (fetch_handler) {
       auto handler = std::move(fetch_handler);
       handler(ec, ec ? ClientResponse{} : whole->release());
@@ -113,8 +154,8 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
 std::shared_ptr<ClientCall> ClientCall::fetch(asio::any_io_executor ex, const Address& to,
                                               ClientRequest request,
                                               std::chrono::milliseconds timeout,
-                                              FetchHandler handler) {
-  auto impl = std::make_shared<Impl>(ex, to, std::move(request));
+                                              FetchHandler handler, TlsContext tls) {
+  auto impl = std::make_shared<Impl>(ex, to, std::move(request), std::move(tls));
   impl->fetch_handler = std::move(handler);
   impl->start(timeout);
   return std::make_shared<ClientCall>(impl);
@@ -123,8 +164,8 @@ std::shared_ptr<ClientCall> ClientCall::fetch(asio::any_io_executor ex, const Ad
 std::shared_ptr<ClientCall> ClientCall::stream(asio::any_io_executor ex, const Address& to,
                                                ClientRequest request,
                                                std::chrono::milliseconds header_timeout,
-                                               StreamHandlers handlers) {
-  auto impl = std::make_shared<Impl>(ex, to, std::move(request));
+                                               StreamHandlers handlers, TlsContext tls) {
+  auto impl = std::make_shared<Impl>(ex, to, std::move(request), std::move(tls));
   impl->stream_handlers = std::move(handlers);
   impl->start(header_timeout);
   return std::make_shared<ClientCall>(impl);
@@ -132,11 +173,11 @@ std::shared_ptr<ClientCall> ClientCall::stream(asio::any_io_executor ex, const A
 
 void ClientCall::cancel() {
   error_code ignored;
-  impl_->socket.close(ignored);
+  impl_->stream.socket().close(ignored);
 }
 
 ClientResponse fetch_sync(const Address& to, ClientRequest request,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, TlsContext tls) {
   asio::io_context io;
   error_code result;
   ClientResponse response;
@@ -144,7 +185,8 @@ ClientResponse fetch_sync(const Address& to, ClientRequest request,
                     [&](error_code ec, ClientResponse res) {
                       result = ec;
                       response = std::move(res);
-                    });
+                    },
+                    std::move(tls));
   io.run();
   if (result) throw std::system_error(result, to.to_string());
   return response;

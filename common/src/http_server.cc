@@ -23,6 +23,7 @@
 #include "duet/common/http_error.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
+#include "maybe_tls_stream.h"
 
 namespace duet::http {
 
@@ -72,6 +73,11 @@ struct Server::State {
   uint64_t refused = 0;    // since the last connection_refused line
   std::chrono::steady_clock::time_point refusal_logged{};
   std::atomic<bool> stopped = false;
+
+  std::shared_ptr<asio::ssl::context> tls() {
+    std::lock_guard lock(mutex);
+    return options.tls;
+  }
 };
 
 // One connection: reads requests one at a time, hands each to the handler as an Exchange,
@@ -81,11 +87,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
  public:
   ServerSession(Socket socket, std::shared_ptr<Server::State> state, std::string remote,
                 std::string peer)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        state_(std::move(state)),
+      : state_(std::move(state)),
+        tls_context_(remote == "unix" ? nullptr : state_->tls()),
+        stream_(std::move(socket)),
+        timer_(stream_.get_executor()),
         remote_(std::move(remote)),
-        peer_(std::move(peer)) {}
+        peer_(std::move(peer)) {
+    if (tls_context_) stream_.use_tls(*tls_context_);
+  }
 
   ~ServerSession() {
     std::lock_guard lock(state_->mutex);
@@ -110,24 +119,17 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
       logger().warn("connection_refused", {{"reason", "max_connections"},
                                            {"limit", state_->options.max_connections},
                                            {"refused", refused}});
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      if (self->counted_) return self->do_read_request();
-      auto res = error_response(503, "too many connections (limit " +
-                                         std::to_string(self->state_->options.max_connections) +
-                                         "); retry later");
-      res->set(bhttp::field::retry_after, "1");
-      self->write_response(std::move(res), true);
-    });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->handshake(); });
   }
 
   // Called from Server::stop() on any thread.
   void close_from_outside() {
-    asio::post(socket_.get_executor(), [weak = weak_from_this()] {
+    asio::post(stream_.get_executor(), [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->close();
     });
   }
 
-  asio::any_io_executor executor() { return socket_.get_executor(); }
+  asio::any_io_executor executor() { return stream_.get_executor(); }
   const std::string& remote() const { return remote_; }
   bool gone() const { return gone_; }
   std::size_t queued_bytes() const { return queued_bytes_; }
@@ -159,6 +161,28 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   }
 
  private:
+  // A TLS connection's handshake first, under the header timeout; then the connection is
+  // served, or refused when it is over max_connections.
+  void handshake() {
+    if (!stream_.is_tls()) return serve();
+    arm_timer(state_->options.header_timeout);
+    stream_.tls().async_handshake(asio::ssl::stream_base::server,
+                                  [self = shared_from_this()](beast::error_code ec) {
+                                    self->timer_.cancel();
+                                    if (ec) return self->close();
+                                    self->serve();
+                                  });
+  }
+
+  void serve() {
+    if (counted_) return do_read_request();
+    auto res = error_response(503, "too many connections (limit " +
+                                       std::to_string(state_->options.max_connections) +
+                                       "); retry later");
+    res->set(bhttp::field::retry_after, "1");
+    write_response(std::move(res), true);
+  }
+
   // Under the state's lock. The refusals to report now (0: none): the first, then the
   // count since the last line at most every kRefusalLogEvery.
   uint64_t note_refusal() {
@@ -183,7 +207,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
     response_complete_ = false;
     arm_timer(state_->options.header_timeout);
-    bhttp::async_read_header(socket_, buffer_, *parser_,
+    bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&ServerSession::on_read_header,
                                                        shared_from_this()));
   }
@@ -192,7 +216,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     if (ec) return on_read_request(ec, 0);
     if (auto refusal = check_header()) return refuse(std::move(*refusal));
     if (parser_->is_done()) return on_read_request({}, 0);
-    bhttp::async_read(socket_, buffer_, *parser_,
+    bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&ServerSession::on_read_request,
                                                 shared_from_this()));
   }
@@ -283,7 +307,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void start_watch() {
     if (watching_ || buffer_.size() >= kWatchBufferLimit) return;
     watching_ = true;
-    socket_.async_read_some(buffer_.prepare(4096),
+    stream_.async_read_some(buffer_.prepare(4096),
                             beast::bind_front_handler(&ServerSession::on_watch,
                                                       shared_from_this()));
   }
@@ -314,9 +338,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     auto& out = queue_.front();
     auto done = beast::bind_front_handler(&ServerSession::on_write, shared_from_this());
     if (out.full)
-      bhttp::async_write(socket_, *out.full, std::move(done));
+      bhttp::async_write(stream_, *out.full, std::move(done));
     else
-      asio::async_write(socket_, asio::buffer(out.raw), std::move(done));
+      asio::async_write(stream_, asio::buffer(out.raw), std::move(done));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -338,7 +362,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
       arm_timer(state_->options.header_timeout);
       if (buffer_.size() > 0) {
         beast::error_code ignored;
-        socket_.cancel(ignored);
+        stream_.socket().cancel(ignored);
       }
       return;
     }
@@ -353,23 +377,36 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     });
   }
 
-  // The answer is out and the connection ends: FIN, then linger (see kLingerBytes).
+  // The answer is out and the connection ends: FIN, then linger (see kLingerBytes). A TLS
+  // connection sends close_notify first, so that the client can tell the end from a cut;
+  // the TLS shutdown reads (and drops) what the client still sends, which is its linger.
   void shutdown() {
-    beast::error_code ignored;
-    socket_.shutdown(Socket::shutdown_send, ignored);
     lingering_ = true;
     arm_timer(kLingerTime);
+    if (stream_.is_tls()) {
+      if (!watching_) return close_tls();
+      beast::error_code ignored;  // the watch read must end before the shutdown reads
+      stream_.socket().cancel(ignored);
+      return;
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(Socket::shutdown_send, ignored);
     if (!watching_) do_linger();  // else the watch read already in flight lingers
+  }
+
+  void close_tls() {
+    stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
   }
 
   void do_linger() {
     watching_ = true;
-    socket_.async_read_some(buffer_.prepare(4096),
+    stream_.async_read_some(buffer_.prepare(4096),
                             beast::bind_front_handler(&ServerSession::on_watch,
                                                       shared_from_this()));
   }
 
   void on_linger(beast::error_code ec, std::size_t n) {
+    if (stream_.is_tls()) return gone_ ? void() : close_tls();
     lingered_ += n;
     buffer_.consume(buffer_.size());
     if (ec || gone_ || lingered_ >= kLingerBytes) return close();
@@ -379,16 +416,17 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void close() {
     timer_.cancel();
     beast::error_code ignored;
-    socket_.close(ignored);
+    stream_.socket().close(ignored);
     if (gone_) return;
     gone_ = true;
     auto callbacks = std::move(gone_callbacks_);
     for (auto& cb : callbacks) cb();
   }
 
-  Socket socket_;
-  asio::steady_timer timer_;
   std::shared_ptr<Server::State> state_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // before stream_: outlives it
+  MaybeTlsStream stream_;
+  asio::steady_timer timer_;
   std::string remote_;
   std::string peer_;    // `uid:N` of a unix socket's peer; empty on TCP
   std::string caller_;  // of the request being read: peer_, or what the header check named
@@ -502,6 +540,11 @@ void Server::listen(const Address& address) {
   }
   state_->listeners.push_back({std::move(acceptor), std::make_unique<asio::steady_timer>(io_), {}});
   do_accept(state_->listeners.size() - 1);
+}
+
+void Server::set_tls(std::shared_ptr<asio::ssl::context> tls) {
+  std::lock_guard lock(state_->mutex);
+  state_->options.tls = std::move(tls);
 }
 
 std::vector<uint16_t> Server::ports() const {

@@ -69,7 +69,7 @@ json call(const Context& ctx, bhttp::verb method, const std::string& target, std
   http::ClientResponse res;
   try {
     res = http::fetch_sync(ctx.server, api_request(ctx, method, target, std::move(body), content_type),
-                           kTimeout);
+                           kTimeout, ctx.tls);
   } catch (const std::system_error& e) {
     throw ApiFailure("cannot reach duetd at " + ctx.server.to_string() + ": " + e.code().message());
   }

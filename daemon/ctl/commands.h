@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "duet/common/address.h"
+#include "duet/common/http_client.h"
 
 namespace duet::ctl {
 
@@ -18,6 +19,7 @@ struct Context {
   Address server;
   std::string output;  // "", wide, json, yaml
   std::string token;   // bearer JWT for a TCP node API (--token-file or $DUET_TOKEN)
+  http::TlsContext tls;  // an https server's CA (and client certificate); null: not https
 };
 
 int apply(const Context& ctx, const std::vector<std::string>& files);

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/ctl/commands.h"
+#include "duet/common/tls.h"
 
 using namespace duet;
 
@@ -24,15 +25,20 @@ const char* kUsage =
     "               [--scope duet.read|duet.report|duet.write|duet.admin[,...]]  (node API;\n"
     "               --aud is then duetd unless given)\n"
     "  version\n"
-    "ADDR: unix:PATH or http://HOST:PORT (default $DUET_SERVER or unix:/run/duet/duetd.sock)\n"
-    "A TCP node API needs a JWT: --token-file FILE or $DUET_TOKEN.\n";
+    "ADDR: unix:PATH, http://HOST:PORT or https://HOST:PORT (default $DUET_SERVER or\n"
+    "      unix:/run/duet/duetd.sock)\n"
+    "A TCP node API needs a JWT: --token-file FILE or $DUET_TOKEN.\n"
+    "https: --certificate-authority FILE (or $DUET_CA_FILE; default: the system's trust store),\n"
+    "       --client-certificate FILE --client-key FILE for a node that asks for one.\n";
 
 // The command word: the first argument that is neither a flag nor a flag's value. `logs`
 // reads -f as --follow (as kubectl does); every other command reads it as --filename.
 std::string command_word(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--server" || args[i] == "-s" || args[i] == "-o" || args[i] == "--output" ||
-        args[i] == "--token-file" || args[i] == "--filename")
+        args[i] == "--token-file" || args[i] == "--filename" ||
+        args[i] == "--certificate-authority" || args[i] == "--client-certificate" ||
+        args[i] == "--client-key")
       ++i;
     else if (!args[i].starts_with("-"))
       return args[i];
@@ -48,11 +54,22 @@ std::string read_token(const std::string& path) {
   return token;
 }
 
+// The client side of an https server: its CA pinned when one is given.
+http::TlsContext client_tls(const tls::ClientFiles& files) {
+  try {
+    return tls::make_client_context(files);
+  } catch (const tls::TlsError& e) {
+    throw ctl::UsageError(e.what());
+  }
+}
+
 int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
   std::vector<std::string> positional, files;
   bool logs_command = command_word(args) == "logs", follow = false, watch = false;
   std::string tail;
   ctl::TokenRequest token;
+  tls::ClientFiles tls_files;
+  if (const char* ca = std::getenv("DUET_CA_FILE")) tls_files.ca = ca;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto value = [&] {
       if (i + 1 >= args.size()) throw ctl::UsageError(args[i] + ": missing value");
@@ -72,6 +89,12 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
       watch = true;
     else if (args[i] == "--token-file")
       ctx.token = read_token(value());
+    else if (args[i] == "--certificate-authority")
+      tls_files.ca = value();
+    else if (args[i] == "--client-certificate")
+      tls_files.cert = value();
+    else if (args[i] == "--client-key")
+      tls_files.key = value();
     else if (args[i] == "--sub")
       token.subject = value();
     else if (args[i] == "--ttl")
@@ -92,6 +115,7 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
   if (!ctx.output.empty() && ctx.output != "wide" && ctx.output != "json" && ctx.output != "yaml")
     throw ctl::UsageError("-o: expected wide, json or yaml");
   if (positional.empty()) throw ctl::UsageError("missing command");
+  if (ctx.server.tls) ctx.tls = client_tls(tls_files);
   const auto& cmd = positional[0];
   auto arg = [&](std::size_t i) { return i < positional.size() ? positional[i] : std::string(); };
   if (cmd == "apply") return ctl::apply(ctx, files);

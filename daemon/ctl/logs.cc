@@ -28,7 +28,7 @@ int logs(const Context& ctx, const std::string& replica, bool follow, const std:
   http::error_code end;
   handlers.on_end = [&](http::error_code ec) { end = ec; };
   http::ClientCall::stream(io.get_executor(), ctx.server, api_request(ctx, bhttp::verb::get, target),
-                           std::chrono::seconds(30), std::move(handlers));
+                           std::chrono::seconds(30), std::move(handlers), ctx.tls);
   io.run();
   if (status == 0) {
     std::cerr << "error: cannot reach duetd at " << ctx.server.to_string() << ": " << end.message() << "\n";

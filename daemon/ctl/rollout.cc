@@ -51,7 +51,7 @@ class RolloutWatch {
     handlers.on_end = [this](http::error_code ec) { end_ = ec; };
     call_ = http::ClientCall::stream(io_.get_executor(), ctx_.server,
                                      api_request(ctx_, bhttp::verb::get, api_target({"watch"})),
-                                     std::chrono::seconds(30), std::move(handlers));
+                                     std::chrono::seconds(30), std::move(handlers), ctx_.tls);
     io_.run();
     if (result_) return *result_;
     if (status_ >= 400) throw ApiFailure(api_error_message(status_, error_body_));

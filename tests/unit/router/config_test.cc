@@ -122,7 +122,18 @@ TEST(RouterConfig, BadValuesNameTheirPath) {
             "router.yaml: limits.maxHeaderBytes: must be between 1024 and 65535, got 65536");
   EXPECT_EQ(parse_config("limits: {maxHeaderBytes: 65535}\n", "router.yaml").limits.max_header_bytes,
             65535u);
-  EXPECT_NE(error_of("sources: ['https://1.2.3.4:7070']\n").find("https"), std::string::npos);
+  // https sources pin the CA that signed the node's certificate: it must be named.
+  EXPECT_NE(error_of("sources: ['https://1.2.3.4:7070']\n").find("needs its caFile"), std::string::npos);
+  EXPECT_EQ(error_of("sources: [{url: 'https://1.2.3.4:7070'}]\n"),
+            "router.yaml: sources[0].caFile: required for an https:// url: the CA that signed the "
+            "node API's certificate");
+  EXPECT_EQ(error_of("sources: [{url: 'http://1.2.3.4:7070', caFile: /ca.pem}]\n"),
+            "router.yaml: sources[0].caFile: only for an https:// url");
+  EXPECT_EQ(error_of("sources: [{url: 'https://1.2.3.4:7070', caFile: /ca.pem, certFile: /c.pem}]\n"),
+            "router.yaml: sources[0].keyFile: certFile and keyFile go together");
+  auto https = parse_config("sources: [{url: 'https://1.2.3.4:7070', caFile: /ca.pem}]\n", "router.yaml");
+  EXPECT_TRUE(https.sources[0].address.tls);
+  EXPECT_EQ(https.sources[0].ca_file, "/ca.pem");
   EXPECT_NE(error_of("listen: [").find("router.yaml:"), std::string::npos);
 }
 

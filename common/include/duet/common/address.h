@@ -1,6 +1,7 @@
 #pragma once
 // Listen and connect addresses as users write them: `unix:/run/duet/duetd.sock`,
-// `tcp://127.0.0.1:7070`, `http://127.0.0.1:7070` or `127.0.0.1:7070`.
+// `tcp://127.0.0.1:7070`, `http://127.0.0.1:7070`, `127.0.0.1:7070`, or `https://HOST:PORT`
+// for a TLS connection.
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <cstdint>
@@ -15,6 +16,7 @@ struct Address {
   std::string host;  // tcp only: a numeric address or "localhost"
   uint16_t port = 0;
   std::string path;  // unix only
+  bool tls = false;  // https://
 
   // Throws std::invalid_argument naming what is wrong with `text`.
   static Address parse(std::string_view text);
@@ -22,6 +24,7 @@ struct Address {
   boost::asio::generic::stream_protocol::endpoint endpoint() const;
   // Value for the HTTP Host header.
   std::string host_header() const;
+  // As parse() reads it back: `unix:PATH`, `HOST:PORT` or `https://HOST:PORT`.
   std::string to_string() const;
 };
 

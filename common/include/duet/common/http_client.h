@@ -1,6 +1,7 @@
 #pragma once
-// A small HTTP/1.1 client over TCP or a unix socket: whole responses for probes and the CLI,
-// streamed bodies for watch streams and `logs -f`. One connection per call.
+// A small HTTP/1.1 client over TCP, TLS (`https://` addresses) or a unix socket: whole
+// responses for probes and the CLI, streamed bodies for watch streams and `logs -f`. One
+// connection per call.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http.hpp>
@@ -11,6 +12,10 @@
 
 #include "duet/common/address.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace duet::http {
 
 namespace bhttp = boost::beast::http;
@@ -18,6 +23,9 @@ using ClientRequest = bhttp::request<bhttp::string_body>;
 using ClientResponse = bhttp::response<bhttp::string_body>;
 using ClientResponseHeader = bhttp::response_header<>;
 using error_code = boost::system::error_code;
+// For `https://` addresses: the CAs to trust and a client certificate (duet/common/tls.h's
+// make_client_context). None: the system's trust store, no client certificate.
+using TlsContext = std::shared_ptr<boost::asio::ssl::context>;
 
 struct StreamHandlers {
   std::function<void(const ClientResponseHeader&)> on_header;
@@ -33,13 +41,13 @@ class ClientCall : public std::enable_shared_from_this<ClientCall> {
   static std::shared_ptr<ClientCall> fetch(boost::asio::any_io_executor ex, const Address& to,
                                            ClientRequest request,
                                            std::chrono::milliseconds timeout,
-                                           FetchHandler handler);
+                                           FetchHandler handler, TlsContext tls = nullptr);
   // Sends `request` and delivers the body piece by piece. `header_timeout` covers connect
   // and the response header; the body may then take as long as it takes.
   static std::shared_ptr<ClientCall> stream(boost::asio::any_io_executor ex, const Address& to,
                                             ClientRequest request,
                                             std::chrono::milliseconds header_timeout,
-                                            StreamHandlers handlers);
+                                            StreamHandlers handlers, TlsContext tls = nullptr);
   // Closes the connection; the handler sees operation_aborted. Call on the executor.
   void cancel();
 
@@ -52,7 +60,7 @@ class ClientCall : public std::enable_shared_from_this<ClientCall> {
 
 // Blocking helper for command-line tools: throws std::system_error naming the address.
 ClientResponse fetch_sync(const Address& to, ClientRequest request,
-                          std::chrono::milliseconds timeout);
+                          std::chrono::milliseconds timeout, TlsContext tls = nullptr);
 
 // A request with Host and User-Agent set.
 ClientRequest make_request(bhttp::verb method, std::string_view target, const Address& to,

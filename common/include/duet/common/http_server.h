@@ -1,5 +1,6 @@
 #pragma once
-// A small HTTP/1.1 server over TCP or a unix socket, used by duetd's node API and duet-sim.
+// A small HTTP/1.1 server over TCP (plain or TLS) or a unix socket, used by duetd's node API
+// and duet-sim.
 // Handlers answer a request whole (reply) or as a chunked stream (begin_stream/send/finish);
 // a client that goes away mid-stream is reported so the work for it can stop. A header check
 // may refuse a request before its body is read; connections are capped and accept backs off.
@@ -16,6 +17,10 @@
 #include <vector>
 
 #include "duet/common/address.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace duet::http {
 
@@ -91,6 +96,8 @@ struct ServerOptions {
   // Connections open at once; one more is answered 503 with Retry-After: 1 and closed, so
   // that a flood of idle connections cannot take every file descriptor.
   std::size_t max_connections = 1024;
+  // TCP listeners speak TLS with this context (duet/common/tls.h); none: plain.
+  std::shared_ptr<asio::ssl::context> tls = {};
 };
 
 class Server {
@@ -103,6 +110,8 @@ class Server {
   void listen(const Address& address);
   // TCP ports actually bound, in listen() order (0 for unix sockets): for ephemeral ports.
   std::vector<uint16_t> ports() const;
+  // New TCP connections use this TLS context (certificates rotated); open ones keep theirs.
+  void set_tls(std::shared_ptr<asio::ssl::context> tls);
   // Stops accepting and closes every open connection.
   void stop();
 
