@@ -62,7 +62,12 @@ int run(const std::vector<std::string>& args, const DaemonOptions& options) {
   Node node(io, options);
   boost::asio::signal_set sigchld(io, SIGCHLD);
   wait_for_children(sigchld, node);
-  node.start();
+  try {
+    node.start();
+  } catch (...) {
+    node.stop();  // what start made on the host (an empty cgroup root) goes with it
+    throw;
+  }
   // Ready once the checkpoint is loaded, engines adopted and the API listens (SPEC §8).
   systemd.ready(node.status_line());
   systemd.start_watchdog(io);

@@ -27,7 +27,9 @@ std::optional<engine::CgroupRoot> open_cgroups(const DaemonOptions& o) {
   std::string why;
   auto root = engine::CgroupRoot::open(o.cgroup_root, o.state_dir, "/proc", why);
   if (root)
-    logger().info("engine_cgroups", {{"root", root->path}});
+    logger().info("engine_cgroups", {{"root", root->path},
+                                     {"memory", root->controller_place("memory")},
+                                     {"pids", root->controller_place("pids")}});
   else
     logger().warn("engine_cgroups", {{"root", "none"}, {"fallback", "process groups"}, {"why", why}});
   return root;

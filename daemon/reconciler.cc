@@ -205,6 +205,7 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, const 
   c.launch.env["DUET_DEPLOYMENT"] = d.metadata.name;
   c.launch.env["DUET_VERSION"] = d.version;
   c.launch.log_path = log_path(c.identity.name);
+  c.launch.limits = d.limits;
   set_node_launch(c.launch, c.identity.name);
   return c;
 }
@@ -304,6 +305,12 @@ void Reconciler::on_instance_change(const engine::EngineInstance& instance) {
 void Reconciler::set_node_launch(engine::LaunchSpec& launch, const std::string& name) const {
   launch.run_as = options_.run_as;
   launch.cgroup = options_.cgroups ? options_.cgroups->replica(name) : std::string();
+  launch.limit_cgroups_v1.clear();
+  if (!options_.cgroups) return;
+  for (auto [limited, controller] : {std::pair{launch.limits.memory_bytes.has_value(), "memory"},
+                                     {launch.limits.pids.has_value(), "pids"}})
+    if (auto folder = options_.cgroups->replica_v1(controller, name); limited && !folder.empty())
+      launch.limit_cgroups_v1[controller] = folder;
 }
 
 std::string Reconciler::log_path(const std::string& name) const {

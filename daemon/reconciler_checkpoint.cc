@@ -67,7 +67,9 @@ int Reconciler::adopt(const json& checkpoint) {
 }
 
 void Reconciler::remove_empty_cgroup_root() {
-  if (options_.cgroups) engine::remove_cgroup(options_.cgroups->path);
+  if (!options_.cgroups) return;
+  engine::remove_cgroup(options_.cgroups->path);
+  for (const auto& [controller, folder] : options_.cgroups->v1_roots) engine::remove_cgroup(folder);
 }
 
 int Reconciler::collect_orphan_cgroups() {
@@ -80,6 +82,12 @@ int Reconciler::collect_orphan_cgroups() {
     logger().warn("orphan_cgroup_collected", {{"cgroup", cgroup}, {"killed", killed}});
     engine::remove_cgroup(cgroup);  // once its processes are reaped; else at the next start
     ++collected;
+  }
+  // Limit folders in v1 hierarchies hold no process of their own (the v2 cgroup was killed).
+  for (const auto& [controller, folder] : options_.cgroups->v1_roots) {
+    engine::CgroupRoot v1{folder, {}};
+    for (const auto& name : v1.replicas())
+      if (!replicas_.count(name)) engine::remove_cgroup(v1.replica(name));
   }
   return collected;
 }

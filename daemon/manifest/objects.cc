@@ -58,6 +58,21 @@ json to_json(const RuntimeClass& rc) {
           {"handler", rc.handler}};
 }
 
+namespace {
+
+// `limits` only when set, so that a deployment without them keeps the revision it had
+// before limits existed (a new revision would replace every replica on upgrade).
+json resources_json(const EngineDeployment& d) {
+  json resources = {{"devices", d.devices}};
+  json limits = json::object();
+  if (d.limits.memory_bytes) limits["memory"] = *d.limits.memory_bytes;
+  if (d.limits.pids) limits["pids"] = *d.limits.pids;
+  if (!limits.empty()) resources["limits"] = limits;
+  return resources;
+}
+
+}  // namespace
+
 json to_json(const EngineDeployment& d) {
   json tmpl = {{"command", d.engine.command},
                {"terminationGracePeriodSeconds", d.engine.termination_grace_seconds}};
@@ -71,7 +86,7 @@ json to_json(const EngineDeployment& d) {
            {{"runtimeClassName", d.runtime_class},
             {"replicas", d.replicas},
             {"version", d.version},
-            {"resources", {{"devices", d.devices}}},
+            {"resources", resources_json(d)},
             {"template", tmpl},
             {"strategy", strategy_json(d.strategy)}}}};
 }

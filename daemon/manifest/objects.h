@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/instance/http_prober.h"
+#include "engine/instance/resource_limits.h"
 
 namespace duet::manifest {
 
@@ -60,6 +61,7 @@ struct EngineDeployment {
   int replicas = 1;
   std::string version;
   int devices = 0;
+  engine::ResourceLimits limits;  // resources.limits: memory (bytes), pids
   EngineTemplate engine;
   Strategy strategy;
 };

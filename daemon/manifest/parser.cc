@@ -151,6 +151,29 @@ Strategy read_strategy(const json* node) {
   return s;
 }
 
+// resources.limits: memory as a quantity of bytes ("64Gi", or a number), pids a count.
+engine::ResourceLimits read_limits(const nlohmann::json& object) {
+  FieldReader r(object, "spec.resources.limits");
+  engine::ResourceLimits limits;
+  if (r.has("memory")) {
+    const auto& value = object.at("memory");
+    r.skip("memory");
+    try {
+      if (value.is_number_integer() && value.get<int64_t>() >= 0) limits.memory_bytes = value.get<uint64_t>();
+      else if (value.is_string()) limits.memory_bytes = engine::parse_byte_quantity(value.get<std::string>());
+      else throw std::invalid_argument("expected a quantity like \"64Gi\", got " + describe(value));
+    } catch (const std::invalid_argument& e) {
+      throw ManifestError(r.child_path("memory"), e.what());
+    }
+    // Below a few MiB no engine starts, and the kernel would OOM-kill it at once.
+    if (*limits.memory_bytes < (4u << 20))
+      throw ManifestError(r.child_path("memory"), "must be at least 4Mi, got " + describe(value));
+  }
+  if (r.has("pids")) limits.pids = static_cast<uint64_t>(r.integer("pids", 0, 1, 4194304));
+  r.reject_unknown();
+  return limits;
+}
+
 EngineDeployment decode_deployment(FieldReader& doc) {
   expect_api_version(doc, "duet/v1alpha1");
   EngineDeployment d;
@@ -166,6 +189,7 @@ EngineDeployment decode_deployment(FieldReader& doc) {
   if (const auto* res = spec.object("resources")) {
     FieldReader r(*res, "spec.resources");
     d.devices = static_cast<int>(r.integer("devices", 0, 0, 64));
+    if (const auto* limits = r.object("limits")) d.limits = read_limits(*limits);
     r.reject_unknown();
   }
   d.engine = read_template(*spec.object("template", true));

@@ -26,6 +26,20 @@ std::optional<ProbeSpec> probe_from_json(const json& j) {
   return p;
 }
 
+json limits_to_json(const ResourceLimits& l) {
+  json j = json::object();
+  if (l.memory_bytes) j["memoryBytes"] = *l.memory_bytes;
+  if (l.pids) j["pids"] = *l.pids;
+  return j;
+}
+
+ResourceLimits limits_from_json(const json& j) {
+  ResourceLimits l;
+  if (j.contains("memoryBytes")) l.memory_bytes = j.at("memoryBytes").get<uint64_t>();
+  if (j.contains("pids")) l.pids = j.at("pids").get<uint64_t>();
+  return l;
+}
+
 }  // namespace
 
 json config_to_json(const EngineConfig& c) {
@@ -35,7 +49,7 @@ json config_to_json(const EngineConfig& c) {
             {"version", id.version}, {"track", id.track}}},
           {"launch",
            {{"argv", c.launch.argv}, {"env", c.launch.env}, {"logPath", c.launch.log_path},
-            {"cpus", c.launch.cpus}}},
+            {"cpus", c.launch.cpus}, {"limits", limits_to_json(c.launch.limits)}}},
           {"host", c.host},
           {"port", c.port},
           {"devices", c.devices},
@@ -55,6 +69,7 @@ EngineConfig config_from_json(const json& j) {
   c.launch.env = launch.at("env").get<std::map<std::string, std::string>>();
   c.launch.log_path = launch.at("logPath").get<std::string>();
   c.launch.cpus = launch.at("cpus").get<std::vector<int>>();
+  c.launch.limits = limits_from_json(launch.value("limits", json::object()));  // absent before limits
   c.host = j.at("host").get<std::string>();
   c.port = j.at("port").get<uint16_t>();
   c.devices = j.at("devices").get<std::vector<std::string>>();

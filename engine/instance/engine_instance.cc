@@ -6,6 +6,7 @@
 #include "duet/common/log.h"
 #include "engine/instance/process.h"
 #include "engine/instance/replica_cgroup.h"
+#include "engine/instance/resource_limits.h"
 
 namespace duet::engine {
 
@@ -79,6 +80,7 @@ void EngineInstance::launch() {
     return schedule_restart(std::string("start failed: ") + e.what());
   }
   start_time_ = process_start_time(pid_);
+  if (config_.launch.limits.memory_bytes) oom_kills_at_start_ = oom_kills(config_.launch.limit_folders());
   logger().info("engine_started",
                 {{"engine", name()}, {"pid", pid_}, {"port", config_.port}, {"command", config_.launch.argv[0]}});
   set_state(EngineState::starting);
@@ -127,7 +129,15 @@ void EngineInstance::on_liveness(bool alive) {
   kill_now();
 }
 
-void EngineInstance::on_exit(int status) { handle_exit(describe_exit(status)); }
+// An OOM kill in the replica's cgroup since this run started names the limit, as kubectl's
+// OOMKilled does: whichever process the kernel chose, the limit is why the engine ended.
+void EngineInstance::on_exit(int status) {
+  const auto& limits = config_.launch.limits;
+  if (limits.memory_bytes && oom_kills(config_.launch.limit_folders()) > oom_kills_at_start_)
+    return handle_exit("OOMKilled (memory limit " + std::to_string(*limits.memory_bytes) + " bytes), " +
+                       describe_exit(status));
+  handle_exit(describe_exit(status));
+}
 
 void EngineInstance::handle_exit(const std::string& how) {
   last_exit_ = how;
@@ -139,7 +149,7 @@ void EngineInstance::handle_exit(const std::string& how) {
   if (state_ == EngineState::terminating) {
     kill_timer_.cancel();
     logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
-    if (!config_.launch.cgroup.empty()) remove_cgroup_soon(executor_, config_.launch.cgroup);
+    remove_cgroups();
     if (auto done = std::move(on_terminated_)) done();
     return;
   }
@@ -169,7 +179,8 @@ void EngineInstance::terminate(std::function<void()> done) {
   restart_timer_.cancel();
   stop_probes();
   set_state(EngineState::terminating);
-  if (pid_ == 0) {
+  if (pid_ == 0) {  // between runs (a restart's backoff): nothing to stop
+    remove_cgroups();
     if (done) done();
     return;
   }
@@ -185,6 +196,12 @@ void EngineInstance::terminate(std::function<void()> done) {
 }
 
 void EngineInstance::kill_now() { signal_group(pid_, SIGKILL); }
+
+// The replica is leaving for good: its cgroup and its limit folders go once empty.
+void EngineInstance::remove_cgroups() {
+  if (!config_.launch.cgroup.empty()) remove_cgroup_soon(executor_, config_.launch.cgroup);
+  for (const auto& [controller, folder] : config_.launch.limit_cgroups_v1) remove_cgroup_soon(executor_, folder);
+}
 
 // The main process is gone; what it forked must not outlive it: a worker holding a GPU and
 // a port would make every restart fail, and stay after a delete.

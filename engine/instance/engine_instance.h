@@ -95,6 +95,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   void schedule_restart(const std::string& reason);
   void kill_now();
   void kill_leftovers();
+  void remove_cgroups();
   nlohmann::json usage_json() const;
 
   boost::asio::any_io_executor executor_;
@@ -105,6 +106,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   std::string last_exit_;  // how the last process ended, like kubectl's "Last State"
   pid_t pid_ = 0;
   uint64_t start_time_ = 0;
+  uint64_t oom_kills_at_start_ = 0;  // of the replica's memory cgroup, when it has a limit
   int restarts_ = 0;
   RestartBackoff backoff_;
   std::chrono::steady_clock::time_point ready_since_{};

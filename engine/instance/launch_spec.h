@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/instance/resource_limits.h"
 #include "engine/instance/run_as.h"
 
 namespace duet::engine {
@@ -18,6 +19,11 @@ struct LaunchSpec {
   std::vector<int> cpus;  // empty = not pinned
   std::optional<RunAs> run_as;  // none: duetd's own user
   std::string cgroup;  // the replica's cgroup folder (replica_cgroup.h); empty: none
+  ResourceLimits limits;  // resources.limits
+  // Limit controllers the cgroup v2 root lacks: the replica's v1 folder of each.
+  std::map<std::string, std::string> limit_cgroups_v1;
+
+  LimitFolders limit_folders() const { return {cgroup, limit_cgroups_v1}; }
 };
 
 // Replaces `${NAME}` in `text` with vars[NAME]; unknown names stay as written.

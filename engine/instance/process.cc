@@ -73,7 +73,7 @@ bool join_cgroup(const char* procs) {
   return joined;
 }
 
-[[noreturn]] void exec_child(const LaunchSpec& spec, const std::string& cgroup_procs, int log_fd,
+[[noreturn]] void exec_child(const LaunchSpec& spec, const std::vector<std::string>& cgroup_procs, int log_fd,
                              std::vector<char*>& argv, std::vector<char*>& envp) {
   // Only async-signal-safe calls from here on: we are a fork of a threaded process.
   ::setpgid(0, 0);
@@ -84,8 +84,12 @@ bool join_cgroup(const char* procs) {
   close_inherited_descriptors();
   // Before the exec, so that everything the engine forks is born in it. A cgroup that cannot be
   // joined leaves the process group as the only handle on its children: said, not fatal.
-  if (!cgroup_procs.empty() && !join_cgroup(cgroup_procs.c_str()))
-    report_in_child("duetd: cannot join the replica's cgroup, only its process group tracks it: ");
+  // The v1 folders hold limits: an engine outside them would run unlimited.
+  for (std::size_t i = 0; i < cgroup_procs.size(); ++i)
+    if (!join_cgroup(cgroup_procs[i].c_str())) {
+      if (i > 0) fail_in_child("duetd: cannot join the replica's limit cgroup: ", 126);
+      report_in_child("duetd: cannot join the replica's cgroup, only its process group tracks it: ");
+    }
   if (!spec.cpus.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -105,6 +109,14 @@ bool join_cgroup(const char* procs) {
 
 pid_t spawn_process(const LaunchSpec& spec) {
   if (spec.argv.empty()) throw std::invalid_argument("empty command");
+  std::vector<std::string> cgroup_procs;  // the v2 cgroup first, then the v1 limit folders
+  if (!spec.cgroup.empty()) {
+    create_cgroup(spec.cgroup);
+    kill_cgroup(spec.cgroup);  // what an earlier run of the replica left behind
+    cgroup_procs.push_back(spec.cgroup + "/cgroup.procs");
+  }
+  if (!spec.limits.empty()) apply_limits(spec.limit_folders(), spec.limits);
+  for (const auto& [controller, folder] : spec.limit_cgroups_v1) cgroup_procs.push_back(folder + "/cgroup.procs");
   int log_fd = ::open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) throw std::system_error(errno, std::generic_category(), spec.log_path);
   auto env = build_environment(spec);
@@ -115,12 +127,6 @@ pid_t spawn_process(const LaunchSpec& spec) {
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  std::string cgroup_procs;
-  if (!spec.cgroup.empty()) {
-    create_cgroup(spec.cgroup);
-    kill_cgroup(spec.cgroup);  // what an earlier run of the replica left behind
-    cgroup_procs = spec.cgroup + "/cgroup.procs";
-  }
   pid_t pid = ::fork();
   if (pid == 0) exec_child(spec, cgroup_procs, log_fd, argv, envp);
   int fork_errno = errno;

@@ -1,5 +1,6 @@
 #include "engine/instance/replica_cgroup.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "duet/common/file_text.h"
@@ -48,6 +50,65 @@ std::string own_cgroup(const std::string& proc_root) {
 
 bool writable(const std::string& folder) { return ::access(folder.c_str(), W_OK) == 0; }
 
+constexpr const char* kLimitControllers[] = {"memory", "pids"};
+
+// The mount point of the cgroup v1 hierarchy that has `controller` ("... - cgroup cgroup
+// rw,memory" in mountinfo), and duetd's own folder in it ("4:memory:/x" in /proc/self/cgroup).
+std::string v1_folder_of_own(const std::string& proc_root, const std::string& controller) {
+  std::istringstream mounts(read_text_file(proc_root + "/self/mountinfo").value_or(""));
+  std::string line, mount;
+  while (mount.empty() && std::getline(mounts, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 7, "cgroup ") != 0) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type, source, options;
+    tail >> type >> source >> options;
+    std::istringstream opts(options);
+    for (std::string opt; std::getline(opts, opt, ',');)
+      if (opt == controller) {
+        std::istringstream fields(line.substr(0, dash));
+        std::string field;
+        for (int i = 0; i < 5 && fields >> field; ++i) mount = field;
+      }
+  }
+  if (mount.empty()) return {};
+  std::istringstream own(read_text_file(proc_root + "/self/cgroup").value_or(""));
+  while (std::getline(own, line)) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::istringstream names(line.substr(first + 1, second - first - 1));
+    for (std::string name; std::getline(names, name, ',');)
+      if (name == controller) {
+        auto path = line.substr(second + 1);
+        return mount + (path == "/" ? "" : path);
+      }
+  }
+  return {};
+}
+
+// Turns the limit controllers on for the root's children where cgroup v2 offers them; for
+// the others, a folder named as the root in the controller's v1 hierarchy, if one is writable.
+std::set<std::string> enabled_controllers(const std::string& root) {
+  std::istringstream words(read_text_file(root + "/cgroup.subtree_control").value_or(""));
+  std::set<std::string> on;
+  for (std::string w; words >> w;) on.insert(w);
+  return on;
+}
+
+void place_limit_controllers(CgroupRoot& root, const std::string& proc_root) {
+  auto on = enabled_controllers(root.path);
+  for (const char* controller : kLimitControllers)
+    if (!on.count(controller)) write_knob(root.path + "/cgroup.subtree_control", std::string("+") + controller);
+  on = enabled_controllers(root.path);
+  for (const char* controller : kLimitControllers) {
+    if (on.count(controller)) continue;
+    auto own = v1_folder_of_own(proc_root, controller);
+    if (own.empty()) continue;
+    auto folder = own + "/" + fs::path(root.path).filename().string();
+    if (create_cgroup(folder) && writable(folder + "/cgroup.procs")) root.v1_roots[controller] = folder;
+  }
+}
+
 std::string hex(std::size_t value) {
   std::ostringstream out;
   out << std::hex << value;
@@ -80,7 +141,19 @@ std::optional<CgroupRoot> CgroupRoot::open(const std::string& configured, const 
     why = root + ": " + std::strerror(errno);
     return std::nullopt;
   }
-  return CgroupRoot{root};
+  CgroupRoot opened{root, {}};
+  place_limit_controllers(opened, proc_root);
+  return opened;
+}
+
+std::string CgroupRoot::replica_v1(const std::string& controller, const std::string& name) const {
+  auto it = v1_roots.find(controller);
+  return it == v1_roots.end() ? std::string() : it->second + "/" + name;
+}
+
+std::string CgroupRoot::controller_place(const std::string& controller) const {
+  if (auto it = v1_roots.find(controller); it != v1_roots.end()) return it->second;
+  return enabled_controllers(path).count(controller) ? "v2" : "none";
 }
 
 std::vector<std::string> CgroupRoot::replicas() const {
@@ -89,6 +162,14 @@ std::vector<std::string> CgroupRoot::replicas() const {
   for (const auto& entry : fs::directory_iterator(path, ec))
     if (entry.is_directory(ec)) names.push_back(entry.path().filename().string());
   return names;
+}
+
+bool write_knob(const std::string& path, std::string_view value) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  ::close(fd);
+  return ok;
 }
 
 bool create_cgroup(const std::string& cgroup) {

@@ -9,8 +9,10 @@
 #include <sys/types.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace duet::engine {
@@ -18,6 +20,9 @@ namespace duet::engine {
 // Where duetd puts its replicas' cgroups.
 struct CgroupRoot {
   std::string path;  // a folder of the cgroup2 file system
+  // For each limit controller (memory, pids) the root does not have in cgroup v2, a folder
+  // of that controller's v1 hierarchy to put replicas' limits in (hybrid hosts).
+  std::map<std::string, std::string> v1_roots;
 
   // `configured`: an absolute path in the cgroup2 file system, "auto" or "none". Auto: the
   // cgroup2 mount plus duetd's own cgroup, then `engines` when that cgroup is delegated
@@ -28,10 +33,17 @@ struct CgroupRoot {
                                         const std::string& proc_root, std::string& why);
 
   std::string replica(const std::string& name) const { return path + "/" + name; }
+  // The replica's v1 folder of `controller`; empty when its limits go in cgroup v2.
+  std::string replica_v1(const std::string& controller, const std::string& name) const;
+  // Where each limit controller is, for the log: "v2", the v1 folder, or "none".
+  std::string controller_place(const std::string& controller) const;
   // The replica cgroups under the root (folder names).
   std::vector<std::string> replicas() const;
 };
 
+// Writes a cgroup knob (cgroup.subtree_control, memory.max...): a file that must exist, never
+// created (in a folder that is not a cgroup, or without the controller, it is not there).
+bool write_knob(const std::string& path, std::string_view value);
 // Makes the folder (an existing one is fine). False, with errno, when it cannot.
 bool create_cgroup(const std::string& cgroup);
 // The processes in it; empty when it is gone.

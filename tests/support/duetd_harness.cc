@@ -92,16 +92,24 @@ CommandResult DuetdHarness::duetctl(std::vector<std::string> args) {
 
 DuetdHarness::~DuetdHarness() {
   std::string root = cgroup_root();
+  auto limit_roots = {cgroup_place("memory"), cgroup_place("pids")};
   process_.reset();
   retired_.clear();
   if (root.empty()) return;
-  engine::CgroupRoot cgroups{root};
+  engine::CgroupRoot cgroups{root, {}};
   for (const auto& name : cgroups.replicas()) {
     auto cgroup = cgroups.replica(name);
     engine::kill_cgroup(cgroup);
     eventually([&] { return engine::remove_cgroup(cgroup); }, 5s);
   }
   engine::remove_cgroup(root);
+  for (const auto& folder : limit_roots) {
+    if (!folder.starts_with("/")) continue;  // v2 or none
+    engine::CgroupRoot v1{folder, {}};
+    for (const auto& name : v1.replicas())
+      eventually([&] { return engine::remove_cgroup(v1.replica(name)); }, 5s);
+    engine::remove_cgroup(folder);
+  }
 }
 
 std::string DuetdHarness::cgroup_root() {
@@ -111,6 +119,16 @@ std::string DuetdHarness::cgroup_root() {
   at += std::string("event=engine_cgroups root=").size();
   auto root = log.substr(at, log.find_first_of(" \n", at) - at);
   return root == "none" ? std::string() : root;
+}
+
+std::string DuetdHarness::cgroup_place(const std::string& controller) {
+  auto log = process_->output();
+  auto line = log.find("event=engine_cgroups root=");
+  if (line == std::string::npos) return "none";
+  auto at = log.find(" " + controller + "=", line);
+  if (at == std::string::npos || at > log.find('\n', line)) return "none";
+  at += controller.size() + 2;
+  return log.substr(at, log.find_first_of(" \n", at) - at);
 }
 
 uint16_t DuetdHarness::tcp_api_port() {

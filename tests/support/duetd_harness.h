@@ -63,6 +63,8 @@ class DuetdHarness {
   uint16_t tcp_api_port();
   // The replicas' cgroup root duetd logged; empty when it fell back to process groups.
   std::string cgroup_root();
+  // Where duetd puts `controller`'s (memory, pids) limits: "v2", a cgroup v1 folder, or "none".
+  std::string cgroup_place(const std::string& controller);
 
  private:
   void start();

@@ -14,8 +14,16 @@ TEST(Address, ParsesEveryForm) {
     EXPECT_EQ(a.kind, Address::Kind::tcp) << text;
     EXPECT_EQ(a.host, "127.0.0.1") << text;
     EXPECT_EQ(a.port, 7070) << text;
+    EXPECT_FALSE(a.tls) << text;
   }
   EXPECT_EQ(Address::parse(":8080").host, "0.0.0.0");
+  auto secure = Address::parse("https://[::1]:7443");
+  EXPECT_TRUE(secure.tls);
+  EXPECT_EQ(secure.host, "::1");
+  EXPECT_EQ(secure.port, 7443);
+  // to_string reads back as the same address, scheme included.
+  for (const char* text : {"https://10.0.0.12:7443", "10.0.0.12:7070", "unix:/run/x.sock"})
+    EXPECT_EQ(Address::parse(text).to_string(), text);
 }
 
 TEST(Address, RejectsBadInput) {

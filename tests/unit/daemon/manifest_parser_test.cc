@@ -62,6 +62,34 @@ TEST(ManifestParser, FillsDefaults) {
   EXPECT_EQ(d.engine.termination_grace_seconds, 30);
 }
 
+TEST(ManifestParser, ReadsResourceLimits) {
+  auto with = [](const std::string& limits) {
+    return std::string(kDeployment) + "  resources: {devices: 1, limits: " + limits + "}\n";
+  };
+  auto d = std::get<EngineDeployment>(parse_manifests(with("{memory: 64Gi, pids: 4096}"), "x.yaml").at(0).object);
+  EXPECT_EQ(d.limits.memory_bytes, 64ull << 30);
+  EXPECT_EQ(d.limits.pids, 4096u);
+  // Stored and watched as bytes; a deployment without limits shows none (its revision is
+  // the one it had before limits existed).
+  EXPECT_EQ(to_json(d)["spec"]["resources"]["limits"], (nlohmann::json{{"memory", 64ull << 30}, {"pids", 4096}}));
+  auto plain = std::get<EngineDeployment>(parse_manifests(kDeployment, "x.yaml").at(0).object);
+  EXPECT_TRUE(plain.limits.empty());
+  EXPECT_FALSE(to_json(plain)["spec"]["resources"].contains("limits"));
+  EXPECT_EQ(std::get<EngineDeployment>(parse_manifests(with("{memory: 1073741824}"), "x.yaml").at(0).object)
+                .limits.memory_bytes,
+            1u << 30);
+
+  EXPECT_EQ(error_of(with("{memory: 12GB}")),
+            "chat.yaml[0] spec.resources.limits.memory: unknown unit \"GB\" in \"12GB\": expected Ki, Mi, "
+            "Gi, Ti, k, M, G or T");
+  EXPECT_EQ(error_of(with("{memory: 1Mi}")),
+            "chat.yaml[0] spec.resources.limits.memory: must be at least 4Mi, got \"1Mi\"");
+  EXPECT_EQ(error_of(with("{memory: [1]}")),
+            "chat.yaml[0] spec.resources.limits.memory: expected a quantity like \"64Gi\", got a list");
+  EXPECT_EQ(error_of(with("{pids: 0}")), "chat.yaml[0] spec.resources.limits.pids: must be between 1 and 4194304, got 0");
+  EXPECT_EQ(error_of(with("{cpu: 2}")), "chat.yaml[0] spec.resources.limits.cpu: unknown field");
+}
+
 TEST(ManifestParser, NamesFileDocumentAndField) {
   std::string text = std::string("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: npu}\nhandler: ascend\n---") + kDeployment;
   auto bad = text;

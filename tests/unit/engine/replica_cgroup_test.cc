@@ -89,5 +89,37 @@ TEST_F(CgroupRootTest, AConfiguredFolderIsUsedAsGivenAndListsItsReplicas) {
   EXPECT_EQ(replicas, (std::vector<std::string>{"chat-0", "chat-canary-0"}));
 }
 
+// A hybrid host (cgroup v2 without memory and pids, their v1 hierarchies mounted): limits
+// go in a folder named as the root under duetd's own v1 cgroup of each controller.
+TEST_F(CgroupRootTest, LimitControllersTheV2RootLacksComeFromTheirV1Hierarchies) {
+  fs::create_directories(mount_ / "duet-x");
+  std::ofstream(mount_ / "duet-x/cgroup.procs");
+  std::ofstream(mount_ / "duet-x/cgroup.subtree_control") << "";  // the kernel would refuse +memory
+  auto v1_memory = dir_ / "v1/memory";
+  fs::create_directories(v1_memory / "jobs/42/duet-x");
+  std::ofstream(v1_memory / "jobs/42/duet-x/cgroup.procs");
+  fs::create_directories(dir_ / "proc/self");
+  std::ofstream(dir_ / "proc/self/mountinfo")
+      << "35 24 0:30 / " << mount_.string() << " rw shared:9 - cgroup2 cgroup2 rw\n"
+      << "36 24 0:31 / " << v1_memory.string() << " rw shared:10 - cgroup cgroup rw,memory\n"
+      << "37 24 0:32 / " << (dir_ / "v1/cpu,cpuacct").string() << " rw - cgroup cgroup rw,cpu,cpuacct\n";
+  std::ofstream(dir_ / "proc/self/cgroup") << "5:cpu,cpuacct:/\n4:memory:/jobs/42\n0::/\n";
+  std::string why;
+  auto root = open((mount_ / "duet-x").string(), why);
+  ASSERT_TRUE(root) << why;
+  EXPECT_EQ(root->controller_place("memory"), (v1_memory / "jobs/42/duet-x").string());
+  EXPECT_EQ(root->replica_v1("memory", "chat-0"), (v1_memory / "jobs/42/duet-x/chat-0").string());
+  // No pids hierarchy mounted and none in v2: pids limits cannot be placed.
+  EXPECT_EQ(root->controller_place("pids"), "none");
+  EXPECT_EQ(root->replica_v1("pids", "chat-0"), "");
+  // Where v2 has the controller, limits go in the replica's own cgroup.
+  std::ofstream(mount_ / "duet-x/cgroup.subtree_control") << "memory pids";
+  root = open((mount_ / "duet-x").string(), why);
+  ASSERT_TRUE(root) << why;
+  EXPECT_EQ(root->controller_place("pids"), "v2");
+  EXPECT_EQ(root->replica_v1("pids", "chat-0"), "");
+  EXPECT_EQ(root->controller_place("memory"), "v2");
+}
+
 }  // namespace
 }  // namespace duet::engine
