@@ -11,6 +11,7 @@
 #include "duet/common/file_text.h"
 #include "packaging/package_files.h"
 #include "support/duetd_harness.h"
+#include "support/test_keys.h"
 
 namespace duet::test {
 namespace {
@@ -82,12 +83,22 @@ std::string duetd_yaml_in(const TempDir& dir, bool uncommented) {
   replace_all("engineUser: duet-engine", "engineUser: nobody");
   if (uncommented) {
     replace_all("  # - tcp://127.0.0.1:7070", "  - tcp://127.0.0.1:0");
-    auto block = text.find("# nodeApiAuth:");
-    EXPECT_NE(block, std::string::npos);
-    for (auto at = block; at != std::string::npos; at = text.find("\n# ", at))
-      text.erase(at == block ? at : at + 1, 2);
+    replace_all("  # - https://10.0.0.12:7443", "  - https://127.0.0.1:0");
+    // Each block: its lines lose their "# " up to the blank line that ends it.
+    for (const char* key : {"# nodeApiAuth:", "# nodeApiTls:"}) {
+      auto block = text.find(key);
+      EXPECT_NE(block, std::string::npos) << key;
+      auto end = text.find("\n\n", block);
+      for (auto at = block; at != std::string::npos && at < end; at = text.find("\n# ", at)) {
+        text.erase(at == block ? at : at + 1, 2);
+        end -= 2;
+      }
+    }
     replace_all("/etc/duet/node-api.secret", (dir / "node-api.secret").string());
     std::ofstream(dir / "node-api.secret") << "a-test-secret-of-at-least-32-bytes-length\n";
+    replace_all("/etc/duet/node-api.crt", (dir / "node-api.crt").string());
+    replace_all("/etc/duet/node-api.key", (dir / "node-api.key").string());
+    write_self_signed(dir / "node-api.crt", dir / "node-api.key");
   }
   auto path = dir / "duetd.yaml";
   std::ofstream(path) << text;
@@ -104,10 +115,11 @@ TEST(DuetdYaml, DuetdStartsWithIt) {
   EXPECT_TRUE(fs::is_directory(dir / "state"));
 }
 
-TEST(DuetdYaml, ItsCommentedTcpApiAndAuthWorkWhenEnabled) {
+TEST(DuetdYaml, ItsCommentedTcpApiAuthAndTlsWorkWhenEnabled) {
   TempDir dir;
   ChildProcess duetd({bin("duetd"), "--config", duetd_yaml_in(dir, true)}, {}, (dir / "duetd.log").string());
-  ASSERT_TRUE(duetd.wait_for_output("auth=jwt", 20s)) << duetd.output();
+  ASSERT_TRUE(duetd.wait_for_output("auth=jwt tls=true", 20s)) << duetd.output();
+  EXPECT_NE(duetd.output().find("api=https://127.0.0.1:0"), std::string::npos) << duetd.output();
 }
 
 TEST(Units, DuetdUnitKeepsEnginesAndDevicesWorking) {

@@ -30,7 +30,7 @@ std::string read_file(const std::string& path) {
 TEST(EngineConfigJson, RoundTripsEveryField) {
   EngineConfig c;
   c.identity = {"chat-1", "chat", 1, "r2", "canary"};
-  c.launch = {{"duet-sim", "--port", "20001"}, {{"PORT", "20001"}, {"CUDA_VISIBLE_DEVICES", "2,3"}}, "/l/chat-1.log", {4, 5}, {}, {}};
+  c.launch = {{"duet-sim", "--port", "20001"}, {{"PORT", "20001"}, {"CUDA_VISIBLE_DEVICES", "2,3"}}, "/l/chat-1.log", {4, 5}, {}, {}, {.memory_bytes = 1u << 30, .pids = 64}, {}};
   c.host = "127.0.0.1";
   c.port = 20001;
   c.devices = {"2", "3"};
@@ -40,6 +40,8 @@ TEST(EngineConfigJson, RoundTripsEveryField) {
   EXPECT_EQ(config_to_json(back), config_to_json(c));
   EXPECT_EQ(back.identity.track, "canary");
   EXPECT_EQ(back.launch.cpus, (std::vector<int>{4, 5}));
+  EXPECT_EQ(back.launch.limits.memory_bytes, 1u << 30);
+  EXPECT_EQ(back.launch.limits.pids, 64u);
   ASSERT_TRUE(back.readiness);
   EXPECT_EQ(back.readiness->initial_delay_seconds, 5);
   EXPECT_FALSE(back.liveness);
@@ -49,7 +51,7 @@ TEST(EngineConfigJson, RoundTripsEveryField) {
 
 TEST(ProcessRunning, MatchesPidAndStartTime) {
   test::TempDir dir;
-  LaunchSpec spec{{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}};
+  LaunchSpec spec{{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}, {}, {}};
   pid_t pid = spawn_process(spec);
   auto start = process_start_time(pid);
   ASSERT_NE(start, 0u);
@@ -66,7 +68,7 @@ TEST(SpawnProcess, TheEngineInheritsNoDescriptorOfDuetd) {
   test::TempDir dir;
   int leaked = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC, like an acceptor's socket
   ASSERT_GE(leaked, 3);
-  pid_t pid = spawn_process({{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}});
+  pid_t pid = spawn_process({{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}, {}, {}});
   std::vector<std::string> fds;
   for (int i = 0; i < 500 && fds.size() != 3; ++i) {  // until the exec has happened
     fds.clear();
@@ -84,7 +86,7 @@ TEST(SpawnProcess, TheEngineInheritsNoDescriptorOfDuetd) {
 TEST(ExitWatch, ReportsTheEndOfAProcess) {
   test::TempDir dir;
   boost::asio::io_context io;
-  pid_t pid = spawn_process({{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}});
+  pid_t pid = spawn_process({{"sleep", "30"}, {}, (dir / "log").string(), {}, {}, {}, {}, {}});
   auto watch = std::make_shared<ExitWatch>(io.get_executor(), pid, process_start_time(pid));
   bool ended = false;
   watch->start([&] { ended = true; });
@@ -99,7 +101,7 @@ TEST(ExitWatch, ReportsTheEndOfAProcess) {
 TEST(ExitWatch, AProcessAlreadyGoneIsReportedAtOnce) {
   test::TempDir dir;
   boost::asio::io_context io;
-  pid_t pid = spawn_process({{"true"}, {}, (dir / "log").string(), {}, {}, {}});
+  pid_t pid = spawn_process({{"true"}, {}, (dir / "log").string(), {}, {}, {}, {}, {}});
   auto start = process_start_time(pid);
   ::waitpid(pid, nullptr, 0);
   auto watch = std::make_shared<ExitWatch>(io.get_executor(), pid, start);
