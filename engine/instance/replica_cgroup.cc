@@ -105,7 +105,11 @@ void place_limit_controllers(CgroupRoot& root, const std::string& proc_root) {
     auto own = v1_folder_of_own(proc_root, controller);
     if (own.empty()) continue;
     auto folder = own + "/" + fs::path(root.path).filename().string();
+    // Tried here, made again by the first replica with a limit: a duetd whose replicas have
+    // none leaves nothing in the v1 hierarchies.
+    bool made = ::access(folder.c_str(), F_OK) != 0;
     if (create_cgroup(folder) && writable(folder + "/cgroup.procs")) root.v1_roots[controller] = folder;
+    if (made) remove_cgroup(folder);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "engine/instance/resource_limits.h"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -47,7 +48,10 @@ uint64_t parse_byte_quantity(std::string_view text) {
 }
 
 void apply_limits(const LimitFolders& folders, const ResourceLimits& limits) {
-  for (const auto& [controller, folder] : folders.v1) create_cgroup(folder);
+  for (const auto& [controller, folder] : folders.v1) {
+    create_cgroup(std::filesystem::path(folder).parent_path().string());  // the v1 root
+    create_cgroup(folder);
+  }
   if (limits.memory_bytes) {
     auto folder = folders.of("memory");
     if (folder.empty()) throw std::runtime_error("resources.limits.memory: the replica has no cgroup");
