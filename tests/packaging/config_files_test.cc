@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <csignal>
 #include <fstream>
 #include <set>
 
@@ -105,6 +106,22 @@ std::string duetd_yaml_in(const TempDir& dir, bool uncommented) {
   return path.string();
 }
 
+// SIGTERM, as systemctl stop: duetd ends and takes its (empty) replicas' cgroup root with it.
+void stop_cleanly(ChildProcess& duetd) {
+  auto log = duetd.output();
+  auto at = log.find("event=engine_cgroups root=");
+  std::string root;
+  if (at != std::string::npos) {
+    at += std::string("event=engine_cgroups root=").size();
+    root = log.substr(at, log.find_first_of(" \n", at) - at);
+  }
+  duetd.signal(SIGTERM);
+  EXPECT_NE(duetd.wait(), -1) << duetd.output();
+  if (root.starts_with("/")) {
+    EXPECT_FALSE(fs::exists(root)) << root;
+  }
+}
+
 TEST(DuetdYaml, DuetdStartsWithIt) {
   TempDir dir;
   ChildProcess duetd({bin("duetd"), "--config", duetd_yaml_in(dir, false)}, {}, (dir / "duetd.log").string());
@@ -113,6 +130,7 @@ TEST(DuetdYaml, DuetdStartsWithIt) {
   auto health = http::fetch_sync(api, http::make_request(http::bhttp::verb::get, "/healthz", api), 10s);
   EXPECT_EQ(health.result_int(), 200);
   EXPECT_TRUE(fs::is_directory(dir / "state"));
+  stop_cleanly(duetd);
 }
 
 TEST(DuetdYaml, ItsCommentedTcpApiAuthAndTlsWorkWhenEnabled) {
@@ -120,6 +138,7 @@ TEST(DuetdYaml, ItsCommentedTcpApiAuthAndTlsWorkWhenEnabled) {
   ChildProcess duetd({bin("duetd"), "--config", duetd_yaml_in(dir, true)}, {}, (dir / "duetd.log").string());
   ASSERT_TRUE(duetd.wait_for_output("auth=jwt tls=true", 20s)) << duetd.output();
   EXPECT_NE(duetd.output().find("api=https://127.0.0.1:0"), std::string::npos) << duetd.output();
+  stop_cleanly(duetd);
 }
 
 TEST(Units, DuetdUnitKeepsEnginesAndDevicesWorking) {
