@@ -228,6 +228,22 @@ TEST_F(Package, UnitsPassSystemdAnalyzeVerify) {
   }
 }
 
+// `systemd-analyze security` scores each unit's sandbox (0 best, 10 worst). Before separate
+// users and capabilities (issue 16) duetd scored 4.0 and the router 1.7; a change that
+// loosens either fails here (docs/security.md, "The units' sandbox").
+TEST_F(Package, UnitsKeepTheirSystemdSecurityScore) {
+  if (!have("systemd-analyze")) GTEST_SKIP() << "systemd-analyze is not installed (apt install systemd)";
+  for (auto [unit, at_most] : {std::pair{"duetd.service", 3.2}, {"duet-router.service", 1.5}}) {
+    auto result = run_command({program_path("systemd-analyze"), "security", "--offline=yes",
+                               (root() / "lib/systemd/system" / unit).string()});
+    auto at = result.out.find("Overall exposure level for " + std::string(unit) + ": ");
+    ASSERT_NE(at, std::string::npos) << result.out;
+    double score = std::stod(result.out.substr(at + std::string("Overall exposure level for : ").size() +
+                                               std::string(unit).size()));
+    EXPECT_LE(score, at_most) << unit << ":\n" << result.out;
+  }
+}
+
 TEST_F(Package, SysusersAndTmpfilesMakeTheUserAndItsFolders) {
   if (!have("systemd-sysusers") || !have("systemd-tmpfiles")) GTEST_SKIP() << "systemd is not installed";
   if (::geteuid() != 0) GTEST_SKIP() << "systemd-tmpfiles --root needs root to give folders to duet";
