@@ -3,6 +3,8 @@
 // asks for one) a missing client certificate gets nothing.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 
 #include "duet/jwt.h"
@@ -127,6 +129,19 @@ TEST_F(NodeApiTls, WhenDuetdAsksForClientCertificatesOnlyASignedOneGetsIn) {
                                "--client-key", path("client.key"), "get", "deployments"});
   EXPECT_EQ(no_token.exit_code, 1) << no_token.out;
   EXPECT_NE(no_token.out.find("bearer token refused"), std::string::npos) << no_token.out;
+}
+
+TEST_F(NodeApiTls, AReloadTakesARotatedCertificateForNewConnections) {
+  auto duetd = start_duetd();
+  std::filesystem::copy_file(path("node.pem"), path("old.pem"));
+  write_self_signed(dir_ / "node.pem", dir_ / "node.key", "duetd-node-rotated");
+  duetd->process().signal(SIGHUP);
+  ASSERT_TRUE(duetd->process().wait_for_output("event=reloaded")) << duetd->process().output();
+  auto with_old = duetctl({"--certificate-authority", path("old.pem"), "get", "deployments"});
+  EXPECT_EQ(with_old.exit_code, 1) << with_old.out;
+  EXPECT_NE(with_old.out.find("certificate verify failed"), std::string::npos) << with_old.out;
+  auto with_new = duetctl({"--certificate-authority", path("node.pem"), "get", "deployments"});
+  EXPECT_EQ(with_new.exit_code, 0) << with_new.out;
 }
 
 TEST_F(NodeApiTls, DuetdRefusesAPlainListenerBeyondLoopbackAndTlsFilesThatDoNotLoad) {
