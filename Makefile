@@ -18,14 +18,14 @@ deps:
 	@tools/install-deps.sh
 
 build: deps
-	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF >/dev/null
+	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF -DDUET_WERROR=ON >/dev/null
 	@cmake --build $(BUILD_RELEASE) -j $(JOBS)
 
 demo: build
 	@tools/demo.sh $(BUILD_RELEASE)/bin
 
 test: deps
-	@cmake -S . -B $(BUILD_TEST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD_TEST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON -DDUET_WERROR=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@ctest --test-dir $(BUILD_TEST) --output-on-failure -j $(JOBS)
 
@@ -36,7 +36,7 @@ package: build
 # The release build again, with DUET_BUILD_BENCH so that it has bench/'s tools too.
 bench:
 	@tools/install-deps.sh --bench
-	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON >/dev/null
+	@cmake -S . -B $(BUILD_RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DDUET_BUILD_TESTS=OFF -DDUET_BUILD_BENCH=ON -DDUET_WERROR=ON >/dev/null
 	@cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	@bench/run.sh $(BUILD_RELEASE)/bin
 

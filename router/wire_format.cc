@@ -32,8 +32,10 @@ void append_request_line(std::string& out, std::string_view method, std::string_
 void append_status_line(std::string& out, unsigned version, unsigned status,
                         std::string_view reason) {
   append_version(out, version);
-  char digits[4];
-  std::to_chars(digits, digits + 3, status % 1000);
+  // Always three digits: a status under 100 (which the relay refuses before this) would
+  // otherwise leave bytes of the buffer unwritten.
+  const char digits[3] = {static_cast<char>('0' + status / 100 % 10),
+                          static_cast<char>('0' + status / 10 % 10), static_cast<char>('0' + status % 10)};
   out += ' ';
   out.append(digits, 3);
   out += ' ';

@@ -22,8 +22,10 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 
 constexpr std::chrono::milliseconds kDrainPoll{20};
 
+// `1.2.3.4:80` or `[::1]:80`, as a URL would write it.
 std::string to_text(const tcp::endpoint& ep) {
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
+  auto host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
 }
 
 // Over limits.maxConnections. A plain client is told so in one non-blocking write, whether

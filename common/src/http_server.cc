@@ -560,10 +560,13 @@ std::string remote_of(Socket& socket) {
   if (peer.data()->sa_family != AF_INET && peer.data()->sa_family != AF_INET6) return "unix";
   int one = 1;
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  char host[64] = "";
-  const auto* sin = reinterpret_cast<const sockaddr_in*>(peer.data());
-  if (peer.data()->sa_family == AF_INET) ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-  return std::string(host) + ":" + std::to_string(port_of(peer));
+  char host[INET6_ADDRSTRLEN] = "";
+  if (peer.data()->sa_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer.data())->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(port_of(peer));
+  }
+  ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer.data())->sin6_addr, host, sizeof host);
+  return "[" + std::string(host) + "]:" + std::to_string(port_of(peer));
 }
 
 // The uid of a unix socket's peer as the kernel saw it at connect (SO_PEERCRED): who is

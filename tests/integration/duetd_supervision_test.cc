@@ -36,7 +36,8 @@ TEST(DuetdSupervision, ReplicaWhoseLivenessFailsIsRestarted) {
   }
   ASSERT_TRUE(eventually([&] {
     auto e = d.get("/apis/v1/engines/sim-0");
-    return e["restarts"] == 1 && e["pid"] != first_pid && e["state"] == "Ready";
+    // At least once: on a loaded machine a fresh replica may miss a 1 s probe twice too.
+    return e["restarts"].get<int>() >= 1 && e["pid"] != first_pid && e["state"] == "Ready";
   }, 20s)) << d.get("/apis/v1/engines/sim-0").dump();
   auto described = d.duetctl({"describe", "deployment", "sim"});
   EXPECT_NE(described.out.find("Liveness probe failed"), std::string::npos) << described.out;

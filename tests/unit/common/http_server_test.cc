@@ -30,6 +30,14 @@ TEST_F(ServerFixture, WholeReplyOverTcp) {
   EXPECT_EQ(res.body(), "body:hi");
 }
 
+TEST_F(ServerFixture, AnIpv6ClientIsNamedWithItsAddress) {
+  start(Address::parse("[::1]:0"));
+  auto to = Address::parse("[::1]:" + std::to_string(port()));
+  auto res = fetch_sync(to, make_request(bhttp::verb::get, "/remote", to), 5s);
+  EXPECT_TRUE(res.body().starts_with("[::1]:")) << res.body();
+  EXPECT_GT(std::stoi(res.body().substr(6)), 0) << res.body();
+}
+
 TEST_F(ServerFixture, ErrorsBecomeJsonNamingTheField) {
   start(Address::parse("127.0.0.1:0"));
   auto res = fetch_sync(tcp(), make_request(bhttp::verb::get, "/error", tcp()), std::chrono::seconds(5));

@@ -42,6 +42,7 @@ class ServerFixture : public ::testing::Test {
     ++handled_;
     auto target = e->request().target();
     if (target == "/whole") return e->reply(bhttp::status::ok, "body:" + e->request().body(), "text/plain");
+    if (target == "/remote") return e->reply(bhttp::status::ok, e->remote(), "text/plain");
     if (target == "/error") throw HttpError(422, "field is wrong", "spec.x");
     if (target == "/latin1") throw HttpError(404, "no file \"caf\xe9\"", "name\xff");
     ResponseHeader header(bhttp::status::ok, 11);

@@ -35,6 +35,14 @@ TEST(WireFormat, ResponseKeepsAnOwnReasonAndOtherwiseGetsTheStandardOne) {
   out.clear();
   append_head(out, standard);
   EXPECT_EQ(out, "HTTP/1.1 503 Service Unavailable\r\n\r\n");
+
+  // Beast takes any three digits; what is written is always three digits, never garbage.
+  http::response_header<> odd;
+  odd.result(42);
+  odd.reason("Odd");
+  out.clear();
+  append_head(out, odd);
+  EXPECT_EQ(out, "HTTP/1.1 042 Odd\r\n\r\n");
 }
 
 TEST(WireFormat, ChunksCarryTheirHexSizeAndAnEmptyPieceWritesNothing) {
