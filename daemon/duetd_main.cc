@@ -12,6 +12,7 @@
 #include "daemon/node.h"
 #include "daemon/node_checkpoint.h"
 #include "duet/common/log.h"
+#include "duet/common/standard_flags.h"
 #include "duet/systemd_notify.h"
 
 using namespace duet;
@@ -92,15 +93,8 @@ int run(const std::vector<std::string>& args, const DaemonOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto done = answer_standard_flags(argc, argv, "duetd", daemon_usage())) return *done;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << daemon_usage();
-    return 0;
-  }
-  if (args.size() == 1 && args[0] == "--version") {
-    std::cout << "duetd " << DUET_VERSION << "\n";
-    return 0;
-  }
   DaemonOptions options;
   try {
     options = parse_daemon_options(args);

@@ -12,6 +12,7 @@
 #include "deviceplugin/device_report.h"
 #include "deviceplugin/registry.h"
 #include "duet/common/log.h"
+#include "duet/common/standard_flags.h"
 
 namespace {
 
@@ -73,6 +74,7 @@ bool parse(int argc, char** argv, Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto done = duet::answer_standard_flags(argc, argv, "duet-devices", kUsage)) return *done;
   for (int i = 1; i < argc; ++i)
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       std::cout << kUsage;

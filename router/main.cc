@@ -3,12 +3,14 @@
 #include <csignal>
 #include <iostream>
 
+#include "duet/common/standard_flags.h"
 #include "router/command_line.h"
 #include "router/router.h"
 #include "router/router_logger.h"
 
 int main(int argc, char** argv) {
   using namespace duet::router;
+  if (auto done = duet::answer_standard_flags(argc, argv, "duet-router", usage())) return *done;
   std::signal(SIGPIPE, SIG_IGN);
   CommandLine line;
   try {

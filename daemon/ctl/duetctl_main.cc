@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/ctl/commands.h"
+#include "duet/common/standard_flags.h"
 #include "duet/common/tls.h"
 
 using namespace duet;
@@ -141,6 +142,7 @@ int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto done = answer_standard_flags(argc, argv, "duetctl", kUsage)) return *done;
   ctl::Context ctx;
   const char* server = std::getenv("DUET_SERVER");
   if (const char* token = std::getenv("DUET_TOKEN")) ctx.token = token;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "duet/common/standard_flags.h"
 #include "sim/sim_server.h"
 
 namespace {
@@ -21,6 +22,7 @@ std::optional<std::string> getenv_lookup(std::string_view name) {
 
 int main(int argc, char** argv) {
   using namespace duet::sim;
+  if (auto done = duet::answer_standard_flags(argc, argv, "duet-sim", usage())) return *done;
   SimOptions options;
   try {
     options = parse_options(std::vector<std::string>(argv + 1, argv + argc), getenv_lookup);
