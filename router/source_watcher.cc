@@ -1,5 +1,7 @@
 #include "router/source_watcher.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -66,13 +68,34 @@ nlohmann::json SourceWatcher::status() const {
       // Disconnected after a snapshot, or its new state refused: routing goes on with
       // that source's last state.
       {"servingLastKnownState", state_.synced() && (!connected_ || !stale_.empty())},
+      {"snapshots", snapshots_},
+      {"resumes", resumes_},
       {"error", error_}};
   if (!stale_.empty()) out["reason"] = stale_;
   return out;
 }
 
+namespace {
+// An epoch goes into the request line: only the hex digits duetd makes are taken.
+bool plain_epoch(const std::string& epoch) {
+  return !epoch.empty() && epoch.size() <= 64 &&
+         std::all_of(epoch.begin(), epoch.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+}  // namespace
+
+// With a state in use, the watch resumes after its resourceVersion in its epoch: duetd sends
+// only what was missed (a BOOKMARK first), or a SNAPSHOT when it no longer can.
 http::ClientRequest SourceWatcher::make_watch_request() const {
-  return source_request(source_, http::bhttp::verb::get, "/apis/v1/watch");
+  std::string target = "/apis/v1/watch";
+  if (resume_from_)
+    target += "?resourceVersion=" + std::to_string(*resume_from_) + "&stateEpoch=" + state_.state_epoch();
+  return source_request(source_, http::bhttp::verb::get, target);
+}
+
+bool SourceWatcher::resumes_here(const nlohmann::json& first_event) const {
+  return first_event.value("type", "") == "BOOKMARK" &&
+         first_event.value("resourceVersion", uint64_t{0}) == *resume_from_ &&
+         first_event.value("stateEpoch", "") == state_.state_epoch();
 }
 
 void SourceWatcher::connect() {
@@ -82,6 +105,10 @@ void SourceWatcher::connect() {
   offered_.reset();  // the new connection starts with its own snapshot
   splitter_ = LineSplitter();
   end_reason_.clear();
+  resume_from_.reset();
+  if (state_.synced() && !offered_ && stale_.empty() && !relist_ && plain_epoch(state_.state_epoch()))
+    resume_from_ = state_.resource_version();
+  relist_ = false;
   http::ClientRequest request;
   http::TlsContext tls;
   try {
@@ -122,28 +149,42 @@ void SourceWatcher::on_data(std::string_view piece) {
     if (!line.empty()) on_line(line);
   }
   if (connected_ && splitter_.pending().size() > timing_.max_line_bytes)
-    abandon("watch sent a line longer than " + std::to_string(timing_.max_line_bytes) + " bytes");
+    abandon("watch sent a line longer than " + std::to_string(timing_.max_line_bytes) + " bytes", true);
 }
 
 void SourceWatcher::on_line(const std::string& line) {
   auto event = nlohmann::json::parse(line, nullptr, false);
   if (event.is_discarded() || !event.is_object())
-    return abandon("watch sent a line that is not JSON");
+    return abandon("watch sent a line that is not JSON", true);
   // Every read of the line's fields is in the try: a field of the wrong type ({"type":1})
   // is a bad line that drops this connection, not an exception on the control thread.
   bool snapshot = false;
   ApplyResult result;
   try {
     snapshot = event.value("type", "") == "SNAPSHOT";
+    if (resume_from_) {  // the connection's first line says whether it resumed
+      if (resumes_here(event)) {
+        fresh_snapshot_ = true;
+        ++resumes_;
+        backoff_ = timing_.backoff_min;
+        error_.clear();
+        router_logger().info("source_resumed", {{"source", source_.name},
+                                                {"resource_version", *resume_from_}});
+      }
+      resume_from_.reset();
+    }
     // Until this connection's snapshot arrives, the last known state stays as it is.
     if (!snapshot && !fresh_snapshot_) return;
     // A snapshot is built aside and judged before it replaces the state in use; while it is
     // refused, the changes after it apply to it, aside too.
-    if (snapshot) offered_.emplace();
+    if (snapshot) {
+      offered_.emplace();
+      ++snapshots_;
+    }
     SourceState& target = offered_ ? *offered_ : state_;
     result = target.apply(event);
   } catch (const std::exception& e) {
-    return abandon(std::string("bad watch event: ") + e.what());
+    return abandon(std::string("bad watch event: ") + e.what(), true);
   }
   for (const auto& why : result.skipped)
     router_logger().warn("watch_object_skipped", {{"source", source_.name}, {"error", why}});
@@ -174,7 +215,9 @@ void SourceWatcher::judge_offered(bool snapshot) {
   on_change_();
 }
 
-void SourceWatcher::abandon(std::string reason) {
+void SourceWatcher::abandon(std::string reason, bool relist) {
+  // Resuming after a line that could not be applied would only get that line again.
+  relist_ = relist_ || relist;
   end_reason_ = std::move(reason);
   connected_ = false;
   if (call_) call_->cancel();  // on_end follows and schedules the reconnect

@@ -54,7 +54,7 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   const SourceState& state() const { return state_; }
   bool connected() const { return connected_; }
   // {"source", "connected", "synced", "resourceVersion", "stateEpoch", "stale", ["reason"],
-  // "servingLastKnownState", "error"} for /readyz and /config.
+  // "servingLastKnownState", "snapshots", "resumes", "error"} for /readyz and /config.
   nlohmann::json status() const;
 
  private:
@@ -64,9 +64,11 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   void on_data(std::string_view piece);
   void on_line(const std::string& line);
   void judge_offered(bool snapshot);
+  bool resumes_here(const nlohmann::json& first_event) const;
   void on_end(http::error_code ec);
   void arm_dead_timer();
-  void abandon(std::string reason);
+  // Ends the current connection; `relist`: the next one asks for a snapshot, not a resume.
+  void abandon(std::string reason, bool relist = false);
 
   boost::asio::io_context& io_;
   SourceConfig source_;
@@ -83,7 +85,12 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   std::string error_;            // why the last connection ended; empty once synced again
   std::string end_reason_;       // why this side ended the current connection
   bool connected_ = false;       // a 200 header came on the current connection
-  bool fresh_snapshot_ = false;  // the current connection has sent its SNAPSHOT
+  bool fresh_snapshot_ = false;  // the current connection has sent its SNAPSHOT (or resumed)
+  // The resourceVersion the current connection asked to resume after, until its first line.
+  std::optional<uint64_t> resume_from_;
+  int resumes_ = 0;    // reconnects that got the missed changes instead of a snapshot
+  int snapshots_ = 0;  // SNAPSHOT lines received
+  bool relist_ = false;  // the next connection asks for a snapshot
   bool stopped_ = false;
 };
 

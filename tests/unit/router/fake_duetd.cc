@@ -23,13 +23,20 @@ FakeDuetd::~FakeDuetd() {
 }
 
 void FakeDuetd::handle(const std::shared_ptr<http::Exchange>& exchange) {
-  if (exchange->request().target() != "/apis/v1/watch")
+  // A resume (?resourceVersion=...) gets a snapshot: the fake keeps no change log, as a
+  // duetd that restarted.
+  auto target = exchange->request().target();
+  if (target.substr(0, target.find('?')) != "/apis/v1/watch")
     return exchange->reply_error(404, "the fake duetd serves only /apis/v1/watch");
   bhttp::response<bhttp::empty_body> header(bhttp::status::ok, 11);
   header.set(bhttp::field::content_type, "application/x-ndjson");
   exchange->begin_stream(std::move(header));
   exchange->send(snapshot_.dump() + "\n");
   streams_.push_back(exchange);
+  {
+    std::lock_guard lock(mutex_);
+    last_target_ = std::string(target);
+  }
   ++watches_;
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -31,6 +32,11 @@ class FakeDuetd {
   void push_raw(const std::string& bytes, nlohmann::json next_snapshot = nullptr);
   // Watch streams served so far (reconnects count again).
   int watches() const { return watches_.load(); }
+  // The request target of the latest watch (a resume carries ?resourceVersion=...).
+  std::string last_target() const {
+    std::lock_guard lock(mutex_);
+    return last_target_;
+  }
   // Stops answering and closes every stream, as a duetd that went down.
   void stop();
 
@@ -44,6 +50,8 @@ class FakeDuetd {
   nlohmann::json snapshot_;                               // io thread only
   std::vector<std::shared_ptr<http::Exchange>> streams_;  // io thread only
   std::atomic<int> watches_{0};
+  mutable std::mutex mutex_;
+  std::string last_target_;
   std::thread thread_;
 };
 

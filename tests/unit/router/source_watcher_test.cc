@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "fake_duetd.h"
+#include "watcher_harness.h"
 #include "support/child_process.h"
 #include "support/temp_dir.h"
 #include "watch_objects.h"
@@ -28,59 +29,6 @@ json one_engine_snapshot(bool ready, uint64_t version = 1, const std::string& ep
                         json::array({test::deployment("d")}),
                         json::array({test::engine("d-0", "d", "127.0.0.1:1", ready)}), epoch);
 }
-
-// Runs a watcher on its own control thread; the test reads its state through run_on().
-class WatcherHarness {
- public:
-  WatcherHarness(const std::string& source, WatchTiming timing)
-      : work_(io_.get_executor()),
-        watcher_(std::make_shared<SourceWatcher>(
-            io_, parse_source(source, "test"), [this] { ++changes_; }, timing)) {
-    boost::asio::post(io_, [this] { watcher_->start(); });
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  template <class F>
-  auto run_on(F f) -> decltype(f()) {
-    std::packaged_task<decltype(f())()> task(std::move(f));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-
-  ~WatcherHarness() {
-    run_on([this] { watcher_->stop(); });
-    work_.reset();
-    thread_.join();
-  }
-  bool ready_engine() {
-    return run_on([this] {
-      const auto& engines = watcher_->state().engines();
-      return engines.count("d-0") && engines.at("d-0").ready;
-    });
-  }
-  bool synced() {
-    return run_on([this] { return watcher_->state().synced(); });
-  }
-  bool connected() {
-    return run_on([this] { return watcher_->connected(); });
-  }
-  json status() {
-    return run_on([this] { return watcher_->status(); });
-  }
-  // Connected again, and its current connection's state refused.
-  bool stale() {
-    auto s = status();
-    return s["connected"] == true && s["stale"] == true;
-  }
-  int changes() const { return changes_.load(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::atomic<int> changes_{0};
-  std::shared_ptr<SourceWatcher> watcher_;
-  std::thread thread_;
-};
 
 WatchTiming fast_timing() {
   WatchTiming t;
@@ -108,6 +56,27 @@ TEST(SourceWatcher, ReconnectsWhenTheStreamGoesQuiet) {
   ASSERT_TRUE(duet::test::eventually([&] { return harness.synced(); }));
   // No BOOKMARK comes from the fake: after dead_after the watcher must open a new stream.
   EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }, 5s));
+}
+
+TEST(SourceWatcher, AReconnectAsksToResumeUnlessALineCouldNotBeApplied) {
+  duet::test::TempDir dir;
+  test::FakeDuetd duetd((dir / "d.sock").string(), one_engine_snapshot(true, 7, "ab12"));
+  WatcherHarness harness(duetd.address(), fast_timing());
+  ASSERT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }, 5s));
+  EXPECT_EQ(duetd.last_target(), "/apis/v1/watch?resourceVersion=7&stateEpoch=ab12");
+  // The fake answers a resume with a snapshot: the watcher takes it as a re-list.
+  EXPECT_EQ(harness.status()["resumes"], 0);
+  EXPECT_GE(harness.status()["snapshots"].get<int>(), 2);
+
+  // No quiet reconnects here: the one after the bad line is the only other connection.
+  test::FakeDuetd other((dir / "e.sock").string(), one_engine_snapshot(true, 7, "ab12"));
+  WatcherHarness patient(other.address(), WatchTiming{.backoff_min = 10ms, .backoff_max = 50ms,
+                                                      .dead_after = 60s, .header_timeout = 5s});
+  ASSERT_TRUE(duet::test::eventually([&] { return patient.synced(); }));
+  other.push(json{{"type", 1}});
+  ASSERT_TRUE(duet::test::eventually([&] { return other.watches() == 2; }, 5s));
+  // Resuming after the line that failed would only send it again: a snapshot is asked for.
+  EXPECT_EQ(other.last_target(), "/apis/v1/watch");
 }
 
 TEST(SourceWatcher, KeepsTheLastStateUntilANewSnapshotReplacesIt) {
