@@ -224,6 +224,7 @@ void Node::reload(const DaemonOptions& options) {
 }
 
 void Node::stop() {
+  checkpoint_.flush();  // duetd_main stops the loop next: a queued write would be dropped
   reconciler_.remove_empty_cgroup_root();
   hub_.close_all();
   devices_.stop();

@@ -56,14 +56,17 @@ void NodeCheckpoint::save_now() {
 void NodeCheckpoint::save_soon() {
   if (queued_) return;
   queued_ = true;
-  boost::asio::post(io_, [this] {
-    queued_ = false;
-    try {
-      save_now();
-    } catch (const std::exception& e) {
-      logger().error("checkpoint_write_failed", {{"error", e.what()}});
-    }
-  });
+  boost::asio::post(io_, [this] { flush(); });
+}
+
+void NodeCheckpoint::flush() {
+  if (!queued_) return;
+  queued_ = false;
+  try {
+    save_now();
+  } catch (const std::exception& e) {
+    logger().error("checkpoint_write_failed", {{"error", e.what()}});
+  }
 }
 
 }  // namespace duet::daemon

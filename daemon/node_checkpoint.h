@@ -40,6 +40,9 @@ class NodeCheckpoint {
   void save_now();
   // Writes at the end of this loop turn; failures are logged (the next change tries again).
   void save_soon();
+  // Writes now what save_soon() queued, if anything: before the loop stops, so that a
+  // change made in the last turn is not lost with the queued write.
+  void flush();
 
  private:
   boost::asio::io_context& io_;

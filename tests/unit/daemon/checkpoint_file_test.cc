@@ -1,4 +1,5 @@
 #include "daemon/checkpoint_file.h"
+#include "daemon/node_checkpoint.h"
 
 #include <gtest/gtest.h>
 
@@ -86,6 +87,30 @@ TEST(CheckpointFile, BothFilesDamagedIsAStateLossThatLasts) {
   // Once a good checkpoint is written (state loss accepted), it is used.
   file.write({{"generation", 0}});
   EXPECT_FALSE(file.load().state_lost());
+}
+
+}  // namespace
+}  // namespace duet::daemon
+
+namespace duet::daemon {
+namespace {
+
+// A change queued for the end of the loop turn is written by flush() when the loop will not
+// run again (duetd stopping): SIGTERM right after a replica change loses nothing.
+TEST(NodeCheckpoint, FlushWritesWhatWasQueuedWithoutTheLoop) {
+  test::TempDir dir;
+  boost::asio::io_context io;
+  int version = 1;
+  NodeCheckpoint checkpoint(io, dir / "checkpoint.json",
+                            [&] { return nlohmann::json{{"resourceVersion", 1}, {"objects", {{"n", version}}}}; });
+  checkpoint.save_now();
+  version = 2;
+  checkpoint.save_soon();  // io never runs again
+  checkpoint.flush();
+  EXPECT_EQ(CheckpointFile(dir / "checkpoint.json").load().data["objects"]["n"], 2);
+  version = 3;
+  checkpoint.flush();  // nothing queued: nothing written
+  EXPECT_EQ(CheckpointFile(dir / "checkpoint.json").load().data["objects"]["n"], 2);
 }
 
 }  // namespace
