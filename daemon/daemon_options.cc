@@ -1,5 +1,6 @@
 #include "daemon/daemon_options.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "daemon/manifest/yaml_to_json.h"
 #include "duet/common/address.h"
 #include "duet/common/file_text.h"
+#include "duet/common/node_name.h"
 
 namespace duet::daemon {
 
@@ -34,6 +36,7 @@ const std::map<std::string, Setter>& flags() {
       {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
       {"--engine-user", [](DaemonOptions& o, const std::string& v) { o.engine_user = v; }},
       {"--cgroup-root", [](DaemonOptions& o, const std::string& v) { o.cgroup_root = v; }},
+      {"--node-name", [](DaemonOptions& o, const std::string& v) { o.node_name = v; }},
       {"--api-tls-cert", [](DaemonOptions& o, const std::string& v) { o.tls.cert_file = v; }},
       {"--api-tls-key", [](DaemonOptions& o, const std::string& v) { o.tls.key_file = v; }},
       {"--api-tls-client-ca", [](DaemonOptions& o, const std::string& v) { o.tls.client_ca_file = v; }},
@@ -131,6 +134,7 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     o.proc_root = r.optional_string("procRoot").value_or(o.proc_root);
     o.engine_user = r.optional_string("engineUser").value_or(o.engine_user);
     o.cgroup_root = r.optional_string("cgroupRoot").value_or(o.cgroup_root);
+    o.node_name = r.optional_string("nodeName").value_or(o.node_name);
     if (const auto* auth = r.object("nodeApiAuth")) {
       manifest::FieldReader a(*auth, "nodeApiAuth");
       read_auth(a, o.auth);
@@ -157,7 +161,7 @@ const char* daemon_usage() {
          "             [--log-level debug|info|warn|error] [--api-secret-file FILE | --api-jwks FILE]\n"
          "             [--api-audience AUD] [--api-tls-cert FILE --api-tls-key FILE\n"
          "             [--api-tls-client-ca FILE]] [--engine-user USER] [--cgroup-root auto|none|PATH]\n"
-         "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR]\n"
+         "             [--dev-root DIR] [--sys-root DIR] [--proc-root DIR] [--node-name NAME]\n"
          "             [--accept-state-loss]\n";
 }
 
@@ -188,6 +192,14 @@ DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
   }
   if (o.api.empty()) o.api.assign(1, default_api());
   check_listeners(o);
+  if (o.node_name.empty()) {
+    char host[256] = "";
+    ::gethostname(host, sizeof host - 1);
+    o.node_name = host;
+  }
+  if (!valid_node_name(o.node_name))
+    throw std::invalid_argument("nodeName: expected letters, digits, '.', '-' or '_' (at most 253), got \"" +
+                                o.node_name + "\"");
   if (!o.engine_user.empty()) o.engine_run_as = engine::resolve_run_as(o.engine_user);
   if (o.cgroup_root != "auto" && o.cgroup_root != "none" && !o.cgroup_root.starts_with("/"))
     throw std::invalid_argument("cgroupRoot: expected auto, none or an absolute path, got \"" +

@@ -50,6 +50,9 @@ struct DaemonOptions {
   // cgroupRoot / --cgroup-root: where replicas' cgroups go (engine/instance/replica_cgroup.h):
   // "auto", "none" (process groups only) or a folder of the cgroup2 file system.
   std::string cgroup_root = "auto";
+  // nodeName / --node-name: how routers name this node (x-duet-backend over several nodes);
+  // the host name when not given.
+  std::string node_name;
   // --accept-state-loss (a flag only: a one-off decision, not a setting): start empty when
   // the checkpoint files are damaged and none is good, instead of refusing to start.
   bool accept_state_loss = false;

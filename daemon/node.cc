@@ -71,6 +71,7 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
                    },
                    .tls = api_tls_}) {
   if (options.auth.configured()) verifier_ = jwt::Verifier::load(jwt_settings(options.auth));
+  hub_.set_node_name(options.node_name);
 }
 
 json Node::checkpoint_state() const {
@@ -212,6 +213,7 @@ void Node::reload(const DaemonOptions& options) {
                                {options.log_dir() != options_.log_dir(), "engineLogDir"},
                                {options.port_range != options_.port_range, "portRange"},
                                {options.engine_user != options_.engine_user, "engineUser"},
+                               {options.node_name != options_.node_name, "nodeName"},
                                {options.cgroup_root != options_.cgroup_root, "cgroupRoot"},
                                {tls_switch, "nodeApiTls"}})
     if (changed) logger().warn("reload_needs_restart", {{"setting", name}});

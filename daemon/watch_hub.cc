@@ -125,7 +125,7 @@ void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional
     return;
   }
   nlohmann::json snapshot = {
-      {"type", "SNAPSHOT"}, {"resourceVersion", version_}, {"stateEpoch", epoch_}};
+      {"type", "SNAPSHOT"}, {"resourceVersion", version_}, {"stateEpoch", epoch_}, {"node", node_}};
   if (snapshot_source_) snapshot_source_(snapshot);
   send_line(exchange, json_text(snapshot) + "\n");
 }

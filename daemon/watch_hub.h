@@ -29,6 +29,9 @@ class WatchHub {
   // A random id made with a new (empty) state and kept with it across restarts: watchers
   // tell a duetd that lost its state from one that restarted (router static stability).
   const std::string& state_epoch() const { return epoch_; }
+  // The node's name, sent in every SNAPSHOT (`node`) so that a router over several nodes
+  // can say which one answered.
+  void set_node_name(std::string name) { node_ = std::move(name); }
   // What the checkpoint keeps for the hub: {"stateEpoch", "reservedVersion"}.
   nlohmann::json checkpoint_json() const;
   // After a restart with state (before any publish): the checkpoint's stateEpoch, and a
@@ -64,6 +67,7 @@ class WatchHub {
   uint64_t version_ = 0;
   uint64_t reserved_ = 0;  // the checkpoint says no resourceVersion above this was handed out
   std::string epoch_;
+  std::string node_;
   std::function<void()> persist_;
   std::vector<std::shared_ptr<http::Exchange>> watchers_;
   std::deque<std::pair<uint64_t, std::string>> history_;  // recent change lines, oldest first

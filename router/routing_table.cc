@@ -87,9 +87,12 @@ std::shared_ptr<const RoutingTable> RoutingTable::build(
       table->deployments_.try_emplace(name, Deployment{name, info.canary_weight, {}, {}});
     for (const auto& [name, engine] : source.engines()) {
       if (!engine.ready || engine.deployment.empty()) continue;
+      // Over several nodes one replica name can be on each: the node tells them apart.
+      std::string backend = engine.deployment + "/" + engine.name;
+      if (sources.size() > 1 && !source.node().empty()) backend += "@" + source.node();
       Endpoint ep{engine.name,  engine.deployment,
                   engine.track, engine.endpoint,
-                  {},           engine.deployment + "/" + engine.name,
+                  {},           std::move(backend),
                   nullptr,      engine.version};
       if (!parse_endpoint(engine.endpoint, ep.address)) {
         router_logger().warn("endpoint_skipped", {{"engine", name}, {"endpoint", engine.endpoint}});

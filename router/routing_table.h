@@ -35,7 +35,8 @@ struct Endpoint {
   Track track = Track::stable;
   std::string address_text;
   boost::asio::ip::tcp::endpoint address;
-  std::string backend;  // `deployment/replica`, the x-duet-backend value
+  // `deployment/replica` (`deployment/replica@node` over several sources): x-duet-backend
+  std::string backend;
   std::shared_ptr<EndpointLoad> load;
   std::string version;  // the deployment's spec.version this replica runs
 };

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "duet/common/node_name.h"
+
 namespace duet::router {
 
 using nlohmann::json;
@@ -136,6 +138,11 @@ ApplyResult SourceState::apply(const json& event) {
 ApplyResult SourceState::apply_snapshot(const json& event) {
   ApplyResult result;
   std::string epoch = string_at(event, "stateEpoch", "stateEpoch");
+  std::string node = string_at(event, "node", "node");
+  if (!node.empty() && !valid_node_name(node)) {
+    result.skipped.push_back("node: not a host name, left out");
+    node.clear();
+  }
   // Build aside, then swap: a snapshot replaces everything the previous one said.
   SourceState next;
   auto each = [&](const char* key, auto& map, auto parse) {
@@ -156,6 +163,7 @@ ApplyResult SourceState::apply_snapshot(const json& event) {
   deployments_ = std::move(next.deployments_);
   engines_ = std::move(next.engines_);
   state_epoch_ = std::move(epoch);
+  node_ = std::move(node);
   synced_ = true;
   result.changed = true;
   return result;

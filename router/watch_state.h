@@ -75,6 +75,9 @@ class SourceState {
   // The snapshot's stateEpoch: which life of duetd's state the resourceVersion counts in
   // (empty from a duetd that does not send one).
   const std::string& state_epoch() const { return state_epoch_; }
+  // The node's name from the last SNAPSHOT (`node`); empty when it sent none or one that is
+  // not a host name's characters (it goes into a response header).
+  const std::string& node() const { return node_; }
   // Holds something to route with: a Route and an EngineDeployment.
   bool routable() const { return !routes_.empty() && !deployments_.empty(); }
   const std::map<std::string, RouteSpec>& routes() const { return routes_; }
@@ -88,6 +91,7 @@ class SourceState {
   bool synced_ = false;
   uint64_t resource_version_ = 0;
   std::string state_epoch_;
+  std::string node_;
   std::map<std::string, RouteSpec> routes_;
   std::map<std::string, DeploymentInfo> deployments_;
   std::map<std::string, EngineInfo> engines_;

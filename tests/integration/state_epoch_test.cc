@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -60,6 +62,20 @@ TEST(StateEpoch, KeptAcrossKill9WithTheResourceVersionNeverGoingBack) {
   auto resumed = first_event(d, since + "&stateEpoch=" + epoch);
   EXPECT_EQ(resumed["type"], "BOOKMARK") << resumed;
   EXPECT_EQ(resumed["stateEpoch"], epoch);
+}
+
+// The node's name rides in every snapshot, for routers over several nodes (x-duet-backend).
+TEST(StateEpoch, TheSnapshotNamesTheNode) {
+  DuetdHarness named({"--node-name", "gpu-node-1"});
+  EXPECT_EQ(first_event(named)["node"], "gpu-node-1");
+  DuetdHarness plain;
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_EQ(first_event(plain)["node"], host);
+  auto bad = run_command({bin("duetd"), "--node-name", "a b", "--api", "unix:" + (plain.dir() / "x.sock").string(),
+                          "--state-dir", (plain.dir() / "x").string()});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("nodeName: expected letters"), std::string::npos) << bad.out;
 }
 
 TEST(StateEpoch, NewWhenDuetdStartsWithoutItsState) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "router/watch_state.h"
 #include "watch_objects.h"
 
@@ -137,6 +139,32 @@ TEST(RoutingTable, SourcesMergeEndpointsAndTheFirstWinsForRoutes) {
   EXPECT_EQ(table->routes()[0].spec.path_prefix, "/v1/");
   EXPECT_EQ(table->deployment("d")->canary_weight, 5u);
   EXPECT_EQ(table->deployment("d")->stable.size(), 2u);
+}
+
+// One replica name on two nodes: x-duet-backend says which node's answered.
+TEST(RoutingTable, OverSeveralNodesTheBackendNamesTheNode) {
+  auto node_snapshot = [](const std::string& node, const std::string& address) {
+    auto event = test::snapshot(1, json::array({test::backend_route("chat", "d")}), json::array({test::deployment("d")}),
+                                json::array({test::engine("d-0", "d", address)}));
+    event["node"] = node;
+    return event;
+  };
+  SourceState a, b;
+  a.apply(node_snapshot("gpu-node-1", "127.0.0.1:1"));
+  b.apply(node_snapshot("npu-node-2", "127.0.0.2:1"));
+  EndpointLoads loads;
+  auto both = RoutingTable::build({&a, &b}, loads);
+  std::set<std::string> backends;
+  for (const auto& e : both->deployment("d")->stable) backends.insert(e.backend);
+  EXPECT_EQ(backends, (std::set<std::string>{"d/d-0@gpu-node-1", "d/d-0@npu-node-2"}));
+  // One node: the name as before.
+  EXPECT_EQ(RoutingTable::build({&a}, loads)->deployment("d")->stable.at(0).backend, "d/d-0");
+  // A node name that is not a host name's characters never reaches a header.
+  SourceState odd;
+  auto result = odd.apply(node_snapshot("evil\r\nx-injected: 1", "127.0.0.3:1"));
+  EXPECT_EQ(odd.node(), "");
+  EXPECT_EQ(result.skipped.size(), 1u);
+  EXPECT_EQ(RoutingTable::build({&a, &odd}, loads)->deployment("d")->stable.at(1).backend, "d/d-0");
 }
 
 TEST(RoutingTable, NotSyncedBeforeAnySnapshot) {
