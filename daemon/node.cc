@@ -49,8 +49,7 @@ deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
 }  // namespace
 
 Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
-    : io_(io),
-      options_(options),
+    : options_(options),
       api_tls_(api_tls(options.tls)),
       ports_(PortAllocator::parse(options.port_range)),
       hub_(io),

@@ -56,7 +56,6 @@ class Node {
   std::optional<http::Response> check_token(const http::RequestHeader& header,
                                             const std::string& remote, std::string& caller) const;
 
-  boost::asio::io_context& io_;
   DaemonOptions options_;
   // Loaded before anything is created on the host (cgroups), so that bad files cost nothing.
   std::shared_ptr<boost::asio::ssl::context> api_tls_;

@@ -12,7 +12,7 @@ constexpr auto kSweepEvery = std::chrono::seconds(1);
 
 AuthFailureLimiter::AuthFailureLimiter(AuthFailureLimits limits)
     : limits_(limits),
-      per_shard_(std::max<std::size_t>(1, limits.max_addresses / shards_.size())) {}
+      per_shard_(std::max<std::size_t>(1, limits.max_addresses / kShards)) {}
 
 AuthFailureLimiter::Shard& AuthFailureLimiter::shard_of(std::string_view address) {
   return shards_[StringHash{}(address) % shards_.size()];

@@ -53,7 +53,8 @@ class AuthFailureLimiter {
 
   AuthFailureLimits limits_;
   std::size_t per_shard_;
-  std::array<Shard, 64> shards_;
+  static constexpr std::size_t kShards = 64;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace duet::router

@@ -49,8 +49,7 @@ std::string step_of(const RolloutState& s, const EngineDeployment& d) {
 RolloutController::RolloutController(
     boost::asio::io_context& io, EventLog& events,
     std::function<std::string(const EngineDeployment&)> revision_of, std::function<void()> on_due)
-    : io_(io),
-      events_(events),
+    : events_(events),
       revision_of_(std::move(revision_of)),
       on_due_(std::move(on_due)),
       tick_(io) {

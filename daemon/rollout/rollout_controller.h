@@ -86,7 +86,6 @@ class RolloutController {
   ReplicaPlan plan_promotion(RolloutState& s, const manifest::EngineDeployment& current);
   void schedule_tick();
 
-  boost::asio::io_context& io_;
   EventLog& events_;
   std::function<std::string(const manifest::EngineDeployment&)> revision_of_;
   std::function<void()> on_due_;

@@ -347,7 +347,10 @@ TEST_F(Rollouts, SigkilledDuetdResumesATimedPauseWithoutRestartingReplicas) {
   auto deleted = duetd_.duetctl({"delete", "-f", (duetd_.dir() / "chat.yaml").string()});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.out;
   ASSERT_TRUE(eventually([&] { return items("/apis/v1/engines").empty(); }, 20s));
-  for (const auto& [name, pid] : pids) EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 10s)) << name;
+  for (const auto& entry : pids) {  // not a structured binding: clang 15 cannot capture one
+    auto pid = entry.second;
+    EXPECT_TRUE(eventually([&] { return !process_alive(pid); }, 10s)) << entry.first;
+  }
 }
 
 TEST_F(Rollouts, NewVersionDuringARolloutReplacesTheCanary) {
