@@ -23,14 +23,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The cgroup2 mount point, from /proc/self/mountinfo (field 5 is the mount point; the file
-// system type follows the " - " separator).
-std::string cgroup2_mount(const std::string& proc_root) {
+// Whether the comma-separated `list` ("rw,memory", "cpu,cpuacct") holds `word`.
+bool lists(const std::string& list, const std::string& word) {
+  std::istringstream items(list);
+  for (std::string item; std::getline(items, item, ',');)
+    if (item == word) return true;
+  return false;
+}
+
+// A cgroup mount point, from /proc/self/mountinfo (field 5 is the mount point; the file
+// system type and its options follow the " - " separator): the cgroup2 one when
+// `controller` is empty, else the cgroup v1 hierarchy that has that controller.
+std::string cgroup_mount(const std::string& proc_root, const std::string& controller = {}) {
   std::istringstream in(read_text_file(proc_root + "/self/mountinfo").value_or(""));
   std::string line;
   while (std::getline(in, line)) {
     auto dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type, source, options;
+    tail >> type >> source >> options;
+    if (controller.empty() ? type != "cgroup2" : type != "cgroup" || !lists(options, controller)) continue;
     std::istringstream fields(line.substr(0, dash));
     std::string field, mount;
     for (int i = 0; i < 5 && fields >> field; ++i) mount = field;
@@ -39,12 +52,17 @@ std::string cgroup2_mount(const std::string& proc_root) {
   return {};
 }
 
-// duetd's own cgroup v2 path ("0::/system.slice/duetd.service" in /proc/self/cgroup).
-std::string own_cgroup(const std::string& proc_root) {
+// duetd's own cgroup path in /proc/self/cgroup: the cgroup v2 one ("0::/system.slice/duetd.service")
+// when `controller` is empty, else the v1 hierarchy's that has it ("4:memory:/x").
+std::string own_cgroup(const std::string& proc_root, const std::string& controller = {}) {
   std::istringstream in(read_text_file(proc_root + "/self/cgroup").value_or(""));
   std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("0::")) return line.substr(3);
+  while (std::getline(in, line)) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    auto names = line.substr(first + 1, second - first - 1);
+    if (controller.empty() ? line.starts_with("0::") : lists(names, controller)) return line.substr(second + 1);
+  }
   return {};
 }
 
@@ -52,38 +70,12 @@ bool writable(const std::string& folder) { return ::access(folder.c_str(), W_OK)
 
 constexpr const char* kLimitControllers[] = {"memory", "pids"};
 
-// The mount point of the cgroup v1 hierarchy that has `controller` ("... - cgroup cgroup
-// rw,memory" in mountinfo), and duetd's own folder in it ("4:memory:/x" in /proc/self/cgroup).
+// duetd's own folder in the cgroup v1 hierarchy of `controller`; empty when there is none.
 std::string v1_folder_of_own(const std::string& proc_root, const std::string& controller) {
-  std::istringstream mounts(read_text_file(proc_root + "/self/mountinfo").value_or(""));
-  std::string line, mount;
-  while (mount.empty() && std::getline(mounts, line)) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 7, "cgroup ") != 0) continue;
-    std::istringstream tail(line.substr(dash + 3));
-    std::string type, source, options;
-    tail >> type >> source >> options;
-    std::istringstream opts(options);
-    for (std::string opt; std::getline(opts, opt, ',');)
-      if (opt == controller) {
-        std::istringstream fields(line.substr(0, dash));
-        std::string field;
-        for (int i = 0; i < 5 && fields >> field; ++i) mount = field;
-      }
-  }
-  if (mount.empty()) return {};
-  std::istringstream own(read_text_file(proc_root + "/self/cgroup").value_or(""));
-  while (std::getline(own, line)) {
-    auto first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::istringstream names(line.substr(first + 1, second - first - 1));
-    for (std::string name; std::getline(names, name, ',');)
-      if (name == controller) {
-        auto path = line.substr(second + 1);
-        return mount + (path == "/" ? "" : path);
-      }
-  }
-  return {};
+  auto mount = cgroup_mount(proc_root, controller);
+  auto own = own_cgroup(proc_root, controller);
+  if (mount.empty() || own.empty()) return {};
+  return mount + (own == "/" ? "" : own);
 }
 
 // Turns the limit controllers on for the root's children where cgroup v2 offers them; for
@@ -129,7 +121,7 @@ std::optional<CgroupRoot> CgroupRoot::open(const std::string& configured, const 
   }
   std::string root = configured;
   if (configured.empty() || configured == "auto") {
-    auto mount = cgroup2_mount(proc_root);
+    auto mount = cgroup_mount(proc_root);
     auto own = own_cgroup(proc_root);
     if (mount.empty() || own.empty()) {
       why = "no cgroup2 file system mounted, or duetd is in no cgroup of it";
