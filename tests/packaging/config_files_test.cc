@@ -108,13 +108,7 @@ std::string duetd_yaml_in(const TempDir& dir, bool uncommented) {
 
 // SIGTERM, as systemctl stop: duetd ends and takes its (empty) replicas' cgroup root with it.
 void stop_cleanly(ChildProcess& duetd) {
-  auto log = duetd.output();
-  auto at = log.find("event=engine_cgroups root=");
-  std::string root;
-  if (at != std::string::npos) {
-    at += std::string("event=engine_cgroups root=").size();
-    root = log.substr(at, log.find_first_of(" \n", at) - at);
-  }
+  auto root = engine_cgroups_field(duetd.output(), "root");
   duetd.signal(SIGTERM);
   EXPECT_NE(duetd.wait(), -1) << duetd.output();
   if (root.starts_with("/")) {

@@ -112,23 +112,24 @@ DuetdHarness::~DuetdHarness() {
   }
 }
 
+std::string engine_cgroups_field(const std::string& log, const std::string& key) {
+  auto line = log.find("event=engine_cgroups ");
+  if (line == std::string::npos) return {};
+  auto end = log.find('\n', line);
+  auto at = log.find(" " + key + "=", line);
+  if (at == std::string::npos || at > end) return {};
+  at += key.size() + 2;
+  return log.substr(at, log.find_first_of(" \n", at) - at);
+}
+
 std::string DuetdHarness::cgroup_root() {
-  auto log = process_->output();
-  auto at = log.find("event=engine_cgroups root=");
-  if (at == std::string::npos) return {};
-  at += std::string("event=engine_cgroups root=").size();
-  auto root = log.substr(at, log.find_first_of(" \n", at) - at);
+  auto root = engine_cgroups_field(process_->output(), "root");
   return root == "none" ? std::string() : root;
 }
 
 std::string DuetdHarness::cgroup_place(const std::string& controller) {
-  auto log = process_->output();
-  auto line = log.find("event=engine_cgroups root=");
-  if (line == std::string::npos) return "none";
-  auto at = log.find(" " + controller + "=", line);
-  if (at == std::string::npos || at > log.find('\n', line)) return "none";
-  at += controller.size() + 2;
-  return log.substr(at, log.find_first_of(" \n", at) - at);
+  auto place = engine_cgroups_field(process_->output(), controller);
+  return place.empty() ? "none" : place;
 }
 
 uint16_t DuetdHarness::tcp_api_port() {

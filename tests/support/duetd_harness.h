@@ -31,6 +31,10 @@ CommandResult run_command(std::vector<std::string> argv, std::map<std::string, s
 std::string sim_deployment_yaml(const std::string& name, int replicas, const std::string& extra_args = "",
                                 const std::string& extra_template = "");
 
+// The value of `key` (root, memory, pids) on duetd's `event=engine_cgroups` log line; empty
+// when the line or the key is not there.
+std::string engine_cgroups_field(const std::string& log, const std::string& key);
+
 class DuetdHarness {
  public:
   // `env` is added to duetd's environment (NOTIFY_SOCKET...).
