@@ -6,6 +6,8 @@
 # 10,000,000), or FUZZ_SECONDS seconds when that is set and comes first. Writes per target:
 # executions, seconds, exec/s and findings to results.txt (also printed); crash, leak,
 # timeout and out-of-memory inputs go to findings/TARGET/, each process's log to logs/.
+# FUZZ_KEEP=DIR keeps the corpus a run grows in DIR/TARGET/ and starts from it again, so a
+# later run on another machine (or after a time limit) goes on where this one stopped.
 # Exits 1 if anything was found.
 #   ./run-bundle.sh [TARGET...]
 set -uo pipefail
@@ -20,7 +22,11 @@ mkdir -p findings logs
 run_target() {
   local name=$1 max_len=$2 dict=$3 work i start end
   mkdir -p "findings/$name"
-  work=$(mktemp -d)  # new corpus entries, shared by the processes, deleted after
+  if [ -n "${FUZZ_KEEP:-}" ]; then
+    work=$FUZZ_KEEP/$name; mkdir -p "$work"  # grown corpus, kept for the next run
+  else
+    work=$(mktemp -d)  # new corpus entries, shared by the processes, deleted after
+  fi
   local args=(-max_len="$max_len" -artifact_prefix="findings/$name/" -print_final_stats=1
               -rss_limit_mb=2048 -timeout=10)
   [ "$dict" != - ] && args+=(-dict="dict/$dict.dict")
@@ -36,7 +42,7 @@ run_target() {
   local failed=0
   for ((i = 0; i < jobs; i++)); do wait -n || failed=$((failed + 1)); done
   end=$(date +%s.%N)
-  rm -rf "$work"
+  [ -n "${FUZZ_KEEP:-}" ] || rm -rf "$work"
   local executed found=no
   executed=$(cat "logs/$name.$seed_base".*.log | sed -n 's/^stat::number_of_executed_units: *//p' |
              awk '{ s += $1 } END { print s + 0 }')
