@@ -70,9 +70,9 @@ std::string DaemonMetrics::render() const {
   for (const auto& [deployment, current] : reconciler_.rollouts().phases()) {
     weight.metric.push_back(
         sample({{"deployment", deployment}}, reconciler_.rollouts().weight(deployment), MetricType::Gauge));
-    for (const char* p : phase::all)
-      phases.metric.push_back(
-          sample({{"deployment", deployment}, {"phase", p}}, current == p ? 1 : 0, MetricType::Gauge));
+    for (auto p : api::kRolloutPhases)
+      phases.metric.push_back(sample({{"deployment", deployment}, {"phase", std::string(api::to_string(p))}},
+                                     current == p ? 1 : 0, MetricType::Gauge));
   }
   return prometheus::TextSerializer().Serialize({devices, replicas, restarts, cpu, memory, weight, phases});
 }

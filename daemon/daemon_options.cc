@@ -8,7 +8,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "daemon/manifest/field_reader.h"
+#include "duet/api/field_reader.h"
 #include "daemon/manifest/yaml_to_json.h"
 #include "duet/common/address.h"
 #include "duet/common/file_text.h"
@@ -63,27 +63,27 @@ const std::string& default_api() {
   return api;
 }
 
-void read_auth(manifest::FieldReader& r, NodeApiAuth& auth) {
+void read_auth(api::FieldReader& r, NodeApiAuth& auth) {
   auth.hmac_secret_file = r.optional_string("hmacSecretFile").value_or("");
   auth.jwks_file = r.optional_string("jwks").value_or("");
   auth.issuer = r.optional_string("issuer").value_or("");
   auth.audience = r.optional_string("audience").value_or(auth.audience);
   if (auth.audience.empty())
-    throw manifest::ManifestError("nodeApiAuth.audience",
+    throw api::FieldError("nodeApiAuth.audience",
                                   "must not be empty: every node-API token must name its audience");
   auth.leeway_seconds = static_cast<int>(r.integer("leewaySeconds", 30, 0, 3600));
   r.reject_unknown();
   if (!auth.hmac_secret_file.empty() && !auth.jwks_file.empty())
-    throw manifest::ManifestError("nodeApiAuth", "give one of hmacSecretFile and jwks, not both");
+    throw api::FieldError("nodeApiAuth", "give one of hmacSecretFile and jwks, not both");
 }
 
-void read_tls(manifest::FieldReader& r, NodeApiTls& tls) {
+void read_tls(api::FieldReader& r, NodeApiTls& tls) {
   tls.cert_file = r.optional_string("certFile").value_or("");
   tls.key_file = r.optional_string("keyFile").value_or("");
   tls.client_ca_file = r.optional_string("clientCAFile").value_or("");
   tls.min_version = r.optional_string("minVersion").value_or(tls.min_version);
   if (tls.min_version != "1.2" && tls.min_version != "1.3")
-    throw manifest::ManifestError("nodeApiTls.minVersion", "expected \"1.2\" or \"1.3\", got \"" +
+    throw api::FieldError("nodeApiTls.minVersion", "expected \"1.2\" or \"1.3\", got \"" +
                                                                tls.min_version + "\"");
   r.reject_unknown();
 }
@@ -123,7 +123,7 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
   try {
     auto docs = manifest::yaml_documents_to_json(*text);
     if (docs.empty() || docs[0].is_null()) return;  // an empty file: every default
-    manifest::FieldReader r(docs[0], "");
+    api::FieldReader r(docs[0], "");
     if (r.has("api")) o.api = r.string_list("api", false);
     o.state_dir = r.optional_string("stateDir").value_or(o.state_dir);
     o.engine_log_dir = r.optional_string("engineLogDir").value_or(o.engine_log_dir);
@@ -136,15 +136,15 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     o.cgroup_root = r.optional_string("cgroupRoot").value_or(o.cgroup_root);
     o.node_name = r.optional_string("nodeName").value_or(o.node_name);
     if (const auto* auth = r.object("nodeApiAuth")) {
-      manifest::FieldReader a(*auth, "nodeApiAuth");
+      api::FieldReader a(*auth, "nodeApiAuth");
       read_auth(a, o.auth);
     }
     if (const auto* tls = r.object("nodeApiTls")) {
-      manifest::FieldReader t(*tls, "nodeApiTls");
+      api::FieldReader t(*tls, "nodeApiTls");
       read_tls(t, o.tls);
     }
     r.reject_unknown();
-  } catch (const manifest::ManifestError& e) {
+  } catch (const api::FieldError& e) {
     throw std::invalid_argument(name + ": " + e.what());
   } catch (const YAML::Exception& e) {
     throw std::invalid_argument(name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML");

@@ -51,7 +51,7 @@ void DeviceManager::poll() {
   for (const auto& plugin : registry_.plugins()) {
     for (const auto& device : plugin->check_health()) {
       changed = true;
-      hub_.publish("MODIFIED", "Device", device_json(device));
+      hub_.publish(api::WatchEventType::modified, "Device", device_json(device));
       if (device.health.ok()) continue;
       auto& held = holders_[device.kind];
       if (auto it = held.find(device.id); it != held.end()) affected.insert(it->second);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "daemon/api/api_scope.h"
+#include "duet/api/watch_event.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
 #include "duet/common/tls.h"
@@ -103,11 +104,11 @@ void Node::start() {
   hub_.set_on_publish([this] { checkpoint_.save_soon(); });
   hub_.set_persist([this] { checkpoint_.save_now(); });
   hub_.set_snapshot_source([this](json& snapshot) {
-    snapshot["runtimeclasses"] = store_.list_json("RuntimeClass");
-    snapshot["deployments"] = store_.list_json("EngineDeployment");
-    snapshot["routes"] = store_.list_json("Route");
-    snapshot["engines"] = reconciler_.engines_json();
-    snapshot["devices"] = devices_.devices_json();
+    snapshot[api::kSnapshotRuntimeClasses] = store_.list_json(api::kRuntimeClassKind);
+    snapshot[api::kSnapshotDeployments] = store_.list_json(api::kDeploymentKind);
+    snapshot[api::kSnapshotRoutes] = store_.list_json(api::kRouteKind);
+    snapshot[api::kSnapshotEngines] = reconciler_.engines_json();
+    snapshot[api::kSnapshotDevices] = devices_.devices_json();
   });
   if (const auto& who = options_.engine_run_as)
     logger().info("engine_identity", {{"user", who->name}, {"uid", who->uid}, {"gid", who->gid},

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <set>
 
+#include "duet/api/watch_event.h"
 #include "duet/common/log.h"
 
 namespace duet::daemon {
@@ -24,8 +25,8 @@ std::string joined(const std::vector<std::string>& ids) {
 }
 
 // Stable replicas are `<deployment>-<i>`, canary replicas `<deployment>-canary-<i>`.
-std::string replica_name(const EngineDeployment& d, const std::string& track, int index) {
-  return d.metadata.name + (track == "canary" ? "-canary-" : "-") + std::to_string(index);
+std::string replica_name(const EngineDeployment& d, api::Track track, int index) {
+  return d.metadata.name + (track == api::Track::canary ? "-canary-" : "-") + std::to_string(index);
 }
 
 // Everything a running replica was made from: when it changes, the replica is replaced.
@@ -104,8 +105,8 @@ void Reconciler::reconcile_deployment(const EngineDeployment& d) {
   auto replacement = !plan.one_at_a_time ? Replacement::all_at_once
                      : census.settled()  ? Replacement::one_now
                                          : Replacement::wait;
-  reconcile_track(*target.stable, "stable", target.stable_revision, plan.stable, replacement);
-  reconcile_track(target.canary ? *target.canary : d, "canary", target.canary_revision,
+  reconcile_track(*target.stable, api::Track::stable, target.stable_revision, plan.stable, replacement);
+  reconcile_track(target.canary ? *target.canary : d, api::Track::canary, target.canary_revision,
                   target.canary ? plan.canary : 0, Replacement::all_at_once);
 }
 
@@ -115,7 +116,7 @@ ReplicaCensus Reconciler::take_census(const std::string& deployment,
   for (const auto& [name, replica] : replicas_) {
     const auto& id = replica.instance->config().identity;
     if (id.deployment != deployment) continue;
-    bool canary = id.track == "canary";
+    bool canary = id.track == api::Track::canary;
     if (replica.terminating) {
       ++c.terminating;
       if (canary && replica.placed) ++c.canary_present;
@@ -138,7 +139,7 @@ ReplicaCensus Reconciler::take_census(const std::string& deployment,
   return c;
 }
 
-void Reconciler::reconcile_track(const EngineDeployment& d, const std::string& track,
+void Reconciler::reconcile_track(const EngineDeployment& d, api::Track track,
                                  const std::string& revision, int count, Replacement replacement) {
   for (int i = 0; i < count; ++i) {
     auto name = replica_name(d, track, i);
@@ -170,15 +171,15 @@ void Reconciler::publish_status_changes() {
   for (auto it = published_status_.begin(); it != published_status_.end();)
     it = deployments.count(it->first) ? std::next(it) : published_status_.erase(it);
   for (const auto& [name, stored] : deployments) {
-    auto status = deployment_status(name);
+    auto status = api::to_json(deployment_status(name));
     auto& last = published_status_[name];
     if (status == last) continue;
     last = std::move(status);
-    hub_.publish("MODIFIED", "EngineDeployment", store_.to_json(stored));
+    hub_.publish(api::WatchEventType::modified, api::kDeploymentKind, store_.to_json(stored));
   }
 }
 
-engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, const std::string& track,
+engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, api::Track track,
                                                int index, const Placement& placement) const {
   engine::EngineConfig c;
   c.identity = {replica_name(d, track, index), d.metadata.name, index, d.version, track};
@@ -229,7 +230,7 @@ Reconciler::Placement Reconciler::find_placement(const EngineDeployment& d,
   return p;
 }
 
-void Reconciler::place_replica(const EngineDeployment& d, const std::string& track, int index,
+void Reconciler::place_replica(const EngineDeployment& d, api::Track track, int index,
                                const std::string& revision) {
   auto name = replica_name(d, track, index);
   auto placement = find_placement(d, name);
@@ -240,7 +241,7 @@ void Reconciler::place_replica(const EngineDeployment& d, const std::string& tra
   auto instance = make_instance(engine_config(d, track, index, placement));
   bool placed = placement.allocation.has_value();
   replicas_[name] = {instance, revision, placed, false, handler_of(d), {}};
-  publish(is_new ? "ADDED" : "MODIFIED", *instance);
+  publish(is_new ? api::WatchEventType::added : api::WatchEventType::modified, *instance);
   if (!placed) return instance->hold(placement.reason);
   logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
   auto devices = joined(instance->config().devices);
@@ -259,7 +260,7 @@ void Reconciler::stop_replica(const std::string& name) {
       ports_.release(instance->config().port);
       devices_.release(name);
     }
-    publish("DELETED", *instance);
+    publish(api::WatchEventType::deleted, *instance);
     retired_restarts_[instance->config().identity.deployment] += instance->restarts();
     replicas_.erase(name);
     trigger();  // a replacement may be waiting for this one to be gone
@@ -298,7 +299,7 @@ void Reconciler::on_instance_change(const engine::EngineInstance& instance) {
     record_engine_events(events_, it->second.observed, instance);
     it->second.observed = observe(instance);
   }
-  publish("MODIFIED", instance);
+  publish(api::WatchEventType::modified, instance);
   trigger();  // readiness moves rollouts on and lets the next replica be replaced
 }
 
@@ -317,19 +318,19 @@ std::string Reconciler::log_path(const std::string& name) const {
   return options_.log_dir + "/" + name + ".log";
 }
 
-void Reconciler::publish(const char* type, const engine::EngineInstance& instance) {
-  hub_.publish(type, "Engine", instance.to_json());
+void Reconciler::publish(api::WatchEventType type, const engine::EngineInstance& instance) {
+  hub_.publish(type, api::kEngineKind, api::to_json(instance.status()));
 }
 
 json Reconciler::engines_json() const {
   json items = json::array();
-  for (const auto& [name, replica] : replicas_) items.push_back(replica.instance->to_json());
+  for (const auto& [name, replica] : replicas_) items.push_back(api::to_json(replica.instance->status()));
   return items;
 }
 
 json Reconciler::engine_json(const std::string& name) const {
   auto it = replicas_.find(name);
-  return it == replicas_.end() ? json() : it->second.instance->to_json();
+  return it == replicas_.end() ? json() : api::to_json(it->second.instance->status());
 }
 
 std::map<std::string, int> Reconciler::restart_totals() const {
@@ -339,22 +340,18 @@ std::map<std::string, int> Reconciler::restart_totals() const {
   return totals;
 }
 
-json Reconciler::deployment_status(const std::string& deployment) const {
-  int replicas = 0, ready = 0;
+api::DeploymentStatus Reconciler::deployment_status(const std::string& deployment) const {
+  api::DeploymentStatus status;
   for (const auto& [name, replica] : replicas_) {
     const auto& instance = *replica.instance;
     if (instance.config().identity.deployment != deployment || replica.terminating) continue;
-    ++replicas;
-    if (instance.ready()) ++ready;
+    ++status.replicas;
+    if (instance.ready()) ++status.ready_replicas;
   }
-  json status = {{"replicas", replicas},
-                 {"readyReplicas", ready},
-                 {"canaryWeight", rollouts_.weight(deployment)}};
-  const auto& deployments = store_.objects("EngineDeployment");
-  if (auto it = deployments.find(deployment); it != deployments.end()) {
-    auto rollout = rollouts_.status_json(std::get<EngineDeployment>(it->second.object));
-    if (!rollout.is_null()) status["rollout"] = std::move(rollout);
-  }
+  status.canary_weight = rollouts_.weight(deployment);
+  const auto& deployments = store_.objects(api::kDeploymentKind);
+  if (auto it = deployments.find(deployment); it != deployments.end())
+    status.rollout = rollouts_.status(std::get<EngineDeployment>(it->second.object));
   return status;
 }
 

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "duet/api/deployment_status.h"
+#include "duet/api/enums.h"
 #include "daemon/device_manager.h"
 #include "daemon/engine_events.h"
 #include "daemon/event_log.h"
@@ -63,7 +65,7 @@ class Reconciler {
   // What the node decides, not the deployment, so not in the checkpoint: the engine user
   // and the replica's cgroup.
   void set_node_launch(engine::LaunchSpec& launch, const std::string& name) const;
-  nlohmann::json deployment_status(const std::string& deployment) const;
+  api::DeploymentStatus deployment_status(const std::string& deployment) const;
   // Restarts per deployment since duetd started, replicas that are gone included.
   std::map<std::string, int> restart_totals() const;
 
@@ -94,20 +96,20 @@ class Reconciler {
   ReplicaCensus take_census(const std::string& deployment, const RolloutTarget& target) const;
   // Keeps replicas 0..count-1 of `track` running `revision` (built from `spec`) and stops
   // the rest.
-  void reconcile_track(const manifest::EngineDeployment& spec, const std::string& track,
+  void reconcile_track(const manifest::EngineDeployment& spec, api::Track track,
                        const std::string& revision, int count, Replacement replacement);
   // Sends a MODIFIED deployment to watchers when its status changed in this pass.
   void publish_status_changes();
   // Places and starts replica `index`, or keeps it Pending with the reason it cannot be placed.
-  void place_replica(const manifest::EngineDeployment& deployment, const std::string& track,
+  void place_replica(const manifest::EngineDeployment& deployment, api::Track track,
                      int index, const std::string& revision);
   Placement find_placement(const manifest::EngineDeployment& deployment, const std::string& name);
   void stop_replica(const std::string& name);
   engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment,
-                                     const std::string& track, int index,
+                                     api::Track track, int index,
                                      const Placement& placement) const;
   std::string handler_of(const manifest::EngineDeployment& deployment) const;
-  void publish(const char* type, const engine::EngineInstance& instance);
+  void publish(api::WatchEventType type, const engine::EngineInstance& instance);
   void on_instance_change(const engine::EngineInstance& instance);
   std::shared_ptr<engine::EngineInstance> make_instance(engine::EngineConfig config);
   void schedule_log_rotation();

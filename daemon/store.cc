@@ -44,7 +44,7 @@ void Store::check_references(const std::vector<manifest::ParsedObject>& objects,
                          "RuntimeClass \"" + d->runtime_class + "\" not found");
     }
     if (const auto* r = std::get_if<manifest::Route>(&p.object)) {
-      const char* field = r->backend ? "spec.backend" : "spec.sizeRouting";
+      const char* field = r->size_routing ? "spec.sizeRouting" : "spec.backend";
       for (const auto& dep : r->deployments())
         if (!exists("EngineDeployment", dep, objects))
           throw ApplyError(where(source, p.document, field),
@@ -67,7 +67,7 @@ std::vector<ApplyOutcome> Store::apply(const std::vector<manifest::ParsedObject>
                                        const std::string& source) {
   check_references(objects, source);
   std::vector<ApplyOutcome> outcomes;
-  std::vector<std::pair<const char*, std::pair<std::string, std::string>>> changes;
+  std::vector<std::pair<api::WatchEventType, std::pair<std::string, std::string>>> changes;
   auto before = objects_;
   for (const auto& p : objects) {
     auto kind = manifest::kind_of(p.object);
@@ -84,7 +84,7 @@ std::vector<ApplyOutcome> Store::apply(const std::vector<manifest::ParsedObject>
     uint64_t version = hub_.resource_version() + changes.size() + 1;
     slot[name] = StoredObject{p.object, version, is_new ? 1 : it->second.generation + 1};
     outcomes.push_back({kind, name, is_new ? "created" : "configured"});
-    changes.push_back({is_new ? "ADDED" : "MODIFIED", {kind, name}});
+    changes.push_back({is_new ? api::WatchEventType::added : api::WatchEventType::modified, {kind, name}});
   }
   if (changes.empty()) return outcomes;
   persist_or_undo(std::move(before));
@@ -116,7 +116,7 @@ void Store::remove(const std::string& kind, const std::string& name) {
   auto before = objects_;
   objects_[kind].erase(name);
   persist_or_undo(std::move(before));
-  hub_.publish("DELETED", kind, std::move(last));
+  hub_.publish(api::WatchEventType::deleted, kind, std::move(last));
   if (on_change_) on_change_();
 }
 
@@ -156,8 +156,9 @@ json Store::to_json(const StoredObject& stored) const {
   j["metadata"]["resourceVersion"] = std::to_string(stored.resource_version);
   j["metadata"]["generation"] = stored.generation;
   if (status_source_ && std::holds_alternative<manifest::EngineDeployment>(stored.object)) {
-    j["status"] = status_source_(manifest::name_of(stored.object));
-    j["status"]["observedGeneration"] = stored.generation;
+    auto status = status_source_(manifest::name_of(stored.object));
+    status.observed_generation = stored.generation;
+    j["status"] = api::to_json(status);
   }
   return j;
 }

@@ -10,6 +10,7 @@
 
 #include "daemon/manifest/parser.h"
 #include "daemon/watch_hub.h"
+#include "duet/api/deployment_status.h"
 
 namespace duet::daemon {
 
@@ -55,7 +56,7 @@ class Store {
   // Runs after every change of desired state (the reconcile trigger).
   void on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
   // Adds deployment status (replicas, ready...) to the JSON of deployments.
-  void set_status_source(std::function<nlohmann::json(const std::string&)> source) {
+  void set_status_source(std::function<api::DeploymentStatus(const std::string&)> source) {
     status_source_ = std::move(source);
   }
 
@@ -71,7 +72,7 @@ class Store {
   std::map<std::string, std::map<std::string, StoredObject>> objects_;
   std::function<void()> persist_;
   std::function<void()> on_change_;
-  std::function<nlohmann::json(const std::string&)> status_source_;
+  std::function<api::DeploymentStatus(const std::string&)> status_source_;
 };
 
 }  // namespace duet::daemon

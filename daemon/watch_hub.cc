@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "duet/api/watch_event.h"
 #include "duet/common/json_text.h"
 #include "duet/common/log.h"
 
@@ -70,17 +71,13 @@ void WatchHub::reserve_through(uint64_t version) {
 }
 
 std::string WatchHub::bookmark(uint64_t version) const {
-  return nlohmann::json{{"type", "BOOKMARK"}, {"resourceVersion", version}, {"stateEpoch", epoch_}}
-             .dump() +
-         "\n";
+  return api::bookmark_event(version, epoch_).dump() + "\n";
 }
 
-uint64_t WatchHub::publish(const char* type, const std::string& kind, nlohmann::json object) {
+uint64_t WatchHub::publish(api::WatchEventType type, const std::string& kind, nlohmann::json object) {
   ++version_;
   reserve_through(version_);
-  nlohmann::json event = {
-      {"type", type}, {"kind", kind}, {"resourceVersion", version_}, {"object", std::move(object)}};
-  auto line = json_text(event) + "\n";
+  auto line = json_text(api::change_event(type, kind, version_, std::move(object))) + "\n";
   auto watchers = watchers_;  // send_line may drop a watcher
   for (const auto& w : watchers) send_line(w, line);
   remember(version_, std::move(line));
@@ -124,8 +121,7 @@ void WatchHub::subscribe(std::shared_ptr<http::Exchange> exchange, std::optional
       if (version > *since) send_line(exchange, line);
     return;
   }
-  nlohmann::json snapshot = {
-      {"type", "SNAPSHOT"}, {"resourceVersion", version_}, {"stateEpoch", epoch_}, {"node", node_}};
+  auto snapshot = api::snapshot_event(version_, epoch_, node_);
   if (snapshot_source_) snapshot_source_(snapshot);
   send_line(exchange, json_text(snapshot) + "\n");
 }

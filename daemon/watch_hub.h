@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "duet/api/enums.h"
 #include "duet/common/http_server.h"
 
 namespace duet::daemon {
@@ -43,8 +44,9 @@ class WatchHub {
   // Runs after every publish (duetd schedules a checkpoint write).
   void set_on_publish(std::function<void()> callback) { on_publish_ = std::move(callback); }
   // Takes the next resourceVersion for a change and sends it to every watcher.
-  // type: ADDED | MODIFIED | DELETED; kind: RuntimeClass | EngineDeployment | Route | Engine.
-  uint64_t publish(const char* type, const std::string& kind, nlohmann::json object);
+  // type: added | modified | deleted; kind: RuntimeClass | EngineDeployment | Route | Engine
+  // | Device.
+  uint64_t publish(api::WatchEventType type, const std::string& kind, nlohmann::json object);
   // Starts a watch stream on `exchange` (runs on the daemon's loop). With `since` (the
   // client's last resourceVersion) still in the recent history, and `epoch` (the client's
   // stateEpoch) empty or this state's, the stream resumes: a BOOKMARK at `since`, then the

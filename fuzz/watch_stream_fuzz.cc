@@ -86,9 +86,9 @@ class WatchReader {
 
 void check_objects(const SourceState& state) {
   for (const auto& [name, route] : state.routes()) {
-    DUET_FUZZ_CHECK(!name.empty() && name == route.name, name);
+    DUET_FUZZ_CHECK(!name.empty() && name == route.name(), name);
     DUET_FUZZ_CHECK(route.size_routing.has_value() == route.backend.empty(), name);
-    DUET_FUZZ_CHECK(route.attempts >= 1, name);
+    DUET_FUZZ_CHECK(route.retry_attempts >= 1 && route.retry_attempts <= duet::api::kMaxRetryAttempts, name);
     DUET_FUZZ_CHECK(route.first_byte_timeout.count() >= 1 && route.idle_timeout.count() >= 1, name);
   }
   for (const auto& [name, d] : state.deployments())

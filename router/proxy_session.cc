@@ -322,7 +322,7 @@ void ProxySession<Stream>::start_relay(const Route& route, RequestBody& body) {
   hint.sticky_key = sticky_key(verdict_.get(), route.spec.stickiness_claim, peer_.ip, sticky_);
   Decision decision = decide(route, body, hint);
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
-  record_.route = route.spec.name;
+  record_.route = route.spec.name();
   record_.tokens = decision.tokens;
   first_choice_ = decision.target_count ? decision.targets[0] : Target{};
   auto relay = std::make_shared<UpstreamRelay<Stream>>(

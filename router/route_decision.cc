@@ -29,7 +29,7 @@ const char* to_string(SizePool pool) {
   return "backend";
 }
 
-SizePool choose_size_pool(const SizeRouting& routing, uint64_t tokens) {
+SizePool choose_size_pool(const api::SizeRouting& routing, uint64_t tokens) {
   return tokens < routing.threshold_tokens ? SizePool::small : SizePool::large;
 }
 
@@ -54,7 +54,7 @@ uint32_t sticky_bucket(std::string_view key) {
   return static_cast<uint32_t>(h % 10000);
 }
 
-Track choose_track(const RouteSpec& route, const Deployment* deployment, const VersionHint& hint,
+Track choose_track(const api::Route& route, const Deployment* deployment, const VersionHint& hint,
                    bool& forced) {
   forced = !hint.canary_header.empty() &&
            (hint.canary_header == route.canary_header_value || hint.canary_header == "false");

@@ -25,7 +25,7 @@ enum class SizePool : uint8_t { small, large, backend };
 const char* to_string(SizePool pool);
 
 // Below the threshold → small, else large.
-SizePool choose_size_pool(const SizeRouting& routing, uint64_t tokens);
+SizePool choose_size_pool(const api::SizeRouting& routing, uint64_t tokens);
 
 // A deployment and track to take endpoints from.
 struct Target {
@@ -46,7 +46,7 @@ uint32_t sticky_bucket(std::string_view key);
 
 // canaryHeader value → canary, "false" → stable, else the sticky bucket against the weight.
 // `forced` tells whether the header decided.
-Track choose_track(const RouteSpec& route, const Deployment* deployment, const VersionHint& hint,
+Track choose_track(const api::Route& route, const Deployment* deployment, const VersionHint& hint,
                    bool& forced);
 
 // Where a request may go, best first: the chosen pool and version, then the other version

@@ -34,24 +34,6 @@ nlohmann::json pool_json(const Pool& pool) {
   return out;
 }
 
-nlohmann::json route_json(const RouteSpec& r) {
-  nlohmann::json match = {{"pathPrefix", r.path_prefix}};
-  if (!r.model.empty()) match["model"] = r.model;
-  nlohmann::json out = {{"name", r.name},
-                        {"match", match},
-                        {"retries", {{"attempts", r.attempts}}},
-                        {"timeouts",
-                         {{"firstByteSeconds", r.first_byte_timeout.count()},
-                          {"idleSeconds", r.idle_timeout.count()}}}};
-  if (r.size_routing)
-    out["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
-                          {"small", r.size_routing->small},
-                          {"large", r.size_routing->large}};
-  else
-    out["backend"] = r.backend;
-  return out;
-}
-
 }  // namespace
 
 std::shared_ptr<EndpointLoad> EndpointLoads::get(const std::string& key) {
@@ -68,17 +50,17 @@ void EndpointLoads::prune() {
   std::erase_if(loads_, [](const auto& entry) { return entry.second.expired(); });
 }
 
-bool more_specific(const RouteSpec& a, const RouteSpec& b) {
+bool more_specific(const api::Route& a, const api::Route& b) {
   if (a.model.empty() != b.model.empty()) return !a.model.empty();
   if (a.path_prefix.size() != b.path_prefix.size())
     return a.path_prefix.size() > b.path_prefix.size();
-  return a.name < b.name;
+  return a.name() < b.name();
 }
 
 std::shared_ptr<const RoutingTable> RoutingTable::build(
     const std::vector<const SourceState*>& sources, EndpointLoads& loads) {
   auto table = std::make_shared<RoutingTable>();
-  std::map<std::string, RouteSpec> specs;
+  std::map<std::string, api::Route> specs;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const SourceState& source = *sources[i];
     table->synced_ = table->synced_ || source.synced();
@@ -132,7 +114,7 @@ const Deployment* RoutingTable::deployment(std::string_view name) const {
 
 nlohmann::json RoutingTable::to_json() const {
   nlohmann::json routes = nlohmann::json::array();
-  for (const auto& r : routes_) routes.push_back(route_json(r.spec));
+  for (const auto& r : routes_) routes.push_back(api::to_json(r.spec));
   nlohmann::json deployments = nlohmann::json::object();
   for (const auto& [name, d] : deployments_)
     deployments[name] = {{"canaryWeight", d.canary_weight},

@@ -53,7 +53,7 @@ struct Deployment {
 };
 
 struct Route {
-  RouteSpec spec;
+  api::Route spec;
   // Resolved deployments; null when the source does not (yet) know the name.
   const Deployment* backend = nullptr;  // a backend route
   const Deployment* small = nullptr;    // a sizeRouting route
@@ -100,6 +100,6 @@ class RoutingTable {
 };
 
 // The order of routes(): true when `a` is tried before `b`.
-bool more_specific(const RouteSpec& a, const RouteSpec& b);
+bool more_specific(const api::Route& a, const api::Route& b);
 
 }  // namespace duet::router

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "duet/api/traffic_report.h"
 #include "router/credentials.h"
 #include "router/latency_histogram.h"
 #include "router/router_logger.h"
@@ -12,19 +13,21 @@ using nlohmann::json;
 
 namespace {
 
-json item_json(const TrafficTotals& now, const TrafficTotals& before) {
-  json counts = json::array();
+// What changed between two totals of one deployment, track and version.
+api::TrafficItem item_since(const TrafficTotals& now, const TrafficTotals& before) {
+  api::TrafficItem item;
+  item.deployment = now.deployment;
+  item.track = api::parse_track(now.track).value_or(api::Track::stable);
+  item.version = now.version;
+  auto& c = item.counts;
+  c.requests = now.requests - before.requests;
+  c.errors = {{"status5xx", now.status_5xx - before.status_5xx},
+              {"noResponse", now.no_response - before.no_response},
+              {"unavailable", now.unavailable - before.unavailable}};
+  c.bounds.assign(kLatencyBounds.begin(), kLatencyBounds.end());
   for (std::size_t i = 0; i < now.first_byte.size(); ++i)
-    counts.push_back(now.first_byte[i] - before.first_byte[i]);
-  return {{"deployment", now.deployment},
-          {"track", now.track},
-          {"version", now.version},
-          {"requests", now.requests - before.requests},
-          {"errors",
-           {{"status5xx", now.status_5xx - before.status_5xx},
-            {"noResponse", now.no_response - before.no_response},
-            {"unavailable", now.unavailable - before.unavailable}}},
-          {"firstByteSeconds", {{"bounds", kLatencyBounds}, {"counts", counts}}}};
+    c.buckets.push_back(now.first_byte[i] - before.first_byte[i]);
+  return item;
 }
 
 }  // namespace
@@ -63,7 +66,7 @@ void TrafficReporter::report() {
   if (call_ || !watcher_->state().synced()) return;  // one report at a time
   const auto& deployments = watcher_->state().deployments();
   std::map<Key, TrafficTotals> sent;
-  json items = json::array();
+  api::TrafficReport traffic{router_id_, {}};
   static const TrafficTotals kNone;
   for (auto& totals : stats_.traffic()) {
     if (!deployments.count(totals.deployment)) continue;  // not this duetd's
@@ -71,15 +74,15 @@ void TrafficReporter::report() {
     auto it = accepted_.find(key);
     const auto& before = it == accepted_.end() ? kNone : it->second;
     if (totals.requests == before.requests) continue;
-    items.push_back(item_json(totals, before));
+    traffic.items.push_back(item_since(totals, before));
     sent.emplace(std::move(key), std::move(totals));
   }
-  if (items.empty()) return;
+  if (traffic.items.empty()) return;
   http::ClientRequest request;
   http::TlsContext tls;
   try {
     request = source_request(watcher_->source(), http::bhttp::verb::post, "/apis/v1/traffic",
-                             json{{"router", router_id_}, {"items", items}}.dump());
+                             api::to_json(traffic).dump());
     tls = source_tls(watcher_->source());
   } catch (const std::exception& e) {
     return router_logger().warn("traffic_report_failed", {{"source", watcher_->source().name}, {"error", e.what()}});

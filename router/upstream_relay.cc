@@ -63,7 +63,7 @@ void UpstreamRelay<Stream>::try_next() {
       pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now());
   if (!pick_.endpoint) {
     if (outcome_.attempts == 0)
-      return finish(503, "no Ready endpoint for route " + decision_.route->spec.name);
+      return finish(503, "no Ready endpoint for route " + decision_.route->spec.name());
     return finish(502, std::move(outcome_.error));
   }
   ++outcome_.attempts;
@@ -268,7 +268,7 @@ void UpstreamRelay<Stream>::start_response() {
   wire_.clear();
   ClientFraming client = append_client_response_head(
       wire_, parser_->get().base(), engine, client_version_, client_keep_alive_,
-      {decision_.route->spec.name, pick_.endpoint->backend, to_string(pick_.target->track)});
+      {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track)});
   outcome_.client_reusable = client.keep_alive;
   client_chunked_ = client.chunked && !bodyless;
 }
@@ -296,7 +296,7 @@ void UpstreamRelay<Stream>::upstream_failed(beast::error_code ec, const char* st
   eject_if_failing(Failure::connection);
   outcome_.error = std::string(stage) + " " + pick_.endpoint->backend + ": " + ec.message();
   if (tried_count_ < tried_.size()) tried_[tried_count_++] = pick_.endpoint;
-  if (outcome_.attempts < decision_.route->spec.attempts && tried_count_ < tried_.size())
+  if (outcome_.attempts < decision_.route->spec.retry_attempts && tried_count_ < tried_.size())
     return try_next();
   finish(ec == beast::error::timeout ? 504 : 502, std::move(outcome_.error));
 }

@@ -6,12 +6,6 @@ using nlohmann::json;
 
 namespace {
 
-json metadata_json(const Metadata& m) {
-  json j = {{"name", m.name}};
-  if (!m.labels.empty()) j["labels"] = m.labels;
-  return j;
-}
-
 json probe_json(const HttpProbe& p) {
   return {{"httpGet", {{"path", p.path}}},
           {"periodSeconds", p.period_seconds},
@@ -21,8 +15,8 @@ json probe_json(const HttpProbe& p) {
 }
 
 json strategy_json(const Strategy& s) {
-  json j = {{"type", s.type}};
-  if (s.type != "Canary") return j;
+  json j = {{"type", api::to_string(s.type)}};
+  if (s.type != api::StrategyType::canary) return j;
   json steps = json::array();
   for (const auto& step : s.steps) {
     if (step.set_weight) steps.push_back({{"setWeight", *step.set_weight}});
@@ -32,7 +26,7 @@ json strategy_json(const Strategy& s) {
       steps.push_back({{"pause", pause}});
     }
   }
-  j["canary"] = {{"replicas", s.canary_replicas}, {"capacity", s.capacity}, {"steps", steps}};
+  j["canary"] = {{"replicas", s.canary_replicas}, {"capacity", api::to_string(s.capacity)}, {"steps", steps}};
   if (s.analysis) {
     const auto& a = *s.analysis;
     j["canary"]["analysis"] = {{"interval", std::to_string(a.interval_seconds) + "s"},
@@ -46,15 +40,10 @@ json strategy_json(const Strategy& s) {
 
 }  // namespace
 
-std::vector<std::string> Route::deployments() const {
-  if (backend) return {*backend};
-  return {small, large};
-}
-
 json to_json(const RuntimeClass& rc) {
   return {{"apiVersion", "node.k8s.io/v1"},
           {"kind", "RuntimeClass"},
-          {"metadata", metadata_json(rc.metadata)},
+          {"metadata", to_json(rc.metadata)},
           {"handler", rc.handler}};
 }
 
@@ -79,9 +68,9 @@ json to_json(const EngineDeployment& d) {
   if (!d.engine.env.empty()) tmpl["env"] = d.engine.env;
   if (d.engine.readiness) tmpl["readinessProbe"] = probe_json(*d.engine.readiness);
   if (d.engine.liveness) tmpl["livenessProbe"] = probe_json(*d.engine.liveness);
-  return {{"apiVersion", "duet/v1alpha1"},
+  return {{"apiVersion", api::kDuetApiVersion},
           {"kind", "EngineDeployment"},
-          {"metadata", metadata_json(d.metadata)},
+          {"metadata", to_json(d.metadata)},
           {"spec",
            {{"runtimeClassName", d.runtime_class},
             {"replicas", d.replicas},
@@ -89,27 +78,6 @@ json to_json(const EngineDeployment& d) {
             {"resources", resources_json(d)},
             {"template", tmpl},
             {"strategy", strategy_json(d.strategy)}}}};
-}
-
-json to_json(const Route& r) {
-  json match = {{"pathPrefix", r.path_prefix}};
-  if (r.model) match["model"] = *r.model;
-  json spec = {{"match", match},
-               {"canaryHeader", {{"name", r.canary_header_name}, {"value", r.canary_header_value}}},
-               {"stickiness", {{"claim", r.stickiness_claim}}},
-               {"retries", {{"attempts", r.retry_attempts}}},
-               {"timeouts",
-                {{"firstByteSeconds", r.first_byte_timeout_seconds},
-                 {"idleSeconds", r.idle_timeout_seconds}}}};
-  if (r.backend)
-    spec["backend"] = *r.backend;
-  else
-    spec["sizeRouting"] = {
-        {"thresholdTokens", r.threshold_tokens}, {"small", r.small}, {"large", r.large}};
-  return {{"apiVersion", "duet/v1alpha1"},
-          {"kind", "Route"},
-          {"metadata", metadata_json(r.metadata)},
-          {"spec", spec}};
 }
 
 }  // namespace duet::manifest

@@ -1,6 +1,7 @@
 #pragma once
 // The three manifest kinds duetd stores (SPEC §2), validated and with defaults filled in.
-// Each converts back to JSON in its Kubernetes shape for the API and the checkpoint.
+// Each converts back to JSON in its Kubernetes shape for the API and the checkpoint. Route
+// is part of the contract with the router and lives in duet/api/.
 
 #include <cstdint>
 #include <map>
@@ -9,15 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "duet/api/enums.h"
+#include "duet/api/metadata.h"
+#include "duet/api/route.h"
 #include "engine/instance/http_prober.h"
 #include "engine/instance/resource_limits.h"
 
 namespace duet::manifest {
 
-struct Metadata {
-  std::string name;
-  std::map<std::string, std::string> labels;
-};
+using api::Metadata;
 
 struct RuntimeClass {
   Metadata metadata;
@@ -48,9 +49,9 @@ struct CanaryAnalysis {
 };
 
 struct Strategy {
-  std::string type = "Canary";  // Canary | Recreate
+  api::StrategyType type = api::StrategyType::canary;
   int canary_replicas = 1;
-  std::string capacity = "surge";  // surge | replace
+  api::Capacity capacity = api::Capacity::surge;
   std::vector<CanaryStep> steps;
   std::optional<CanaryAnalysis> analysis;
 };
@@ -66,26 +67,10 @@ struct EngineDeployment {
   Strategy strategy;
 };
 
-struct Route {
-  Metadata metadata;
-  std::string path_prefix = "/v1/";
-  std::optional<std::string> model;
-  std::optional<std::string> backend;
-  int64_t threshold_tokens = 0;
-  std::string small, large;  // sizeRouting deployments
-  std::string canary_header_name = "x-canary";
-  std::string canary_header_value = "true";
-  std::string stickiness_claim = "sub";
-  int retry_attempts = 2;
-  int first_byte_timeout_seconds = 60;
-  int idle_timeout_seconds = 120;
-
-  // Deployments this route sends to.
-  std::vector<std::string> deployments() const;
-};
+using api::Route;  // duet/api/route.h: the router reads it too
 
 nlohmann::json to_json(const RuntimeClass& rc);
 nlohmann::json to_json(const EngineDeployment& d);
-nlohmann::json to_json(const Route& r);
+using api::to_json;
 
 }  // namespace duet::manifest

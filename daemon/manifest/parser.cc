@@ -6,7 +6,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "daemon/manifest/field_reader.h"
+#include "duet/api/field_reader.h"
 #include "daemon/manifest/yaml_to_json.h"
 #include "deviceplugin/registry.h"
 #include "duet/common/json_parse_path.h"
@@ -14,47 +14,23 @@
 namespace duet::manifest {
 
 using nlohmann::json;
+using api::describe;
 
 namespace {
 
 constexpr int kMaxReplicas = 1024;
 
-// A Kubernetes DNS label: lower-case letters, digits and '-', starting and ending with a
-// letter or digit, at most 63 characters.
-bool is_dns_label(const std::string& name) {
-  auto alnum = [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)); };
-  if (name.empty() || name.size() > 63 || !alnum(name.front()) || !alnum(name.back())) return false;
-  return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
+using api::expect_api_version;
+using api::read_metadata;
 
-Metadata read_metadata(FieldReader& doc) {
-  FieldReader meta(*doc.object("metadata", true), "metadata");
-  Metadata m;
-  m.name = meta.string("name");
-  if (!is_dns_label(m.name))
-    throw ManifestError("metadata.name",
-                        "\"" + m.name + "\" is not a valid name (lower-case letters, digits, '-')");
-  m.labels = meta.string_map("labels");
-  meta.skip("namespace");  // accepted for kubectl-shaped files; duet has one namespace
-  meta.skip("annotations");
-  meta.reject_unknown();
-  return m;
-}
-
-void expect_api_version(FieldReader& doc, const std::string& expected) {
-  auto api = doc.string("apiVersion");
-  if (api != expected)
-    throw ManifestError("apiVersion", "expected \"" + expected + "\", got \"" + api + "\"");
-}
-
-RuntimeClass decode_runtime_class(FieldReader& doc) {
+RuntimeClass decode_runtime_class(api::FieldReader& doc) {
   expect_api_version(doc, "node.k8s.io/v1");
   RuntimeClass rc;
   rc.metadata = read_metadata(doc);
   rc.handler = doc.string("handler");
   const auto& handlers = deviceplugin::Registry::handlers();
   if (std::find(handlers.begin(), handlers.end(), rc.handler) == handlers.end())
-    throw ManifestError("handler", "unknown handler \"" + rc.handler +
+    throw api::FieldError("handler", "unknown handler \"" + rc.handler +
                                        "\" (expected ascend, nvidia, mlu or cpu)");
   doc.skip("overhead");
   doc.skip("scheduling");
@@ -62,11 +38,11 @@ RuntimeClass decode_runtime_class(FieldReader& doc) {
 }
 
 HttpProbe read_probe(const json& node, const std::string& path) {
-  FieldReader probe(node, path);
+  api::FieldReader probe(node, path);
   HttpProbe p;
-  FieldReader get(*probe.object("httpGet", true), probe.child_path("httpGet"));
+  api::FieldReader get(*probe.object("httpGet", true), probe.child_path("httpGet"));
   p.path = get.optional_string("path").value_or("/health");
-  if (p.path.front() != '/') throw ManifestError(get.child_path("path"), "must start with '/'");
+  if (p.path.front() != '/') throw api::FieldError(get.child_path("path"), "must start with '/'");
   get.reject_unknown();
   p.period_seconds = static_cast<int>(probe.integer("periodSeconds", 2, 1, 3600));
   p.timeout_seconds = static_cast<int>(probe.integer("timeoutSeconds", 1, 1, 3600));
@@ -77,7 +53,7 @@ HttpProbe read_probe(const json& node, const std::string& path) {
 }
 
 EngineTemplate read_template(const json& node) {
-  FieldReader t(node, "spec.template");
+  api::FieldReader t(node, "spec.template");
   EngineTemplate e;
   e.command = t.string_list("command", true);
   e.env = t.string_map("env");
@@ -89,36 +65,36 @@ EngineTemplate read_template(const json& node) {
   return e;
 }
 
-int64_t read_duration(FieldReader& r, const std::string& key, int64_t fallback) {
+int64_t read_duration(api::FieldReader& r, const std::string& key, int64_t fallback) {
   auto text = r.optional_string(key);
   if (!text) return fallback;
   try {
     return parse_duration_seconds(*text);
   } catch (const std::invalid_argument& e) {
-    throw ManifestError(r.child_path(key), e.what());
+    throw api::FieldError(r.child_path(key), e.what());
   }
 }
 
 CanaryStep read_step(const json& node, const std::string& path) {
-  FieldReader s(node, path);
+  api::FieldReader s(node, path);
   CanaryStep step;
   if (s.has("setWeight")) step.set_weight = static_cast<int>(s.integer("setWeight", 0, 0, 100));
   if (const auto* pause = s.object("pause")) {
-    FieldReader p(*pause, s.child_path("pause"));
+    api::FieldReader p(*pause, s.child_path("pause"));
     step.pause_seconds = read_duration(p, "duration", -1);
     p.reject_unknown();
   }
   s.reject_unknown();
   if (step.set_weight.has_value() == step.pause_seconds.has_value())
-    throw ManifestError(path, "a step has exactly one of setWeight and pause");
+    throw api::FieldError(path, "a step has exactly one of setWeight and pause");
   return step;
 }
 
 CanaryAnalysis read_analysis(const json& node, const std::string& path) {
-  FieldReader a(node, path);
+  api::FieldReader a(node, path);
   CanaryAnalysis out;
   out.interval_seconds = read_duration(a, "interval", 10);
-  if (out.interval_seconds < 1) throw ManifestError(a.child_path("interval"), "must be at least 1s");
+  if (out.interval_seconds < 1) throw api::FieldError(a.child_path("interval"), "must be at least 1s");
   out.failure_limit = static_cast<int>(a.integer("failureLimit", 2, 1, 1000));
   out.min_success_rate = a.number("minSuccessRate", 0.99, 0.0, 1.0);
   out.max_p99_latency_ms = a.integer("maxP99LatencyMs", 0, 0, 3'600'000);
@@ -130,17 +106,14 @@ CanaryAnalysis read_analysis(const json& node, const std::string& path) {
 Strategy read_strategy(const json* node) {
   Strategy s;
   if (!node) return s;
-  FieldReader r(*node, "spec.strategy");
-  s.type = r.optional_string("type").value_or("Canary");
-  if (s.type != "Canary" && s.type != "Recreate")
-    throw ManifestError(r.child_path("type"), "expected Canary or Recreate, got \"" + s.type + "\"");
+  api::FieldReader r(*node, "spec.strategy");
+  s.type = r.choice("type", api::StrategyType::canary, api::parse_strategy_type,
+                    "Canary or Recreate");
   if (const auto* canary = r.object("canary")) {
-    FieldReader c(*canary, r.child_path("canary"));
+    api::FieldReader c(*canary, r.child_path("canary"));
     s.canary_replicas = static_cast<int>(c.integer("replicas", 1, 1, kMaxReplicas));
-    s.capacity = c.optional_string("capacity").value_or("surge");
-    if (s.capacity != "surge" && s.capacity != "replace")
-      throw ManifestError(c.child_path("capacity"),
-                          "expected surge or replace, got \"" + s.capacity + "\"");
+    s.capacity = c.choice("capacity", api::Capacity::surge, api::parse_capacity,
+                          "surge or replace");
     if (const auto* steps = c.array("steps"))
       for (std::size_t i = 0; i < steps->size(); ++i)
         s.steps.push_back(read_step((*steps)[i], c.child_path("steps") + "[" + std::to_string(i) + "]"));
@@ -153,7 +126,7 @@ Strategy read_strategy(const json* node) {
 
 // resources.limits: memory as a quantity of bytes ("64Gi", or a number), pids a count.
 engine::ResourceLimits read_limits(const nlohmann::json& object) {
-  FieldReader r(object, "spec.resources.limits");
+  api::FieldReader r(object, "spec.resources.limits");
   engine::ResourceLimits limits;
   if (r.has("memory")) {
     const auto& value = object.at("memory");
@@ -163,31 +136,31 @@ engine::ResourceLimits read_limits(const nlohmann::json& object) {
       else if (value.is_string()) limits.memory_bytes = engine::parse_byte_quantity(value.get<std::string>());
       else throw std::invalid_argument("expected a quantity like \"64Gi\", got " + describe(value));
     } catch (const std::invalid_argument& e) {
-      throw ManifestError(r.child_path("memory"), e.what());
+      throw api::FieldError(r.child_path("memory"), e.what());
     }
     // Below a few MiB no engine starts, and the kernel would OOM-kill it at once.
     if (*limits.memory_bytes < (4u << 20))
-      throw ManifestError(r.child_path("memory"), "must be at least 4Mi, got " + describe(value));
+      throw api::FieldError(r.child_path("memory"), "must be at least 4Mi, got " + describe(value));
   }
   if (r.has("pids")) limits.pids = static_cast<uint64_t>(r.integer("pids", 0, 1, 4194304));
   r.reject_unknown();
   return limits;
 }
 
-EngineDeployment decode_deployment(FieldReader& doc) {
-  expect_api_version(doc, "duet/v1alpha1");
+EngineDeployment decode_deployment(api::FieldReader& doc) {
+  expect_api_version(doc, api::kDuetApiVersion);
   EngineDeployment d;
   d.metadata = read_metadata(doc);
   // X-canary-0 is the first canary replica of X; a deployment of that name would clash.
   if (d.metadata.name.ends_with("-canary"))
-    throw ManifestError("metadata.name", "\"" + d.metadata.name +
+    throw api::FieldError("metadata.name", "\"" + d.metadata.name +
                                              "\" ends in -canary, which names canary replicas");
-  FieldReader spec(*doc.object("spec", true), "spec");
+  api::FieldReader spec(*doc.object("spec", true), "spec");
   d.runtime_class = spec.string("runtimeClassName");
   d.replicas = static_cast<int>(spec.integer("replicas", 1, 0, kMaxReplicas));
   d.version = spec.optional_string("version").value_or("v1");
   if (const auto* res = spec.object("resources")) {
-    FieldReader r(*res, "spec.resources");
+    api::FieldReader r(*res, "spec.resources");
     d.devices = static_cast<int>(r.integer("devices", 0, 0, 64));
     if (const auto* limits = r.object("limits")) d.limits = read_limits(*limits);
     r.reject_unknown();
@@ -196,57 +169,6 @@ EngineDeployment decode_deployment(FieldReader& doc) {
   d.strategy = read_strategy(spec.object("strategy"));
   spec.reject_unknown();
   return d;
-}
-
-Route decode_route(FieldReader& doc) {
-  expect_api_version(doc, "duet/v1alpha1");
-  Route r;
-  r.metadata = read_metadata(doc);
-  FieldReader spec(*doc.object("spec", true), "spec");
-  if (const auto* m = spec.object("match")) {
-    FieldReader match(*m, "spec.match");
-    r.path_prefix = match.optional_string("pathPrefix").value_or("/v1/");
-    if (r.path_prefix.front() != '/')
-      throw ManifestError("spec.match.pathPrefix", "must start with '/'");
-    r.model = match.optional_string("model");
-    match.reject_unknown();
-  }
-  r.backend = spec.optional_string("backend");
-  // `sizeRouting:` with no value is null, which object() reads as absent: so must this check.
-  const auto* size = spec.object("sizeRouting");
-  if (size) {
-    FieldReader s(*size, "spec.sizeRouting");
-    r.threshold_tokens = s.integer("thresholdTokens", 2048, 1, 100'000'000);
-    r.small = s.string("small");
-    r.large = s.string("large");
-    s.reject_unknown();
-  }
-  if (r.backend.has_value() == (size != nullptr))
-    throw ManifestError("spec", "a Route has exactly one of sizeRouting and backend");
-  if (const auto* h = spec.object("canaryHeader")) {
-    FieldReader c(*h, "spec.canaryHeader");
-    r.canary_header_name = c.optional_string("name").value_or("x-canary");
-    r.canary_header_value = c.optional_string("value").value_or("true");
-    c.reject_unknown();
-  }
-  if (const auto* st = spec.object("stickiness")) {
-    FieldReader s(*st, "spec.stickiness");
-    r.stickiness_claim = s.optional_string("claim").value_or("sub");
-    s.reject_unknown();
-  }
-  if (const auto* re = spec.object("retries")) {
-    FieldReader s(*re, "spec.retries");
-    r.retry_attempts = static_cast<int>(s.integer("attempts", 2, 0, 10));
-    s.reject_unknown();
-  }
-  if (const auto* t = spec.object("timeouts")) {
-    FieldReader s(*t, "spec.timeouts");
-    r.first_byte_timeout_seconds = static_cast<int>(s.integer("firstByteSeconds", 60, 1, 86400));
-    r.idle_timeout_seconds = static_cast<int>(s.integer("idleSeconds", 120, 1, 86400));
-    s.reject_unknown();
-  }
-  spec.reject_unknown();
-  return r;
 }
 
 // JSON nested past YAML's depth limit is refused as it is read: copying or walking it
@@ -315,7 +237,7 @@ std::vector<json> split_documents(std::string_view text, const std::string& sour
 }  // namespace
 
 Object decode_object(const json& document) {
-  FieldReader doc(document, "");
+  api::FieldReader doc(document, "");
   auto kind = doc.string("kind");
   Object out;
   if (kind == "RuntimeClass")
@@ -323,9 +245,9 @@ Object decode_object(const json& document) {
   else if (kind == "EngineDeployment")
     out = decode_deployment(doc);
   else if (kind == "Route")
-    out = decode_route(doc);
+    out = api::read_route(doc);
   else
-    throw ManifestError("kind", "unknown kind \"" + kind +
+    throw api::FieldError("kind", "unknown kind \"" + kind +
                                     "\" (expected RuntimeClass, EngineDeployment or Route)");
   doc.skip("status");  // what `get -o yaml` printed may be applied again
   doc.reject_unknown();
@@ -339,7 +261,7 @@ std::vector<ParsedObject> parse_manifests(std::string_view text, const std::stri
     if (documents[i].is_null()) continue;
     try {
       out.push_back({i, decode_object(documents[i])});
-    } catch (const ManifestError& e) {
+    } catch (const api::FieldError& e) {
       throw ApplyError(source + "[" + std::to_string(i) + "] " + e.path(), e.message());
     } catch (const json::exception& e) {
       // Every read is type-checked first; should one slip, it is still the document's fault.

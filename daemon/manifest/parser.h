@@ -33,7 +33,7 @@ class ApplyError : public std::runtime_error {
 // Parses every document of `text`; empty documents are skipped. Throws ApplyError.
 std::vector<ParsedObject> parse_manifests(std::string_view text, const std::string& source);
 
-// Decodes one document already in JSON form. Throws ManifestError (field path only).
+// Decodes one document already in JSON form. Throws api::FieldError (field path only).
 Object decode_object(const nlohmann::json& document);
 
 std::string kind_of(const Object& object);

@@ -21,13 +21,13 @@ const Logger& logger() {
 // Pauses end and analysis intervals close on this tick; routers report once a second.
 constexpr std::chrono::milliseconds kTick{200};
 
-bool is_canary(const EngineDeployment& d) { return d.strategy.type == "Canary"; }
+bool is_canary(const EngineDeployment& d) { return d.strategy.type == api::StrategyType::canary; }
 
 // The phase of a deployment without a rollout: Healthy once every replica is Ready on the
 // stable revision.
-const char* phase_without_rollout(const ReplicaCensus& census, int replicas) {
-  return census.stable_ready >= replicas && census.stable_outdated == 0 ? phase::healthy
-                                                                       : phase::progressing;
+api::RolloutPhase phase_without_rollout(const ReplicaCensus& census, int replicas) {
+  return census.stable_ready >= replicas && census.stable_outdated == 0 ? api::RolloutPhase::healthy
+                                                                       : api::RolloutPhase::progressing;
 }
 
 std::string object_of(const EngineDeployment& d) { return "deployment/" + d.metadata.name; }
@@ -104,8 +104,8 @@ void RolloutController::start(RolloutState& s, const EngineDeployment& current,
   bool replacing = !s.canary_revision.empty() && !s.promoting;
   const auto& canary = current.strategy;
   std::string how = std::to_string(canary.canary_replicas) + " canary replica(s), capacity " +
-                    canary.capacity;
-  if (canary.capacity == "replace")
+                    std::string(api::to_string(canary.capacity));
+  if (canary.capacity == api::Capacity::replace)
     how += ": stopping " + std::to_string(std::min(canary.canary_replicas, current.replicas)) +
            " stable replica(s) first to free their devices";
   events_.normal(current.metadata.name, object_of(current),
@@ -115,18 +115,18 @@ void RolloutController::start(RolloutState& s, const EngineDeployment& current,
   logger().info("rollout_started", {{"deployment", current.metadata.name},
                                     {"version", current.version},
                                     {"stable", s.stable.version},
-                                    {"capacity", canary.capacity}});
+                                    {"capacity", api::to_string(canary.capacity)}});
   clear(s);
   s.canary_revision = revision;
   s.canary_version = current.version;
-  s.phase = phase::progressing;
+  s.phase = api::RolloutPhase::progressing;
   s.message = "starting " + std::to_string(canary.canary_replicas) + " canary replica(s)";
 }
 
 void RolloutController::clear(RolloutState& s) {
   s.canary_revision.clear();
   s.canary_version.clear();
-  s.phase = phase::progressing;
+  s.phase = api::RolloutPhase::progressing;
   s.promoting = false;
   s.step = 0;
   s.weight = 0;
@@ -148,7 +148,7 @@ ReplicaPlan RolloutController::plan(const EngineDeployment& current, const Repli
   }
   if (s.in_progress() && !s.promoting) advance(s, current);
   if (s.promoting) return plan_promotion(s, current);
-  bool replace = current.strategy.capacity == "replace";
+  bool replace = current.strategy.capacity == api::Capacity::replace;
   if (s.in_progress()) {
     int canaries = current.strategy.canary_replicas;
     int held = replace ? std::max(canaries, census.canary_present) : 0;
@@ -166,7 +166,7 @@ void RolloutController::advance(RolloutState& s, const EngineDeployment& current
   // (restarting, or adopted and not probed yet) does not hold them: routers skip it.
   bool started = s.step > 0 || s.pause_started;
   if (!started && s.census.canary_ready < wanted) {
-    s.phase = phase::progressing;
+    s.phase = api::RolloutPhase::progressing;
     s.message = "waiting for canary replicas: " + std::to_string(s.census.canary_ready) + "/" +
                 std::to_string(wanted) + " Ready";
     return;
@@ -192,7 +192,7 @@ void RolloutController::advance(RolloutState& s, const EngineDeployment& current
     }
     auto seconds = step.pause_seconds.value_or(-1);
     if (seconds < 0 || !has_elapsed(now - *s.pause_started, seconds)) {
-      s.phase = phase::paused;
+      s.phase = api::RolloutPhase::paused;
       s.message = step_of(s, current) + ": " + step_text(step) +
                   (seconds < 0 ? " (duetctl rollout promote " + current.metadata.name + ")" : "");
       return;
@@ -215,7 +215,7 @@ bool RolloutController::analyse_interval(RolloutState& s, const EngineDeployment
   s.interval_started = now;
   auto result = analyse(traffic_.take(current.metadata.name, s.canary_version), rules);
   s.last_analysis = result;
-  if (result.verdict != AnalysisResult::Verdict::failed) return true;
+  if (result.verdict != api::Verdict::failed) return true;
   ++s.failures;
   auto figures = result.reason + " (" + std::to_string(result.requests) + " requests in " +
                  std::to_string(rules.interval_seconds) + "s)";
@@ -223,7 +223,7 @@ bool RolloutController::analyse_interval(RolloutState& s, const EngineDeployment
                   "interval " + std::to_string(s.failures) + "/" +
                       std::to_string(rules.failure_limit) + " failed: " + figures);
   if (s.failures < rules.failure_limit) return true;
-  stop(s, current, phase::degraded,
+  stop(s, current, api::RolloutPhase::degraded,
        "analysis failed " + std::to_string(s.failures) + " time(s), last: " + figures);
   return false;
 }
@@ -237,14 +237,14 @@ void RolloutController::begin_promotion(RolloutState& s, const EngineDeployment&
   s.stable = current;
   s.promoting = true;
   s.pause_started.reset();
-  s.phase = phase::progressing;
+  s.phase = api::RolloutPhase::progressing;
   s.message = "promoting: replacing stable replicas with version " + current.version;
   on_due_();  // this pass already placed replicas for the old stable spec
 }
 
 ReplicaPlan RolloutController::plan_promotion(RolloutState& s, const EngineDeployment& current) {
   const auto& census = s.census;
-  bool replace = current.strategy.capacity == "replace";
+  bool replace = current.strategy.capacity == api::Capacity::replace;
   int stable = current.replicas - (replace ? census.canary_present : 0);
   bool stable_done = census.stable_outdated == 0 && census.stable == stable &&
                      census.stable_ready == stable && census.terminating == 0;
@@ -261,12 +261,12 @@ ReplicaPlan RolloutController::plan_promotion(RolloutState& s, const EngineDeplo
                        " stable replica(s)");
     logger().info("rollout_completed", {{"deployment", current.metadata.name}, {"version", current.version}});
     clear(s);
-    s.phase = phase::healthy;
+    s.phase = api::RolloutPhase::healthy;
   }
   return {stable, canary, true};
 }
 
-void RolloutController::stop(RolloutState& s, const EngineDeployment& current, const char* phase,
+void RolloutController::stop(RolloutState& s, const EngineDeployment& current, api::RolloutPhase phase,
                              const std::string& reason) {
   s.phase = phase;
   s.weight = 0;
@@ -278,7 +278,7 @@ void RolloutController::stop(RolloutState& s, const EngineDeployment& current, c
                       s.stable.version + ", canary replicas stopped");
   logger().warn("rollout_aborted", {{"deployment", current.metadata.name},
                                     {"version", s.canary_version},
-                                    {"phase", phase},
+                                    {"phase", api::to_string(phase)},
                                     {"reason", reason}});
 }
 
@@ -305,14 +305,14 @@ void RolloutController::abort(const EngineDeployment& current) {
   if (s.promoting)
     throw HttpError(409, "deployment \"" + current.metadata.name + "\" is being promoted; it cannot be aborted");
   if (s.stopped()) throw HttpError(409, "the rollout of \"" + current.metadata.name + "\" is already aborted");
-  stop(states_.at(current.metadata.name), current, phase::aborted, "aborted by request");
+  stop(states_.at(current.metadata.name), current, api::RolloutPhase::aborted, "aborted by request");
   on_due_();
 }
 
 void RolloutController::retry(const EngineDeployment& current) {
   const auto& s = existing(current, "retry");
   if (!s.stopped())
-    throw HttpError(409, "the rollout of \"" + current.metadata.name + "\" is " + s.phase +
+    throw HttpError(409, "the rollout of \"" + current.metadata.name + "\" is " + std::string(api::to_string(s.phase)) +
                              "; only an aborted rollout can be retried");
   auto& state = states_.at(current.metadata.name);
   auto revision = state.canary_revision;
@@ -343,9 +343,10 @@ void RolloutController::retain(const std::set<std::string>& deployments) {
   }
 }
 
-json RolloutController::status_json(const EngineDeployment& current) const {
+std::optional<api::RolloutStatus> RolloutController::status(const EngineDeployment& current) const {
   auto it = states_.find(current.metadata.name);
-  return it == states_.end() ? json() : it->second.status_json(current);
+  if (it == states_.end()) return std::nullopt;
+  return it->second.status(current);
 }
 
 int RolloutController::weight(const std::string& deployment) const {
@@ -353,8 +354,8 @@ int RolloutController::weight(const std::string& deployment) const {
   return it == states_.end() ? 0 : it->second.weight;
 }
 
-std::map<std::string, std::string> RolloutController::phases() const {
-  std::map<std::string, std::string> out;
+std::map<std::string, api::RolloutPhase> RolloutController::phases() const {
+  std::map<std::string, api::RolloutPhase> out;
   for (const auto& [name, s] : states_) out[name] = s.phase;
   return out;
 }

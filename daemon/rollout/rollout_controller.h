@@ -60,11 +60,11 @@ class RolloutController {
 
   void add_traffic(const std::vector<TrafficSample>& samples);
 
-  // status.rollout of a deployment; null before its first reconcile pass.
-  nlohmann::json status_json(const manifest::EngineDeployment& current) const;
+  // status.rollout of a deployment; none before its first reconcile pass.
+  std::optional<api::RolloutStatus> status(const manifest::EngineDeployment& current) const;
   int weight(const std::string& deployment) const;
   // Deployment → phase, for the metrics.
-  std::map<std::string, std::string> phases() const;
+  std::map<std::string, api::RolloutPhase> phases() const;
 
   nlohmann::json checkpoint_json() const;
   // At start, before the first pass. Returns problems (unreadable states are left out).
@@ -81,7 +81,7 @@ class RolloutController {
   bool analyse_interval(RolloutState& s, const manifest::EngineDeployment& current);
   void begin_promotion(RolloutState& s, const manifest::EngineDeployment& current,
                        const std::string& why);
-  void stop(RolloutState& s, const manifest::EngineDeployment& current, const char* phase,
+  void stop(RolloutState& s, const manifest::EngineDeployment& current, api::RolloutPhase phase,
             const std::string& reason);
   ReplicaPlan plan_promotion(RolloutState& s, const manifest::EngineDeployment& current);
   void schedule_tick();

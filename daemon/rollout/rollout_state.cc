@@ -15,46 +15,44 @@ int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 }
 }  // namespace
 
-json RolloutState::status_json(const manifest::EngineDeployment& current) const {
+api::RolloutStatus RolloutState::status(const manifest::EngineDeployment& current) const {
   const auto& strategy = current.strategy;
-  json j = {{"phase", phase},
-            {"message", message},
-            {"weight", weight},
-            {"stableVersion", stable.version},
-            {"stableReplicas", census.stable},
-            {"stableReady", census.stable_ready},
-            {"canaryReplicas", census.canary},
-            {"canaryReady", census.canary_ready}};
-  if (canary_revision.empty()) return j;
-  j["canaryVersion"] = canary_version;
-  j["currentStepIndex"] = step;  // as Argo Rollouts names it; == steps once all ran
-  j["steps"] = strategy.steps.size();
-  j["promoting"] = promoting;
+  api::RolloutStatus out;
+  out.phase = phase;
+  out.message = message;
+  out.weight = weight;
+  out.stable_version = stable.version;
+  out.stable_replicas = census.stable;
+  out.stable_ready = census.stable_ready;
+  out.canary_replicas = census.canary;
+  out.canary_ready = census.canary_ready;
+  if (canary_revision.empty()) return out;
+  out.canary_version = canary_version;
+  out.current_step = step;
+  out.steps = strategy.steps.size();
+  out.promoting = promoting;
   if (pause_started && step < strategy.steps.size()) {
     auto seconds = strategy.steps[step].pause_seconds.value_or(-1);
-    j["pause"] = {{"startedAt", rfc3339(*pause_started)},
-                  {"startedAtMs", epoch_ms(*pause_started)},
-                  {"durationSeconds", seconds < 0 ? json() : json(seconds)}};
+    out.pause = api::RolloutPause{rfc3339(*pause_started), epoch_ms(*pause_started),
+                                  seconds < 0 ? std::nullopt : std::optional(seconds)};
   }
-  if (strategy.analysis) {
-    j["analysis"] = {{"failures", failures}, {"failureLimit", strategy.analysis->failure_limit}};
-    if (last_analysis) j["analysis"]["last"] = last_analysis->to_json();
-  }
-  return j;
+  if (strategy.analysis)
+    out.analysis = api::RolloutAnalysisStatus{failures, strategy.analysis->failure_limit, last_analysis};
+  return out;
 }
 
 json RolloutState::checkpoint_json() const {
   json j = {{"stable", manifest::to_json(stable)},
             {"canaryRevision", canary_revision},
             {"canaryVersion", canary_version},
-            {"phase", phase},
+            {"phase", api::to_string(phase)},
             {"promoting", promoting},
             {"step", step},
             {"weight", weight},
             {"failures", failures},
             {"message", message}};
   if (pause_started) j["pauseStartedMs"] = epoch_ms(*pause_started);
-  if (last_analysis) j["lastAnalysis"] = last_analysis->to_json();
+  if (last_analysis) j["lastAnalysis"] = api::to_json(*last_analysis);
   return j;
 }
 
@@ -63,7 +61,9 @@ RolloutState RolloutState::from_checkpoint(const json& j) {
   s.stable = std::get<manifest::EngineDeployment>(manifest::decode_object(j.at("stable")));
   s.canary_revision = j.at("canaryRevision").get<std::string>();
   s.canary_version = j.value("canaryVersion", "");
-  s.phase = j.at("phase").get<std::string>();
+  auto phase = api::parse_rollout_phase(j.at("phase").get<std::string>());
+  if (!phase) throw std::invalid_argument("phase: unknown rollout phase " + j["phase"].dump());
+  s.phase = *phase;
   s.promoting = j.value("promoting", false);
   s.step = j.value("step", std::size_t{0});
   s.weight = j.value("weight", 0);
@@ -78,7 +78,7 @@ RolloutState RolloutState::from_checkpoint(const json& j) {
     s.pause_started = std::chrono::system_clock::time_point(std::chrono::milliseconds(
         std::clamp<int64_t>(j["pauseStartedMs"].get<int64_t>(), 0, limit)));
   }
-  if (j.contains("lastAnalysis")) s.last_analysis = AnalysisResult::from_json(j["lastAnalysis"]);
+  if (j.contains("lastAnalysis")) s.last_analysis = api::parse_analysis_report(j["lastAnalysis"]);
   return s;
 }
 

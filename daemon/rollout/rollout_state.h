@@ -10,17 +10,9 @@
 
 #include "daemon/manifest/objects.h"
 #include "daemon/rollout/analysis.h"
+#include "duet/api/deployment_status.h"
 
 namespace duet::daemon {
-
-namespace phase {
-inline constexpr const char* progressing = "Progressing";
-inline constexpr const char* paused = "Paused";
-inline constexpr const char* healthy = "Healthy";
-inline constexpr const char* degraded = "Degraded";  // aborted by the analysis
-inline constexpr const char* aborted = "Aborted";    // aborted by `duetctl rollout abort`
-inline constexpr const char* all[] = {progressing, paused, healthy, degraded, aborted};
-}  // namespace phase
 
 // How the replicas of a deployment stand in this reconcile pass.
 struct ReplicaCensus {
@@ -41,7 +33,7 @@ struct RolloutState {
   manifest::EngineDeployment stable;  // the spec the stable replicas run
   std::string canary_revision;        // the revision rolling out; empty: none
   std::string canary_version;         // its spec.version
-  std::string phase = phase::progressing;
+  api::RolloutPhase phase = api::RolloutPhase::progressing;
   bool promoting = false;  // the canary's revision is stable now; old replicas are replaced
   std::size_t step = 0;    // the next step to run
   int weight = 0;          // percent of requests for the canary
@@ -54,12 +46,14 @@ struct RolloutState {
   ReplicaCensus census;
 
   bool in_progress() const {
-    return !canary_revision.empty() && phase != phase::degraded && phase != phase::aborted;
+    return !canary_revision.empty() && !stopped();
   }
-  bool stopped() const { return phase == phase::degraded || phase == phase::aborted; }
+  bool stopped() const {
+    return phase == api::RolloutPhase::degraded || phase == api::RolloutPhase::aborted;
+  }
 
   // status.rollout of the deployment, as the API and the watch stream show it.
-  nlohmann::json status_json(const manifest::EngineDeployment& current) const;
+  api::RolloutStatus status(const manifest::EngineDeployment& current) const;
   nlohmann::json checkpoint_json() const;
   // Throws std::exception when `j` is not a checkpointed state.
   static RolloutState from_checkpoint(const nlohmann::json& j);

@@ -11,32 +11,21 @@
 #include <string>
 #include <vector>
 
+#include "duet/api/traffic_report.h"
+
 namespace duet::daemon {
 
-struct TrafficCounts {
-  uint64_t requests = 0;
-  std::map<std::string, uint64_t> errors;  // by class: status5xx, noResponse
-  // Time to the first response byte: bucket upper bounds in seconds, and one more count than
-  // bounds (the last bucket is +Inf). Empty until a report brought a histogram.
-  std::vector<double> bounds;
-  std::vector<uint64_t> buckets;
+using api::TrafficCounts;
+using TrafficSample = api::TrafficItem;
 
-  uint64_t error_total() const;
-  // 1 when there were no requests.
-  double success_rate() const;
-  // The q-quantile of the first-byte time in milliseconds, interpolated inside its bucket as
-  // Prometheus' histogram_quantile does; nullopt without samples.
-  std::optional<double> quantile_ms(double q) const;
-  // Adds `other`; a histogram with other bounds than the first one seen is left out.
-  void add(const TrafficCounts& other);
-};
-
-struct TrafficSample {
-  std::string deployment;
-  std::string track;    // stable | canary
-  std::string version;  // the engines' spec.version; empty when no engine answered
-  TrafficCounts counts;
-};
+uint64_t error_total(const TrafficCounts& counts);
+// 1 when there were no requests.
+double success_rate(const TrafficCounts& counts);
+// The q-quantile of the first-byte time in milliseconds, interpolated inside its bucket as
+// Prometheus' histogram_quantile does; nullopt without samples.
+std::optional<double> quantile_ms(const TrafficCounts& counts, double q);
+// Adds `other` to `sum`; a histogram with other bounds than the first one seen is left out.
+void add_counts(TrafficCounts& sum, const TrafficCounts& other);
 
 // Reads the body of POST /apis/v1/traffic. Throws HttpError 400 naming the field.
 std::vector<TrafficSample> parse_traffic_report(const nlohmann::json& body);

@@ -46,7 +46,7 @@ json config_to_json(const EngineConfig& c) {
   const auto& id = c.identity;
   return {{"identity",
            {{"name", id.name}, {"deployment", id.deployment}, {"replica", id.replica},
-            {"version", id.version}, {"track", id.track}}},
+            {"version", id.version}, {"track", api::to_string(id.track)}}},
           {"launch",
            {{"argv", c.launch.argv}, {"env", c.launch.env}, {"logPath", c.launch.log_path},
             {"cpus", c.launch.cpus}, {"limits", limits_to_json(c.launch.limits)}}},
@@ -63,7 +63,7 @@ EngineConfig config_from_json(const json& j) {
   const auto& id = j.at("identity");
   c.identity = {id.at("name").get<std::string>(), id.at("deployment").get<std::string>(),
                 id.at("replica").get<int>(), id.at("version").get<std::string>(),
-                id.at("track").get<std::string>()};
+                api::parse_track(id.at("track").get<std::string>()).value()};
   const auto& launch = j.at("launch");
   c.launch.argv = launch.at("argv").get<std::vector<std::string>>();
   c.launch.env = launch.at("env").get<std::map<std::string, std::string>>();

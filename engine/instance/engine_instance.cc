@@ -28,17 +28,6 @@ std::string describe_exit(int status) {
 }
 }  // namespace
 
-const char* to_string(EngineState state) {
-  switch (state) {
-    case EngineState::pending: return "Pending";
-    case EngineState::starting: return "Starting";
-    case EngineState::ready: return "Ready";
-    case EngineState::unready: return "Unready";
-    case EngineState::terminating: return "Terminating";
-  }
-  return "Pending";
-}
-
 seconds RestartBackoff::next() {
   delay_ = delay_.count() == 0 ? seconds(1) : std::min(delay_ * 2, kMaxBackoff);
   return delay_;
@@ -219,36 +208,34 @@ void EngineInstance::set_state(EngineState state, std::string message) {
   on_change_(*this);
 }
 
-nlohmann::json EngineInstance::to_json() const {
+api::EngineStatus EngineInstance::status() const {
   const auto& id = config_.identity;
-  return {{"kind", "Engine"},
-          {"name", id.name},
-          {"deployment", id.deployment},
-          {"replica", id.replica},
-          {"version", id.version},
-          {"track", id.track},
-          {"state", to_string(state_)},
-          {"ready", ready()},
-          {"endpoint", config_.host + ":" + std::to_string(config_.port)},
-          {"port", config_.port},
-          {"pid", pid_},
-          {"startTime", start_time_},
-          {"restarts", restarts_},
-          {"lastExit", last_exit_},
-          {"devices", config_.devices},
-          {"message", message_},
-          {"cgroup", config_.launch.cgroup.empty() ? nlohmann::json() : nlohmann::json(config_.launch.cgroup)},
-          {"usage", usage_json()}};
+  api::EngineStatus s;
+  s.name = id.name;
+  s.deployment = id.deployment;
+  s.replica = id.replica;
+  s.version = id.version;
+  s.track = id.track;
+  s.state = state_;
+  s.ready = ready();
+  s.endpoint = config_.host + ":" + std::to_string(config_.port);
+  s.port = config_.port;
+  s.pid = pid_;
+  s.start_time = start_time_;
+  s.restarts = restarts_;
+  s.last_exit = last_exit_;
+  s.devices = config_.devices;
+  s.message = message_;
+  s.cgroup = config_.launch.cgroup;
+  s.usage = usage();
+  return s;
 }
 
 // memoryBytes and cpuSeconds of the replica's cgroup, as far as the kernel counts them.
-nlohmann::json EngineInstance::usage_json() const {
-  nlohmann::json usage = nlohmann::json::object();
-  if (config_.launch.cgroup.empty()) return usage;
+api::EngineUsage EngineInstance::usage() const {
+  if (config_.launch.cgroup.empty()) return {};
   auto u = cgroup_usage(config_.launch.cgroup);
-  if (u.memory_bytes) usage["memoryBytes"] = *u.memory_bytes;
-  if (u.cpu_seconds) usage["cpuSeconds"] = *u.cpu_seconds;
-  return usage;
+  return {u.memory_bytes, u.cpu_seconds};
 }
 
 }  // namespace duet::engine

@@ -14,21 +14,22 @@
 #include <optional>
 #include <string>
 
+#include "duet/api/engine_status.h"
+#include "duet/api/enums.h"
 #include "engine/instance/exit_watch.h"
 #include "engine/instance/http_prober.h"
 #include "engine/instance/launch_spec.h"
 
 namespace duet::engine {
 
-enum class EngineState { pending, starting, ready, unready, terminating };
-const char* to_string(EngineState state);
+using api::EngineState;
 
 struct EngineIdentity {
   std::string name;  // <deployment>-<replica>, or <deployment>-canary-<replica>
   std::string deployment;
   int replica = 0;
   std::string version;
-  std::string track = "stable";  // stable | canary
+  api::Track track = api::Track::stable;
 };
 
 struct EngineConfig {
@@ -82,7 +83,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   uint64_t start_time() const { return start_time_; }
   int restarts() const { return restarts_; }
   const std::string& last_exit() const { return last_exit_; }
-  nlohmann::json to_json() const;
+  api::EngineStatus status() const;
 
  private:
   void launch();
@@ -96,7 +97,7 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   void kill_now();
   void kill_leftovers();
   void remove_cgroups();
-  nlohmann::json usage_json() const;
+  api::EngineUsage usage() const;
 
   boost::asio::any_io_executor executor_;
   EngineConfig config_;

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/manifest/field_reader.h"
+#include "duet/api/field_reader.h"
 
 namespace duet::manifest {
 namespace {
@@ -49,16 +49,17 @@ TEST(ManifestParser, ReadsTheDemo) {
   ASSERT_TRUE(small.engine.readiness);
   EXPECT_EQ(small.engine.readiness->period_seconds, 2);
   const auto& route = std::get<Route>(objects[6].object);
-  EXPECT_EQ(route.threshold_tokens, 2048);
-  EXPECT_EQ(route.small, "chat-small");
-  EXPECT_EQ(route.large, "chat-large");
+  ASSERT_TRUE(route.size_routing);
+  EXPECT_EQ(route.size_routing->threshold_tokens, 2048u);
+  EXPECT_EQ(route.size_routing->small, "chat-small");
+  EXPECT_EQ(route.size_routing->large, "chat-large");
 }
 
 TEST(ManifestParser, FillsDefaults) {
   auto d = std::get<EngineDeployment>(parse_manifests(kDeployment, "x.yaml").at(0).object);
   EXPECT_EQ(d.version, "v1");
   EXPECT_EQ(d.devices, 0);
-  EXPECT_EQ(d.strategy.type, "Canary");
+  EXPECT_EQ(d.strategy.type, api::StrategyType::canary);
   EXPECT_EQ(d.engine.termination_grace_seconds, 30);
 }
 
@@ -166,7 +167,7 @@ TEST(ManifestParser, JsonTheParserRefusesNamesDocumentAndField) {
   EXPECT_EQ(error_of(R"({"kind":7,"items":[]})"), "chat.yaml[0] kind: expected string, got 7");
   EXPECT_EQ(error_of(R"({"apiVersion":"duet/v1alpha1","kind":"Route","metadata":{"name":"r"},)"
                      R"("spec":{"backend":"b","retries":{"attempts":18446744073709551615}}})"),
-            "chat.yaml[0] spec.retries.attempts: must be between 0 and 10, got "
+            "chat.yaml[0] spec.retries.attempts: must be between 1 and 10, got "
             "18446744073709551615");
 }
 
@@ -176,7 +177,7 @@ TEST(ManifestParser, YamlThatDecodesToInvalidUtf8IsRefused) {
   auto error = error_of(std::string("\x01\0\0\0\0\0\0\n", 8));
   EXPECT_TRUE(error.starts_with("chat.yaml:1: invalid YAML: a scalar is not valid UTF-8"))
       << error;
-  EXPECT_EQ(describe(nlohmann::json(std::string("caf\xE9"))), "\"caf\xEF\xBF\xBD\"");
+  EXPECT_EQ(api::describe(nlohmann::json(std::string("caf\xE9"))), "\"caf\xEF\xBF\xBD\"");
 }
 
 TEST(ManifestParser, JsonInputAndRoundTrip) {

@@ -57,7 +57,7 @@ TEST(TrafficLedger, SumsTheCanaryOfOneVersionOverRoutersAndStartsAWindowOnTake) 
   report(item("stable", 100, 100, {100, 0, 0, 0}));    // stable is not judged
   auto counts = ledger.take("chat", "r2");
   EXPECT_EQ(counts.requests, 35u);
-  EXPECT_EQ(counts.error_total(), 8u);
+  EXPECT_EQ(error_total(counts), 8u);
   EXPECT_EQ(counts.buckets, (std::vector<uint64_t>{18, 12, 0, 5}));
   EXPECT_EQ(ledger.take("chat", "r2").requests, 0u);
 }
@@ -71,23 +71,23 @@ TEST(TrafficLedger, RequestsTheCanaryCouldNotTakeCountAgainstIt) {
   ledger.add(parse_traffic_report({{"items", {item("canary", 3, 3, {3, 0, 0, 0})}}})[0]);
   auto counts = ledger.take("chat", "r2");
   EXPECT_EQ(counts.requests, 43u);
-  EXPECT_EQ(counts.error_total(), 43u);
+  EXPECT_EQ(error_total(counts), 43u);
   manifest::CanaryAnalysis rules;
   rules.min_requests = 20;
-  EXPECT_EQ(analyse(counts, rules).verdict, AnalysisResult::Verdict::failed);
+  EXPECT_EQ(analyse(counts, rules).verdict, api::Verdict::failed);
 }
 
 TEST(TrafficCounts, QuantileInterpolatesInsideTheBucket) {
   TrafficCounts c;
   c.bounds = {0.1, 1, 2.5};
   c.buckets = {0, 100, 0, 0};  // all between 100 ms and 1 s
-  EXPECT_NEAR(*c.quantile_ms(0.99), 100 + 900 * 0.99, 1e-6);
+  EXPECT_NEAR(*quantile_ms(c, 0.99), 100 + 900 * 0.99, 1e-6);
   c.buckets = {99, 0, 1, 0};  // the 99th of 100 is the last fast one
-  EXPECT_NEAR(*c.quantile_ms(0.99), 100, 1e-6);
+  EXPECT_NEAR(*quantile_ms(c, 0.99), 100, 1e-6);
   c.buckets = {0, 0, 0, 4};  // above every bound: the highest bound, as Prometheus does
-  EXPECT_EQ(*c.quantile_ms(0.99), 2500);
+  EXPECT_EQ(*quantile_ms(c, 0.99), 2500);
   c.buckets = {0, 0, 0, 0};
-  EXPECT_FALSE(c.quantile_ms(0.99));
+  EXPECT_FALSE(quantile_ms(c, 0.99));
 }
 
 TEST(Analysis, SkipsThinIntervalsAndNamesTheFailedMetric) {
@@ -100,26 +100,26 @@ TEST(Analysis, SkipsThinIntervalsAndNamesTheFailedMetric) {
   c.requests = 19;
   c.buckets = {19, 0, 0, 0};
   auto thin = analyse(c, rules);
-  EXPECT_EQ(thin.verdict, AnalysisResult::Verdict::skipped);
+  EXPECT_EQ(thin.verdict, api::Verdict::skipped);
   EXPECT_EQ(thin.reason, "19 requests < minRequests 20");
 
   c.requests = 100;
   c.buckets = {100, 0, 0, 0};
-  EXPECT_EQ(analyse(c, rules).verdict, AnalysisResult::Verdict::passed);
+  EXPECT_EQ(analyse(c, rules).verdict, api::Verdict::passed);
 
   c.errors["status5xx"] = 30;
   auto failing = analyse(c, rules);
-  EXPECT_EQ(failing.verdict, AnalysisResult::Verdict::failed);
+  EXPECT_EQ(failing.verdict, api::Verdict::failed);
   EXPECT_EQ(failing.reason, "successRate 0.700 < minSuccessRate 0.990");
 
   c.errors.clear();
   c.buckets = {0, 0, 100, 0};
   auto slow = analyse(c, rules);
-  EXPECT_EQ(slow.verdict, AnalysisResult::Verdict::failed);
+  EXPECT_EQ(slow.verdict, api::Verdict::failed);
   EXPECT_EQ(slow.reason, "p99 first-byte latency 2485 ms > maxP99LatencyMs 1200");
-  EXPECT_EQ(AnalysisResult::from_json(slow.to_json()).reason, slow.reason);
+  EXPECT_EQ(api::parse_analysis_report(api::to_json(slow)).reason, slow.reason);
   rules.max_p99_latency_ms = 0;  // not checked
-  EXPECT_EQ(analyse(c, rules).verdict, AnalysisResult::Verdict::passed);
+  EXPECT_EQ(analyse(c, rules).verdict, api::Verdict::passed);
 }
 
 }  // namespace

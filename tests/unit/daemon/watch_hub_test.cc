@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "duet/api/watch_event.h"
 #include "duet/common/http_client.h"
 #include "duet/common/line_splitter.h"
 #include "support/temp_dir.h"
@@ -53,7 +54,7 @@ class WatchHubTest : public ::testing::Test {
     while (lines_->size() < count && std::chrono::steady_clock::now() < deadline) io_.run_for(10ms);
   }
   uint64_t publish(const std::string& name) {
-    return hub_.publish("ADDED", "Route", {{"metadata", {{"name", name}}}});
+    return hub_.publish(api::WatchEventType::added, api::kRouteKind, {{"metadata", {{"name", name}}}});
   }
 
   test::TempDir dir_;

@@ -39,13 +39,13 @@ class InstanceTest : public ::testing::Test {
  protected:
   std::shared_ptr<EngineInstance> make(std::vector<std::string> argv) {
     EngineConfig c;
-    c.identity = {"t-0", "t", 0, "v1", "stable"};
+    c.identity = {"t-0", "t", 0, "v1", api::Track::stable};
     c.launch.argv = std::move(argv);
     c.launch.env["GREETING"] = "hello";
     c.launch.log_path = (dir_ / "t-0.log").string();
     c.grace = 1s;
     instance_ = std::make_shared<EngineInstance>(io_.get_executor(), c, [this](const EngineInstance& e) {
-      states_.push_back(to_string(e.state()));
+      states_.emplace_back(api::to_string(e.state()));
     });
     reap();
     return instance_;
@@ -99,12 +99,12 @@ TEST_F(InstanceTest, CrashIsRestartedWithBackoff) {
   auto e = make({"/bin/sh", "-c", "exit 3"});
   e->start();
   ASSERT_TRUE(run_until([&] { return e->restarts() >= 1; }));
-  auto json = e->to_json();
+  auto json = api::to_json(e->status());
   EXPECT_GE(json["restarts"].get<int>(), 1);
   ASSERT_TRUE(run_until([&] { return e->state() == EngineState::pending; }));
-  EXPECT_NE(e->to_json()["message"].get<std::string>().find("CrashLoopBackOff: exited with code 3; restarting in 2s"),
+  EXPECT_NE(api::to_json(e->status())["message"].get<std::string>().find("CrashLoopBackOff: exited with code 3; restarting in 2s"),
             std::string::npos)
-      << e->to_json().dump();
+      << api::to_json(e->status()).dump();
 }
 
 TEST_F(InstanceTest, TerminateEscalatesToSigkill) {

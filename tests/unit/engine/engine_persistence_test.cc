@@ -29,7 +29,7 @@ std::string read_file(const std::string& path) {
 
 TEST(EngineConfigJson, RoundTripsEveryField) {
   EngineConfig c;
-  c.identity = {"chat-1", "chat", 1, "r2", "canary"};
+  c.identity = {"chat-1", "chat", 1, "r2", api::Track::canary};
   c.launch = {{"duet-sim", "--port", "20001"}, {{"PORT", "20001"}, {"CUDA_VISIBLE_DEVICES", "2,3"}}, "/l/chat-1.log", {4, 5}, {}, {}, {.memory_bytes = 1u << 30, .pids = 64}, {}};
   c.host = "127.0.0.1";
   c.port = 20001;
@@ -38,7 +38,7 @@ TEST(EngineConfigJson, RoundTripsEveryField) {
   c.grace = std::chrono::seconds(42);
   auto back = config_from_json(nlohmann::json::parse(config_to_json(c).dump()));
   EXPECT_EQ(config_to_json(back), config_to_json(c));
-  EXPECT_EQ(back.identity.track, "canary");
+  EXPECT_EQ(back.identity.track, api::Track::canary);
   EXPECT_EQ(back.launch.cpus, (std::vector<int>{4, 5}));
   EXPECT_EQ(back.launch.limits.memory_bytes, 1u << 30);
   EXPECT_EQ(back.launch.limits.pids, 64u);

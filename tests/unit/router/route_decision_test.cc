@@ -42,7 +42,7 @@ struct Fixture : ::testing::Test {
   std::string route_for(std::string_view target, std::string body = "{}") {
     RequestBody b(body);
     const Route* r = match_route(*table, target, b);
-    return r ? r->spec.name : "none";
+    return r ? r->spec.name() : "none";
   }
 
   Decision decide_body(const std::string& body) {
@@ -65,22 +65,22 @@ TEST_F(RouteMatching, ModelRoutesComeFirstThenLongerPrefixes) {
 
 TEST(RouteOrder, MoreSpecificFirst) {
   auto spec = [](std::string name, std::string prefix, std::string model) {
-    RouteSpec s;
-    s.name = std::move(name);
+    api::Route s;
+    s.metadata.name = std::move(name);
     s.path_prefix = std::move(prefix);
     s.model = std::move(model);
     return s;
   };
-  RouteSpec with_model = spec("z", "/", "m");
-  RouteSpec long_prefix = spec("a", "/v1/chat/", "");
-  RouteSpec short_prefix = spec("b", "/v1/", "");
+  api::Route with_model = spec("z", "/", "m");
+  api::Route long_prefix = spec("a", "/v1/chat/", "");
+  api::Route short_prefix = spec("b", "/v1/", "");
   EXPECT_TRUE(more_specific(with_model, long_prefix));
   EXPECT_TRUE(more_specific(long_prefix, short_prefix));
   EXPECT_FALSE(more_specific(short_prefix, long_prefix));
 }
 
 TEST(SizePool, ThresholdSplitsSmallFromLarge) {
-  SizeRouting routing{100, "s", "l"};
+  api::SizeRouting routing{100, "s", "l"};
   EXPECT_EQ(choose_size_pool(routing, 0), SizePool::small);
   EXPECT_EQ(choose_size_pool(routing, 99), SizePool::small);
   EXPECT_EQ(choose_size_pool(routing, 100), SizePool::large);

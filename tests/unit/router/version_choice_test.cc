@@ -11,8 +11,8 @@ namespace {
 using test::json;
 
 struct VersionChoice : ::testing::Test {
-  RouteSpec route() const {
-    RouteSpec r;
+  api::Route route() const {
+    api::Route r;
     r.canary_header_name = "x-canary";
     r.canary_header_value = "true";
     return r;

@@ -1,4 +1,4 @@
-#include "daemon/manifest/field_reader.h"
+#include "duet/api/field_reader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "duet/common/json_text.h"
 
-namespace duet::manifest {
+namespace duet::api {
 
 std::string describe(const nlohmann::json& value) {
   switch (value.type()) {
@@ -17,11 +17,15 @@ std::string describe(const nlohmann::json& value) {
   }
 }
 
-FieldReader::FieldReader(const nlohmann::json& object, std::string path)
-    : object_(object), path_(std::move(path)) {
+FieldReader::FieldReader(const nlohmann::json& object, std::string path, Unknown unknown)
+    : object_(object), path_(std::move(path)), unknown_(unknown) {
   if (!object_.is_object())
-    throw ManifestError(path_.empty() ? "(document)" : path_,
+    throw FieldError(path_.empty() ? "(document)" : path_,
                         "expected an object, got " + describe(object_));
+}
+
+FieldReader FieldReader::child(const std::string& key) {
+  return FieldReader(*object(key, true), child_path(key), unknown_);
 }
 
 std::string FieldReader::child_path(const std::string& key) const {
@@ -38,32 +42,46 @@ const nlohmann::json* FieldReader::find(const std::string& key) {
 
 std::string FieldReader::string(const std::string& key) {
   auto value = optional_string(key);
-  if (!value) throw ManifestError(child_path(key), "required field is missing");
+  if (!value) throw FieldError(child_path(key), "required field is missing");
   return *value;
 }
 
 std::optional<std::string> FieldReader::optional_string(const std::string& key) {
   const auto* v = find(key);
   if (!v) return std::nullopt;
-  if (!v->is_string()) throw ManifestError(child_path(key), "expected string, got " + describe(*v));
+  if (!v->is_string()) throw FieldError(child_path(key), "expected string, got " + describe(*v));
   if (v->get_ref<const std::string&>().empty())
-    throw ManifestError(child_path(key), "must not be empty");
+    throw FieldError(child_path(key), "must not be empty");
   return v->get<std::string>();
+}
+
+std::string FieldReader::text(const std::string& key) {
+  const auto* v = find(key);
+  if (!v) return {};
+  if (!v->is_string()) throw FieldError(child_path(key), "expected string, got " + describe(*v));
+  return v->get<std::string>();
+}
+
+bool FieldReader::boolean(const std::string& key, bool fallback) {
+  const auto* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) throw FieldError(child_path(key), "expected true or false, got " + describe(*v));
+  return v->get<bool>();
 }
 
 int64_t FieldReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
   const auto* v = find(key);
   if (!v) return fallback;
   if (!v->is_number_integer())
-    throw ManifestError(child_path(key), "expected integer, got " + describe(*v));
+    throw FieldError(child_path(key), "expected integer, got " + describe(*v));
   // An unsigned past int64 would wrap to a negative number in the message.
   bool too_big = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX);
   auto n = v->get<int64_t>();
   if (too_big)
-    throw ManifestError(child_path(key), "must be between " + std::to_string(min) + " and " +
+    throw FieldError(child_path(key), "must be between " + std::to_string(min) + " and " +
                                              std::to_string(max) + ", got " + json_text(*v));
   if (n < min || n > max)
-    throw ManifestError(child_path(key), "must be between " + std::to_string(min) + " and " +
+    throw FieldError(child_path(key), "must be between " + std::to_string(min) + " and " +
                                              std::to_string(max) + ", got " + std::to_string(n));
   return n;
 }
@@ -71,31 +89,41 @@ int64_t FieldReader::integer(const std::string& key, int64_t fallback, int64_t m
 double FieldReader::number(const std::string& key, double fallback, double min, double max) {
   const auto* v = find(key);
   if (!v) return fallback;
-  if (!v->is_number()) throw ManifestError(child_path(key), "expected number, got " + describe(*v));
+  if (!v->is_number()) throw FieldError(child_path(key), "expected number, got " + describe(*v));
   auto n = v->get<double>();
   if (!(n >= min && n <= max))
-    throw ManifestError(child_path(key), "must be between " + json_text(min) + " and " +
+    throw FieldError(child_path(key), "must be between " + json_text(min) + " and " +
                                              json_text(max) + ", got " + json_text(*v));
   return n;
+}
+
+std::optional<int64_t> FieldReader::optional_integer(const std::string& key, int64_t min, int64_t max) {
+  if (!find(key)) return std::nullopt;
+  return integer(key, 0, min, max);
+}
+
+std::optional<double> FieldReader::optional_number(const std::string& key, double min, double max) {
+  if (!find(key)) return std::nullopt;
+  return number(key, 0, min, max);
 }
 
 const nlohmann::json* FieldReader::object(const std::string& key, bool required) {
   const auto* v = find(key);
   if (!v) {
-    if (required) throw ManifestError(child_path(key), "required field is missing");
+    if (required) throw FieldError(child_path(key), "required field is missing");
     return nullptr;
   }
-  if (!v->is_object()) throw ManifestError(child_path(key), "expected an object, got " + describe(*v));
+  if (!v->is_object()) throw FieldError(child_path(key), "expected an object, got " + describe(*v));
   return v;
 }
 
 const nlohmann::json* FieldReader::array(const std::string& key, bool required) {
   const auto* v = find(key);
   if (!v) {
-    if (required) throw ManifestError(child_path(key), "required field is missing");
+    if (required) throw FieldError(child_path(key), "required field is missing");
     return nullptr;
   }
-  if (!v->is_array()) throw ManifestError(child_path(key), "expected a list, got " + describe(*v));
+  if (!v->is_array()) throw FieldError(child_path(key), "expected a list, got " + describe(*v));
   return v;
 }
 
@@ -105,7 +133,7 @@ std::map<std::string, std::string> FieldReader::string_map(const std::string& ke
   if (!v) return out;
   for (const auto& [k, item] : v->items()) {
     if (!item.is_string())
-      throw ManifestError(child_path(key) + "." + k, "expected string, got " + describe(item));
+      throw FieldError(child_path(key) + "." + k, "expected string, got " + describe(item));
     out[k] = item.get<std::string>();
   }
   return out;
@@ -118,21 +146,22 @@ std::vector<std::string> FieldReader::string_list(const std::string& key, bool r
   for (std::size_t i = 0; i < v->size(); ++i) {
     const auto& item = (*v)[i];
     if (!item.is_string())
-      throw ManifestError(child_path(key) + "[" + std::to_string(i) + "]",
+      throw FieldError(child_path(key) + "[" + std::to_string(i) + "]",
                           "expected string, got " + describe(item));
     out.push_back(item.get<std::string>());
   }
-  if (required && out.empty()) throw ManifestError(child_path(key), "must not be empty");
+  if (required && out.empty()) throw FieldError(child_path(key), "must not be empty");
   return out;
 }
 
 void FieldReader::skip(const std::string& key) { seen_.push_back(key); }
 
 void FieldReader::reject_unknown() const {
+  if (unknown_ == Unknown::ignore) return;
   for (const auto& [key, value] : object_.items()) {
     if (std::find(seen_.begin(), seen_.end(), key) == seen_.end())
-      throw ManifestError(child_path(key), "unknown field");
+      throw FieldError(child_path(key), "unknown field");
   }
 }
 
-}  // namespace duet::manifest
+}  // namespace duet::api

@@ -1,0 +1,52 @@
+#pragma once
+// A Route (SPEC §2): which requests go to which deployments and how. duetd reads it from a
+// manifest (strictly) and writes it into its store, its checkpoint and the watch stream; the
+// router reads it from the stream with the same reader, defaults and limits.
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "duet/api/field_reader.h"
+#include "duet/api/metadata.h"
+
+namespace duet::api {
+
+struct SizeRouting {
+  uint64_t threshold_tokens = 2048;  // below: `small`, else `large`
+  std::string small;
+  std::string large;
+};
+
+struct Route {
+  Metadata metadata;
+  std::string path_prefix = "/v1/";
+  std::string model;                       // spec.match.model; empty: any model
+  std::string backend;                     // set when size_routing is not
+  std::optional<SizeRouting> size_routing;
+  std::string canary_header_name = "x-canary";  // its value forces canary, "false" stable
+  std::string canary_header_value = "true";
+  std::string stickiness_claim = "sub";  // JWT claim hashed for the version split
+  // Endpoints tried in all before the first response byte: 1 is no retry.
+  unsigned retry_attempts = 2;
+  std::chrono::seconds first_byte_timeout{60};
+  std::chrono::seconds idle_timeout{120};
+
+  const std::string& name() const { return metadata.name; }
+  // Deployments this route sends to.
+  std::vector<std::string> deployments() const;
+};
+
+inline constexpr unsigned kMaxRetryAttempts = 10;
+
+// Reads apiVersion, metadata and spec of a Route document (the caller reads `kind`).
+Route read_route(FieldReader& doc);
+// A whole Route object as the watch stream and the node API carry it (kind, metadata with
+// resourceVersion, ...). Throws FieldError naming the field.
+Route parse_route(const nlohmann::json& object, Unknown unknown = Unknown::ignore);
+nlohmann::json to_json(const Route& route);
+
+}  // namespace duet::api

@@ -1,0 +1,114 @@
+#include "duet/api/route.h"
+
+namespace duet::api {
+
+using nlohmann::json;
+
+namespace {
+
+std::chrono::seconds seconds_at(FieldReader& r, const char* key, int64_t fallback) {
+  return std::chrono::seconds(r.integer(key, fallback, 1, 86400));
+}
+
+void read_match(FieldReader& spec, Route& route) {
+  if (!spec.object("match")) return;
+  FieldReader match = spec.child("match");
+  route.path_prefix = match.optional_string("pathPrefix").value_or("/v1/");
+  if (route.path_prefix.front() != '/') throw FieldError("spec.match.pathPrefix", "must start with '/'");
+  route.model = match.optional_string("model").value_or("");
+  match.reject_unknown();
+}
+
+// Exactly one of backend and sizeRouting.
+void read_destination(FieldReader& spec, Route& route) {
+  route.backend = spec.optional_string("backend").value_or("");
+  // `sizeRouting:` with no value is null, which object() reads as absent: so must this check.
+  if (spec.object("sizeRouting")) {
+    FieldReader s = spec.child("sizeRouting");
+    SizeRouting size;
+    size.threshold_tokens = static_cast<uint64_t>(s.integer("thresholdTokens", 2048, 1, 100'000'000));
+    size.small = s.string("small");
+    size.large = s.string("large");
+    s.reject_unknown();
+    route.size_routing = std::move(size);
+  }
+  if (route.backend.empty() == !route.size_routing)
+    throw FieldError("spec", "a Route has exactly one of sizeRouting and backend");
+}
+
+void read_behaviour(FieldReader& spec, Route& route) {
+  if (spec.object("canaryHeader")) {
+    FieldReader c = spec.child("canaryHeader");
+    route.canary_header_name = c.optional_string("name").value_or("x-canary");
+    route.canary_header_value = c.optional_string("value").value_or("true");
+    c.reject_unknown();
+  }
+  if (spec.object("stickiness")) {
+    FieldReader s = spec.child("stickiness");
+    route.stickiness_claim = s.optional_string("claim").value_or("sub");
+    s.reject_unknown();
+  }
+  if (spec.object("retries")) {
+    FieldReader s = spec.child("retries");
+    route.retry_attempts = static_cast<unsigned>(s.integer("attempts", 2, 1, kMaxRetryAttempts));
+    s.reject_unknown();
+  }
+  if (spec.object("timeouts")) {
+    FieldReader s = spec.child("timeouts");
+    route.first_byte_timeout = seconds_at(s, "firstByteSeconds", 60);
+    route.idle_timeout = seconds_at(s, "idleSeconds", 120);
+    s.reject_unknown();
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Route::deployments() const {
+  if (!size_routing) return {backend};
+  return {size_routing->small, size_routing->large};
+}
+
+Route read_route(FieldReader& doc) {
+  expect_api_version(doc, kDuetApiVersion);
+  Route route;
+  route.metadata = read_metadata(doc);
+  FieldReader spec = doc.child("spec");
+  read_match(spec, route);
+  read_destination(spec, route);
+  read_behaviour(spec, route);
+  spec.reject_unknown();
+  return route;
+}
+
+Route parse_route(const json& object, Unknown unknown) {
+  FieldReader doc(object, "", unknown);
+  doc.skip("kind");
+  doc.skip("status");
+  Route route = read_route(doc);
+  doc.reject_unknown();
+  return route;
+}
+
+json to_json(const Route& r) {
+  json match = {{"pathPrefix", r.path_prefix}};
+  if (!r.model.empty()) match["model"] = r.model;
+  json spec = {{"match", match},
+               {"canaryHeader", {{"name", r.canary_header_name}, {"value", r.canary_header_value}}},
+               {"stickiness", {{"claim", r.stickiness_claim}}},
+               {"retries", {{"attempts", r.retry_attempts}}},
+               {"timeouts",
+                {{"firstByteSeconds", r.first_byte_timeout.count()},
+                 {"idleSeconds", r.idle_timeout.count()}}}};
+  if (r.size_routing)
+    spec["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
+                           {"small", r.size_routing->small},
+                           {"large", r.size_routing->large}};
+  else
+    spec["backend"] = r.backend;
+  return {{"apiVersion", kDuetApiVersion},
+          {"kind", "Route"},
+          {"metadata", to_json(r.metadata)},
+          {"spec", spec}};
+}
+
+}  // namespace duet::api

@@ -1,0 +1,161 @@
+// duet/api/: the shapes duetd, the router and duetctl exchange, each written and read in one
+// place. What one side writes the other reads back unchanged; defaults and limits are the
+// same whoever reads; a newer peer's extra fields are ignored on the wire and refused in a
+// manifest.
+#include <gtest/gtest.h>
+
+#include "duet/api/deployment_status.h"
+#include "duet/api/engine_status.h"
+#include "duet/api/route.h"
+#include "duet/api/traffic_report.h"
+#include "duet/api/watch_event.h"
+
+namespace duet::api {
+namespace {
+
+using nlohmann::json;
+
+json route_manifest(json spec) {
+  return {{"apiVersion", "duet/v1alpha1"}, {"kind", "Route"}, {"metadata", {{"name", "chat"}}}, {"spec", spec}};
+}
+
+// The path of the first field `read` refuses, or "(accepted)".
+template <class Read>
+std::string refused_field(Read read) {
+  try {
+    read();
+  } catch (const FieldError& e) {
+    return e.path();
+  }
+  return "(accepted)";
+}
+
+TEST(ApiRoute, DefaultsAreFilledOnceAndSurviveTheRoundTrip) {
+  auto route = parse_route(route_manifest({{"backend", "chat"}}), Unknown::reject);
+  EXPECT_EQ(route.name(), "chat");
+  EXPECT_EQ(route.path_prefix, "/v1/");
+  EXPECT_EQ(route.canary_header_name, "x-canary");
+  EXPECT_EQ(route.stickiness_claim, "sub");
+  EXPECT_EQ(route.retry_attempts, 2u);
+  EXPECT_EQ(route.first_byte_timeout.count(), 60);
+  auto back = parse_route(to_json(route), Unknown::reject);
+  EXPECT_EQ(to_json(back), to_json(route));
+
+  auto sized = parse_route(route_manifest({{"sizeRouting", {{"small", "s"}, {"large", "l"}}},
+                                           {"retries", {{"attempts", 5}}},
+                                           {"match", {{"model", "m"}}}}));
+  ASSERT_TRUE(sized.size_routing);
+  EXPECT_EQ(sized.size_routing->threshold_tokens, 2048u);
+  EXPECT_EQ(sized.deployments(), (std::vector<std::string>{"s", "l"}));
+  EXPECT_EQ(parse_route(to_json(sized)).retry_attempts, 5u);
+  EXPECT_EQ(parse_route(to_json(sized)).model, "m");
+}
+
+// Issue 17: duetd accepted `attempts: 0` and the router silently made it 1. One reader now
+// refuses it for both, naming the field.
+TEST(ApiRoute, ZeroAttemptsIsRefusedByTheManifestAndTheStreamAlike) {
+  auto zero = route_manifest({{"backend", "chat"}, {"retries", {{"attempts", 0}}}});
+  EXPECT_EQ(refused_field([&] { parse_route(zero, Unknown::reject); }), "spec.retries.attempts");
+  EXPECT_EQ(refused_field([&] { parse_route(zero, Unknown::ignore); }), "spec.retries.attempts");
+  auto both = route_manifest({{"backend", "a"}, {"sizeRouting", {{"small", "s"}, {"large", "l"}}}});
+  EXPECT_EQ(refused_field([&] { parse_route(both); }), "spec");
+  EXPECT_EQ(refused_field([&] { parse_route(route_manifest({{"backend", "a"}, {"timeouts", {{"idleSeconds", 0}}}})); }),
+            "spec.timeouts.idleSeconds");
+}
+
+TEST(ApiRoute, UnknownFieldsAreRefusedInAManifestAndIgnoredOnTheWire) {
+  auto newer = route_manifest({{"backend", "chat"}, {"mirror", "shadow"}});
+  newer["metadata"]["resourceVersion"] = "7";
+  EXPECT_EQ(refused_field([&] { parse_route(newer, Unknown::reject); }), "metadata.resourceVersion");
+  EXPECT_EQ(parse_route(newer, Unknown::ignore).backend, "chat");
+}
+
+TEST(ApiEngineStatus, RoundTripsAndNamesABadTrack) {
+  EngineStatus e;
+  e.name = "chat-canary-0";
+  e.deployment = "chat";
+  e.track = Track::canary;
+  e.state = EngineState::ready;
+  e.ready = true;
+  e.endpoint = "127.0.0.1:9000";
+  e.port = 9000;
+  e.devices = {"npu0"};
+  e.usage.memory_bytes = 1 << 20;
+  auto j = to_json(e);
+  EXPECT_EQ(j["track"], "canary");
+  EXPECT_EQ(j["state"], "Ready");
+  auto back = parse_engine_status(j, Unknown::reject);
+  EXPECT_EQ(to_json(back), j);
+  j["track"] = "blue";
+  EXPECT_EQ(refused_field([&] { parse_engine_status(j); }), "track");
+  j.erase("track");
+  EXPECT_EQ(parse_engine_status(j).track, Track::stable);
+  EXPECT_EQ(refused_field([&] { parse_engine_status({{"deployment", "chat"}}); }), "name");
+  e.version.clear();  // an engine of a deployment without one, say
+  EXPECT_EQ(parse_engine_status(to_json(e)).version, "");
+}
+
+TEST(ApiDeploymentStatus, RoundTripsWithARollout) {
+  DeploymentStatus s;
+  s.replicas = 3;
+  s.ready_replicas = 2;
+  s.canary_weight = 20;
+  s.observed_generation = 4;
+  RolloutStatus r;
+  r.phase = RolloutPhase::paused;
+  r.canary_version = "r2";
+  r.current_step = 1;
+  r.steps = 3;
+  r.pause = RolloutPause{"2026-12-05T00:00:00Z", 1, std::nullopt};
+  r.analysis = RolloutAnalysisStatus{1, 2, AnalysisReport{Verdict::failed, 40, 12, 0.7, 250.0, "why"}};
+  s.rollout = r;
+  auto j = to_json(s);
+  EXPECT_EQ(j["rollout"]["phase"], "Paused");
+  EXPECT_TRUE(j["rollout"]["pause"]["durationSeconds"].is_null());
+  EXPECT_EQ(to_json(parse_deployment_status(j, Unknown::reject)), j);
+  j["canaryWeight"] = 101;
+  EXPECT_EQ(refused_field([&] { parse_deployment_status(j); }), "status.canaryWeight");
+  auto view = parse_deployment_view({{"metadata", {{"name", "chat"}}}, {"spec", json::object()}, {"status", to_json(s)}});
+  EXPECT_EQ(view.name, "chat");
+  EXPECT_EQ(view.status.canary_weight, 20);
+}
+
+TEST(ApiTrafficReport, RoundTripsAndNamesTheBadField) {
+  TrafficReport report{"router-1", {}};
+  TrafficItem item;
+  item.deployment = "chat";
+  item.track = Track::canary;
+  item.version = "r2";
+  item.counts.requests = 10;
+  item.counts.errors = {{"status5xx", 1}};
+  item.counts.bounds = {0.1, 1};
+  item.counts.buckets = {8, 1, 1};
+  report.items.push_back(item);
+  auto j = to_json(report);
+  auto back = parse_traffic_report(j);
+  EXPECT_EQ(to_json(back), j);
+  j["items"][0]["firstByteSeconds"]["counts"] = {1, 2};
+  EXPECT_EQ(refused_field([&] { parse_traffic_report(j); }), "items[0].firstByteSeconds");
+  j["items"][0].erase("track");
+  EXPECT_EQ(refused_field([&] { parse_traffic_report(j); }), "items[0].track");
+}
+
+TEST(ApiWatchEvent, WritesAndReadsEachKindOfLine) {
+  auto snapshot = read_watch_event(snapshot_event(7, "e1", "node-a"));
+  EXPECT_EQ(snapshot.type, WatchEventType::snapshot);
+  EXPECT_EQ(snapshot.resource_version, 7u);
+  EXPECT_EQ(snapshot.state_epoch, "e1");
+  EXPECT_EQ(snapshot.node, "node-a");
+  auto line = change_event(WatchEventType::deleted, kEngineKind, 8, {{"name", "chat-0"}});
+  auto change = read_watch_event(line);
+  EXPECT_EQ(change.type, WatchEventType::deleted);
+  EXPECT_EQ(change.kind, "Engine");
+  ASSERT_NE(change.object, nullptr);
+  EXPECT_EQ((*change.object)["name"], "chat-0");
+  EXPECT_EQ(read_watch_event(bookmark_event(9, "e1")).type, WatchEventType::bookmark);
+  EXPECT_EQ(refused_field([] { read_watch_event({{"type", "ERROR"}}); }), "type");
+  EXPECT_EQ(refused_field([] { read_watch_event({{"type", "ADDED"}, {"kind", "Route"}}); }), "object");
+}
+
+}  // namespace
+}  // namespace duet::api
