@@ -2,6 +2,8 @@
 // with failures injected at a chosen read or write (Beast's test::fail_count).
 #include <gtest/gtest.h>
 
+#include <boost/asio/write.hpp>
+
 #include "session_harness.h"
 
 namespace duet::router::test {
@@ -251,6 +253,27 @@ TEST(ProxySession, ClientLeavingCancelsTheRelay) {
   EXPECT_EQ(client.received(), "");
   ASSERT_EQ(h.records().size(), 1u);
   EXPECT_EQ(h.records()[0].status, 499);
+}
+
+// Draining (as Worker does on shutdown) closes an idle keep-alive connection at once and a
+// busy one once its response is out.
+TEST(ProxySession, DrainWaitsForTheResponseInProgress) {
+  SessionHarness h({{.response = ""}});
+  auto idle = h.connect();
+  auto busy = send_request(h);
+  ASSERT_EQ(h.engines().connections().size(), 1u);
+
+  h.worker().draining = true;
+  for (auto* connection : h.worker().connections) connection->drain();
+  h.settle();
+  EXPECT_TRUE(idle.closed());
+  EXPECT_FALSE(busy.closed());
+
+  std::string answer = engine_ok();
+  asio::write(h.engines().connections()[0]->engine, asio::buffer(answer));
+  h.settle();
+  expect_one_response(busy.received(), 200);
+  EXPECT_TRUE(busy.closed());
 }
 
 }  // namespace

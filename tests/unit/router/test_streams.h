@@ -1,7 +1,8 @@
 #pragma once
 // In-memory connections for ProxySession and UpstreamRelay under test: Beast's test::stream
-// (whose fail_count fails the Nth read or write) behind what the session and the relay ask
-// of a TimedSocket, on the client side and on the engine side, where engines are scripted.
+// (whose fail_count fails the Nth read or write and every one after) behind what the session
+// and the relay ask of a TimedSocket, on the client side and on the engine side, where
+// engines are scripted.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,7 +31,7 @@ class ClientConnection {
  public:
   using executor_type = beast::test::stream::executor_type;
 
-  // `fail`, when given, fails the session's Nth read or write on this connection.
+  // `fail`, when given, fails the session's Nth read or write here and every one after.
   explicit ClientConnection(boost::asio::io_context& io, beast::test::fail_count* fail = nullptr);
 
   // The test's end: what it writes the session reads.
@@ -82,10 +83,10 @@ class ClientConnection {
 
 // What one engine connection does, in the order the relay opens them.
 struct EngineScript {
-  bool refuse = false;       // the connect fails
-  std::string response{};    // what the engine has sent when the relay first reads
-  bool close_after = false;  // then the engine closes: the relay reads the end of the stream
-  std::size_t fail_at = 0;   // the relay's Nth read or write fails (0: none)
+  bool refuse = false;        // the connect fails
+  std::string response{};     // what the engine has sent when the relay first reads
+  bool close_after = false;   // then the engine closes: the relay reads the end of the stream
+  std::size_t fail_at = 0;    // from the relay's Nth read or write on, each fails (0: none)
   std::size_t read_size = 0;  // at most this much per read (0: what there is)
 };
 
