@@ -1,5 +1,5 @@
 // Client requests as duet-router reads them (fuzz/request_reader.h mirrors
-// router/proxy_session.cc), with its default limits or the smallest ones; one connection may
+// router/proxy_session_impl.h), with its default limits or the smallest ones; one connection may
 // carry several requests. Checks: what is read does not depend on how TCP splits the bytes,
 // and a request the router accepts keeps the framing rules of RFC 9112 (issue 15: one
 // Content-Length and never with Transfer-Encoding, a Transfer-Encoding only when the body is

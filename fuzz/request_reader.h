@@ -1,5 +1,5 @@
 #pragma once
-// How duet-router reads client requests (router/proxy_session.cc: do_read_header,
+// How duet-router reads client requests (router/proxy_session_impl.h: do_read_header,
 // read_request, check_header's framing step, on_read_body), without the socket: the bytes
 // arrive in reads of a given size, each request gets a fresh parser with the router's
 // limits, and the bytes after one request stay buffered for the next. It mirrors that code: once

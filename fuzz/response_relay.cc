@@ -17,7 +17,7 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;  // as upstream_relay.cc
+constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;  // as upstream_relay.h
 
 // One relay, as a loop of the steps the real one chains through handlers.
 class Relay {

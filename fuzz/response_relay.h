@@ -1,5 +1,5 @@
 #pragma once
-// How duet-router relays an engine's response (router/upstream_relay.cc: await_response,
+// How duet-router relays an engine's response (router/upstream_relay_impl.h: await_response,
 // parse_response, skip_interim, start_response, pass_on, complete) without the sockets: the
 // engine's bytes arrive in reads cut where the target says, the header and each body piece are written to the
 // client as the relay writes them, and at the end the engine connection goes back to the

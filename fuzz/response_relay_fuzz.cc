@@ -1,5 +1,5 @@
 // Engine responses as duet-router relays them (fuzz/response_relay.h mirrors
-// router/upstream_relay.cc: response_parser<buffer_body>, eager, the header limit), for a
+// router/upstream_relay_impl.h: response_parser<buffer_body>, eager, the header limit), for a
 // GET or HEAD from an HTTP/1.1 or 1.0 client. Checks, differential where it can be:
 // - the outcome does not depend on how TCP splits the engine's bytes (but for whether a
 //   bad body fails the relay before or after the header went out: see fuzz/README.md);

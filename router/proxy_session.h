@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "router/local_reply.h"
 #include "router/request_framing.h"
@@ -23,12 +24,13 @@
 namespace duet::router {
 
 // Runs on one worker thread (its io_context is the connection's implicit strand). `Stream`
-// is PlainStream or, on a TLS listener, TlsStream (the handshake is the first step).
+// is PlainStream or, on a TLS listener, TlsStream (the handshake is the first step);
+// `Upstreams` is where its relays get engine connections (upstream_relay.h).
 // The framing, the JWT, the rate limit and the router's budget are checked on the header:
 // a refusal goes out before the body is read.
-template <class Stream>
+template <class Stream, class Upstreams = TcpUpstreams>
 class ProxySession : public DownstreamConnection,
-                     public std::enable_shared_from_this<ProxySession<Stream>> {
+                     public std::enable_shared_from_this<ProxySession<Stream, Upstreams>> {
  public:
   // `tls` is the context a TlsStream was made with, held for the connection's life.
   ProxySession(Stream stream, WorkerContext& worker, Peer peer,
@@ -56,6 +58,8 @@ class ProxySession : public DownstreamConnection,
   void do_continue();
   void on_continue(boost::beast::error_code ec, std::size_t);
   void do_read_body();
+  void do_drop_body();
+  void read_body(std::chrono::steady_clock::duration limit);
   void on_read_body(boost::beast::error_code ec);
   void handle_request();
   void start_relay(const Route& route, RequestBody& body);
@@ -72,7 +76,55 @@ class ProxySession : public DownstreamConnection,
   void end_request();
   void next_request();
 
+  // Where the connection is: one phase at a time, which tells each handler whose turn it is.
+  // closed is final (enter() keeps it).
+  enum class Phase {
+    reading_header,  // idle keep-alive or a header coming in (after the TLS handshake)
+    checking,        // a header is read: its checks, 100 Continue, the routing decision
+    reading_body,    // the body of a request that passed the checks
+    relaying,        // an UpstreamRelay has the request until on_relay_done
+    replying,        // a local reply is being written until on_reply
+    dropping_body,   // the body of a refused request, read and dropped to keep the connection
+    lingering,       // the connection ends: what the client still sends is dropped first
+    resuming,        // the posted watch read is cancelled: its end starts the next request
+    closed,
+  };
+  // What the connection does once the response in progress is out.
+  enum class After {
+    next_request,  // keep-alive: read the next request
+    drop_body,     // a refused request: drop its body, then the next request
+    close,         // the client asked for it (Connection: close, HTTP/1.0)
+    linger,        // the request cannot be read on: drop what still comes, then close
+  };
+
+  void enter(Phase phase);
+  // Between a request's header and the end of its response: drain() waits for it.
+  bool busy() const;
+  bool keep_alive() const { return after_ == After::next_request || after_ == After::drop_body; }
+
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  // A body upload may be slower than a header; engines see the whole body at once anyway.
+  static constexpr std::chrono::seconds kBodyTimeout{60};
+  static constexpr std::chrono::seconds kReplyTimeout{30};
+  // What a refused client still sends is read and dropped for at most this long and this
+  // much: closing on unread bytes sends a reset, which can destroy the reply before the client
+  // reads it. A refused request with a declared body up to kDropBytes keeps its connection.
+  static constexpr std::chrono::seconds kLinger{2};
+  static constexpr std::size_t kDropBytes = 64 * 1024;
+  // A chunked body's room in the request budget grows this much at a time.
+  static constexpr std::size_t kBodyBudgetStep = 64 * 1024;
+  static constexpr std::string_view kRequestsFull =
+      "requests in flight are at the router's limit (limits.maxInFlightRequests); retry later";
+  static constexpr std::string_view kBodiesFull =
+      "request bodies held by the router are at their limit (limits.maxBufferedBodyBytes); "
+      "retry later";
+  // Pipelined bytes kept while a response is relayed; beyond this the client is not watched.
+  static constexpr std::size_t kWatchBufferLimit = 64 * 1024;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  static constexpr std::size_t kReadSize = TimedSocket::kReadSize;
+
+  // The peer closed, reset, timed out or the session closed it: nothing to answer.
+  static bool connection_ended(boost::beast::error_code ec);
 
   std::shared_ptr<boost::asio::ssl::context> tls_;  // before stream_: outlives it
   Stream stream_;
@@ -84,30 +136,21 @@ class ProxySession : public DownstreamConnection,
   HeaderFields header_fields_;  // of a chunked request: what is not in it is its trailer
   BudgetHold budget_;
   ProxyRequest request_;
-  std::shared_ptr<const RoutingTable> table_;  // held for the whole request
-  Target first_choice_;  // the decision's first target (pointers into table_)
-  std::weak_ptr<UpstreamRelay<Stream>> relay_;
+  Target first_choice_;  // the decision's first target (pointers into record_.table)
+  std::weak_ptr<UpstreamRelay<Stream, Upstreams>> relay_;
   std::string reply_;  // a local reply being written
-  RequestRecord record_;
-  std::string target_;                           // backs record_.target
-  std::string error_;                            // backs record_.error
-  std::shared_ptr<const jwt::Verdict> verdict_;  // the request's token; backs record_.subject
-  std::string sticky_;                           // a number claim's text for stickiness
-  LocalHistogram chunk_gaps_;                    // backs record_.chunk_gaps
+  RequestRecord record_;  // the request in progress; holds its routing table and token
+  std::string sticky_;    // a number claim's text for stickiness
   std::chrono::steady_clock::time_point started_;
   std::size_t header_bytes_ = 0;  // of the request's header, held to maxHeaderBytes
   std::size_t lingered_ = 0;  // bytes read and dropped since a refusal
   uint64_t requests_ = 0;
   unsigned version_ = 11;
-  bool keep_alive_ = false;
-  bool close_after_reply_ = false;
-  bool busy_ = false;       // between a request's header and the end of its response
-  bool watching_ = false;   // a read is posted on the client while the relay runs
-  bool want_next_ = false;  // that read, once ended, starts the next request
-  bool relaying_ = false;
-  bool reading_body_ = false;  // read_request's part: the header, or the body after it
-  bool discard_body_ = false;  // the body of a refused request, read to keep the connection
-  bool closed_ = false;
+  Phase phase_ = Phase::reading_header;
+  After after_ = After::close;
+  // A read is posted on the client: set while relaying, it may outlast the relay (a local
+  // reply after a failed relay, resuming), so it is not a phase of its own.
+  bool watching_ = false;
 };
 
 }  // namespace duet::router

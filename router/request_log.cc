@@ -1,6 +1,12 @@
 #include "router/request_log.h"
 
+#include "duet/jwt.h"
+
 namespace duet::router {
+
+std::string_view RequestRecord::subject() const {
+  return token ? std::string_view(token->subject) : std::string_view();
+}
 
 namespace {
 
@@ -24,7 +30,7 @@ void AccessLog::on_request_done(const RequestRecord& r) {
                Field("pool", or_dash(r.pool)),
                Field("version", or_dash(r.version)),
                Field("backend", or_dash(r.backend)),
-               Field("sub", or_dash(r.subject)),
+               Field("sub", or_dash(r.subject())),
                Field("status", r.status),
                Field("bytes", r.bytes),
                Field("attempts", r.attempts),

@@ -5,22 +5,32 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "duet/common/log.h"
+#include "router/latency_histogram.h"
+
+namespace duet::jwt {
+struct Verdict;
+}
 
 namespace duet::router {
 
-struct LocalHistogram;
+class RoutingTable;
 
+// Owns what its views point into: `table` holds the route, deployment and replica names;
+// method, pool, version and track name are static strings.
 struct RequestRecord {
   unsigned worker = 0;     // the worker thread that served it
   std::string connection;  // `W.N`: worker thread and connection number
   uint64_t request = 0;    // per connection, from 1
+  std::shared_ptr<const RoutingTable> table;  // the one the request was decided on
+  std::shared_ptr<const jwt::Verdict> token;  // the request's JWT; null without one
   std::string_view method;
-  std::string_view target;
+  std::string target;
   std::string_view route;    // empty: no route matched
   std::string_view pool;     // small | large | backend; empty when none was chosen
   std::string_view version;  // stable | canary; empty when none was chosen
@@ -30,15 +40,17 @@ struct RequestRecord {
   // The deployment and track chosen first when another one answered instead: none of its
   // endpoints was in rotation, or each one tried failed before answering. Empty otherwise.
   std::string_view passed_over_deployment, passed_over_track;
-  std::string_view subject;  // the JWT `sub`; empty without a token
   int status = 0;            // sent to the client (0: nothing was sent)
   uint64_t bytes = 0;        // response body bytes sent to the client
   unsigned attempts = 0;     // upstream endpoints tried
   uint64_t tokens = 0;       // the size estimate (0 when the route needed none)
   std::chrono::steady_clock::duration duration{};
   std::chrono::steady_clock::duration first_byte{};  // first body byte from the engine
-  const LocalHistogram* chunk_gaps = nullptr;        // gaps between body chunks, if any
-  std::string_view error;                            // why it failed, empty when it did not
+  LocalHistogram chunk_gaps;                         // gaps between body chunks, if any
+  std::string error;                                 // why it failed, empty when it did not
+
+  // The JWT `sub`; empty without a token.
+  std::string_view subject() const;
 };
 
 // Told about every request that ends. Runs on the worker thread that served the request,

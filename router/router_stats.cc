@@ -103,7 +103,7 @@ void WorkerStats::on_request(const RequestRecord& r) {
   if (!r.deployment.empty()) count_traffic(r);
   if (r.backend.empty()) return;  // no engine answered: no first byte, no chunks
   s.first_byte.observe(to_seconds(r.first_byte));
-  if (r.chunk_gaps) s.inter_chunk.merge(*r.chunk_gaps);
+  s.inter_chunk.merge(r.chunk_gaps);
   if (r.attempts > 1) retries_.fetch_add(r.attempts - 1, std::memory_order_relaxed);
 }
 

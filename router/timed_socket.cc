@@ -58,6 +58,11 @@ void TimedSocket::cancel() {
   socket_.cancel(ignored);
 }
 
+void TimedSocket::shutdown_send() {
+  boost::system::error_code ignored;
+  socket_.shutdown(Socket::shutdown_send, ignored);
+}
+
 void TimedSocket::close() {
   boost::system::error_code ignored;
   socket_.close(ignored);

@@ -71,6 +71,8 @@ class TimedSocket {
   executor_type get_executor() { return socket_.get_executor(); }
   // Ends pending operations with operation_aborted; the socket stays open.
   void cancel();
+  // Sends the end of the stream (FIN); reads go on until the peer ends its side.
+  void shutdown_send();
   void close();
 
   template <class MutableBuffers, class Handler>

@@ -18,6 +18,7 @@
 #include "router/forward_headers.h"
 #include "router/latency_histogram.h"
 #include "router/route_decision.h"
+#include "router/upstream_pool.h"
 #include "router/worker_context.h"
 
 namespace duet::router {
@@ -35,10 +36,31 @@ struct RelayOutcome {
   LocalHistogram chunk_gaps;                         // between body pieces
 };
 
+// Where a relay's engine connections come from: the worker's pool of keep-alive TCP
+// connections. The seam of the unit tests, which script engines on in-memory streams.
+struct TcpUpstreams {
+  using Connection = UpstreamConnection;
+
+  // An idle connection to `to`, or null.
+  static std::unique_ptr<Connection> take(WorkerContext& worker,
+                                          const boost::asio::ip::tcp::endpoint& to) {
+    return worker.upstreams.take(to);
+  }
+  // Keeps a connection whose response ended cleanly for the next request to its peer.
+  static void put(WorkerContext& worker, std::unique_ptr<Connection> connection) {
+    worker.upstreams.put(std::move(connection));
+  }
+  // A new connection, not yet connected.
+  static std::unique_ptr<Connection> open(WorkerContext& worker) {
+    return std::make_unique<Connection>(
+        TimedSocket(TimedSocket::Socket(worker.io), worker.deadlines));
+  }
+};
+
 // Runs on the worker thread of the client connection; `Stream` is the client's stream
-// (PlainStream, or TlsStream on a TLS listener).
-template <class Stream>
-class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>> {
+// (PlainStream, or TlsStream on a TLS listener); `Upstreams` gives the engine connections.
+template <class Stream, class Upstreams = TcpUpstreams>
+class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, Upstreams>> {
  public:
   using Done = std::function<void(RelayOutcome)>;
 
@@ -78,6 +100,15 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   void complete();
   void finish(int status, std::string error);
 
+  // An engine that does not accept within this is treated like one that refused (failover),
+  // even when the route allows a much longer wait for the first byte.
+  static constexpr std::chrono::seconds kConnectTimeout{5};
+  // Also bounds a chunk line and the trailer section, which Beast's parser does not: only
+  // those wait whole in the buffer once the header is read.
+  static constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
+  static constexpr std::size_t kReadSize = TimedSocket::kReadSize;
+  static constexpr unsigned kMaxWritesNow = 16;
+
   Stream& client_;
   WorkerContext& worker_;
   std::shared_ptr<const RoutingTable> table_;
@@ -94,7 +125,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream>>
   std::size_t tried_count_ = 0;
   bool fresh_retry_used_ = false;
   InFlight in_flight_;
-  std::unique_ptr<UpstreamConnection> upstream_;
+  std::unique_ptr<typename Upstreams::Connection> upstream_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;

@@ -1,0 +1,392 @@
+#pragma once
+// UpstreamRelay's member definitions, for the files that instantiate it: upstream_relay.cc
+// (the listeners' streams, TCP engines) and the unit tests (in-memory streams).
+
+#include "router/upstream_relay.h"
+
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "router/router_logger.h"
+#include "router/tls_stream.h"
+#include "router/wire_format.h"
+
+namespace duet::router {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+template <class Stream, class Upstreams>
+UpstreamRelay<Stream, Upstreams>::UpstreamRelay(Stream& client, WorkerContext& worker,
+                                                std::shared_ptr<const RoutingTable> table,
+                                                Decision decision, ProxyRequest request,
+                                                const Peer& peer, Done done)
+    : client_(client),
+      worker_(worker),
+      table_(std::move(table)),
+      decision_(decision),
+      request_(std::move(request)),
+      done_(std::move(done)),
+      client_keep_alive_(request_.keep_alive()),
+      client_version_(request_.version()),
+      started_(std::chrono::steady_clock::now()),
+      peer_(peer) {}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::start() {
+  worker_.stats.enter();
+  try_next();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::cancel() {
+  cancelled_ = true;
+  if (upstream_) upstream_->stream.close();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::try_next() {
+  pick_ =
+      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now());
+  if (!pick_.endpoint) {
+    if (outcome_.attempts == 0)
+      return finish(503, "no Ready endpoint for route " + decision_.route->spec.name());
+    return finish(502, std::move(outcome_.error));
+  }
+  ++outcome_.attempts;
+  outcome_.target = pick_.target;
+  outcome_.endpoint = pick_.endpoint;
+  in_flight_ = InFlight(*pick_.endpoint);
+  if (auto idle = Upstreams::take(worker_, pick_.endpoint->address)) {
+    upstream_ = std::move(idle);
+    return do_write_request();
+  }
+  do_connect();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::do_connect() {
+  upstream_ = Upstreams::open(worker_);
+  upstream_->peer = pick_.endpoint->address;
+  upstream_->buffer.reserve(kReadSize);  // a response header and a body in one read
+  upstream_->stream.expires_after(std::min<std::chrono::steady_clock::duration>(
+      kConnectTimeout, decision_.route->spec.first_byte_timeout));
+  upstream_->stream.async_connect(
+      upstream_->peer,
+      beast::bind_front_handler(&UpstreamRelay::on_connect, this->shared_from_this()));
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::on_connect(beast::error_code ec) {
+  if (ec) return upstream_failed(ec, "connect");
+  upstream_->stream.prepare();
+  do_write_request();
+}
+
+// The request usually fits the socket buffer: written now, it needs no handler round trip.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::do_write_request() {
+  wire_.clear();
+  wire_.reserve(1024 + request_.body().size());  // one allocation for most requests
+  append_upstream_request(wire_, request_, peer_.ip, peer_.trusted_proxy);
+  upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
+  beast::error_code ec;
+  std::size_t n = upstream_->stream.write_now(boost::asio::buffer(wire_), ec);
+  if (ec) return upstream_failed(ec, "write request");
+  if (n == wire_.size()) return await_response();
+  boost::asio::async_write(
+      upstream_->stream, boost::asio::buffer(wire_) + n,
+      beast::bind_front_handler(&UpstreamRelay::on_write_request, this->shared_from_this()));
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::on_write_request(beast::error_code ec, std::size_t) {
+  if (ec) return upstream_failed(ec, "write request");
+  await_response();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::await_response() {
+  // The request is out: wire_ from here on holds only bytes for the client (a header that
+  // came in several reads must not find the request still there and send it to the client).
+  wire_.clear();
+  new_response_parser();
+  upstream_->buffer.clear();
+  wait_for_engine();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::new_response_parser() {
+  parser_.emplace();
+  parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
+  parser_->header_limit(kUpstreamHeaderLimit);
+  parser_needs_more_ = false;
+  parser_->skip(request_.method() == http::verb::head);
+  // The first put() stops at the end of the header, which is written to the client as it
+  // is: an eager one would also take a chunked body's trailer, whose fields Beast adds to
+  // the header's. parse_response() turns eager on after it (see there).
+  parser_->eager(false);
+}
+
+// One async_read_some: Asio tries recv at once and waits for epoll only if that fails with
+// EAGAIN, which it does right after the request went out (bench/README.md counts it).
+// async_wait would skip that recv but re-arms the socket with an epoll_ctl per wait.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::wait_for_engine() {
+  upstream_->stream.async_read_some(
+      upstream_->buffer.prepare(kReadSize),
+      beast::bind_front_handler(&UpstreamRelay::on_engine_read, this->shared_from_this()));
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::on_engine_read(beast::error_code ec, std::size_t n) {
+  upstream_->buffer.commit(n);
+  if (ec == boost::asio::error::eof) {
+    // The end of a body that runs until the engine closes; anywhere else, a cut response.
+    if (!parser_->got_some()) return response_failed(http::error::end_of_stream);
+    ec = {};
+    parser_->put_eof(ec);
+    if (ec) return response_failed(ec);
+    return pass_on(0);
+  }
+  if (ec) return response_failed(ec);
+  parse_response();
+}
+
+// Decodes what is buffered: the header once it is whole, body bytes into the worker's
+// body_piece, which is passed on at once. Reads more when what came was only framing (a
+// chunk header) or a part of one. Once the header is parsed the response has started, even
+// when the body that came with it turns out bad: no retry, as for a body that fails later.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::parse_response() {
+  auto& body = parser_->get().body();
+  auto& piece = worker_.body_piece;
+  body.data = piece.data();
+  body.size = piece.size();
+  beast::error_code ec;
+  std::size_t used = put_buffered(ec);
+  if (!ec && !outcome_.response_started && parser_->is_header_done()) {
+    // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
+    if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
+    if (parser_->get().result_int() / 100 == 1) return skip_interim();
+    start_response();
+    // From here one put() takes as much body as has come, not one element at a time.
+    parser_->eager(true);
+    if (!parser_->is_done() && upstream_->buffer.size() > 0) used += put_buffered(ec);
+  }
+  if (ec) {
+    if (wire_.empty()) return response_failed(ec);
+    failure_ = ec;  // the header that came with it goes out first
+    return do_write_client();
+  }
+  std::size_t n = piece.size() - body.size;
+  if (n > 0 || parser_->is_done()) return pass_on(n);
+  if (!wire_.empty()) return do_write_client();  // a stream's header, alone
+  if (used > 0 && upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
+  read_more();
+}
+
+template <class Stream, class Upstreams>
+std::size_t UpstreamRelay<Stream, Upstreams>::put_buffered(beast::error_code& ec) {
+  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
+  upstream_->buffer.consume(used);
+  parser_needs_more_ = ec == http::error::need_more;
+  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
+  return used;
+}
+
+// A 1xx (103 Early Hints, 100 Continue) is not the answer: Beast's parser ends the message
+// at its header, so a fresh parser reads on to the final response. Taken as final, it let
+// the real answer wait on the pooled connection for the next client. The first-byte
+// deadline, set with the request, still bounds an engine that sends only 1xx. A 101 would
+// turn the connection into another protocol that the client never asked for.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::skip_interim() {
+  if (parser_->get().result() == http::status::switching_protocols) {
+    router_logger().warn("upstream_protocol_error", {{"backend", pick_.endpoint->backend},
+                                                     {"error", "101 Switching Protocols"}});
+    return finish(502, "engine " + pick_.endpoint->backend +
+                           " answered 101 Switching Protocols to a plain request");
+  }
+  new_response_parser();
+  if (upstream_->buffer.size() > 0) return parse_response();
+  wait_for_engine();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::read_more() {
+  if (upstream_->buffer.size() >= kUpstreamHeaderLimit)
+    return response_failed(http::error::buffer_overflow);
+  // The body's pace is the engine's: each wait for a piece gets the route's idle limit
+  // (the header's wait has the first-byte limit, set with the request).
+  if (outcome_.response_started)
+    upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
+  wait_for_engine();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::response_failed(beast::error_code ec) {
+  if (!outcome_.response_started) return upstream_failed(ec, "read response header");
+  if (upstream_->stream.expired()) ec = beast::error::timeout;
+  // The header is gone already: the client can only learn by the connection closing.
+  outcome_.client_reusable = false;
+  finish(outcome_.status, cancelled_ ? "client went away" : "upstream body: " + ec.message());
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::start_response() {
+  // From here on the response belongs to the client: no retry (SPEC §5 step 7).
+  last_piece_ = std::chrono::steady_clock::now();
+  outcome_.first_byte = last_piece_ - started_;
+  outcome_.response_started = true;
+  outcome_.status = parser_->get().result_int();
+  if (outcome_.status >= 500)
+    eject_if_failing(Failure::status_5xx);
+  else
+    report_success(*pick_.endpoint);
+  // A HEAD answer, a 204 or a 304 has a header only, whatever it says of a body (1xx never
+  // get here: skip_interim).
+  int status = outcome_.status;
+  bool bodyless = request_.method() == http::verb::head || status == 204 || status == 304;
+  EngineFraming engine{parser_->chunked(),
+                       !bodyless && !parser_->chunked() && !parser_->content_length()};
+  // The body (or its first piece) that came in with the header goes in the same write.
+  wire_.clear();
+  ClientFraming client = append_client_response_head(
+      wire_, parser_->get().base(), engine, client_version_, client_keep_alive_,
+      {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track)});
+  outcome_.client_reusable = client.keep_alive;
+  client_chunked_ = client.chunked && !bodyless;
+}
+
+// Before the response header: another endpoint may still answer. An idle keep-alive
+// connection that fails is most likely one the engine just closed: one more try on a
+// fresh connection to the same endpoint does not count as an attempt.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::upstream_failed(beast::error_code ec, const char* stage) {
+  if (upstream_ && upstream_->stream.expired()) ec = beast::error::timeout;
+  in_flight_.release();
+  bool was_reused = upstream_ && upstream_->reused;
+  upstream_.reset();
+  if (cancelled_) return finish(499, "client went away");
+  if (was_reused && !fresh_retry_used_ && ec != beast::error::timeout) {
+    fresh_retry_used_ = true;
+    in_flight_ = InFlight(*pick_.endpoint);
+    return do_connect();
+  }
+  router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend},
+                                           {"endpoint", pick_.endpoint->address_text},
+                                           {"stage", stage},
+                                           {"error", ec.message()},
+                                           {"attempt", outcome_.attempts}});
+  eject_if_failing(Failure::connection);
+  outcome_.error = std::string(stage) + " " + pick_.endpoint->backend + ": " + ec.message();
+  if (tried_count_ < tried_.size()) tried_[tried_count_++] = pick_.endpoint;
+  if (outcome_.attempts < decision_.route->spec.retry_attempts && tried_count_ < tried_.size())
+    return try_next();
+  finish(ec == beast::error::timeout ? 504 : 502, std::move(outcome_.error));
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::eject_if_failing(Failure failure) {
+  const Pool& pool = pick_.target->deployment->pool(pick_.target->track);
+  if (!report_failure(pool, *pick_.endpoint, failure, std::chrono::steady_clock::now())) return;
+  worker_.stats.count_ejection();
+  router_logger().warn("endpoint_ejected",
+                       {{"backend", pick_.endpoint->backend},
+                        {"endpoint", pick_.endpoint->address_text},
+                        {"why", failure == Failure::connection ? "connection" : "5xx"},
+                        {"ejections", pick_.endpoint->load->ejections.load()}});
+}
+
+// First byte: the first body piece (a stream's first token), not the header that engines
+// send at once. Then the gap before each later piece (the inter-token latency users see).
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::note_body_piece() {
+  auto now = std::chrono::steady_clock::now();
+  if (outcome_.bytes == 0)
+    outcome_.first_byte = now - started_;
+  else
+    outcome_.chunk_gaps.observe(to_seconds(now - last_piece_));
+  last_piece_ = now;
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::pass_on(std::size_t n) {
+  if (n) note_body_piece();
+  outcome_.bytes += n;
+  std::string_view piece(worker_.body_piece.data(), n);
+  if (client_chunked_)
+    append_chunk(wire_, piece);
+  else
+    wire_ += piece;
+  if (client_chunked_ && parser_->is_done()) wire_ += kLastChunk;
+  do_write_client();
+}
+
+// A plain client's socket usually takes the piece at once; a TLS stream always goes
+// through its handler. Every kMaxWritesNow-th write goes through it anyway, so that an
+// engine streaming faster than anyone waits does not grow the stack without end.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::do_write_client() {
+  if (wire_.empty()) return on_write_client({}, 0);  // the end of a body read until close
+  auto& client = beast::get_lowest_layer(client_);
+  client.expires_after(decision_.route->spec.idle_timeout);
+  std::size_t written = 0;
+  if constexpr (std::is_same_v<Stream, PlainStream>) {
+    if (++writes_now_ < kMaxWritesNow) {
+      beast::error_code ec;
+      written = client.write_now(boost::asio::buffer(wire_), ec);
+      if (ec || written == wire_.size()) return on_write_client(ec, written);
+    }
+    writes_now_ = 0;
+  }
+  boost::asio::async_write(
+      client_, boost::asio::buffer(wire_) + written,
+      beast::bind_front_handler(&UpstreamRelay::on_write_client, this->shared_from_this()));
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::on_write_client(beast::error_code ec, std::size_t) {
+  if (ec) {
+    outcome_.client_reusable = false;
+    return finish(outcome_.status, "client went away: " + ec.message());
+  }
+  wire_.clear();
+  if (failure_) return response_failed(failure_);
+  if (parser_->is_done()) return complete();
+  // Waiting for the engine's next piece is the upstream's limit, not the client's.
+  beast::get_lowest_layer(client_).expires_never();
+  if (upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
+  read_more();
+}
+
+// The whole response reached the client: the engine connection serves the next request
+// only if the engine allows it, its answer was parsed to the end and nothing else came:
+// bytes left over would be read as the next client's answer.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::complete() {
+  if (parser_->is_done() && parser_->keep_alive() && upstream_->buffer.size() == 0 && !cancelled_)
+    Upstreams::put(worker_, std::move(upstream_));
+  finish(outcome_.status, {});
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::finish(int status, std::string error) {
+  if (finished_) return;
+  finished_ = true;
+  worker_.stats.leave();
+  in_flight_.release();
+  upstream_.reset();  // a connection not given back to the pool is closed here
+  outcome_.status = status;
+  outcome_.error = std::move(error);
+  auto done = std::move(done_);
+  done(std::move(outcome_));
+}
+
+}  // namespace duet::router
