@@ -22,15 +22,27 @@ void keep_last_values(std::vector<po::option>& options, const po::options_descri
   options.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
 }
 
-po::parsed_options parse(const std::vector<std::string>& args, const po::options_description& flags,
-                         Arguments arguments) {
+}  // namespace
+
+ParsedFlags parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
+                        Arguments arguments) {
   po::command_line_parser parser(args);
   // No guessing: `--po` is not taken for `--port`.
   parser.options(flags).style(po::command_line_style::default_style &
                               ~po::command_line_style::allow_guessing);
   if (arguments == Arguments::first_look) parser.allow_unregistered();
+  ParsedFlags result;
   try {
-    return parser.run();
+    auto parsed = parser.run();
+    std::erase_if(parsed.options, [&](const po::option& option) {
+      if (!option.string_key.empty()) return option.unregistered;
+      if (arguments == Arguments::flags_only)  // `duet-sim serve`: no such thing
+        throw UsageError("unknown flag \"" + option.value.front() + "\" (see --help)");
+      result.positional.push_back(option.value.front());
+      return true;
+    });
+    keep_last_values(parsed.options, flags);
+    po::store(parsed, result.values);
   } catch (const po::unknown_option& e) {
     auto name = e.get_option_name();
     throw UsageError("unknown flag \"" + name.substr(0, name.find('=')) + "\" (see --help)");
@@ -41,27 +53,6 @@ po::parsed_options parse(const std::vector<std::string>& args, const po::options
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
-}
-
-}  // namespace
-
-ParsedFlags parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
-                        Arguments arguments) {
-  auto parsed = parse(args, flags, arguments);
-  ParsedFlags result;
-  std::erase_if(parsed.options, [&](const po::option& option) {
-    if (!option.string_key.empty()) return option.unregistered;
-    if (arguments == Arguments::flags_only)  // `duet-sim serve`: no such thing
-      throw UsageError("unknown flag \"" + option.value.front() + "\" (see --help)");
-    result.positional.push_back(option.value.front());
-    return true;
-  });
-  keep_last_values(parsed.options, flags);
-  try {
-    po::store(parsed, result.values);
-  } catch (const po::error& e) {  // a value of the wrong type
-    throw UsageError(e.what());
-  }
   return result;
 }
 
@@ -70,21 +61,18 @@ std::optional<int> answer_standard_flags(int argc, char** argv, std::string_view
   if (argc != 2) return std::nullopt;  // elsewhere these are the program's own flags, or wrong
   po::options_description standard;
   standard.add_options()("version", "")("help,h", "");
-  po::variables_map given;
   try {
-    given = parse_flags({argv[1]}, standard, Arguments::first_look).values;
+    auto given = parse_flags({argv[1]}, standard, Arguments::first_look).values;
+    if (given.count("version"))
+      std::cout << program << " " << DUET_VERSION << "\n";
+    else if (given.count("help"))
+      std::cout << usage;
+    else
+      return std::nullopt;
+    return 0;
   } catch (const UsageError&) {  // `--help=x`: the program's own parser says what is wrong
     return std::nullopt;
   }
-  if (given.count("version")) {
-    std::cout << program << " " << DUET_VERSION << "\n";
-    return 0;
-  }
-  if (given.count("help")) {
-    std::cout << usage;
-    return 0;
-  }
-  return std::nullopt;
 }
 
 }  // namespace duet
