@@ -4,8 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
-#include <functional>
-#include <map>
 #include <stdexcept>
 
 #include "duet/api/field_reader.h"
@@ -13,49 +11,43 @@
 #include "duet/common/address.h"
 #include "duet/common/file_text.h"
 #include "duet/common/node_name.h"
+#include "duet/common/standard_flags.h"
 
 namespace duet::daemon {
 
 namespace {
 
-using Setter = std::function<void(DaemonOptions&, const std::string&)>;
+namespace po = boost::program_options;
 
 // Each flag and the option it sets; the config file's keys are read in read_config_file.
-const std::map<std::string, Setter>& flags() {
-  static const std::map<std::string, Setter> f = {
-      {"--config", [](DaemonOptions& o, const std::string& v) { o.config_file = v; }},
-      {"--api", [](DaemonOptions& o, const std::string& v) { o.api.push_back(v); }},
-      {"--state-dir", [](DaemonOptions& o, const std::string& v) { o.state_dir = v; }},
-      {"--engine-log-dir", [](DaemonOptions& o, const std::string& v) { o.engine_log_dir = v; }},
-      {"--port-range", [](DaemonOptions& o, const std::string& v) { o.port_range = v; }},
-      {"--log-level", [](DaemonOptions& o, const std::string& v) { o.log_level = v; }},
-      {"--dev-root", [](DaemonOptions& o, const std::string& v) { o.dev_root = v; }},
-      {"--sys-root", [](DaemonOptions& o, const std::string& v) { o.sys_root = v; }},
-      {"--proc-root", [](DaemonOptions& o, const std::string& v) { o.proc_root = v; }},
-      {"--api-secret-file", [](DaemonOptions& o, const std::string& v) { o.auth.hmac_secret_file = v; }},
-      {"--api-jwks", [](DaemonOptions& o, const std::string& v) { o.auth.jwks_file = v; }},
-      {"--engine-user", [](DaemonOptions& o, const std::string& v) { o.engine_user = v; }},
-      {"--cgroup-root", [](DaemonOptions& o, const std::string& v) { o.cgroup_root = v; }},
-      {"--node-name", [](DaemonOptions& o, const std::string& v) { o.node_name = v; }},
-      {"--api-tls-cert", [](DaemonOptions& o, const std::string& v) { o.tls.cert_file = v; }},
-      {"--api-tls-key", [](DaemonOptions& o, const std::string& v) { o.tls.key_file = v; }},
-      {"--api-tls-client-ca", [](DaemonOptions& o, const std::string& v) { o.tls.client_ca_file = v; }},
-      {"--api-audience",
-       [](DaemonOptions& o, const std::string& v) {
-         if (v.empty()) throw std::invalid_argument("--api-audience: must not be empty");
+po::options_description flags(DaemonOptions& o) {
+  po::options_description f;
+  // clang-format off
+  f.add_options()
+      ("config", po::value(&o.config_file))
+      ("api", po::value(&o.api)->composing())
+      ("state-dir", po::value(&o.state_dir))
+      ("engine-log-dir", po::value(&o.engine_log_dir))
+      ("port-range", po::value(&o.port_range))
+      ("log-level", po::value(&o.log_level))
+      ("dev-root", po::value(&o.dev_root))
+      ("sys-root", po::value(&o.sys_root))
+      ("proc-root", po::value(&o.proc_root))
+      ("api-secret-file", po::value(&o.auth.hmac_secret_file))
+      ("api-jwks", po::value(&o.auth.jwks_file))
+      ("engine-user", po::value(&o.engine_user))
+      ("cgroup-root", po::value(&o.cgroup_root))
+      ("node-name", po::value(&o.node_name))
+      ("api-tls-cert", po::value(&o.tls.cert_file))
+      ("api-tls-key", po::value(&o.tls.key_file))
+      ("api-tls-client-ca", po::value(&o.tls.client_ca_file))
+      ("api-audience", po::value<std::string>()->notifier([&o](const std::string& v) {
+         if (v.empty()) throw UsageError("--api-audience: must not be empty");
          o.auth.audience = v;
-       }},
-  };
+       }))
+      ("accept-state-loss", po::bool_switch(&o.accept_state_loss));
+  // clang-format on
   return f;
-}
-
-// Flags without a value.
-const std::map<std::string, Setter>& switches() {
-  static const std::map<std::string, Setter> s = {
-      {"--accept-state-loss",
-       [](DaemonOptions& o, const std::string&) { o.accept_state_loss = true; }},
-  };
-  return s;
 }
 
 const std::string& default_api() {
@@ -166,30 +158,12 @@ const char* daemon_usage() {
 }
 
 DaemonOptions parse_daemon_options(const std::vector<std::string>& args) {
-  // Flags first, to find --config; then the file; then the flags again, so that they win.
-  std::vector<std::pair<const Setter*, std::string>> given;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (auto on = switches().find(args[i]); on != switches().end()) {
-      given.emplace_back(&on->second, "");
-      continue;
-    }
-    auto flag = flags().find(args[i]);
-    if (flag == flags().end()) throw std::invalid_argument("unknown flag " + args[i]);
-    if (i + 1 >= args.size()) throw std::invalid_argument(args[i] + ": missing value");
-    given.emplace_back(&flag->second, args[++i]);
-  }
   DaemonOptions o;
-  for (const auto& [set, value] : given) (*set)(o, value);
-  if (!o.config_file.empty()) {
-    auto config_file = o.config_file;
-    DaemonOptions from_file;
-    read_config_file(config_file, from_file);
-    bool api_flags = !o.api.empty();
-    o = from_file;
-    o.config_file = config_file;
-    if (api_flags) o.api.clear();  // --api replaces the file's list, not adds to it
-    for (const auto& [set, value] : given) (*set)(o, value);
-  }
+  auto description = flags(o);
+  auto given = parse_flags(args, description);
+  // The config file, then the flags, so that they win; --api replaces the file's list.
+  if (given.values.count("config")) read_config_file(given.values["config"].as<std::string>(), o);
+  po::notify(given.values);
   if (o.api.empty()) o.api.assign(1, default_api());
   check_listeners(o);
   if (o.node_name.empty()) {

@@ -1,11 +1,8 @@
 // duet-devices: shows what duet's device plugins see on this host (or under fake roots), and
 // which source each plugin used and why. A diagnostic: exits 0 even when there are no devices.
 
-#include <cstdio>
-#include <cstring>
-#include <functional>
+#include <filesystem>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 
@@ -24,64 +21,62 @@ constexpr const char* kUsage =
     "                    [--ascend-chip NAME] [--dcmi-library PATH] [--nvml-library PATH]\n"
     "                    [--cndev-library PATH] [--log-level debug|info|warn|error]\n";
 
+namespace po = boost::program_options;
+
 struct Flags {
   RegistryOptions options;
   bool json = false;
+  bool help = false;
   std::string handler;
   std::optional<std::string> log_level;
 };
 
-// Accepts "--flag value" and "--flag=value". Returns false (after a message) on bad input.
-bool parse(int argc, char** argv, Flags& flags) {
+Flags parse(const std::vector<std::string>& args) {
+  Flags flags;
   auto& o = flags.options;
-  const std::map<std::string, std::function<void(const std::string&)>> setters = {
-      {"--dev-root", [&](const std::string& v) { o.paths.dev_root = v; }},
-      {"--sys-root", [&](const std::string& v) { o.paths.sys_root = v; }},
-      {"--proc-root", [&](const std::string& v) { o.paths.proc_root = v; }},
-      {"--handler", [&](const std::string& v) { flags.handler = v; }},
-      {"--ascend-chip", [&](const std::string& v) { o.ascend.chip_hint = v; }},
-      {"--dcmi-library", [&](const std::string& v) { o.ascend.dcmi_libraries = {v}; }},
-      {"--nvml-library", [&](const std::string& v) { o.nvidia.nvml_libraries = {v}; }},
-      {"--cndev-library", [&](const std::string& v) { o.mlu.cndev_libraries = {v}; }},
-      {"--log-level", [&](const std::string& v) { flags.log_level = v; }},
+  auto path = [](std::filesystem::path& to) {
+    return po::value<std::string>()->notifier([&to](const std::string& v) { to = v; });
   };
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    if (arg == "--json" && !value) {
-      flags.json = true;
-      continue;
-    }
-    auto setter = setters.find(arg);
-    if (setter == setters.end()) {
-      std::cerr << "duet-devices: unknown flag " << arg << "\n" << kUsage;
-      return false;
-    }
-    if (!value && i + 1 < argc) value = argv[++i];
-    if (!value) {
-      std::cerr << "duet-devices: " << arg << " needs a value\n" << kUsage;
-      return false;
-    }
-    setter->second(*value);
-  }
-  return true;
+  auto library = [](std::vector<std::string>& to) {
+    return po::value<std::string>()->notifier([&to](const std::string& v) { to = {v}; });
+  };
+  po::options_description description;
+  // clang-format off
+  description.add_options()
+      ("json", po::bool_switch(&flags.json))
+      ("help,h", po::bool_switch(&flags.help))
+      ("handler", po::value(&flags.handler))
+      ("dev-root", path(o.paths.dev_root))
+      ("sys-root", path(o.paths.sys_root))
+      ("proc-root", path(o.paths.proc_root))
+      ("ascend-chip", po::value(&o.ascend.chip_hint))
+      ("dcmi-library", library(o.ascend.dcmi_libraries))
+      ("nvml-library", library(o.nvidia.nvml_libraries))
+      ("cndev-library", library(o.mlu.cndev_libraries))
+      ("log-level", po::value<std::string>()->notifier([&](const std::string& v) {
+         flags.log_level = v;
+       }));
+  // clang-format on
+  auto given = duet::parse_flags(args, description);
+  po::notify(given.values);
+  return flags;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (auto done = duet::answer_standard_flags(argc, argv, "duet-devices", kUsage)) return *done;
-  for (int i = 1; i < argc; ++i)
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::cout << kUsage;
-      return 0;
-    }
   Flags flags;
-  if (!parse(argc, argv, flags)) return 2;
+  try {
+    flags = parse(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const duet::UsageError& e) {
+    std::cerr << "duet-devices: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  if (flags.help) {
+    std::cout << kUsage;
+    return 0;
+  }
   try {
     // With --json the same facts (source and why) are in the output; keep stderr for errors.
     duet::Logger::set_min_level(

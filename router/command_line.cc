@@ -1,20 +1,12 @@
 #include "router/command_line.h"
 
 #include <charconv>
-#include <optional>
 
 namespace duet::router {
 
 namespace {
 
-// Flags as given, before the config file is read, so that flags override it in any order.
-struct Flags {
-  std::optional<std::string> config_file;
-  std::vector<std::string> listen;
-  std::vector<std::string> sources;
-  std::optional<std::string> admin;
-  std::optional<std::string> threads;
-};
+namespace po = boost::program_options;
 
 unsigned parse_threads(const std::string& text) {
   unsigned n = 0;
@@ -32,63 +24,50 @@ Address parse_flag_address(const std::string& flag, const std::string& text) {
   }
 }
 
-void apply(const Flags& flags, CommandLine& line) {
+// The config file first, whatever the flags' order, so that the other flags override it.
+void apply_flags(const po::variables_map& flags, CommandLine& line) {
+  auto given = [&](const char* name) { return flags.count(name) != 0; };
+  auto text = [&](const char* name) { return flags[name].as<std::string>(); };
+  auto list = [&](const char* name) { return flags[name].as<std::vector<std::string>>(); };
   RouterConfig& config = line.config;
-  if (flags.config_file) config = load_config(*flags.config_file);
-  if (!flags.listen.empty()) {
+  if (given("config")) config = load_config(text("config"));
+  if (given("listen")) {
     config.listen.clear();
-    for (const auto& text : flags.listen) {
-      ListenConfig listen{parse_flag_address("--listen", text), std::nullopt};
+    for (const auto& address : list("listen")) {
+      ListenConfig listen{parse_flag_address("--listen", address), std::nullopt};
       if (listen.address.kind != Address::Kind::tcp)
-        throw UsageError("--listen: the proxy listens on TCP only, got \"" + text + "\"");
+        throw UsageError("--listen: the proxy listens on TCP only, got \"" + address + "\"");
       config.listen.push_back(std::move(listen));
     }
   }
-  if (!flags.sources.empty()) {
+  if (given("source")) {
     config.sources.clear();
-    for (const auto& text : flags.sources) config.sources.push_back(parse_source(text, "--source"));
+    for (const auto& source : list("source"))
+      config.sources.push_back(parse_source(source, "--source"));
   }
-  if (flags.admin) config.admin = parse_flag_address("--admin", *flags.admin);
-  if (flags.threads) config.threads = parse_threads(*flags.threads);
+  if (given("admin")) config.admin = parse_flag_address("--admin", text("admin"));
+  if (given("threads")) config.threads = parse_threads(text("threads"));
 }
 
 }  // namespace
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine line;
-  Flags flags;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::optional<std::string> inline_value;
-    if (auto eq = name.find('='); name.starts_with("--") && eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
-      name.resize(eq);
-    }
-    auto value = [&]() -> std::string {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size()) throw UsageError(name + ": missing value");
-      return args[++i];
-    };
-    if (name == "--config")
-      flags.config_file = value();
-    else if (name == "--listen")
-      flags.listen.push_back(value());
-    else if (name == "--source")
-      flags.sources.push_back(value());
-    else if (name == "--admin")
-      flags.admin = value();
-    else if (name == "--threads")
-      flags.threads = value();
-    else if (name == "--log-level")
-      line.log_level = value();
-    else if (name == "--check-config")
-      line.check_config = true;
-    else if (name == "--help" || name == "-h")
-      line.help = true;
-    else
-      throw UsageError("unknown flag \"" + name + "\" (see --help)");
-  }
-  if (!line.help) apply(flags, line);
+  po::options_description flags;
+  // clang-format off
+  flags.add_options()
+      ("config", po::value<std::string>())
+      ("listen", po::value<std::vector<std::string>>()->composing())
+      ("source", po::value<std::vector<std::string>>()->composing())
+      ("admin", po::value<std::string>())
+      ("threads", po::value<std::string>())
+      ("log-level", po::value(&line.log_level))
+      ("check-config", po::bool_switch(&line.check_config))
+      ("help,h", po::bool_switch(&line.help));
+  // clang-format on
+  auto given = parse_flags(args, flags);
+  po::notify(given.values);
+  if (!line.help) apply_flags(given.values, line);
   return line;
 }
 

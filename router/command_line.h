@@ -5,15 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "duet/common/standard_flags.h"
 #include "router/config.h"
 
 namespace duet::router {
-
-// A flag problem (unknown flag, missing value); main exits 2 for it as for a ConfigError.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct CommandLine {
   RouterConfig config;
@@ -22,7 +17,8 @@ struct CommandLine {
   std::string log_level = "info";
 };
 
-// Parses argv without the program name. Throws UsageError or ConfigError.
+// Parses argv without the program name. Throws UsageError (a flag problem: unknown flag,
+// missing value; main exits 2 for it as for a ConfigError) or ConfigError.
 CommandLine parse_command_line(const std::vector<std::string>& args);
 
 // The text `--help` prints.

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libjwt-dev
   prometheus-cpp-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-program-options1.81-dev  # every program's command line (libboost1.81-dev is headers only)
   libsimdjson-dev  # duet-router: request bodies read at GB/s (SPEC §9: a decision in 2 µs)
   curl openssl procps
   systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)

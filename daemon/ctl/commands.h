@@ -1,19 +1,14 @@
 #pragma once
 // duetctl's commands (SPEC §7). Each returns the process exit code: 0 ok, 1 error, 2 usage.
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "duet/common/address.h"
 #include "duet/common/http_client.h"
+#include "duet/common/standard_flags.h"
 
 namespace duet::ctl {
-
-// Thrown for a command line duetctl cannot make sense of (exit 2).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Context {
   Address server;

@@ -32,24 +32,9 @@ const char* kUsage =
     "https: --certificate-authority FILE (or $DUET_CA_FILE; default: the system's trust store),\n"
     "       --client-certificate FILE --client-key FILE for a node that asks for one.\n";
 
-// The command word: the first argument that is neither a flag nor a flag's value. `logs`
-// reads -f as --follow (as kubectl does); every other command reads it as --filename.
-std::string command_word(const std::vector<std::string>& args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--server" || args[i] == "-s" || args[i] == "-o" || args[i] == "--output" ||
-        args[i] == "--token-file" || args[i] == "--filename" ||
-        args[i] == "--certificate-authority" || args[i] == "--client-certificate" ||
-        args[i] == "--client-key")
-      ++i;
-    else if (!args[i].starts_with("-"))
-      return args[i];
-  }
-  return {};
-}
-
 std::string read_token(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw ctl::UsageError("--token-file: cannot read " + path);
+  if (!in) throw UsageError("--token-file: cannot read " + path);
   std::string token;
   std::getline(in, token);
   return token;
@@ -60,83 +45,104 @@ http::TlsContext client_tls(const tls::ClientFiles& files) {
   try {
     return tls::make_client_context(files);
   } catch (const tls::TlsError& e) {
-    throw ctl::UsageError(e.what());
+    throw UsageError(e.what());
   }
 }
 
-int dispatch(ctl::Context& ctx, std::vector<std::string> args) {
-  std::vector<std::string> positional, files;
-  bool logs_command = command_word(args) == "logs", follow = false, watch = false;
+namespace po = boost::program_options;
+
+// What the command line asks for beyond the Context.
+struct Request {
+  std::vector<std::string> positional;  // the command word and its arguments
+  std::vector<std::string> files;       // -f of apply and delete
+  bool follow = false, watch = false;
   std::string tail;
   ctl::TokenRequest token;
   tls::ClientFiles tls_files;
-  if (const char* ca = std::getenv("DUET_CA_FILE")) tls_files.ca = ca;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto value = [&] {
-      if (i + 1 >= args.size()) throw ctl::UsageError(args[i] + ": missing value");
-      return args[++i];
-    };
-    if (args[i] == "--server" || args[i] == "-s")
-      ctx.server = Address::parse(value());
-    else if (args[i] == "-o" || args[i] == "--output")
-      ctx.output = value();
-    else if (logs_command && (args[i] == "-f" || args[i] == "--follow"))
-      follow = true;
-    else if (logs_command && args[i] == "--tail")
-      tail = value();
-    else if (args[i] == "-f" || args[i] == "--filename")
-      files.push_back(value());
-    else if (args[i] == "--watch" || args[i] == "-w")
-      watch = true;
-    else if (args[i] == "--token-file")
-      ctx.token = read_token(value());
-    else if (args[i] == "--certificate-authority")
-      tls_files.ca = value();
-    else if (args[i] == "--client-certificate")
-      tls_files.cert = value();
-    else if (args[i] == "--client-key")
-      tls_files.key = value();
-    else if (args[i] == "--sub")
-      token.subject = value();
-    else if (args[i] == "--ttl")
-      token.ttl = value();
-    else if (args[i] == "--secret-file")
-      token.secret_file = value();
-    else if (args[i] == "--iss")
-      token.issuer = value();
-    else if (args[i] == "--aud")
-      token.audience = value();
-    else if (args[i] == "--scope")
-      token.scopes.push_back(value());
-    else if (args[i].starts_with("-") && args[i] != "-")
-      throw ctl::UsageError("unknown flag " + args[i]);
-    else
-      positional.push_back(args[i]);
-  }
+};
+
+// The flags every command takes; --server and --token-file take effect when notified.
+po::options_description global_flags(ctl::Context& ctx, Request& r) {
+  auto then = [](auto use) { return po::value<std::string>()->notifier(use); };
+  po::options_description flags;
+  // clang-format off
+  flags.add_options()
+      ("server,s", then([&ctx](const std::string& v) { ctx.server = Address::parse(v); }))
+      ("output,o", po::value(&ctx.output))
+      ("token-file", then([&ctx](const std::string& v) { ctx.token = read_token(v); }))
+      ("certificate-authority", po::value(&r.tls_files.ca))
+      ("client-certificate", po::value(&r.tls_files.cert))
+      ("client-key", po::value(&r.tls_files.key));
+  // clang-format on
+  return flags;
+}
+
+// A command's own flags. `logs` reads -f as --follow (as kubectl does), apply and delete as
+// --filename.
+po::options_description command_flags(const std::string& command, Request& r) {
+  po::options_description flags;
+  // clang-format off
+  if (command == "apply" || command == "delete")
+    flags.add_options()("filename,f", po::value(&r.files)->composing());
+  else if (command == "logs")
+    flags.add_options()("follow,f", po::bool_switch(&r.follow))("tail", po::value(&r.tail));
+  else if (command == "rollout")
+    flags.add_options()("watch,w", po::bool_switch(&r.watch));
+  else if (command == "token")
+    flags.add_options()
+        ("sub", po::value(&r.token.subject))
+        ("ttl", po::value(&r.token.ttl))
+        ("secret-file", po::value(&r.token.secret_file))
+        ("iss", po::value(&r.token.issuer))
+        ("aud", po::value(&r.token.audience))
+        ("scope", po::value(&r.token.scopes)->composing());
+  // clang-format on
+  return flags;
+}
+
+// Global flags go anywhere; the command word (the first argument that is not a flag or a
+// global flag's value) says which other flags there are.
+Request parse(ctl::Context& ctx, const std::vector<std::string>& args) {
+  Request r;
+  if (const char* ca = std::getenv("DUET_CA_FILE")) r.tls_files.ca = ca;
+  auto flags = global_flags(ctx, r);
+  auto words = parse_flags(args, flags, Arguments::first_look).positional;
+  if (!words.empty()) flags.add(command_flags(words[0], r));
+  auto given = parse_flags(args, flags, Arguments::positional);
+  po::notify(given.values);
+  r.positional = std::move(given.positional);
+  return r;
+}
+
+int dispatch(ctl::Context& ctx, const std::vector<std::string>& args) {
+  auto r = parse(ctx, args);
   if (!ctx.output.empty() && ctx.output != "wide" && ctx.output != "json" && ctx.output != "yaml")
-    throw ctl::UsageError("-o: expected wide, json or yaml");
-  if (positional.empty()) throw ctl::UsageError("missing command");
-  if (ctx.server.tls) ctx.tls = client_tls(tls_files);
-  const auto& cmd = positional[0];
-  auto arg = [&](std::size_t i) { return i < positional.size() ? positional[i] : std::string(); };
-  if (cmd == "apply") return ctl::apply(ctx, files);
+    throw UsageError("-o: expected wide, json or yaml");
+  if (r.positional.empty()) throw UsageError("missing command");
+  if (ctx.server.tls) ctx.tls = client_tls(r.tls_files);
+  const auto& cmd = r.positional[0];
+  auto arg = [&](std::size_t i) {
+    return i < r.positional.size() ? r.positional[i] : std::string();
+  };
+  if (cmd == "apply") return ctl::apply(ctx, r.files);
   if (cmd == "get") {
-    if (positional.size() < 2) throw ctl::UsageError("get needs a resource type");
+    if (r.positional.size() < 2) throw UsageError("get needs a resource type");
     return ctl::get(ctx, arg(1), arg(2));
   }
-  if (cmd == "delete") return files.empty() ? ctl::remove(ctx, arg(1), arg(2)) : ctl::remove_files(ctx, files);
+  if (cmd == "delete")
+    return r.files.empty() ? ctl::remove(ctx, arg(1), arg(2)) : ctl::remove_files(ctx, r.files);
   if (cmd == "token") {
-    if (arg(1) != "create") throw ctl::UsageError("token: expected `token create`");
-    return ctl::token_create(token);
+    if (arg(1) != "create") throw UsageError("token: expected `token create`");
+    return ctl::token_create(r.token);
   }
   if (cmd == "describe") return ctl::describe(ctx, arg(1), arg(2));
-  if (cmd == "logs") return ctl::logs(ctx, arg(1), follow, tail);
-  if (cmd == "rollout") return ctl::rollout(ctx, arg(1), arg(2), watch);
+  if (cmd == "logs") return ctl::logs(ctx, arg(1), r.follow, r.tail);
+  if (cmd == "rollout") return ctl::rollout(ctx, arg(1), arg(2), r.watch);
   if (cmd == "version") {
     std::cout << "duetctl " << DUET_VERSION << "\n";
     return 0;
   }
-  throw ctl::UsageError("unknown command \"" + cmd + "\"");
+  throw UsageError("unknown command \"" + cmd + "\"");
 }
 
 }  // namespace
@@ -149,10 +155,7 @@ int main(int argc, char** argv) {
   try {
     ctx.server = Address::parse(server && *server ? server : "unix:/run/duet/duetd.sock");
     return dispatch(ctx, std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const ctl::UsageError& e) {
-    std::cerr << "duetctl: " << e.what() << "\n" << kUsage;
-    return 2;
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument& e) {  // a UsageError, or an address that does not parse
     std::cerr << "duetctl: " << e.what() << "\n" << kUsage;
     return 2;
   }

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   SimOptions options;
   try {
     options = parse_options(std::vector<std::string>(argv + 1, argv + argc), getenv_lookup);
-  } catch (const OptionsError& e) {
+  } catch (const duet::UsageError& e) {
     std::fprintf(stderr, "duet-sim: %s\n", e.what());
     return 2;
   }

@@ -6,17 +6,20 @@
 #include <map>
 
 #include "duet/common/log.h"
+#include "duet/common/standard_flags.h"
 
 namespace duet::sim {
 
 namespace {
 
+namespace po = boost::program_options;
+
 constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
 [[noreturn]] void bad_value(std::string_view flag, std::string_view expected,
                             std::string_view text) {
-  throw OptionsError(std::string(flag) + ": expected " + std::string(expected) + ", got \"" +
-                     std::string(text) + "\"");
+  throw UsageError(std::string(flag) + ": expected " + std::string(expected) + ", got \"" +
+                   std::string(text) + "\"");
 }
 
 uint64_t parse_uint(std::string_view flag, std::string_view text, uint64_t min, uint64_t max) {
@@ -99,27 +102,15 @@ const std::map<std::string, Setter, std::less<>>& setters() {
 SimOptions parse_options(const std::vector<std::string>& args, const EnvLookup& env) {
   SimOptions options;
   if (auto replica = env("DUET_REPLICA"); replica && !replica->empty()) options.name = *replica;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      options.help = true;
-      continue;
-    }
-    auto eq = arg.find('=');
-    std::string_view flag = arg.substr(0, eq);
-    auto setter = setters().find(flag);
-    if (!arg.starts_with("--") || setter == setters().end())
-      throw OptionsError("unknown flag \"" + std::string(flag) + "\" (see --help)");
-    std::string_view value;
-    if (eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      throw OptionsError(std::string(flag) + ": missing value");
-    }
-    setter->second(options, flag, value);
-  }
+  po::options_description flags;
+  for (const auto& [flag, set] : setters())  // Boost names a flag without its "--"
+    flags.add_options()(flag.c_str() + 2, po::value<std::string>()->notifier(
+                                              [&options, &flag, &set](const std::string& value) {
+                                                set(options, flag, value);
+                                              }));
+  flags.add_options()("help,h", po::bool_switch(&options.help));
+  auto given = parse_flags(args, flags);
+  po::notify(given.values);
   return options;
 }
 

@@ -6,10 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "duet/common/standard_flags.h"
 
 namespace duet::sim {
 
@@ -33,17 +34,11 @@ struct SimOptions {
   bool help = false;
 };
 
-// A bad command line; the message names the flag.
-class OptionsError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
-
 // Looks up an environment variable (injected so tests need not touch the real environment).
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 
 // Parses `args` (without the program name). `--flag value` and `--flag=value` both work.
-// $DUET_REPLICA, when set, is the default --name. Throws OptionsError.
+// $DUET_REPLICA, when set, is the default --name. Throws UsageError.
 SimOptions parse_options(const std::vector<std::string>& args, const EnvLookup& env);
 
 // The --help text.

@@ -112,7 +112,7 @@ TEST_F(DuetDevicesTest, AnEmptyHostExitsZero) {
 TEST_F(DuetDevicesTest, BadFlagsAreUsageErrors) {
   auto [output, status] = run({"--bogus"});
   EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_THAT(output, HasSubstr("unknown flag --bogus"));
+  EXPECT_THAT(output, HasSubstr("unknown flag \"--bogus\""));
   auto [output2, status2] = run({"--handler", "tpu"});
   EXPECT_EQ(WEXITSTATUS(status2), 2);
   EXPECT_THAT(output2, HasSubstr("unknown handler"));

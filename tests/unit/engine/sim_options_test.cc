@@ -11,11 +11,11 @@ std::optional<std::string> no_env(std::string_view) { return std::nullopt; }
 
 SimOptions parse(const std::vector<std::string>& args) { return parse_options(args, no_env); }
 
-// The message of the OptionsError that `args` raise.
+// The message of the UsageError that `args` raise.
 std::string error_of(const std::vector<std::string>& args) {
   try {
     parse(args);
-  } catch (const OptionsError& e) {
+  } catch (const UsageError& e) {
     return e.what();
   }
   return "no error";
