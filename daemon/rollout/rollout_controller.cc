@@ -48,10 +48,12 @@ std::string step_of(const RolloutState& s, const EngineDeployment& d) {
 
 RolloutController::RolloutController(
     boost::asio::io_context& io, EventLog& events,
-    std::function<std::string(const EngineDeployment&)> revision_of, std::function<void()> on_due)
+    std::function<std::string(const EngineDeployment&)> revision_of, std::function<void()> on_due,
+    RolloutClock clock)
     : events_(events),
       revision_of_(std::move(revision_of)),
       on_due_(std::move(on_due)),
+      clock_(std::move(clock)),
       tick_(io) {
   schedule_tick();
 }
@@ -146,8 +148,12 @@ ReplicaPlan RolloutController::plan(const EngineDeployment& current, const Repli
     s.phase = phase_without_rollout(census, replicas);
     return {replicas, 0, false};
   }
+  bool promoting_before = s.promoting;
   if (s.in_progress() && !s.promoting) advance(s, current);
-  if (s.promoting) return plan_promotion(s, current);
+  // A promotion begun in this pass: the census counted against the old stable revision, so
+  // it would call the stable replicas done and retire the canary at once. The replicas stay
+  // as they are until the next pass (begin_promotion asked for it) counts them afresh.
+  if (s.promoting && promoting_before) return plan_promotion(s, current);
   bool replace = current.strategy.capacity == api::Capacity::replace;
   if (s.in_progress()) {
     int canaries = current.strategy.canary_replicas;
@@ -184,7 +190,7 @@ void RolloutController::advance(RolloutState& s, const EngineDeployment& current
       ++s.step;
       continue;
     }
-    auto now = std::chrono::system_clock::now();
+    auto now = clock_.wall();
     if (!s.pause_started) {
       s.pause_started = now;
       events_.normal(current.metadata.name, object_of(current), "Paused",
@@ -205,7 +211,7 @@ void RolloutController::advance(RolloutState& s, const EngineDeployment& current
 
 bool RolloutController::analyse_interval(RolloutState& s, const EngineDeployment& current) {
   const auto& rules = *current.strategy.analysis;
-  auto now = std::chrono::steady_clock::now();
+  auto now = clock_.steady();
   if (!s.interval_started) {
     traffic_.take(current.metadata.name, s.canary_version);  // counts from before are not the canary's
     s.interval_started = now;

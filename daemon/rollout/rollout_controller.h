@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,13 +37,20 @@ struct ReplicaPlan {
   bool one_at_a_time = false;
 };
 
+// Where the controller reads the time: pauses on the wall clock (they are shown as dates and
+// checkpointed), analysis intervals on the steady one. Tests give it a hand-moved one.
+struct RolloutClock {
+  std::function<std::chrono::system_clock::time_point()> wall = [] { return std::chrono::system_clock::now(); };
+  std::function<std::chrono::steady_clock::time_point()> steady = [] { return std::chrono::steady_clock::now(); };
+};
+
 class RolloutController {
  public:
   // `revision_of`: everything a replica is built from, to tell revisions apart.
   // `on_due`: asks for a reconcile pass (a pause ended, an analysis interval is over).
   RolloutController(boost::asio::io_context& io, EventLog& events,
                     std::function<std::string(const manifest::EngineDeployment&)> revision_of,
-                    std::function<void()> on_due);
+                    std::function<void()> on_due, RolloutClock clock = {});
 
   // In each reconcile pass, for each deployment: first what to run (a changed spec starts,
   // replaces or cancels a rollout)...
@@ -89,6 +97,7 @@ class RolloutController {
   EventLog& events_;
   std::function<std::string(const manifest::EngineDeployment&)> revision_of_;
   std::function<void()> on_due_;
+  RolloutClock clock_;
   boost::asio::steady_timer tick_;
   std::map<std::string, RolloutState> states_;
   TrafficLedger traffic_;
