@@ -9,6 +9,9 @@
 #include "daemon/ctl/api_call.h"
 #include "daemon/ctl/table.h"
 #include "deviceplugin/device_report.h"
+#include "duet/api/deployment_status.h"
+#include "duet/api/engine_status.h"
+#include "duet/api/route.h"
 #include "duet/common/http_client.h"
 
 namespace duet::ctl {
@@ -58,12 +61,12 @@ void print_engines(const json& items, bool wide) {
                                           "RESTARTS", "ENDPOINT", "PID", "MESSAGE"}
                : std::vector<std::string>{"NAME", "DEPLOYMENT", "VERSION", "STATE", "RESTARTS",
                                           "ENDPOINT"});
-  for (const auto& e : items) {
-    std::vector<std::string> row = {e["name"], e["deployment"], e["version"]};
-    if (wide) row.push_back(e["track"]);
-    row.insert(row.end(), {e["state"].get<std::string>(), std::to_string(e["restarts"].get<int>()),
-                           e["endpoint"].get<std::string>()});
-    if (wide) row.insert(row.end(), {std::to_string(e["pid"].get<int>()), e["message"]});
+  for (const auto& item : items) {
+    auto e = api::parse_engine_status(item);
+    std::vector<std::string> row = {e.name, e.deployment, e.version};
+    if (wide) row.emplace_back(api::to_string(e.track));
+    row.insert(row.end(), {std::string(api::to_string(e.state)), std::to_string(e.restarts), e.endpoint});
+    if (wide) row.insert(row.end(), {std::to_string(e.pid), e.message});
     t.add(row);
   }
   t.print(std::cout);
@@ -104,22 +107,20 @@ void print_manifests(const std::string& resource, const json& items) {
     Table t({"NAME", "RUNTIMECLASS", "VERSION", "READY", "DEVICES"});
     for (const auto& d : items)
       t.add({d["metadata"]["name"], d["spec"]["runtimeClassName"], d["spec"]["version"],
-             std::to_string(d["status"].value("readyReplicas", 0)) + "/" +
+             std::to_string(api::parse_deployment_view(d).status.ready_replicas) + "/" +
                  std::to_string(d["spec"]["replicas"].get<int>()),
              std::to_string(d["spec"]["resources"]["devices"].get<int>())});
     return t.print(std::cout);
   }
   if (resource == "routes") {
     Table t({"NAME", "PREFIX", "MODEL", "BACKENDS"});
-    for (const auto& r : items) {
-      const auto& spec = r["spec"];
-      std::string backends = spec.contains("backend")
-                                 ? spec["backend"].get<std::string>()
-                                 : spec["sizeRouting"]["small"].get<std::string>() + " (<" +
-                                       std::to_string(spec["sizeRouting"]["thresholdTokens"].get<int64_t>()) +
-                                       " tokens), " + spec["sizeRouting"]["large"].get<std::string>();
-      t.add({r["metadata"]["name"], spec["match"]["pathPrefix"],
-             spec["match"].value("model", "*"), backends});
+    for (const auto& item : items) {
+      auto r = api::parse_route(item);
+      std::string backends = !r.size_routing ? r.backend
+                                             : r.size_routing->small + " (<" +
+                                                   std::to_string(r.size_routing->threshold_tokens) +
+                                                   " tokens), " + r.size_routing->large;
+      t.add({r.name(), r.path_prefix, r.model.empty() ? "*" : r.model, backends});
     }
     return t.print(std::cout);
   }

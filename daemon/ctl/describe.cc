@@ -9,6 +9,7 @@
 #include "daemon/ctl/rollout_summary.h"
 #include "daemon/ctl/table.h"
 #include "deviceplugin/device_report.h"
+#include "duet/api/engine_status.h"
 
 namespace duet::ctl {
 
@@ -46,7 +47,7 @@ std::string joined(const json& list, const char* separator = " ") {
 void print_overview(const json& d) {
   const auto& meta = d["metadata"];
   const auto& spec = d["spec"];
-  const auto& status = d["status"];
+  auto status = api::parse_deployment_view(d).status;
   std::string labels;
   auto label_map = meta.value("labels", json::object());  // items() of a temporary would dangle
   for (const auto& [k, v] : label_map.items())
@@ -56,36 +57,32 @@ void print_overview(const json& d) {
   field("RuntimeClass", spec["runtimeClassName"]);
   field("Version", spec["version"]);
   field("Replicas", std::to_string(spec["replicas"].get<int>()) + " desired | " +
-                        std::to_string(status.value("replicas", 0)) + " running | " +
-                        std::to_string(status.value("readyReplicas", 0)) + " ready");
+                        std::to_string(status.replicas) + " running | " +
+                        std::to_string(status.ready_replicas) + " ready");
   field("Devices", std::to_string(spec["resources"]["devices"].get<int>()) + " per replica");
   field("Strategy", spec["strategy"].value("type", "Canary"));
-  if (status.contains("rollout")) field("Rollout", rollout_summary(status["rollout"]));
+  if (status.rollout) field("Rollout", rollout_summary(*status.rollout));
   field("Command", joined(spec["template"]["command"]));
   field("Generation", std::to_string(meta["generation"].get<int64_t>()) + " (observed " +
-                          std::to_string(status.value("observedGeneration", int64_t{0})) + ")");
+                          std::to_string(status.observed_generation) + ")");
 }
 
 void print_replicas(const json& engines, const std::string& deployment) {
   std::cout << "Replicas:\n";
   Table t({"  NAME", "STATE", "RESTARTS", "ENDPOINT", "PID", "DEVICES", "CPU", "MEMORY", "MESSAGE"});
-  for (const auto& e : engines) {
-    if (e["deployment"] != deployment) continue;
-    auto message = e["message"].get<std::string>();
-    if (message.empty() && !e["lastExit"].get<std::string>().empty())
-      message = "last exit: " + e["lastExit"].get<std::string>();
+  for (const auto& item : engines) {
+    auto e = api::parse_engine_status(item);
+    if (e.deployment != deployment) continue;
+    auto message = e.message;
+    if (message.empty() && !e.last_exit.empty()) message = "last exit: " + e.last_exit;
     // From the replica's cgroup; "-" where the kernel does not count it (no memory controller).
-    const auto& usage = e.value("usage", json::object());
     char cpu_text[32] = "-";
-    if (usage.contains("cpuSeconds"))
-      std::snprintf(cpu_text, sizeof cpu_text, "%.1fs", usage["cpuSeconds"].get<double>());
-    std::string cpu = cpu_text;
-    std::string memory = usage.contains("memoryBytes")
-                             ? deviceplugin::format_memory(usage["memoryBytes"].get<uint64_t>())
-                             : "-";
-    t.add({"  " + e["name"].get<std::string>(), e["state"], std::to_string(e["restarts"].get<int>()),
-           e["endpoint"], std::to_string(e["pid"].get<int>()),
-           e["devices"].empty() ? "-" : joined(e["devices"], ","), cpu, memory, message});
+    if (e.usage.cpu_seconds) std::snprintf(cpu_text, sizeof cpu_text, "%.1fs", *e.usage.cpu_seconds);
+    std::string memory = e.usage.memory_bytes ? deviceplugin::format_memory(*e.usage.memory_bytes) : "-";
+    std::string devices;
+    for (const auto& id : e.devices) devices += (devices.empty() ? "" : ",") + id;
+    t.add({"  " + e.name, std::string(api::to_string(e.state)), std::to_string(e.restarts), e.endpoint,
+           std::to_string(e.pid), devices.empty() ? "-" : devices, cpu_text, memory, message});
   }
   t.print(std::cout);
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "daemon/ctl/commands.h"
+#include "duet/api/field_reader.h"
 #include "duet/common/standard_flags.h"
 #include "duet/common/tls.h"
 
@@ -158,5 +159,8 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {  // a UsageError, or an address that does not parse
     std::cerr << "duetctl: " << e.what() << "\n" << kUsage;
     return 2;
+  } catch (const api::FieldError& e) {  // duet/api/ could not read what duetd answered
+    std::cerr << "error: duetd sent an object this duetctl cannot read: " << e.what() << "\n";
+    return 1;
   }
 }

@@ -9,6 +9,7 @@
 #include "daemon/ctl/api_call.h"
 #include "daemon/ctl/commands.h"
 #include "daemon/ctl/rollout_summary.h"
+#include "duet/api/watch_event.h"
 #include "duet/common/line_splitter.h"
 
 namespace duet::ctl {
@@ -18,11 +19,14 @@ namespace bhttp = http::bhttp;
 
 namespace {
 
-bool finished(const std::string& phase) {
-  return phase == "Healthy" || phase == "Degraded" || phase == "Aborted";
+bool finished(api::RolloutPhase phase) {
+  return phase == api::RolloutPhase::healthy || phase == api::RolloutPhase::degraded ||
+         phase == api::RolloutPhase::aborted;
 }
 
-int exit_code(const std::string& phase) { return phase == "Degraded" || phase == "Aborted" ? 1 : 0; }
+int exit_code(api::RolloutPhase phase) {
+  return phase == api::RolloutPhase::degraded || phase == api::RolloutPhase::aborted ? 1 : 0;
+}
 
 std::string clock_now() {
   auto now = std::time(nullptr);
@@ -33,10 +37,9 @@ std::string clock_now() {
   return text;
 }
 
-const json& rollout_of(const json& deployment) {
-  static const json kNone = json::object();
-  const auto& status = deployment.contains("status") ? deployment["status"] : kNone;
-  return status.contains("rollout") ? status["rollout"] : kNone;
+// Throws api::FieldError when duetd sent something else than a deployment.
+std::optional<api::RolloutStatus> rollout_of(const json& deployment) {
+  return api::parse_deployment_view(deployment).status.rollout;
 }
 
 // Follows the watch stream; returns the exit code once the rollout of `name` is finished.
@@ -63,30 +66,38 @@ class RolloutWatch {
   void on_data(std::string_view data) {
     if (status_ >= 400) return void(error_body_.append(data));
     for (const auto& line : splitter_.feed(data)) {
-      auto event = json::parse(line, nullptr, false);
-      if (event.is_discarded() || result_) continue;
-      auto type = event.value("type", "");
-      if (type == "SNAPSHOT") {
-        bool found = false;
-        for (const auto& d : event["deployments"])
-          if (d["metadata"]["name"] == name_) found = (show(d), true);
-        if (!found) finish(1, "error: deployment \"" + name_ + "\" not found");
-      } else if (event.value("kind", "") == "EngineDeployment" &&
-                 event["object"]["metadata"]["name"] == name_) {
-        if (type == "DELETED") finish(1, "error: deployment \"" + name_ + "\" was deleted");
-        else show(event["object"]);
+      auto parsed = json::parse(line, nullptr, false);
+      if (parsed.is_discarded() || result_) continue;
+      try {
+        on_event(parsed);
+      } catch (const api::FieldError& e) {
+        finish(1, std::string("error: a watch event duetd sent: ") + e.what());
       }
     }
   }
 
+  void on_event(const json& line) {
+    auto event = api::read_watch_event(line);
+    if (event.type == api::WatchEventType::snapshot) {
+      auto deployments = line.find(api::kSnapshotDeployments);
+      if (deployments != line.end() && deployments->is_array())
+        for (const auto& d : *deployments)
+          if (api::parse_deployment_view(d).name == name_) return show(d);
+      return finish(1, "error: deployment \"" + name_ + "\" not found");
+    }
+    if (event.kind != api::kDeploymentKind || api::parse_deployment_view(*event.object).name != name_) return;
+    if (event.type == api::WatchEventType::deleted)
+      return finish(1, "error: deployment \"" + name_ + "\" was deleted");
+    show(*event.object);
+  }
+
   void show(const json& deployment) {
-    const auto& rollout = rollout_of(deployment);
-    if (rollout.empty()) return;
-    auto line = rollout_summary(rollout);
+    auto rollout = rollout_of(deployment);
+    if (!rollout) return;
+    auto line = rollout_summary(*rollout);
     if (line != last_line_) std::cout << clock_now() << "  " << line << std::endl;
     last_line_ = line;
-    auto phase = rollout.value("phase", "");
-    if (finished(phase)) finish(exit_code(phase), "");
+    if (finished(rollout->phase)) finish(exit_code(rollout->phase), "");
   }
 
   void finish(int code, const std::string& message) {
@@ -115,9 +126,9 @@ int rollout(const Context& ctx, const std::string& action, const std::string& na
     if (action == "status") {
       if (watch) return RolloutWatch(ctx, name).run();
       auto deployment = call(ctx, bhttp::verb::get, api_target({"deployments", name}));
-      const auto& rollout = rollout_of(deployment);
-      std::cout << (rollout.empty() ? "no rollout status yet" : rollout_summary(rollout)) << "\n";
-      return exit_code(rollout.value("phase", ""));
+      auto rollout = rollout_of(deployment);
+      std::cout << (rollout ? rollout_summary(*rollout) : "no rollout status yet") << "\n";
+      return rollout ? exit_code(rollout->phase) : 0;
     }
     if (action != "promote" && action != "abort" && action != "retry")
       throw UsageError("rollout: expected status, promote, abort or retry");

@@ -5,8 +5,6 @@
 
 namespace duet::ctl {
 
-using nlohmann::json;
-
 namespace {
 
 std::string percent(double share) {
@@ -15,37 +13,30 @@ std::string percent(double share) {
   return text;
 }
 
-std::string analysis_text(const json& analysis) {
-  std::string failed = std::to_string(analysis.value("failures", 0)) + "/" +
-                       std::to_string(analysis.value("failureLimit", 0)) + " failed";
-  if (!analysis.contains("last")) return "analysis: no interval yet (" + failed + ")";
-  const auto& last = analysis["last"];
-  std::string text = "last analysis: " + last.value("result", "") + ", " +
-                     std::to_string(last.value("requests", 0)) + " requests, " +
-                     percent(last.value("successRate", 1.0)) + " ok";
-  if (last.contains("p99LatencyMs") && last["p99LatencyMs"].is_number())
-    text += ", p99 " + std::to_string(static_cast<long>(last["p99LatencyMs"].get<double>())) + " ms";
+std::string analysis_text(const api::RolloutAnalysisStatus& analysis) {
+  std::string failed = std::to_string(analysis.failures) + "/" + std::to_string(analysis.failure_limit) + " failed";
+  if (!analysis.last) return "analysis: no interval yet (" + failed + ")";
+  const auto& last = *analysis.last;
+  std::string text = "last analysis: " + std::string(api::to_string(last.verdict)) + ", " +
+                     std::to_string(last.requests) + " requests, " + percent(last.success_rate) + " ok";
+  if (last.p99_ms) text += ", p99 " + std::to_string(static_cast<long>(*last.p99_ms)) + " ms";
   return text + " (" + failed + ")";
 }
 
 }  // namespace
 
-std::string rollout_summary(const json& r) {
-  std::string line = r.value("phase", "Unknown");
-  if (r.contains("currentStepIndex")) {
-    auto steps = r.value("steps", 0);
-    line += "  step " + std::to_string(std::min(r.value("currentStepIndex", 0) + 1, steps)) + "/" +
-            std::to_string(steps);
-  }
-  line += "  weight " + std::to_string(r.value("weight", 0)) + "%";
-  line += "  stable " + r.value("stableVersion", "") + " " + std::to_string(r.value("stableReady", 0)) +
-          "/" + std::to_string(r.value("stableReplicas", 0));
-  if (r.contains("canaryVersion"))
-    line += "  canary " + r.value("canaryVersion", "") + " " + std::to_string(r.value("canaryReady", 0)) +
-            "/" + std::to_string(r.value("canaryReplicas", 0));
-  if (r.contains("analysis")) line += "  " + analysis_text(r["analysis"]);
-  auto message = r.value("message", "");
-  if (!message.empty()) line += "  " + message;
+std::string rollout_summary(const api::RolloutStatus& r) {
+  std::string line(api::to_string(r.phase));
+  if (!r.canary_version.empty())
+    line += "  step " + std::to_string(std::min(r.current_step + 1, r.steps)) + "/" + std::to_string(r.steps);
+  line += "  weight " + std::to_string(r.weight) + "%";
+  line += "  stable " + r.stable_version + " " + std::to_string(r.stable_ready) + "/" +
+          std::to_string(r.stable_replicas);
+  if (!r.canary_version.empty())
+    line += "  canary " + r.canary_version + " " + std::to_string(r.canary_ready) + "/" +
+            std::to_string(r.canary_replicas);
+  if (r.analysis) line += "  " + analysis_text(*r.analysis);
+  if (!r.message.empty()) line += "  " + r.message;
   return line;
 }
 

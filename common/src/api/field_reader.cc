@@ -107,24 +107,24 @@ std::optional<double> FieldReader::optional_number(const std::string& key, doubl
   return number(key, 0, min, max);
 }
 
-const nlohmann::json* FieldReader::object(const std::string& key, bool required) {
+const nlohmann::json* FieldReader::nested(const std::string& key, bool required, bool list) {
   const auto* v = find(key);
   if (!v) {
     if (required) throw FieldError(child_path(key), "required field is missing");
     return nullptr;
   }
-  if (!v->is_object()) throw FieldError(child_path(key), "expected an object, got " + describe(*v));
+  if (list ? !v->is_array() : !v->is_object())
+    throw FieldError(child_path(key), std::string("expected ") + (list ? "a list" : "an object") +
+                                          ", got " + describe(*v));
   return v;
 }
 
+const nlohmann::json* FieldReader::object(const std::string& key, bool required) {
+  return nested(key, required, false);
+}
+
 const nlohmann::json* FieldReader::array(const std::string& key, bool required) {
-  const auto* v = find(key);
-  if (!v) {
-    if (required) throw FieldError(child_path(key), "required field is missing");
-    return nullptr;
-  }
-  if (!v->is_array()) throw FieldError(child_path(key), "expected a list, got " + describe(*v));
-  return v;
+  return nested(key, required, true);
 }
 
 std::map<std::string, std::string> FieldReader::string_map(const std::string& key) {

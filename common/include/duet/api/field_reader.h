@@ -87,6 +87,8 @@ class FieldReader {
 
  private:
   const nlohmann::json* find(const std::string& key);
+  // The object (or, with `list`, the array) at `key`; nullptr when absent and not required.
+  const nlohmann::json* nested(const std::string& key, bool required, bool list);
 
   const nlohmann::json& object_;
   std::string path_;
