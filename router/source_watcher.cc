@@ -86,16 +86,13 @@ bool plain_epoch(const std::string& epoch) {
 // With a state in use, the watch resumes after its resourceVersion in its epoch: duetd sends
 // only what was missed (a BOOKMARK first), or a SNAPSHOT when it no longer can.
 http::ClientRequest SourceWatcher::make_watch_request() const {
-  std::string target = "/apis/v1/watch";
-  if (resume_from_)
-    target += "?resourceVersion=" + std::to_string(*resume_from_) + "&stateEpoch=" + state_.state_epoch();
+  std::string target = resume_from_ ? api::resume_target(*resume_from_, state_.state_epoch()) : api::kWatchPath;
   return source_request(source_, http::bhttp::verb::get, target);
 }
 
-bool SourceWatcher::resumes_here(const nlohmann::json& first_event) const {
-  return first_event.value("type", "") == "BOOKMARK" &&
-         first_event.value("resourceVersion", uint64_t{0}) == *resume_from_ &&
-         first_event.value("stateEpoch", "") == state_.state_epoch();
+bool SourceWatcher::resumes_here(const api::WatchEvent& first_event) const {
+  return first_event.type == api::WatchEventType::bookmark && first_event.resource_version == *resume_from_ &&
+         first_event.state_epoch == state_.state_epoch();
 }
 
 void SourceWatcher::connect() {
@@ -161,9 +158,10 @@ void SourceWatcher::on_line(const std::string& line) {
   bool snapshot = false;
   ApplyResult result;
   try {
-    snapshot = event.value("type", "") == "SNAPSHOT";
+    auto header = api::read_watch_event(event);
+    snapshot = header.type == api::WatchEventType::snapshot;
     if (resume_from_) {  // the connection's first line says whether it resumed
-      if (resumes_here(event)) {
+      if (resumes_here(header)) {
         fresh_snapshot_ = true;
         ++resumes_;
         backoff_ = timing_.backoff_min;

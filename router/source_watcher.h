@@ -64,7 +64,7 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   void on_data(std::string_view piece);
   void on_line(const std::string& line);
   void judge_offered(bool snapshot);
-  bool resumes_here(const nlohmann::json& first_event) const;
+  bool resumes_here(const api::WatchEvent& first_event) const;
   void on_end(http::error_code ec);
   void arm_dead_timer();
   // Ends the current connection; `relist`: the next one asks for a snapshot, not a resume.

@@ -8,6 +8,7 @@
 #include "daemon/api/percent_encoding.h"
 #include "daemon/manifest/parser.h"
 #include "daemon/rollout/traffic.h"
+#include "duet/api/watch_event.h"
 #include "duet/common/http_error.h"
 #include "duet/common/json_text.h"
 #include "duet/common/utf8.h"
@@ -96,8 +97,8 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
   }
   if (resource == "watch" && name.empty()) {
     if (method != bhttp::verb::get) throw HttpError(405, "watch takes GET");
-    return hub_.subscribe(exchange, number_param(query, "resourceVersion"),
-                          query_param(query, "stateEpoch"));
+    return hub_.subscribe(exchange, number_param(query, api::kResumeVersionParam),
+                          query_param(query, api::kResumeEpochParam));
   }
   if (resource == "traffic" && name.empty()) {
     if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");

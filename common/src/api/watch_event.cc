@@ -23,6 +23,11 @@ json bookmark_event(uint64_t version, const std::string& state_epoch) {
           {"stateEpoch", state_epoch}};
 }
 
+std::string resume_target(uint64_t version, const std::string& state_epoch) {
+  return std::string(kWatchPath) + "?" + kResumeVersionParam + "=" + std::to_string(version) + "&" +
+         kResumeEpochParam + "=" + state_epoch;
+}
+
 WatchEvent read_watch_event(const json& line) {
   FieldReader r(line, "", Unknown::ignore);  // the lists and kinds a newer duetd adds
   WatchEvent event;

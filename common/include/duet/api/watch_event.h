@@ -33,6 +33,13 @@ nlohmann::json change_event(WatchEventType type, const std::string& kind, uint64
                             nlohmann::json object);
 nlohmann::json bookmark_event(uint64_t version, const std::string& state_epoch);
 
+// `GET /apis/v1/watch`'s query: resume after `resourceVersion` in the state `stateEpoch`.
+inline constexpr const char* kWatchPath = "/apis/v1/watch";
+inline constexpr const char* kResumeVersionParam = "resourceVersion";
+inline constexpr const char* kResumeEpochParam = "stateEpoch";
+// The target of a watch that resumes after `version` of `state_epoch` (hex digits only).
+std::string resume_target(uint64_t version, const std::string& state_epoch);
+
 // One line, read: the fields every event may have. `object` points into the line (changes
 // only); a SNAPSHOT's lists are read from the line by key.
 struct WatchEvent {
