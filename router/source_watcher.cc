@@ -180,7 +180,7 @@ void SourceWatcher::on_line(const std::string& line) {
       ++snapshots_;
     }
     SourceState& target = offered_ ? *offered_ : state_;
-    result = target.apply(event);
+    result = target.apply(event, std::move(header));
   } catch (const std::exception& e) {
     return abandon(std::string("bad watch event: ") + e.what(), true);
   }

@@ -39,8 +39,9 @@ void put(Map& map, Value value) {
 
 }  // namespace
 
-ApplyResult SourceState::apply(const json& line) {
-  auto event = api::read_watch_event(line);
+ApplyResult SourceState::apply(const json& line) { return apply(line, api::read_watch_event(line)); }
+
+ApplyResult SourceState::apply(const json& line, api::WatchEvent event) {
   ApplyResult result;
   switch (event.type) {
     case api::WatchEventType::snapshot: result = apply_snapshot(line, event); break;

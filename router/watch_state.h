@@ -37,6 +37,8 @@ class SourceState {
   // readers duetd's own objects pass); one that fails is skipped, with why. Throws
   // api::FieldError when the line itself is not a watch event.
   ApplyResult apply(const nlohmann::json& event);
+  // The same, for a line whose header the caller has read already.
+  ApplyResult apply(const nlohmann::json& line, api::WatchEvent event);
 
   bool synced() const { return synced_; }  // a SNAPSHOT has been applied
   uint64_t resource_version() const { return resource_version_; }

@@ -59,20 +59,16 @@ ParsedFlags parse_flags(const std::vector<std::string>& args, const po::options_
 std::optional<int> answer_standard_flags(int argc, char** argv, std::string_view program,
                                          std::string_view usage) {
   if (argc != 2) return std::nullopt;  // elsewhere these are the program's own flags, or wrong
-  po::options_description standard;
-  standard.add_options()("version", "")("help,h", "");
-  try {
-    auto given = parse_flags({argv[1]}, standard, Arguments::first_look).values;
-    if (given.count("version"))
-      std::cout << program << " " << DUET_VERSION << "\n";
-    else if (given.count("help"))
-      std::cout << usage;
-    else
-      return std::nullopt;
+  std::string_view arg = argv[1];
+  if (arg == "--version") {
+    std::cout << program << " " << DUET_VERSION << "\n";
     return 0;
-  } catch (const UsageError&) {  // `--help=x`: the program's own parser says what is wrong
-    return std::nullopt;
   }
+  if (arg == "--help" || arg == "-h") {
+    std::cout << usage;
+    return 0;
+  }
+  return std::nullopt;
 }
 
 }  // namespace duet

@@ -1,5 +1,7 @@
 #include "engine/instance/engine_config_json.h"
 
+#include <stdexcept>
+
 namespace duet::engine {
 
 using nlohmann::json;
@@ -40,6 +42,13 @@ ResourceLimits limits_from_json(const json& j) {
   return l;
 }
 
+api::Track track_at(const json& identity) {
+  auto text = identity.at("track").get<std::string>();
+  auto track = api::parse_track(text);
+  if (!track) throw std::invalid_argument("identity.track: expected stable or canary, got \"" + text + "\"");
+  return *track;
+}
+
 }  // namespace
 
 json config_to_json(const EngineConfig& c) {
@@ -63,7 +72,7 @@ EngineConfig config_from_json(const json& j) {
   const auto& id = j.at("identity");
   c.identity = {id.at("name").get<std::string>(), id.at("deployment").get<std::string>(),
                 id.at("replica").get<int>(), id.at("version").get<std::string>(),
-                api::parse_track(id.at("track").get<std::string>()).value()};
+                track_at(id)};
   const auto& launch = j.at("launch");
   c.launch.argv = launch.at("argv").get<std::vector<std::string>>();
   c.launch.env = launch.at("env").get<std::map<std::string, std::string>>();

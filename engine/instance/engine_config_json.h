@@ -9,7 +9,8 @@
 namespace duet::engine {
 
 nlohmann::json config_to_json(const EngineConfig& config);
-// Throws nlohmann::json::exception on a missing or mistyped field.
+// Throws nlohmann::json::exception on a missing or mistyped field, std::invalid_argument on a
+// track that is neither stable nor canary.
 EngineConfig config_from_json(const nlohmann::json& j);
 
 }  // namespace duet::engine

@@ -5,6 +5,10 @@
 
 namespace duet::api {
 
+namespace {
+
+// A Kubernetes DNS label: lower-case letters, digits and '-', starting and ending with a
+// letter or digit, at most 63 characters.
 bool is_dns_label(const std::string& name) {
   auto alnum = [](char c) {
     return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
@@ -12,6 +16,8 @@ bool is_dns_label(const std::string& name) {
   if (name.empty() || name.size() > 63 || !alnum(name.front()) || !alnum(name.back())) return false;
   return std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
+
+}  // namespace
 
 Metadata read_metadata(FieldReader& doc) {
   FieldReader meta = doc.child("metadata");

@@ -47,6 +47,9 @@ TEST(EngineConfigJson, RoundTripsEveryField) {
   EXPECT_FALSE(back.liveness);
   EXPECT_EQ(back.grace.count(), 42);
   EXPECT_THROW(config_from_json({{"identity", {{"name", "x"}}}}), nlohmann::json::exception);
+  auto blue = config_to_json(c);
+  blue["identity"]["track"] = "blue";
+  EXPECT_THROW(config_from_json(blue), std::invalid_argument);
 }
 
 TEST(ProcessRunning, MatchesPidAndStartTime) {

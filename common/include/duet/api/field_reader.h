@@ -46,7 +46,6 @@ class FieldReader {
   // A reader of the nested object at `key` (required: FieldError when absent), with this
   // one's policy for unknown fields.
   FieldReader child(const std::string& key);
-  Unknown unknown() const { return unknown_; }
 
   const std::string& path() const { return path_; }
   std::string child_path(const std::string& key) const;

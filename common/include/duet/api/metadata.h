@@ -16,10 +16,6 @@ struct Metadata {
   std::map<std::string, std::string> labels;
 };
 
-// A Kubernetes DNS label: lower-case letters, digits and '-', starting and ending with a
-// letter or digit, at most 63 characters.
-bool is_dns_label(const std::string& name);
-
 // Reads `metadata` of `doc`: a DNS-label name and labels (namespace and annotations are
 // accepted for kubectl-shaped files and left out: duet has one namespace).
 Metadata read_metadata(FieldReader& doc);
