@@ -47,15 +47,12 @@ std::string DaemonMetrics::render() const {
   auto memory = family("duet_engine_memory_bytes", "Memory of each replica's processes (its cgroup).",
                        MetricType::Gauge);
   std::map<std::tuple<std::string, std::string, std::string>, int> by_state;
-  for (const auto& e : reconciler_.engines_json()) {
-    ++by_state[{e["deployment"], e["version"], e["state"]}];
-    const auto& usage = e["usage"];
-    std::vector<prometheus::ClientMetric::Label> labels = {{"deployment", e["deployment"]},
-                                                           {"engine", e["name"]}};
-    if (usage.contains("cpuSeconds"))
-      cpu.metric.push_back(sample(labels, usage["cpuSeconds"].get<double>(), MetricType::Counter));
-    if (usage.contains("memoryBytes"))
-      memory.metric.push_back(sample(labels, usage["memoryBytes"].get<double>(), MetricType::Gauge));
+  for (const auto& e : reconciler_.engines()) {
+    ++by_state[{e.deployment, e.version, std::string(api::to_string(e.state))}];
+    std::vector<prometheus::ClientMetric::Label> labels = {{"deployment", e.deployment}, {"engine", e.name}};
+    if (e.usage.cpu_seconds) cpu.metric.push_back(sample(labels, *e.usage.cpu_seconds, MetricType::Counter));
+    if (e.usage.memory_bytes)
+      memory.metric.push_back(sample(labels, static_cast<double>(*e.usage.memory_bytes), MetricType::Gauge));
   }
   for (const auto& [key, count] : by_state)
     replicas.metric.push_back(sample({{"deployment", std::get<0>(key)}, {"version", std::get<1>(key)},
@@ -67,9 +64,8 @@ std::string DaemonMetrics::render() const {
                        MetricType::Gauge);
   auto phases = family("duet_rollout_phase", "1 for the phase each deployment's rollout is in.",
                        MetricType::Gauge);
-  for (const auto& [deployment, current] : reconciler_.rollouts().phases()) {
-    weight.metric.push_back(
-        sample({{"deployment", deployment}}, reconciler_.rollouts().weight(deployment), MetricType::Gauge));
+  for (const auto& [deployment, current] : rollouts_.phases()) {
+    weight.metric.push_back(sample({{"deployment", deployment}}, rollouts_.weight(deployment), MetricType::Gauge));
     for (auto p : api::kRolloutPhases)
       phases.metric.push_back(sample({{"deployment", deployment}, {"phase", std::string(api::to_string(p))}},
                                      current == p ? 1 : 0, MetricType::Gauge));

@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "daemon/device_pool.h"
 #include "daemon/watch_hub.h"
 #include "deviceplugin/registry.h"
 
 namespace duet::daemon {
 
-class DeviceManager {
+class DeviceManager : public DevicePool {
  public:
   // Runs after a health poll that saw a change, with the engines that hold a device that
   // just turned unhealthy (often none: a device appeared or recovered).
@@ -28,15 +29,12 @@ class DeviceManager {
   void start(OnChange on_change);
   void stop();
 
-  // Chooses `count` free healthy devices of `handler` for `engine` and marks them held.
+  // DevicePool
   deviceplugin::AllocateResult allocate(const std::string& handler, std::size_t count,
-                                        const std::string& engine);
-  // Marks `ids` of `handler` as held by `engine` (an adopted replica's, from the checkpoint);
-  // false when one of them is unknown now or unhealthy, so the replica must move.
+                                        const std::string& engine) override;
   bool hold(const std::string& handler, const std::vector<std::string>& ids,
-            const std::string& engine);
-  // Marks `engine`'s devices free again.
-  void release(const std::string& engine);
+            const std::string& engine) override;
+  void release(const std::string& engine) override;
 
   // Every device, with `engine` naming its holder ("" when free): the node API's shape.
   nlohmann::json devices_json() const;

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "daemon/api/api_scope.h"
+#include "daemon/replica_revision.h"
 #include "duet/api/watch_event.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
@@ -56,11 +57,16 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       hub_(io),
       store_(hub_),
       devices_(io, device_options(options), hub_),
-      reconciler_(io, store_, hub_, ports_, devices_, events_,
-                  {options.log_dir(), "127.0.0.1", {}, options.engine_run_as, open_cgroups(options)}),
+      rollouts_(
+          io, events_,
+          [this](const manifest::EngineDeployment& d) { return replica_revision(d, handler_of(store_, d)); },
+          [this] { reconciler_.trigger(); }),
+      reconciler_(io, store_, hub_, ports_, devices_, rollouts_, events_,
+                  {options.log_dir(), "127.0.0.1", options.engine_run_as, open_cgroups(options)}),
+      log_rotator_(io, {}, [this] { return reconciler_.log_paths(); }),
       checkpoint_(io, options.state_dir + "/checkpoint.json", [this] { return checkpoint_state(); }),
-      metrics_(devices_, reconciler_),
-      api_(store_, reconciler_, hub_, devices_, events_, metrics_),
+      metrics_(devices_, reconciler_, rollouts_),
+      api_(store_, reconciler_, rollouts_, hub_, devices_, events_, metrics_),
       local_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
                     {.server_name = "duetd"}),
       tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
@@ -79,7 +85,7 @@ json Node::checkpoint_state() const {
           {"resourceVersion", hub_.resource_version()},
           {"watch", hub_.checkpoint_json()},
           {"objects", store_.checkpoint_json()},
-          {"rollouts", reconciler_.rollouts().checkpoint_json()},
+          {"rollouts", rollouts_.checkpoint_json()},
           {"engines", reconciler_.checkpoint_json()}};
 }
 
@@ -100,14 +106,15 @@ void Node::start() {
   }
   store_.set_persist([this] { checkpoint_.save_now(); });
   store_.on_change([this] { reconciler_.trigger(); });
-  store_.set_status_source([this](const std::string& name) { return reconciler_.deployment_status(name); });
+  store_.set_status_source([this](const std::string& name) { return deployment_status(name); });
   hub_.set_on_publish([this] { checkpoint_.save_soon(); });
   hub_.set_persist([this] { checkpoint_.save_now(); });
   hub_.set_snapshot_source([this](json& snapshot) {
     snapshot[api::kSnapshotRuntimeClasses] = store_.list_json(api::kRuntimeClassKind);
     snapshot[api::kSnapshotDeployments] = store_.list_json(api::kDeploymentKind);
     snapshot[api::kSnapshotRoutes] = store_.list_json(api::kRouteKind);
-    snapshot[api::kSnapshotEngines] = reconciler_.engines_json();
+    snapshot[api::kSnapshotEngines] = json::array();
+    for (const auto& engine : reconciler_.engines()) snapshot[api::kSnapshotEngines].push_back(api::to_json(engine));
     snapshot[api::kSnapshotDevices] = devices_.devices_json();
   });
   if (const auto& who = options_.engine_run_as)
@@ -117,6 +124,7 @@ void Node::start() {
     logger().warn("engine_identity", {{"user", "duetd's own"},
                                       {"note", "no engineUser: engines can read what duetd reads"}});
   reconciler_.trigger();
+  log_rotator_.start();
   listen();
 }
 
@@ -128,7 +136,7 @@ void Node::restore(const json& checkpoint) {
   for (const auto& kind : {"RuntimeClass", "EngineDeployment", "Route"})
     for (const auto& [name, stored] : store_.objects(kind)) version = std::max(version, stored.resource_version);
   hub_.restore(version, checkpoint.value("watch", json::object()));
-  for (const auto& problem : reconciler_.rollouts().restore(checkpoint.value("rollouts", json::object())))
+  for (const auto& problem : rollouts_.restore(checkpoint.value("rollouts", json::object())))
     logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
   auto started = std::chrono::steady_clock::now();
   int adopted = reconciler_.adopt(checkpoint.value("engines", json::array()));
@@ -228,6 +236,7 @@ void Node::reload(const DaemonOptions& options) {
 void Node::stop() {
   checkpoint_.flush();  // duetd_main stops the loop next: a queued write would be dropped
   reconciler_.remove_empty_cgroup_root();
+  log_rotator_.stop();
   hub_.close_all();
   devices_.stop();
   local_server_.stop();
@@ -236,12 +245,23 @@ void Node::stop() {
 
 void Node::on_child_exit(pid_t pid, int status) { reconciler_.on_child_exit(pid, status); }
 
+api::DeploymentStatus Node::deployment_status(const std::string& deployment) const {
+  api::DeploymentStatus status;
+  auto count = reconciler_.count_replicas(deployment);
+  status.replicas = count.replicas;
+  status.ready_replicas = count.ready;
+  status.canary_weight = rollouts_.weight(deployment);
+  const auto& deployments = store_.objects(api::kDeploymentKind);
+  if (auto it = deployments.find(deployment); it != deployments.end())
+    status.rollout = rollouts_.status(std::get<manifest::EngineDeployment>(it->second.object));
+  return status;
+}
+
 std::string Node::status_line() const {
   int replicas = 0, ready = 0;
-  auto engines = reconciler_.engines_json();
-  for (const auto& e : engines) {
+  for (const auto& e : reconciler_.engines()) {
     ++replicas;
-    if (e["ready"].get<bool>()) ++ready;
+    if (e.ready) ++ready;
   }
   int devices = 0, unhealthy = 0;
   for (const auto& [key, count] : devices_.counts()) {

@@ -1,6 +1,8 @@
 #pragma once
-// One duetd: the store, the device manager, the reconcile loop, the checkpoint and the node
-// API, wired onto one io_context. duetd_main adds signals and systemd around it.
+// One duetd: the store, the device manager, the rollout controller, the reconcile loop, the
+// checkpoint and the node API, wired onto one io_context. The device manager, the rollout
+// controller and the reconciler are peers: each sees the others only through what Node wires
+// (DevicePool, ReplicaPlanner, triggers). duetd_main adds signals and systemd around it.
 
 #include <sys/types.h>
 
@@ -14,10 +16,12 @@
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_options.h"
 #include "daemon/device_manager.h"
+#include "daemon/engine_log_rotator.h"
 #include "daemon/event_log.h"
 #include "daemon/node_checkpoint.h"
 #include "daemon/port_allocator.h"
 #include "daemon/reconciler.h"
+#include "daemon/rollout/rollout_controller.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "duet/common/http_server.h"
@@ -46,6 +50,9 @@ class Node {
   // For systemd's STATUS=: "2 deployments, 3/4 replicas ready, 8 devices (0 unhealthy)".
   std::string status_line() const;
 
+  // A deployment's status: its replicas (the reconciler's) and its rollout (the controller's).
+  api::DeploymentStatus deployment_status(const std::string& deployment) const;
+
  private:
   nlohmann::json checkpoint_state() const;
   void restore(const nlohmann::json& checkpoint);
@@ -64,7 +71,9 @@ class Node {
   Store store_;
   EventLog events_;
   DeviceManager devices_;
+  RolloutController rollouts_;
   Reconciler reconciler_;
+  EngineLogRotator log_rotator_;
   NodeCheckpoint checkpoint_;
   DaemonMetrics metrics_;
   NodeApi api_;

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <set>
 
+#include "daemon/replica_revision.h"
 #include "duet/api/watch_event.h"
 #include "duet/common/log.h"
 
@@ -29,43 +30,19 @@ std::string replica_name(const EngineDeployment& d, api::Track track, int index)
   return d.metadata.name + (track == api::Track::canary ? "-canary-" : "-") + std::to_string(index);
 }
 
-// Everything a running replica was made from: when it changes, the replica is replaced.
-std::string revision_of(const EngineDeployment& d, const std::string& handler) {
-  auto spec = manifest::to_json(d)["spec"];
-  spec.erase("replicas");
-  spec.erase("strategy");
-  spec["handler"] = handler;
-  return spec.dump();
-}
 }  // namespace
 
 Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
-                       PortAllocator& ports, DeviceManager& devices, EventLog& events,
-                       ReconcilerOptions options)
+                       PortAllocator& ports, DevicePool& devices, ReplicaPlanner& planner,
+                       EventLog& events, ReconcilerOptions options)
     : io_(io),
       store_(store),
       hub_(hub),
       ports_(ports),
       devices_(devices),
+      planner_(planner),
       events_(events),
-      options_(std::move(options)),
-      log_rotation_timer_(io),
-      rollouts_(
-          io, events, [this](const EngineDeployment& d) { return revision_of(d, handler_of(d)); },
-          [this] { trigger(); }) {
-  schedule_log_rotation();
-}
-
-void Reconciler::schedule_log_rotation() {
-  log_rotation_timer_.expires_after(std::chrono::seconds(10));
-  log_rotation_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    for (const auto& [name, replica] : replicas_)
-      if (engine::rotate_if_larger(replica.instance->config().launch.log_path, options_.log_rotation))
-        logger().info("engine_log_rotated", {{"engine", name}});
-    schedule_log_rotation();
-  });
-}
+      options_(std::move(options)) {}
 
 void Reconciler::trigger() {
   if (pass_queued_) return;
@@ -83,7 +60,7 @@ void Reconciler::reconcile() {
     names.insert(name);
     reconcile_deployment(std::get<EngineDeployment>(stored.object));
   }
-  rollouts_.retain(names);
+  planner_.retain(names);
   std::vector<std::string> orphans;
   for (const auto& [name, replica] : replicas_)
     if (!replica.terminating && !deployments.count(replica.instance->config().identity.deployment))
@@ -92,16 +69,10 @@ void Reconciler::reconcile() {
   publish_status_changes();
 }
 
-std::string Reconciler::handler_of(const EngineDeployment& d) const {
-  const auto& classes = store_.objects("RuntimeClass");
-  auto rc = classes.find(d.runtime_class);
-  return rc == classes.end() ? "" : std::get<manifest::RuntimeClass>(rc->second.object).handler;
-}
-
 void Reconciler::reconcile_deployment(const EngineDeployment& d) {
-  auto target = rollouts_.target(d);
+  auto target = planner_.target(d);
   auto census = take_census(d.metadata.name, target);
-  auto plan = rollouts_.plan(d, census);
+  auto plan = planner_.plan(d, census);
   auto replacement = !plan.one_at_a_time ? Replacement::all_at_once
                      : census.settled()  ? Replacement::one_now
                                          : Replacement::wait;
@@ -171,11 +142,11 @@ void Reconciler::publish_status_changes() {
   for (auto it = published_status_.begin(); it != published_status_.end();)
     it = deployments.count(it->first) ? std::next(it) : published_status_.erase(it);
   for (const auto& [name, stored] : deployments) {
-    auto status = api::to_json(deployment_status(name));
+    auto object = store_.to_json(stored);
     auto& last = published_status_[name];
-    if (status == last) continue;
-    last = std::move(status);
-    hub_.publish(api::WatchEventType::modified, api::kDeploymentKind, store_.to_json(stored));
+    if (object["status"] == last) continue;
+    last = object["status"];
+    hub_.publish(api::WatchEventType::modified, api::kDeploymentKind, std::move(object));
   }
 }
 
@@ -219,7 +190,7 @@ Reconciler::Placement Reconciler::find_placement(const EngineDeployment& d,
     p.reason = "no free port in --port-range";
     return p;
   }
-  auto result = devices_.allocate(handler_of(d), static_cast<std::size_t>(d.devices), name);
+  auto result = devices_.allocate(handler_of(store_, d), static_cast<std::size_t>(d.devices), name);
   if (!result) {
     ports_.release(*port);
     p.reason = result.reason;
@@ -240,14 +211,15 @@ void Reconciler::place_replica(const EngineDeployment& d, api::Track track, int 
     return existing->second.instance->hold(placement.reason);  // still waiting, same replica
   auto instance = make_instance(engine_config(d, track, index, placement));
   bool placed = placement.allocation.has_value();
-  replicas_[name] = {instance, revision, placed, false, handler_of(d), {}};
+  auto handler = handler_of(store_, d);
+  replicas_[name] = {instance, revision, placed, false, handler, {}};
   publish(is_new ? api::WatchEventType::added : api::WatchEventType::modified, *instance);
   if (!placed) return instance->hold(placement.reason);
   logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
   auto devices = joined(instance->config().devices);
   events_.normal(d.metadata.name, name, "Scheduled",
                  "assigned port " + std::to_string(placement.port) +
-                     (devices.empty() ? "" : ", " + handler_of(d) + " devices " + devices));
+                     (devices.empty() ? "" : ", " + handler + " devices " + devices));
   instance->start();
 }
 
@@ -322,15 +294,22 @@ void Reconciler::publish(api::WatchEventType type, const engine::EngineInstance&
   hub_.publish(type, api::kEngineKind, api::to_json(instance.status()));
 }
 
-json Reconciler::engines_json() const {
-  json items = json::array();
-  for (const auto& [name, replica] : replicas_) items.push_back(api::to_json(replica.instance->status()));
-  return items;
+std::vector<std::string> Reconciler::log_paths() const {
+  std::vector<std::string> paths;
+  for (const auto& [name, replica] : replicas_) paths.push_back(replica.instance->config().launch.log_path);
+  return paths;
 }
 
-json Reconciler::engine_json(const std::string& name) const {
+std::vector<api::EngineStatus> Reconciler::engines() const {
+  std::vector<api::EngineStatus> out;
+  for (const auto& [name, replica] : replicas_) out.push_back(replica.instance->status());
+  return out;
+}
+
+std::optional<api::EngineStatus> Reconciler::engine(const std::string& name) const {
   auto it = replicas_.find(name);
-  return it == replicas_.end() ? json() : api::to_json(it->second.instance->status());
+  if (it == replicas_.end()) return std::nullopt;
+  return it->second.instance->status();
 }
 
 std::map<std::string, int> Reconciler::restart_totals() const {
@@ -340,19 +319,15 @@ std::map<std::string, int> Reconciler::restart_totals() const {
   return totals;
 }
 
-api::DeploymentStatus Reconciler::deployment_status(const std::string& deployment) const {
-  api::DeploymentStatus status;
+Reconciler::ReplicaCount Reconciler::count_replicas(const std::string& deployment) const {
+  ReplicaCount count;
   for (const auto& [name, replica] : replicas_) {
     const auto& instance = *replica.instance;
     if (instance.config().identity.deployment != deployment || replica.terminating) continue;
-    ++status.replicas;
-    if (instance.ready()) ++status.ready_replicas;
+    ++count.replicas;
+    if (instance.ready()) ++count.ready;
   }
-  status.canary_weight = rollouts_.weight(deployment);
-  const auto& deployments = store_.objects(api::kDeploymentKind);
-  if (auto it = deployments.find(deployment); it != deployments.end())
-    status.rollout = rollouts_.status(std::get<EngineDeployment>(it->second.object));
-  return status;
+  return count;
 }
 
 }  // namespace duet::daemon

@@ -1,6 +1,8 @@
 #pragma once
 // The reconcile loop of duetd (level-triggered, like a Kubernetes controller): turns the
 // stored EngineDeployments into supervised replicas, and reports them to the watch stream.
+// Which revision and how many replicas come from a ReplicaPlanner (the RolloutController),
+// devices from a DevicePool (the DeviceManager): Node owns all three as peers.
 
 #include <sys/types.h>
 
@@ -11,17 +13,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "duet/api/deployment_status.h"
+#include "duet/api/engine_status.h"
 #include "duet/api/enums.h"
-#include "daemon/device_manager.h"
+#include "daemon/device_pool.h"
 #include "daemon/engine_events.h"
 #include "daemon/event_log.h"
 #include "daemon/port_allocator.h"
-#include "daemon/rollout/rollout_controller.h"
+#include "daemon/rollout/replica_planner.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "engine/instance/engine_instance.h"
-#include "engine/instance/log_rotation.h"
 #include "engine/instance/replica_cgroup.h"
 
 namespace duet::daemon {
@@ -29,15 +30,15 @@ namespace duet::daemon {
 struct ReconcilerOptions {
   std::string log_dir;                 // one log file per replica
   std::string engine_host = "127.0.0.1";  // where engines listen and are probed
-  engine::LogRotation log_rotation;
-  std::optional<engine::RunAs> run_as;  // engineUser; none: duetd's own user
-  std::optional<engine::CgroupRoot> cgroups;  // none: process groups only
+  std::optional<engine::RunAs> run_as = std::nullopt;  // engineUser; none: duetd's own user
+  std::optional<engine::CgroupRoot> cgroups = std::nullopt;  // none: process groups only
 };
 
 class Reconciler {
  public:
   Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub, PortAllocator& ports,
-             DeviceManager& devices, EventLog& events, ReconcilerOptions options);
+             DevicePool& devices, ReplicaPlanner& planner, EventLog& events,
+             ReconcilerOptions options);
 
   // The running replicas for the checkpoint: each with the config it was started with, its
   // pid and /proc start time, its devices and port.
@@ -58,19 +59,24 @@ class Reconciler {
   // Devices these engines hold turned unhealthy: stop them, so they are placed again.
   void evict(const std::set<std::string>& engines);
 
-  nlohmann::json engines_json() const;
-  nlohmann::json engine_json(const std::string& name) const;  // null when absent
+  std::vector<api::EngineStatus> engines() const;
+  std::optional<api::EngineStatus> engine(const std::string& name) const;
   // Where replica `name` writes its output (it may be gone; the file stays).
   std::string log_path(const std::string& name) const;
+  // The log files of the replicas there are now, for rotation.
+  std::vector<std::string> log_paths() const;
   // What the node decides, not the deployment, so not in the checkpoint: the engine user
   // and the replica's cgroup.
   void set_node_launch(engine::LaunchSpec& launch, const std::string& name) const;
-  api::DeploymentStatus deployment_status(const std::string& deployment) const;
+  // A deployment's replicas that are not terminating, and how many of them are Ready: its
+  // status' replicas and readyReplicas.
+  struct ReplicaCount {
+    int replicas = 0;
+    int ready = 0;
+  };
+  ReplicaCount count_replicas(const std::string& deployment) const;
   // Restarts per deployment since duetd started, replicas that are gone included.
   std::map<std::string, int> restart_totals() const;
-
-  RolloutController& rollouts() { return rollouts_; }
-  const RolloutController& rollouts() const { return rollouts_; }
 
  private:
   struct Replica {
@@ -98,7 +104,8 @@ class Reconciler {
   // the rest.
   void reconcile_track(const manifest::EngineDeployment& spec, api::Track track,
                        const std::string& revision, int count, Replacement replacement);
-  // Sends a MODIFIED deployment to watchers when its status changed in this pass.
+  // Sends a MODIFIED deployment to watchers when its status (as the Store shows it, rollout
+  // included) changed in this pass.
   void publish_status_changes();
   // Places and starts replica `index`, or keeps it Pending with the reason it cannot be placed.
   void place_replica(const manifest::EngineDeployment& deployment, api::Track track,
@@ -108,24 +115,21 @@ class Reconciler {
   engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment,
                                      api::Track track, int index,
                                      const Placement& placement) const;
-  std::string handler_of(const manifest::EngineDeployment& deployment) const;
   void publish(api::WatchEventType type, const engine::EngineInstance& instance);
   void on_instance_change(const engine::EngineInstance& instance);
   std::shared_ptr<engine::EngineInstance> make_instance(engine::EngineConfig config);
-  void schedule_log_rotation();
 
   boost::asio::io_context& io_;
   Store& store_;
   WatchHub& hub_;
   PortAllocator& ports_;
-  DeviceManager& devices_;
+  DevicePool& devices_;
+  ReplicaPlanner& planner_;
   EventLog& events_;
   ReconcilerOptions options_;
-  boost::asio::steady_timer log_rotation_timer_;
   std::map<std::string, Replica> replicas_;
   std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
   std::map<std::string, nlohmann::json> published_status_;  // by deployment
-  RolloutController rollouts_;
   bool pass_queued_ = false;
 };
 

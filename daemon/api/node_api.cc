@@ -179,10 +179,14 @@ void NodeApi::read(const std::shared_ptr<http::Exchange>& exchange, const std::s
                    const std::string& name, const std::string& query) {
   if (name.find('/') != std::string::npos) return read_subresource(exchange, resource, name, query);
   if (resource == "engines") {
-    if (name.empty()) return reply_json(exchange, {{"items", reconciler_.engines_json()}});
-    auto engine = reconciler_.engine_json(name);
-    if (engine.is_null()) throw HttpError(404, "engine \"" + name + "\" not found");
-    return reply_json(exchange, engine);
+    if (name.empty()) {
+      json items = json::array();
+      for (const auto& engine : reconciler_.engines()) items.push_back(api::to_json(engine));
+      return reply_json(exchange, {{"items", items}});
+    }
+    auto engine = reconciler_.engine(name);
+    if (!engine) throw HttpError(404, "engine \"" + name + "\" not found");
+    return reply_json(exchange, api::to_json(*engine));
   }
   if (resource == "devices") return read_devices(exchange, name);
   auto kind = kinds().find(resource);
@@ -244,16 +248,15 @@ json NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
   auto it = deployments.find(name);
   if (it == deployments.end()) throw HttpError(404, "EngineDeployment \"" + name + "\" not found");
   const auto& deployment = std::get<manifest::EngineDeployment>(it->second.object);
-  auto& rollouts = reconciler_.rollouts();
   std::string result;
   if (action == "promote") {
-    rollouts.promote(deployment);
+    rollouts_.promote(deployment);
     result = "promoted";
   } else if (action == "abort") {
-    rollouts.abort(deployment);
+    rollouts_.abort(deployment);
     result = "aborted";
   } else if (action == "retry") {
-    rollouts.retry(deployment);
+    rollouts_.retry(deployment);
     result = "retried";
   } else {
     throw HttpError(404, "no rollout action \"" + action + "\" (promote, abort, retry)");
@@ -268,7 +271,7 @@ void NodeApi::traffic(const std::shared_ptr<http::Exchange>& exchange) {
   auto body = json::parse(exchange->request().body(), nullptr, false);
   if (body.is_discarded()) throw HttpError(400, "body: expected JSON");
   auto samples = parse_traffic_report(body);
-  reconciler_.rollouts().add_traffic(samples);
+  rollouts_.add_traffic(samples);
   reply_json(exchange, {{"accepted", samples.size()}});
 }
 

@@ -9,6 +9,7 @@
 #include "daemon/device_manager.h"
 #include "daemon/event_log.h"
 #include "daemon/reconciler.h"
+#include "daemon/rollout/rollout_controller.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "duet/common/http_server.h"
@@ -17,10 +18,11 @@ namespace duet::daemon {
 
 class NodeApi {
  public:
-  NodeApi(Store& store, Reconciler& reconciler, WatchHub& hub, const DeviceManager& devices,
-          EventLog& events, const DaemonMetrics& metrics)
+  NodeApi(Store& store, const Reconciler& reconciler, RolloutController& rollouts, WatchHub& hub,
+          const DeviceManager& devices, EventLog& events, const DaemonMetrics& metrics)
       : store_(store),
         reconciler_(reconciler),
+        rollouts_(rollouts),
         hub_(hub),
         devices_(devices),
         events_(events),
@@ -55,7 +57,8 @@ class NodeApi {
   void traffic(const std::shared_ptr<http::Exchange>& exchange);
 
   Store& store_;
-  Reconciler& reconciler_;
+  const Reconciler& reconciler_;
+  RolloutController& rollouts_;
   WatchHub& hub_;
   const DeviceManager& devices_;
   EventLog& events_;

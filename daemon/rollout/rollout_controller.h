@@ -2,7 +2,8 @@
 // Canary rollouts (SPEC §6), driven by the reconcile loop. For each Canary deployment it
 // decides what the stable and canary replicas run and how many of each there are; it steps
 // through setWeight and pause, judges the canary on the routers' counts every analysis
-// interval, aborts, retries and promotes. The Reconciler starts and stops the replicas.
+// interval, aborts, retries and promotes. The Reconciler, its peer under Node, starts and
+// stops the replicas; it sees this class only as a ReplicaPlanner.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,27 +16,11 @@
 
 #include "daemon/event_log.h"
 #include "daemon/manifest/objects.h"
+#include "daemon/rollout/replica_planner.h"
 #include "daemon/rollout/rollout_state.h"
 #include "daemon/rollout/traffic.h"
 
 namespace duet::daemon {
-
-// What the replicas of one deployment run in this pass. The pointers stay valid until the
-// next call into the controller.
-struct RolloutTarget {
-  const manifest::EngineDeployment* stable = nullptr;
-  std::string stable_revision;
-  const manifest::EngineDeployment* canary = nullptr;  // null: no canary replicas
-  std::string canary_revision;
-};
-
-// How many replicas of each track to keep.
-struct ReplicaPlan {
-  int stable = 0;
-  int canary = 0;
-  // Replace outdated stable replicas one at a time, each once all others are Ready.
-  bool one_at_a_time = false;
-};
 
 // Where the controller reads the time: pauses on the wall clock (they are shown as dates and
 // checkpointed), analysis intervals on the steady one. Tests give it a hand-moved one.
@@ -44,7 +29,7 @@ struct RolloutClock {
   std::function<std::chrono::steady_clock::time_point()> steady = [] { return std::chrono::steady_clock::now(); };
 };
 
-class RolloutController {
+class RolloutController : public ReplicaPlanner {
  public:
   // `revision_of`: everything a replica is built from, to tell revisions apart.
   // `on_due`: asks for a reconcile pass (a pause ended, an analysis interval is over).
@@ -52,13 +37,10 @@ class RolloutController {
                     std::function<std::string(const manifest::EngineDeployment&)> revision_of,
                     std::function<void()> on_due, RolloutClock clock = {});
 
-  // In each reconcile pass, for each deployment: first what to run (a changed spec starts,
-  // replaces or cancels a rollout)...
-  RolloutTarget target(const manifest::EngineDeployment& current);
-  // ...then how many, after moving the rollout on by what the replicas show.
-  ReplicaPlan plan(const manifest::EngineDeployment& current, const ReplicaCensus& census);
-  // Drops the rollouts of deployments that are gone.
-  void retain(const std::set<std::string>& deployments);
+  // ReplicaPlanner
+  RolloutTarget target(const manifest::EngineDeployment& current) override;
+  ReplicaPlan plan(const manifest::EngineDeployment& current, const ReplicaCensus& census) override;
+  void retain(const std::set<std::string>& deployments) override;  // drops their rollouts
 
   // `duetctl rollout promote|abort|retry`. Throw HttpError 409 when the rollout is not in a
   // state that allows it.
