@@ -63,6 +63,11 @@ int run(const std::vector<std::string>& args, const DaemonOptions& options) {
   Node node(io, options);
   boost::asio::signal_set sigchld(io, SIGCHLD);
   wait_for_children(sigchld, node);
+  // Every signal is caught before start() listens: a SIGHUP sent as soon as the API answers
+  // (logrotate, `systemctl reload`) would otherwise end duetd by its default action. The
+  // handlers run from io.run(), once start() is done.
+  boost::asio::signal_set sighup(io, SIGHUP);
+  boost::asio::signal_set stop(io, SIGTERM, SIGINT);
   try {
     node.start();
   } catch (...) {
@@ -74,11 +79,9 @@ int run(const std::vector<std::string>& args, const DaemonOptions& options) {
   systemd.start_watchdog(io);
   boost::asio::steady_timer status_timer(io);
   if (SystemdNotify::enabled()) report_status(status_timer, node, systemd);
-  boost::asio::signal_set sighup(io, SIGHUP);
   wait_for_reload(sighup, node, args, systemd);
 
   // Like kubelet, stopping duetd leaves the engines running (SPEC §1).
-  boost::asio::signal_set stop(io, SIGTERM, SIGINT);
   stop.async_wait([&](boost::system::error_code, int signal) {
     log.info("stopping", {{"signal", signal}});
     systemd.stopping();

@@ -39,13 +39,14 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io(static_cast<int>(options.threads));
   SimServer sim(io, options);
+  // Caught before the port opens, so that a stop sent as soon as it answers is a clean stop.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   try {
     sim.listen();
   } catch (const std::exception& e) {
     log.error("listen_failed", {{"error", e.what()}});
     return 1;
   }
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     log.info("stopping", {{"signal", signal}});
