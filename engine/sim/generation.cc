@@ -31,6 +31,7 @@ Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange
       arrival_(arrival) {}
 
 void Generation::start() {
+  if (state_.engine) return run();  // the engine model queues and batches by itself
   auto admission = state_.slots.admit([self = shared_from_this()] {
     // The slot was freed on another connection's strand; continue on ours.
     asio::post(self->exchange_->executor(), [self] { self->on_granted(); });
@@ -53,12 +54,50 @@ void Generation::run() {
   phase_ = Phase::running;
   started_ = Clock::now();
   state_.metrics.add_prompt_tokens(request_.prompt_tokens);
+  if (state_.engine) return run_on_engine();
   if (state_.latency.instant()) return answer_at_once();
   watch_client();
   if (!request_.stream) return arm_timer(state_.latency.completion_due(started_, ending_.tokens));
   exchange_->begin_stream(state_.replies.stream_header());
   answered_ = true;
   arm_timer(state_.latency.token_due(started_, 0));
+}
+
+void Generation::run_on_engine() {
+  watch_client();
+  if (request_.stream) {
+    exchange_->begin_stream(state_.replies.stream_header());
+    answered_ = true;
+  }
+  engine_id_ = state_.engine->submit(std::move(request_.prompt_ids), ending_.tokens, exchange_->executor(),
+                                     [self = shared_from_this()](const TokenEvent& token) {
+                                       self->on_engine_token(token);
+                                     });
+}
+
+void Generation::on_engine_token(const TokenEvent& token) {
+  if (phase_ != Phase::running) return;
+  auto now = Clock::now();
+  if (token.index == 0) state_.metrics.observe_first_token(seconds_since_arrival(now));
+  ending_.usage.cached_tokens = token.cached_tokens;
+  sent_ = token.index + 1;
+  if (!request_.stream) {
+    text_ += token.text;
+    if (!token.last) return;
+    state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole_text(text_, ending_));
+    answered_ = true;
+    return succeed(now);
+  }
+  std::string events;
+  append_sse_event(events, builder_.text_chunk(token.text, token.index == 0));
+  if (token.last) {
+    append_sse_event(events, builder_.final_chunk(ending_));
+    events.append(kSseDone);
+  }
+  exchange_->send(events);
+  if (!token.last) return;
+  exchange_->finish();
+  succeed(now);
 }
 
 // The benchmark path: no timers, one write, whether streamed or not.
@@ -128,7 +167,10 @@ void Generation::on_client_gone() {
   if (was == Phase::done) return;
   phase_ = Phase::done;
   state_.metrics.observe_abort();
-  if (was == Phase::running) {
+  if (was == Phase::running && state_.engine) {
+    state_.engine->abort(engine_id_);
+    state_.metrics.add_generation_tokens(sent_);
+  } else if (was == Phase::running) {
     timer_.cancel();
     state_.metrics.add_generation_tokens(sent_);
     release_slot();
@@ -144,6 +186,7 @@ void Generation::on_client_gone() {
 }
 
 void Generation::release_slot() {
+  if (state_.engine) return;  // no slot was taken
   if (auto next = state_.slots.release()) next();
 }
 

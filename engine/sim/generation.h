@@ -27,6 +27,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
 
   void on_granted();
   void run();
+  // The engine model's path: the engine batches and queues; tokens arrive as steps end.
+  void run_on_engine();
+  void on_engine_token(const TokenEvent& token);
   void answer_at_once();
   void arm_timer(Clock::time_point due);
   void on_timer(boost::system::error_code ec);
@@ -48,6 +51,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
   Phase phase_ = Phase::queued;
   uint64_t ticket_ = 0;
   uint64_t sent_ = 0;  // tokens streamed so far
+  uint64_t engine_id_ = 0;
+  std::string text_;  // the engine model's answer so far, for a non-streamed reply
   bool answered_ = false;
   bool watching_ = false;
 };

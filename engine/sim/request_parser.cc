@@ -1,5 +1,7 @@
 #include "sim/request_parser.h"
 
+#include "sim/prompt_ids.h"
+
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -169,7 +171,12 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = read_stream(doc, out)) return *e;
   if (auto e = check_n(doc)) return *e;
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
-  out.prompt_tokens = estimate_prompt_tokens(doc);
+  if (limits.tokenize) {
+    out.prompt_ids = prompt_ids(api, doc);
+    out.prompt_tokens = out.prompt_ids.size();
+  } else {
+    out.prompt_tokens = estimate_prompt_tokens(doc);
+  }
   if (auto e = check_context(api, limits, out)) return *e;
   return out;
 }

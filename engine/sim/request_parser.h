@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace duet::sim {
 
@@ -15,7 +16,8 @@ enum class Api { completions, chat };
 struct InferenceRequest {
   Api api = Api::completions;
   bool stream = false;
-  uint64_t prompt_tokens = 0;     // duet::estimate_prompt_tokens of the body
+  uint64_t prompt_tokens = 0;     // duet::estimate_prompt_tokens, or prompt_ids' count
+  std::vector<uint32_t> prompt_ids;  // with the engine model only (sim/prompt_ids.h)
   uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default
   bool max_tokens_given = false;  // finish_reason is "length" when given, else "stop"
 };
@@ -30,6 +32,7 @@ struct RequestLimits {
   std::string_view model;  // the one served model; other names are 404
   uint64_t default_max_tokens = 16;
   uint64_t max_model_len = 32768;  // prompt + output tokens
+  bool tokenize = false;           // the engine model: prompt_ids, and prompt_tokens from them
 };
 
 using ParseResult = std::variant<InferenceRequest, RequestError>;

@@ -15,8 +15,10 @@ void append_usage(std::string& out, const Usage& usage) {
       .append(",\"total_tokens\":")
       .append(std::to_string(usage.prompt_tokens + usage.completion_tokens))
       .append(",\"completion_tokens\":")
-      .append(std::to_string(usage.completion_tokens))
-      .append("}");
+      .append(std::to_string(usage.completion_tokens));
+  if (usage.cached_tokens)
+    out.append(",\"prompt_tokens_details\":{\"cached_tokens\":").append(std::to_string(*usage.cached_tokens)).append("}");
+  out.append("}");
 }
 
 void append_finish(std::string& out, std::string_view finish_reason) {
@@ -65,6 +67,10 @@ std::string ResponseBuilder::head(std::string_view object) const {
 std::string ResponseBuilder::whole(const Ending& ending) const {
   std::string text;
   for (uint64_t i = 0; i < ending.tokens; ++i) text += token_text(i);
+  return whole_text(text, ending);
+}
+
+std::string ResponseBuilder::whole_text(std::string_view text, const Ending& ending) const {
   std::string out;
   if (api_ == Api::chat) {
     out = head("chat.completion");
@@ -81,17 +87,21 @@ std::string ResponseBuilder::whole(const Ending& ending) const {
 }
 
 std::string ResponseBuilder::token_chunk(uint64_t index) const {
+  return text_chunk(token_text(index), index == 0);
+}
+
+std::string ResponseBuilder::text_chunk(std::string_view text, bool first) const {
   std::string out;
   if (api_ == Api::chat) {
     out = head("chat.completion.chunk");
     // The role comes once, with the first token, as in OpenAI's streams.
-    out.append(index == 0 ? "\"delta\":{\"role\":\"assistant\",\"content\":\""
-                          : "\"delta\":{\"content\":\"")
-        .append(token_text(index))
+    out.append(first ? "\"delta\":{\"role\":\"assistant\",\"content\":\""
+                     : "\"delta\":{\"content\":\"")
+        .append(text)
         .append("\"}");
   } else {
     out = head("text_completion");
-    out.append("\"text\":\"").append(token_text(index)).append("\"");
+    out.append("\"text\":\"").append(text).append("\"");
   }
   append_finish(out, {});
   out.append("}]}");

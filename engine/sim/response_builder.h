@@ -5,6 +5,7 @@
 // model name (escaped once) is plain ASCII.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ namespace duet::sim {
 struct Usage {
   uint64_t prompt_tokens = 0;
   uint64_t completion_tokens = 0;
+  // Prompt tokens the prefix cache held (usage.prompt_tokens_details.cached_tokens, as vLLM
+  // reports it); only with the engine model.
+  std::optional<uint64_t> cached_tokens = std::nullopt;
 };
 
 // How a generation ends: its length, why it stopped and what it used.
@@ -38,11 +42,15 @@ class ResponseBuilder {
 
   // The body of a non-streamed answer holding every token.
   std::string whole(const Ending& ending) const;
+  // The same with the answer's `text` (the engine model's words; plain ASCII).
+  std::string whole_text(std::string_view text, const Ending& ending) const;
   // SSE events for tokens [from, to); when `to` is the last, also the closing chunk (with
   // finish_reason and usage) and `data: [DONE]`.
   std::string sse_events(uint64_t from, uint64_t to, const Ending& ending) const;
   // The JSON of one streamed chunk carrying token `index`.
   std::string token_chunk(uint64_t index) const;
+  // The JSON of one streamed chunk carrying `text`; the first one names the role (chat).
+  std::string text_chunk(std::string_view text, bool first) const;
   // The JSON of the closing chunk: no text, finish_reason and usage.
   std::string final_chunk(const Ending& ending) const;
 

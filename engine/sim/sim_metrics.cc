@@ -39,7 +39,8 @@ SimMetrics::SimMetrics(const std::string& model)
   };
   running_ = gauge("vllm:num_requests_running", "Number of requests generating now.");
   waiting_ = gauge("vllm:num_requests_waiting", "Number of requests waiting for a slot.");
-  kv_cache_ = gauge("vllm:kv_cache_usage_perc", "Share of concurrency slots in use (0..1).");
+  kv_cache_ = gauge("vllm:kv_cache_usage_perc",
+                    "KV-cache blocks in use (0..1); without the engine model, concurrency slots.");
   ttft_ = histogram("vllm:time_to_first_token_seconds", "Time to first token, queueing included.",
                     kTtftBuckets);
   e2e_ = histogram("vllm:e2e_request_latency_seconds", "Arrival to last token.", kE2eBuckets);
@@ -53,6 +54,9 @@ SimMetrics::SimMetrics(const std::string& model)
   success_length_ = with_reason("length");
   success_stop_ = with_reason("stop");
   success_abort_ = with_reason("abort");
+  prefix_queries_ = &counter("vllm:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.").Add(labels);
+  prefix_hits_ = &counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache.").Add(labels);
+  preemptions_ = &counter("vllm:num_preemptions_total", "Sequences preempted for want of KV blocks.").Add(labels);
 }
 
 SimMetrics::~SimMetrics() = default;
@@ -75,6 +79,7 @@ void SimMetrics::add_generation_tokens(uint64_t n) {
 }
 
 double SimMetrics::kv_cache_usage(const Load& load) {
+  if (load.kv_usage) return *load.kv_usage;
   if (load.limit == 0) return 0;
   return static_cast<double>(load.running) / static_cast<double>(load.limit);
 }
@@ -83,6 +88,14 @@ std::string SimMetrics::render(const Load& load) {
   running_->Set(static_cast<double>(load.running));
   waiting_->Set(static_cast<double>(load.waiting));
   kv_cache_->Set(kv_cache_usage(load));
+  {
+    std::lock_guard lock(render_mutex_);
+    for (auto [counter, now, before] : {std::tuple{prefix_queries_, load.prefix_queries, last_.prefix_queries},
+                                        {prefix_hits_, load.prefix_hits, last_.prefix_hits},
+                                        {preemptions_, load.preemptions, last_.preemptions}})
+      if (now > before) counter->Increment(static_cast<double>(now - before));
+    last_ = load;
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,12 @@ class SimMetrics {
     std::size_t running = 0;
     std::size_t waiting = 0;
     std::size_t limit = 0;  // 0 = unlimited
+    // The engine model's (--profile): the KV cache's real usage, its prefix cache's
+    // counts in tokens, and preemptions.
+    std::optional<double> kv_usage = std::nullopt;
+    uint64_t prefix_queries = 0;
+    uint64_t prefix_hits = 0;
+    uint64_t preemptions = 0;
   };
 
   explicit SimMetrics(const std::string& model);
@@ -56,6 +64,11 @@ class SimMetrics {
   prometheus::Counter* success_length_;
   prometheus::Counter* success_stop_;
   prometheus::Counter* success_abort_;
+  prometheus::Counter* prefix_queries_;
+  prometheus::Counter* prefix_hits_;
+  prometheus::Counter* preemptions_;
+  std::mutex render_mutex_;  // the counters above move by what changed since the last scrape
+  Load last_;
 };
 
 }  // namespace duet::sim

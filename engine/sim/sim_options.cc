@@ -7,6 +7,7 @@
 
 #include "duet/common/log.h"
 #include "duet/common/standard_flags.h"
+#include "sim/model/device_profile.h"
 
 namespace duet::sim {
 
@@ -50,6 +51,12 @@ std::chrono::microseconds parse_ms(std::string_view flag, std::string_view text)
   return std::chrono::microseconds(std::llround(ms * 1000));
 }
 
+std::string profile_list() {
+  std::string out;
+  for (const auto& name : model::profile_names()) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
 using Setter = std::function<void(SimOptions&, std::string_view flag, std::string_view value)>;
 
 const std::map<std::string, Setter, std::less<>>& setters() {
@@ -84,6 +91,25 @@ const std::map<std::string, Setter, std::less<>>& setters() {
       {"--max-model-len",
        [](SimOptions& o, auto f, auto v) { o.max_model_len = parse_uint(f, v, 1, 100'000'000); }},
       {"--seed", [](SimOptions& o, auto f, auto v) { o.seed = parse_uint(f, v, 0, kMaxU64); }},
+      {"--profile",
+       [](SimOptions& o, auto f, auto v) {
+         if (!model::find_profile(v)) bad_value(f, "one of " + profile_list(), v);
+         o.profile = v;
+       }},
+      {"--block-size", [](SimOptions& o, auto f, auto v) { o.block_size = parse_uint(f, v, 1, 1024); }},
+      {"--kv-blocks", [](SimOptions& o, auto f, auto v) { o.kv_blocks = parse_uint(f, v, 0, 100'000'000); }},
+      {"--prefix-caching",
+       [](SimOptions& o, auto f, auto v) {
+         if (v != "on" && v != "off") bad_value(f, "on or off", v);
+         o.prefix_caching = v == "on";
+       }},
+      {"--max-num-seqs", [](SimOptions& o, auto f, auto v) { o.max_num_seqs = parse_uint(f, v, 1, 100'000); }},
+      {"--max-num-batched-tokens",
+       [](SimOptions& o, auto f, auto v) { o.max_num_batched_tokens = parse_uint(f, v, 1, 10'000'000); }},
+      {"--time-scale",
+       [](SimOptions& o, auto f, auto v) {
+         o.time_scale = parse_double(f, v, 0.001, 1'000'000, "a factor from 0.001 to 1000000");
+       }},
       {"--log-level",
        [](SimOptions& o, auto f, auto v) {
          try {
@@ -134,6 +160,15 @@ A simulated OpenAI-compatible LLM engine (vLLM's API and metric names).
   --max-model-len N      prompt + output token limit, as vLLM's (default 32768)
   --seed N               seed for fail-rate draws and ids (default: random)
   --log-level LEVEL      debug, info, warn or error (default info)
+
+The engine model (off by default; --ttft-ms and --tpot-ms are then not used):
+  --profile NAME         simulate this device: ascend-910b, nvidia-h20, nvidia-h100, mlu370, cpu
+  --block-size N         tokens per KV-cache block (default 16; Ascend deployments use 128)
+  --kv-blocks N          KV-cache blocks (default: what the profile's memory holds)
+  --prefix-caching on|off  automatic prefix caching (default on)
+  --max-num-seqs N       sequences in one batch (default 256)
+  --max-num-batched-tokens N  tokens computed in one step (default 8192)
+  --time-scale F         run the engine's clock F times faster (default 1)
 )";
 }
 

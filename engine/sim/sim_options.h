@@ -31,6 +31,14 @@ struct SimOptions {
   uint64_t max_model_len = 32768;  // prompt + output tokens, as vLLM's --max-model-len
   std::optional<uint64_t> seed;    // fail-rate draws and ids; random when absent
   std::string log_level = "info";
+  // The engine model (engine/README.md): off unless --profile names a device.
+  std::string profile;
+  std::size_t block_size = 16;             // tokens per KV block (vLLM's default)
+  std::size_t kv_blocks = 0;               // 0: what the profile's memory holds
+  bool prefix_caching = true;
+  std::size_t max_num_seqs = 256;
+  std::size_t max_num_batched_tokens = 8192;
+  double time_scale = 1.0;                 // > 1 runs the engine's clock faster
   bool help = false;
 };
 

@@ -24,7 +24,17 @@ SimServer::SimServer(boost::asio::io_context& io, const SimOptions& options)
     : state_(options),
       server_(io, [this](ExchangePtr exchange) { handle(exchange); },
               {.max_connections = options.max_connections}),
-      started_unix_(unix_seconds()) {}
+      started_unix_(unix_seconds()) {
+  const auto& o = options;
+  if (o.profile.empty()) return;
+  auto engine = engine_model_options(o.profile, o.block_size, o.kv_blocks, o.prefix_caching, o.max_num_seqs,
+                                     o.max_num_batched_tokens, o.time_scale);
+  if (!engine) throw std::invalid_argument("--profile: no profile " + o.profile);  // parse_options checked
+  state_.engine = std::make_unique<EngineCore>(io, std::move(*engine));
+  log_.info("engine_model", {{"profile", o.profile}, {"kvBlocks", state_.engine->capacity_tokens() / o.block_size},
+                             {"blockSize", o.block_size}, {"prefixCaching", o.prefix_caching},
+                             {"timeScale", o.time_scale}});
+}
 
 uint16_t SimServer::listen() {
   Address address;
@@ -112,6 +122,15 @@ void SimServer::serve_health(const ExchangePtr& exchange) {
 
 void SimServer::serve_metrics(const ExchangePtr& exchange) {
   SimMetrics::Load load{state_.slots.running(), state_.slots.waiting(), state_.slots.limit()};
+  if (state_.engine) {
+    const auto& g = state_.engine->gauges();
+    load.running = g.running.load();
+    load.waiting = g.waiting.load();
+    load.kv_usage = g.kv_usage.load();
+    load.prefix_queries = g.prefix_queries.load();
+    load.prefix_hits = g.prefix_hits.load();
+    load.preemptions = g.preemptions.load();
+  }
   state_.replies.send(*exchange, bhttp::status::ok, state_.metrics.render(load),
                       "text/plain; version=0.0.4; charset=utf-8");
 }

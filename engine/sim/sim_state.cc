@@ -27,7 +27,10 @@ SimState::SimState(const SimOptions& opts)
 }
 
 RequestLimits SimState::limits() const {
-  return {options.model, options.output_tokens, options.max_model_len};
+  if (!engine) return {options.model, options.output_tokens, options.max_model_len};
+  // A sequence must fit the KV cache whole, or it could never be scheduled.
+  return {options.model, options.output_tokens, std::min<uint64_t>(options.max_model_len, engine->capacity_tokens()),
+          true};
 }
 
 }  // namespace duet::sim

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "sim/engine_core.h"
 #include "sim/fault_injector.h"
 #include "sim/latency_model.h"
 #include "sim/parking_lot.h"
@@ -35,6 +37,8 @@ struct SimState {
   Replies replies;
   ParkingLot parked;
   std::atomic<uint64_t> ids{0};
+  // The engine model (--profile); null: the latency model answers.
+  std::unique_ptr<EngineCore> engine;
 };
 
 }  // namespace duet::sim

@@ -111,7 +111,7 @@ std::vector<Emitted> BatchScheduler::complete(const Step& step) {
     TokenId token = next_token_(seq.tokens);
     seq.tokens.push_back(token);
     bool finished = seq.done();
-    out.push_back({seq.id, token, finished});
+    out.push_back({seq.id, token, seq.generated() - 1, seq.cached_tokens, finished});
     if (finished) abort(seq.id);
   }
   return out;

@@ -60,6 +60,8 @@ struct Step {
 struct Emitted {
   uint64_t id;
   TokenId token;
+  std::size_t index;          // 0 for the sequence's first token
+  std::size_t cached_tokens;  // of its prompt, found by the prefix cache
   bool finished;
 };
 

@@ -1,0 +1,37 @@
+#include "sim/prompt_ids.h"
+
+#include <nlohmann/json.hpp>
+
+#include "sim/model/chat_template.h"
+
+namespace duet::sim {
+
+namespace {
+
+// A message's content: a string, or the text of its parts one after the other.
+std::string content_text(const nlohmann::json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string text;
+  if (content.is_array())
+    for (const auto& part : content)
+      if (part.value("type", "") == "text") text += part.value("text", "");
+  return text;
+}
+
+}  // namespace
+
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request) {
+  if (api == Api::chat) {
+    std::vector<model::ChatMessage> messages;
+    for (const auto& m : request.at("messages"))
+      messages.push_back({m.value("role", ""), content_text(m.contains("content") ? m["content"] : nlohmann::json())});
+    return model::render_chat(messages);
+  }
+  const auto& prompt = request.at("prompt");
+  std::vector<model::TokenId> ids;
+  if (prompt.is_string()) return model::tokenize(prompt.get<std::string>());
+  for (const auto& piece : prompt) model::tokenize_into(piece.get<std::string>(), ids);
+  return ids;
+}
+
+}  // namespace duet::sim

@@ -1,0 +1,16 @@
+#pragma once
+// The token ids of a request's prompt for the engine model: a completion's `prompt` (a string
+// or a list of strings, one after the other) through the tokenizer, a chat's `messages`
+// through the chat template. The request was validated before (request_parser.cc).
+
+#include <nlohmann/json_fwd.hpp>
+#include <vector>
+
+#include "sim/model/tokenizer.h"
+#include "sim/request_parser.h"
+
+namespace duet::sim {
+
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request);
+
+}  // namespace duet::sim
