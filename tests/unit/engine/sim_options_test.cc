@@ -137,3 +137,32 @@ TEST(SimOptions, OtherBadValuesAreNamed) {
 
 }  // namespace
 }  // namespace duet::sim
+
+namespace duet::sim {
+namespace {
+
+TEST(SimOptions, EngineModelFlags) {
+  auto off = parse({});
+  EXPECT_TRUE(off.profile.empty());
+  EXPECT_EQ(off.block_size, 16u);
+  EXPECT_EQ(off.kv_blocks, 0u);
+  EXPECT_TRUE(off.prefix_caching);
+  EXPECT_EQ(off.max_num_seqs, 256u);
+  EXPECT_EQ(off.max_num_batched_tokens, 8192u);
+  EXPECT_EQ(off.time_scale, 1.0);
+  auto on = parse({"--profile", "ascend-910b", "--block-size=128", "--kv-blocks", "900", "--prefix-caching",
+                   "off", "--max-num-seqs", "8", "--max-num-batched-tokens", "2048", "--time-scale", "12.5"});
+  EXPECT_EQ(on.profile, "ascend-910b");
+  EXPECT_EQ(on.block_size, 128u);
+  EXPECT_EQ(on.kv_blocks, 900u);
+  EXPECT_FALSE(on.prefix_caching);
+  EXPECT_EQ(on.max_num_seqs, 8u);
+  EXPECT_EQ(on.max_num_batched_tokens, 2048u);
+  EXPECT_EQ(on.time_scale, 12.5);
+  EXPECT_EQ(error_of({"--prefix-caching", "yes"}), "--prefix-caching: expected on or off, got \"yes\"");
+  EXPECT_EQ(error_of({"--block-size", "0"}), "--block-size: expected an integer from 1 to 1024, got \"0\"");
+  EXPECT_EQ(error_of({"--time-scale", "0"}), "--time-scale: expected a factor from 0.001 to 1000000, got \"0\"");
+}
+
+}  // namespace
+}  // namespace duet::sim
