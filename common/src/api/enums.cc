@@ -17,6 +17,8 @@ constexpr std::array<std::string_view, 5> kRolloutPhasesNames = {"Progressing", 
 constexpr std::array<std::string_view, 3> kVerdictsNames = {"Passed", "Failed", "Skipped"};
 constexpr std::array<std::string_view, 5> kWatchEventTypesNames = {"SNAPSHOT", "ADDED", "MODIFIED",
                                                               "DELETED", "BOOKMARK"};
+constexpr std::array<std::string_view, 5> kSchedulingPoliciesNames = {"duet", "leastRequest", "roundRobin",
+                                                                 "prefix", "sessionAffinity"};
 
 template <class Enum, std::size_t N>
 std::optional<Enum> find(const std::array<std::string_view, N>& names, std::string_view text) {
@@ -35,6 +37,9 @@ std::string_view to_string(EngineState state) { return kEngineStatesNames.at(sta
 std::string_view to_string(RolloutPhase phase) { return kRolloutPhasesNames.at(static_cast<std::size_t>(phase)); }
 std::string_view to_string(Verdict verdict) { return kVerdictsNames.at(static_cast<std::size_t>(verdict)); }
 std::string_view to_string(WatchEventType type) { return kWatchEventTypesNames.at(static_cast<std::size_t>(type)); }
+std::string_view to_string(SchedulingPolicy policy) {
+  return kSchedulingPoliciesNames.at(static_cast<std::size_t>(policy));
+}
 
 std::optional<Track> parse_track(std::string_view text) { return find<Track>(kTracksNames, text); }
 std::optional<StrategyType> parse_strategy_type(std::string_view text) {
@@ -53,6 +58,9 @@ std::optional<RolloutPhase> parse_rollout_phase(std::string_view text) {
 std::optional<Verdict> parse_verdict(std::string_view text) { return find<Verdict>(kVerdictsNames, text); }
 std::optional<WatchEventType> parse_watch_event_type(std::string_view text) {
   return find<WatchEventType>(kWatchEventTypesNames, text);
+}
+std::optional<SchedulingPolicy> parse_scheduling_policy(std::string_view text) {
+  return find<SchedulingPolicy>(kSchedulingPoliciesNames, text);
 }
 
 }  // namespace duet::api

@@ -61,6 +61,24 @@ void read_behaviour(FieldReader& spec, Route& route) {
   }
 }
 
+void read_scheduling(FieldReader& spec, Route& route) {
+  if (!spec.object("scheduling")) return;
+  FieldReader s = spec.child("scheduling");
+  auto& out = route.scheduling;
+  out.policy = s.choice<SchedulingPolicy>("policy", SchedulingPolicy::duet, parse_scheduling_policy,
+                                          "duet, leastRequest, roundRobin, prefix or sessionAffinity");
+  if (s.object("weights")) {
+    FieldReader w = s.child("weights");
+    out.prefix_weight = w.number("prefix", out.prefix_weight, 0, 1000);
+    out.queue_weight = w.number("queue", out.queue_weight, 0, 1000);
+    w.reject_unknown();
+  }
+  out.max_affinity_in_flight =
+      static_cast<unsigned>(s.integer("maxAffinityInFlight", out.max_affinity_in_flight, 1, 100000));
+  out.session_header = s.optional_string("sessionHeader").value_or("");
+  s.reject_unknown();
+}
+
 }  // namespace
 
 std::vector<std::string> Route::deployments() const {
@@ -76,6 +94,7 @@ Route read_route(FieldReader& doc) {
   read_match(spec, route);
   read_destination(spec, route);
   read_behaviour(spec, route);
+  read_scheduling(spec, route);
   spec.reject_unknown();
   return route;
 }
@@ -99,6 +118,11 @@ json to_json(const Route& r) {
                {"timeouts",
                 {{"firstByteSeconds", r.first_byte_timeout.count()},
                  {"idleSeconds", r.idle_timeout.count()}}}};
+  const auto& s = r.scheduling;
+  spec["scheduling"] = {{"policy", to_string(s.policy)},
+                        {"weights", {{"prefix", s.prefix_weight}, {"queue", s.queue_weight}}},
+                        {"maxAffinityInFlight", s.max_affinity_in_flight}};
+  if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;
   if (r.size_routing)
     spec["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
                            {"small", r.size_routing->small},

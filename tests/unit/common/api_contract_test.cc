@@ -63,6 +63,40 @@ TEST(ApiRoute, ZeroAttemptsIsRefusedByTheManifestAndTheStreamAlike) {
             "spec.timeouts.idleSeconds");
 }
 
+TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField) {
+  auto plain = parse_route(route_manifest({{"backend", "chat"}}), Unknown::reject);
+  EXPECT_EQ(plain.scheduling.policy, SchedulingPolicy::duet);
+  EXPECT_EQ(plain.scheduling.prefix_weight, 2.0);
+  EXPECT_EQ(plain.scheduling.queue_weight, 1.0);
+  EXPECT_EQ(plain.scheduling.max_affinity_in_flight, 16u);
+  auto tuned = parse_route(route_manifest({{"backend", "chat"},
+                                           {"scheduling", {{"policy", "sessionAffinity"},
+                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}}},
+                                                           {"maxAffinityInFlight", 4},
+                                                           {"sessionHeader", "x-session-id"}}}}),
+                           Unknown::reject);
+  EXPECT_EQ(tuned.scheduling.policy, SchedulingPolicy::session_affinity);
+  EXPECT_EQ(tuned.scheduling.prefix_weight, 0.5);
+  EXPECT_EQ(tuned.scheduling.queue_weight, 3.0);
+  EXPECT_EQ(tuned.scheduling.max_affinity_in_flight, 4u);
+  EXPECT_EQ(tuned.scheduling.session_header, "x-session-id");
+  EXPECT_EQ(to_json(parse_route(to_json(tuned), Unknown::reject)), to_json(tuned));
+
+  auto with = [](json scheduling) { return route_manifest({{"backend", "chat"}, {"scheduling", scheduling}}); };
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"policy", "fastest"}})); }), "spec.scheduling.policy");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"prefix", -1}}}})); }),
+            "spec.scheduling.weights.prefix");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"kvUtilisation", 1}}}}), Unknown::reject); }),
+            "spec.scheduling.weights.kvUtilisation");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"maxAffinityInFlight", 0}})); }),
+            "spec.scheduling.maxAffinityInFlight");
+  try {
+    parse_route(with({{"policy", "fastest"}}));
+  } catch (const FieldError& e) {
+    EXPECT_EQ(e.message(), "expected duet, leastRequest, roundRobin, prefix or sessionAffinity, got \"fastest\"");
+  }
+}
+
 TEST(ApiRoute, UnknownFieldsAreRefusedInAManifestAndIgnoredOnTheWire) {
   auto newer = route_manifest({{"backend", "chat"}, {"mirror", "shadow"}});
   newer["metadata"]["resourceVersion"] = "7";

@@ -26,6 +26,8 @@ inline constexpr RolloutPhase kRolloutPhases[] = {RolloutPhase::progressing, Rol
 enum class Verdict : uint8_t { passed, failed, skipped };
 // The events of the watch stream (docs/node-api.md).
 enum class WatchEventType : uint8_t { snapshot, added, modified, deleted, bookmark };
+// Route spec.scheduling.policy: how the router picks an endpoint in a pool.
+enum class SchedulingPolicy : uint8_t { duet, least_request, round_robin, prefix, session_affinity };
 
 std::string_view to_string(Track track);             // stable | canary
 std::string_view to_string(StrategyType type);       // Canary | Recreate
@@ -34,6 +36,7 @@ std::string_view to_string(EngineState state);       // Pending | Starting | Rea
 std::string_view to_string(RolloutPhase phase);      // Progressing | Paused | Healthy | ...
 std::string_view to_string(Verdict verdict);         // Passed | Failed | Skipped
 std::string_view to_string(WatchEventType type);     // SNAPSHOT | ADDED | ... | BOOKMARK
+std::string_view to_string(SchedulingPolicy policy); // duet | leastRequest | roundRobin | ...
 
 // The value a name stands for; nullopt for any other text.
 std::optional<Track> parse_track(std::string_view text);
@@ -43,5 +46,6 @@ std::optional<EngineState> parse_engine_state(std::string_view text);
 std::optional<RolloutPhase> parse_rollout_phase(std::string_view text);
 std::optional<Verdict> parse_verdict(std::string_view text);
 std::optional<WatchEventType> parse_watch_event_type(std::string_view text);
+std::optional<SchedulingPolicy> parse_scheduling_policy(std::string_view text);
 
 }  // namespace duet::api

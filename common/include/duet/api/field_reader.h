@@ -76,7 +76,7 @@ class FieldReader {
     auto text = fallback ? optional_string(key) : string(key);
     if (!text) return *fallback;
     if (auto value = parse(*text)) return *value;
-    throw FieldError(child_path(key), std::string("expected ") + expected + ", got "" + *text + """);
+    throw FieldError(child_path(key), std::string("expected ") + expected + ", got \"" + *text + "\"");
   }
   // Marks a field as known without reading it (read elsewhere).
   void skip(const std::string& key);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "duet/api/enums.h"
 #include "duet/api/field_reader.h"
 #include "duet/api/metadata.h"
 
@@ -19,6 +20,18 @@ struct SizeRouting {
   uint64_t threshold_tokens = 2048;  // below: `small`, else `large`
   std::string small;
   std::string large;
+};
+
+// How the router picks an endpoint within a pool (docs/scheduling.md). `duet` and `prefix`
+// score each endpoint: prefix affinity (how much of the prompt's leading text it served
+// recently) against load (requests in flight); an endpoint with maxAffinityInFlight
+// requests or more gets no affinity, so a hot prefix cannot pile onto one engine.
+struct Scheduling {
+  SchedulingPolicy policy = SchedulingPolicy::duet;
+  double prefix_weight = 2.0;  // weights.prefix
+  double queue_weight = 1.0;   // weights.queue
+  unsigned max_affinity_in_flight = 16;
+  std::string session_header;  // sessionAffinity: hash this header; empty: the stickiness key
 };
 
 struct Route {
@@ -34,6 +47,7 @@ struct Route {
   unsigned retry_attempts = 2;
   std::chrono::seconds first_byte_timeout{60};
   std::chrono::seconds idle_timeout{120};
+  Scheduling scheduling;
 
   const std::string& name() const { return metadata.name; }
   // Deployments this route sends to.
