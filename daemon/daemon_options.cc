@@ -1,13 +1,12 @@
 #include "daemon/daemon_options.h"
 
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <stdexcept>
 
 #include "duet/api/field_reader.h"
-#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/yaml_to_json.h"
 #include "duet/common/address.h"
 #include "duet/common/file_text.h"
 #include "duet/common/node_name.h"
@@ -112,10 +111,9 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
   auto text = read_text_file(path);
   if (!text) throw std::invalid_argument(path + ": cannot read the config file");
   auto name = std::filesystem::path(path).filename().string();
+  auto settings = yaml_config_document(*text, name);  // {} for an empty file: every default
   try {
-    auto docs = manifest::yaml_documents_to_json(*text);
-    if (docs.empty() || docs[0].is_null()) return;  // an empty file: every default
-    api::FieldReader r(docs[0], "");
+    api::FieldReader r(settings, "");
     if (r.has("api")) o.api = r.string_list("api", false);
     o.state_dir = r.optional_string("stateDir").value_or(o.state_dir);
     o.engine_log_dir = r.optional_string("engineLogDir").value_or(o.engine_log_dir);
@@ -138,10 +136,6 @@ void read_config_file(const std::string& path, DaemonOptions& o) {
     r.reject_unknown();
   } catch (const api::FieldError& e) {
     throw std::invalid_argument(name + ": " + e.what());
-  } catch (const YAML::Exception& e) {
-    throw std::invalid_argument(name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML");
-  } catch (const manifest::YamlLimitExceeded& e) {
-    throw std::invalid_argument(name + ":" + std::to_string(e.line()) + ": " + e.what());
   }
 }
 

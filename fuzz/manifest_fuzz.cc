@@ -1,5 +1,5 @@
 // Manifests as duetd takes them on POST /apis/v1/apply and duetctl apply -f (YAML or JSON,
-// several documents, UTF-8 only as node_api.cc checks): daemon/manifest/yaml_to_json.cc,
+// several documents, UTF-8 only as node_api.cc checks): common/src/yaml_to_json.cc,
 // then daemon/manifest/parser.cc.
 // Checks: parse_manifests fails only with ApplyError (it wraps yaml_documents_to_json's
 // YAML::Exception and YamlLimitExceeded), whose reply body can be written; every object it
@@ -14,7 +14,7 @@
 #include <yaml-cpp/exceptions.h>
 
 #include "daemon/manifest/parser.h"
-#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/yaml_to_json.h"
 #include "duet/common/openai_error.h"
 #include "duet/common/utf8.h"
 #include "fuzz_check.h"
@@ -22,6 +22,9 @@
 namespace {
 
 using namespace duet::manifest;
+using duet::yaml_documents_to_json;
+using duet::YamlLimitExceeded;
+using duet::YamlLimits;
 
 constexpr YamlLimits kFuzzLimits{.max_nodes = 2'000, .max_string_bytes = 64 * 1024,
                                  .max_depth = 64, .max_aliases = 100};

@@ -1,4 +1,5 @@
-// duet-router's configuration file (router/config.cc parse_config, router/yaml_fields.cc).
+// duet-router's configuration file (router/config.cc parse_config, read as JSON by
+// common/src/yaml_to_json.cc and duet/api's FieldReader).
 // Checks: a file is refused only with ConfigError (whose message names the file), and an
 // accepted one holds the ranges config.h documents.
 

@@ -7,7 +7,7 @@
 #include <charconv>
 
 #include "duet/api/field_reader.h"
-#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/yaml_to_json.h"
 #include "deviceplugin/registry.h"
 #include "duet/common/json_parse_path.h"
 

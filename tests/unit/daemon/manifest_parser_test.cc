@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "duet/api/field_reader.h"
+#include "support/billion_laughs.h"
 
 namespace duet::manifest {
 namespace {
@@ -227,6 +228,31 @@ TEST(ManifestParser, ATooLongPauseNamesItsField) {
   EXPECT_EQ(error_of(interval),
             "chat.yaml[0] spec.strategy.canary.analysis.interval: "
             "\"9000h\" is too long (max 8760h)");
+}
+
+TEST(ManifestLimits, ParseManifestsNamesTheFileAndTheLimit) {
+  try {
+    parse_manifests(test::billion_laughs_yaml(), "lol.yaml");
+    FAIL() << "no error";
+  } catch (const ApplyError& e) {
+    EXPECT_EQ(e.where(), "lol.yaml:6");
+    EXPECT_STREQ(e.what(),
+                 "lol.yaml:6: expands to more than 100000 YAML nodes (each use of an "
+                 "alias counts the whole node)");
+  }
+}
+
+TEST(ManifestLimits, JsonManifestsAreHeldToTheSameDepth) {
+  auto error_of = [](int levels) {
+    try {
+      parse_manifests(std::string(levels, '[') + std::string(levels, ']'), "deep.json");
+    } catch (const ApplyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of(65), "deep.json: nested deeper than 64 levels");
+  EXPECT_EQ(error_of(64).find("nested"), std::string::npos) << error_of(64);  // a later error
 }
 
 }  // namespace

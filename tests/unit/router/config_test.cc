@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "router/command_line.h"
+#include "support/billion_laughs.h"
 #include "support/temp_dir.h"
 #include "support/test_keys.h"
 
@@ -100,14 +101,23 @@ TEST(RouterConfig, UnknownFieldNamesItsPath) {
 }
 
 TEST(RouterConfig, WrongTypeNamesItsPathAndValue) {
-  EXPECT_EQ(error_of("threads: two\n"), "router.yaml: threads: expected integer, got two");
+  EXPECT_EQ(error_of("threads: two\n"), "router.yaml: threads: expected integer, got \"two\"");
   EXPECT_EQ(error_of("threads: \"2\"\n"), "router.yaml: threads: expected integer, got \"2\"");
   EXPECT_EQ(error_of("limits: {maxConnections: [1]}\n"),
             "router.yaml: limits.maxConnections: expected integer, got a list");
   EXPECT_EQ(error_of("listen: {address: x}\n"),
-            "router.yaml: listen: expected a list, got a mapping");
+            "router.yaml: listen: expected a list, got an object");
   EXPECT_EQ(error_of("auth: {jwt: {required: yes, jwks: j}}\n"),
-            "router.yaml: auth.jwt.required: expected true or false, got yes");
+            "router.yaml: auth.jwt.required: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_of("threads: -1\n"), "router.yaml: threads: must be between 0 and 1024, got -1");
+  EXPECT_EQ(error_of("limits: {maxBodyBytes: 18446744073709551615}\n"),
+            "router.yaml: limits.maxBodyBytes: must be between 1 and 4294967296, got "
+            "18446744073709551615");
+  EXPECT_EQ(error_of("admin: 9901\n"), "router.yaml: admin: expected string, got 9901");
+  EXPECT_EQ(error_of("sources: [[unix:/x.sock]]\n"),
+            "router.yaml: sources[0]: expected a url or {url: ...}, got a list");
+  EXPECT_EQ(error_of("rateLimit: {perSubject: {requestsPerSecond: \"5\"}}\n"),
+            "router.yaml: rateLimit.perSubject.requestsPerSecond: expected number, got \"5\"");
 }
 
 TEST(RouterConfig, BadValuesNameTheirPath) {
@@ -135,6 +145,34 @@ TEST(RouterConfig, BadValuesNameTheirPath) {
   EXPECT_TRUE(https.sources[0].address.tls);
   EXPECT_EQ(https.sources[0].ca_file, "/ca.pem");
   EXPECT_NE(error_of("listen: [").find("router.yaml:"), std::string::npos);
+}
+
+TEST(RouterConfig, TlsMinVersionIsAQuotedString) {
+  EXPECT_EQ(error_of("listen: [{address: '1.2.3.4:1', tls: {cert: a, key: b, minVersion: 1.2}}]\n"),
+            "router.yaml: listen[0].tls.minVersion: expected \"1.2\" or \"1.3\" in quotes "
+            "(unquoted, YAML reads a number), got 1.2");
+  EXPECT_EQ(error_of("listen: [{address: '1.2.3.4:1', tls: {cert: a, key: b, minVersion: '1.1'}}]\n"),
+            "router.yaml: listen[0].tls.minVersion: expected \"1.2\" or \"1.3\", got \"1.1\"");
+  EXPECT_EQ(error_of("listen: [{address: '1.2.3.4:1', tls: {key: b}}]\n"),
+            "router.yaml: listen[0].tls.cert: required field is missing");
+}
+
+// The file is read as manifests are: aliases, depth and size within limits checked before
+// the copies are made, so a small file cannot take the router's memory.
+TEST(RouterConfig, TheFileHasTheManifestsLimits) {
+  EXPECT_EQ(error_of(test::billion_laughs_yaml()),
+            "router.yaml:6: expands to more than 100000 YAML nodes (each use of an alias counts "
+            "the whole node)");
+  EXPECT_EQ(error_of(std::string(65, '[') + std::string(65, ']')),
+            "router.yaml:1: nested deeper than 64 levels");
+  EXPECT_EQ(error_of("listen: [\n"), "router.yaml:2: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(error_of("threads: 2\n---\nthreads: 3\n"),
+            "router.yaml: expected one YAML document, got 2");
+  EXPECT_EQ(error_of("- a\n"), "router.yaml: (document): expected an object, got a list");
+  // Anchors within the limits are expanded as usual.
+  auto config = parse_config("sources: [&src unix:/x.sock, *src]\n", "router.yaml");
+  ASSERT_EQ(config.sources.size(), 2u);
+  EXPECT_EQ(config.sources[1].address.path, "/x.sock");
 }
 
 TEST(RouterConfig, StartLoadsTlsFilesAndJwtKeysAndNamesTheOneThatFails) {
@@ -219,7 +257,7 @@ TEST(RouterConfig, TrustedProxiesNameTheBadEntry) {
   EXPECT_EQ(error_of("trustedProxies: ['10.0.0.0/']\n"),
             "router.yaml: trustedProxies[0]: the prefix length of \"10.0.0.0/\" must be 0 to 32");
   EXPECT_EQ(error_of("trustedProxies: 10.0.0.1\n"),
-            "router.yaml: trustedProxies: expected a list of addresses or CIDR blocks, got 10.0.0.1");
+            "router.yaml: trustedProxies: expected a list, got \"10.0.0.1\"");
 }
 
 TEST(RouterCommandLine, UsageErrors) {

@@ -1,6 +1,7 @@
 #pragma once
-// YAML documents as JSON values, so one strict reader validates both input formats.
-// Quoted YAML scalars stay strings: `replicas: "2"` is a string, as in Kubernetes.
+// YAML documents as JSON values, so one strict reader (duet/api/field_reader.h) validates
+// manifests, duetd's and the router's config files. Quoted scalars stay strings:
+// `replicas: "2"` is a string, as in Kubernetes.
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace duet::manifest {
+namespace duet {
 
 // What one conversion may produce. Aliases make YAML a compression format ("billion laughs":
 // 400 bytes that expand to gigabytes), so every copy an alias makes counts, and a budget is
@@ -37,4 +38,8 @@ class YamlLimitExceeded : public std::runtime_error {
 std::vector<nlohmann::json> yaml_documents_to_json(std::string_view text,
                                                    const YamlLimits& limits = {});
 
-}  // namespace duet::manifest
+// A config file's settings: its one document ({} for an empty file). Bad syntax, a text past
+// the limits and a second document throw std::invalid_argument `NAME:LINE: message`.
+nlohmann::json yaml_config_document(std::string_view text, const std::string& name);
+
+}  // namespace duet

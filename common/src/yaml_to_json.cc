@@ -1,4 +1,4 @@
-#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/yaml_to_json.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -8,11 +8,12 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "duet/common/utf8.h"
 
-namespace duet::manifest {
+namespace duet {
 
 using nlohmann::json;
 
@@ -25,6 +26,10 @@ json plain_scalar(const std::string& s) {
   int64_t i = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
   if (ec == std::errc() && p == s.data() + s.size()) return i;
+  // Past int64 but within uint64: exact, so a range error shows the number as written.
+  uint64_t u = 0;
+  auto [pu, ecu] = std::from_chars(s.data(), s.data() + s.size(), u);
+  if (ecu == std::errc() && pu == s.data() + s.size()) return u;
   double d = 0;
   auto [pd, ecd] = std::from_chars(s.data(), s.data() + s.size(), d);
   if (ecd == std::errc() && pd == s.data() + s.size() && !s.empty()) return d;
@@ -192,4 +197,24 @@ std::vector<json> yaml_documents_to_json(std::string_view text, const YamlLimits
   return out;
 }
 
-}  // namespace duet::manifest
+json yaml_config_document(std::string_view text, const std::string& name) {
+  std::vector<json> docs;
+  try {
+    docs = yaml_documents_to_json(text);
+  } catch (const YAML::Exception& e) {
+    // e.mark.line counts from 0; editors count from 1.
+    throw std::invalid_argument(name + ":" + std::to_string(e.mark.line + 1) +
+                                ": invalid YAML: " + e.msg);
+  } catch (const YamlLimitExceeded& e) {
+    throw std::invalid_argument(name + ":" + std::to_string(e.line()) + ": " + e.what());
+  }
+  // Empty documents (a leading or trailing `---`) hold no settings; a second one with
+  // settings would be silently ignored, so it is refused.
+  std::erase_if(docs, [](const json& doc) { return doc.is_null(); });
+  if (docs.size() > 1)
+    throw std::invalid_argument(name + ": expected one YAML document, got " +
+                                std::to_string(docs.size()));
+  return docs.empty() ? json::object() : std::move(docs[0]);
+}
+
+}  // namespace duet

@@ -1,13 +1,12 @@
-#include "daemon/manifest/yaml_to_json.h"
+#include "duet/common/yaml_to_json.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <yaml-cpp/exceptions.h>
 
-#include "daemon/manifest/parser.h"
 #include "support/billion_laughs.h"
 
-namespace duet::manifest {
+namespace duet {
 namespace {
 
 using nlohmann::json;
@@ -85,30 +84,38 @@ TEST(YamlToJson, AnAliasInsideItsOwnNodeIsAnError) {
   EXPECT_THROW(yaml_documents_to_json("? [a, b]\n: c\n"), YAML::Exception);  // a non-scalar key
 }
 
-TEST(YamlToJson, ParseManifestsNamesTheFileAndTheLimit) {
-  try {
-    parse_manifests(billion_laughs_yaml(), "lol.yaml");
-    FAIL() << "no error";
-  } catch (const ApplyError& e) {
-    EXPECT_EQ(e.where(), "lol.yaml:6");
-    EXPECT_STREQ(e.what(),
-                 "lol.yaml:6: expands to more than 100000 YAML nodes (each use of an "
-                 "alias counts the whole node)");
-  }
+TEST(YamlToJson, IntegersPastInt64StayExact) {
+  auto docs = yaml_documents_to_json("a: 18446744073709551615\nb: -9223372036854775808\n"
+                                     "c: 18446744073709551616\n");
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_TRUE(docs[0]["a"].is_number_unsigned());
+  EXPECT_EQ(docs[0]["a"].get<uint64_t>(), UINT64_MAX);
+  EXPECT_EQ(docs[0]["b"].get<int64_t>(), INT64_MIN);
+  EXPECT_TRUE(docs[0]["c"].is_number_float());  // past uint64: a double, as JSON reads it
 }
 
-TEST(YamlToJson, JsonManifestsAreHeldToTheSameDepth) {
-  auto error_of = [](int levels) {
-    try {
-      parse_manifests(std::string(levels, '[') + std::string(levels, ']'), "deep.json");
-    } catch (const ApplyError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_EQ(error_of(65), "deep.json: nested deeper than 64 levels");
-  EXPECT_EQ(error_of(64).find("nested"), std::string::npos) << error_of(64);  // a later error
+std::string config_error(const std::string& text) {
+  try {
+    yaml_config_document(text, "c.yaml");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(YamlConfigDocument, IsTheOneDocumentOrEmpty) {
+  EXPECT_EQ(yaml_config_document("", "c.yaml"), json::object());
+  EXPECT_EQ(yaml_config_document("---\n", "c.yaml"), json::object());
+  EXPECT_EQ(yaml_config_document("---\na: 1\n---\n", "c.yaml"), json::parse(R"({"a":1})"));
+  EXPECT_EQ(config_error("a: 1\n---\nb: 2\n"), "c.yaml: expected one YAML document, got 2");
+}
+
+TEST(YamlConfigDocument, NamesTheFileAndLine) {
+  EXPECT_EQ(config_error("a: 1\nb: [\n"), "c.yaml:3: invalid YAML: end of sequence flow not found");
+  EXPECT_EQ(config_error(billion_laughs_yaml()),
+            "c.yaml:6: expands to more than 100000 YAML nodes (each use of an alias counts the "
+            "whole node)");
 }
 
 }  // namespace
-}  // namespace duet::manifest
+}  // namespace duet
