@@ -1,5 +1,7 @@
 #include "daemon/device_manager.h"
 
+#include <algorithm>
+
 #include "deviceplugin/device_json.h"
 #include "duet/common/log.h"
 
@@ -13,43 +15,37 @@ const Logger& logger() {
   static const Logger log("devices");
   return log;
 }
-// SPEC §3: a device that turns unhealthy is reported within 5 s.
-constexpr std::chrono::seconds kHealthPoll{2};
 }  // namespace
 
 DeviceManager::DeviceManager(boost::asio::io_context& io, dp::RegistryOptions options, WatchHub& hub)
-    : timer_(io), registry_(std::move(options)), hub_(hub) {}
+    : DeviceManager(io, dp::Registry(std::move(options)), hub) {}
+
+DeviceManager::DeviceManager(boost::asio::io_context& io, dp::Registry registry, WatchHub& hub,
+                             std::chrono::milliseconds health_poll)
+    : hub_(hub), poller_(io, std::move(registry), health_poll) {}
 
 void DeviceManager::start(OnChange on_change) {
   on_change_ = std::move(on_change);
-  for (const auto& plugin : registry_.plugins()) {
-    auto devices = plugin->discover();
-    int healthy = 0;
-    for (const auto& d : devices) healthy += d.health.ok() ? 1 : 0;
-    logger().info("devices_found", {{"handler", plugin->handler()},
-                                    {"source", plugin->source().name},
+  latest_ = poller_.start([this](std::vector<PluginScan> scans) { on_scan(std::move(scans)); });
+  for (const auto& scan : latest_) {
+    const auto& devices = scan.inventory->devices();
+    auto healthy =
+        std::count_if(devices.begin(), devices.end(), [](auto& d) { return d.health.ok(); });
+    logger().info("devices_found", {{"handler", scan.handler},
+                                    {"source", scan.source.name},
                                     {"devices", devices.size()},
-                                    {"healthy", healthy}});
+                                    {"healthy", static_cast<std::size_t>(healthy)}});
   }
-  schedule_poll();
 }
 
-void DeviceManager::stop() { timer_.cancel(); }
+void DeviceManager::stop() { poller_.stop(); }
 
-void DeviceManager::schedule_poll() {
-  timer_.expires_after(kHealthPoll);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    poll();
-    schedule_poll();
-  });
-}
-
-void DeviceManager::poll() {
+void DeviceManager::on_scan(std::vector<PluginScan> scans) {
+  latest_ = std::move(scans);
   std::set<std::string> affected;
   bool changed = false;
-  for (const auto& plugin : registry_.plugins()) {
-    for (const auto& device : plugin->check_health()) {
+  for (const auto& scan : latest_) {
+    for (const auto& device : scan.changed) {
       changed = true;
       hub_.publish(api::WatchEventType::modified, "Device", device_json(device));
       if (device.health.ok()) continue;
@@ -60,15 +56,21 @@ void DeviceManager::poll() {
   if (changed && on_change_) on_change_(affected);
 }
 
+const dp::Inventory* DeviceManager::inventory(const std::string& handler) const {
+  for (const auto& scan : latest_)
+    if (scan.handler == handler) return scan.inventory.get();
+  return nullptr;
+}
+
 dp::AllocateResult DeviceManager::allocate(const std::string& handler, std::size_t count,
                                            const std::string& engine) {
-  auto* plugin = registry_.plugin(handler);
-  if (!plugin) return dp::AllocateResult::fail("no device plugin for handler \"" + handler + "\"");
+  const auto* devices = inventory(handler);
+  if (!devices) return dp::AllocateResult::fail("no device plugin for handler \"" + handler + "\"");
   auto& held = holders_[handler];
   std::set<std::string> free;
-  for (const auto& d : plugin->devices())
+  for (const auto& d : devices->devices())
     if (!held.count(d.id)) free.insert(d.id);
-  auto result = plugin->allocate(count, free);
+  auto result = devices->allocate(count, free);
   if (result)
     for (const auto& id : result.allocation->device_ids) held[id] = engine;
   return result;
@@ -76,10 +78,10 @@ dp::AllocateResult DeviceManager::allocate(const std::string& handler, std::size
 
 bool DeviceManager::hold(const std::string& handler, const std::vector<std::string>& ids,
                          const std::string& engine) {
-  auto* plugin = registry_.plugin(handler);
-  if (!plugin) return ids.empty();
+  const auto* known = inventory(handler);
+  if (!known) return ids.empty();
   bool all_good = true;
-  auto devices = plugin->devices();
+  const auto& devices = known->devices();
   for (const auto& id : ids) {
     auto it = std::find_if(devices.begin(), devices.end(), [&](const auto& d) { return d.id == id; });
     if (it == devices.end() || !it->health.ok()) all_good = false;
@@ -104,15 +106,15 @@ json DeviceManager::device_json(const dp::Device& device) const {
 
 json DeviceManager::devices_json() const {
   json items = json::array();
-  for (const auto& plugin : registry_.plugins())
-    for (const auto& d : plugin->devices()) items.push_back(device_json(d));
+  for (const auto& scan : latest_)
+    for (const auto& d : scan.inventory->devices()) items.push_back(device_json(d));
   return items;
 }
 
 std::map<std::pair<std::string, std::string>, int> DeviceManager::counts() const {
   std::map<std::pair<std::string, std::string>, int> out;
-  for (const auto& plugin : registry_.plugins())
-    for (const auto& d : plugin->devices())
+  for (const auto& scan : latest_)
+    for (const auto& d : scan.inventory->devices())
       ++out[{d.kind, std::string(dp::to_string(d.health.state))}];
   return out;
 }

@@ -1,32 +1,45 @@
 #pragma once
-// duetd's side of the device plugins: discovery at start, a health poll every 2 s, and which
-// engine holds which device (the plugins only choose among the free ids they are given).
+// duetd's side of the device plugins: discovery at start, a health poll every 2 s on the device
+// thread, and which engine holds which device (the plugins only choose among free ids).
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "daemon/device_poller.h"
 #include "daemon/device_pool.h"
 #include "daemon/watch_hub.h"
 #include "deviceplugin/registry.h"
 
 namespace duet::daemon {
 
+// Every method runs on duetd's loop, and none calls into a plugin: they read the inventories
+// the device thread posted last (device_poller.h), so a wedged driver never stalls them.
 class DeviceManager : public DevicePool {
  public:
   // Runs after a health poll that saw a change, with the engines that hold a device that
   // just turned unhealthy (often none: a device appeared or recovered).
   using OnChange = std::function<void(const std::set<std::string>& engines_on_unhealthy)>;
 
-  DeviceManager(boost::asio::io_context& io, deviceplugin::RegistryOptions options, WatchHub& hub);
+  // SPEC §3: a device that turns unhealthy is reported within 5 s.
+  static constexpr std::chrono::milliseconds kHealthPoll{2000};
 
-  // Discovers every handler's devices, then polls their health every 2 s.
+  DeviceManager(boost::asio::io_context& io, deviceplugin::RegistryOptions options, WatchHub& hub);
+  // The plugins of `registry`, polled every `health_poll` (tests: plugins they control).
+  DeviceManager(boost::asio::io_context& io, deviceplugin::Registry registry, WatchHub& hub,
+                std::chrono::milliseconds health_poll = kHealthPoll);
+
+  // Discovers every handler's devices (on the device thread; waits for it), then has their
+  // health polled there every 2 s; a change reaches the loop as one posted pass.
   void start(OnChange on_change);
+  // Ends the polling: joins the device thread (or, when a scan is stuck in a driver, leaves it
+  // after DevicePoller::kStopGrace); no OnChange runs after.
   void stop();
 
   // DevicePool
@@ -42,15 +55,16 @@ class DeviceManager : public DevicePool {
   std::map<std::pair<std::string, std::string>, int> counts() const;
 
  private:
-  void poll();
-  void schedule_poll();
+  void on_scan(std::vector<PluginScan> scans);
+  const deviceplugin::Inventory* inventory(const std::string& handler) const;
   nlohmann::json device_json(const deviceplugin::Device& device) const;
 
-  boost::asio::steady_timer timer_;
-  deviceplugin::Registry registry_;
   WatchHub& hub_;
   OnChange on_change_;
+  // The latest pass, in the registry's order: the loop's only view of the devices.
+  std::vector<PluginScan> latest_;
   std::map<std::string, std::map<std::string, std::string>> holders_;  // kind → id → engine
+  DevicePoller poller_;  // last: stopped before the members its callbacks use are destroyed
 };
 
 }  // namespace duet::daemon

@@ -3,17 +3,20 @@
 // with health, watch for changes, choose N devices with a good topology.
 
 #include <cstddef>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "deviceplugin/device.h"
+#include "deviceplugin/inventory.h"
 
 namespace duet::deviceplugin {
 
-// One plugin per handler. All methods are called from one thread (duetd's device loop); a
-// plugin is not thread-safe. Which devices are taken is duetd's state, not the plugin's: the
+// One plugin per handler. All methods are called from one thread (duetd's device thread); a
+// plugin is not thread-safe. What other threads read is the Inventory it hands out after each
+// scan, which never changes. Which devices are taken is duetd's state, not the plugin's: the
 // plugin only chooses among the free ids it is given, so allocation is a pure function.
 class DevicePlugin {
  public:
@@ -36,14 +39,16 @@ class DevicePlugin {
   // device that recovers comes back healthy through the same path.
   virtual std::vector<Device> check_health() = 0;
 
-  // The devices as of the last discover() / check_health(), without touching the host.
-  virtual std::vector<Device> devices() const = 0;
+  // The devices as of the last discover() / check_health() and the allocation rules over
+  // them, without touching the host: a snapshot the caller may hand to another thread and
+  // keep while the plugin scans again. Before the first scan, no devices.
+  virtual std::shared_ptr<const Inventory> inventory() const = 0;
 
-  // Chooses `count` healthy devices among `free_ids` (the ids no engine holds), preferring a
-  // good topology, and says how an engine uses them (env, device nodes, cpus). count 0 is an
-  // empty allocation (cpu: share every core, no pinning). Does not touch the host.
-  virtual AllocateResult allocate(std::size_t count,
-                                  const std::set<std::string>& free_ids) const = 0;
+  // inventory()'s devices and allocate(), for callers on the plugin's own thread.
+  std::vector<Device> devices() const { return inventory()->devices(); }
+  AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const {
+    return inventory()->allocate(count, free_ids);
+  }
 };
 
 }  // namespace duet::deviceplugin

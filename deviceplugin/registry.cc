@@ -11,6 +11,9 @@ Registry::Registry(RegistryOptions options) {
   plugins_.push_back(std::make_unique<CpuPlugin>(options.paths));
 }
 
+Registry::Registry(std::vector<std::unique_ptr<DevicePlugin>> plugins)
+    : plugins_(std::move(plugins)) {}
+
 DevicePlugin* Registry::plugin(std::string_view handler) const {
   for (const auto& p : plugins_)
     if (p->handler() == handler) return p.get();

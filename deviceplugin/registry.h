@@ -26,6 +26,8 @@ class Registry {
  public:
   // Builds the plugins; touches nothing on the host until a plugin's first discover().
   explicit Registry(RegistryOptions options = {});
+  // Exactly these plugins (tests: plugins whose scans the test controls).
+  explicit Registry(std::vector<std::unique_ptr<DevicePlugin>> plugins);
 
   // The plugin for `handler` ("ascend", "nvidia", "mlu", "cpu"), or nullptr when unknown.
   DevicePlugin* plugin(std::string_view handler) const;

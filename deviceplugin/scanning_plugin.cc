@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "deviceplugin/topology_picker.h"
-
 namespace duet::deviceplugin {
 
 std::string_view to_string(Health health) {
@@ -29,10 +27,15 @@ std::vector<Device> ScanningPlugin::discover() {
 
 std::vector<Device> ScanningPlugin::check_health() { return rescan(); }
 
+std::shared_ptr<const Inventory> ScanningPlugin::inventory() const {
+  return inventory_ ? inventory_ : make_inventory({});
+}
+
 std::vector<Device> ScanningPlugin::rescan() {
   bool first = !scanned_;
   scanned_ = true;
   auto changed = table_.merge(scan(), [this](const Device& d) { return missing_reason(d); });
+  inventory_ = make_inventory(table_.devices());
   // The first scan finds everything "new"; discover() sums it up in one line instead.
   if (first) return changed;
   for (const auto& d : changed) {
@@ -58,46 +61,6 @@ void ScanningPlugin::report_library_unavailable(const std::vector<std::string>& 
   (log_.*write)("vendor_library_unavailable", {{"library", libraries.empty() ? "" : libraries[0]},
                                                {"error", error},
                                                {"fallback", fallback}});
-}
-
-std::vector<const Device*> ScanningPlugin::free_healthy(
-    const std::set<std::string>& free_ids) const {
-  std::vector<const Device*> out;
-  for (const auto& d : table_.devices())
-    if (d.health.ok() && free_ids.count(d.id)) out.push_back(&d);
-  return out;
-}
-
-std::vector<const Device*> ScanningPlugin::pick_by_numa(const std::vector<const Device*>& free,
-                                                        std::size_t count) const {
-  PickInput in;
-  for (const auto* d : free) in.group.push_back(d->numa_node);
-  in.affinity = [&](std::size_t a, std::size_t b) {
-    return free[a]->numa_node >= 0 && free[a]->numa_node == free[b]->numa_node ? 10 : 0;
-  };
-  std::vector<const Device*> chosen;
-  for (auto i : pick_closest(in, count)) chosen.push_back(free[i]);
-  return chosen;
-}
-
-std::string ScanningPlugin::insufficient(std::size_t need, std::size_t free) const {
-  return "insufficient " + kind_ + " devices: need " + std::to_string(need) + ", free " +
-         std::to_string(free);
-}
-
-Allocation ScanningPlugin::accelerator_allocation(
-    const std::vector<const Device*>& chosen, const std::vector<std::string>& shared_nodes) const {
-  Allocation a;
-  std::set<std::string> nodes(shared_nodes.begin(), shared_nodes.end());
-  std::set<int> numa;
-  for (const auto* d : chosen) {
-    a.device_ids.push_back(d->id);
-    nodes.insert(d->device_nodes.begin(), d->device_nodes.end());
-    numa.insert(d->numa_node);
-  }
-  a.device_nodes.assign(nodes.begin(), nodes.end());
-  if (numa.size() == 1) a.numa_node = *numa.begin();
-  return a;
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {

@@ -1,8 +1,8 @@
 #pragma once
 // The part every plugin shares: scan the host, merge into the known devices, log health
-// changes once, and hand the free healthy devices to the plugin's own allocation rules.
+// changes once, and snapshot the result into an Inventory that holds the allocation rules.
 
-#include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,7 +18,7 @@ class ScanningPlugin : public DevicePlugin {
   std::string_view handler() const override { return kind_; }
   std::vector<Device> discover() override;
   std::vector<Device> check_health() override;
-  std::vector<Device> devices() const override { return table_.devices(); }
+  std::shared_ptr<const Inventory> inventory() const override;
 
  protected:
   explicit ScanningPlugin(std::string kind);
@@ -27,19 +27,12 @@ class ScanningPlugin : public DevicePlugin {
   virtual std::vector<Device> scan() = 0;
   // Why a device seen before is absent from this scan.
   virtual std::string missing_reason(const Device& device) const;
+  // The snapshot of `devices` (the merged result of a scan) with a copy of whatever the
+  // plugin's allocation rules read from that scan (topology, shared nodes, chip name).
+  virtual std::shared_ptr<const Inventory> make_inventory(std::vector<Device> devices) const = 0;
 
-  // Healthy known devices whose id is in `free_ids`, sorted by index.
-  std::vector<const Device*> free_healthy(const std::set<std::string>& free_ids) const;
-  // `count` of `free` (enough of them) that share a NUMA node where possible, best fit: the
-  // placement for devices whose links duet cannot see.
-  std::vector<const Device*> pick_by_numa(const std::vector<const Device*>& free,
-                                          std::size_t count) const;
-  // "insufficient ascend devices: need 2, free 0": the words duetd shows for a Pending replica.
-  std::string insufficient(std::size_t need, std::size_t free) const;
-  // The allocation common to accelerators: ids, the devices' nodes plus `shared_nodes`, and
-  // the NUMA node when every device sits on the same one. The caller adds the env.
-  Allocation accelerator_allocation(const std::vector<const Device*>& chosen,
-                                    const std::vector<std::string>& shared_nodes) const;
+  // Every device known before the scan in progress (after it: the scan's result too).
+  const std::vector<Device>& known() const { return table_.devices(); }
 
   // Logs once that no name in `libraries` loaded, why, and what is read instead: warn where
   // devices of this kind are present (they lose detail), info where not (no driver, no devices).
@@ -56,6 +49,7 @@ class ScanningPlugin : public DevicePlugin {
   Logger log_{"deviceplugin"};
   DeviceTable table_;
   bool scanned_ = false;
+  std::shared_ptr<const Inventory> inventory_;  // of the last scan; null before the first
 };
 
 // Joins strings with `separator`: env values such as "0,1,2,3".

@@ -3,17 +3,10 @@
 #include <algorithm>
 #include <map>
 
-#include "deviceplugin/ascend/hccs_allocator.h"
 #include "deviceplugin/host_files.h"
 #include "deviceplugin/pci_topology.h"
 
 namespace duet::deviceplugin {
-
-namespace {
-
-constexpr std::size_t kBoardSize = 8;
-
-}  // namespace
 
 AscendPlugin::AscendPlugin(HostPaths paths, AscendOptions options)
     : ScanningPlugin("ascend"), paths_(std::move(paths)), options_(std::move(options)) {}
@@ -39,10 +32,6 @@ void AscendPlugin::load_dcmi(bool have_nodes) {
 
 std::string AscendPlugin::chip_name() const {
   return last_chip_name_.empty() ? options_.chip_hint : last_chip_name_;
-}
-
-bool AscendPlugin::ring_rules() const {
-  return chip_name().starts_with("910") && devices().size() <= kBoardSize;
 }
 
 std::string AscendPlugin::control_problem() const {
@@ -116,33 +105,10 @@ std::string AscendPlugin::missing_reason(const Device& device) const {
   return "device node " + paths_.dev("davinci" + device.id).string() + " is missing";
 }
 
-AllocateResult AscendPlugin::allocate(std::size_t count,
-                                      const std::set<std::string>& free_ids) const {
-  if (count == 0) return AllocateResult::ok({});
-  auto free = free_healthy(free_ids);
-  std::vector<const Device*> chosen;
-  if (ring_rules()) {
-    std::vector<int> phys;
-    for (const auto* d : free) phys.push_back(d->index);
-    auto choice = choose_hccs(count, phys);
-    if (choice.ids.empty()) return AllocateResult::fail(choice.reason);
-    for (const auto* d : free)
-      if (std::binary_search(choice.ids.begin(), choice.ids.end(), d->index)) chosen.push_back(d);
-  } else {
-    if (free.size() < count) return AllocateResult::fail(insufficient(count, free.size()));
-    chosen = pick_by_numa(free, count);
-  }
-  std::vector<std::string> shared;
-  for (const auto& node : control_nodes()) shared.push_back(paths_.dev(node).string());
-  Allocation a = accelerator_allocation(chosen, shared);
-  std::vector<std::string> logical, physical;
-  for (const auto* d : chosen) {
-    logical.push_back(std::to_string(d->logical_id));
-    physical.push_back(d->id);
-  }
-  a.env["ASCEND_RT_VISIBLE_DEVICES"] = join(logical);
-  a.env["ASCEND_VISIBLE_DEVICES"] = join(physical);
-  return AllocateResult::ok(std::move(a));
+std::shared_ptr<const Inventory> AscendPlugin::make_inventory(std::vector<Device> devices) const {
+  std::vector<std::string> control;
+  for (const auto& node : control_nodes()) control.push_back(paths_.dev(node).string());
+  return std::make_shared<AscendInventory>(std::move(devices), chip_name(), std::move(control));
 }
 
 }  // namespace duet::deviceplugin

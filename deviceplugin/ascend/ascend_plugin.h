@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "deviceplugin/ascend/ascend_inventory.h"
 #include "deviceplugin/ascend/dcmi.h"
 #include "deviceplugin/paths.h"
 #include "deviceplugin/scanning_plugin.h"
@@ -28,7 +29,6 @@ class AscendPlugin : public ScanningPlugin {
 
   // DevicePlugin
   DiscoverySource source() const override;
-  AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
   // The control nodes every Ascend process opens besides its davinciN.
   static const std::vector<std::string>& control_nodes();
@@ -37,12 +37,11 @@ class AscendPlugin : public ScanningPlugin {
   // ScanningPlugin
   std::vector<Device> scan() override;
   std::string missing_reason(const Device& device) const override;
+  std::shared_ptr<const Inventory> make_inventory(std::vector<Device> devices) const override;
 
  private:
   void load_dcmi(bool have_nodes);
   std::string chip_name() const;
-  // 910 boards of up to 8: HCCS ring rules apply.
-  bool ring_rules() const;
   std::string control_problem() const;
   Device device_for(int phys_id, int logical_id, const DcmiChip* chip) const;
 

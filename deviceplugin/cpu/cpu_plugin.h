@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "deviceplugin/cpu/core_packer.h"
+#include "deviceplugin/cpu/cpu_inventory.h"
 #include "deviceplugin/paths.h"
 #include "deviceplugin/scanning_plugin.h"
 
@@ -18,12 +19,12 @@ class CpuPlugin : public ScanningPlugin {
 
   // DevicePlugin
   DiscoverySource source() const override;
-  AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
  protected:
   // ScanningPlugin
   std::vector<Device> scan() override;
   std::string missing_reason(const Device& device) const override;
+  std::shared_ptr<const Inventory> make_inventory(std::vector<Device> devices) const override;
 
  private:
   std::map<int, int> numa_nodes() const;
@@ -31,7 +32,7 @@ class CpuPlugin : public ScanningPlugin {
 
   HostPaths paths_;
   DiscoverySource source_{"sysfs", "not scanned yet"};
-  std::map<int, CpuSlot> slots_;  // by cpu, from the last scan: what allocate() packs
+  std::map<int, CpuSlot> slots_;  // by cpu, from the last scan: what the inventory packs
 };
 
 }  // namespace duet::deviceplugin

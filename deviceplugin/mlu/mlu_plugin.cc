@@ -58,19 +58,8 @@ std::string MluPlugin::missing_reason(const Device& device) const {
   return "device node " + paths_.dev("cambricon_dev" + device.id).string() + " is missing";
 }
 
-AllocateResult MluPlugin::allocate(std::size_t count, const std::set<std::string>& free_ids) const {
-  if (count == 0) return AllocateResult::ok({});
-  auto free = free_healthy(free_ids);
-  if (free.size() < count) return AllocateResult::fail(insufficient(count, free.size()));
-  auto chosen = pick_by_numa(free, count);
-  Allocation a = accelerator_allocation(chosen, {paths_.dev("cambricon_ctl").string()});
-  // Both variables take the driver's card numbers: MLU_VISIBLE_DEVICES is what CNRT reads in
-  // the process, CAMBRICON_VISIBLE_DEVICES what Cambricon's container runtime reads.
-  std::vector<std::string> ids;
-  for (const auto* d : chosen) ids.push_back(d->id);
-  a.env["MLU_VISIBLE_DEVICES"] = join(ids);
-  a.env["CAMBRICON_VISIBLE_DEVICES"] = join(ids);
-  return AllocateResult::ok(std::move(a));
+std::shared_ptr<const Inventory> MluPlugin::make_inventory(std::vector<Device> devices) const {
+  return std::make_shared<MluInventory>(std::move(devices), paths_.dev("cambricon_ctl").string());
 }
 
 }  // namespace duet::deviceplugin

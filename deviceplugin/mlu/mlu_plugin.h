@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "deviceplugin/mlu/cndev.h"
+#include "deviceplugin/mlu/mlu_inventory.h"
 #include "deviceplugin/paths.h"
 #include "deviceplugin/scanning_plugin.h"
 
@@ -23,12 +24,12 @@ class MluPlugin : public ScanningPlugin {
 
   // DevicePlugin
   DiscoverySource source() const override;
-  AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
  protected:
   // ScanningPlugin
   std::vector<Device> scan() override;
   std::string missing_reason(const Device& device) const override;
+  std::shared_ptr<const Inventory> make_inventory(std::vector<Device> devices) const override;
 
  private:
   void load_cndev(bool have_nodes);

@@ -5,7 +5,6 @@
 #include "deviceplugin/host_files.h"
 #include "deviceplugin/nvidia/procfs_gpus.h"
 #include "deviceplugin/pci_topology.h"
-#include "deviceplugin/topology_picker.h"
 
 namespace duet::deviceplugin {
 
@@ -141,8 +140,8 @@ std::vector<Device> NvidiaPlugin::scan_procfs() {
   }
   // A GPU known by UUID whose listing vanished stays that GPU (reported missing), not a new
   // one named after its node.
-  for (const auto& known : devices())
-    if (!known.uuid.empty()) minors.insert(known.index);
+  for (const auto& gpu : known())
+    if (!gpu.uuid.empty()) minors.insert(gpu.index);
   // A node the driver describes nowhere: still a GPU, known by its minor number only.
   for (int minor : numbered_entries(paths_.dev_root, "nvidia"))
     if (!minors.count(minor)) out.push_back(gpu_device("", minor, "", ""));
@@ -208,31 +207,8 @@ void NvidiaPlugin::describe_peers(std::vector<Device>& devices) const {
     if (auto it = peers_.find(d.id); it != peers_.end()) d.attributes["peers"] = it->second;
 }
 
-int NvidiaPlugin::affinity(const std::string& a, const std::string& b) const {
-  auto it = affinity_.find({a, b});
-  return it == affinity_.end() ? 0 : it->second;
-}
-
-AllocateResult NvidiaPlugin::allocate(std::size_t count,
-                                      const std::set<std::string>& free_ids) const {
-  if (count == 0) return AllocateResult::ok({});
-  auto free = free_healthy(free_ids);
-  if (free.size() < count) return AllocateResult::fail(insufficient(count, free.size()));
-  PickInput in;
-  for (const auto* d : free) in.group.push_back(d->numa_node);
-  in.affinity = [&](std::size_t a, std::size_t b) { return affinity(free[a]->id, free[b]->id); };
-  std::vector<const Device*> chosen;
-  for (auto i : pick_closest(in, count)) chosen.push_back(free[i]);
-  Allocation a = accelerator_allocation(chosen, shared_nodes_);
-  // UUIDs in both: CUDA numbers GPUs fastest-first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, so an
-  // index could name another GPU than the one chosen; a UUID names exactly one, whatever the
-  // order, and the container toolkit (NVIDIA_VISIBLE_DEVICES) takes the same form.
-  std::vector<std::string> names;
-  for (const auto* d : chosen)
-    names.push_back(d->uuid.empty() ? std::to_string(d->index) : d->uuid);
-  a.env["CUDA_VISIBLE_DEVICES"] = join(names);
-  a.env["NVIDIA_VISIBLE_DEVICES"] = join(names);
-  return AllocateResult::ok(std::move(a));
+std::shared_ptr<const Inventory> NvidiaPlugin::make_inventory(std::vector<Device> devices) const {
+  return std::make_shared<NvidiaInventory>(std::move(devices), shared_nodes_, affinity_);
 }
 
 }  // namespace duet::deviceplugin

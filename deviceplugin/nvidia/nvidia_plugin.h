@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "deviceplugin/nvidia/nvidia_inventory.h"
 #include "deviceplugin/nvidia/nvml.h"
 #include "deviceplugin/paths.h"
 #include "deviceplugin/scanning_plugin.h"
@@ -29,12 +30,12 @@ class NvidiaPlugin : public ScanningPlugin {
 
   // DevicePlugin
   DiscoverySource source() const override;
-  AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
  protected:
   // ScanningPlugin
   std::vector<Device> scan() override;
   std::string missing_reason(const Device& device) const override;
+  std::shared_ptr<const Inventory> make_inventory(std::vector<Device> devices) const override;
 
  private:
   void load_nvml(bool have_nodes);
@@ -46,7 +47,6 @@ class NvidiaPlugin : public ScanningPlugin {
   void add_node_health(std::vector<Device>& devices) const;
   void update_affinity(const std::vector<Device>& devices,
                        const std::map<std::string, nvml::Device>& handles);
-  int affinity(const std::string& a, const std::string& b) const;
   // Sets each GPU's `peers` attribute: "1:NV 2:SYS", its link to every other GPU by index.
   void describe_peers(std::vector<Device>& devices) const;
 
@@ -59,7 +59,7 @@ class NvidiaPlugin : public ScanningPlugin {
   std::string all_xid_mark_;                      // an XID NVML could not pin on one GPU
   std::vector<std::string> shared_nodes_;         // nvidiactl, nvidia-uvm... present last scan
   std::set<std::string> affinity_ids_;            // the device set affinity_ was computed for
-  std::map<std::pair<std::string, std::string>, int> affinity_;
+  GpuAffinity affinity_;
   std::map<std::string, std::string> peers_;  // id -> "1:NV 2:SYS", with affinity_
 };
 
