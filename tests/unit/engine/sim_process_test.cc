@@ -180,13 +180,21 @@ TEST(SimProcess, HangAfterOneAnswersNothingMoreNotEvenHealth) {
   EXPECT_TRUE(sim.process().running());
 }
 
+// On a sim with one slot: a stream that holds it and a second one waiting for it.
+std::pair<std::shared_ptr<StreamRecord>, std::shared_ptr<StreamRecord>> hold_and_queue(SimProcess& sim,
+                                                                                      StreamClient& client) {
+  auto first = client.open(sim.address(), "/v1/completions", kStreamLong);
+  EXPECT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_running") == 1; }));
+  auto second = client.open(sim.address(), "/v1/completions", kStreamLong);
+  EXPECT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_waiting") == 1; }));
+  return {first, second};
+}
+
 TEST(SimProcess, MaxConcurrencyQueuesBeyondTheLimit) {
   SimProcess sim({"--max-concurrency", "1", "--ttft-ms", "60000"});
   StreamClient client;
-  auto first = client.open(sim.address(), "/v1/completions", kStreamLong);
-  ASSERT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_running") == 1; }));
-  auto second = client.open(sim.address(), "/v1/completions", kStreamLong);
-  ASSERT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_waiting") == 1; }));
+  auto [first, second] = hold_and_queue(sim, client);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   EXPECT_EQ(sim.metric("vllm:num_requests_running"), 1);
   EXPECT_EQ(sim.metric("vllm:kv_cache_usage_perc"), 1);
 
@@ -201,10 +209,8 @@ TEST(SimProcess, MaxConcurrencyQueuesBeyondTheLimit) {
 TEST(SimProcess, ACancelledWaiterLeavesTheQueue) {
   SimProcess sim({"--max-concurrency", "1", "--ttft-ms", "60000"});
   StreamClient client;
-  auto first = client.open(sim.address(), "/v1/completions", kStreamLong);
-  ASSERT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_running") == 1; }));
-  auto second = client.open(sim.address(), "/v1/completions", kStreamLong);
-  ASSERT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_waiting") == 1; }));
+  auto [first, second] = hold_and_queue(sim, client);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   client.cancel(second);
   EXPECT_TRUE(eventually([&] { return sim.metric("vllm:num_requests_waiting") == 0; }));
   EXPECT_EQ(sim.metric("vllm:num_requests_running"), 1);

@@ -94,7 +94,8 @@ TEST(SourceWatcher, KeepsTheLastStateUntilANewSnapshotReplacesIt) {
   EXPECT_TRUE(duet::test::eventually([&] { return !harness.ready_engine(); }, 5s));
 }
 
-TEST(SourceWatcher, NonJsonLineDropsTheConnection) {
+// A line the watcher cannot apply: it drops the connection, comes back, and keeps its state.
+void expect_line_drops_the_connection(const json& line) {
   duet::test::TempDir dir;
   test::FakeDuetd duetd((dir / "d.sock").string(), one_engine_snapshot(true));
   WatcherHarness harness(
@@ -102,25 +103,16 @@ TEST(SourceWatcher, NonJsonLineDropsTheConnection) {
       WatchTiming{
           .backoff_min = 10ms, .backoff_max = 50ms, .dead_after = 60s, .header_timeout = 5s});
   ASSERT_TRUE(duet::test::eventually([&] { return harness.synced(); }));
-  duetd.push("this is not an event");
-  EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }));
-  EXPECT_TRUE(harness.ready_engine());
-}
-
-// Reading {"type":1} threw outside on_line's try, on the control thread (issue 15).
-TEST(SourceWatcher, AFieldOfTheWrongTypeDropsTheConnection) {
-  duet::test::TempDir dir;
-  test::FakeDuetd duetd((dir / "d.sock").string(), one_engine_snapshot(true));
-  WatcherHarness harness(
-      duetd.address(),
-      WatchTiming{
-          .backoff_min = 10ms, .backoff_max = 50ms, .dead_after = 60s, .header_timeout = 5s});
-  ASSERT_TRUE(duet::test::eventually([&] { return harness.synced(); }));
-  duetd.push(json{{"type", 1}});
+  duetd.push(line);
   EXPECT_TRUE(duet::test::eventually([&] { return duetd.watches() >= 2; }));
   EXPECT_TRUE(duet::test::eventually([&] { return harness.connected(); }));
   EXPECT_TRUE(harness.ready_engine());
 }
+
+TEST(SourceWatcher, NonJsonLineDropsTheConnection) { expect_line_drops_the_connection("this is not an event"); }
+
+// Reading {"type":1} threw outside on_line's try, on the control thread (issue 15).
+TEST(SourceWatcher, AFieldOfTheWrongTypeDropsTheConnection) { expect_line_drops_the_connection(json{{"type", 1}}); }
 
 TEST(SourceWatcher, ALineThatNeverEndsDropsTheConnection) {
   duet::test::TempDir dir;
