@@ -315,6 +315,8 @@ void ProxySession<Stream, Upstreams>::start_relay(const Route& route, RequestBod
   if (!route.spec.canary_header_name.empty())
     hint.canary_header = request_.base()[route.spec.canary_header_name];
   hint.sticky_key = sticky_key(record_.token.get(), route.spec.stickiness_claim, peer_.ip, sticky_);
+  if (const auto& header = route.spec.scheduling.session_header; !header.empty())
+    hint.session_header = request_.base()[header];
   Decision decision = decide(route, body, hint);
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   record_.route = route.spec.name();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "duet/common/token_estimate.h"
+#include "router/prefix_index.h"
 
 namespace duet::router {
 
@@ -80,7 +81,54 @@ std::optional<uint64_t> count(const std::optional<dom::element>& value) {
   return n;
 }
 
+// Appends up to what prefix chunks look at (64 KiB): the buffer is one per worker thread.
+void append_capped(std::string_view piece, std::string& out) {
+  constexpr std::size_t kCap = kMaxPrefixChunks * kPrefixChunkBytes;
+  if (out.size() < kCap) out.append(piece.substr(0, kCap - out.size()));
+}
+
+// Appends a prompt or a message's content as text: a string, or its string and text parts.
+void append_content(dom::element value, std::string& out) {
+  if (value.is_string()) return append_capped(std::string_view(value), out);
+  if (!value.is_array()) return;
+  for (dom::element part : dom::array(value)) {
+    if (part.is_string()) {
+      append_capped(std::string_view(part), out);
+    } else if (part.is_object()) {
+      auto text = last(dom::object(part), "text");
+      if (text && text->is_string()) append_capped(std::string_view(*text), out);
+    }
+  }
+}
+
+// The prompt as text (a chat's roles and contents in order), cut into prefix chunks.
+void append_prompt_chunks(dom::object request, std::vector<uint64_t>& chunks) {
+  thread_local std::string text;
+  text.clear();
+  if (auto prompt = last(request, "prompt")) {
+    append_content(*prompt, text);
+  } else if (auto messages = last(request, "messages"); messages && messages->is_array()) {
+    for (dom::element message : dom::array(*messages)) {
+      if (!message.is_object()) continue;
+      if (auto role = last(dom::object(message), "role"); role && role->is_string())
+        append_capped(std::string_view(*role), text);
+      append_capped("\x1f", text);  // so that role and content cannot run into each other
+      if (auto content = last(dom::object(message), "content")) append_content(*content, text);
+      append_capped("\x1e", text);
+    }
+  }
+  append_prefix_chunks(text, chunks);
+}
+
 }  // namespace
+
+const std::vector<uint64_t>& RequestBody::prefix_chunks() {
+  if (!want_chunks_) {
+    want_chunks_ = true;
+    scan();  // again when tokens() came first: the parser's tree is gone by now
+  }
+  return chunks_;
+}
 
 void RequestBody::scan() {
   scanned_ = true;
@@ -100,6 +148,7 @@ void RequestBody::scan() {
   auto max = count(last(request, "max_tokens"));
   if (!max) max = count(last(request, "max_completion_tokens"));
   max_tokens_ = max.value_or(0);
+  if (want_chunks_) append_prompt_chunks(request, chunks_);
 }
 
 std::string_view RequestBody::model() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace duet::router {
 
@@ -21,6 +22,9 @@ class RequestBody {
   uint64_t tokens();
   // The body was needed and is not JSON, or not UTF-8, which JSON requires.
   bool malformed() const { return scanned_ && malformed_; }
+  // The prompt's text (a chat's roles and contents in order) as prefix chunks
+  // (prefix_index.h), for prefix-affinity scheduling; empty for a prompt under 256 bytes.
+  const std::vector<uint64_t>& prefix_chunks();
 
  private:
   void scan();
@@ -31,6 +35,8 @@ class RequestBody {
   std::string model_;
   uint64_t prompt_tokens_ = 0;
   uint64_t max_tokens_ = 0;
+  bool want_chunks_ = false;
+  std::vector<uint64_t> chunks_;
 };
 
 }  // namespace duet::router

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "duet/common/token_estimate.h"
+#include "router/scheduler.h"
 
 namespace duet::router {
 
@@ -64,9 +65,21 @@ Track choose_track(const api::Route& route, const Deployment* deployment, const 
   return sticky_bucket(hint.sticky_key) < weight * 100 ? Track::canary : Track::stable;
 }
 
+namespace {
+// What the route's scheduling policy needs of the request, read before the decision.
+void read_scheduling_keys(const Route& route, RequestBody& body, const VersionHint& hint, Decision& d) {
+  using api::SchedulingPolicy;
+  auto policy = route.spec.scheduling.policy;
+  if (policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix) d.prefix_chunks = body.prefix_chunks();
+  if (policy == SchedulingPolicy::session_affinity)
+    d.session_key = !hint.session_header.empty() ? hint.session_header : hint.sticky_key;
+}
+}  // namespace
+
 Decision decide(const Route& route, RequestBody& body, const VersionHint& hint) {
   Decision d;
   d.route = &route;
+  read_scheduling_keys(route, body, hint, d);
   bool forced = false;
   if (!route.spec.size_routing) {
     Track track = choose_track(route.spec, route.backend, hint, forced);
@@ -136,11 +149,11 @@ const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoi
 }
 
 Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
-          std::chrono::steady_clock::time_point now) {
+          std::chrono::steady_clock::time_point now, PrefixIndex* index) {
   for (std::size_t i = 0; i < decision.target_count; ++i) {
     const Target& t = decision.targets[i];
     if (!t.deployment) continue;
-    if (const Endpoint* e = pick_endpoint(t.deployment->pool(t.track), rng, tried, now))
+    if (const Endpoint* e = schedule(t.deployment->pool(t.track), decision, rng, tried, now, index))
       return {&t, e};
   }
   return {};

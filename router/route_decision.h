@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "router/request_body.h"
 #include "router/routing_table.h"
@@ -38,6 +40,7 @@ struct Target {
 struct VersionHint {
   std::string_view canary_header;  // the value of the route's canaryHeader; empty: absent
   std::string_view sticky_key;     // the stickiness claim's value, else the client address
+  std::string_view session_header = {};  // the value of scheduling.sessionHeader; empty: absent
 };
 
 // Where a request sticks in [0, 10000): it goes to the canary when this is below the
@@ -57,6 +60,10 @@ struct Decision {
   std::array<Target, 4> targets{};
   std::size_t target_count = 0;
   uint64_t tokens = 0;  // the estimate used; 0 for backend routes, which need none
+  // For the route's scheduling policy (scheduler.h): the prompt's prefix chunks (prefix
+  // policies only) and the key sessionAffinity hashes.
+  std::vector<uint64_t> prefix_chunks;
+  std::string session_key;
 };
 
 Decision decide(const Route& route, RequestBody& body, const VersionHint& hint);
@@ -83,9 +90,12 @@ struct Pick {
   const Endpoint* endpoint = nullptr;  // null: nothing Ready and untried anywhere
 };
 
+class PrefixIndex;
+
 // The first target of `decision` with an untried Ready endpoint in rotation, and that
-// endpoint.
+// endpoint, as the route's scheduling policy chooses it (scheduler.h); prefix policies look
+// up and record in `index` (null: they fall back to leastRequest).
 Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
-          std::chrono::steady_clock::time_point now);
+          std::chrono::steady_clock::time_point now, PrefixIndex* index = nullptr);
 
 }  // namespace duet::router

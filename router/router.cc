@@ -55,7 +55,7 @@ Router::Router(RouterConfig config)
   }
   WorkerShared shared{config_.limits,          observers_,        stats_,
                       rate_limiter_.get(),     open_connections_, budget_,
-                      config_.trusted_proxies, auth_failures_};
+                      config_.trusted_proxies, auth_failures_,     prefix_index_};
   for (unsigned i = 0; i < config_.worker_threads(); ++i)
     workers_.push_back(std::make_unique<Worker>(i, shared));
 }

@@ -66,6 +66,7 @@ class Router : public AdminView {
   std::unique_ptr<CredentialWatcher> credential_watcher_;
   std::atomic<std::size_t> open_connections_{0};
   AuthFailureLimiter auth_failures_;
+  PrefixIndex prefix_index_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;
   std::vector<std::shared_ptr<TrafficReporter>> reporters_;

@@ -8,6 +8,11 @@
 
 namespace duet::router {
 
+uint64_t next_endpoint_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 namespace {
 
 // Engines report HOST:PORT with a numeric host (or localhost); anything else is skipped.

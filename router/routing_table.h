@@ -18,7 +18,11 @@ namespace duet::router {
 
 // Load and health of one endpoint, shared by all worker threads and by every table that
 // lists it, so a rebuilt table keeps the counts of requests in flight and the ejections.
+// A process-wide id, never 0 and never reused (the prefix index names endpoints by it).
+uint64_t next_endpoint_id();
+
 struct EndpointLoad {
+  const uint64_t id = next_endpoint_id();
   std::atomic<uint32_t> in_flight{0};
   std::atomic<int64_t> ejected_until{0};  // steady_clock ticks; past: in rotation
   std::atomic<uint32_t> failures{0};      // in a row, reset by a good response

@@ -52,7 +52,8 @@ void UpstreamRelay<Stream, Upstreams>::cancel() {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::try_next() {
   pick_ =
-      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now());
+      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now(),
+           &worker_.prefix_index);
   if (!pick_.endpoint) {
     if (outcome_.attempts == 0)
       return finish(503, "no Ready endpoint for route " + decision_.route->spec.name());

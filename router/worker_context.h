@@ -14,6 +14,7 @@
 #include "router/auth_failure_limiter.h"
 #include "router/config.h"
 #include "router/credentials.h"
+#include "router/prefix_index.h"
 #include "router/rate_limiter.h"
 #include "router/request_budget.h"
 #include "router/request_log.h"
@@ -54,6 +55,7 @@ struct WorkerShared {
   RequestBudget& budget;                       // limits.maxInFlightRequests, ...BodyBytes
   const TrustedProxies& trusted_proxies;
   AuthFailureLimiter& auth_failures;
+  PrefixIndex& prefix_index;  // prefix-affinity scheduling; locks per shard
 };
 
 struct WorkerContext {
@@ -68,6 +70,7 @@ struct WorkerContext {
         budget(shared.budget),
         trusted_proxies(shared.trusted_proxies),
         auth_failures(shared.auth_failures),
+        prefix_index(shared.prefix_index),
         rng(0x5eed0000ull + index) {}
 
   boost::asio::io_context& io;
@@ -80,6 +83,7 @@ struct WorkerContext {
   RequestBudget& budget;                       // all workers
   const TrustedProxies& trusted_proxies;
   AuthFailureLimiter& auth_failures;            // all workers
+  PrefixIndex& prefix_index;                    // all workers
 
   std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish
   std::shared_ptr<const Credentials> credentials;  // replaced by Worker::publish_credentials

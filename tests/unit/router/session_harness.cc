@@ -10,7 +10,7 @@ SessionHarness::SessionHarness(std::vector<EngineScript> engines, Limits limits)
       engines_(std::move(engines)),
       worker_(io_, 0,
               WorkerShared{limits_, observer_, stats_, nullptr, open_connections_, budget_,
-                           trusted_proxies_, auth_failures_}) {
+                           trusted_proxies_, auth_failures_, prefix_index_}) {
   state_.apply(snapshot(1, json::array({backend_route("chat", "chat")}),
                         json::array({deployment("chat")}),
                         json::array({engine("chat-0", "chat", "127.0.0.1:9000"),

@@ -47,6 +47,7 @@ class SessionHarness {
   RequestBudget budget_;
   TrustedProxies trusted_proxies_;
   AuthFailureLimiter auth_failures_;
+  PrefixIndex prefix_index_;
   std::atomic<std::size_t> open_connections_{0};
   SourceState state_;
   EndpointLoads loads_;

@@ -1,0 +1,102 @@
+#include "router/prefix_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace duet::router {
+
+namespace {
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Eight bytes at a time: the hash runs over every prompt a prefix policy routes.
+uint64_t chunk_hash(uint64_t parent, const char* p, std::size_t n) {
+  uint64_t h = parent ^ (n * 0x9e3779b97f4a7c15ull);
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    h = mix(h ^ word) * 0x9e3779b97f4a7c15ull;
+  }
+  return mix(h) | 1;  // never 0, which marks a free slot
+}
+
+}  // namespace
+
+void append_prefix_chunks(std::string_view text, std::vector<uint64_t>& out) {
+  uint64_t parent = out.empty() ? 0x243f6a8885a308d3ull : out.back();
+  for (std::size_t at = 0; at + kPrefixChunkBytes <= text.size() && out.size() < kMaxPrefixChunks;
+       at += kPrefixChunkBytes)
+    out.push_back(parent = chunk_hash(parent, text.data() + at, kPrefixChunkBytes));
+}
+
+PrefixIndex::PrefixIndex(std::size_t max_entries) : max_entries_(std::max<std::size_t>(max_entries, kShards)) {}
+
+void PrefixIndex::match(std::span<const uint64_t> chunks, std::span<const uint64_t> ids,
+                        std::span<uint32_t> matched) const {
+  std::fill(matched.begin(), matched.end(), 0);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    bool advanced = false;
+    const Shard& s = shard(chunks[i]);
+    std::lock_guard lock(s.mutex);
+    auto it = s.entries.find(chunks[i]);
+    if (it == s.entries.end()) return;
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (matched[k] != i) continue;  // its run ended earlier
+      const auto& held = it->second.ids;
+      if (std::find(held.begin(), held.end(), ids[k]) != held.end()) {
+        ++matched[k];
+        advanced = true;
+      }
+    }
+    if (!advanced) return;
+  }
+}
+
+void PrefixIndex::record(std::span<const uint64_t> chunks, uint64_t id) {
+  uint32_t now = clock_.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::size_t cap = max_entries_ / kShards;
+  for (uint64_t chunk : chunks) {
+    Shard& s = shard(chunk);
+    std::lock_guard lock(s.mutex);
+    auto it = s.entries.find(chunk);
+    if (it == s.entries.end()) {
+      if (s.entries.size() >= cap) {
+        s.entries.erase(s.lru.front());
+        s.lru.pop_front();
+      }
+      it = s.entries.emplace(chunk, Entry{}).first;
+      it->second.lru = s.lru.insert(s.lru.end(), chunk);
+    } else {
+      s.lru.splice(s.lru.end(), s.lru, it->second.lru);
+    }
+    auto& e = it->second;
+    // The endpoint's own slot, else a free one, else the one recorded longest ago.
+    std::size_t slot = 0;
+    for (std::size_t k = 0; k < kEndpointsPerChunk; ++k) {
+      if (e.ids[k] == id) {
+        slot = k;
+        break;
+      }
+      if (e.ids[k] == 0 || e.stamps[k] < e.stamps[slot]) slot = k;
+      if (e.ids[k] == 0) break;
+    }
+    e.ids[slot] = id;
+    e.stamps[slot] = now;
+  }
+}
+
+std::size_t PrefixIndex::entries() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.entries.size();
+  }
+  return n;
+}
+
+}  // namespace duet::router

@@ -1,0 +1,66 @@
+#pragma once
+// Which endpoints served which prompt prefixes lately: the router's view of the engines'
+// prefix caches, for prefix-affinity scheduling (docs/scheduling.md). A prompt's text is cut
+// into 256-byte chunks, each named by a hash chained to the one before (prefix_chunks()), so
+// a chunk stands for everything up to its end, as a KV block's hash does in vLLM. No
+// tokenizer is needed, and equal text gives equal chunks whatever the engine.
+//
+// Shared by every worker thread: 32 shards, each with its own lock held for one lookup, so no
+// lock on the request path is one that all workers wait on. Bounded: at most `max_entries`
+// chunks, the least recently used forgotten first; each chunk remembers up to 4 endpoints.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace duet::router {
+
+// 256 bytes is about 64 tokens: a few KV blocks of 16.
+inline constexpr std::size_t kPrefixChunkBytes = 256;
+// A prompt's chunks beyond this many (64 KiB) are not looked at.
+inline constexpr std::size_t kMaxPrefixChunks = 256;
+
+// The chained hashes of the full 256-byte chunks of `text`.
+void append_prefix_chunks(std::string_view text, std::vector<uint64_t>& out);
+
+class PrefixIndex {
+ public:
+  explicit PrefixIndex(std::size_t max_entries = 100'000);
+
+  // For each endpoint id of `ids`, how many of the leading `chunks` it served lately
+  // (written to `matched`, same length as `ids`).
+  void match(std::span<const uint64_t> chunks, std::span<const uint64_t> ids, std::span<uint32_t> matched) const;
+  // Endpoint `id` now holds `chunks` (it was picked for a prompt with them).
+  void record(std::span<const uint64_t> chunks, uint64_t id);
+
+  std::size_t entries() const;
+  std::size_t max_entries() const { return max_entries_; }
+
+ private:
+  static constexpr std::size_t kShards = 32;
+  static constexpr std::size_t kEndpointsPerChunk = 4;
+  struct Entry {
+    std::array<uint64_t, kEndpointsPerChunk> ids{};  // 0: free slot
+    std::array<uint32_t, kEndpointsPerChunk> stamps{};
+    std::list<uint64_t>::iterator lru;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<uint64_t, Entry> entries;
+    std::list<uint64_t> lru;  // front: least recently recorded
+  };
+  Shard& shard(uint64_t chunk) { return shards_[chunk % kShards]; }
+  const Shard& shard(uint64_t chunk) const { return shards_[chunk % kShards]; }
+
+  std::size_t max_entries_;
+  std::array<Shard, kShards> shards_;
+  std::atomic<uint32_t> clock_{0};
+};
+
+}  // namespace duet::router

@@ -1,0 +1,123 @@
+#include "router/scheduler.h"
+
+#include <algorithm>
+#include <array>
+
+namespace duet::router {
+
+namespace {
+
+// Pools are small (a deployment's replicas); beyond this many, prefix scores use the first.
+constexpr std::size_t kMaxScored = 64;
+
+uint32_t in_flight(const Endpoint& e) { return e.load->in_flight.load(std::memory_order_relaxed); }
+
+struct Usable {
+  std::array<const Endpoint*, kMaxScored> endpoints{};
+  std::size_t count = 0;
+};
+
+Usable usable_endpoints(const Pool& pool, std::span<const Endpoint* const> tried,
+                        std::chrono::steady_clock::time_point now) {
+  Usable u;
+  for (const auto& e : pool) {
+    if (u.count == kMaxScored) break;
+    if (e.load->ejected(now) || std::find(tried.begin(), tried.end(), &e) != tried.end()) continue;
+    u.endpoints[u.count++] = &e;
+  }
+  return u;
+}
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+uint64_t hash_text(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+const Endpoint* round_robin(const Usable& u) {
+  thread_local uint32_t next = 0;  // one turn per worker thread
+  return u.endpoints[next++ % u.count];
+}
+
+const Endpoint* session_affinity(const Usable& u, const Decision& d) {
+  uint64_t key = hash_text(d.session_key);
+  unsigned limit = d.route->spec.scheduling.max_affinity_in_flight;
+  const Endpoint* best = nullptr;
+  uint64_t best_score = 0;
+  for (std::size_t i = 0; i < u.count; ++i) {
+    const Endpoint* e = u.endpoints[i];
+    if (in_flight(*e) >= limit) continue;
+    uint64_t score = mix(key ^ hash_text(e->name));
+    if (!best || score > best_score) {
+      best = e;
+      best_score = score;
+    }
+  }
+  return best;  // null when all are over the limit: the caller balances by load
+}
+
+const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, PrefixIndex& index) {
+  const auto& s = d.route->spec.scheduling;
+  std::array<uint64_t, kMaxScored> ids{};
+  std::array<uint32_t, kMaxScored> matched{};
+  uint32_t most_load = 0;
+  for (std::size_t i = 0; i < u.count; ++i) {
+    ids[i] = u.endpoints[i]->load->id;
+    most_load = std::max(most_load, in_flight(*u.endpoints[i]));
+  }
+  std::span<const uint64_t> chunks(d.prefix_chunks);
+  if (!chunks.empty()) index.match(chunks, {ids.data(), u.count}, {matched.data(), u.count});
+  const Endpoint* best = nullptr;
+  double best_score = 0;
+  uint32_t best_load = 0;
+  uint32_t ties = 0;
+  for (std::size_t i = 0; i < u.count; ++i) {
+    const Endpoint* e = u.endpoints[i];
+    uint32_t load = in_flight(*e);
+    double affinity = chunks.empty() || load >= s.max_affinity_in_flight
+                          ? 0
+                          : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
+    double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0);
+    bool better = !best || score > best_score || (score == best_score && load < best_load);
+    bool tie = best && score == best_score && load == best_load;
+    // Reservoir choice among exact ties, so that equal endpoints share the cold requests.
+    if (tie && rng.below(++ties + 1) == 0) better = true;
+    if (better) {
+      if (!tie) ties = 0;
+      best = e;
+      best_score = score;
+      best_load = load;
+    }
+  }
+  if (best && !chunks.empty()) index.record(chunks, best->load->id);
+  return best;
+}
+
+}  // namespace
+
+const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
+                         std::span<const Endpoint* const> tried, std::chrono::steady_clock::time_point now,
+                         PrefixIndex* index) {
+  using api::SchedulingPolicy;
+  auto policy = decision.route ? decision.route->spec.scheduling.policy : SchedulingPolicy::least_request;
+  bool prefix = policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix;
+  if (policy == SchedulingPolicy::least_request || (prefix && !index)) return pick_endpoint(pool, rng, tried, now);
+  Usable u = usable_endpoints(pool, tried, now);
+  if (u.count == 0) return nullptr;
+  if (policy == SchedulingPolicy::round_robin) return round_robin(u);
+  if (policy == SchedulingPolicy::session_affinity) {
+    if (const Endpoint* e = session_affinity(u, decision)) return e;
+    return pick_endpoint(pool, rng, tried, now);
+  }
+  return prefix_scored(u, decision, rng, *index);
+}
+
+}  // namespace duet::router

@@ -1,0 +1,28 @@
+#pragma once
+// Which endpoint of a pool serves a request: the route's scheduling policy (Route
+// spec.scheduling, docs/scheduling.md), run inside the proxy on the worker thread, without
+// an extra hop.
+//
+// - leastRequest: power of two choices on requests in flight (pick_endpoint).
+// - roundRobin: each worker in turn over the usable endpoints.
+// - sessionAffinity: rendezvous hashing of the session key (sessionHeader, else the
+//   stickiness key), so a session stays on one endpoint and only its sessions move when the
+//   pool changes; an endpoint with maxAffinityInFlight requests is passed over.
+// - prefix, duet: each usable endpoint scores weights.prefix × the share of the prompt's
+//   leading chunks it served lately (PrefixIndex), unless it has maxAffinityInFlight requests
+//   or more, minus weights.queue × its requests in flight over the pool's most; the best
+//   wins, ties to the less loaded. The pick is recorded in the index.
+
+#include <chrono>
+#include <span>
+
+#include "router/prefix_index.h"
+#include "router/route_decision.h"
+
+namespace duet::router {
+
+const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
+                         std::span<const Endpoint* const> tried, std::chrono::steady_clock::time_point now,
+                         PrefixIndex* index);
+
+}  // namespace duet::router
