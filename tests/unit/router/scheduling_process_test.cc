@@ -1,0 +1,101 @@
+// Scheduling through the real router between real duet-sim engines that run the engine model
+// (--profile): a conversation's turns land on the engine that holds its prefix (the engine
+// reports them cached), a full engine stops receiving affinity traffic, and sessionAffinity
+// keeps a session on one engine.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/router_process.h"
+#include "support/sim_process.h"
+#include "watch_objects.h"
+
+namespace duet::router {
+namespace {
+
+using duet::test::endpoint_of;
+using duet::test::SimProcess;
+using nlohmann::json;
+
+class RouterScheduling : public duet::test::RouterTest {
+ protected:
+  void start(const json& scheduling, std::vector<std::string> sim_flags = {}) {
+    for (const char* name : {"chat-0", "chat-1", "chat-2"}) {
+      std::vector<std::string> flags = {"--model", "m", "--name", name, "--profile", "nvidia-h100",
+                                        "--time-scale", "50"};
+      flags.insert(flags.end(), sim_flags.begin(), sim_flags.end());
+      sims_.push_back(std::make_unique<SimProcess>(flags));
+    }
+    auto route = test::backend_route("chat", "chat");
+    route["spec"]["scheduling"] = scheduling;
+    json engines = json::array();
+    for (int i = 0; i < 3; ++i)
+      engines.push_back(test::engine("chat-" + std::to_string(i), "chat", endpoint_of(*sims_[i])));
+    start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
+    start_router("listen: [{address: '127.0.0.1:1'}]\n");
+  }
+
+  // One chat turn of `conversation`; returns the replica that answered and adds its answer.
+  std::string turn(json& conversation, const std::string& question, json* usage = nullptr,
+                   std::map<std::string, std::string> headers = {}) {
+    conversation.push_back({{"role", "user"}, {"content", question}});
+    auto res = router_->post("/v1/chat/completions",
+                             json({{"model", "m"}, {"messages", conversation}, {"max_tokens", 4}}).dump(), headers);
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+    auto body = json::parse(res.body());
+    conversation.push_back({{"role", "assistant"}, {"content", body["choices"][0]["message"]["content"]}});
+    if (usage) *usage = body["usage"];
+    return std::string(res["x-duet-replica"]);
+  }
+
+  static json conversation(const std::string& topic) {
+    return json::array({{{"role", "system"},
+                         {"content", "You answer questions about " + topic + ". " + std::string(1200, '.')}}});
+  }
+
+  std::vector<std::unique_ptr<SimProcess>> sims_;
+};
+
+TEST_F(RouterScheduling, AConversationsTurnsLandWhereItsPrefixIsCached) {
+  start(json{{"policy", "duet"}});
+  std::map<std::string, std::string> home;
+  std::set<std::string> homes;
+  // Several conversations, one turn after another: load stays even (one request at a time).
+  for (const char* topic : {"rivers", "volcanoes", "glaciers", "deserts", "reefs", "forests"}) {
+    auto c = conversation(topic);
+    auto first = turn(c, "Tell me one fact.");
+    homes.insert(first);
+    for (int t = 0; t < 3; ++t) {
+      json usage;
+      EXPECT_EQ(turn(c, "And another?", &usage), first) << topic;
+      EXPECT_GT(usage["prompt_tokens_details"]["cached_tokens"].get<int>(), 0) << usage.dump();
+    }
+  }
+  EXPECT_GE(homes.size(), 2u);  // conversations spread; each stays
+}
+
+TEST_F(RouterScheduling, LeastRequestIgnoresThePrefix) {
+  start(json{{"policy", "leastRequest"}});
+  std::set<std::string> replicas;
+  auto c = conversation("tides");
+  for (int t = 0; t < 12; ++t) replicas.insert(turn(c, "More?"));
+  EXPECT_GE(replicas.size(), 2u);  // power of two choices: a conversation wanders
+}
+
+TEST_F(RouterScheduling, SessionAffinityKeepsASessionOnOneEngine) {
+  start(json{{"policy", "sessionAffinity"}, {"sessionHeader", "x-session-id"}});
+  std::set<std::string> sessions_home;
+  for (int s = 0; s < 12; ++s) {
+    auto c = json::array();
+    std::string session = "session-" + std::to_string(s);
+    auto first = turn(c, "Hi " + session, nullptr, {{"x-session-id", session}});
+    sessions_home.insert(first);
+    EXPECT_EQ(turn(c, "Again", nullptr, {{"x-session-id", session}}), first) << session;
+  }
+  EXPECT_GE(sessions_home.size(), 2u);
+}
+
+}  // namespace
+}  // namespace duet::router
