@@ -1,13 +1,15 @@
 // duet-bench-decision: the routing decision of SPEC §9 (≤ 2 µs for a 4 KB body) with Google
 // Benchmark (scenario 6): the token estimate of a 4 KB body (JSON parse included, as the
 // router parses it once per request), the canary hash, the endpoint pick, and the whole
-// decision (estimate + version + pick) as a request runs it.
+// decision (estimate + version + pick) as a request runs it, with the default scheduling
+// policy (duet: prefix chunks and the prefix index, docs/scheduling.md).
 #include <benchmark/benchmark.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "router/prefix_index.h"
 #include "router/route_decision.h"
 
 namespace {
@@ -50,8 +52,8 @@ struct Fixture {
   std::string body = body_4k();
 
   Fixture() {
-    route.spec.name = "chat";
-    route.spec.size_routing = SizeRouting{2048, "small", "large"};
+    route.spec.metadata.name = "chat";
+    route.spec.size_routing = duet::api::SizeRouting{2048, "small", "large"};
     route.spec.canary_header_name = "x-canary";
     route.spec.canary_header_value = "true";
     route.spec.stickiness_claim = "sub";
@@ -96,6 +98,43 @@ void decide_and_pick_4k(benchmark::State& state) {
   }
 }
 BENCHMARK(decide_and_pick_4k);
+
+// The same under policy leastRequest (no prefix chunks): what the default policy costs.
+void decide_and_pick_4k_least_request(benchmark::State& state) {
+  Fixture f;
+  f.route.spec.scheduling.policy = duet::api::SchedulingPolicy::least_request;
+  Rng rng(42);
+  VersionHint hint{"", "user-1234567"};
+  for (auto _ : state) {
+    RequestBody body(f.body);
+    Decision d = decide(f.route, body, hint);
+    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now()));
+  }
+}
+BENCHMARK(decide_and_pick_4k_least_request);
+
+// The same with the prefix index (issue 18: ≤ 5 µs with 100,000 entries): the index is filled
+// to its 100,000-chunk bound with other prompts first; each request looks its 15 chunks up and records
+// the pick.
+void decide_and_pick_prefix_100k(benchmark::State& state) {
+  Fixture f;
+  PrefixIndex index(100'000);
+  // 7,000 prompts of 15 chunks: more than the index holds (each shard keeps its share).
+  for (int i = 0; i < 7'000; ++i) {
+    std::vector<uint64_t> chunks;
+    append_prefix_chunks(std::to_string(i) + f.body, chunks);
+    index.record(chunks, f.small.stable[static_cast<std::size_t>(i) % 8].load->id);
+  }
+  Rng rng(42);
+  VersionHint hint{"", "user-1234567"};
+  for (auto _ : state) {
+    RequestBody body(f.body);
+    Decision d = decide(f.route, body, hint);
+    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now(), &index));
+  }
+  state.counters["index_entries"] = static_cast<double>(index.entries());
+}
+BENCHMARK(decide_and_pick_prefix_100k);
 
 }  // namespace
 

@@ -55,8 +55,9 @@ class PrefixIndex {
     std::unordered_map<uint64_t, Entry> entries;
     std::list<uint64_t> lru;  // front: least recently recorded
   };
-  Shard& shard(uint64_t chunk) { return shards_[chunk % kShards]; }
-  const Shard& shard(uint64_t chunk) const { return shards_[chunk % kShards]; }
+  // By high bits: the lowest is always 1 (0 marks a free slot).
+  Shard& shard(uint64_t chunk) { return shards_[(chunk >> 40) % kShards]; }
+  const Shard& shard(uint64_t chunk) const { return shards_[(chunk >> 40) % kShards]; }
 
   std::size_t max_entries_;
   std::array<Shard, kShards> shards_;
