@@ -152,11 +152,13 @@ void RequestBody::scan() {
 }
 
 std::string_view RequestBody::model() {
+  needed_ = true;
   if (!scanned_) scan();
   return model_;
 }
 
 uint64_t RequestBody::tokens() {
+  needed_ = true;
   if (!scanned_) scan();
   return prompt_tokens_ + max_tokens_;
 }

@@ -20,8 +20,10 @@ class RequestBody {
   // Prompt tokens (as duet::estimate_prompt_tokens counts them) plus max_tokens (or
   // max_completion_tokens) when given as a non-negative integer.
   uint64_t tokens();
-  // The body was needed and is not JSON, or not UTF-8, which JSON requires.
-  bool malformed() const { return scanned_ && malformed_; }
+  // The body was needed (model() or tokens()) and is not JSON, or not UTF-8, which JSON
+  // requires. Scheduling's read of it (prefix_chunks) alone never makes it malformed: a
+  // backend route passes any body on, as it did before it had a scheduling policy.
+  bool malformed() const { return needed_ && malformed_; }
   // The prompt's text (a chat's roles and contents in order) as prefix chunks
   // (prefix_index.h), for prefix-affinity scheduling; empty for a prompt under 256 bytes.
   const std::vector<uint64_t>& prefix_chunks();
@@ -31,6 +33,7 @@ class RequestBody {
 
   std::string_view text_;
   bool scanned_ = false;
+  bool needed_ = false;
   bool malformed_ = false;
   std::string model_;
   uint64_t prompt_tokens_ = 0;

@@ -63,6 +63,7 @@ Router::Router(RouterConfig config)
 Router::~Router() {
   for (auto& watcher : watchers_) watcher->stop();
   for (auto& reporter : reporters_) reporter->stop();
+  scraper_.stop();
   workers_.clear();  // each drains and joins
 }
 
@@ -148,6 +149,7 @@ void Router::start_sources() {
     reporters_.push_back(reporter);
     reporter->start();
   }
+  scraper_.start();
 }
 
 // Several events in one read (a snapshot, a burst of engine changes) make one table.
@@ -179,6 +181,7 @@ void Router::shutdown() {
   if (credential_watcher_) credential_watcher_->stop();
   for (auto& watcher : watchers_) watcher->stop();
   for (auto& reporter : reporters_) reporter->stop();
+  scraper_.stop();
   if (admin_) admin_->stop();
   for (auto& worker : workers_) worker->drain(kDrainGrace);
 }

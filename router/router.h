@@ -14,6 +14,7 @@
 #include "router/auth_failure_limiter.h"
 #include "router/config.h"
 #include "router/credentials.h"
+#include "router/engine_scraper.h"
 #include "router/rate_limiter.h"
 #include "router/request_budget.h"
 #include "router/request_log.h"
@@ -70,6 +71,8 @@ class Router : public AdminView {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;
   std::vector<std::shared_ptr<TrafficReporter>> reporters_;
+  // Engines' own load for the duet policy; reads table_ on the control thread.
+  EngineScraper scraper_{control_, [this] { return table_; }};
   std::unique_ptr<AdminServer> admin_;
   EndpointLoads loads_;
   std::shared_ptr<const RoutingTable> table_;

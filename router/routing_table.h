@@ -27,6 +27,17 @@ struct EndpointLoad {
   std::atomic<int64_t> ejected_until{0};  // steady_clock ticks; past: in rotation
   std::atomic<uint32_t> failures{0};      // in a row, reset by a good response
   std::atomic<uint32_t> ejections{0};     // in a row: the next ejection lasts 2^n base times
+  // From the engine's own /metrics (engine_scraper.h); metrics_at 0: no good scrape yet.
+  std::atomic<uint32_t> engine_queue{0};        // running + waiting
+  std::atomic<uint32_t> engine_kv_permille{0};  // KV cache in use, 0..1000
+  std::atomic<int64_t> metrics_at{0};           // steady_clock ticks of the last good scrape
+
+  // The engine's figures when its last good scrape is younger than `fresh`.
+  bool metrics_fresh(std::chrono::steady_clock::time_point now, std::chrono::milliseconds fresh) const {
+    int64_t at = metrics_at.load(std::memory_order_relaxed);
+    return at != 0 && now.time_since_epoch().count() - at <
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(fresh).count();
+  }
 
   bool ejected(std::chrono::steady_clock::time_point now) const {
     return now.time_since_epoch().count() < ejected_until.load(std::memory_order_relaxed);

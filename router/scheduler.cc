@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "router/engine_scraper.h"
+
 namespace duet::router {
 
 namespace {
@@ -11,6 +13,23 @@ namespace {
 constexpr std::size_t kMaxScored = 64;
 
 uint32_t in_flight(const Endpoint& e) { return e.load->in_flight.load(std::memory_order_relaxed); }
+
+// What `duet` knows of an endpoint's load: the router's own requests in flight, or the
+// engine's own queue when its /metrics said more a moment ago (other routers, other clients),
+// and the share of its KV cache in use (0 without fresh figures).
+struct Load {
+  uint32_t queue = 0;
+  double kv = 0;
+};
+
+Load load_of(const Endpoint& e, bool engine_signals, std::chrono::steady_clock::time_point now) {
+  Load l{in_flight(e), 0};
+  if (engine_signals && e.load->metrics_fresh(now, kEngineMetricsFresh)) {
+    l.queue = std::max(l.queue, e.load->engine_queue.load(std::memory_order_relaxed));
+    l.kv = e.load->engine_kv_permille.load(std::memory_order_relaxed) / 1000.0;
+  }
+  return l;
+}
 
 struct Usable {
   std::array<const Endpoint*, kMaxScored> endpoints{};
@@ -64,14 +83,18 @@ const Endpoint* session_affinity(const Usable& u, const Decision& d) {
   return best;  // null when all are over the limit: the caller balances by load
 }
 
-const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, PrefixIndex& index) {
+const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, PrefixIndex& index,
+                              std::chrono::steady_clock::time_point now) {
   const auto& s = d.route->spec.scheduling;
+  bool engine_signals = s.policy == api::SchedulingPolicy::duet;
   std::array<uint64_t, kMaxScored> ids{};
   std::array<uint32_t, kMaxScored> matched{};
+  std::array<Load, kMaxScored> loads{};
   uint32_t most_load = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     ids[i] = u.endpoints[i]->load->id;
-    most_load = std::max(most_load, in_flight(*u.endpoints[i]));
+    loads[i] = load_of(*u.endpoints[i], engine_signals, now);
+    most_load = std::max(most_load, loads[i].queue);
   }
   std::span<const uint64_t> chunks(d.prefix_chunks);
   if (!chunks.empty()) index.match(chunks, {ids.data(), u.count}, {matched.data(), u.count});
@@ -81,11 +104,11 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, Pref
   uint32_t ties = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     const Endpoint* e = u.endpoints[i];
-    uint32_t load = in_flight(*e);
+    uint32_t load = loads[i].queue;
     double affinity = chunks.empty() || load >= s.max_affinity_in_flight
                           ? 0
                           : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
-    double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0);
+    double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;
     bool better = !best || score > best_score || (score == best_score && load < best_load);
     bool tie = best && score == best_score && load == best_load;
     // Reservoir choice among exact ties, so that equal endpoints share the cold requests.
@@ -117,7 +140,7 @@ const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
     if (const Endpoint* e = session_affinity(u, decision)) return e;
     return pick_endpoint(pool, rng, tried, now);
   }
-  return prefix_scored(u, decision, rng, *index);
+  return prefix_scored(u, decision, rng, *index, now);
 }
 
 }  // namespace duet::router

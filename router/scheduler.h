@@ -9,9 +9,11 @@
 //   stickiness key), so a session stays on one endpoint and only its sessions move when the
 //   pool changes; an endpoint with maxAffinityInFlight requests is passed over.
 // - prefix, duet: each usable endpoint scores weights.prefix × the share of the prompt's
-//   leading chunks it served lately (PrefixIndex), unless it has maxAffinityInFlight requests
-//   or more, minus weights.queue × its requests in flight over the pool's most; the best
-//   wins, ties to the less loaded. The pick is recorded in the index.
+//   leading chunks it served lately (PrefixIndex), unless its load is maxAffinityInFlight or
+//   more, minus weights.queue × its load over the pool's most; the best wins, ties to the less
+//   loaded. The pick is recorded in the index. Load is the router's requests in flight;
+//   `duet` also takes the engine's own queue when its /metrics (EngineScraper) said more, and
+//   subtracts weights.kvUtilization × the share of its KV cache in use.
 
 #include <chrono>
 #include <span>

@@ -71,6 +71,7 @@ void read_scheduling(FieldReader& spec, Route& route) {
     FieldReader w = s.child("weights");
     out.prefix_weight = w.number("prefix", out.prefix_weight, 0, 1000);
     out.queue_weight = w.number("queue", out.queue_weight, 0, 1000);
+    out.kv_weight = w.number("kvUtilization", out.kv_weight, 0, 1000);
     w.reject_unknown();
   }
   out.max_affinity_in_flight =
@@ -120,7 +121,8 @@ json to_json(const Route& r) {
                  {"idleSeconds", r.idle_timeout.count()}}}};
   const auto& s = r.scheduling;
   spec["scheduling"] = {{"policy", to_string(s.policy)},
-                        {"weights", {{"prefix", s.prefix_weight}, {"queue", s.queue_weight}}},
+                        {"weights",
+                         {{"prefix", s.prefix_weight}, {"queue", s.queue_weight}, {"kvUtilization", s.kv_weight}}},
                         {"maxAffinityInFlight", s.max_affinity_in_flight}};
   if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;
   if (r.size_routing)

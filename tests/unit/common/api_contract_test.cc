@@ -71,13 +71,14 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(plain.scheduling.max_affinity_in_flight, 16u);
   auto tuned = parse_route(route_manifest({{"backend", "chat"},
                                            {"scheduling", {{"policy", "sessionAffinity"},
-                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}}},
+                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}}},
                                                            {"maxAffinityInFlight", 4},
                                                            {"sessionHeader", "x-session-id"}}}}),
                            Unknown::reject);
   EXPECT_EQ(tuned.scheduling.policy, SchedulingPolicy::session_affinity);
   EXPECT_EQ(tuned.scheduling.prefix_weight, 0.5);
   EXPECT_EQ(tuned.scheduling.queue_weight, 3.0);
+  EXPECT_EQ(tuned.scheduling.kv_weight, 0.0);
   EXPECT_EQ(tuned.scheduling.max_affinity_in_flight, 4u);
   EXPECT_EQ(tuned.scheduling.session_header, "x-session-id");
   EXPECT_EQ(to_json(parse_route(to_json(tuned), Unknown::reject)), to_json(tuned));

@@ -96,5 +96,21 @@ TEST(RequestBody, ABodyThatWasNotNeededIsNotJudged) {
   EXPECT_TRUE(body.malformed());
 }
 
+// Scheduling reads the prompt of every request (prefix chunks); a body that is not JSON
+// must still pass on a backend route, as before: only model() and tokens() need JSON.
+TEST(RequestBody, OnlyARoutingNeedMakesABodyMalformed) {
+  std::string blank(600, ' ');
+  RequestBody spaces(blank);
+  EXPECT_TRUE(spaces.prefix_chunks().empty());
+  EXPECT_FALSE(spaces.malformed());
+  spaces.tokens();
+  EXPECT_TRUE(spaces.malformed());
+  std::string chat = R"({"messages":[{"role":"user","content":")" + std::string(600, 'x') + R"("}]})";
+  RequestBody body(chat);
+  EXPECT_EQ(body.prefix_chunks().size(), 2u);
+  EXPECT_FALSE(body.malformed());
+  EXPECT_GT(body.tokens(), 100u);
+}
+
 }  // namespace
 }  // namespace duet::router

@@ -141,6 +141,31 @@ TEST_F(SchedulerTest, SessionAffinityKeepsASessionAndPassesOverAFullEndpoint) {
   EXPECT_NE(schedule_one(decision(api::SchedulingPolicy::session_affinity, {}, "alice")), alice);
 }
 
+TEST_F(SchedulerTest, DuetReadsTheEnginesOwnQueueAndCacheWhileTheyAreFresh) {
+  auto now = std::chrono::steady_clock::now();
+  auto report = [&](int endpoint, uint32_t queue, uint32_t kv_permille, std::chrono::steady_clock::time_point at) {
+    pool_[endpoint].load->engine_queue = queue;
+    pool_[endpoint].load->engine_kv_permille = kv_permille;
+    pool_[endpoint].load->metrics_at = at.time_since_epoch().count();
+  };
+  // Engine 0 holds the conversation, but says 40 requests wait there (other routers' load).
+  std::string context = text_of(4000, 'm');
+  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks, pool_[0].load->id);
+  report(0, 40, 900, now);
+  report(1, 0, 100, now);
+  report(2, 0, 600, now);
+  auto picked = schedule_one(decision(api::SchedulingPolicy::duet, context + "?"));
+  EXPECT_EQ(picked, &pool_[1]);  // not the full one; of the idle ones, the emptier cache
+  // prefix ignores the engines' figures: the prefix wins there.
+  index_.record(decision(api::SchedulingPolicy::prefix, context).prefix_chunks, pool_[0].load->id);
+  std::string other = text_of(4000, 'n');
+  index_.record(decision(api::SchedulingPolicy::prefix, other).prefix_chunks, pool_[0].load->id);
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::prefix, other + "?")), &pool_[0]);
+  // Figures older than a second are not believed: duet falls back to its own counts.
+  report(0, 40, 900, now - std::chrono::seconds(5));
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + "!")), &pool_[0]);
+}
+
 TEST_F(SchedulerTest, TriedAndEjectedEndpointsAreNeverPicked) {
   const Endpoint* tried[] = {&pool_[0]};
   pool_[1].load->ejected_until = (std::chrono::steady_clock::now() + std::chrono::hours(1)).time_since_epoch().count();

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "scripted_engine.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "watch_objects.h"
@@ -95,6 +96,47 @@ TEST_F(RouterScheduling, SessionAffinityKeepsASessionOnOneEngine) {
     EXPECT_EQ(turn(c, "Again", nullptr, {{"x-session-id", session}}), first) << session;
   }
   EXPECT_GE(sessions_home.size(), 2u);
+}
+
+// Engines whose /metrics the test writes: one full (40 waiting, cache 97 % used), one whose
+// metrics are garbage, one fine. The full one gets nothing once the router has read it, and
+// garbage never costs a client an answer.
+TEST_F(RouterScheduling, AnEngineThatSaysItIsFullGetsNoTrafficAndGarbageMetricsCostNothing) {
+  auto engine = [](const std::string& metrics) {
+    std::string ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    std::string text = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                       std::to_string(metrics.size()) + "\r\n\r\n" + metrics;
+    return std::make_unique<test::ScriptedEngine>(
+        std::map<std::string, test::Script>{{"/v1/completions", {{ok}}}, {"/metrics", {{text}}}});
+  };
+  auto full = engine("vllm:num_requests_waiting{model_name=\"m\"} 40\nvllm:kv_cache_usage_perc 0.97\n");
+  using namespace std::string_literals;
+  auto garbage = engine("vllm:num_requests_waiting NaN\n{{{{\xff\x00 -1\nvllm:kv_cache_usage_perc x\n"s);
+  auto fine = engine("vllm:num_requests_waiting 0\nvllm:kv_cache_usage_perc 0.1\n");
+  auto route = test::backend_route("chat", "chat");
+  route["spec"]["scheduling"] = {{"policy", "duet"}};
+  json engines = json::array({test::engine("full-0", "chat", full->endpoint()),
+                              test::engine("garbage-0", "chat", garbage->endpoint()),
+                              test::engine("fine-0", "chat", fine->endpoint())});
+  start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
+  start_router("listen: [{address: '127.0.0.1:1'}]\n");
+  auto scraped = [](const test::ScriptedEngine& e) {
+    for (const auto& r : e.received())
+      if (r.target == "/metrics") return true;
+    return false;
+  };
+  ASSERT_TRUE(duet::test::eventually([&] { return scraped(*full) && scraped(*garbage) && scraped(*fine); }));
+  auto completions = [](const test::ScriptedEngine& e) {
+    int n = 0;
+    for (const auto& r : e.received()) n += r.target == "/v1/completions";
+    return n;
+  };
+  for (int i = 0; i < 30; ++i) {
+    auto res = router_->post("/v1/completions", json({{"model", "m"}, {"prompt", "question " + std::to_string(i)}}).dump());
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+  }
+  EXPECT_EQ(completions(*full), 0);
+  EXPECT_EQ(completions(*garbage) + completions(*fine), 30);
 }
 
 }  // namespace

@@ -24,12 +24,13 @@ struct SizeRouting {
 
 // How the router picks an endpoint within a pool (docs/scheduling.md). `duet` and `prefix`
 // score each endpoint: prefix affinity (how much of the prompt's leading text it served
-// recently) against load (requests in flight); an endpoint with maxAffinityInFlight
-// requests or more gets no affinity, so a hot prefix cannot pile onto one engine.
+// recently) against load (requests in flight; for duet also the engine's own queue and KV
+// use); an endpoint that busy gets no affinity, so a hot prefix cannot pile onto one engine.
 struct Scheduling {
   SchedulingPolicy policy = SchedulingPolicy::duet;
   double prefix_weight = 2.0;  // weights.prefix
   double queue_weight = 1.0;   // weights.queue
+  double kv_weight = 1.0;      // weights.kvUtilization (duet only: from the engine's /metrics)
   unsigned max_affinity_in_flight = 16;
   std::string session_header;  // sessionAffinity: hash this header; empty: the stickiness key
 };
