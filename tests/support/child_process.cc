@@ -22,7 +22,14 @@ extern char** environ;
 
 namespace duet::test {
 
-std::string bin(const std::string& name) { return std::string(DUET_BIN_DIR) + "/" + name; }
+// Appended piece by piece: GCC 12 at -O2 gives a false -Warray-bounds for
+// std::string(LITERAL) + "/" + name, depending on the literal's length (the build path).
+std::string bin(const std::string& name) {
+  std::string path = DUET_BIN_DIR;
+  path += '/';
+  path += name;
+  return path;
+}
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
