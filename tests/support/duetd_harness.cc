@@ -133,6 +133,9 @@ std::string DuetdHarness::cgroup_place(const std::string& controller) {
 }
 
 uint16_t DuetdHarness::tcp_api_port() {
+  // The unix socket may answer before the tcp listener's line is read from duetd's output;
+  // without it, the last "port=" would be the unix line's 0.
+  process_->wait_for_output("auth=jwt");
   auto log = process_->output();
   auto line = log.find("auth=jwt");
   auto at = log.rfind("port=", line);
