@@ -86,30 +86,26 @@ void pick_endpoint_p2c(benchmark::State& state) {
 }
 BENCHMARK(pick_endpoint_p2c);
 
-// What a request runs: parse + estimate, size pool, version, then the endpoint pick.
-void decide_and_pick_4k(benchmark::State& state) {
-  Fixture f;
+// What a request runs: parse + estimate, size pool, version, then the endpoint pick (with the
+// prefix index when one is given).
+void run_decisions(benchmark::State& state, const Fixture& f, PrefixIndex* index = nullptr) {
   Rng rng(42);
   VersionHint hint{"", "user-1234567"};
   for (auto _ : state) {
     RequestBody body(f.body);
     Decision d = decide(f.route, body, hint);
-    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now()));
+    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now(), index));
   }
 }
+
+void decide_and_pick_4k(benchmark::State& state) { run_decisions(state, Fixture{}); }
 BENCHMARK(decide_and_pick_4k);
 
 // The same under policy leastRequest (no prefix chunks): what the default policy costs.
 void decide_and_pick_4k_least_request(benchmark::State& state) {
   Fixture f;
   f.route.spec.scheduling.policy = duet::api::SchedulingPolicy::least_request;
-  Rng rng(42);
-  VersionHint hint{"", "user-1234567"};
-  for (auto _ : state) {
-    RequestBody body(f.body);
-    Decision d = decide(f.route, body, hint);
-    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now()));
-  }
+  run_decisions(state, f);
 }
 BENCHMARK(decide_and_pick_4k_least_request);
 
@@ -125,13 +121,7 @@ void decide_and_pick_prefix_100k(benchmark::State& state) {
     append_prefix_chunks(std::to_string(i) + f.body, chunks);
     index.record(chunks, f.small.stable[static_cast<std::size_t>(i) % 8].load->id);
   }
-  Rng rng(42);
-  VersionHint hint{"", "user-1234567"};
-  for (auto _ : state) {
-    RequestBody body(f.body);
-    Decision d = decide(f.route, body, hint);
-    benchmark::DoNotOptimize(pick(d, rng, {}, std::chrono::steady_clock::now(), &index));
-  }
+  run_decisions(state, f, &index);
   state.counters["index_entries"] = static_cast<double>(index.entries());
 }
 BENCHMARK(decide_and_pick_prefix_100k);
