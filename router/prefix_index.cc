@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "duet/common/hash.h"
+
 namespace duet::router {
 
 namespace {
-
-uint64_t mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
 
 // Four independent lanes of eight bytes: one multiply per word and no chain from one word to
 // the next across lanes, so the hash keeps up with memcpy (it runs over every prompt a prefix
@@ -26,8 +21,8 @@ uint64_t chunk_hash(uint64_t parent, const char* p, std::size_t n) {
       std::memcpy(&word, p + i + 8 * l, 8);
       lane[l] = (lane[l] ^ word) * k;
     }
-  uint64_t h = mix(lane[0]) ^ mix(lane[1] + 1) * 3 ^ mix(lane[2] + 2) * 5 ^ mix(lane[3] + 3) * 7;
-  return mix(h) | 1;  // never 0, which marks a free slot
+  uint64_t h = spread(lane[0]) ^ spread(lane[1] + 1) * 3 ^ spread(lane[2] + 2) * 5 ^ spread(lane[3] + 3) * 7;
+  return spread(h) | 1;  // never 0, which marks a free slot
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "duet/common/hash.h"
 #include "duet/common/token_estimate.h"
 #include "router/scheduler.h"
 
@@ -47,12 +48,7 @@ void add_targets(Decision& d, const Deployment* deployment, SizePool pool, Track
 }  // namespace
 
 uint32_t sticky_bucket(std::string_view key) {
-  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a finalizer that spreads its low bits
-  for (unsigned char c : key) h = (h ^ c) * 0x100000001b3ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return static_cast<uint32_t>(h % 10000);
+  return static_cast<uint32_t>(spread(fnv1a(key)) % 10000);
 }
 
 Track choose_track(const api::Route& route, const Deployment* deployment, const VersionHint& hint,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "duet/common/hash.h"
 #include "router/engine_scraper.h"
 
 namespace duet::router {
@@ -47,34 +48,20 @@ Usable usable_endpoints(const Pool& pool, std::span<const Endpoint* const> tried
   return u;
 }
 
-uint64_t mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 33);
-}
-
-uint64_t hash_text(std::string_view text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 const Endpoint* round_robin(const Usable& u) {
   thread_local uint32_t next = 0;  // one turn per worker thread
   return u.endpoints[next++ % u.count];
 }
 
 const Endpoint* session_affinity(const Usable& u, const Decision& d) {
-  uint64_t key = hash_text(d.session_key);
+  uint64_t key = fnv1a(d.session_key);
   unsigned limit = d.route->spec.scheduling.max_affinity_in_flight;
   const Endpoint* best = nullptr;
   uint64_t best_score = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     const Endpoint* e = u.endpoints[i];
     if (in_flight(*e) >= limit) continue;
-    uint64_t score = mix(key ^ hash_text(e->name));
+    uint64_t score = spread(key ^ fnv1a(e->name));
     if (!best || score > best_score) {
       best = e;
       best_score = score;

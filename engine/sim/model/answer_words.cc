@@ -4,6 +4,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "duet/common/hash.h"
+
 namespace duet::sim::model {
 
 namespace {
@@ -37,14 +39,11 @@ const Vocabulary& vocabulary() {
 }  // namespace
 
 TokenId next_token(const std::vector<TokenId>& tokens) {
-  uint64_t h = 0xcbf29ce484222325ull ^ tokens.size();
+  uint64_t h = kFnvOffsetBasis ^ tokens.size();
   // The last few tokens and the length: cheap, and still a function of the whole sequence's
   // position, so that a long answer does not fall into a short loop.
   std::size_t from = tokens.size() > 4 ? tokens.size() - 4 : 0;
-  for (std::size_t i = from; i < tokens.size(); ++i) {
-    h ^= tokens[i];
-    h *= 0x100000001b3ull;
-  }
+  for (std::size_t i = from; i < tokens.size(); ++i) h = fnv1a_step(h, tokens[i]);
   h ^= h >> 29;
   return vocabulary().ids[h % kWords];
 }

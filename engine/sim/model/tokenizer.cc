@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "duet/common/hash.h"
+
 namespace duet::sim::model {
 
 namespace {
@@ -10,13 +12,8 @@ constexpr std::size_t kMaxWordPiece = 8;
 
 bool word_byte(unsigned char c) { return std::isalnum(c) != 0 || c >= 0x80; }
 
-// FNV-1a: stable across runs and machines, unlike std::hash.
 TokenId id_of(std::string_view piece) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : piece) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = fnv1a(piece);
   return kFirstTextToken + static_cast<TokenId>(h % (kVocabularySize - kFirstTextToken));
 }
 

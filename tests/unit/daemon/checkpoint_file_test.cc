@@ -23,6 +23,16 @@ TEST(CheckpointFile, WritesAndLoads) {
   EXPECT_FALSE(std::filesystem::exists(dir / "checkpoint.json.tmp"));
 }
 
+// The checksum is on disk: a new duetd must verify what the previous release wrote.
+TEST(CheckpointFile, LoadsAFileWrittenByAnEarlierRelease) {
+  test::TempDir dir;
+  std::ofstream(dir / "checkpoint.json")
+      << R"({"checksum":"61cdab368bbb85ec","data":{"generation":7}})";
+  auto loaded = CheckpointFile(dir / "checkpoint.json").load();
+  EXPECT_EQ(loaded.from, "current") << loaded.problem;
+  EXPECT_EQ(loaded.data["generation"], 7);
+}
+
 TEST(CheckpointFile, DamagedFileIsKeptAsideAndThePreviousUsed) {
   test::TempDir dir;
   CheckpointFile file(dir / "checkpoint.json");

@@ -54,6 +54,16 @@ TEST_F(VersionChoice, WeightSplitsSubjectsAndEachSubjectStays) {
   EXPECT_EQ(choose(100, "", "user-1"), Track::canary);
 }
 
+// A user's bucket is part of the contract: if it moved on an upgrade, users in a running
+// canary would switch versions mid-conversation. These are the buckets of duet 0.1.
+TEST_F(VersionChoice, StickyBucketsDoNotMoveBetweenReleases) {
+  EXPECT_EQ(sticky_bucket(""), 7458u);
+  EXPECT_EQ(sticky_bucket("alice"), 5757u);
+  EXPECT_EQ(sticky_bucket("bob"), 5004u);
+  EXPECT_EQ(sticky_bucket("203.0.113.7"), 3286u);
+  EXPECT_EQ(sticky_bucket("user-42"), 3274u);
+}
+
 TEST_F(VersionChoice, DecisionFallsBackToStableButNotToCanaryWhenStableWasAskedFor) {
   SourceState state;
   EndpointLoads loads;
