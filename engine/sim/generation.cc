@@ -16,6 +16,11 @@ double to_seconds(LatencyModel::Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+StreamUsage stream_usage(const InferenceRequest& request) {
+  if (!request.include_usage) return StreamUsage::closing_chunk;
+  return *request.include_usage ? StreamUsage::own_chunk : StreamUsage::none;
+}
+
 }  // namespace
 
 Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange,
@@ -24,7 +29,7 @@ Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange
       exchange_(std::move(exchange)),
       request_(request),
       builder_(request.api, response_id(request.api, state.next_id()), unix_seconds(),
-               state.model_json),
+               state.model_json, stream_usage(request)),
       ending_{request.max_tokens, request.max_tokens_given ? "length" : "stop",
               Usage{request.prompt_tokens, request.max_tokens}},
       timer_(exchange_->executor()),
@@ -90,10 +95,7 @@ void Generation::on_engine_token(const TokenEvent& token) {
   }
   std::string events;
   append_sse_event(events, builder_.text_chunk(token.text, token.index == 0));
-  if (token.last) {
-    append_sse_event(events, builder_.final_chunk(ending_));
-    events.append(kSseDone);
-  }
+  if (token.last) events.append(builder_.closing_events(ending_));
   exchange_->send(events);
   if (!token.last) return;
   exchange_->finish();

@@ -95,6 +95,25 @@ MaybeError read_stream(const json& doc, InferenceRequest& out) {
   return std::nullopt;
 }
 
+// vLLM's StreamOptions: only with `stream: true`; include_usage defaults to true there.
+// (continuous_usage_stats is accepted and not acted on.)
+MaybeError read_stream_options(const json& doc, InferenceRequest& out) {
+  auto it = doc.find("stream_options");
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  if (!it->is_object()) return wrong("stream_options", "an object or null", *it);
+  if (!out.stream)
+    return RequestError{400, "Stream options can only be defined when `stream=True`.", "stream_options"};
+  auto usage = it->find("include_usage");
+  if (usage == it->end() || usage->is_null()) {
+    out.include_usage = true;
+  } else if (!usage->is_boolean()) {
+    return wrong("stream_options.include_usage", "a boolean", *usage);
+  } else {
+    out.include_usage = usage->get<bool>();
+  }
+  return std::nullopt;
+}
+
 MaybeError check_n(const json& doc) {
   auto it = doc.find("n");
   if (it == doc.end() || it->is_null() || *it == 1) return std::nullopt;
@@ -169,6 +188,7 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = api == Api::chat ? check_messages(doc) : check_prompt(doc)) return *e;
   if (auto e = check_model(doc, limits.model)) return *e;
   if (auto e = read_stream(doc, out)) return *e;
+  if (auto e = read_stream_options(doc, out)) return *e;
   if (auto e = check_n(doc)) return *e;
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
   if (limits.tokenize) {

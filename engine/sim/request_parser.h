@@ -4,6 +4,7 @@
 // exception. Only what duet-sim acts on is kept; other OpenAI fields are accepted and ignored.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -16,6 +17,11 @@ enum class Api { completions, chat };
 struct InferenceRequest {
   Api api = Api::completions;
   bool stream = false;
+  // stream_options.include_usage, as vLLM reads it: nullopt when the request has no
+  // stream_options (duet-sim then puts usage in the closing chunk, as it always did); true
+  // (also for `stream_options: {}`, vLLM's default): usage in a chunk of its own with empty
+  // `choices` after the closing chunk; false: no usage in the stream.
+  std::optional<bool> include_usage;
   uint64_t prompt_tokens = 0;     // duet::estimate_prompt_tokens, or prompt_ids' count
   std::vector<uint32_t> prompt_ids;  // with the engine model only (sim/prompt_ids.h)
   uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default

@@ -46,10 +46,10 @@ std::string response_id(Api api, uint64_t value) {
 }
 
 ResponseBuilder::ResponseBuilder(Api api, std::string id, int64_t created,
-                                 std::string_view model_json)
-    : api_(api), id_(std::move(id)), created_(created), model_json_(model_json) {}
+                                 std::string_view model_json, StreamUsage stream_usage)
+    : api_(api), id_(std::move(id)), created_(created), model_json_(model_json), stream_usage_(stream_usage) {}
 
-std::string ResponseBuilder::head(std::string_view object) const {
+std::string ResponseBuilder::envelope(std::string_view object) const {
   std::string out;
   out.reserve(160);
   out.append("{\"id\":\"")
@@ -59,9 +59,16 @@ std::string ResponseBuilder::head(std::string_view object) const {
       .append("\",\"created\":")
       .append(std::to_string(created_))
       .append(",\"model\":")
-      .append(model_json_)
-      .append(",\"choices\":[{\"index\":0,");
+      .append(model_json_);
   return out;
+}
+
+std::string ResponseBuilder::head(std::string_view object) const {
+  return envelope(object).append(",\"choices\":[{\"index\":0,");
+}
+
+std::string_view ResponseBuilder::chunk_object() const {
+  return api_ == Api::chat ? "chat.completion.chunk" : "text_completion";
 }
 
 std::string ResponseBuilder::whole(const Ending& ending) const {
@@ -109,28 +116,35 @@ std::string ResponseBuilder::text_chunk(std::string_view text, bool first) const
 }
 
 std::string ResponseBuilder::final_chunk(const Ending& ending) const {
-  std::string out;
-  if (api_ == Api::chat) {
-    out = head("chat.completion.chunk");
-    out.append("\"delta\":{}");
-  } else {
-    out = head("text_completion");
-    out.append("\"text\":\"\"");
-  }
+  std::string out = head(chunk_object());
+  out.append(api_ == Api::chat ? "\"delta\":{}" : "\"text\":\"\"");
   append_finish(out, ending.finish_reason);
   out.append("}]");
+  if (stream_usage_ == StreamUsage::closing_chunk) append_usage(out, ending.usage);
+  out.append("}");
+  return out;
+}
+
+std::string ResponseBuilder::usage_chunk(const Ending& ending) const {
+  std::string out = envelope(chunk_object());
+  out.append(",\"choices\":[]");
   append_usage(out, ending.usage);
   out.append("}");
+  return out;
+}
+
+std::string ResponseBuilder::closing_events(const Ending& ending) const {
+  std::string out;
+  append_sse_event(out, final_chunk(ending));
+  if (stream_usage_ == StreamUsage::own_chunk) append_sse_event(out, usage_chunk(ending));
+  out.append(kSseDone);
   return out;
 }
 
 std::string ResponseBuilder::sse_events(uint64_t from, uint64_t to, const Ending& ending) const {
   std::string out;
   for (uint64_t i = from; i < to; ++i) append_sse_event(out, token_chunk(i));
-  if (to >= ending.tokens) {
-    append_sse_event(out, final_chunk(ending));
-    out.append(kSseDone);
-  }
+  if (to >= ending.tokens) out.append(closing_events(ending));
   return out;
 }
 

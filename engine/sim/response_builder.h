@@ -28,6 +28,11 @@ struct Ending {
   Usage usage;
 };
 
+// Where a stream reports usage: in its closing chunk (duet-sim's default, no stream_options),
+// in a chunk of its own after the closing one with empty `choices` (vLLM and OpenAI with
+// stream_options.include_usage), or nowhere (include_usage false).
+enum class StreamUsage { closing_chunk, own_chunk, none };
+
 // Seconds since the epoch: the `created` field of answers and models.
 int64_t unix_seconds();
 
@@ -38,29 +43,38 @@ std::string token_text(uint64_t index);
 // must outlive the builder (the server holds it).
 class ResponseBuilder {
  public:
-  ResponseBuilder(Api api, std::string id, int64_t created, std::string_view model_json);
+  ResponseBuilder(Api api, std::string id, int64_t created, std::string_view model_json,
+                  StreamUsage stream_usage = StreamUsage::closing_chunk);
 
   // The body of a non-streamed answer holding every token.
   std::string whole(const Ending& ending) const;
   // The same with the answer's `text` (the engine model's words; plain ASCII).
   std::string whole_text(std::string_view text, const Ending& ending) const;
-  // SSE events for tokens [from, to); when `to` is the last, also the closing chunk (with
-  // finish_reason and usage) and `data: [DONE]`.
+  // SSE events for tokens [from, to); when `to` is the last, also the stream's end
+  // (closing_events).
   std::string sse_events(uint64_t from, uint64_t to, const Ending& ending) const;
+  // The end of a stream: the closing chunk (finish_reason; usage with closing_chunk), the
+  // usage chunk (own_chunk) and `data: [DONE]`, as SSE events.
+  std::string closing_events(const Ending& ending) const;
   // The JSON of one streamed chunk carrying token `index`.
   std::string token_chunk(uint64_t index) const;
   // The JSON of one streamed chunk carrying `text`; the first one names the role (chat).
   std::string text_chunk(std::string_view text, bool first) const;
-  // The JSON of the closing chunk: no text, finish_reason and usage.
+  // The JSON of the closing chunk: no text, finish_reason, and usage with closing_chunk.
   std::string final_chunk(const Ending& ending) const;
+  // The JSON of the usage chunk: `choices` empty, `usage` (StreamUsage::own_chunk).
+  std::string usage_chunk(const Ending& ending) const;
 
  private:
   std::string head(std::string_view object) const;
+  std::string envelope(std::string_view object) const;  // id, object, created, model
+  std::string_view chunk_object() const;
 
   Api api_;
   std::string id_;
   int64_t created_;
   std::string_view model_json_;
+  StreamUsage stream_usage_;
 };
 
 // The id of an answer: "cmpl-..." or "chatcmpl-..." followed by 16 hex digits of `value`.

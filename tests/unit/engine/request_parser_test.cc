@@ -148,6 +148,29 @@ TEST(RequestParser, StreamMustBeABoolean) {
                "stream: expected a boolean, got 1");
 }
 
+TEST(RequestParser, StreamOptionsAsVllmReadsThem) {
+  constexpr std::string_view kStream = R"({"prompt": "x", "stream": true)";
+  auto with = [&](std::string_view rest) { return std::string(kStream) + std::string(rest) + "}"; };
+  EXPECT_FALSE(valid(Api::completions, with("")).include_usage.has_value());
+  EXPECT_FALSE(valid(Api::completions, with(R"(, "stream_options": null)")).include_usage.has_value());
+  EXPECT_EQ(valid(Api::completions, with(R"(, "stream_options": {"include_usage": true})")).include_usage, true);
+  EXPECT_EQ(valid(Api::completions, with(R"(, "stream_options": {"include_usage": false})")).include_usage, false);
+  // vLLM's StreamOptions: include_usage defaults to true once stream_options is given.
+  EXPECT_EQ(valid(Api::chat, R"({"messages": [{"role": "user", "content": "x"}], "stream": true,
+                                 "stream_options": {}})")
+                .include_usage,
+            true);
+  expect_error(Api::completions, R"({"prompt": "x", "stream_options": {"include_usage": true}})", 400,
+               "stream_options", "Stream options can only be defined when `stream=True`.");
+  expect_error(Api::completions, R"({"prompt": "x", "stream": false, "stream_options": {}})", 400,
+               "stream_options", "Stream options can only be defined when `stream=True`.");
+  expect_error(Api::completions, with(R"(, "stream_options": 1)"), 400, "stream_options",
+               "stream_options: expected an object or null, got 1");
+  expect_error(Api::chat, R"({"messages": [{"role": "user", "content": "x"}], "stream": true,
+                              "stream_options": {"include_usage": "yes"}})",
+               400, "stream_options.include_usage", "stream_options.include_usage: expected a boolean, got \"yes\"");
+}
+
 TEST(RequestParser, UnknownModelIsNotFoundLikeVllm) {
   expect_error(Api::completions, R"({"prompt": "x", "model": "gpt-4"})", 404, "model",
                "The model `gpt-4` does not exist.");

@@ -98,6 +98,37 @@ TEST(ResponseBuilder, StreamedChatSendsTheRoleOnce) {
   expect_usage(events[3]["usage"]);
 }
 
+// stream_options.include_usage, as vLLM and OpenAI send it: the closing chunk has no usage,
+// one more chunk with empty `choices` carries it, then [DONE].
+TEST(ResponseBuilder, IncludeUsageSendsAUsageChunkOfItsOwn) {
+  for (Api api : {Api::chat, Api::completions}) {
+    ResponseBuilder b(api, "id-1", 1700000000, "\"m\"", StreamUsage::own_chunk);
+    Ending ending = kEnding;
+    ending.usage.cached_tokens = 2;
+    auto [events, done] = events_of(b.sse_events(0, 3, ending));
+    ASSERT_EQ(events.size(), 5u);
+    EXPECT_TRUE(done);
+    for (int i = 0; i < 4; ++i) EXPECT_FALSE(events[i].contains("usage")) << events[i].dump();
+    EXPECT_EQ(events[3]["choices"][0]["finish_reason"], "length");
+    const json& usage = events[4];
+    EXPECT_EQ(usage["id"], "id-1");
+    EXPECT_EQ(usage["object"], api == Api::chat ? "chat.completion.chunk" : "text_completion");
+    EXPECT_EQ(usage["model"], "m");
+    EXPECT_EQ(usage["choices"], json::array());
+    expect_usage(usage["usage"]);
+    EXPECT_EQ(usage["usage"]["prompt_tokens_details"]["cached_tokens"], 2);
+  }
+}
+
+TEST(ResponseBuilder, IncludeUsageFalseSendsNoUsage) {
+  ResponseBuilder b(Api::chat, "id-1", 1700000000, "\"m\"", StreamUsage::none);
+  auto [events, done] = events_of(b.sse_events(0, 3, kEnding));
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_TRUE(done);
+  for (const auto& e : events) EXPECT_FALSE(e.contains("usage")) << e.dump();
+  EXPECT_EQ(events[3]["choices"][0]["finish_reason"], "length");
+}
+
 TEST(ResponseBuilder, APartOfTheStreamHasNoEnding) {
   auto b = builder(Api::chat);
   auto [first, first_done] = events_of(b.sse_events(0, 1, kEnding));

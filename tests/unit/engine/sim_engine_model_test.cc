@@ -46,6 +46,49 @@ TEST(SimEngineModel, AResentConversationReportsItsCachedTokens) {
   EXPECT_EQ(sim.metric("vllm:prefix_cache_hits_total"), cached);
 }
 
+// The JSON of each `data:` event of an SSE body, and whether `data: [DONE]` ended it.
+std::pair<std::vector<json>, bool> sse_events(const std::string& body) {
+  std::vector<json> events;
+  bool done = false;
+  LineSplitter lines;
+  for (const auto& line : lines.feed(body)) {
+    if (line == "data: [DONE]") done = true;
+    else if (line.starts_with("data: ")) events.push_back(json::parse(line.substr(6)));
+  }
+  return {events, done};
+}
+
+// A streamed chat asking for stream_options.include_usage gets it as vLLM sends it: a chunk
+// of its own after the closing one, with the cached tokens of a resent conversation.
+TEST(SimEngineModel, AStreamWithIncludeUsageEndsWithAUsageChunk) {
+  SimProcess sim({"--profile", "nvidia-h100", "--time-scale", "100"});
+  auto first = json::parse(sim.post("/v1/chat/completions", chat(kFirstTurn, 8)).body());
+  auto second_turn = kFirstTurn;
+  second_turn.push_back({{"role", "assistant"}, {"content", first["choices"][0]["message"]["content"]}});
+  second_turn.push_back({{"role", "user"}, {"content", "And the large ones?"}});
+  auto request = json::parse(chat(second_turn, 4, true));
+  request["stream_options"] = {{"include_usage", true}};
+  StreamClient client;
+  auto stream = client.open(sim.address(), "/v1/chat/completions", request.dump());
+  ASSERT_TRUE(eventually([&] { return stream->ended(); }, 10s));
+  auto [events, done] = sse_events(stream->body());
+  EXPECT_TRUE(done);
+  ASSERT_EQ(events.size(), 6u) << stream->body();  // 4 tokens, the closing chunk, usage
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(events[i].contains("usage")) << events[i].dump();
+  EXPECT_EQ(events[4]["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(events[5]["choices"], json::array());
+  EXPECT_EQ(events[5]["usage"]["completion_tokens"], 4);
+  EXPECT_GT(events[5]["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0) << events[5].dump();
+
+  // Without stream_options the closing chunk carries usage, as duet-sim always did.
+  auto plain = client.open(sim.address(), "/v1/chat/completions", chat(second_turn, 2, true));
+  ASSERT_TRUE(eventually([&] { return plain->ended(); }, 10s));
+  auto [plain_events, plain_done] = sse_events(plain->body());
+  ASSERT_EQ(plain_events.size(), 3u) << plain->body();
+  EXPECT_EQ(plain_events[2]["choices"][0]["finish_reason"], "length");
+  EXPECT_GT(plain_events[2]["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
+}
+
 TEST(SimEngineModel, WithoutPrefixCachingNothingIsCached) {
   SimProcess sim({"--profile", "ascend-910b", "--block-size", "128", "--prefix-caching", "off",
                   "--time-scale", "100"});
