@@ -78,9 +78,10 @@ Step BatchScheduler::schedule() {
     std::size_t tokens = std::min(seq.tokens.size() - cached, budget);
     if (!cache_.allocate(seq.kv, seq.prompt_hashes, cached, cached + tokens)) break;
     seq.computed = cached;
-    if (!seq.first_scheduled) {
+    if (!seq.first_scheduled) {  // counted once: not each step it waited, not its recomputation
       seq.cached_tokens = std::min(cached, seq.prompt_tokens);
       seq.first_scheduled = true;
+      cache_.record_query(seq.tokens.size(), cached);
     }
     waiting_.pop_front();
     running_.push_back(seq.id);

@@ -46,12 +46,15 @@ std::size_t KvCache::cached_run(const std::vector<BlockHash>& hashes, std::size_
   return n;
 }
 
-std::size_t KvCache::lookup(const std::vector<BlockHash>& prompt_hashes, std::size_t prompt_tokens) {
-  query_tokens_ += prompt_tokens;
+std::size_t KvCache::lookup(const std::vector<BlockHash>& prompt_hashes, std::size_t prompt_tokens) const {
   if (!config_.prefix_caching || prompt_tokens == 0) return 0;
-  std::size_t blocks = cached_run(prompt_hashes, (prompt_tokens - 1) / config_.block_size);
-  hit_tokens_ += blocks * config_.block_size;
-  return blocks * config_.block_size;
+  return cached_run(prompt_hashes, (prompt_tokens - 1) / config_.block_size) * config_.block_size;
+}
+
+void KvCache::record_query(std::size_t prompt_tokens, std::size_t hit_tokens) {
+  if (!config_.prefix_caching) return;
+  query_tokens_ += prompt_tokens;
+  hit_tokens_ += hit_tokens;
 }
 
 bool KvCache::allocate(KvBlocks& seq, const std::vector<BlockHash>& prompt_hashes,

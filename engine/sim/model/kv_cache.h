@@ -44,8 +44,13 @@ class KvCache {
 
   // How many leading tokens of a prompt with these block hashes are in the cache now, in
   // whole blocks; at most `prompt_tokens - 1`, since the last prompt token is always
-  // computed (its output is the first answer token). Counts a query and its hits.
-  std::size_t lookup(const std::vector<BlockHash>& prompt_hashes, std::size_t prompt_tokens);
+  // computed (its output is the first answer token). Counts nothing: see record_query.
+  std::size_t lookup(const std::vector<BlockHash>& prompt_hashes, std::size_t prompt_tokens) const;
+  // Counts a prompt's lookup in query_tokens and hit_tokens. The scheduler calls it once per
+  // request, when the request is first admitted, as vLLM does since it stopped counting every
+  // retry of a waiting request (vllm#48860) and the recomputation of a preempted one
+  // (vllm#25787). Nothing is counted without prefix caching, as in vLLM.
+  void record_query(std::size_t prompt_tokens, std::size_t hit_tokens);
 
   // Gives `seq` blocks for `total_tokens` tokens in all. An empty `seq` first takes the
   // `cached_tokens` (from lookup) worth of cached blocks. False, with nothing taken, when

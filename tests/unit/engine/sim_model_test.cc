@@ -101,8 +101,10 @@ TEST(SimKvCache, APromptFindsTheFullBlocksAnEarlierOneComputedButNotItsLastToken
   EXPECT_EQ(cache.lookup(block_hashes(same_32, 16), 32), 16u);  // the last token is computed
   auto other = counting(40, 5000);
   EXPECT_EQ(cache.lookup(block_hashes(other, 16), other.size()), 0u);
-  EXPECT_EQ(cache.hit_tokens(), 48u);
-  EXPECT_EQ(cache.query_tokens(), 40u + 50 + 32 + 40);
+  EXPECT_EQ(cache.query_tokens(), 0u);  // a lookup counts nothing; the scheduler records admissions
+  cache.record_query(50, 32);
+  EXPECT_EQ(cache.hit_tokens(), 32u);
+  EXPECT_EQ(cache.query_tokens(), 50u);
 
   KvBlocks b;
   ASSERT_TRUE(cache.allocate(b, block_hashes(longer, 16), 32, longer.size()));
@@ -224,6 +226,32 @@ TEST(SimBatchScheduler, ARepeatedPromptReportsItsCachedTokens) {
   auto step = s.schedule();
   EXPECT_EQ(s.find(2)->cached_tokens, 64u);
   EXPECT_EQ(step.prefill_tokens, 6u);
+}
+
+// vllm:prefix_cache_queries/hits count each request once, when it is admitted (vLLM since
+// vllm#48860): not every step it waits for blocks, not the recomputation after a preemption.
+TEST(SimBatchScheduler, CountsAPromptsPrefixLookupOnceWhenItIsAdmitted) {
+  KvCache cache({.block_size = 4, .num_blocks = 6});
+  BatchScheduler s({}, cache, next_token);
+  s.add(1, counting(20, 100), 3);  // 5 blocks, then 6
+  s.add(2, counting(8, 500), 2);   // 2 blocks: waits, tried every step, until 1 is done
+  run_all(s, cache);
+  EXPECT_EQ(cache.query_tokens(), 28u);
+  EXPECT_EQ(cache.hit_tokens(), 0u);
+  s.add(3, counting(20, 100), 2);  // 1's prompt again: the head of it is still cached
+  s.complete(s.schedule());
+  EXPECT_EQ(cache.query_tokens(), 48u);
+  EXPECT_GT(cache.hit_tokens(), 0u);
+  EXPECT_EQ(cache.hit_tokens(), s.find(3)->cached_tokens);
+  run_all(s, cache);
+
+  KvCache small({.block_size = 4, .num_blocks = 6});
+  BatchScheduler p({}, small, next_token);
+  p.add(1, counting(7, 100), 9);  // the two cannot both reach their end: one is recomputed
+  p.add(2, counting(7, 500), 9);
+  run_all(p, small, 1000);
+  EXPECT_GT(p.preemptions(), 0u);
+  EXPECT_EQ(small.query_tokens(), 14u);
 }
 
 TEST(SimBatchScheduler, AnAbortedSequenceGivesItsBlocksBack) {
