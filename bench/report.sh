@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/RESULTS.md from a run's work folder: env.txt (machine, versions, settings) and
-# results.tsv (`scenario variant proxy round metric value`, one line per measurement).
-# Usage: bench/report.sh WORK_DIR > bench/RESULTS.md
+# results.tsv (`scenario variant proxy round metric value`, one line per measurement); the
+# scheduling section from scheduling/ (bench/scheduling/report.sh, plots into RESULTS_DIR),
+# else the one of previous-RESULTS.md.
+# Usage: [RESULTS_DIR=DIR] bench/report.sh WORK_DIR > bench/RESULTS.md
 set -euo pipefail
 work=${1:?usage: report.sh WORK_DIR}
 tsv="$work/results.tsv"
@@ -248,4 +250,12 @@ EOF
       awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| %s | `%s` |\n", $1, $2}' "$work/profile-top.tsv"
     fi
   fi
+fi
+
+if [ -f "$work/scheduling/results.tsv" ]; then
+  echo
+  "$(dirname "$0")/scheduling/report.sh" "$work/scheduling" "${RESULTS_DIR:-$(dirname "$0")}"
+elif [ -f "$work/previous-RESULTS.md" ] && grep -q '^<!-- scheduling:begin' "$work/previous-RESULTS.md"; then
+  echo
+  awk '/^<!-- scheduling:begin/ {on = 1} on {print} /^<!-- scheduling:end/ {on = 0}' "$work/previous-RESULTS.md"
 fi

@@ -5,8 +5,10 @@
 # Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
 # Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
 # STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
-# failover duetd profile; `hold` starts the proxies and waits, for profiling), RESULTS
-# (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work folder.
+# failover duetd profile scheduling; `hold` starts the proxies and waits, for profiling),
+# SCHED_ROUNDS (3: the rounds of bench/scheduling/run.sh, which has its own settings),
+# RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work
+# folder. RESULTS.md keeps its scheduling section when the scheduling scenario does not run.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +16,7 @@ BIN=$(cd "${1:-$HERE/../build/release/bin}" && pwd)
 export PATH="$BIN:$PATH"
 : "${DURATION:=10}" "${ROUNDS:=3}" "${CONNECTIONS:=64}" "${STREAM_REQUESTS:=200}"
 : "${STREAM_CHUNKS:=20}" "${STREAM_GAP_US:=1000}" "${DUETD_REPLICAS:=100}"
-: "${SCENARIOS:=proxy stream decision failover duetd profile}" "${RESULTS:=$HERE/RESULTS.md}"
+: "${SCENARIOS:=proxy stream decision failover duetd profile scheduling}" "${RESULTS:=$HERE/RESULTS.md}"
 : "${DECISION_MIN_TIME:=0.5}"
 
 source "$HERE/lib/common.sh"
@@ -182,6 +184,12 @@ if has failover; then
 fi
 stop_all
 if has duetd; then duetd_scenario; fi
+# Scenario 10: the scheduling policies on duet-sim engine models (bench/scheduling).
+if has scheduling; then
+  ROUNDS=${SCHED_ROUNDS:-3} SCHED_WORK="$WORK/scheduling" SCHED_NO_RESULTS=1 "$HERE/scheduling/run.sh" "$BIN"
+fi
 
-"$HERE/report.sh" "$WORK" >"$RESULTS"
+# report.sh carries the previous scheduling section over when this run has none.
+cp "$RESULTS" "$WORK/previous-RESULTS.md" 2>/dev/null || true
+RESULTS_DIR=$(dirname "$RESULTS") "$HERE/report.sh" "$WORK" >"$RESULTS"
 log "wrote $RESULTS"

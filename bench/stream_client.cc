@@ -6,8 +6,6 @@
 // Prints `ttfb_p50_us … chunk_p99_us … events … errors …` on one line; the driver subtracts
 // the direct run's figures from each proxy's to get the time the proxy adds.
 // Usage: duet-bench-stream --to HOST:PORT [--tls] [--path P] [--token JWT] [--requests N]
-#include <time.h>
-
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +16,8 @@
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include "bench_util.h"
 
 namespace {
 
@@ -40,17 +40,13 @@ struct Samples {
   int errors = 0;
 };
 
-int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using duet::bench::monotonic_ns;
+using duet::bench::percentile;
 
-// Takes the complete SSE events out of `pending` and records their delays.
-void take_events(std::string& pending, int64_t now, int64_t sent, bool& first, Samples& out) {
-  for (auto end = pending.find("\n\n"); end != std::string::npos; end = pending.find("\n\n")) {
-    std::string event = pending.substr(0, end);
-    pending.erase(0, end + 2);
+// Records the delay of each complete SSE event that arrived at `now`.
+void take_events(duet::bench::SseReader& sse, std::string_view piece, int64_t now, int64_t sent, bool& first,
+                 Samples& out) {
+  for (const auto& event : sse.feed(piece)) {
     auto t = event.find("\"t\":");
     if (t == std::string::npos) continue;  // [DONE]
     out.chunk_us.push_back(static_cast<double>(now - std::stoll(event.substr(t + 4))) / 1000);
@@ -70,13 +66,12 @@ void one_request(Stream& stream, boost::beast::flat_buffer& buffer, const Option
   request.prepare_payload();
 
   bhttp::response_parser<bhttp::string_body> parser;
-  std::string pending;
+  duet::bench::SseReader sse;
   bool first = true;
   int64_t now = 0;
   int64_t sent = monotonic_ns();
   auto on_body = [&](uint64_t, std::string_view data, boost::system::error_code&) {
-    pending.append(data);
-    take_events(pending, now, sent, first, out);
+    take_events(sse, data, now, sent, first, out);
     return data.size();
   };
   parser.on_chunk_body(on_body);  // Beast keeps a reference
@@ -95,12 +90,6 @@ void one_request(Stream& stream, boost::beast::flat_buffer& buffer, const Option
     }
   }
   if (parser.get().result_int() != 200 || first) ++out.errors;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
 template <class Stream>

@@ -18,6 +18,8 @@ packages=(
 if [ "${1:-}" = --bench ]; then
   # util-linux: taskset; strace and valgrind: the profile scenario
   packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
+  # bench/scheduling's plots (TTFT CDFs as PNG beside RESULTS.md); -nox: no X11 libraries
+  packages+=(gnuplot-nox)
 fi
 if [ "${1:-}" = --fuzz ]; then
   packages+=(clang-15 libfuzzer-15-dev)
