@@ -4,6 +4,7 @@
 #include <set>
 
 #include "router/engine_metrics.h"
+#include "router/prefix_index.h"
 
 namespace duet::router {
 
@@ -81,6 +82,9 @@ void EngineScraper::scrape(const Endpoint& endpoint) {
                             std::memory_order_relaxed);
     load.engine_kv_permille.store(static_cast<uint32_t>(std::lround(m.kv_usage.value_or(0) * 1000)),
                                   std::memory_order_relaxed);
+    if (m.kv_capacity_tokens)
+      load.cache_chunks.store(static_cast<uint32_t>(std::min(*m.kv_capacity_tokens / kTokensPerPrefixChunk, 1e9)),
+                              std::memory_order_relaxed);
     load.metrics_at.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   };
   s->call = http::ClientCall::stream(control_.get_executor(), to, std::move(request), kScrapeTimeout,
