@@ -31,7 +31,9 @@ void EngineScraper::stop() {
   auto running = std::move(running_);
   for (auto& [id, scrape] : running) {
     scrape->deadline.cancel();
-    if (scrape->call) scrape->call->cancel();
+    // The call holds its handlers, which hold the scrape, which held the call: let go of it
+    // here, since its end may never run once the control loop has stopped (a leak at exit).
+    if (auto call = std::move(scrape->call)) call->cancel();
   }
 }
 
@@ -67,12 +69,14 @@ void EngineScraper::scrape(const Endpoint& endpoint) {
   handlers.on_data = [s](std::string_view piece) {
     if (s->body.size() + piece.size() > kMaxMetricsBytes) {
       s->ok = false;  // more than any engine's metrics: not read further
-      return s->call->cancel();
+      if (s->call) s->call->cancel();
+      return;
     }
     s->body.append(piece);
   };
   handlers.on_end = [this, s, id](http::error_code ec) {
     s->deadline.cancel();
+    s->call.reset();  // the call holds these handlers, which hold s: no cycle left behind
     if (auto it = running_.find(id); it != running_.end() && it->second == s) running_.erase(it);
     if (ec || !s->ok) return;
     auto m = parse_engine_metrics(s->body);
@@ -91,7 +95,7 @@ void EngineScraper::scrape(const Endpoint& endpoint) {
                                      std::move(handlers));
   s->deadline.expires_after(kScrapeTimeout);
   s->deadline.async_wait([s](boost::system::error_code ec) {
-    if (!ec) s->call->cancel();
+    if (!ec && s->call) s->call->cancel();
   });
 }
 

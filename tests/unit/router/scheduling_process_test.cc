@@ -22,17 +22,17 @@ using nlohmann::json;
 
 class RouterScheduling : public duet::test::RouterTest {
  protected:
-  void start(const json& scheduling, std::vector<std::string> sim_flags = {}) {
-    for (const char* name : {"chat-0", "chat-1", "chat-2"}) {
-      std::vector<std::string> flags = {"--model", "m", "--name", name, "--profile", "nvidia-h100",
-                                        "--time-scale", "50"};
+  void start(const json& scheduling, std::vector<std::string> sim_flags = {}, int count = 3) {
+    for (int i = 0; i < count; ++i) {
+      std::vector<std::string> flags = {"--model", "m", "--name", "chat-" + std::to_string(i), "--profile",
+                                        "nvidia-h100", "--time-scale", "50"};
       flags.insert(flags.end(), sim_flags.begin(), sim_flags.end());
       sims_.push_back(std::make_unique<SimProcess>(flags));
     }
     auto route = test::backend_route("chat", "chat");
     route["spec"]["scheduling"] = scheduling;
     json engines = json::array();
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < count; ++i)
       engines.push_back(test::engine("chat-" + std::to_string(i), "chat", endpoint_of(*sims_[i])));
     start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
     start_router("listen: [{address: '127.0.0.1:1'}]\n");
@@ -89,13 +89,13 @@ std::string words(int seed, int tokens) {
   return text;
 }
 
-// Engines whose caches hold 1,024 tokens (16 of the router's 256-byte chunks), which they
-// tell in vllm:cache_config_info. A conversation's prefix attracts its next turn, and the
-// x-duet-decision header says so; after other prompts filled its engine's cache several
-// times over, the router no longer believes the engine holds it (prefix=0) and, indeed, whichever
-// engine answers has none of it cached.
+// An engine whose cache holds 1,024 tokens (16 of the router's 256-byte chunks), which it
+// tells in vllm:cache_config_info. A conversation's prefix counts for its next turn, and the
+// x-duet-decision header says so; after other prompts filled the cache many times over, the
+// router no longer believes the engine holds it (prefix=0) and, indeed, the engine has none of
+// it cached. One engine, so that every prompt goes through its cache whatever the scores.
 TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
-  start(json{{"policy", "duet"}}, {"--kv-blocks", "64", "--block-size", "16"});
+  start(json{{"policy", "duet"}}, {"--kv-blocks", "64", "--block-size", "16"}, 1);
   json c = json::array({{{"role", "system"}, {"content", words(1, 400)}}});
   auto home = turn(c, "Tell me one fact.");
   c.push_back({{"role", "user"}, {"content", "And another?"}});
@@ -111,8 +111,7 @@ TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
   EXPECT_EQ(decision.find("prefix=0/"), std::string::npos) << decision;  // the prefix counted
   EXPECT_GT(json::parse(again.body())["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
 
-  // 48 prompts of 400 tokens spread over three engines: P(the home engine gets under 3) < 1e-6.
-  for (int other = 2; other < 50; ++other) {
+  for (int other = 2; other < 10; ++other) {  // 8 prompts of 400 tokens: 3 caches full
     auto res = ask(json::array({{{"role", "user"}, {"content", words(other, 400)}}}));
     ASSERT_EQ(res.result_int(), 200) << res.body();
   }
@@ -124,9 +123,9 @@ TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
 
   // What the index holds and how often it matched, on the admin pages.
   auto index = json::parse(router_->admin("/config").body())["prefixIndex"];
-  EXPECT_GT(index["entries"].get<int>(), 48 * 6) << index.dump();  // each prompt's 6 chunks
+  EXPECT_GT(index["entries"].get<int>(), 8 * 6) << index.dump();  // each prompt's 6 chunks
   EXPECT_LE(index["entries"], index["maxEntries"]) << index.dump();
-  EXPECT_GE(router_->metric("duet_router_prefix_chunks_total"), 51 * 6);
+  EXPECT_GE(router_->metric("duet_router_prefix_chunks_total"), 11 * 6);
   EXPECT_GE(router_->metric("duet_router_prefix_chunks_matched_total"), 6);  // the second turn
   EXPECT_EQ(router_->metric("duet_router_spills_total"), 0);  // no size routing here
 }
