@@ -168,6 +168,15 @@ void read_size(FieldReader& f, const std::string& key, std::size_t& value, int64
   value = static_cast<std::size_t>(f.integer(key, static_cast<int64_t>(value), min, max));
 }
 
+void read_scheduling(FieldReader& root, SchedulingConfig& scheduling) {
+  if (!root.object("scheduling")) return;
+  FieldReader f = root.child("scheduling");
+  read_size(f, "maxIndexBytes", scheduling.max_index_bytes, 1 << 20, int64_t{1} << 36);
+  scheduling.scrape_interval = std::chrono::milliseconds(
+      f.integer("scrapeIntervalMs", scheduling.scrape_interval.count(), 10, 60'000));
+  f.reject_unknown();
+}
+
 void read_limits(FieldReader& root, Limits& limits) {
   if (!root.object("limits")) return;
   FieldReader f = root.child("limits");
@@ -207,6 +216,7 @@ RouterConfig read_config(const json& settings) {
   read_auth(f, config);
   config.sources = read_list(f, "sources", read_source_entry);
   read_limits(f, config.limits);
+  read_scheduling(f, config.scheduling);
   read_rate_limit(f, config);
   read_trusted_proxies(f, config.trusted_proxies);
   f.reject_unknown();

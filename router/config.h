@@ -76,6 +76,13 @@ struct Limits {
   std::size_t max_buffered_body_bytes = std::size_t{1} << 30;
 };
 
+// The scheduling policies' shared state (docs/scheduling.md): the prefix index's memory cap
+// and how often each routed engine's /metrics is read.
+struct SchedulingConfig {
+  std::size_t max_index_bytes = 32 * 1024 * 1024;
+  std::chrono::milliseconds scrape_interval{50};
+};
+
 struct RouterConfig {
   std::vector<ListenConfig> listen;
   std::optional<Address> admin;
@@ -84,6 +91,7 @@ struct RouterConfig {
   std::optional<RateLimitConfig> rate_limit;
   std::vector<SourceConfig> sources;
   Limits limits;
+  SchedulingConfig scheduling;
   TrustedProxies trusted_proxies;  // whose X-Forwarded-For is appended to; else replaced
   // auth.failureLimit: {maxFailures, windowSeconds}; maxFailures 0 turns it off.
   AuthFailureLimits auth_failure_limits;

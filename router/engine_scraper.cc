@@ -4,6 +4,7 @@
 #include <set>
 
 #include "router/engine_metrics.h"
+#include "router/prefix_index.h"
 
 namespace duet::router {
 
@@ -30,7 +31,9 @@ void EngineScraper::stop() {
   auto running = std::move(running_);
   for (auto& [id, scrape] : running) {
     scrape->deadline.cancel();
-    if (scrape->call) scrape->call->cancel();
+    // The call holds its handlers, which hold the scrape, which held the call: let go of it
+    // here, since its end may never run once the control loop has stopped (a leak at exit).
+    if (auto call = std::move(scrape->call)) call->cancel();
   }
 }
 
@@ -66,12 +69,14 @@ void EngineScraper::scrape(const Endpoint& endpoint) {
   handlers.on_data = [s](std::string_view piece) {
     if (s->body.size() + piece.size() > kMaxMetricsBytes) {
       s->ok = false;  // more than any engine's metrics: not read further
-      return s->call->cancel();
+      if (s->call) s->call->cancel();
+      return;
     }
     s->body.append(piece);
   };
   handlers.on_end = [this, s, id](http::error_code ec) {
     s->deadline.cancel();
+    s->call.reset();  // the call holds these handlers, which hold s: no cycle left behind
     if (auto it = running_.find(id); it != running_.end() && it->second == s) running_.erase(it);
     if (ec || !s->ok) return;
     auto m = parse_engine_metrics(s->body);
@@ -81,13 +86,16 @@ void EngineScraper::scrape(const Endpoint& endpoint) {
                             std::memory_order_relaxed);
     load.engine_kv_permille.store(static_cast<uint32_t>(std::lround(m.kv_usage.value_or(0) * 1000)),
                                   std::memory_order_relaxed);
+    if (m.kv_capacity_tokens)
+      load.cache_chunks.store(static_cast<uint32_t>(std::min(*m.kv_capacity_tokens / kTokensPerPrefixChunk, 1e9)),
+                              std::memory_order_relaxed);
     load.metrics_at.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   };
   s->call = http::ClientCall::stream(control_.get_executor(), to, std::move(request), kScrapeTimeout,
                                      std::move(handlers));
   s->deadline.expires_after(kScrapeTimeout);
   s->deadline.async_wait([s](boost::system::error_code ec) {
-    if (!ec) s->call->cancel();
+    if (!ec && s->call) s->call->cancel();
   });
 }
 

@@ -110,7 +110,7 @@ ClientFraming append_client_response_head(std::string& out, const http::response
     if (name == http::field::transfer_encoding) continue;  // written below when chunked
     if (name == http::field::content_length && unknown_length) continue;
     if (named(field, "x-duet-route") || named(field, "x-duet-backend") ||
-        named(field, "x-duet-version"))
+        named(field, "x-duet-version") || named(field, "x-duet-decision"))
       continue;
     append_field(out, field.name_string(), field.value());
   }
@@ -120,6 +120,7 @@ ClientFraming append_client_response_head(std::string& out, const http::response
   append_field(out, "x-duet-route", served_by.route);
   append_field(out, "x-duet-backend", served_by.backend);
   append_field(out, "x-duet-version", served_by.version);
+  if (!served_by.decision.empty()) append_field(out, "x-duet-decision", served_by.decision);
   out += "\r\n";
   return client;
 }

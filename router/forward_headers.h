@@ -29,6 +29,7 @@ struct ServedBy {
   std::string_view route;
   std::string_view backend;  // deployment/replica
   std::string_view version;  // stable | canary
+  std::string_view decision = {};  // x-duet-decision (route_decision.h); empty: not sent
 };
 
 // How the engine framed its response body.

@@ -36,7 +36,20 @@ void append_prefix_chunks(std::string_view text, std::vector<uint64_t>& out) {
 
 PrefixIndex::PrefixIndex(std::size_t max_entries) : max_entries_(std::max<std::size_t>(max_entries, kShards)) {}
 
-void PrefixIndex::match(std::span<const uint64_t> chunks, std::span<const uint64_t> ids,
+namespace {
+
+// Whether slot `k` of `e` says that `endpoint` holds the chunk still. Counters wrap: the
+// difference is taken modulo 2^32, as a signed number (a stamp may be ahead, see record()).
+template <class Entry>
+bool holds(const Entry& e, std::size_t k, const CacheView& endpoint) {
+  return e.ids[k] == endpoint.id &&
+         (endpoint.capacity == 0 ||
+          static_cast<int64_t>(static_cast<int32_t>(endpoint.written - e.written[k])) < int64_t{endpoint.capacity});
+}
+
+}  // namespace
+
+void PrefixIndex::match(std::span<const uint64_t> chunks, std::span<const CacheView> endpoints,
                         std::span<uint32_t> matched) const {
   std::fill(matched.begin(), matched.end(), 0);
   for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -45,19 +58,26 @@ void PrefixIndex::match(std::span<const uint64_t> chunks, std::span<const uint64
     std::lock_guard lock(s.mutex);
     auto it = s.entries.find(chunks[i]);
     if (it == s.entries.end()) return;
-    for (std::size_t k = 0; k < ids.size(); ++k) {
+    for (std::size_t k = 0; k < endpoints.size(); ++k) {
       if (matched[k] != i) continue;  // its run ended earlier
-      const auto& held = it->second.ids;
-      if (std::find(held.begin(), held.end(), ids[k]) != held.end()) {
-        ++matched[k];
-        advanced = true;
+      for (std::size_t slot = 0; slot < kEndpointsPerChunk; ++slot) {
+        if (holds(it->second, slot, endpoints[k])) {
+          ++matched[k];
+          advanced = true;
+          break;
+        }
       }
     }
     if (!advanced) return;
   }
 }
 
-void PrefixIndex::record(std::span<const uint64_t> chunks, uint64_t id) {
+uint32_t PrefixIndex::record(std::span<const uint64_t> chunks, const CacheView& endpoint) {
+  uint64_t id = endpoint.id;
+  uint32_t added = 0;
+  // A prompt's chunks are stamped last to first, as vLLM frees a finished request's blocks
+  // tail first: its leading chunks, which later prompts share, are evicted last.
+  uint32_t stamp = endpoint.written + static_cast<uint32_t>(chunks.size());
   uint32_t now = clock_.fetch_add(1, std::memory_order_relaxed) + 1;
   std::size_t cap = max_entries_ / kShards;
   for (uint64_t chunk : chunks) {
@@ -85,9 +105,12 @@ void PrefixIndex::record(std::span<const uint64_t> chunks, uint64_t id) {
       if (e.ids[k] == 0 || e.stamps[k] < e.stamps[slot]) slot = k;
       if (e.ids[k] == 0) break;
     }
+    if (!holds(e, slot, endpoint)) ++added;  // the engine computes and stores it anew
     e.ids[slot] = id;
     e.stamps[slot] = now;
+    e.written[slot] = stamp--;
   }
+  return added;
 }
 
 std::size_t PrefixIndex::entries() const {

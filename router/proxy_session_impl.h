@@ -300,7 +300,7 @@ void ProxySession<Stream, Upstreams>::handle_request() {
   record_.table = worker_.table;
   if (is_models_request(request_.method(), record_.target))
     return reply(models_response(*record_.table, version_, keep_alive()));
-  RequestBody body(request_.body());
+  RequestBody body(request_.body(), record_.table->prefix_policies());
   const Route* route = match_route(*record_.table, record_.target, body);
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   if (route) return start_relay(*route, body);
@@ -351,6 +351,8 @@ void ProxySession<Stream, Upstreams>::on_relay_done(RelayOutcome outcome) {
     }
   }
   if (outcome.endpoint) record_.engine_version = outcome.endpoint->version;
+  record_.decision = std::move(outcome.decision);
+  if (outcome.response_started) record_.why = outcome.why;
   if (outcome.endpoint && outcome.response_started) record_.backend = outcome.endpoint->backend;
   record_.status = outcome.status;
   if (phase_ == Phase::closed) {

@@ -123,10 +123,10 @@ void append_prompt_chunks(dom::object request, std::vector<uint64_t>& chunks) {
 }  // namespace
 
 const std::vector<uint64_t>& RequestBody::prefix_chunks() {
-  if (!want_chunks_) {
-    want_chunks_ = true;
-    scan();  // again when tokens() came first: the parser's tree is gone by now
-  }
+  if (scanned_ && want_chunks_) return chunks_;
+  // Again when model() or tokens() scanned without chunks: the parser's tree is gone by now.
+  want_chunks_ = true;
+  scan();
   return chunks_;
 }
 
@@ -149,6 +149,11 @@ void RequestBody::scan() {
   if (!max) max = count(last(request, "max_completion_tokens"));
   max_tokens_ = max.value_or(0);
   if (want_chunks_) append_prompt_chunks(request, chunks_);
+}
+
+uint64_t RequestBody::prompt_tokens() {
+  if (!scanned_) scan();
+  return prompt_tokens_;
 }
 
 std::string_view RequestBody::model() {

@@ -13,7 +13,10 @@ namespace duet::router {
 
 class RequestBody {
  public:
-  explicit RequestBody(std::string_view text) : text_(text) {}
+  // `with_prefix_chunks`: prefix_chunks() will be asked for (the table has a prefix policy),
+  // so the one scan collects them too.
+  explicit RequestBody(std::string_view text, bool with_prefix_chunks = false)
+      : text_(text), want_chunks_(with_prefix_chunks) {}
 
   // The "model" field; empty when absent or when the body is not JSON.
   std::string_view model();
@@ -27,6 +30,9 @@ class RequestBody {
   // The prompt's text (a chat's roles and contents in order) as prefix chunks
   // (prefix_index.h), for prefix-affinity scheduling; empty for a prompt under 256 bytes.
   const std::vector<uint64_t>& prefix_chunks();
+  // The prompt's tokens alone (as tokens() counts them), for duet's predicted TTFT; like
+  // prefix_chunks(), never makes the body malformed.
+  uint64_t prompt_tokens();
 
  private:
   void scan();

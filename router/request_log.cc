@@ -35,6 +35,7 @@ void AccessLog::on_request_done(const RequestRecord& r) {
                Field("bytes", r.bytes),
                Field("attempts", r.attempts),
                Field("tokens", r.tokens),
+               Field("decision", or_dash(r.decision)),
                Field("first_byte_ms", millis(r.first_byte)),
                Field("duration_ms", millis(r.duration)),
                Field("error", or_dash(r.error))};

@@ -12,6 +12,7 @@
 
 #include "duet/common/log.h"
 #include "router/latency_histogram.h"
+#include "router/pick_reason.h"
 
 namespace duet::jwt {
 struct Verdict;
@@ -48,6 +49,8 @@ struct RequestRecord {
   std::chrono::steady_clock::duration first_byte{};  // first body byte from the engine
   LocalHistogram chunk_gaps;                         // gaps between body chunks, if any
   std::string error;                                 // why it failed, empty when it did not
+  std::string decision;  // why the endpoint was picked (x-duet-decision); empty: none was
+  PickReason why;        // the same, as numbers for the metrics
 
   // The JWT `sub`; empty without a token.
   std::string_view subject() const;

@@ -1,6 +1,7 @@
 #include "router/route_decision.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include "duet/common/hash.h"
@@ -67,6 +68,8 @@ void read_scheduling_keys(const Route& route, RequestBody& body, const VersionHi
   using api::SchedulingPolicy;
   auto policy = route.spec.scheduling.policy;
   if (policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix) d.prefix_chunks = body.prefix_chunks();
+  if (policy == SchedulingPolicy::duet)
+    d.prompt_tokens = static_cast<uint32_t>(std::min<uint64_t>(body.prompt_tokens(), UINT32_MAX));
   if (policy == SchedulingPolicy::session_affinity)
     d.session_key = !hint.session_header.empty() ? hint.session_header : hint.sticky_key;
 }
@@ -144,15 +147,72 @@ const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoi
   return less_loaded(nth_usable(i), nth_usable(j));
 }
 
-Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
-          std::chrono::steady_clock::time_point now, PrefixIndex* index) {
+namespace {
+
+// The first target from `from` on, in pool `only` unless that is `backend` (any), with an
+// endpoint the policy picks.
+Pick first_pick(const Decision& decision, SizePool only, Rng& rng, std::span<const Endpoint* const> tried,
+                std::chrono::steady_clock::time_point now, const PrefixIndex* index) {
+  Pick p;
   for (std::size_t i = 0; i < decision.target_count; ++i) {
     const Target& t = decision.targets[i];
-    if (!t.deployment) continue;
-    if (const Endpoint* e = schedule(t.deployment->pool(t.track), decision, rng, tried, now, index))
-      return {&t, e};
+    if (!t.deployment || (only != SizePool::backend && t.pool != only)) continue;
+    if ((p.endpoint = schedule(t.deployment->pool(t.track), decision, rng, tried, now, index, p.why))) {
+      p.target = &t;
+      return p;
+    }
   }
   return {};
+}
+
+bool may_spill(const Decision& decision, const Pick& first) {
+  const auto& s = decision.route->spec.scheduling;
+  return s.policy == api::SchedulingPolicy::duet && s.spill && decision.route->spec.size_routing &&
+         first.target == &decision.targets[0] && first.target->pool == SizePool::small &&
+         first.why.predicted_ttft_ms >= 0;
+}
+
+bool prefix_policy(const Decision& decision) {
+  auto policy = decision.route->spec.scheduling.policy;
+  return policy == api::SchedulingPolicy::duet || policy == api::SchedulingPolicy::prefix;
+}
+
+}  // namespace
+
+Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
+          std::chrono::steady_clock::time_point now, PrefixIndex* index) {
+  Pick p = first_pick(decision, SizePool::backend, rng, tried, now, index);
+  if (p.endpoint && may_spill(decision, p)) {
+    Pick other = first_pick(decision, SizePool::large, rng, tried, now, index);
+    auto margin = static_cast<float>(decision.route->spec.scheduling.spill_margin.count());
+    if (other.endpoint && other.why.predicted_ttft_ms >= 0 &&
+        p.why.predicted_ttft_ms - other.why.predicted_ttft_ms > margin) {
+      p = other;
+      p.why.spilled = true;
+    }
+  }
+  if (p.endpoint && index && !decision.prefix_chunks.empty() && prefix_policy(decision)) {
+    uint32_t added = index->record(decision.prefix_chunks, cache_view(*p.endpoint));
+    p.endpoint->load->cache_written.fetch_add(added, std::memory_order_relaxed);
+  }
+  return p;
+}
+
+void append_decision_text(const Decision& decision, const Pick& pick, std::string& out) {
+  if (!decision.route || !pick.target) return;
+  char text[160];
+  std::string_view policy = api::to_string(decision.route->spec.scheduling.policy);
+  int n = std::snprintf(text, sizeof text, "policy=%.*s pool=%s", static_cast<int>(policy.size()), policy.data(),
+                        to_string(pick.target->pool));
+  auto add = [&](const char* format, auto... values) {
+    if (n >= 0 && static_cast<std::size_t>(n) < sizeof text)
+      n += std::snprintf(text + n, sizeof text - n, format, values...);
+  };
+  if (pick.why.prompt_chunks) add(" prefix=%u/%u", unsigned{pick.why.matched_chunks}, unsigned{pick.why.prompt_chunks});
+  if (pick.why.predicted_ttft_ms >= 0) add(" ttft_ms=%.0f", static_cast<double>(pick.why.predicted_ttft_ms));
+  if (decision.route->spec.size_routing && decision.route->spec.scheduling.policy == api::SchedulingPolicy::duet)
+    add(" spill=%s", pick.why.spilled ? "yes" : "no");
+  if (n > 0) out.append(text, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1));
 }
 
 }  // namespace duet::router

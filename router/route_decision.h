@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "router/pick_reason.h"
 #include "router/request_body.h"
 #include "router/routing_table.h"
 
@@ -64,6 +65,7 @@ struct Decision {
   // policies only) and the key sessionAffinity hashes.
   std::vector<uint64_t> prefix_chunks;
   std::string session_key;
+  uint32_t prompt_tokens = 0;  // duet only: the estimate its predicted TTFT starts from
 };
 
 Decision decide(const Route& route, RequestBody& body, const VersionHint& hint);
@@ -88,13 +90,20 @@ const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoi
 struct Pick {
   const Target* target = nullptr;
   const Endpoint* endpoint = nullptr;  // null: nothing Ready and untried anywhere
+  PickReason why;
 };
+
+// `pick` as the x-duet-decision header says it: `policy=duet pool=small prefix=12/16
+// ttft_ms=240 spill=no` (fields that do not apply are left out). No allocation beyond `out`'s.
+void append_decision_text(const Decision& decision, const Pick& pick, std::string& out);
 
 class PrefixIndex;
 
 // The first target of `decision` with an untried Ready endpoint in rotation, and that
 // endpoint, as the route's scheduling policy chooses it (scheduler.h); prefix policies look
-// up and record in `index` (null: they fall back to leastRequest).
+// up and record in `index` (null: they fall back to leastRequest). Under duet with size
+// routing, a request for the small pool spills to the large one when the small pool's pick is
+// predicted to start more than spill.marginMs later than the large pool's.
 Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
           std::chrono::steady_clock::time_point now, PrefixIndex* index = nullptr);
 

@@ -46,7 +46,8 @@ Router::Router(RouterConfig config)
       stats_(config_.worker_threads()),
       observers_({&access_log_, &stats_}),
       budget_(config_.limits.max_in_flight_requests, config_.limits.max_buffered_body_bytes),
-      auth_failures_(config_.auth_failure_limits) {
+      auth_failures_(config_.auth_failure_limits),
+      prefix_index_(config_.scheduling.max_index_bytes / PrefixIndex::bytes_per_entry()) {
   table_ = std::make_shared<RoutingTable>();
   if (config_.rate_limit) {
     double burst = config_.rate_limit->burst ? config_.rate_limit->burst
@@ -186,9 +187,15 @@ void Router::shutdown() {
   for (auto& worker : workers_) worker->drain(kDrainGrace);
 }
 
-nlohmann::json Router::routing_table() const { return table_->to_json(); }
+nlohmann::json Router::routing_table() const {
+  auto body = table_->to_json();
+  body["prefixIndex"] = {{"entries", prefix_index_.entries()},
+                         {"maxEntries", prefix_index_.max_entries()},
+                         {"maxBytes", config_.scheduling.max_index_bytes}};
+  return body;
+}
 
-std::string Router::metrics() const { return stats_.render(budget_); }
+std::string Router::metrics() const { return stats_.render(budget_, prefix_index_.entries()); }
 
 nlohmann::json Router::sources() const {
   nlohmann::json out = nlohmann::json::array();

@@ -72,7 +72,7 @@ class Router : public AdminView {
   std::vector<std::shared_ptr<SourceWatcher>> watchers_;
   std::vector<std::shared_ptr<TrafficReporter>> reporters_;
   // Engines' own load for the duet policy; reads table_ on the control thread.
-  EngineScraper scraper_{control_, [this] { return table_; }};
+  EngineScraper scraper_{control_, [this] { return table_; }, config_.scheduling.scrape_interval};
   std::unique_ptr<AdminServer> admin_;
   EndpointLoads loads_;
   std::shared_ptr<const RoutingTable> table_;

@@ -105,6 +105,9 @@ void WorkerStats::on_request(const RequestRecord& r) {
   s.first_byte.observe(to_seconds(r.first_byte));
   s.inter_chunk.merge(r.chunk_gaps);
   if (r.attempts > 1) retries_.fetch_add(r.attempts - 1, std::memory_order_relaxed);
+  prefix_chunks_.fetch_add(r.why.prompt_chunks, std::memory_order_relaxed);
+  prefix_matched_.fetch_add(r.why.matched_chunks, std::memory_order_relaxed);
+  if (r.why.spilled) spills_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void WorkerStats::count_auth_failure(std::string_view reason) {
@@ -143,7 +146,7 @@ std::vector<TrafficTotals> RouterStats::traffic() const {
   return out;
 }
 
-std::string RouterStats::render(const RequestBudget& budget) const {
+std::string RouterStats::render(const RequestBudget& budget, std::size_t prefix_index_entries) const {
   FamilyBuilder requests("duet_router_requests_total",
                          "Requests by route, pool, version and status code", MetricType::Counter);
   FamilyBuilder duration("duet_router_request_duration_seconds",
@@ -159,7 +162,7 @@ std::string RouterStats::render(const RequestBudget& budget) const {
       MetricType::Histogram);
   FamilyBuilder auth("duet_router_auth_failures_total",
                      "Requests refused by JWT verification, by reason", MetricType::Counter);
-  double retries = 0, ejections = 0, in_flight = 0;
+  double retries = 0, ejections = 0, in_flight = 0, chunks = 0, matched = 0, spills = 0;
   for (std::string_view reason : jwt::all_reasons()) auth.at({{"reason", std::string(reason)}});
   for (const auto& w : workers_) {
     std::lock_guard lock(w->mutex_);
@@ -179,6 +182,9 @@ std::string RouterStats::render(const RequestBudget& budget) const {
     retries += static_cast<double>(w->retries_.load());
     ejections += static_cast<double>(w->ejections_.load());
     in_flight += static_cast<double>(w->in_flight_.load());
+    chunks += static_cast<double>(w->prefix_chunks_.load());
+    matched += static_cast<double>(w->prefix_matched_.load());
+    spills += static_cast<double>(w->spills_.load());
   }
   auto single = [](std::string name, std::string help, MetricType type, double value) {
     MetricFamily f{std::move(name), std::move(help), type, {ClientMetric{}}};
@@ -198,7 +204,17 @@ std::string RouterStats::render(const RequestBudget& budget) const {
       single("duet_router_retries_total", "Extra endpoint attempts before a response header",
              MetricType::Counter, retries),
       single("duet_router_ejections_total", "Endpoints taken out of rotation after failures",
-             MetricType::Counter, ejections)};
+             MetricType::Counter, ejections),
+      single("duet_router_prefix_chunks_total",
+             "Prompt prefix chunks of answered requests under a prefix policy", MetricType::Counter, chunks),
+      single("duet_router_prefix_chunks_matched_total",
+             "Of those, the leading chunks the picked engine held by the prefix index (estimated hit rate: "
+             "matched / total)",
+             MetricType::Counter, matched),
+      single("duet_router_spills_total", "Requests sent to the other size pool, predicted to start sooner",
+             MetricType::Counter, spills),
+      single("duet_router_prefix_index_entries", "Prompt chunks the prefix index holds", MetricType::Gauge,
+             static_cast<double>(prefix_index_entries))};
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();

@@ -74,6 +74,7 @@ class WorkerStats {
   std::string key_;  // lookup buffer
   std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
   std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> prefix_chunks_{0}, prefix_matched_{0}, spills_{0};
   std::atomic<uint64_t> ejections_{0};
   std::atomic<int64_t> in_flight_{0};
 };
@@ -85,7 +86,7 @@ class RouterStats : public RequestObserver {
   WorkerStats& worker(unsigned index) { return *workers_[index]; }
   // The Prometheus text of every metric, summed over the workers, with what `budget` holds.
   // Any thread.
-  std::string render(const RequestBudget& budget) const;
+  std::string render(const RequestBudget& budget, std::size_t prefix_index_entries) const;
   // Totals since the start, per deployment, track and version. Any thread.
   std::vector<TrafficTotals> traffic() const;
 

@@ -101,6 +101,9 @@ std::shared_ptr<const RoutingTable> RoutingTable::build(
       route.backend = find(spec.backend);
     }
     if (!spec.model.empty()) table->models_.push_back(spec.model);
+    auto policy = spec.scheduling.policy;
+    table->prefix_policies_ = table->prefix_policies_ || policy == api::SchedulingPolicy::duet ||
+                              policy == api::SchedulingPolicy::prefix;
     table->routes_.push_back(std::move(route));
   }
   std::sort(table->routes_.begin(), table->routes_.end(),

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "router/ttft_model.h"
 #include "router/watch_state.h"
 
 namespace duet::router {
@@ -31,6 +32,11 @@ struct EndpointLoad {
   std::atomic<uint32_t> engine_queue{0};        // running + waiting
   std::atomic<uint32_t> engine_kv_permille{0};  // KV cache in use, 0..1000
   std::atomic<int64_t> metrics_at{0};           // steady_clock ticks of the last good scrape
+  // The prefix index's view of its cache (prefix_index.h): prefix chunks recorded on it so
+  // far, and how many its KV cache holds (from its /metrics; 0: unknown, none taken as evicted).
+  std::atomic<uint32_t> cache_written{0};
+  std::atomic<uint32_t> cache_chunks{0};
+  TtftModel ttft;  // its predicted time to first token
 
   // The engine's figures when its last good scrape is younger than `fresh`.
   bool metrics_fresh(std::chrono::steady_clock::time_point now, std::chrono::milliseconds fresh) const {
@@ -100,6 +106,9 @@ class RoutingTable {
   const std::vector<std::string>& models() const { return models_; }
   // Whether at least one source had delivered its snapshot when this table was built.
   bool synced() const { return synced_; }
+  // Whether a route schedules by prefix (duet, prefix): a request's one body scan then
+  // collects its prefix chunks whatever route it matches.
+  bool prefix_policies() const { return prefix_policies_; }
   // The table for the admin /config page.
   nlohmann::json to_json() const;
 
@@ -112,6 +121,7 @@ class RoutingTable {
   std::map<std::string, Deployment, std::less<>> deployments_;
   std::vector<std::string> models_;
   bool synced_ = false;
+  bool prefix_policies_ = false;
 };
 
 // The order of routes(): true when `a` is tried before `b`.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 
 #include "duet/common/hash.h"
 #include "router/engine_scraper.h"
@@ -12,6 +14,8 @@ namespace {
 
 // Pools are small (a deployment's replicas); beyond this many, prefix scores use the first.
 constexpr std::size_t kMaxScored = 64;
+// Predictions under this count as this: no ratio of two near-zero guesses decides.
+constexpr float kShortestTtftMs = 1;
 
 uint32_t in_flight(const Endpoint& e) { return e.load->in_flight.load(std::memory_order_relaxed); }
 
@@ -70,52 +74,90 @@ const Endpoint* session_affinity(const Usable& u, const Decision& d) {
   return best;  // null when all are over the limit: the caller balances by load
 }
 
-const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, PrefixIndex& index,
-                              std::chrono::steady_clock::time_point now) {
+// Each doubling of the predicted start over the soonest costs weights.ttft: a slow start
+// outweighs any affinity, which the prediction counts already (cached tokens cost nothing).
+// Differences within the predictions' noise (a few ms, under a fifth) cost nothing, so that
+// equal engines stay exact ties and share the cold requests instead of all going to the one
+// that happened to answer a little faster. An endpoint with no prediction yet loses nothing:
+// it gets requests to learn from.
+double ttft_penalty(float predicted, float soonest) {
+  constexpr double kNoiseMs = 25;
+  double doublings = std::log2((predicted + kNoiseMs) / (soonest + kNoiseMs));
+  return std::floor(doublings * 4) / 4;  // steps of a quarter doubling (19 %)
+}
+
+// The prompt tokens `matched` of `chunks` chunks leave to compute.
+uint32_t uncached_tokens(uint32_t prompt_tokens, uint32_t matched, std::size_t chunks) {
+  if (chunks == 0) return prompt_tokens;
+  return static_cast<uint32_t>(prompt_tokens - static_cast<uint64_t>(prompt_tokens) * matched / chunks);
+}
+
+const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, const PrefixIndex& index,
+                              std::chrono::steady_clock::time_point now, PickReason& why) {
   const auto& s = d.route->spec.scheduling;
   bool engine_signals = s.policy == api::SchedulingPolicy::duet;
-  std::array<uint64_t, kMaxScored> ids{};
+  std::array<CacheView, kMaxScored> views{};
   std::array<uint32_t, kMaxScored> matched{};
   std::array<Load, kMaxScored> loads{};
+  std::array<float, kMaxScored> ttft{};  // predicted, ms; < 0: none yet
   uint32_t most_load = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
-    ids[i] = u.endpoints[i]->load->id;
+    views[i] = cache_view(*u.endpoints[i]);
     loads[i] = load_of(*u.endpoints[i], engine_signals, now);
     most_load = std::max(most_load, loads[i].queue);
   }
   std::span<const uint64_t> chunks(d.prefix_chunks);
-  if (!chunks.empty()) index.match(chunks, {ids.data(), u.count}, {matched.data(), u.count});
-  const Endpoint* best = nullptr;
+  if (!chunks.empty()) index.match(chunks, {views.data(), u.count}, {matched.data(), u.count});
+  float soonest = std::numeric_limits<float>::max();
+  for (std::size_t i = 0; i < u.count; ++i) {
+    auto predicted = engine_signals ? u.endpoints[i]->load->ttft.predict_ms(uncached_tokens(d.prompt_tokens, matched[i], chunks.size()))
+                                    : std::nullopt;
+    ttft[i] = predicted ? std::max(static_cast<float>(*predicted), kShortestTtftMs) : -1.0f;
+    if (predicted) soonest = std::min(soonest, ttft[i]);
+  }
+  std::size_t best = kMaxScored;
   double best_score = 0;
   uint32_t best_load = 0;
   uint32_t ties = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
-    const Endpoint* e = u.endpoints[i];
     uint32_t load = loads[i].queue;
     double affinity = chunks.empty() || load >= s.max_affinity_in_flight
                           ? 0
                           : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
     double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;
-    bool better = !best || score > best_score || (score == best_score && load < best_load);
-    bool tie = best && score == best_score && load == best_load;
+    if (ttft[i] > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest);
+    bool found = best != kMaxScored;
+    bool better = !found || score > best_score || (score == best_score && load < best_load);
+    bool tie = found && score == best_score && load == best_load;
     // Reservoir choice among exact ties, so that equal endpoints share the cold requests.
     if (tie && rng.below(++ties + 1) == 0) better = true;
     if (better) {
       if (!tie) ties = 0;
-      best = e;
+      best = i;
       best_score = score;
       best_load = load;
     }
   }
-  if (best && !chunks.empty()) index.record(chunks, best->load->id);
-  return best;
+  if (best == kMaxScored) return nullptr;
+  why.matched_chunks = static_cast<uint16_t>(matched[best]);
+  why.prompt_chunks = static_cast<uint16_t>(chunks.size());
+  why.uncached_tokens = uncached_tokens(d.prompt_tokens, matched[best], chunks.size());
+  why.predicted_ttft_ms = ttft[best];
+  return u.endpoints[best];
 }
 
 }  // namespace
 
+CacheView cache_view(const Endpoint& e) {
+  return {e.load->id, e.load->cache_written.load(std::memory_order_relaxed),
+          e.load->cache_chunks.load(std::memory_order_relaxed)};
+}
+
 const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
                          std::span<const Endpoint* const> tried, std::chrono::steady_clock::time_point now,
-                         PrefixIndex* index) {
+                         const PrefixIndex* index, PickReason& why) {
+  why = {};
+  why.uncached_tokens = decision.prompt_tokens;
   using api::SchedulingPolicy;
   auto policy = decision.route ? decision.route->spec.scheduling.policy : SchedulingPolicy::least_request;
   bool prefix = policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix;
@@ -127,7 +169,7 @@ const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
     if (const Endpoint* e = session_affinity(u, decision)) return e;
     return pick_endpoint(pool, rng, tried, now);
   }
-  return prefix_scored(u, decision, rng, *index, now);
+  return prefix_scored(u, decision, rng, *index, now, why);
 }
 
 }  // namespace duet::router

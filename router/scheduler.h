@@ -11,9 +11,11 @@
 // - prefix, duet: each usable endpoint scores weights.prefix × the share of the prompt's
 //   leading chunks it served lately (PrefixIndex), unless its load is maxAffinityInFlight or
 //   more, minus weights.queue × its load over the pool's most; the best wins, ties to the less
-//   loaded. The pick is recorded in the index. Load is the router's requests in flight;
-//   `duet` also takes the engine's own queue when its /metrics (EngineScraper) said more, and
-//   subtracts weights.kvUtilization × the share of its KV cache in use.
+//   loaded. Load is the router's requests in flight; `duet` also takes the engine's own queue
+//   when its /metrics (EngineScraper) said more, subtracts weights.kvUtilization × the share
+//   of its KV cache in use and weights.ttft × its predicted TTFT (ttft_model.h) over the
+//   pool's longest. The caller records the final pick in the index (pick(), which may still
+//   spill to the other size pool).
 
 #include <chrono>
 #include <span>
@@ -25,6 +27,9 @@ namespace duet::router {
 
 const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
                          std::span<const Endpoint* const> tried, std::chrono::steady_clock::time_point now,
-                         PrefixIndex* index);
+                         const PrefixIndex* index, PickReason& why);
+
+// The index's view of `e`'s cache.
+CacheView cache_view(const Endpoint& e);
 
 }  // namespace duet::router

@@ -30,6 +30,8 @@ struct RelayOutcome {
   bool client_reusable = true;     // the client connection may take another request
   const Target* target = nullptr;  // where it went (valid while the table is held)
   const Endpoint* endpoint = nullptr;
+  std::string decision;  // why it went there (x-duet-decision)
+  PickReason why;
   unsigned attempts = 0;
   uint64_t bytes = 0;                                // body bytes sent to the client
   std::chrono::steady_clock::duration first_byte{};  // to the first body byte (or header)
@@ -77,6 +79,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
 
  private:
   void try_next();
+  void expect_first_byte();
   void do_connect();
   void on_connect(boost::beast::error_code ec);
   void do_write_request();
@@ -125,6 +128,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   std::size_t tried_count_ = 0;
   bool fresh_retry_used_ = false;
   InFlight in_flight_;
+  PendingPrefill prefill_;
+  std::string decision_text_;  // x-duet-decision of the current pick
   std::unique_ptr<typename Upstreams::Connection> upstream_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response

@@ -60,14 +60,25 @@ void UpstreamRelay<Stream, Upstreams>::try_next() {
     return finish(502, std::move(outcome_.error));
   }
   ++outcome_.attempts;
+  decision_text_.clear();
+  append_decision_text(decision_, pick_, decision_text_);
   outcome_.target = pick_.target;
   outcome_.endpoint = pick_.endpoint;
   in_flight_ = InFlight(*pick_.endpoint);
+  expect_first_byte();
   if (auto idle = Upstreams::take(worker_, pick_.endpoint->address)) {
     upstream_ = std::move(idle);
     return do_write_request();
   }
   do_connect();
+}
+
+// duet predicts TTFT from the engine's own first bytes: this request's uncached prompt
+// tokens wait in its endpoint's pending work until the first byte (ttft_model.h).
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::expect_first_byte() {
+  if (decision_.route->spec.scheduling.policy != api::SchedulingPolicy::duet) return;
+  prefill_ = PendingPrefill(pick_.endpoint->load->ttft, pick_.why.uncached_tokens, std::chrono::steady_clock::now());
 }
 
 template <class Stream, class Upstreams>
@@ -260,7 +271,7 @@ void UpstreamRelay<Stream, Upstreams>::start_response() {
   wire_.clear();
   ClientFraming client = append_client_response_head(
       wire_, parser_->get().base(), engine, client_version_, client_keep_alive_,
-      {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track)});
+      {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track), decision_text_});
   outcome_.client_reusable = client.keep_alive;
   client_chunked_ = client.chunked && !bodyless;
 }
@@ -272,12 +283,14 @@ template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::upstream_failed(beast::error_code ec, const char* stage) {
   if (upstream_ && upstream_->stream.expired()) ec = beast::error::timeout;
   in_flight_.release();
+  prefill_.release();  // a failure teaches nothing of its speed
   bool was_reused = upstream_ && upstream_->reused;
   upstream_.reset();
   if (cancelled_) return finish(499, "client went away");
   if (was_reused && !fresh_retry_used_ && ec != beast::error::timeout) {
     fresh_retry_used_ = true;
     in_flight_ = InFlight(*pick_.endpoint);
+    expect_first_byte();
     return do_connect();
   }
   router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend},
@@ -310,9 +323,13 @@ void UpstreamRelay<Stream, Upstreams>::eject_if_failing(Failure failure) {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::note_body_piece() {
   auto now = std::chrono::steady_clock::now();
-  if (outcome_.bytes == 0)
+  if (outcome_.bytes == 0) {
     outcome_.first_byte = now - started_;
-  else
+    if (outcome_.status < 400)
+      prefill_.first_byte(now);
+    else
+      prefill_.release();  // an error answers at once, whatever the prompt
+  } else
     outcome_.chunk_gaps.observe(to_seconds(now - last_piece_));
   last_piece_ = now;
 }
@@ -383,7 +400,12 @@ void UpstreamRelay<Stream, Upstreams>::finish(int status, std::string error) {
   finished_ = true;
   worker_.stats.leave();
   in_flight_.release();
+  prefill_.release();
   upstream_.reset();  // a connection not given back to the pool is closed here
+  if (outcome_.endpoint) {
+    outcome_.decision = std::move(decision_text_);
+    outcome_.why = pick_.why;
+  }
   outcome_.status = status;
   outcome_.error = std::move(error);
   auto done = std::move(done_);

@@ -78,6 +78,15 @@ void SimMetrics::add_generation_tokens(uint64_t n) {
   generation_tokens_->Increment(static_cast<double>(n));
 }
 
+void SimMetrics::set_cache_config(std::size_t num_blocks, std::size_t block_size) {
+  prometheus::BuildGauge()
+      .Name("vllm:cache_config_info")
+      .Help("Information of the KV cache configuration.")
+      .Register(*registry_)
+      .Add({{"block_size", std::to_string(block_size)}, {"num_gpu_blocks", std::to_string(num_blocks)}})
+      .Set(1);
+}
+
 double SimMetrics::kv_cache_usage(const Load& load) {
   if (load.kv_usage) return *load.kv_usage;
   if (load.limit == 0) return 0;

@@ -44,6 +44,9 @@ class SimMetrics {
   void observe_abort();
   void add_prompt_tokens(uint64_t n);
   void add_generation_tokens(uint64_t n);
+  // The engine model's KV cache, as vLLM tells it: vllm:cache_config_info, value 1, the sizes
+  // in labels (the router's prefix index reads them to know what the engine must evict).
+  void set_cache_config(std::size_t num_blocks, std::size_t block_size);
 
   // The Prometheus text exposition, with the load gauges set from `load`.
   std::string render(const Load& load);

@@ -129,11 +129,13 @@ SimOptions parse_options(const std::vector<std::string>& args, const EnvLookup& 
   SimOptions options;
   if (auto replica = env("DUET_REPLICA"); replica && !replica->empty()) options.name = *replica;
   po::options_description flags;
-  for (const auto& [flag, set] : setters())  // Boost names a flag without its "--"
-    flags.add_options()(flag.c_str() + 2, po::value<std::string>()->notifier(
-                                              [&options, &flag, &set](const std::string& value) {
-                                                set(options, flag, value);
-                                              }));
+  // Boost names a flag without its "--". By entry, not structured binding: clang 15 (the
+  // fuzz build) cannot capture a binding.
+  for (const auto& entry : setters())
+    flags.add_options()(entry.first.c_str() + 2, po::value<std::string>()->notifier(
+                                                     [&options, &entry](const std::string& value) {
+                                                       entry.second(options, entry.first, value);
+                                                     }));
   flags.add_options()("help,h", po::bool_switch(&options.help));
   auto given = parse_flags(args, flags);
   po::notify(given.values);

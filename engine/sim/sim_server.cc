@@ -31,6 +31,7 @@ SimServer::SimServer(boost::asio::io_context& io, const SimOptions& options)
                                      o.max_num_batched_tokens, o.time_scale);
   if (!engine) throw std::invalid_argument("--profile: no profile " + o.profile);  // parse_options checked
   state_.engine = std::make_unique<EngineCore>(io, std::move(*engine));
+  state_.metrics.set_cache_config(state_.engine->capacity_tokens() / o.block_size, o.block_size);
   log_.info("engine_model", {{"profile", o.profile}, {"kvBlocks", state_.engine->capacity_tokens() / o.block_size},
                              {"blockSize", o.block_size}, {"prefixCaching", o.prefix_caching},
                              {"timeScale", o.time_scale}});

@@ -18,8 +18,8 @@ TEST(DuetdSupervision, ReplicaWhoseLivenessFailsIsRestarted) {
   DuetdHarness d;
   // After one inference request the sim answers nothing, /health included: a hung engine.
   auto yaml = sim_deployment_yaml("sim", 1, ", --hang-after, \"1\"",
-                                  "    livenessProbe: {httpGet: {path: /health}, periodSeconds: 1, "
-                                  "timeoutSeconds: 1, failureThreshold: 2}\n");
+                                  "    livenessProbe: {httpGet: {path: /health}, initialDelaySeconds: 2, "
+                                  "periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 2}\n");
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", yaml)}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 1; }, 20s));
   auto engine = d.get("/apis/v1/engines/sim-0");
@@ -36,7 +36,8 @@ TEST(DuetdSupervision, ReplicaWhoseLivenessFailsIsRestarted) {
   }
   ASSERT_TRUE(eventually([&] {
     auto e = d.get("/apis/v1/engines/sim-0");
-    // At least once: on a loaded machine a fresh replica may miss a 1 s probe twice too.
+    // At least once: on a loaded machine a fresh replica may miss a 1 s probe twice too
+    // (initialDelaySeconds gives a restarted ASan duet-sim time to listen first).
     return e["restarts"].get<int>() >= 1 && e["pid"] != first_pid && e["state"] == "Ready";
   }, 20s)) << d.get("/apis/v1/engines/sim-0").dump();
   auto described = d.duetctl({"describe", "deployment", "sim"});

@@ -72,7 +72,14 @@ void read_scheduling(FieldReader& spec, Route& route) {
     out.prefix_weight = w.number("prefix", out.prefix_weight, 0, 1000);
     out.queue_weight = w.number("queue", out.queue_weight, 0, 1000);
     out.kv_weight = w.number("kvUtilization", out.kv_weight, 0, 1000);
+    out.ttft_weight = w.number("ttft", out.ttft_weight, 0, 1000);
     w.reject_unknown();
+  }
+  if (s.object("spill")) {
+    FieldReader spill = s.child("spill");
+    out.spill = spill.boolean("enabled", out.spill);
+    out.spill_margin = std::chrono::milliseconds(spill.integer("marginMs", out.spill_margin.count(), 0, 600'000));
+    spill.reject_unknown();
   }
   out.max_affinity_in_flight =
       static_cast<unsigned>(s.integer("maxAffinityInFlight", out.max_affinity_in_flight, 1, 100000));
@@ -122,8 +129,12 @@ json to_json(const Route& r) {
   const auto& s = r.scheduling;
   spec["scheduling"] = {{"policy", to_string(s.policy)},
                         {"weights",
-                         {{"prefix", s.prefix_weight}, {"queue", s.queue_weight}, {"kvUtilization", s.kv_weight}}},
-                        {"maxAffinityInFlight", s.max_affinity_in_flight}};
+                         {{"prefix", s.prefix_weight},
+                          {"queue", s.queue_weight},
+                          {"kvUtilization", s.kv_weight},
+                          {"ttft", s.ttft_weight}}},
+                        {"maxAffinityInFlight", s.max_affinity_in_flight},
+                        {"spill", {{"enabled", s.spill}, {"marginMs", s.spill_margin.count()}}}};
   if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;
   if (r.size_routing)
     spec["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},

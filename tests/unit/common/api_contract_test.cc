@@ -69,11 +69,15 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(plain.scheduling.prefix_weight, 2.0);
   EXPECT_EQ(plain.scheduling.queue_weight, 1.0);
   EXPECT_EQ(plain.scheduling.max_affinity_in_flight, 16u);
+  EXPECT_EQ(plain.scheduling.ttft_weight, 1.0);
+  EXPECT_TRUE(plain.scheduling.spill);
+  EXPECT_EQ(plain.scheduling.spill_margin, std::chrono::milliseconds(250));
   auto tuned = parse_route(route_manifest({{"backend", "chat"},
                                            {"scheduling", {{"policy", "sessionAffinity"},
-                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}}},
+                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}, {"ttft", 4}}},
                                                            {"maxAffinityInFlight", 4},
-                                                           {"sessionHeader", "x-session-id"}}}}),
+                                                           {"sessionHeader", "x-session-id"},
+                                                           {"spill", {{"enabled", false}, {"marginMs", 1000}}}}}}),
                            Unknown::reject);
   EXPECT_EQ(tuned.scheduling.policy, SchedulingPolicy::session_affinity);
   EXPECT_EQ(tuned.scheduling.prefix_weight, 0.5);
@@ -81,6 +85,9 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(tuned.scheduling.kv_weight, 0.0);
   EXPECT_EQ(tuned.scheduling.max_affinity_in_flight, 4u);
   EXPECT_EQ(tuned.scheduling.session_header, "x-session-id");
+  EXPECT_EQ(tuned.scheduling.ttft_weight, 4.0);
+  EXPECT_FALSE(tuned.scheduling.spill);
+  EXPECT_EQ(tuned.scheduling.spill_margin, std::chrono::milliseconds(1000));
   EXPECT_EQ(to_json(parse_route(to_json(tuned), Unknown::reject)), to_json(tuned));
 
   auto with = [](json scheduling) { return route_manifest({{"backend", "chat"}, {"scheduling", scheduling}}); };
@@ -91,6 +98,11 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
             "spec.scheduling.weights.kvUtilisation");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"maxAffinityInFlight", 0}})); }),
             "spec.scheduling.maxAffinityInFlight");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"ttft", -0.5}}}})); }), "spec.scheduling.weights.ttft");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"spill", {{"marginMs", -1}}}})); }), "spec.scheduling.spill.marginMs");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"spill", {{"enabled", "yes"}}}})); }), "spec.scheduling.spill.enabled");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"spill", {{"margin", 5}}}}), Unknown::reject); }),
+            "spec.scheduling.spill.margin");
   try {
     parse_route(with({{"policy", "fastest"}}));
   } catch (const FieldError& e) {

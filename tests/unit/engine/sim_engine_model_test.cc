@@ -134,6 +134,10 @@ TEST(SimEngineModel, ARequestThatCanNeverFitTheCacheIsRefused) {
   EXPECT_EQ(res.result_int(), 400) << res.body();
   EXPECT_EQ(json::parse(res.body())["error"]["param"], "max_tokens");
   EXPECT_NE(res.body().find("maximum context length is 16 tokens"), std::string::npos) << res.body();
+  // Its cache's size, as vLLM tells it (the router's prefix index reads it).
+  auto metrics = sim.get("/metrics").body();
+  EXPECT_NE(metrics.find(R"(vllm:cache_config_info{block_size="4",num_gpu_blocks="4"} 1)"), std::string::npos)
+      << metrics;
 }
 
 TEST(SimEngineModel, AnUnknownProfileIsNamedWithTheKnownOnes) {

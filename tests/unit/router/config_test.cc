@@ -245,6 +245,21 @@ TEST(RouterConfig, RequestBudgetKeysHaveDefaultsAndAreChecked) {
             "a body of the allowed size could never be taken");
 }
 
+TEST(RouterConfig, SchedulingKeysHaveDefaultsAndAreChecked) {
+  auto defaults = parse_config("{}", "router.yaml");
+  EXPECT_EQ(defaults.scheduling.max_index_bytes, 32u << 20);
+  EXPECT_EQ(defaults.scheduling.scrape_interval, std::chrono::milliseconds(50));
+  auto set = parse_config("scheduling: {maxIndexBytes: 4194304, scrapeIntervalMs: 200}\n", "router.yaml");
+  EXPECT_EQ(set.scheduling.max_index_bytes, 4u << 20);
+  EXPECT_EQ(set.scheduling.scrape_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(error_of("scheduling: {maxIndexBytes: 1000}\n"),
+            "router.yaml: scheduling.maxIndexBytes: must be between 1048576 and 68719476736, got 1000");
+  EXPECT_EQ(error_of("scheduling: {scrapeIntervalMs: -5}\n"),
+            "router.yaml: scheduling.scrapeIntervalMs: must be between 10 and 60000, got -5");
+  EXPECT_NE(error_of("scheduling: {policy: duet}\n").find("scheduling.policy"), std::string::npos)
+      << error_of("scheduling: {policy: duet}\n");
+}
+
 TEST(RouterConfig, TrustedProxiesNameTheBadEntry) {
   auto config = parse_config("trustedProxies: ['10.0.0.0/8', '::1']\n", "router.yaml");
   EXPECT_TRUE(config.trusted_proxies.contains(boost::asio::ip::make_address("::1")));

@@ -33,6 +33,21 @@ TEST(EngineMetrics, ReadsVllmSglangAndLlamaCppNames) {
   EXPECT_FALSE(parse_engine_metrics("mindie_requests 3\n").any());  // an engine duet cannot read
 }
 
+TEST(EngineMetrics, ReadsTheSizeOfTheKvCache) {
+  auto vllm = parse_engine_metrics(
+      "vllm:cache_config_info{block_size=\"16\",cache_dtype=\"auto\",enable_prefix_caching=\"True\","
+      "num_cpu_blocks=\"0\",num_gpu_blocks=\"2048\"} 1.0\n");
+  EXPECT_EQ(vllm.kv_capacity_tokens, 16.0 * 2048);
+  EXPECT_TRUE(vllm.any());
+  EXPECT_EQ(parse_engine_metrics("sglang:max_total_num_tokens{name=\"m\"} 161721.0\n").kv_capacity_tokens, 161721.0);
+  // Sizes that are not numbers, or missing, say nothing.
+  for (const char* bad : {"vllm:cache_config_info{block_size=\"16\"} 1\n",
+                          "vllm:cache_config_info{block_size=\"x\",num_gpu_blocks=\"2\"} 1\n",
+                          "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"-2\"} 1\n",
+                          "vllm:cache_config_info{num_gpu_blocks=\"16 1\n", "vllm:cache_config_info 1\n"})
+    EXPECT_FALSE(parse_engine_metrics(bad).kv_capacity_tokens.has_value()) << bad;
+}
+
 TEST(EngineMetrics, AddsLabelSetsAndTakesTheFullestCache) {
   auto m = parse_engine_metrics(
       "vllm:num_requests_waiting{model_name=\"a\",engine=\"0\"} 2\n"

@@ -33,56 +33,99 @@ TEST(PrefixChunks, SharedLeadingTextGivesSharedLeadingChunks) {
   EXPECT_EQ(chunks_of(text_of(1 << 20, 'c')).size(), kMaxPrefixChunks);
 }
 
+std::vector<CacheView> views_of(std::initializer_list<uint64_t> ids) {
+  std::vector<CacheView> out;
+  for (uint64_t id : ids) out.push_back({id, 0, 0});
+  return out;
+}
+
 TEST(PrefixIndexTest, MatchesEachEndpointsLeadingRun) {
   PrefixIndex index;
   auto chunks = chunks_of(text_of(256 * 6, 'x'));
-  index.record(std::span(chunks).first(4), 7);
-  index.record(std::span(chunks).first(2), 8);
-  std::vector<uint64_t> ids = {7, 8, 9};
+  EXPECT_EQ(index.record(std::span(chunks).first(4), {7, 0, 0}), 4u);
+  EXPECT_EQ(index.record(std::span(chunks).first(2), {8, 0, 0}), 2u);
+  EXPECT_EQ(index.record(std::span(chunks).first(3), {7, 4, 0}), 0u);  // held already: nothing new
   std::vector<uint32_t> matched(3);
-  index.match(chunks, ids, matched);
+  index.match(chunks, views_of({7, 8, 9}), matched);
   EXPECT_EQ(matched, (std::vector<uint32_t>{4, 2, 0}));
+}
+
+// An engine whose cache holds 6 chunks has evicted a prompt's chunks once 6 other chunks went
+// in after them, as its LRU would, the prompt's tail first; one without a known size keeps it.
+TEST(PrefixIndexTest, APrefixTheEngineMustHaveEvictedStopsMatching) {
+  PrefixIndex index;
+  auto old_prompt = chunks_of(text_of(256 * 4, 'o'));
+  auto newer = chunks_of(text_of(256 * 4, 'n'));
+  auto newest = chunks_of(text_of(256 * 2, 'w'));
+  CacheView engine{7, 0, 6};
+  engine.written += index.record(old_prompt, engine);
+  engine.written += index.record(newer, engine);
+  std::vector<uint32_t> matched(1);
+  index.match(old_prompt, {&engine, 1}, matched);
+  EXPECT_EQ(matched[0], 2u);  // 8 written, 6 held: its last two chunks are gone
+  engine.written += index.record(newest, engine);
+  index.match(old_prompt, {&engine, 1}, matched);
+  EXPECT_EQ(matched[0], 0u);
+  index.match(newer, {&engine, 1}, matched);
+  EXPECT_EQ(matched[0], 4u);
+  CacheView unknown_size{7, engine.written, 0};
+  index.match(old_prompt, {&unknown_size, 1}, matched);
+  EXPECT_EQ(matched[0], 4u);
+  // Sent again, the evicted prompt is computed and stored anew: it counts as written.
+  EXPECT_EQ(index.record(old_prompt, engine), 4u);
 }
 
 TEST(PrefixIndexTest, StaysWithinItsEntriesAndKeepsFourEndpointsAChunk) {
   PrefixIndex index(64);
   for (int i = 0; i < 50; ++i) {
     auto chunks = chunks_of(text_of(256 * 10, static_cast<char>('A' + i)));
-    index.record(chunks, 1);
+    index.record(chunks, {1, 0, 0});
   }
   EXPECT_LE(index.entries(), 64u);
   auto chunk = chunks_of(text_of(256, 'z'));
-  for (uint64_t id = 1; id <= 5; ++id) index.record(chunk, id);
-  std::vector<uint64_t> ids = {1, 2, 3, 4, 5};
+  for (uint64_t id = 1; id <= 5; ++id) index.record(chunk, {id, 0, 0});
   std::vector<uint32_t> matched(5);
-  index.match(chunk, ids, matched);
+  index.match(chunk, views_of({1, 2, 3, 4, 5}), matched);
   EXPECT_EQ(matched, (std::vector<uint32_t>{0, 1, 1, 1, 1}));  // the oldest gave its slot up
+}
+
+Pool endpoints(std::initializer_list<const char*> names) {
+  Pool pool;
+  for (const char* name : names) {
+    Endpoint e;
+    e.name = name;
+    e.load = std::make_shared<EndpointLoad>();
+    pool.push_back(e);
+  }
+  return pool;
+}
+
+// Teaches an endpoint's TTFT model: `ms_per_token` per prompt token, over a spread of sizes.
+void teach_ttft(const Endpoint& e, double ms_per_token) {
+  for (uint64_t tokens : {100, 400, 1600, 100, 400, 1600})
+    e.load->ttft.observe(tokens, std::chrono::microseconds(static_cast<int64_t>(tokens * ms_per_token * 1000)));
 }
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SchedulerTest() {
-    for (const char* name : {"e-0", "e-1", "e-2"}) {
-      Endpoint e;
-      e.name = name;
-      e.load = std::make_shared<EndpointLoad>();
-      pool_.push_back(e);
-    }
-  }
+  SchedulerTest() { deployment_.stable = endpoints({"e-0", "e-1", "e-2"}); }
   Decision decision(api::SchedulingPolicy policy, const std::string& prompt = {}, const std::string& session = {}) {
     route_.spec.scheduling.policy = policy;
     Decision d;
     d.route = &route_;
+    d.targets[0] = {&deployment_, SizePool::backend, Track::stable};
+    d.target_count = 1;
     append_prefix_chunks(prompt, d.prefix_chunks);
+    d.prompt_tokens = static_cast<uint32_t>(prompt.size() / 4);
     d.session_key = session;
     return d;
   }
-  const Endpoint* schedule_one(const Decision& d) {
-    return schedule(pool_, d, rng_, {}, std::chrono::steady_clock::now(), &index_);
-  }
+  // As a relay picks: the policy's choice, recorded in the index.
+  const Endpoint* schedule_one(const Decision& d) { return pick(d, rng_, {}, std::chrono::steady_clock::now(), &index_).endpoint; }
   void set_load(int endpoint, uint32_t in_flight) { pool_[endpoint].load->in_flight = in_flight; }
 
-  Pool pool_;
+  Deployment deployment_;
+  Pool& pool_ = deployment_.stable;
   Route route_;
   PrefixIndex index_;
   Rng rng_{42};
@@ -118,7 +161,7 @@ TEST_F(SchedulerTest, AffinityNeverPilesOntoAFullEndpoint) {
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, context + " once more")), elsewhere);
   // Below the limit, a loaded endpoint still wins on a prefix only it holds against idle peers.
   std::string other = text_of(4000, 'o');
-  index_.record(decision(api::SchedulingPolicy::duet, other).prefix_chunks, home->load->id);
+  index_.record(decision(api::SchedulingPolicy::duet, other).prefix_chunks, cache_view(*home));
   set_load(home_index, 2);
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + " more")), home);
 }
@@ -150,16 +193,16 @@ TEST_F(SchedulerTest, DuetReadsTheEnginesOwnQueueAndCacheWhileTheyAreFresh) {
   };
   // Engine 0 holds the conversation, but says 40 requests wait there (other routers' load).
   std::string context = text_of(4000, 'm');
-  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks, pool_[0].load->id);
+  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks, cache_view(pool_[0]));
   report(0, 40, 900, now);
   report(1, 0, 100, now);
   report(2, 0, 600, now);
   auto picked = schedule_one(decision(api::SchedulingPolicy::duet, context + "?"));
   EXPECT_EQ(picked, &pool_[1]);  // not the full one; of the idle ones, the emptier cache
   // prefix ignores the engines' figures: the prefix wins there.
-  index_.record(decision(api::SchedulingPolicy::prefix, context).prefix_chunks, pool_[0].load->id);
+  index_.record(decision(api::SchedulingPolicy::prefix, context).prefix_chunks, cache_view(pool_[0]));
   std::string other = text_of(4000, 'n');
-  index_.record(decision(api::SchedulingPolicy::prefix, other).prefix_chunks, pool_[0].load->id);
+  index_.record(decision(api::SchedulingPolicy::prefix, other).prefix_chunks, cache_view(pool_[0]));
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::prefix, other + "?")), &pool_[0]);
   // Figures older than a second are not believed: duet falls back to its own counts.
   report(0, 40, 900, now - std::chrono::seconds(5));
@@ -169,12 +212,107 @@ TEST_F(SchedulerTest, DuetReadsTheEnginesOwnQueueAndCacheWhileTheyAreFresh) {
 TEST_F(SchedulerTest, TriedAndEjectedEndpointsAreNeverPicked) {
   const Endpoint* tried[] = {&pool_[0]};
   pool_[1].load->ejected_until = (std::chrono::steady_clock::now() + std::chrono::hours(1)).time_since_epoch().count();
+  PickReason why;
   for (auto policy : {api::SchedulingPolicy::duet, api::SchedulingPolicy::round_robin,
                       api::SchedulingPolicy::session_affinity, api::SchedulingPolicy::least_request})
     EXPECT_EQ(schedule(pool_, decision(policy, text_of(600, 'k'), "s"), rng_, tried, std::chrono::steady_clock::now(),
-                       &index_),
+                       &index_, why),
               &pool_[2])
         << api::to_string(policy);
+}
+
+TEST(TtftModelTest, LearnsBaseAndPerTokenCostAndCountsTheWorkAhead) {
+  TtftModel model;
+  EXPECT_FALSE(model.predict_ms(100));  // nothing learned: no guess
+  // 20 ms, plus 0.5 ms a token.
+  for (uint64_t tokens : {100, 1000, 300, 2000, 50, 800})
+    model.observe(tokens, std::chrono::microseconds(static_cast<int64_t>((20 + 0.5 * tokens) * 1000)));
+  ASSERT_TRUE(model.predict_ms(1000));
+  EXPECT_NEAR(*model.predict_ms(1000), 520, 5);
+  auto now = std::chrono::steady_clock::now();
+  {
+    PendingPrefill ahead(model, 2000, now);  // sent, no first byte yet: it is work ahead
+    EXPECT_NEAR(*model.predict_ms(1000), 1520, 10);
+    PendingPrefill moved = std::move(ahead);
+    EXPECT_NEAR(*model.predict_ms(1000), 1520, 10);
+  }
+  EXPECT_NEAR(*model.predict_ms(1000), 520, 5);  // given back once, by whoever held it
+}
+
+TEST_F(SchedulerTest, DuetPrefersTheEndpointPredictedToStartSooner) {
+  teach_ttft(pool_[0], 2.0);
+  teach_ttft(pool_[1], 0.25);  // a faster device
+  teach_ttft(pool_[2], 2.0);
+  auto d = decision(api::SchedulingPolicy::duet, text_of(300, 'c') + "a cold prompt");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(schedule_one(d), &pool_[1]);
+  // Work sent to it and not yet answered counts against it.
+  PendingPrefill queue(pool_[1].load->ttft, 50'000, std::chrono::steady_clock::now());
+  EXPECT_NE(schedule_one(d), &pool_[1]);
+  // leastRequest and prefix know nothing of speed.
+  PickReason why;
+  schedule(pool_, decision(api::SchedulingPolicy::prefix, text_of(300, 'c')), rng_, {}, std::chrono::steady_clock::now(), &index_, why);
+  EXPECT_LT(why.predicted_ttft_ms, 0);
+}
+
+// A burst on the small (NPU) pool, idle large (GPU) pool: small requests spill over when the
+// GPUs are predicted to start them more than spill.marginMs sooner.
+class SpillTest : public ::testing::Test {
+ protected:
+  SpillTest() {
+    small_.stable = endpoints({"npu-0", "npu-1"});
+    large_.stable = endpoints({"gpu-0"});
+    route_.spec.size_routing = api::SizeRouting{2048, "npu", "gpu"};
+    route_.spec.scheduling.policy = api::SchedulingPolicy::duet;
+    route_.small = &small_;
+    route_.large = &large_;
+    for (const auto& e : small_.stable) teach_ttft(e, 1.0);
+    teach_ttft(large_.stable[0], 0.5);
+  }
+  Pick pick_small_request() {
+    Decision d;
+    d.route = &route_;
+    d.targets[0] = {&small_, SizePool::small, Track::stable};
+    d.targets[1] = {&large_, SizePool::large, Track::stable};
+    d.target_count = 2;
+    append_prefix_chunks(text_of(2000, 's'), d.prefix_chunks);
+    d.prompt_tokens = 500;
+    decision_ = d;
+    return pick(decision_, rng_, {}, std::chrono::steady_clock::now(), &index_);
+  }
+
+  Deployment small_, large_;
+  Route route_;
+  Decision decision_;
+  PrefixIndex index_;
+  Rng rng_{7};
+};
+
+TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
+  Pick calm = pick_small_request();
+  ASSERT_TRUE(calm.endpoint);
+  EXPECT_EQ(calm.target->pool, SizePool::small);  // 500 ms against 250 ms: within the margin
+  EXPECT_FALSE(calm.why.spilled);
+  std::string text;
+  append_decision_text(decision_, calm, text);
+  EXPECT_EQ(text.rfind("policy=duet pool=small prefix=0/7 ttft_ms=", 0), 0u) << text;
+  EXPECT_NE(text.find(" spill=no"), std::string::npos) << text;
+
+  auto now = std::chrono::steady_clock::now();
+  PendingPrefill burst0(small_.stable[0].load->ttft, 4000, now);
+  PendingPrefill burst1(small_.stable[1].load->ttft, 4000, now);
+  Pick burst = pick_small_request();
+  EXPECT_EQ(burst.target->pool, SizePool::large);
+  EXPECT_TRUE(burst.why.spilled);
+  text.clear();
+  append_decision_text(decision_, burst, text);
+  EXPECT_NE(text.find("pool=large"), std::string::npos) << text;
+  EXPECT_NE(text.find(" spill=yes"), std::string::npos) << text;
+
+  route_.spec.scheduling.spill = false;  // static size routing
+  EXPECT_EQ(pick_small_request().target->pool, SizePool::small);
+  route_.spec.scheduling.spill = true;
+  route_.spec.scheduling.spill_margin = std::chrono::milliseconds(10'000);
+  EXPECT_EQ(pick_small_request().target->pool, SizePool::small);
 }
 
 }  // namespace

@@ -22,17 +22,17 @@ using nlohmann::json;
 
 class RouterScheduling : public duet::test::RouterTest {
  protected:
-  void start(const json& scheduling, std::vector<std::string> sim_flags = {}) {
-    for (const char* name : {"chat-0", "chat-1", "chat-2"}) {
-      std::vector<std::string> flags = {"--model", "m", "--name", name, "--profile", "nvidia-h100",
-                                        "--time-scale", "50"};
+  void start(const json& scheduling, std::vector<std::string> sim_flags = {}, int count = 3) {
+    for (int i = 0; i < count; ++i) {
+      std::vector<std::string> flags = {"--model", "m", "--name", "chat-" + std::to_string(i), "--profile",
+                                        "nvidia-h100", "--time-scale", "50"};
       flags.insert(flags.end(), sim_flags.begin(), sim_flags.end());
       sims_.push_back(std::make_unique<SimProcess>(flags));
     }
     auto route = test::backend_route("chat", "chat");
     route["spec"]["scheduling"] = scheduling;
     json engines = json::array();
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < count; ++i)
       engines.push_back(test::engine("chat-" + std::to_string(i), "chat", endpoint_of(*sims_[i])));
     start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
     start_router("listen: [{address: '127.0.0.1:1'}]\n");
@@ -75,6 +75,59 @@ TEST_F(RouterScheduling, AConversationsTurnsLandWhereItsPrefixIsCached) {
     }
   }
   EXPECT_GE(homes.size(), 2u);  // conversations spread; each stays
+}
+
+// `tokens` three-letter words (4 bytes, one token each for duet-sim's tokenizer and for the
+// router's estimate), different for each `seed` from the first word on.
+std::string words(int seed, int tokens) {
+  std::string text;
+  for (int i = 0; i < tokens; ++i) {
+    unsigned v = static_cast<unsigned>(seed * 7919 + i * 104729);
+    text += ' ';
+    for (int k = 0; k < 3; ++k, v /= 26) text += static_cast<char>('a' + v % 26);
+  }
+  return text;
+}
+
+// An engine whose cache holds 1,024 tokens (16 of the router's 256-byte chunks), which it
+// tells in vllm:cache_config_info. A conversation's prefix counts for its next turn, and the
+// x-duet-decision header says so; after other prompts filled the cache many times over, the
+// router no longer believes the engine holds it (prefix=0) and, indeed, the engine has none of
+// it cached. One engine, so that every prompt goes through its cache whatever the scores.
+TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
+  start(json{{"policy", "duet"}}, {"--kv-blocks", "64", "--block-size", "16"}, 1);
+  json c = json::array({{{"role", "system"}, {"content", words(1, 400)}}});
+  auto home = turn(c, "Tell me one fact.");
+  c.push_back({{"role", "user"}, {"content", "And another?"}});
+  auto ask = [&](const json& messages) {
+    return router_->post("/v1/chat/completions",
+                         json({{"model", "m"}, {"messages", messages}, {"max_tokens", 4}}).dump());
+  };
+  auto again = ask(c);
+  ASSERT_EQ(again.result_int(), 200) << again.body();
+  EXPECT_EQ(std::string(again["x-duet-replica"]), home);
+  std::string decision(again["x-duet-decision"]);
+  EXPECT_EQ(decision.rfind("policy=duet pool=backend prefix=", 0), 0u) << decision;
+  EXPECT_EQ(decision.find("prefix=0/"), std::string::npos) << decision;  // the prefix counted
+  EXPECT_GT(json::parse(again.body())["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
+
+  for (int other = 2; other < 10; ++other) {  // 8 prompts of 400 tokens: 3 caches full
+    auto res = ask(json::array({{{"role", "user"}, {"content", words(other, 400)}}}));
+    ASSERT_EQ(res.result_int(), 200) << res.body();
+  }
+  auto after = ask(c);
+  ASSERT_EQ(after.result_int(), 200) << after.body();
+  decision = std::string(after["x-duet-decision"]);
+  EXPECT_NE(decision.find("prefix=0/"), std::string::npos) << decision;
+  EXPECT_EQ(json::parse(after.body())["usage"]["prompt_tokens_details"]["cached_tokens"], 0) << after.body();
+
+  // What the index holds and how often it matched, on the admin pages.
+  auto index = json::parse(router_->admin("/config").body())["prefixIndex"];
+  EXPECT_GT(index["entries"].get<int>(), 8 * 6) << index.dump();  // each prompt's 6 chunks
+  EXPECT_LE(index["entries"], index["maxEntries"]) << index.dump();
+  EXPECT_GE(router_->metric("duet_router_prefix_chunks_total"), 11 * 6);
+  EXPECT_GE(router_->metric("duet_router_prefix_chunks_matched_total"), 6);  // the second turn
+  EXPECT_EQ(router_->metric("duet_router_spills_total"), 0);  // no size routing here
 }
 
 TEST_F(RouterScheduling, LeastRequestIgnoresThePrefix) {
@@ -120,11 +173,7 @@ TEST_F(RouterScheduling, AnEngineThatSaysItIsFullGetsNoTrafficAndGarbageMetricsC
                               test::engine("fine-0", "chat", fine->endpoint())});
   start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
   start_router("listen: [{address: '127.0.0.1:1'}]\n");
-  auto scraped = [](const test::ScriptedEngine& e) {
-    for (const auto& r : e.received())
-      if (r.target == "/metrics") return true;
-    return false;
-  };
+  auto scraped = [](const test::ScriptedEngine& e) { return e.scrapes() > 0; };
   ASSERT_TRUE(duet::test::eventually([&] { return scraped(*full) && scraped(*garbage) && scraped(*fine); }));
   auto completions = [](const test::ScriptedEngine& e) {
     int n = 0;

@@ -48,8 +48,10 @@ class ScriptedEngine {
   ~ScriptedEngine();
 
   std::string endpoint() const;  // 127.0.0.1:PORT
+  // Requests and connections so far, the router's scrapes of /metrics left out.
   std::vector<Received> received() const;
-  std::size_t connections() const { return connections_; }  // accepted so far
+  std::size_t connections() const { return connections_; }
+  std::size_t scrapes() const { return scrapes_; }  // GET /metrics
 
  private:
   ScriptedEngine(std::map<std::string, Script> scripts, Responder responder);
@@ -64,6 +66,7 @@ class ScriptedEngine {
   mutable std::mutex mutex_;
   std::vector<Received> received_;
   std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> scrapes_{0};
   std::thread thread_;
 };
 

@@ -31,8 +31,13 @@ struct Scheduling {
   double prefix_weight = 2.0;  // weights.prefix
   double queue_weight = 1.0;   // weights.queue
   double kv_weight = 1.0;      // weights.kvUtilization (duet only: from the engine's /metrics)
+  double ttft_weight = 1.0;    // weights.ttft (duet only: the predicted time to first token)
   unsigned max_affinity_in_flight = 16;
   std::string session_header;  // sessionAffinity: hash this header; empty: the stickiness key
+  // duet with size routing: a request for the small pool goes to the large one when the
+  // small pool's best predicted TTFT is worse than the large pool's by more than spill_margin.
+  bool spill = true;                               // spill.enabled
+  std::chrono::milliseconds spill_margin{250};     // spill.marginMs
 };
 
 struct Route {

@@ -1,0 +1,72 @@
+#include "router/ttft_model.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace duet::router {
+
+namespace {
+// Each observation's weight decays by this per later one: about the last 30 count.
+constexpr double kDecay = 0.97;
+}  // namespace
+
+std::optional<double> TtftModel::predict_ms(uint32_t own_tokens) const {
+  if (observations() == 0) return std::nullopt;
+  double work = static_cast<double>(pending.load(std::memory_order_relaxed)) + own_tokens;
+  return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * work;
+}
+
+void TtftModel::observe(uint64_t work, std::chrono::steady_clock::duration ttft) {
+  double x = static_cast<double>(work);
+  double y = std::chrono::duration<double, std::milli>(ttft).count();
+  std::lock_guard lock(mutex_);
+  s1_ = kDecay * s1_ + 1;
+  sx_ = kDecay * sx_ + x;
+  sy_ = kDecay * sy_ + y;
+  sxx_ = kDecay * sxx_ + x * x;
+  sxy_ = kDecay * sxy_ + x * y;
+  double spread = s1_ * sxx_ - sx_ * sx_;
+  double slope = 0;
+  // Too little spread in the work seen (all prompts alike): the line goes through the origin.
+  if (spread > 1e-9 * s1_ * sxx_ && spread > 0)
+    slope = (s1_ * sxy_ - sx_ * sy_) / spread;
+  else if (sxx_ > 0)
+    slope = sxy_ / sxx_;
+  slope = std::max(slope, 0.0);  // more work never predicts a faster answer
+  double base = std::max((sy_ - slope * sx_) / s1_, 0.0);
+  base_ms_.store(static_cast<float>(base), std::memory_order_relaxed);
+  ms_per_token_.store(static_cast<float>(slope), std::memory_order_relaxed);
+  observations_.fetch_add(1, std::memory_order_relaxed);
+}
+
+PendingPrefill::PendingPrefill(TtftModel& model, uint32_t tokens, std::chrono::steady_clock::time_point now)
+    : model_(&model), tokens_(tokens), sent_(now) {
+  work_ = static_cast<uint64_t>(model.pending.fetch_add(tokens, std::memory_order_relaxed)) + tokens;
+}
+
+PendingPrefill::PendingPrefill(PendingPrefill&& other) noexcept
+    : model_(std::exchange(other.model_, nullptr)), tokens_(other.tokens_), work_(other.work_), sent_(other.sent_) {}
+
+PendingPrefill& PendingPrefill::operator=(PendingPrefill&& other) noexcept {
+  if (this != &other) {
+    release();
+    model_ = std::exchange(other.model_, nullptr);
+    tokens_ = other.tokens_;
+    work_ = other.work_;
+    sent_ = other.sent_;
+  }
+  return *this;
+}
+
+void PendingPrefill::first_byte(std::chrono::steady_clock::time_point now) {
+  if (!model_) return;
+  model_->observe(work_, now - sent_);
+  release();
+}
+
+void PendingPrefill::release() {
+  if (!model_) return;
+  std::exchange(model_, nullptr)->pending.fetch_sub(tokens_, std::memory_order_relaxed);
+}
+
+}  // namespace duet::router
