@@ -35,6 +35,8 @@ ratio() {  # ratio WORKLOAD POLICY_A POLICY_B METRIC
     awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'
 }
 ran() { [ -n "$(vals "$1" "$2" ttft_p90_ms)" ]; }
+# The router's estimate applies to the prefix policies only.
+est() { case $2 in prefix | duet*) s "$1" "$2" router_est_hit_rate %.2f ;; *) echo "–" ;; esac; }
 not_run() { [ -n "$(vals "$1" "$2" not_run)" ]; }
 
 # A target row: NAME, the ratio, the bound and its sense (le|ge).
@@ -50,10 +52,11 @@ target() {  # target TEXT RATIO BOUND le|ge
   printf '| %s | %s | %s |\n' "$1" "${2:+$(printf '%.2f' "$2")}" "$verdict"
 }
 
-label() {
+label() {  # label POLICY [WORKLOAD]
   case $1 in
     duet-spill-off) echo "duet, spill off (static size routing)" ;;
-    duet-spill-on) echo "duet, spill on" ;;
+    duet-spill-on) echo "duet, spill on (marginMs $(env_of spill_margin_ms) = $(awk -v m="$(env_of spill_margin_ms)" -v f="$scale" 'BEGIN {print m * f}') ms device)" ;;
+    duet) [ "${2:-}" = mixed-pools ] && echo "duet (defaults: spill on, marginMs 250 = $(awk -v f="$scale" 'BEGIN {print 0.25 * f}') s device)" || echo duet ;;
     duet-kv0) echo "duet, weights.kvUtilization 0" ;;
     *) echo "$1" ;;
   esac
@@ -72,7 +75,7 @@ plot_cdf() {  # plot_cdf WORKLOAD: TTFT CDF per policy, every round's requests t
     awk -F'\t' -v w="$w" -v p="$p" '$1 == w && $2 == p && $13 >= 0 {print $13 / 1000}' "$work/requests.tsv" |
       sort -g | awk '{v[NR] = $1} END {for (i = 1; i <= NR; i++) print v[i], i / NR}' >"$file"
     [ -s "$file" ] || continue
-    cmd+="$sep'$file' using 1:2 with lines lw 2 title '$(label "$p")'"
+    cmd+="$sep'$file' using 1:2 with lines lw 2 title '$(label "$p" "$w")'"
     sep=", "
   done
   [ -n "$cmd" ] || return 0
@@ -99,7 +102,7 @@ plot_timeline() {
       awk '{n[$1]++; v[$1, n[$1]] = $2} END {for (b in n) print b, v[b, int(0.9 * (n[b] - 1)) + 1]}' |
       sort -g >"$file"
     [ -s "$file" ] || continue
-    cmd+="$sep'$file' using 1:2 with linespoints lw 2 pt 7 ps 0.5 title '$(label "$p")'"
+    cmd+="$sep'$file' using 1:2 with linespoints lw 2 pt 7 ps 0.5 title '$(label "$p" "$w")'"
     sep=", "
   done
   [ -n "$cmd" ] || return 0
@@ -110,7 +113,7 @@ set title 'bench/scheduling, mixed-pools: P90 TTFT of small prompts per 2 s sent
 set xlabel 'sent at, s of the run (the burst: $(env_of "flags" | grep -o -- '--burst-at [0-9.]*' | cut -d' ' -f2) s for $(env_of "flags" | grep -o -- '--burst-for [0-9.]*' | cut -d' ' -f2) s)'
 set ylabel 'P90 TTFT, s'
 set grid
-set key top right
+set key top left
 plot $cmd
 EOF
 }
@@ -133,7 +136,10 @@ rounds (min–max); ratios are taken per round, then the median. Pool: 4 duet-si
 afresh for every run (no policy inherits another's cache), behind one duet-router (1 worker)
 fed a fixed watch snapshot whose Route names the policy. **Times are device time**: the engines
 ran with \`--time-scale $scale\` (their clock $scale× faster than the wall clock), and every time
-below is the measured wall time × $scale. The whole scheduling run took $(env_of elapsed_s) s.
+below is the measured wall time × $scale. The router's own times are wall time, so the bench
+divides them by $scale: \`scheduling.scrapeIntervalMs: $(env_of scrape_interval_ms)\` ($(awk -v m="$(env_of scrape_interval_ms)" -v f="$scale" 'BEGIN {print m * f}') ms device; the
+router's floor is 10) and, in the spill row, \`spill.marginMs: $(env_of spill_margin_ms)\`; its TTFT model's
+fixed 25 ms noise floor and 1 ms minimum are not scaled. The whole scheduling run took $(env_of elapsed_s) s.
 
 EOF
 
@@ -156,21 +162,21 @@ echo
 table() {  # table WORKLOAD
   local w=$1 p extra_head="" extra_sep=""
   if [ "$w" = mixed-pools ]; then
-    extra_head=" small P90 s | large P90 s | burst P90 s |"
-    extra_sep=" --- | --- | --- |"
+    extra_head=" small P90 s | large P90 s | burst P90 s | spills |"
+    extra_sep=" --- | --- | --- | --- |"
   fi
-  echo "| policy | TTFT p50 s | TTFT p90 s | TTFT p99 s | ITL p50 ms | ITL p99 ms | output tok/s | hit rate (usage) | hit rate (/metrics) | preemptions | unfinished | users joined |$extra_head router CPU % | engine CPU % (max) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |$extra_sep --- | --- |"
+  echo "| policy | TTFT p50 s | TTFT p90 s | TTFT p99 s | ITL p50 ms | ITL p99 ms | output tok/s | hit rate (usage) | hit rate (/metrics) | hit rate (router's estimate) | preemptions | unfinished | users joined |$extra_head router CPU % | engine CPU % (max) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |$extra_sep --- | --- |"
   for p in $(policies_in "$w"); do
     if ! ran "$w" "$p"; then
-      not_run "$w" "$p" && echo "| $(label "$p") | not run: spill not on main yet |"
+      not_run "$w" "$p" && echo "| $(label "$p" "$w") | not run: spill not on main yet |"
       continue
     fi
     local extra=""
-    [ "$w" = mixed-pools ] && extra=" $(sec "$w" "$p" small_ttft_p90_ms) | $(sec "$w" "$p" large_ttft_p90_ms) | $(sec "$w" "$p" burst_ttft_p90_ms) |"
-    echo "| $(label "$p") | $(sec "$w" "$p" ttft_p50_ms) | $(sec "$w" "$p" ttft_p90_ms) | $(sec "$w" "$p" ttft_p99_ms)" \
+    [ "$w" = mixed-pools ] && extra=" $(sec "$w" "$p" small_ttft_p90_ms) | $(sec "$w" "$p" large_ttft_p90_ms) | $(sec "$w" "$p" burst_ttft_p90_ms) | $(s "$w" "$p" spills) |"
+    echo "| $(label "$p" "$w") | $(sec "$w" "$p" ttft_p50_ms) | $(sec "$w" "$p" ttft_p90_ms) | $(sec "$w" "$p" ttft_p99_ms)" \
       "| $(s "$w" "$p" itl_p50_ms %.1f) | $(s "$w" "$p" itl_p99_ms %.0f) | $(s "$w" "$p" output_tok_s %.0f)" \
-      "| $(s "$w" "$p" hit_rate %.2f) | $(s "$w" "$p" metrics_hit_rate %.2f) | $(s "$w" "$p" preemptions)" \
+      "| $(s "$w" "$p" hit_rate %.2f) | $(s "$w" "$p" metrics_hit_rate %.2f) | $(est "$w" "$p") | $(s "$w" "$p" preemptions)" \
       "| $(s "$w" "$p" unfinished) | $(s "$w" "$p" new_users) |$extra $(s "$w" "$p" router_cpu_pct) | $(s "$w" "$p" engine_cpu_max_pct) |"
   done
 }
@@ -218,7 +224,10 @@ cat <<EOF
 **Reading it.** "hit rate (usage)" is Σ usage.prompt_tokens_details.cached_tokens ÷ Σ
 usage.prompt_tokens over the answered requests; "hit rate (/metrics)" is
 \`vllm:prefix_cache_hits_total\` ÷ \`vllm:prefix_cache_queries_total\` summed over the engines
-(each request counted once, when admitted, as vLLM does). "unfinished": requests still
+(each request counted once, when admitted, as vLLM does); "router's estimate" is
+\`duet_router_prefix_chunks_matched_total\` ÷ \`duet_router_prefix_chunks_total\` (prompt
+chunks the picked engine held by the router's index), prefix policies only. "spills":
+\`duet_router_spills_total\`, small requests sent to the large pool. "unfinished": requests still
 unanswered when the drain (as long as the arrivals) ran out; their TTFT counts as the time
 they had waited, a lower bound. "users joined": arrivals that found every user of the
 workload waiting for an answer, so a new user sent them (an overloaded pool has more users

@@ -64,7 +64,12 @@ declare -A DURATION=([shared-context]=80 [chat]=80 [mixed-pools]=70)
 # mixed-pools keeps what the devices hold (its prompts share nothing).
 declare -A KV_FILL=([shared-context]=0.75 [chat]=0.75)
 THRESHOLD_TOKENS=2048  # mixed-pools: the Route's size threshold (duet's estimate)
-SPILL_MARGIN_MS=200
+# The router's own times are wall time: each is divided by TIME_SCALE so that it means the
+# same device time as at full speed. spill.marginMs: docs/scheduling.md's default, 250 ms;
+# the engines' /metrics read every 50 ms of device time, but not more often than every 10 ms
+# of wall time (the router's floor).
+SPILL_MARGIN_MS=$(awk -v f="$TIME_SCALE" 'BEGIN {printf "%d", 250 / f + 0.5}')
+SCRAPE_INTERVAL_MS=$(awk -v f="$TIME_SCALE" 'BEGIN {v = int(50 / f + 0.5); print (v < 10 ? 10 : v)}')
 
 record() { printf 'scheduling\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SW/results.tsv"; }
 
@@ -154,6 +159,7 @@ listen:
   - {address: "127.0.0.1:$ROUTER_PORT"}
 admin: "127.0.0.1:$ADMIN_PORT"
 threads: 1
+scheduling: {scrapeIntervalMs: $SCRAPE_INTERVAL_MS}
 sources:
   - unix:$SW/sched.sock
 EOF
@@ -173,10 +179,11 @@ EOF
   return 0
 }
 
-engine_metric() {  # engine_metric NAME METRIC: its value, 0 when absent
-  curl -sf "http://127.0.0.1:${ENGINE_PORT[$1]}/metrics" |
-    awk -v m="$2" '$1 == m || index($1, m "{") == 1 {v = $2} END {print v + 0}'
+metric_of() {  # metric_of PORT METRIC: its value (summed over labels), 0 when absent
+  curl -sf "http://127.0.0.1:$1/metrics" |
+    awk -v m="$2" '$1 == m || index($1, m "{") == 1 {v += $2} END {printf "%.0f\n", v}'
 }
+engine_metric() { metric_of "${ENGINE_PORT[$1]}" "$2"; }  # engine_metric NAME METRIC
 machine_busy() {  # jiffies busy and all, from /proc/stat
   awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8; all = busy + $5 + $6; print busy, all}' /proc/stat
 }
@@ -220,10 +227,18 @@ sched_run() {  # sched_run WORKLOAD POLICY ROUND
     v=$(cpu_pct $(($(cpu_ticks "${ENGINE_PIDS[$name]}") - ${ticks0[$name]})))
     max_pct=$(awk -v a="$max_pct" -v b="$v" 'BEGIN {print (b > a ? b : a)}')
     sum_pct=$(awk -v a="$sum_pct" -v b="$v" 'BEGIN {print a + b}')
-    hits=$((hits + $(engine_metric "$name" vllm:prefix_cache_hits_total | cut -d. -f1)))
-    queries=$((queries + $(engine_metric "$name" vllm:prefix_cache_queries_total | cut -d. -f1)))
-    preempt=$((preempt + $(engine_metric "$name" vllm:num_preemptions_total | cut -d. -f1)))
+    hits=$((hits + $(engine_metric "$name" vllm:prefix_cache_hits_total)))
+    queries=$((queries + $(engine_metric "$name" vllm:prefix_cache_queries_total)))
+    preempt=$((preempt + $(engine_metric "$name" vllm:num_preemptions_total)))
   done
+  # The router's own view: spills, and its estimated hit rate (chunks the picked engine held
+  # by the index) under the prefix policies. Absent from an older router: recorded as 0.
+  local spills chunks matched
+  spills=$(metric_of "$ADMIN_PORT" duet_router_spills_total)
+  chunks=$(metric_of "$ADMIN_PORT" duet_router_prefix_chunks_total)
+  matched=$(metric_of "$ADMIN_PORT" duet_router_prefix_chunks_matched_total)
+  record "$w" "$p" "$r" spills "$spills"
+  record "$w" "$p" "$r" router_est_hit_rate "$(awk -v m="$matched" -v c="$chunks" 'BEGIN {printf "%.4f", (c > 0 ? m / c : 0)}')"
   record "$w" "$p" "$r" engine_cpu_max_pct "$max_pct"
   record "$w" "$p" "$r" engine_cpu_sum_pct "$sum_pct"
   record "$w" "$p" "$r" machine_busy_pct \
@@ -232,7 +247,7 @@ sched_run() {  # sched_run WORKLOAD POLICY ROUND
   record "$w" "$p" "$r" metrics_prefix_queries "$queries"
   record "$w" "$p" "$r" metrics_hit_rate "$(awk -v h="$hits" -v q="$queries" 'BEGIN {printf "%.4f", (q > 0 ? h / q : 0)}')"
   record "$w" "$p" "$r" preemptions "$preempt"
-  log "$w $p round $r: $line preemptions $preempt metrics_hits $hits/$queries router_cpu $(cpu_pct $((after - before)))% engines_max $max_pct%"
+  log "$w $p round $r: $line preemptions $preempt metrics_hits $hits/$queries spills $spills router_cpu $(cpu_pct $((after - before)))% engines_max $max_pct%"
   stop_all
 }
 
@@ -246,6 +261,8 @@ policies_of() {  # the rows of a workload
   echo "duet $(git -C "$BENCH/.." describe --always --dirty 2>/dev/null || echo unknown)"
   echo "settings ROUNDS=$ROUNDS TIME_SCALE=$TIME_SCALE SCHED_SEED=$SCHED_SEED"
   echo "pool $POOL_SPEC"
+  echo "spill_margin_ms $SPILL_MARGIN_MS"
+  echo "scrape_interval_ms $SCRAPE_INTERVAL_MS"
 } >"$SW/env.txt"
 for w in $SCHED_WORKLOADS; do
   echo "flags $w ${WORKLOAD_FLAGS[$w]} --duration ${DURATION[$w]}" >>"$SW/env.txt"
