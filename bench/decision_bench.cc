@@ -11,6 +11,7 @@
 
 #include "router/prefix_index.h"
 #include "router/route_decision.h"
+#include "router/scheduler.h"
 
 namespace {
 
@@ -110,8 +111,8 @@ void decide_and_pick_4k_least_request(benchmark::State& state) {
 BENCHMARK(decide_and_pick_4k_least_request);
 
 // The same with the prefix index (issue 18: ≤ 5 µs with 100,000 entries): the index is filled
-// to its 100,000-chunk bound with other prompts first; each request looks its 15 chunks up and records
-// the pick.
+// to its 100,000-chunk bound with other prompts first; each request looks its 15 chunks up,
+// predicts each endpoint's TTFT, weighs a spill to the large pool, and records the pick.
 void decide_and_pick_prefix_100k(benchmark::State& state) {
   Fixture f;
   PrefixIndex index(100'000);
@@ -119,8 +120,18 @@ void decide_and_pick_prefix_100k(benchmark::State& state) {
   for (int i = 0; i < 7'000; ++i) {
     std::vector<uint64_t> chunks;
     append_prefix_chunks(std::to_string(i) + f.body, chunks);
-    index.record(chunks, CacheView{.id = f.small.stable[static_cast<std::size_t>(i) % 8].load->id});
+    const Endpoint& e = f.small.stable[static_cast<std::size_t>(i) % 8];
+    e.load->cache_written += index.record(chunks, cache_view(e));
   }
+  // Every endpoint has a TTFT model and a cache size, so duet predicts for both pools and
+  // weighs spilling (the small pool's pick is predicted slower, within the margin).
+  for (const Deployment* d : {&f.small, &f.large})
+    for (const Pool* pool : {&d->stable, &d->canary})
+      for (const Endpoint& e : *pool) {
+        e.load->cache_chunks = 20'000;
+        for (uint64_t tokens : {200, 800, 3200})
+          e.load->ttft.observe(tokens, std::chrono::microseconds(tokens * (d == &f.small ? 200 : 100)));
+      }
   run_decisions(state, f, &index);
   // A label, not a counter: Google Benchmark's CSV output aborts when one benchmark has a
   // counter the others lack (make bench's decision scenario did).
