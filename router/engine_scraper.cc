@@ -37,8 +37,20 @@ void EngineScraper::stop() {
   }
 }
 
+void EngineScraper::table_changed() {
+  if (!stopped_) scan();
+}
+
 void EngineScraper::tick() {
   if (stopped_) return;
+  scan();
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) tick();
+  });
+}
+
+void EngineScraper::scan() {
   if (auto table = table_()) {
     std::set<uint64_t> seen;
     for (const auto& route : table->routes())
@@ -49,10 +61,6 @@ void EngineScraper::tick() {
             if (seen.insert(e.load->id).second && !running_.count(e.load->id)) scrape(e);
       }
   }
-  timer_.expires_after(interval_);
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) tick();
-  });
 }
 
 void EngineScraper::scrape(const Endpoint& endpoint) {

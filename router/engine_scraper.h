@@ -31,12 +31,16 @@ class EngineScraper {
                 std::chrono::milliseconds interval = kScrapeInterval);
 
   void start();
+  // The routing table changed: engines it routes to and this has not read yet are read now,
+  // not one interval later (a new engine's cache size and load count from its first request).
+  void table_changed();
   // No scrape starts after stop(); those running are cancelled.
   void stop();
 
  private:
   struct Scrape;
   void tick();
+  void scan();  // starts a scrape of every routed engine that has none running
   void scrape(const Endpoint& endpoint);
 
   boost::asio::io_context& control_;

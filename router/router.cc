@@ -166,6 +166,7 @@ void Router::rebuild() {
   for (const auto& watcher : watchers_) states.push_back(&watcher->state());
   table_ = RoutingTable::build(states, loads_);
   for (auto& worker : workers_) worker->publish(table_);
+  scraper_.table_changed();
   std::size_t endpoints = 0;
   for (const auto& route : table_->routes())
     for (const auto* d : {route.backend, route.small, route.large})

@@ -35,7 +35,18 @@ nlohmann::json pool_json(const Pool& pool) {
     out.push_back({{"name", e.name},
                    {"endpoint", e.address_text},
                    {"inFlight", e.load->in_flight.load(std::memory_order_relaxed)},
-                   {"ejected", e.load->ejected(now)}});
+                   {"ejected", e.load->ejected(now)},
+                   // What duet schedules on (docs/scheduling.md): the engine's own figures
+                   // (metricsFresh: read within the last second), the cache the prefix index
+                   // models, and the TTFT model's pending tokens and observations.
+                   {"scheduling",
+                    {{"metricsFresh", e.load->metrics_fresh(now, std::chrono::seconds(1))},
+                     {"engineQueue", e.load->engine_queue.load(std::memory_order_relaxed)},
+                     {"kvUsagePermille", e.load->engine_kv_permille.load(std::memory_order_relaxed)},
+                     {"cacheChunks", e.load->cache_chunks.load(std::memory_order_relaxed)},
+                     {"cacheWritten", e.load->cache_written.load(std::memory_order_relaxed)},
+                     {"pendingPrefillTokens", e.load->ttft.pending.load(std::memory_order_relaxed)},
+                     {"ttftObservations", e.load->ttft.observations()}}}});
   return out;
 }
 

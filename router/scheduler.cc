@@ -57,14 +57,26 @@ const Endpoint* round_robin(const Usable& u) {
   return u.endpoints[next++ % u.count];
 }
 
+// Bounded load for affinity: an endpoint with `load` gets no affinity traffic when it has
+// maxAffinityInFlight or more *and* more than twice the pool's mean. The limit alone was a
+// cliff: once the hot engine reached it, its traffic went cold to the others, they passed it
+// too, and with affinity off everywhere the hit rate fell for good (bench/scheduling). And an
+// engine's own queue (running + waiting under duet) is often far above any fixed limit.
+bool over_affinity_bound(uint32_t load, unsigned limit, double mean_load) {
+  return load >= limit && load > 2 * mean_load;
+}
+
 const Endpoint* session_affinity(const Usable& u, const Decision& d) {
   uint64_t key = fnv1a(d.session_key);
   unsigned limit = d.route->spec.scheduling.max_affinity_in_flight;
+  double mean = 0;
+  for (std::size_t i = 0; i < u.count; ++i) mean += in_flight(*u.endpoints[i]);
+  mean /= static_cast<double>(u.count);
   const Endpoint* best = nullptr;
   uint64_t best_score = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     const Endpoint* e = u.endpoints[i];
-    if (in_flight(*e) >= limit) continue;
+    if (over_affinity_bound(in_flight(*e), limit, mean)) continue;
     uint64_t score = spread(key ^ fnv1a(e->name));
     if (!best || score > best_score) {
       best = e;
@@ -101,11 +113,14 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   std::array<Load, kMaxScored> loads{};
   std::array<float, kMaxScored> ttft{};  // predicted, ms; < 0: none yet
   uint32_t most_load = 0;
+  double mean_load = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     views[i] = cache_view(*u.endpoints[i]);
     loads[i] = load_of(*u.endpoints[i], engine_signals, now);
     most_load = std::max(most_load, loads[i].queue);
+    mean_load += loads[i].queue;
   }
+  mean_load /= static_cast<double>(u.count);
   std::span<const uint64_t> chunks(d.prefix_chunks);
   if (!chunks.empty()) index.match(chunks, {views.data(), u.count}, {matched.data(), u.count});
   float soonest = std::numeric_limits<float>::max();
@@ -121,7 +136,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   uint32_t ties = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     uint32_t load = loads[i].queue;
-    double affinity = chunks.empty() || load >= s.max_affinity_in_flight
+    double affinity = chunks.empty() || over_affinity_bound(load, s.max_affinity_in_flight, mean_load)
                           ? 0
                           : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
     double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;

@@ -7,10 +7,11 @@
 // - roundRobin: each worker in turn over the usable endpoints.
 // - sessionAffinity: rendezvous hashing of the session key (sessionHeader, else the
 //   stickiness key), so a session stays on one endpoint and only its sessions move when the
-//   pool changes; an endpoint with maxAffinityInFlight requests is passed over.
+//   pool changes; an endpoint over the affinity bound (maxAffinityInFlight and twice the
+//   pool's mean load) is passed over.
 // - prefix, duet: each usable endpoint scores weights.prefix × the share of the prompt's
-//   leading chunks it served lately (PrefixIndex), unless its load is maxAffinityInFlight or
-//   more, minus weights.queue × its load over the pool's most; the best wins, ties to the less
+//   leading chunks it served lately (PrefixIndex), unless it is over the affinity bound,
+//   minus weights.queue × its load over the pool's most; the best wins, ties to the less
 //   loaded. Load is the router's requests in flight; `duet` also takes the engine's own queue
 //   when its /metrics (EngineScraper) said more, subtracts weights.kvUtilization × the share
 //   of its KV cache in use and weights.ttft × its predicted TTFT (ttft_model.h) over the

@@ -166,6 +166,20 @@ TEST_F(SchedulerTest, AffinityNeverPilesOntoAFullEndpoint) {
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + " more")), home);
 }
 
+// Bounded load, not a cliff: when every engine is past maxAffinityInFlight (a burst, or
+// engines that run far more sequences than the limit), affinity still holds, so the hit rate
+// does not collapse; only an engine twice as busy as the pool's mean is passed over.
+TEST_F(SchedulerTest, AffinityHoldsWhenTheWholePoolIsBusy) {
+  std::string context = text_of(4000, 'b');
+  auto home = schedule_one(decision(api::SchedulingPolicy::duet, context));
+  int home_index = static_cast<int>(home - pool_.data());
+  for (int i = 0; i < 3; ++i) set_load(i, 40);
+  set_load(home_index, 48);
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, context + " busy")), home);
+  set_load(home_index, 200);  // now over twice the mean (its own load counted): passed over
+  EXPECT_NE(schedule_one(decision(api::SchedulingPolicy::duet, context + " busier")), home);
+}
+
 TEST_F(SchedulerTest, RoundRobinTakesEachInTurn) {
   std::set<const Endpoint*> seen;
   for (int i = 0; i < 3; ++i) seen.insert(schedule_one(decision(api::SchedulingPolicy::round_robin)));
@@ -308,6 +322,13 @@ TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
   EXPECT_NE(text.find("pool=large"), std::string::npos) << text;
   EXPECT_NE(text.find(" spill=yes"), std::string::npos) << text;
 
+  {
+    // A large prompt waits for its first token there: small ones do not queue ahead of it.
+    PendingPrefill large_prompt(large_.stable[0].load->ttft, 100, now);
+    Pick busy = pick_small_request();
+    EXPECT_EQ(busy.target->pool, SizePool::small);
+    EXPECT_FALSE(busy.why.spilled);
+  }
   route_.spec.scheduling.spill = false;  // static size routing
   EXPECT_EQ(pick_small_request().target->pool, SizePool::small);
   route_.spec.scheduling.spill = true;

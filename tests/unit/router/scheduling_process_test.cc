@@ -96,6 +96,12 @@ std::string words(int seed, int tokens) {
 // it cached. One engine, so that every prompt goes through its cache whatever the scores.
 TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
   start(json{{"policy", "duet"}}, {"--kv-blocks", "64", "--block-size", "16"}, 1);
+  // The router has read the engine's cache size (its /config shows what it schedules on).
+  ASSERT_TRUE(duet::test::eventually([&] {
+    auto config = json::parse(router_->admin("/config").body());
+    auto stable = config["deployments"]["chat"]["stable"];
+    return !stable.empty() && stable[0]["scheduling"]["cacheChunks"] == 1024 / 64;
+  })) << router_->admin("/config").body();
   json c = json::array({{{"role", "system"}, {"content", words(1, 400)}}});
   auto home = turn(c, "Tell me one fact.");
   c.push_back({{"role", "user"}, {"content", "And another?"}});
