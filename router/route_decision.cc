@@ -185,9 +185,10 @@ Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> t
   if (p.endpoint && may_spill(decision, p)) {
     Pick other = first_pick(decision, SizePool::large, rng, tried, now, index);
     auto margin = static_cast<float>(decision.route->spec.scheduling.spill_margin.count());
-    // Only onto an engine with no prompt of its own waiting for a first token: spilled work
-    // must not queue ahead of the large prompts that pool is for.
-    if (other.endpoint && other.endpoint->load->ttft.pending.load(std::memory_order_relaxed) == 0 &&
+    // Only onto an engine with at most this request's worth of prompt tokens waiting for a
+    // first token: spilled work must not queue far ahead of the large prompts that pool is for.
+    if (other.endpoint &&
+        other.endpoint->load->ttft.pending.load(std::memory_order_relaxed) <= decision.prompt_tokens &&
         other.why.predicted_ttft_ms >= 0 && p.why.predicted_ttft_ms - other.why.predicted_ttft_ms > margin) {
       p = other;
       p.why.spilled = true;
