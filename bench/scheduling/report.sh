@@ -68,16 +68,31 @@ policies_in() {  # the rows of a workload, in the order they ran
 
 # ---- plots (gnuplot, pngcairo) ----
 mkdir -p "$work/plot"
-plot_cdf() {  # plot_cdf WORKLOAD: TTFT CDF per policy, every round's requests together
-  local w=$1 p cmd="" sep="" file
+# series_plot WORKLOAD NAME STYLE: one line per policy, each from `NAME_series WORKLOAD POLICY`
+# (x y lines on stdout); prints gnuplot's plot list, empty when no policy has a point.
+series_plot() {
+  local w=$1 name=$2 style=$3 p cmd="" sep="" file
   for p in $(policies_in "$w"); do
-    file="$work/plot/$w-$p.cdf"
-    awk -F'\t' -v w="$w" -v p="$p" '$1 == w && $2 == p && $13 >= 0 {print $13 / 1000}' "$work/requests.tsv" |
-      sort -g | awk '{v[NR] = $1} END {for (i = 1; i <= NR; i++) print v[i], i / NR}' >"$file"
+    file="$work/plot/$w-$p.$name"
+    "${name}_series" "$w" "$p" >"$file"
     [ -s "$file" ] || continue
-    cmd+="$sep'$file' using 1:2 with lines lw 2 title '$(label "$p" "$w")'"
+    cmd+="$sep'$file' using 1:2 with $style title '$(label "$p" "$w")'"
     sep=", "
   done
+  echo "$cmd"
+}
+cdf_series() {  # TTFT in s against the share of requests, every round's requests together
+  awk -F'\t' -v w="$1" -v p="$2" '$1 == w && $2 == p && $13 >= 0 {print $13 / 1000}' "$work/requests.tsv" |
+    sort -g | awk '{v[NR] = $1} END {for (i = 1; i <= NR; i++) print v[i], i / NR}'
+}
+timeline_series() {  # P90 TTFT of the small prompts sent in each 2 s of the run
+  awk -F'\t' -v w="$1" -v p="$2" '$1 == w && $2 == p && $8 == "small" && $13 >= 0 {print int($10 / 2) * 2 + 1, $13 / 1000}' \
+    "$work/requests.tsv" | sort -k1,1g -k2,2g |
+    awk '{n[$1]++; v[$1, n[$1]] = $2} END {for (b in n) print b, v[b, int(0.9 * (n[b] - 1)) + 1]}' | sort -g
+}
+plot_cdf() {  # plot_cdf WORKLOAD: TTFT CDF per policy
+  local w=$1 cmd
+  cmd=$(series_plot "$w" cdf "lines lw 2")
   [ -n "$cmd" ] || return 0
   gnuplot <<EOF
 set terminal pngcairo size 900,520 font ',10'
@@ -94,17 +109,8 @@ EOF
 }
 # mixed-pools: TTFT P90 of the small prompts sent in each 2 s of the run, to see the burst.
 plot_timeline() {
-  local w=mixed-pools p cmd="" sep="" file
-  for p in $(policies_in "$w"); do
-    file="$work/plot/$w-$p.timeline"
-    awk -F'\t' -v w="$w" -v p="$p" '$1 == w && $2 == p && $8 == "small" && $13 >= 0 {print int($10 / 2) * 2 + 1, $13 / 1000}' \
-      "$work/requests.tsv" | sort -k1,1g -k2,2g |
-      awk '{n[$1]++; v[$1, n[$1]] = $2} END {for (b in n) print b, v[b, int(0.9 * (n[b] - 1)) + 1]}' |
-      sort -g >"$file"
-    [ -s "$file" ] || continue
-    cmd+="$sep'$file' using 1:2 with linespoints lw 2 pt 7 ps 0.5 title '$(label "$p" "$w")'"
-    sep=", "
-  done
+  local w=mixed-pools cmd
+  cmd=$(series_plot "$w" timeline "linespoints lw 2 pt 7 ps 0.5")
   [ -n "$cmd" ] || return 0
   gnuplot <<EOF
 set terminal pngcairo size 900,520 font ',10'
