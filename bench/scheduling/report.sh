@@ -90,38 +90,39 @@ timeline_series() {  # P90 TTFT of the small prompts sent in each 2 s of the run
     "$work/requests.tsv" | sort -k1,1g -k2,2g |
     awk '{n[$1]++; v[$1, n[$1]] = $2} END {for (b in n) print b, v[b, int(0.9 * (n[b] - 1)) + 1]}' | sort -g
 }
+# plot_png FILE TITLE XLABEL YLABEL SETTINGS PLOT_LIST
+plot_png() {
+  gnuplot <<EOF
+set terminal pngcairo size 900,520 font ',10'
+set output '$1'
+set title '$2'
+set xlabel '$3'
+set ylabel '$4'
+set grid
+$5
+plot $6
+EOF
+}
 plot_cdf() {  # plot_cdf WORKLOAD: TTFT CDF per policy
   local w=$1 cmd
   cmd=$(series_plot "$w" cdf "lines lw 2")
   [ -n "$cmd" ] || return 0
-  gnuplot <<EOF
-set terminal pngcairo size 900,520 font ',10'
-set output '$plots/scheduling-$w-ttft.png'
-set title 'bench/scheduling, $w: TTFT CDF per policy (device time, --time-scale $scale)'
-set xlabel 'time to first token, s (log scale)'
-set ylabel 'share of requests'
-set logscale x
-set grid
-set key bottom right
-set yrange [0:1]
-plot $cmd
-EOF
+  plot_png "$plots/scheduling-$w-ttft.png" \
+    "bench/scheduling, $w: TTFT CDF per policy (device time, --time-scale $scale)" \
+    'time to first token, s (log scale)' 'share of requests' \
+    $'set logscale x\nset key bottom right\nset yrange [0:1]' "$cmd"
 }
 # mixed-pools: TTFT P90 of the small prompts sent in each 2 s of the run, to see the burst.
 plot_timeline() {
-  local w=mixed-pools cmd
+  local w=mixed-pools cmd burst_at burst_for
   cmd=$(series_plot "$w" timeline "linespoints lw 2 pt 7 ps 0.5")
   [ -n "$cmd" ] || return 0
-  gnuplot <<EOF
-set terminal pngcairo size 900,520 font ',10'
-set output '$plots/scheduling-mixed-pools-timeline.png'
-set title 'bench/scheduling, mixed-pools: P90 TTFT of small prompts per 2 s sent (device time)'
-set xlabel 'sent at, s of the run (the burst: $(env_of "flags" | grep -o -- '--burst-at [0-9.]*' | cut -d' ' -f2) s for $(env_of "flags" | grep -o -- '--burst-for [0-9.]*' | cut -d' ' -f2) s)'
-set ylabel 'P90 TTFT, s'
-set grid
-set key top left
-plot $cmd
-EOF
+  burst_at=$(env_of "flags" | grep -o -- '--burst-at [0-9.]*' | cut -d' ' -f2)
+  burst_for=$(env_of "flags" | grep -o -- '--burst-for [0-9.]*' | cut -d' ' -f2)
+  plot_png "$plots/scheduling-mixed-pools-timeline.png" \
+    'bench/scheduling, mixed-pools: P90 TTFT of small prompts per 2 s sent (device time)' \
+    "sent at, s of the run (the burst: $burst_at s for $burst_for s)" 'P90 TTFT, s' \
+    'set key top left' "$cmd"
 }
 workloads=$(awk -F'\t' '{print $2}' "$tsv" | awk '!seen[$0]++')
 if command -v gnuplot >/dev/null; then
