@@ -323,8 +323,13 @@ TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
   EXPECT_NE(text.find(" spill=yes"), std::string::npos) << text;
 
   {
+    // Up to the request's own tokens (500) may wait there: it still spills.
+    PendingPrefill small_wait(large_.stable[0].load->ttft, 400, now);
+    EXPECT_TRUE(pick_small_request().why.spilled);
+  }
+  {
     // A large prompt waits for its first token there: small ones do not queue ahead of it.
-    PendingPrefill large_prompt(large_.stable[0].load->ttft, 100, now);
+    PendingPrefill large_prompt(large_.stable[0].load->ttft, 4000, now);
     Pick busy = pick_small_request();
     EXPECT_EQ(busy.target->pool, SizePool::small);
     EXPECT_FALSE(busy.why.spilled);
