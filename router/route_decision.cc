@@ -149,8 +149,8 @@ const Endpoint* pick_endpoint(const Pool& pool, Rng& rng, std::span<const Endpoi
 
 namespace {
 
-// The first target from `from` on, in pool `only` unless that is `backend` (any), with an
-// endpoint the policy picks.
+// The first target of `decision`, in pool `only` unless that is `backend` (any), with an
+// endpoint the policy picks (not yet recorded in the index: pick() records the final one).
 Pick first_pick(const Decision& decision, SizePool only, Rng& rng, std::span<const Endpoint* const> tried,
                 std::chrono::steady_clock::time_point now, const PrefixIndex* index) {
   Pick p;
