@@ -5,8 +5,10 @@
 // - a refused request gets an error body that is JSON;
 // - an accepted one is answered: whole, a JSON completion; streamed, SSE events that read
 //   back (line by line, in any split, with duet::LineSplitter) as one JSON chunk per token
-//   with the model and text generated, a closing chunk with the usage, then [DONE] and
-//   nothing else; the stream built in two calls equals the stream built in one.
+//   with the model and text generated, a closing chunk, the usage where stream_options asks
+//   for it (in the closing chunk without stream_options, in a chunk of its own with empty
+//   choices for include_usage, nowhere for include_usage false), then [DONE] and nothing
+//   else; the stream built in two calls equals the stream built in one.
 
 #include <simdjson.h>
 
@@ -79,6 +81,14 @@ std::string chunk_text(const json& chunk, Api api) {
   return text.get<std::string>();
 }
 
+// The usage a stream reports, checked against the request.
+void check_usage(const json& usage, const InferenceRequest& r, uint64_t tokens) {
+  DUET_FUZZ_CHECK(member(usage, "prompt_tokens") == r.prompt_tokens &&
+                      member(usage, "completion_tokens") == tokens &&
+                      member(usage, "total_tokens") == r.prompt_tokens + tokens,
+                  usage.dump());
+}
+
 void check_stream(const InferenceRequest& r, const ResponseBuilder& builder, const Ending& ending,
                   const std::string& model, uint64_t hash) {
   std::string stream = builder.sse_events(0, ending.tokens, ending);
@@ -87,29 +97,40 @@ void check_stream(const InferenceRequest& r, const ResponseBuilder& builder, con
   DUET_FUZZ_CHECK(
       builder.sse_events(0, cut, ending) + builder.sse_events(cut, ending.tokens, ending) == stream,
       "two calls differ from one");
+  StreamUsage where = stream_usage(r);
+  // A chunk per token, the closing chunk, the usage chunk (own_chunk), [DONE].
+  uint64_t closing = ending.tokens, events_expected = closing + 2 + (where == StreamUsage::own_chunk);
   Events events = read_events(stream, duet::fuzz::cut_points(hash >> 8, stream.size()));
-  DUET_FUZZ_CHECK(events.clean && events.data.size() == ending.tokens + 2, stream);
+  DUET_FUZZ_CHECK(events.clean && events.data.size() == events_expected, stream);
   DUET_FUZZ_CHECK(events.data.back() == "[DONE]", stream);
   std::string text, expected;
-  for (uint64_t i = 0; i <= ending.tokens; ++i) {
+  for (uint64_t i = 0; i <= closing; ++i) {
     json chunk = json::parse(events.data[i], nullptr, false);
     check_chunk(chunk, r.api, model);
-    if (i < ending.tokens) expected += token_text(i);
+    if (i < closing) expected += token_text(i);
     text += chunk_text(chunk, r.api);
+    // Usage only where the request asked for it: in the closing chunk by default.
+    bool has_usage = member(chunk, "usage") != json();
+    DUET_FUZZ_CHECK(has_usage == (i == closing && where == StreamUsage::closing_chunk),
+                    events.data[i]);
   }
   DUET_FUZZ_CHECK(text == expected, stream);
-  json usage = member(json::parse(events.data[ending.tokens]), "usage");
-  DUET_FUZZ_CHECK(member(usage, "prompt_tokens") == r.prompt_tokens &&
-                      member(usage, "completion_tokens") == ending.tokens &&
-                      member(usage, "total_tokens") == r.prompt_tokens + ending.tokens,
-                  usage.dump());
+  if (where == StreamUsage::closing_chunk)
+    check_usage(member(json::parse(events.data[closing]), "usage"), r, ending.tokens);
+  if (where == StreamUsage::own_chunk) {
+    json chunk = json::parse(events.data[closing + 1], nullptr, false);
+    DUET_FUZZ_CHECK(member(chunk, "model") == model && member(chunk, "choices") == json::array(),
+                    events.data[closing + 1]);
+    check_usage(member(chunk, "usage"), r, ending.tokens);
+  }
 }
 
 void check_answer(const InferenceRequest& r, const std::string& model, uint64_t hash) {
   std::string model_json = json(model).dump();  // as sim_state.cc
-  ResponseBuilder builder(r.api, response_id(r.api, hash), 1'700'000'000, model_json);
+  ResponseBuilder builder(r.api, response_id(r.api, hash), 1'700'000'000, model_json,
+                          stream_usage(r));  // as generation.cc
   Ending ending{r.max_tokens, r.max_tokens_given ? "length" : "stop",
-                Usage{r.prompt_tokens, r.max_tokens}};  // as generation.cc
+                Usage{r.prompt_tokens, r.max_tokens}};
   if (r.stream) return check_stream(r, builder, ending, model, hash);
   json whole = json::parse(builder.whole(ending), nullptr, false);
   DUET_FUZZ_CHECK(member(whole, "model") == model, builder.whole(ending));

@@ -16,11 +16,6 @@ double to_seconds(LatencyModel::Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-StreamUsage stream_usage(const InferenceRequest& request) {
-  if (!request.include_usage) return StreamUsage::closing_chunk;
-  return *request.include_usage ? StreamUsage::own_chunk : StreamUsage::none;
-}
-
 }  // namespace
 
 Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange,

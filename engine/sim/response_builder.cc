@@ -45,9 +45,14 @@ std::string response_id(Api api, uint64_t value) {
   return (api == Api::chat ? "chatcmpl-" : "cmpl-") + std::string(hex);
 }
 
+StreamUsage stream_usage(const InferenceRequest& request) {
+  if (!request.include_usage) return StreamUsage::closing_chunk;
+  return *request.include_usage ? StreamUsage::own_chunk : StreamUsage::none;
+}
+
 ResponseBuilder::ResponseBuilder(Api api, std::string id, int64_t created,
-                                 std::string_view model_json, StreamUsage stream_usage)
-    : api_(api), id_(std::move(id)), created_(created), model_json_(model_json), stream_usage_(stream_usage) {}
+                                 std::string_view model_json, StreamUsage usage)
+    : api_(api), id_(std::move(id)), created_(created), model_json_(model_json), stream_usage_(usage) {}
 
 std::string ResponseBuilder::envelope(std::string_view object) const {
   std::string out;

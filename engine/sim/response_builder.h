@@ -33,6 +33,9 @@ struct Ending {
 // stream_options.include_usage), or nowhere (include_usage false).
 enum class StreamUsage { closing_chunk, own_chunk, none };
 
+// Where `request`'s stream reports usage (its stream_options.include_usage, as vLLM reads it).
+StreamUsage stream_usage(const InferenceRequest& request);
+
 // Seconds since the epoch: the `created` field of answers and models.
 int64_t unix_seconds();
 
@@ -44,7 +47,7 @@ std::string token_text(uint64_t index);
 class ResponseBuilder {
  public:
   ResponseBuilder(Api api, std::string id, int64_t created, std::string_view model_json,
-                  StreamUsage stream_usage = StreamUsage::closing_chunk);
+                  StreamUsage usage = StreamUsage::closing_chunk);
 
   // The body of a non-streamed answer holding every token.
   std::string whole(const Ending& ending) const;
