@@ -78,7 +78,7 @@ int64_t read_duration(api::FieldReader& r, const std::string& key, int64_t fallb
 CanaryStep read_step(const json& node, const std::string& path) {
   api::FieldReader s(node, path);
   CanaryStep step;
-  if (s.has("setWeight")) step.set_weight = static_cast<int>(s.integer("setWeight", 0, 0, 100));
+  if (auto weight = s.optional_integer("setWeight", 0, 100)) step.set_weight = static_cast<int>(*weight);
   if (const auto* pause = s.object("pause")) {
     api::FieldReader p(*pause, s.child_path("pause"));
     step.pause_seconds = read_duration(p, "duration", -1);
@@ -142,7 +142,9 @@ engine::ResourceLimits read_limits(const nlohmann::json& object) {
     if (*limits.memory_bytes < (4u << 20))
       throw api::FieldError(r.child_path("memory"), "must be at least 4Mi, got " + describe(value));
   }
-  if (r.has("pids")) limits.pids = static_cast<uint64_t>(r.integer("pids", 0, 1, 4194304));
+  // `pids:` with no value (null) is unset, as for every field; it was stored as 0 before,
+  // which no later read accepted (found by the manifest fuzz target).
+  if (auto pids = r.optional_integer("pids", 1, 4194304)) limits.pids = static_cast<uint64_t>(*pids);
   r.reject_unknown();
   return limits;
 }

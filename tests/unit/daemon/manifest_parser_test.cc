@@ -89,6 +89,11 @@ TEST(ManifestParser, ReadsResourceLimits) {
   EXPECT_EQ(error_of(with("{memory: [1]}")),
             "chat.yaml[0] spec.resources.limits.memory: expected a quantity like \"64Gi\", got a list");
   EXPECT_EQ(error_of(with("{pids: 0}")), "chat.yaml[0] spec.resources.limits.pids: must be between 1 and 4194304, got 0");
+  // `pids:` with no value is unset, like any null field; it was stored as 0, which the next
+  // read (a checkpoint at restart) refused (found by the manifest fuzz target).
+  auto null_pids = std::get<EngineDeployment>(parse_manifests(with("{memory: 512Mi, pids: }"), "x.yaml").at(0).object);
+  EXPECT_FALSE(null_pids.limits.pids.has_value());
+  EXPECT_EQ(to_json(null_pids)["spec"]["resources"]["limits"], (nlohmann::json{{"memory", 512ull << 20}}));
   EXPECT_EQ(error_of(with("{cpu: 2}")), "chat.yaml[0] spec.resources.limits.cpu: unknown field");
 }
 
@@ -127,6 +132,9 @@ TEST(ManifestParser, RejectsEveryKindOfMistake) {
   EXPECT_EQ(with("apiVersion: duet/v1alpha1", "apiVersion: duet/v2"),
             "chat.yaml[0] apiVersion: expected \"duet/v1alpha1\", got \"duet/v2\"");
   EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {type: Canary, canary: {steps: [{setWeight: 10, pause: {}}]}}"),
+            "chat.yaml[0] spec.strategy.canary.steps[0]: a step has exactly one of setWeight and pause");
+  // A null setWeight is no weight (it was a step to 0 %).
+  EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {type: Canary, canary: {steps: [{setWeight: }]}}"),
             "chat.yaml[0] spec.strategy.canary.steps[0]: a step has exactly one of setWeight and pause");
   EXPECT_EQ(with("replicas: 2", "replicas: 2\n  strategy: {canary: {steps: [{pause: {duration: soon}}]}}"),
             "chat.yaml[0] spec.strategy.canary.steps[0].pause.duration: \"soon\" is not a duration (like 30s, 5m, 1h, 500ms)");
