@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "duet/common/hash.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 // The sanitizers' runtime, when linked, calls this back before it ends the process.
 extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
@@ -49,8 +51,8 @@ char g_artifact_path[4096];
 
 void write_crash_input() {
   if (!g_input) return;
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a names the file after the input
-  for (std::size_t i = 0; i < g_input_size; ++i) hash = (hash ^ g_input[i]) * 1099511628211ull;
+  // Named after the input's hash (fnv1a: no allocation, safe in a signal handler).
+  uint64_t hash = duet::fnv1a({reinterpret_cast<const char*>(g_input), g_input_size});
   std::size_t n = std::strlen(g_artifact_path);
   for (int shift = 60; shift >= 0 && n + 1 < sizeof g_artifact_path; shift -= 4)
     g_artifact_path[n++] = "0123456789abcdef"[(hash >> shift) & 15];

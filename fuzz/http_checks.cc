@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "duet/common/hash.h"
+
 namespace duet::fuzz {
 
 FieldList fields_of(const boost::beast::http::fields& fields) {
@@ -54,11 +56,7 @@ bool is_hop_by_hop(std::string_view name, const FieldList& message) {
   return false;
 }
 
-uint64_t input_hash(std::string_view input) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : input) hash = (hash ^ c) * 1099511628211ull;
-  return hash;
-}
+uint64_t input_hash(std::string_view input) { return fnv1a(input); }
 
 std::vector<std::size_t> cut_points(uint64_t hash, std::size_t size) {
   std::vector<std::size_t> offsets;

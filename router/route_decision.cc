@@ -67,7 +67,7 @@ namespace {
 void read_scheduling_keys(const Route& route, RequestBody& body, const VersionHint& hint, Decision& d) {
   using api::SchedulingPolicy;
   auto policy = route.spec.scheduling.policy;
-  if (policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix) d.prefix_chunks = body.prefix_chunks();
+  if (api::uses_prefix_index(policy)) d.prefix_chunks = body.prefix_chunks();
   if (policy == SchedulingPolicy::duet)
     d.prompt_tokens = static_cast<uint32_t>(std::min<uint64_t>(body.prompt_tokens(), UINT32_MAX));
   if (policy == SchedulingPolicy::session_affinity)
@@ -172,11 +172,6 @@ bool may_spill(const Decision& decision, const Pick& first) {
          first.why.predicted_ttft_ms >= 0;
 }
 
-bool prefix_policy(const Decision& decision) {
-  auto policy = decision.route->spec.scheduling.policy;
-  return policy == api::SchedulingPolicy::duet || policy == api::SchedulingPolicy::prefix;
-}
-
 }  // namespace
 
 Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
@@ -194,7 +189,8 @@ Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> t
       p.why.spilled = true;
     }
   }
-  if (p.endpoint && index && !decision.prefix_chunks.empty() && prefix_policy(decision)) {
+  if (p.endpoint && index && !decision.prefix_chunks.empty() &&
+      api::uses_prefix_index(decision.route->spec.scheduling.policy)) {
     uint32_t added = index->record(decision.prefix_chunks, cache_view(*p.endpoint));
     p.endpoint->load->cache_written.fetch_add(added, std::memory_order_relaxed);
   }

@@ -113,8 +113,7 @@ std::shared_ptr<const RoutingTable> RoutingTable::build(
     }
     if (!spec.model.empty()) table->models_.push_back(spec.model);
     auto policy = spec.scheduling.policy;
-    table->prefix_policies_ = table->prefix_policies_ || policy == api::SchedulingPolicy::duet ||
-                              policy == api::SchedulingPolicy::prefix;
+    table->prefix_policies_ = table->prefix_policies_ || api::uses_prefix_index(policy);
     table->routes_.push_back(std::move(route));
   }
   std::sort(table->routes_.begin(), table->routes_.end(),

@@ -28,6 +28,10 @@ enum class Verdict : uint8_t { passed, failed, skipped };
 enum class WatchEventType : uint8_t { snapshot, added, modified, deleted, bookmark };
 // Route spec.scheduling.policy: how the router picks an endpoint in a pool.
 enum class SchedulingPolicy : uint8_t { duet, least_request, round_robin, prefix, session_affinity };
+// The policies that score endpoints on the router's prefix index (duet and prefix).
+constexpr bool uses_prefix_index(SchedulingPolicy policy) {
+  return policy == SchedulingPolicy::duet || policy == SchedulingPolicy::prefix;
+}
 
 std::string_view to_string(Track track);             // stable | canary
 std::string_view to_string(StrategyType type);       // Canary | Recreate
