@@ -1,7 +1,7 @@
 // Scheduling through the real router between real duet-sim engines that run the engine model
 // (--profile): a conversation's turns land on the engine that holds its prefix (the engine
-// reports them cached), a full engine stops receiving affinity traffic, and sessionAffinity
-// keeps a session on one engine.
+// reports them cached), a full engine and a slow one stop receiving affinity traffic, and
+// sessionAffinity keeps a session on one engine.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -22,19 +22,29 @@ using nlohmann::json;
 
 class RouterScheduling : public duet::test::RouterTest {
  protected:
+  // `count` engines chat-0, chat-1... alike: an H100 on a clock 50× faster, and `sim_flags`.
   void start(const json& scheduling, std::vector<std::string> sim_flags = {}, int count = 3) {
+    std::vector<std::vector<std::string>> engines;
     for (int i = 0; i < count; ++i) {
-      std::vector<std::string> flags = {"--model", "m", "--name", "chat-" + std::to_string(i), "--profile",
-                                        "nvidia-h100", "--time-scale", "50"};
-      flags.insert(flags.end(), sim_flags.begin(), sim_flags.end());
+      engines.push_back({"--profile", "nvidia-h100", "--time-scale", "50"});
+      engines.back().insert(engines.back().end(), sim_flags.begin(), sim_flags.end());
+    }
+    start_engines(scheduling, engines);
+  }
+
+  // Engine chat-<i> with the engine model's flags `engines[i]`, behind one route.
+  void start_engines(const json& scheduling, const std::vector<std::vector<std::string>>& engines) {
+    for (std::size_t i = 0; i < engines.size(); ++i) {
+      std::vector<std::string> flags = {"--model", "m", "--name", "chat-" + std::to_string(i)};
+      flags.insert(flags.end(), engines[i].begin(), engines[i].end());
       sims_.push_back(std::make_unique<SimProcess>(flags));
     }
     auto route = test::backend_route("chat", "chat");
     route["spec"]["scheduling"] = scheduling;
-    json engines = json::array();
-    for (int i = 0; i < count; ++i)
-      engines.push_back(test::engine("chat-" + std::to_string(i), "chat", endpoint_of(*sims_[i])));
-    start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
+    json listed = json::array();
+    for (std::size_t i = 0; i < engines.size(); ++i)
+      listed.push_back(test::engine("chat-" + std::to_string(i), "chat", endpoint_of(*sims_[i])));
+    start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), listed));
     start_router("listen: [{address: '127.0.0.1:1'}]\n");
   }
 
@@ -136,6 +146,41 @@ TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
   EXPECT_EQ(router_->metric("duet_router_spills_total"), 0);  // no size routing here
 }
 
+// Two engines on the real clock: an H100 and a CPU (250× less compute). A conversation
+// starts on the CPU while neither is timed (cold requests are shared); its next turn stays
+// there (affinity; nothing to compare the CPU's time with). Once a cold request has timed the
+// H100 too, the conversation's turns go to the H100, although only the CPU held its prefix,
+// and stay there (the H100 then holds it: cached tokens): the slow engine stops receiving the
+// affinity traffic.
+TEST_F(RouterScheduling, ASlowEngineStopsReceivingItsConversationsAffinityTraffic) {
+  start_engines(json{{"policy", "duet"}}, {{"--profile", "nvidia-h100", "--time-scale", "1"},
+                                           {"--profile", "cpu", "--time-scale", "1"}});
+  json c;
+  std::string first;
+  for (int seed = 1; seed <= 20 && first != "chat-1"; ++seed) {  // a coin toss while untimed
+    c = json::array({{{"role", "system"}, {"content", words(seed, 100)}}});
+    first = turn(c, "Tell me one fact.");
+  }
+  ASSERT_EQ(first, "chat-1") << "no conversation started on the CPU in 20";
+  EXPECT_EQ(turn(c, "And another?"), "chat-1");
+  std::string cold;
+  // Until the H100 is timed too (a prompt of a chunk or more: the router times those).
+  for (int seed = 100; seed < 120 && cold != "chat-0"; ++seed) {
+    json other = json::array({{{"role", "system"}, {"content", words(seed, 70)}}});
+    cold = turn(other, "Hi.");
+  }
+  ASSERT_EQ(cold, "chat-0") << "no cold request reached the H100 in 20";
+  std::vector<std::string> homes;
+  for (int t = 0; t < 4; ++t) {
+    json usage;
+    homes.push_back(turn(c, "And another?", &usage));
+    if (t > 0) {  // the H100 holds it from the turn it first got
+      EXPECT_GT(usage["prompt_tokens_details"]["cached_tokens"].get<int>(), 0) << usage.dump();
+    }
+  }
+  EXPECT_EQ(homes, std::vector<std::string>(4, "chat-0")) << json(homes).dump();
+}
+
 TEST_F(RouterScheduling, LeastRequestIgnoresThePrefix) {
   start(json{{"policy", "leastRequest"}});
   std::set<std::string> replicas;
@@ -179,7 +224,8 @@ TEST_F(RouterScheduling, AnEngineThatSaysItIsFullGetsNoTrafficAndGarbageMetricsC
                               test::engine("fine-0", "chat", fine->endpoint())});
   start_duetd(test::snapshot(1, json::array({route}), json::array({test::deployment("chat")}), engines));
   start_router("listen: [{address: '127.0.0.1:1'}]\n");
-  auto scraped = [](const test::ScriptedEngine& e) { return e.scrapes() > 0; };
+  // A second scrape: the router has read the answer to the first (one scrape at a time).
+  auto scraped = [](const test::ScriptedEngine& e) { return e.scrapes() > 1; };
   ASSERT_TRUE(duet::test::eventually([&] { return scraped(*full) && scraped(*garbage) && scraped(*fine); }));
   auto completions = [](const test::ScriptedEngine& e) {
     int n = 0;
