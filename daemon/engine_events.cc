@@ -47,6 +47,10 @@ void record_engine_events(EventLog& events, const EngineObservation& before,
       normal("Killing", "stopping the replica (SIGTERM, SIGKILL after " +
                             std::to_string(instance.config().grace.count()) + "s)");
       break;
+    case EngineState::draining:
+      normal("Draining", "no new requests; stopping once no router has one in flight, at most " +
+                             std::to_string(instance.config().grace.count()) + "s from now");
+      break;
     case EngineState::starting:
       break;
   }

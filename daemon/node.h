@@ -16,6 +16,7 @@
 #include "daemon/daemon_metrics.h"
 #include "daemon/daemon_options.h"
 #include "daemon/device_manager.h"
+#include "daemon/drain_tracker.h"
 #include "daemon/engine_log_rotator.h"
 #include "daemon/event_log.h"
 #include "daemon/node_checkpoint.h"
@@ -72,6 +73,7 @@ class Node {
   EventLog events_;
   DeviceManager devices_;
   RolloutController rollouts_;
+  DrainTracker drains_;  // what the routers have in flight: when a Draining replica may stop
   Reconciler reconciler_;
   EngineLogRotator log_rotator_;
   NodeCheckpoint checkpoint_;

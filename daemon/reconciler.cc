@@ -34,7 +34,7 @@ std::string replica_name(const EngineDeployment& d, api::Track track, int index)
 
 Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
                        PortAllocator& ports, DevicePool& devices, ReplicaPlanner& planner,
-                       EventLog& events, ReconcilerOptions options)
+                       EventLog& events, const DrainTracker& drains, ReconcilerOptions options)
     : io_(io),
       store_(store),
       hub_(hub),
@@ -42,7 +42,9 @@ Reconciler::Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub,
       devices_(devices),
       planner_(planner),
       events_(events),
-      options_(std::move(options)) {}
+      drains_(drains),
+      options_(std::move(options)),
+      drain_timer_(io) {}
 
 void Reconciler::trigger() {
   if (pass_queued_) return;
@@ -212,7 +214,7 @@ void Reconciler::place_replica(const EngineDeployment& d, api::Track track, int 
   auto instance = make_instance(engine_config(d, track, index, placement));
   bool placed = placement.allocation.has_value();
   auto handler = handler_of(store_, d);
-  replicas_[name] = {instance, revision, placed, false, handler, {}};
+  replicas_[name] = {instance, revision, placed, false, std::nullopt, handler, {}};
   publish(is_new ? api::WatchEventType::added : api::WatchEventType::modified, *instance);
   if (!placed) return instance->hold(placement.reason);
   logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
@@ -227,7 +229,7 @@ void Reconciler::stop_replica(const std::string& name) {
   auto& entry = replicas_.at(name);
   entry.terminating = true;
   auto instance = entry.instance;
-  instance->terminate([this, name, instance, placed = entry.placed] {
+  auto gone = [this, name, instance, placed = entry.placed] {
     if (placed) {
       ports_.release(instance->config().port);
       devices_.release(name);
@@ -236,7 +238,60 @@ void Reconciler::stop_replica(const std::string& name) {
     retired_restarts_[instance->config().identity.deployment] += instance->restarts();
     replicas_.erase(name);
     trigger();  // a replacement may be waiting for this one to be gone
+  };
+  if (!instance->serving()) return instance->terminate(std::move(gone));
+  instance->drain(std::move(gone));  // publishes it Draining: the routers stop picking it
+  auto now = DrainTracker::Clock::now();
+  entry.drain = Replica::Drain{hub_.resource_version(), now, now + instance->config().grace};
+  check_drains();
+}
+
+void Reconciler::check_drains() {
+  auto now = DrainTracker::Clock::now();
+  std::vector<std::string> done;
+  bool draining = false;
+  for (auto& [name, replica] : replicas_) {
+    if (!replica.drain) continue;
+    bool drained = drains_.drained(name, replica.drain->since, replica.drain->started,
+                                   hub_.watchers() > 0, now);
+    if (!drained && now < replica.drain->deadline) {
+      draining = true;
+      continue;
+    }
+    const auto& id = replica.instance->config().identity;
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(now - replica.drain->started);
+    auto seconds = std::to_string(took.count() / 1000) + "." + std::to_string(took.count() % 1000 / 100) + "s";
+    if (drained)
+      events_.normal(id.deployment, name, "Drained", "no request in flight after " + seconds);
+    else
+      events_.warning(id.deployment, name, "DrainTimedOut",
+                      std::to_string(drains_.in_flight(name, now)) + " request(s) still in flight after " +
+                          seconds + " (terminationGracePeriodSeconds)");
+    logger().info("replica_drained", {{"engine", name}, {"in_time", drained}, {"ms", took.count()}});
+    replica.drain.reset();
+    done.push_back(name);
+  }
+  // terminate() may finish at once (the process is gone) and erase the replica.
+  for (const auto& name : done)
+    if (auto it = replicas_.find(name); it != replicas_.end()) it->second.instance->terminate();
+  if (!draining || drain_check_armed_) return;
+  drain_check_armed_ = true;
+  drain_timer_.expires_after(std::chrono::milliseconds(200));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    drain_check_armed_ = false;
+    if (!ec) check_drains();
   });
+}
+
+api::EngineStatus Reconciler::status_of(const Replica& replica) const {
+  auto status = replica.instance->status();
+  if (replica.drain && status.state == api::EngineState::draining) {
+    auto now = DrainTracker::Clock::now();
+    auto left = std::chrono::ceil<std::chrono::seconds>(std::max(replica.drain->deadline, now) - now);
+    status.message = std::to_string(drains_.in_flight(status.name, now)) + " in flight, " +
+                     std::to_string(left.count()) + " s left";
+  }
+  return status;
 }
 
 void Reconciler::on_child_exit(pid_t pid, int status) {
@@ -302,14 +357,14 @@ std::vector<std::string> Reconciler::log_paths() const {
 
 std::vector<api::EngineStatus> Reconciler::engines() const {
   std::vector<api::EngineStatus> out;
-  for (const auto& [name, replica] : replicas_) out.push_back(replica.instance->status());
+  for (const auto& [name, replica] : replicas_) out.push_back(status_of(replica));
   return out;
 }
 
 std::optional<api::EngineStatus> Reconciler::engine(const std::string& name) const {
   auto it = replicas_.find(name);
   if (it == replicas_.end()) return std::nullopt;
-  return it->second.instance->status();
+  return status_of(it->second);
 }
 
 std::map<std::string, int> Reconciler::restart_totals() const {

@@ -16,6 +16,7 @@
 #include "duet/api/engine_status.h"
 #include "duet/api/enums.h"
 #include "daemon/device_pool.h"
+#include "daemon/drain_tracker.h"
 #include "daemon/engine_events.h"
 #include "daemon/event_log.h"
 #include "daemon/port_allocator.h"
@@ -38,7 +39,7 @@ class Reconciler {
  public:
   Reconciler(boost::asio::io_context& io, Store& store, WatchHub& hub, PortAllocator& ports,
              DevicePool& devices, ReplicaPlanner& planner, EventLog& events,
-             ReconcilerOptions options);
+             const DrainTracker& drains, ReconcilerOptions options);
 
   // The running replicas for the checkpoint: each with the config it was started with, its
   // pid and /proc start time, its devices and port.
@@ -84,6 +85,13 @@ class Reconciler {
     std::string revision;  // what the replica was built from; a change replaces it
     bool placed = false;   // has its port and devices; an unplaced replica waits, Pending
     bool terminating = false;
+    // Draining: published not Ready at resourceVersion `since`, stopped once no router has
+    // a request on it or at `deadline` (terminationGracePeriodSeconds).
+    struct Drain {
+      uint64_t since = 0;
+      DrainTracker::Clock::time_point started, deadline;
+    };
+    std::optional<Drain> drain;
     std::string handler;   // the device plugin its devices came from
     EngineObservation observed;  // as last reported, to turn changes into events
   };
@@ -111,7 +119,13 @@ class Reconciler {
   void place_replica(const manifest::EngineDeployment& deployment, api::Track track,
                      int index, const std::string& revision);
   Placement find_placement(const manifest::EngineDeployment& deployment, const std::string& name);
+  // A planned stop: a replica that has served drains first (Draining), then terminates.
   void stop_replica(const std::string& name);
+  // Terminates the drained replicas and those whose drain ran out of time; rechecks while any
+  // drains.
+  void check_drains();
+  // The status of a replica, a drain's progress in its message.
+  api::EngineStatus status_of(const Replica& replica) const;
   engine::EngineConfig engine_config(const manifest::EngineDeployment& deployment,
                                      api::Track track, int index,
                                      const Placement& placement) const;
@@ -126,7 +140,10 @@ class Reconciler {
   DevicePool& devices_;
   ReplicaPlanner& planner_;
   EventLog& events_;
+  const DrainTracker& drains_;
   ReconcilerOptions options_;
+  boost::asio::steady_timer drain_timer_;
+  bool drain_check_armed_ = false;
   std::map<std::string, Replica> replicas_;
   std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
   std::map<std::string, nlohmann::json> published_status_;  // by deployment

@@ -57,7 +57,7 @@ int Reconciler::adopt(const json& checkpoint) {
     ports_.reserve(config.port);
     if (!devices_.hold(handler, config.devices, name)) on_bad_devices.insert(name);
     auto instance = make_instance(std::move(config));
-    replicas_[name] = {instance, record.value("revision", ""), true, false, handler, {}};
+    replicas_[name] = {instance, record.value("revision", ""), true, false, std::nullopt, handler, {}};
     instance->adopt(pid, start_time, record.value("restarts", 0));
     ++adopted;
     if (record.value("terminating", false)) stop_replica(name);  // finish the drain it was in

@@ -55,6 +55,8 @@ class WatchHub {
                  const std::string& epoch = {});
   // Ends every stream (shutdown).
   void close_all();
+  // Streams open now (routers, duetctl get -w).
+  std::size_t watchers() const { return watchers_.size(); }
 
  private:
   void send_line(const std::shared_ptr<http::Exchange>& watcher, const std::string& line);

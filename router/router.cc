@@ -146,7 +146,12 @@ void Router::start_sources() {
         std::make_shared<SourceWatcher>(control_, source, [this] { schedule_rebuild(); });
     watchers_.push_back(watcher);
     watcher->start();
-    auto reporter = std::make_shared<TrafficReporter>(control_, watcher, stats_, router_id());
+    auto index = watchers_.size() - 1;
+    auto reporter = std::make_shared<TrafficReporter>(
+        control_, watcher, stats_, router_id(), [this, index] {
+          return RoutingView{index < table_versions_.size() ? table_versions_[index] : 0,
+                             loads_.in_flight(index)};
+        });
     reporters_.push_back(reporter);
     reporter->start();
   }
@@ -163,8 +168,13 @@ void Router::schedule_rebuild() {
 void Router::rebuild() {
   rebuild_pending_ = false;
   std::vector<const SourceState*> states;
-  for (const auto& watcher : watchers_) states.push_back(&watcher->state());
+  table_versions_.clear();
+  for (const auto& watcher : watchers_) {
+    states.push_back(&watcher->state());
+    table_versions_.push_back(watcher->state().resource_version());
+  }
   table_ = RoutingTable::build(states, loads_);
+  // From here on no worker picks from an older table (its next request reads this one).
   for (auto& worker : workers_) worker->publish(table_);
   scraper_.table_changed();
   std::size_t endpoints = 0;
@@ -207,7 +217,9 @@ nlohmann::json Router::sources() const {
 bool Router::ready() const {
   for (const auto& watcher : watchers_)
     if (!watcher->state().synced()) return false;
-  return true;
+  // and the table is built from what they sent (the rebuild is posted: a /readyz read in
+  // between said ready while requests still got "no routing table yet")
+  return watchers_.empty() || (table_ && !rebuild_pending_);
 }
 
 }  // namespace duet::router

@@ -76,6 +76,7 @@ class Router : public AdminView {
   std::unique_ptr<AdminServer> admin_;
   EndpointLoads loads_;
   std::shared_ptr<const RoutingTable> table_;
+  std::vector<uint64_t> table_versions_;  // each source's resourceVersion that table_ holds
   bool rebuild_pending_ = false;
 };
 

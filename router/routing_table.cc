@@ -52,8 +52,9 @@ nlohmann::json pool_json(const Pool& pool) {
 
 }  // namespace
 
-std::shared_ptr<EndpointLoad> EndpointLoads::get(const std::string& key) {
-  auto& slot = loads_[key];
+std::shared_ptr<EndpointLoad> EndpointLoads::get(std::size_t source, const std::string& name,
+                                                 const std::string& address) {
+  auto& slot = loads_[Key{source, name, address}];
   auto load = slot.lock();
   if (!load) {
     load = std::make_shared<EndpointLoad>();
@@ -64,6 +65,16 @@ std::shared_ptr<EndpointLoad> EndpointLoads::get(const std::string& key) {
 
 void EndpointLoads::prune() {
   std::erase_if(loads_, [](const auto& entry) { return entry.second.expired(); });
+}
+
+std::map<std::string, uint64_t> EndpointLoads::in_flight(std::size_t source) const {
+  std::map<std::string, uint64_t> out;
+  for (const auto& [key, weak] : loads_) {
+    auto load = weak.lock();
+    if (std::get<0>(key) != source || !load) continue;
+    if (auto n = load->in_flight.load(std::memory_order_relaxed)) out[std::get<1>(key)] += n;
+  }
+  return out;
 }
 
 bool more_specific(const api::Route& a, const api::Route& b) {
@@ -96,7 +107,7 @@ std::shared_ptr<const RoutingTable> RoutingTable::build(
         router_logger().warn("endpoint_skipped", {{"engine", name}, {"endpoint", engine.endpoint}});
         continue;
       }
-      ep.load = loads.get(std::to_string(i) + "/" + name + "@" + engine.endpoint);
+      ep.load = loads.get(i, name, engine.endpoint);
       auto& d = table->deployments_.try_emplace(engine.deployment).first->second;
       d.name = engine.deployment;
       (engine.track == Track::canary ? d.canary : d.stable).push_back(std::move(ep));

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "router/ttft_model.h"
@@ -84,12 +85,18 @@ struct Route {
 // Keeps one EndpointLoad per endpoint across rebuilds. Control thread only.
 class EndpointLoads {
  public:
-  std::shared_ptr<EndpointLoad> get(const std::string& key);
+  // Engine `name` at `address` of source `source` (the index of its duetd in the config).
+  std::shared_ptr<EndpointLoad> get(std::size_t source, const std::string& name,
+                                    const std::string& address);
   // Forgets endpoints no table holds any more.
   void prune();
+  // Requests in flight on the engines of `source` that have any, by engine name: also on
+  // those a newer table left out (a request holds the table it was routed with).
+  std::map<std::string, uint64_t> in_flight(std::size_t source) const;
 
  private:
-  std::map<std::string, std::weak_ptr<EndpointLoad>> loads_;
+  using Key = std::tuple<std::size_t, std::string, std::string>;  // source, name, address
+  std::map<Key, std::weak_ptr<EndpointLoad>> loads_;
 };
 
 class RoutingTable {

@@ -35,11 +35,13 @@ api::TrafficItem item_since(const TrafficTotals& now, const TrafficTotals& befor
 TrafficReporter::TrafficReporter(boost::asio::io_context& io,
                                  std::shared_ptr<const SourceWatcher> watcher,
                                  const RouterStats& stats, std::string router_id,
+                                 std::function<RoutingView()> routing_view,
                                  std::chrono::milliseconds period)
     : io_(io),
       watcher_(std::move(watcher)),
       stats_(stats),
       router_id_(std::move(router_id)),
+      routing_view_(std::move(routing_view)),
       period_(period),
       timer_(io) {}
 
@@ -66,7 +68,8 @@ void TrafficReporter::report() {
   if (call_ || !watcher_->state().synced()) return;  // one report at a time
   const auto& deployments = watcher_->state().deployments();
   std::map<Key, TrafficTotals> sent;
-  api::TrafficReport traffic{router_id_, {}};
+  api::TrafficReport traffic;
+  traffic.router = router_id_;
   static const TrafficTotals kNone;
   for (auto& totals : stats_.traffic()) {
     if (!deployments.count(totals.deployment)) continue;  // not this duetd's
@@ -77,7 +80,11 @@ void TrafficReporter::report() {
     traffic.items.push_back(item_since(totals, before));
     sent.emplace(std::move(key), std::move(totals));
   }
-  if (traffic.items.empty()) return;
+  // Sent even with no items: duetd's drains wait for every router that reports, so an idle
+  // router must still say, each second, which table it routes with (and that it is alive).
+  auto view = routing_view_();
+  traffic.seen_version = view.seen_version;
+  traffic.in_flight = std::move(view.in_flight);
   http::ClientRequest request;
   http::TlsContext tls;
   try {

@@ -270,9 +270,11 @@ json NodeApi::rollout_action(const std::shared_ptr<http::Exchange>& exchange,
 void NodeApi::traffic(const std::shared_ptr<http::Exchange>& exchange) {
   auto body = json::parse(exchange->request().body(), nullptr, false);
   if (body.is_discarded()) throw HttpError(400, "body: expected JSON");
-  auto samples = parse_traffic_report(body);
-  rollouts_.add_traffic(samples);
-  reply_json(exchange, {{"accepted", samples.size()}});
+  auto report = parse_traffic_report(body);
+  rollouts_.add_traffic(report.items);
+  drains_.report(report.router, report.seen_version, std::move(report.in_flight),
+                 DrainTracker::Clock::now());
+  reply_json(exchange, {{"accepted", report.items.size()}});
 }
 
 }  // namespace duet::daemon

@@ -7,6 +7,7 @@
 #include "daemon/api/audit_log.h"
 #include "daemon/daemon_metrics.h"
 #include "daemon/device_manager.h"
+#include "daemon/drain_tracker.h"
 #include "daemon/event_log.h"
 #include "daemon/reconciler.h"
 #include "daemon/rollout/rollout_controller.h"
@@ -19,10 +20,12 @@ namespace duet::daemon {
 class NodeApi {
  public:
   NodeApi(Store& store, const Reconciler& reconciler, RolloutController& rollouts, WatchHub& hub,
-          const DeviceManager& devices, EventLog& events, const DaemonMetrics& metrics)
+          const DeviceManager& devices, EventLog& events, const DaemonMetrics& metrics,
+          DrainTracker& drains)
       : store_(store),
         reconciler_(reconciler),
         rollouts_(rollouts),
+        drains_(drains),
         hub_(hub),
         devices_(devices),
         events_(events),
@@ -59,6 +62,7 @@ class NodeApi {
   Store& store_;
   const Reconciler& reconciler_;
   RolloutController& rollouts_;
+  DrainTracker& drains_;
   WatchHub& hub_;
   const DeviceManager& devices_;
   EventLog& events_;

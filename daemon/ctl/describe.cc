@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <utility>
 
 #include "daemon/ctl/api_call.h"
 #include "daemon/ctl/commands.h"
@@ -74,6 +75,9 @@ void print_replicas(const json& engines, const std::string& deployment) {
     auto e = api::parse_engine_status(item);
     if (e.deployment != deployment) continue;
     auto message = e.message;
+    std::string state(api::to_string(e.state));
+    if (e.state == api::EngineState::draining && !message.empty())  // Draining (3 in flight, 41 s left)
+      state += " (" + std::exchange(message, {}) + ")";
     if (message.empty() && !e.last_exit.empty()) message = "last exit: " + e.last_exit;
     // From the replica's cgroup; "-" where the kernel does not count it (no memory controller).
     char cpu_text[32] = "-";
@@ -81,7 +85,7 @@ void print_replicas(const json& engines, const std::string& deployment) {
     std::string memory = e.usage.memory_bytes ? deviceplugin::format_memory(*e.usage.memory_bytes) : "-";
     std::string devices;
     for (const auto& id : e.devices) devices += (devices.empty() ? "" : ",") + id;
-    t.add({"  " + e.name, std::string(api::to_string(e.state)), std::to_string(e.restarts), e.endpoint,
+    t.add({"  " + e.name, state, std::to_string(e.restarts), e.endpoint,
            std::to_string(e.pid), devices.empty() ? "-" : devices, cpu_text, memory, message});
   }
   t.print(std::cout);

@@ -55,9 +55,9 @@ void add_counts(TrafficCounts& sum, const TrafficCounts& other) {
   for (std::size_t i = 0; i < sum.buckets.size(); ++i) sum.buckets[i] += other.buckets[i];
 }
 
-std::vector<TrafficSample> parse_traffic_report(const json& body) {
+api::TrafficReport parse_traffic_report(const json& body) {
   try {
-    return api::parse_traffic_report(body).items;
+    return api::parse_traffic_report(body);
   } catch (const api::FieldError& e) {
     throw HttpError(400, e.what(), e.path());
   }

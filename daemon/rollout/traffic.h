@@ -28,7 +28,7 @@ std::optional<double> quantile_ms(const TrafficCounts& counts, double q);
 void add_counts(TrafficCounts& sum, const TrafficCounts& other);
 
 // Reads the body of POST /apis/v1/traffic. Throws HttpError 400 naming the field.
-std::vector<TrafficSample> parse_traffic_report(const nlohmann::json& body);
+api::TrafficReport parse_traffic_report(const nlohmann::json& body);
 
 // The canary traffic of each deployment since its last analysis. Daemon loop only.
 class TrafficLedger {

@@ -104,14 +104,14 @@ void EngineInstance::stop_probes() {
 }
 
 void EngineInstance::on_readiness(bool ready) {
-  if (state_ == EngineState::terminating) return;
+  if (leaving()) return;
   if (ready && state_ != EngineState::ready) ready_since_ = steady_clock::now();
   set_state(ready ? EngineState::ready : EngineState::unready,
             ready ? "" : "readiness probe failed");
 }
 
 void EngineInstance::on_liveness(bool alive) {
-  if (alive || state_ == EngineState::terminating) return;
+  if (alive || leaving()) return;
   logger().warn("engine_liveness_failed", {{"engine", name()}, {"pid", pid_}});
   // Kill it; on_exit() restarts it with backoff like any other exit.
   message_ = "liveness probe failed";
@@ -135,7 +135,7 @@ void EngineInstance::handle_exit(const std::string& how) {
   if (exit_watch_) exit_watch_->stop();
   exit_watch_.reset();
   kill_leftovers();
-  if (state_ == EngineState::terminating) {
+  if (leaving()) {
     kill_timer_.cancel();
     logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
     remove_cgroups();
@@ -157,23 +157,30 @@ void EngineInstance::schedule_restart(const std::string& reason) {
   restart_timer_.expires_after(delay);
   restart_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (ec || !self || self->state_ == EngineState::terminating) return;
+    if (ec || !self || self->leaving()) return;
     ++self->restarts_;
     self->message_.clear();
     self->launch();
   });
 }
 
+void EngineInstance::drain(std::function<void()> done) {
+  restart_timer_.cancel();
+  stop_probes();
+  on_terminated_ = std::move(done);
+  set_state(EngineState::draining);
+}
+
 void EngineInstance::terminate(std::function<void()> done) {
   restart_timer_.cancel();
   stop_probes();
+  if (done) on_terminated_ = std::move(done);
   set_state(EngineState::terminating);
-  if (pid_ == 0) {  // between runs (a restart's backoff): nothing to stop
+  if (pid_ == 0) {  // between runs (a restart's backoff), or gone while draining
     remove_cgroups();
-    if (done) done();
+    if (auto gone = std::move(on_terminated_)) gone();
     return;
   }
-  on_terminated_ = std::move(done);
   signal_group(pid_, SIGTERM);
   kill_timer_.expires_after(config_.grace);
   kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {

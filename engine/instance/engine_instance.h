@@ -1,6 +1,6 @@
 #pragma once
 // One supervised replica: its process, probes and lifecycle
-// (Pending → Starting → Ready ⇄ Unready → Terminating → gone), restarted with
+// (Pending → Starting → Ready ⇄ Unready → [Draining →] Terminating → gone), restarted with
 // CrashLoopBackOff. Everything runs on one executor (duetd's reconcile loop).
 
 #include <sys/types.h>
@@ -70,8 +70,15 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   void hold(std::string reason) { set_state(EngineState::pending, std::move(reason)); }
   // The process ended with wait status `status` (reported by duetd's SIGCHLD handler).
   void on_exit(int status);
-  // SIGTERM to the group, SIGKILL after the grace period; `done` runs once the process is gone.
-  void terminate(std::function<void()> done);
+  // SIGTERM to the group, SIGKILL after the grace period; `done` runs once the process is gone
+  // (none: the one drain() was given).
+  void terminate(std::function<void()> done = {});
+  // A planned stop's first step: Draining, so that routers send it nothing new, while the
+  // process runs on for what is in flight; no probe, no restart. terminate() ends the drain;
+  // `done` runs once the process is gone (also if it exits by itself meanwhile).
+  void drain(std::function<void()> done);
+  // Has had requests routed to it in this run: Ready, or Unready after Ready.
+  bool serving() const { return state_ == EngineState::ready || state_ == EngineState::unready; }
 
   const EngineConfig& config() const { return config_; }
   const std::string& name() const { return config_.identity.name; }
@@ -79,6 +86,8 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   // Why it is in its state (Pending's reason, "readiness probe failed"...); often empty.
   const std::string& message() const { return message_; }
   bool ready() const { return state_ == EngineState::ready; }
+  // Draining or Terminating: on its way out, never restarted.
+  bool leaving() const { return state_ == EngineState::draining || state_ == EngineState::terminating; }
   pid_t pid() const { return pid_; }
   uint64_t start_time() const { return start_time_; }
   int restarts() const { return restarts_; }

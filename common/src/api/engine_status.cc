@@ -38,7 +38,7 @@ EngineStatus parse_engine_status(const json& object, Unknown unknown) {
   e.version = r.text("version");
   e.track = r.choice("track", Track::stable, parse_track, "stable or canary");
   e.state = r.choice("state", EngineState::pending, parse_engine_state,
-                     "Pending, Starting, Ready, Unready or Terminating");
+                     "Pending, Starting, Ready, Unready, Terminating or Draining");
   e.ready = r.boolean("ready", false);
   e.endpoint = r.text("endpoint");
   e.port = static_cast<uint16_t>(r.integer("port", 0, 0, 65535));

@@ -10,8 +10,8 @@ namespace {
 constexpr std::array<std::string_view, 2> kTracksNames = {"stable", "canary"};
 constexpr std::array<std::string_view, 2> kStrategyTypesNames = {"Canary", "Recreate"};
 constexpr std::array<std::string_view, 2> kCapacitiesNames = {"surge", "replace"};
-constexpr std::array<std::string_view, 5> kEngineStatesNames = {"Pending", "Starting", "Ready",
-                                                           "Unready", "Terminating"};
+constexpr std::array<std::string_view, 6> kEngineStatesNames = {"Pending", "Starting", "Ready",
+                                                           "Unready", "Terminating", "Draining"};
 constexpr std::array<std::string_view, 5> kRolloutPhasesNames = {"Progressing", "Paused", "Healthy",
                                                             "Degraded", "Aborted"};
 constexpr std::array<std::string_view, 3> kVerdictsNames = {"Passed", "Failed", "Skipped"};

@@ -62,7 +62,10 @@ json to_json(const TrafficReport& report) {
       j["firstByteSeconds"] = {{"bounds", item.counts.bounds}, {"counts", item.counts.buckets}};
     items.push_back(std::move(j));
   }
-  return {{"router", report.router}, {"items", std::move(items)}};
+  return {{"router", report.router},
+          {"items", std::move(items)},
+          {"seenResourceVersion", report.seen_version},
+          {"inFlight", report.in_flight}};
 }
 
 TrafficReport parse_traffic_report(const json& body) {
@@ -74,6 +77,12 @@ TrafficReport parse_traffic_report(const json& body) {
   for (std::size_t i = 0; i < items->size(); ++i) {
     FieldReader item((*items)[i], "items[" + std::to_string(i) + "]", Unknown::ignore);
     report.items.push_back(read_item(item));
+  }
+  report.seen_version = count_at(r, "seenResourceVersion");
+  if (r.object("inFlight")) {
+    FieldReader in_flight = r.child("inFlight");
+    for (const auto& [engine, value] : r.object("inFlight")->items())
+      report.in_flight[engine] = count_at(in_flight, engine);
   }
   return report;
 }

@@ -168,7 +168,10 @@ TEST(ApiDeploymentStatus, RoundTripsWithARollout) {
 }
 
 TEST(ApiTrafficReport, RoundTripsAndNamesTheBadField) {
-  TrafficReport report{"router-1", {}};
+  TrafficReport report;
+  report.router = "router-1";
+  report.seen_version = 41;
+  report.in_flight = {{"chat-1", 3}};
   TrafficItem item;
   item.deployment = "chat";
   item.track = Track::canary;
@@ -181,6 +184,15 @@ TEST(ApiTrafficReport, RoundTripsAndNamesTheBadField) {
   auto j = to_json(report);
   auto back = parse_traffic_report(j);
   EXPECT_EQ(to_json(back), j);
+  EXPECT_EQ(back.seen_version, 41u);
+  EXPECT_EQ(back.in_flight, (std::map<std::string, uint64_t>{{"chat-1", 3}}));
+  // A router from before drains sends neither: nothing in flight, no version seen.
+  auto older = parse_traffic_report({{"router", "old"}, {"items", json::array()}});
+  EXPECT_EQ(older.seen_version, 0u);
+  EXPECT_TRUE(older.in_flight.empty());
+  auto bad = j;
+  bad["inFlight"]["chat-1"] = -1;
+  EXPECT_EQ(refused_field([&] { parse_traffic_report(bad); }), "inFlight.chat-1");
   j["items"][0]["firstByteSeconds"]["counts"] = {1, 2};
   EXPECT_EQ(refused_field([&] { parse_traffic_report(j); }), "items[0].firstByteSeconds");
   j["items"][0].erase("track");

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -20,12 +22,13 @@ namespace {
 using namespace std::chrono_literals;
 
 // One deployment of `replicas` sleeping engines on the cpu handler; `devices` per replica.
-std::string manifests(int replicas, const std::string& env = "a", int devices = 0) {
+std::string manifests(int replicas, const std::string& env = "a", int devices = 0, int grace = 30) {
   return "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: cpu}\nhandler: cpu\n---\n"
          "apiVersion: duet/v1alpha1\nkind: EngineDeployment\nmetadata: {name: small}\n"
          "spec: {runtimeClassName: cpu, replicas: " + std::to_string(replicas) +
          ", resources: {devices: " + std::to_string(devices) + "}" +
-         ", template: {command: [sleep, '600'], env: {MARK: " + env + "}}}\n";
+         ", template: {command: [sleep, '600'], env: {MARK: " + env + "}" +
+         ", terminationGracePeriodSeconds: " + std::to_string(grace) + "}}\n";
 }
 
 // Every replica of the current spec on the stable track, as many as the spec says; records
@@ -138,7 +141,21 @@ class ReconcilerTest : public ::testing::Test {
   PortAllocator ports_{PortAllocator::parse("42000-42100")};
   FakeDevicePool devices_;
   FixedPlanner planner_{store_};
-  Reconciler reconciler_{io_, store_, hub_, ports_, devices_, planner_, events_, {.log_dir = dir_.path().string()}};
+  DrainTracker drains_;
+  Reconciler reconciler_{io_, store_, hub_, ports_, devices_, planner_, events_, drains_,
+                         {.log_dir = dir_.path().string()}};
+
+  // A router's traffic report: its table built from the stream as it is now.
+  void router_reports(std::map<std::string, uint64_t> in_flight) {
+    drains_.report("router-a", hub_.resource_version(), std::move(in_flight), DrainTracker::Clock::now());
+  }
+  // The reasons of the events of replica `name`.
+  std::vector<std::string> reasons(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& e : events_.list("small"))
+      if (e["object"] == name) out.push_back(e["reason"]);
+    return out;
+  }
 };
 
 TEST_F(ReconcilerTest, StartsTheReplicasASpecAsksForEachOnItsOwnPort) {
@@ -165,6 +182,72 @@ TEST_F(ReconcilerTest, ScalingDownStopsTheHighestReplicasAndFreesTheirPorts) {
   // The two ports are free again: a scale back up gets replicas without exhausting the range.
   apply(manifests(3));
   EXPECT_TRUE(run_until([&] { return settled_on(3, "a"); }));
+}
+
+// A replica scaled away is Draining while a router has a request on it: its process runs
+// on, describe counts the request; once the router has nothing on it in two reports from
+// its new table, it stops.
+TEST_F(ReconcilerTest, AReplicaScaledAwayDrainsUntilNoRouterHasARequestOnIt) {
+  apply(manifests(2));
+  ASSERT_TRUE(run_until([&] { return settled_on(2, "a"); }));
+  router_reports({{"small-1", 1}});  // from the table of before: small-1 still routable
+  apply(manifests(1));
+  ASSERT_TRUE(run_until([&] { return engines().at("small-1").state == api::EngineState::draining; }));
+  auto pid = engines().at("small-1").pid;
+  router_reports({{"small-1", 2}});  // the new table: two requests still on it
+  router_reports({{"small-1", 1}});
+  io_.run_for(300ms);
+  ASSERT_EQ(engines().count("small-1"), 1u);
+  EXPECT_EQ(engines().at("small-1").pid, pid);
+  EXPECT_EQ(engines().at("small-1").message.rfind("1 in flight, ", 0), 0u) << engines().at("small-1").message;
+  EXPECT_EQ(reconciler_.count_replicas("small").replicas, 1);  // it is not counted as a replica
+  router_reports({});
+  ASSERT_TRUE(run_until([&] { return engines().size() == 1; }));
+  auto seen = reasons("small-1");
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "Draining"), seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "Drained"), seen.end());
+  EXPECT_EQ(::kill(pid, 0), -1);  // stopped (and reaped)
+}
+
+// A router that has not seen the Draining replica yet (an older table) holds the drain even
+// with nothing in flight; one that stops reporting is not waited for.
+TEST_F(ReconcilerTest, ADrainWaitsForEveryRouterToHaveSeenItAndForNoRouterThatWentAway) {
+  apply(manifests(2));
+  ASSERT_TRUE(run_until([&] { return settled_on(2, "a"); }));
+  router_reports({});
+  auto before = hub_.resource_version();
+  apply(manifests(1));
+  ASSERT_TRUE(run_until([&] { return engines().at("small-1").state == api::EngineState::draining; }));
+  drains_.report("router-a", before, {}, DrainTracker::Clock::now());  // not seen yet
+  io_.run_for(300ms);
+  EXPECT_EQ(engines().count("small-1"), 1u);
+  // No report for DrainTracker::kStale: the router is taken for gone.
+  EXPECT_TRUE(run_until([&] { return engines().size() == 1; }));
+}
+
+// A drain that outlasts terminationGracePeriodSeconds stops the replica anyway, and says so.
+TEST_F(ReconcilerTest, ADrainThatRunsOutOfTimeStopsTheReplicaAnyway) {
+  apply(manifests(2, "a", 0, 1));
+  ASSERT_TRUE(run_until([&] { return settled_on(2, "a"); }));
+  router_reports({});
+  apply(manifests(1, "a", 0, 1));
+  ASSERT_TRUE(run_until([&] { return engines().at("small-1").state == api::EngineState::draining; }));
+  router_reports({{"small-1", 3}});
+  router_reports({{"small-1", 3}});
+  ASSERT_TRUE(run_until([&] { return engines().size() == 1; }));
+  auto seen = reasons("small-1");
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "DrainTimedOut"), seen.end());
+}
+
+// A replica that never served (not Ready yet) has nothing to drain: it stops at once.
+TEST_F(ReconcilerTest, AReplicaThatNeverServedIsNotDrained) {
+  apply(manifests(1, "a", 2));  // waits Pending: no device
+  ASSERT_TRUE(run_until([&] { return engines().count("small-0") == 1; }));
+  router_reports({{"small-0", 1}});
+  apply(manifests(0, "a", 2));
+  ASSERT_TRUE(run_until([&] { return engines().empty(); }));
+  auto seen = reasons("small-0");
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), "Draining"), seen.end());
 }
 
 TEST_F(ReconcilerTest, AChangedSpecReplacesEveryReplicaAtOnceWithoutOneAtATime) {

@@ -49,7 +49,7 @@ TEST(TrafficReport, BadFieldsAreNamed) {
 
 TEST(TrafficLedger, SumsTheCanaryOfOneVersionOverRoutersAndStartsAWindowOnTake) {
   TrafficLedger ledger;
-  auto report = [&](const json& i) { ledger.add(parse_traffic_report({{"items", {i}}})[0]); };
+  auto report = [&](const json& i) { ledger.add(parse_traffic_report({{"items", {i}}}).items[0]); };
   report(item("canary", 10, 1, {8, 2, 0, 0}));         // router A
   report(item("canary", 20, 2, {10, 10, 0, 0}));       // router B
   report(item("canary", 5, 5, {0, 0, 0, 5}, ""));      // no replica reached: counts too
@@ -67,8 +67,8 @@ TEST(TrafficLedger, RequestsTheCanaryCouldNotTakeCountAgainstIt) {
   TrafficLedger ledger;
   auto unavailable = item("canary", 40, 0, {0, 0, 0, 0}, "");
   unavailable["errors"] = {{"status5xx", 0}, {"noResponse", 0}, {"unavailable", 40}};
-  ledger.add(parse_traffic_report({{"items", {unavailable}}})[0]);
-  ledger.add(parse_traffic_report({{"items", {item("canary", 3, 3, {3, 0, 0, 0})}}})[0]);
+  ledger.add(parse_traffic_report({{"items", {unavailable}}}).items[0]);
+  ledger.add(parse_traffic_report({{"items", {item("canary", 3, 3, {3, 0, 0, 0})}}}).items[0]);
   auto counts = ledger.take("chat", "r2");
   EXPECT_EQ(counts.requests, 43u);
   EXPECT_EQ(error_total(counts), 43u);

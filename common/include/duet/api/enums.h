@@ -14,8 +14,9 @@ enum class Track : uint8_t { stable, canary };
 enum class StrategyType : uint8_t { canary, recreate };
 // spec.strategy.canary.capacity: canary replicas on top of the stable ones, or in their place.
 enum class Capacity : uint8_t { surge, replace };
-// A replica's state (kubectl's pod phases, made for engines).
-enum class EngineState : uint8_t { pending, starting, ready, unready, terminating };
+// A replica's state (kubectl's pod phases, made for engines). Draining: leaving for a
+// planned reason, not Ready, its process left running until no router has a request on it.
+enum class EngineState : uint8_t { pending, starting, ready, unready, terminating, draining };
 // Where a rollout stands (Argo Rollouts' phases): degraded is aborted by the analysis,
 // aborted by `duetctl rollout abort`.
 enum class RolloutPhase : uint8_t { progressing, paused, healthy, degraded, aborted };
@@ -36,7 +37,7 @@ constexpr bool uses_prefix_index(SchedulingPolicy policy) {
 std::string_view to_string(Track track);             // stable | canary
 std::string_view to_string(StrategyType type);       // Canary | Recreate
 std::string_view to_string(Capacity capacity);       // surge | replace
-std::string_view to_string(EngineState state);       // Pending | Starting | Ready | ...
+std::string_view to_string(EngineState state);       // Pending | Starting | Ready | ... | Draining
 std::string_view to_string(RolloutPhase phase);      // Progressing | Paused | Healthy | ...
 std::string_view to_string(Verdict verdict);         // Passed | Failed | Skipped
 std::string_view to_string(WatchEventType type);     // SNAPSHOT | ADDED | ... | BOOKMARK

@@ -1,7 +1,8 @@
 #pragma once
 // A router's traffic report (`POST /apis/v1/traffic`, docs/node-api.md "Traffic reports"):
 // once a second, what each deployment's stable and canary replicas answered since the
-// previous report. The router writes it; duetd's canary analysis reads it.
+// previous report, and what is in flight on each engine. The router writes it; duetd's
+// canary analysis reads the counts, its drains (daemon/drain_tracker.h) the rest.
 
 #include <cstdint>
 #include <map>
@@ -32,6 +33,12 @@ struct TrafficItem {
 struct TrafficReport {
   std::string router;  // which router sent it
   std::vector<TrafficItem> items;
+  // The resourceVersion of this duetd's watch stream that the router's routing table was
+  // built from (0: none yet, or a router that does not say): from that version on, an engine
+  // the stream made not Ready gets no new request from this router.
+  uint64_t seen_version = 0;
+  // Requests in flight on each of this duetd's engines that has any, by engine name.
+  std::map<std::string, uint64_t> in_flight;
 };
 
 nlohmann::json to_json(const TrafficReport& report);

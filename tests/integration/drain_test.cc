@@ -1,0 +1,135 @@
+// Planned stops drain (issue 19): a real duetd runs duet-sim replicas, a real duet-router
+// watches it and reports what it has in flight on each engine. A replica scaled away while
+// it streams answers is Draining (no new request reaches it) until its last stream ends, and
+// is stopped only then; one whose stream outlasts terminationGracePeriodSeconds is stopped
+// at the grace. duet-sim cuts every open stream when it gets SIGTERM, so a whole stream is
+// proof that the signal came after it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/duetd_harness.h"
+#include "support/router_process.h"
+#include "support/sim_process.h"
+
+namespace duet::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Drains : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure() && router_) std::cerr << "duet-router output:\n" << router_->process().output();
+    if (HasFailure()) std::cerr << "duetd output:\n" << duetd_.process().output();
+  }
+
+  // `replicas` duet-sim replicas of `chat` answering a token every 100 ms, behind a Route
+  // that balances on requests in flight.
+  void apply(int replicas, int grace_seconds) {
+    auto yaml = sim_deployment_yaml("chat", replicas, ", --model, m, --name, \"${NAME}\", --tpot-ms, \"100\"");
+    auto at = yaml.find("terminationGracePeriodSeconds: 5");
+    yaml.replace(at, 32, "terminationGracePeriodSeconds: " + std::to_string(grace_seconds));
+    yaml += "---\napiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: chat}\n"
+            "spec: {match: {pathPrefix: /v1/}, backend: chat, scheduling: {policy: leastRequest}}\n";
+    auto result = duetd_.duetctl({"apply", "-f", duetd_.write("chat.yaml", yaml)});
+    ASSERT_EQ(result.exit_code, 0) << result.out;
+  }
+
+  void start(int replicas, int grace_seconds) {
+    ASSERT_NO_FATAL_FAILURE(apply(replicas, grace_seconds));
+    ASSERT_TRUE(eventually([&] { return duetd_.ready_engines("chat") == replicas; }, 30s));
+    auto config = duetd_.write("router.yaml", "listen: [{address: \"127.0.0.1:0\"}]\n"
+                                              "sources: [\"" + duetd_.api().to_string() + "\"]\n");
+    router_ = std::make_unique<RouterProcess>(config, std::vector<std::string>{});
+    ASSERT_TRUE(eventually([&] { return router_->endpoints("chat").size() == static_cast<std::size_t>(replicas); }, 20s));
+  }
+
+  // Streams of `tokens` tokens, opened one after the other: in-flight balancing spreads
+  // them over the replicas. Returns once each has its first token.
+  std::vector<std::shared_ptr<StreamRecord>> open_streams(int count, int tokens) {
+    std::vector<std::shared_ptr<StreamRecord>> streams;
+    for (int i = 0; i < count; ++i) {
+      streams.push_back(client_.open(router_->proxy(), "/v1/completions",
+                                     completion("question " + std::to_string(i), tokens, true)));
+      EXPECT_TRUE(eventually([&] { return !streams.back()->pieces().empty(); }, 10s));
+    }
+    return streams;
+  }
+
+  json engine(const std::string& name) {
+    auto engines = duetd_.get("/apis/v1/engines");
+    for (const auto& e : engines["items"])
+      if (e["name"] == name) return e;
+    return nullptr;
+  }
+  bool has_event(const std::string& object, const std::string& reason) {
+    auto events = duetd_.get("/apis/v1/deployments/chat/events");
+    for (const auto& e : events["items"])
+      if (e["object"] == object && e["reason"] == reason) return true;
+    return false;
+  }
+  std::string replica_log(const std::string& name) {
+    std::ifstream in(duetd_.dir() / "state" / "logs" / (name + ".log"));
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  static int tokens_in(const std::string& body) {
+    int n = 0;
+    for (auto at = body.find(" tok"); at != std::string::npos; at = body.find(" tok", at + 1)) ++n;
+    return n;
+  }
+
+  DuetdHarness duetd_;
+  std::unique_ptr<RouterProcess> router_;
+  StreamClient client_;
+};
+
+TEST_F(Drains, AReplicaScaledAwayFinishesItsStreamsBeforeItStops) {
+  ASSERT_NO_FATAL_FAILURE(start(2, 30));
+  auto streams = open_streams(4, 30);  // 3 s each
+  int on_leaving = 0;
+  for (const auto& s : streams) on_leaving += s->header("x-duet-replica") == "chat-1";
+  ASSERT_GE(on_leaving, 1) << "no stream on chat-1";
+  ASSERT_NO_FATAL_FAILURE(apply(1, 30));
+  ASSERT_TRUE(eventually([&] { return engine("chat-1").value("state", "") == "Draining"; }, 10s));
+  // While it drains, new requests go to chat-0 only.
+  for (int i = 0; i < 4; ++i) {
+    auto r = router_->post("/v1/completions", completion("new " + std::to_string(i)));
+    EXPECT_EQ(r.result_int(), 200) << r.body();
+    EXPECT_EQ(std::string(r["x-duet-replica"]), "chat-0");
+  }
+  for (const auto& s : streams) {
+    ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s));
+    EXPECT_FALSE(s->error()) << s->error().message();
+    EXPECT_EQ(tokens_in(s->body()), 30) << s->body();
+    EXPECT_NE(s->body().find("data: [DONE]"), std::string::npos) << s->body();
+  }
+  ASSERT_TRUE(eventually([&] { return engine("chat-1").is_null(); }, 15s));
+  EXPECT_TRUE(has_event("chat-1", "Draining"));
+  EXPECT_TRUE(has_event("chat-1", "Drained"));
+  EXPECT_FALSE(has_event("chat-1", "DrainTimedOut"));
+  EXPECT_NE(replica_log("chat-1").find("event=stopping signal=15"), std::string::npos) << replica_log("chat-1");
+}
+
+TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
+  ASSERT_NO_FATAL_FAILURE(start(2, 2));
+  auto streams = open_streams(2, 200);  // 20 s each, one a replica
+  std::shared_ptr<StreamRecord> leaving;
+  for (const auto& s : streams)
+    if (s->header("x-duet-replica") == "chat-1") leaving = s;
+  ASSERT_TRUE(leaving) << "no stream on chat-1";
+  auto scaled = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(apply(1, 2));
+  ASSERT_TRUE(eventually([&] { return leaving->ended(); }, 15s));
+  EXPECT_GE(std::chrono::steady_clock::now() - scaled, 2s);  // not before the grace
+  EXPECT_EQ(leaving->body().find("data: [DONE]"), std::string::npos);  // a client sees the cut
+  ASSERT_TRUE(eventually([&] { return engine("chat-1").is_null(); }, 15s));
+  EXPECT_TRUE(has_event("chat-1", "DrainTimedOut"));
+}
+
+}  // namespace
+}  // namespace duet::test
