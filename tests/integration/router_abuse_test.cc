@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "support/temp_dir.h"
@@ -17,14 +18,7 @@
 namespace duet::router {
 namespace {
 
-using duet::test::completion;
-using duet::test::endpoint_of;
-using duet::test::ProxyClient;
-using duet::test::RouterProcess;
 using duet::test::rss_kib;
-using duet::test::SimProcess;
-using nlohmann::json;
-using namespace std::chrono_literals;
 using tcp = boost::asio::ip::tcp;
 
 class RouterAbuse : public duet::test::RouterTest {

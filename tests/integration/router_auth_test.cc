@@ -15,6 +15,7 @@
 
 #include "duet/jwt.h"
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "support/temp_dir.h"
@@ -24,15 +25,8 @@
 namespace duet::router {
 namespace {
 
-using duet::test::completion;
-using duet::test::endpoint_of;
 using duet::test::epoch_seconds;
-using duet::test::ProxyClient;
-using duet::test::RouterProcess;
 using duet::test::SigningKey;
-using duet::test::SimProcess;
-using nlohmann::json;
-using namespace std::chrono_literals;
 
 const SigningKey& rsa_old() {
   static const auto key = duet::test::make_rsa_key("rsa-old");

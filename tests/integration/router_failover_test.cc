@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "support/temp_dir.h"
@@ -15,14 +16,6 @@
 
 namespace duet::router {
 namespace {
-
-using duet::test::completion;
-using duet::test::endpoint_of;
-using duet::test::ProxyClient;
-using duet::test::RouterProcess;
-using duet::test::SimProcess;
-using nlohmann::json;
-using namespace std::chrono_literals;
 
 class RouterFailover : public duet::test::RouterTest {
  protected:

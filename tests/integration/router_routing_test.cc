@@ -10,6 +10,7 @@
 
 #include "duet/jwt.h"
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "support/temp_dir.h"
@@ -18,13 +19,6 @@
 
 namespace duet::router {
 namespace {
-
-using duet::test::completion;
-using duet::test::endpoint_of;
-using duet::test::ProxyClient;
-using duet::test::RouterProcess;
-using duet::test::SimProcess;
-using nlohmann::json;
 
 constexpr uint64_t kThreshold = 100;
 constexpr int kCanaryWeight = 10;

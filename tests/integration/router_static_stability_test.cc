@@ -5,19 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "watch_objects.h"
 
 namespace duet::router {
 namespace {
-
-using duet::test::completion;
-using duet::test::endpoint_of;
-using duet::test::ProxyClient;
-using duet::test::SimProcess;
-using nlohmann::json;
-using namespace std::chrono_literals;
 
 class RouterStaticStability : public duet::test::RouterTest {
  protected:

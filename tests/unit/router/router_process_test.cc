@@ -18,6 +18,7 @@
 
 #include "duet/common/http_client.h"
 #include "fake_duetd.h"
+#include "router_test_names.h"
 #include "support/child_process.h"
 #include "support/fake_notify_socket.h"
 #include "support/sim_process.h"
@@ -27,15 +28,8 @@
 namespace duet::router {
 namespace {
 
-using namespace std::chrono_literals;
 using duet::test::ChildProcess;
-using duet::test::completion;
-using duet::test::endpoint_of;
-using duet::test::ProxyClient;
-using duet::test::RouterProcess;
-using duet::test::SimProcess;
 using duet::test::StreamClient;
-using nlohmann::json;
 namespace bhttp = http::bhttp;
 
 constexpr uint64_t kThreshold = 100;
