@@ -14,8 +14,9 @@ void DrainTracker::report(const std::string& router, uint64_t seen_version,
 }
 
 bool DrainTracker::drained(const std::string& engine, uint64_t since, Clock::time_point started,
-                           bool watched, Clock::time_point now) const {
+                           bool watched, bool adopted, Clock::time_point now) const {
   if (watched && now - started < kFirstReport) return false;
+  if (adopted && now - started_ < kAfterStart) return false;
   for (const auto& [router, view] : routers_) {
     // 0: no table yet, so nothing routed; or a router from before drains, which says nothing.
     if (!live(view, now) || view.seen_version == 0) continue;

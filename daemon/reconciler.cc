@@ -253,7 +253,7 @@ void Reconciler::check_drains() {
   for (auto& [name, replica] : replicas_) {
     if (!replica.drain) continue;
     bool drained = drains_.drained(name, replica.drain->since, replica.drain->started,
-                                   hub_.watchers() > 0, now);
+                                   hub_.watchers() > 0, replica.instance->adopted(), now);
     if (!drained && now < replica.drain->deadline) {
       draining = true;
       continue;

@@ -52,6 +52,8 @@ void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts) {
   pid_ = pid;
   start_time_ = start_time;
   restarts_ = restarts;
+  served_ = true;
+  adopted_ = true;
   exit_watch_ = std::make_shared<ExitWatch>(executor_, pid, start_time);
   exit_watch_->start([this] {
     handle_exit("exited while adopted (its exit status went to init, not to duetd)");
@@ -62,6 +64,8 @@ void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts) {
 }
 
 void EngineInstance::launch() {
+  served_ = false;  // a new process: nothing was routed to it yet
+  adopted_ = false;
   try {
     pid_ = spawn_process(config_.launch);
   } catch (const std::exception& e) {
@@ -210,6 +214,7 @@ void EngineInstance::kill_leftovers() {
 
 void EngineInstance::set_state(EngineState state, std::string message) {
   if (state == state_ && message == message_) return;
+  served_ = served_ || state == EngineState::ready;
   state_ = state;
   message_ = std::move(message);
   on_change_(*this);

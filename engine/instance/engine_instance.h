@@ -77,8 +77,11 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   // process runs on for what is in flight; no probe, no restart. terminate() ends the drain;
   // `done` runs once the process is gone (also if it exits by itself meanwhile).
   void drain(std::function<void()> done);
-  // Has had requests routed to it in this run: Ready, or Unready after Ready.
-  bool serving() const { return state_ == EngineState::ready || state_ == EngineState::unready; }
+  // May have requests on it: its process has been Ready in this run, or was adopted (routers
+  // may have sent it requests before duetd restarted, a drain among them).
+  bool serving() const { return served_ && pid_ != 0; }
+  // Its process was started by an earlier duetd (adopt()).
+  bool adopted() const { return adopted_ && pid_ != 0; }
 
   const EngineConfig& config() const { return config_; }
   const std::string& name() const { return config_.identity.name; }
@@ -118,6 +121,8 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   uint64_t start_time_ = 0;
   uint64_t oom_kills_at_start_ = 0;  // of the replica's memory cgroup, when it has a limit
   int restarts_ = 0;
+  bool served_ = false;   // see serving()
+  bool adopted_ = false;  // see adopted()
   RestartBackoff backoff_;
   std::chrono::steady_clock::time_point ready_since_{};
   boost::asio::steady_timer restart_timer_;

@@ -6,6 +6,7 @@
 // proof that the signal came after it.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -113,6 +114,26 @@ TEST_F(Drains, AReplicaScaledAwayFinishesItsStreamsBeforeItStops) {
   EXPECT_TRUE(has_event("chat-1", "Drained"));
   EXPECT_FALSE(has_event("chat-1", "DrainTimedOut"));
   EXPECT_NE(replica_log("chat-1").find("event=stopping signal=15"), std::string::npos) << replica_log("chat-1");
+}
+
+// duetd killed in the middle of a drain: the next one adopts the replica, which may still
+// have requests on it, and drains it again rather than stopping it at once.
+TEST_F(Drains, ADuetdKilledDuringADrainResumesItAfterItsRestart) {
+  ASSERT_NO_FATAL_FAILURE(start(2, 30));
+  auto streams = open_streams(2, 50);  // 5 s each, one a replica
+  std::shared_ptr<StreamRecord> leaving;
+  for (const auto& s : streams)
+    if (s->header("x-duet-replica") == "chat-1") leaving = s;
+  ASSERT_TRUE(leaving) << "no stream on chat-1";
+  ASSERT_NO_FATAL_FAILURE(apply(1, 30));
+  ASSERT_TRUE(eventually([&] { return engine("chat-1").value("state", "") == "Draining"; }, 10s));
+  duetd_.restart(SIGKILL);
+  ASSERT_TRUE(eventually([&] { return leaving->ended(); }, 20s));
+  EXPECT_FALSE(leaving->error()) << leaving->error().message();
+  EXPECT_EQ(tokens_in(leaving->body()), 50) << leaving->body();
+  EXPECT_NE(leaving->body().find("data: [DONE]"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return engine("chat-1").is_null(); }, 15s));
+  EXPECT_TRUE(has_event("chat-1", "Drained"));  // by the restarted duetd
 }
 
 TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
