@@ -278,8 +278,9 @@ void Reconciler::check_drains() {
   drain_check_armed_ = true;
   drain_timer_.expires_after(std::chrono::milliseconds(200));
   drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: the reconciler may be gone
     drain_check_armed_ = false;
-    if (!ec) check_drains();
+    check_drains();
   });
 }
 
