@@ -175,7 +175,8 @@ const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
   why.uncached_tokens = decision.prompt_tokens;
   using api::SchedulingPolicy;
   auto policy = decision.route ? decision.route->spec.scheduling.policy : SchedulingPolicy::least_request;
-  if (policy == SchedulingPolicy::least_request || (api::uses_prefix_index(policy) && !index)) return pick_endpoint(pool, rng, tried, now);
+  if (policy == SchedulingPolicy::least_request || (api::uses_prefix_index(policy) && !index))
+    return pick_endpoint(pool, rng, tried, now);
   Usable u = usable_endpoints(pool, tried, now);
   if (u.count == 0) return nullptr;
   if (policy == SchedulingPolicy::round_robin) return round_robin(u);

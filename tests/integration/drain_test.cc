@@ -31,8 +31,9 @@ class Drains : public ::testing::Test {
   // that balances on requests in flight.
   void apply(int replicas, int grace_seconds) {
     auto yaml = sim_deployment_yaml("chat", replicas, ", --model, m, --name, \"${NAME}\", --tpot-ms, \"100\"");
-    auto at = yaml.find("terminationGracePeriodSeconds: 5");
-    yaml.replace(at, 32, "terminationGracePeriodSeconds: " + std::to_string(grace_seconds));
+    const std::string harness_grace = "terminationGracePeriodSeconds: 5";
+    yaml.replace(yaml.find(harness_grace), harness_grace.size(),
+                 "terminationGracePeriodSeconds: " + std::to_string(grace_seconds));
     yaml += "---\napiVersion: duet/v1alpha1\nkind: Route\nmetadata: {name: chat}\n"
             "spec: {match: {pathPrefix: /v1/}, backend: chat, scheduling: {policy: leastRequest}}\n";
     auto result = duetd_.duetctl({"apply", "-f", duetd_.write("chat.yaml", yaml)});
@@ -58,6 +59,14 @@ class Drains : public ::testing::Test {
       EXPECT_TRUE(eventually([&] { return !streams.back()->pieces().empty(); }, 10s));
     }
     return streams;
+  }
+
+  // The first of `streams` that `replica` answers; null when none.
+  static std::shared_ptr<StreamRecord> on_replica(const std::vector<std::shared_ptr<StreamRecord>>& streams,
+                                                  const std::string& replica) {
+    for (const auto& s : streams)
+      if (s->header("x-duet-replica") == replica) return s;
+    return nullptr;
   }
 
   json engine(const std::string& name) {
@@ -121,9 +130,7 @@ TEST_F(Drains, AReplicaScaledAwayFinishesItsStreamsBeforeItStops) {
 TEST_F(Drains, ADuetdKilledDuringADrainResumesItAfterItsRestart) {
   ASSERT_NO_FATAL_FAILURE(start(2, 30));
   auto streams = open_streams(2, 50);  // 5 s each, one a replica
-  std::shared_ptr<StreamRecord> leaving;
-  for (const auto& s : streams)
-    if (s->header("x-duet-replica") == "chat-1") leaving = s;
+  auto leaving = on_replica(streams, "chat-1");
   ASSERT_TRUE(leaving) << "no stream on chat-1";
   ASSERT_NO_FATAL_FAILURE(apply(1, 30));
   ASSERT_TRUE(eventually([&] { return engine("chat-1").value("state", "") == "Draining"; }, 10s));
@@ -139,9 +146,7 @@ TEST_F(Drains, ADuetdKilledDuringADrainResumesItAfterItsRestart) {
 TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
   ASSERT_NO_FATAL_FAILURE(start(2, 2));
   auto streams = open_streams(2, 200);  // 20 s each, one a replica
-  std::shared_ptr<StreamRecord> leaving;
-  for (const auto& s : streams)
-    if (s->header("x-duet-replica") == "chat-1") leaving = s;
+  auto leaving = on_replica(streams, "chat-1");
   ASSERT_TRUE(leaving) << "no stream on chat-1";
   auto scaled = std::chrono::steady_clock::now();
   ASSERT_NO_FATAL_FAILURE(apply(1, 2));
