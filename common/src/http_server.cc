@@ -44,6 +44,8 @@ constexpr std::size_t kLingerBytes = 64 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 // Refusals over max_connections are logged at most this often, with their count.
 constexpr std::chrono::seconds kRefusalLogEvery{10};
+// A cut answer (graceful stop past its deadline) gets this long to write its last bytes.
+constexpr std::chrono::milliseconds kCutWriteTime{1000};
 
 std::shared_ptr<Response> error_response(int status, std::string_view message) {
   auto res = std::make_shared<Response>(static_cast<bhttp::status>(status), 11);
@@ -73,6 +75,10 @@ struct Server::State {
   uint64_t refused = 0;    // since the last connection_refused line
   std::chrono::steady_clock::time_point refusal_logged{};
   std::atomic<bool> stopped = false;
+  // A graceful stop: its deadline timer and what runs when the last session is gone, both
+  // on one strand.
+  std::unique_ptr<asio::steady_timer> cut_timer;
+  std::function<void()> on_all_gone;
 
   std::shared_ptr<asio::ssl::context> tls() {
     std::lock_guard lock(mutex);
@@ -100,6 +106,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     std::lock_guard lock(state_->mutex);
     state_->sessions.erase(this);
     if (counted_) --state_->served;
+    if (state_->sessions.empty() && state_->on_all_gone)
+      asio::post(state_->cut_timer->get_executor(), std::move(state_->on_all_gone));
   }
 
   // Serves the connection, or answers 503 when max_connections are already open.
@@ -128,6 +136,32 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
       if (auto self = weak.lock()) self->close();
     });
   }
+
+  // Called from Server::stop_gracefully() on any thread: no request after the one in
+  // progress; an idle connection closes now.
+  void drain_from_outside() {
+    asio::post(stream_.get_executor(), [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->draining_ = true;
+      if (!self->busy_ && self->buffer_.size() == 0 && !self->lingering_) self->close();
+    });
+  }
+
+  // The graceful stop's deadline passed: an answer in progress is ended by its handler.
+  void cut_from_outside() {
+    asio::post(stream_.get_executor(), [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self || self->gone_) return;
+      auto cut = std::move(self->on_cut_);
+      if (!self->busy_ || !cut) return self->close();
+      cut();
+      if (!self->gone_) self->arm_timer(kCutWriteTime);  // its last bytes, or a stuck client
+    });
+  }
+
+  bool draining() const { return draining_; }
+  void on_cut(std::function<void()> cb) { on_cut_ = std::move(cb); }
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
   const std::string& remote() const { return remote_; }
@@ -251,6 +285,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
       return close();
     if (ec) return reject(ec);
+    busy_ = true;
     auto exchange = std::make_shared<Exchange>(shared_from_this(), parser_->release(), caller_);
     start_watch();
     dispatch(std::move(exchange));
@@ -354,7 +389,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     // The answer is complete, so "client gone" no longer applies to it; without this a
     // keep-alive connection would keep one callback per request it ever served.
     std::vector<std::function<void()>>().swap(gone_callbacks_);
-    if (close_after_) return shutdown();
+    on_cut_ = nullptr;
+    busy_ = false;
+    if (close_after_ || draining_) return shutdown();
     if (watching_) {
       // The watch read doubles as the wait for the next request; when that request (or a
       // part of it) is already buffered, the read is cancelled so that it is parsed now.
@@ -444,6 +481,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   bool lingering_ = false;
   std::size_t lingered_ = 0;
   bool counted_ = false;  // holds one of max_connections
+  bool busy_ = false;      // a request was read and its answer is not all written yet
+  bool draining_ = false;  // the server stops gracefully: no request after this one
+  std::function<void()> on_cut_;
 };
 
 // --- Exchange ---------------------------------------------------------------------------
@@ -464,10 +504,12 @@ void Exchange::on_client_gone(std::function<void()> callback) {
   session_->on_gone(std::move(callback));
 }
 
+void Exchange::on_cut(std::function<void()> callback) { session_->on_cut(std::move(callback)); }
+
 void Exchange::reply(Response response) {
   answered_ = true;
   response.version(request_.version());
-  response.keep_alive(request_.keep_alive());
+  response.keep_alive(request_.keep_alive() && !session_->draining());
   if (!session_->options().server_name.empty())
     response.set(bhttp::field::server, session_->options().server_name);
   response.prepare_payload();
@@ -490,7 +532,7 @@ void Exchange::reply_error(int status, std::string_view message, std::string_vie
 void Exchange::begin_stream(ResponseHeader header) {
   answered_ = true;
   header.version(11);
-  header.keep_alive(request_.keep_alive());
+  header.keep_alive(request_.keep_alive() && !session_->draining());
   header.chunked(true);
   if (!session_->options().server_name.empty())
     header.set(bhttp::field::server, session_->options().server_name);
@@ -608,17 +650,40 @@ void Server::back_off(std::size_t index, const beast::error_code& ec) {
   });
 }
 
+// Also after stop_gracefully(): what is still open closes now.
 void Server::stop() {
-  std::vector<ServerSession*> open;
   {
     std::lock_guard lock(state_->mutex);
-    if (state_->stopped) return;
-    state_->stopped = true;
-    open.assign(state_->sessions.begin(), state_->sessions.end());
     // Closing from another thread is posted to each session's strand; the pointer is only
     // used while the lock keeps the session from finishing its destructor.
-    for (auto* s : open) s->close_from_outside();
+    for (auto* s : state_->sessions) s->close_from_outside();
   }
+  stop_accepting();
+}
+
+void Server::stop_gracefully(std::chrono::milliseconds deadline, std::function<void()> done) {
+  auto strand = asio::make_strand(io_);
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopped || state_->cut_timer) return;
+    state_->cut_timer = std::make_unique<asio::steady_timer>(strand, deadline);
+    state_->on_all_gone = [weak = std::weak_ptr(state_), done = std::move(done)] {
+      if (auto state = weak.lock()) state->cut_timer->cancel();
+      done();
+    };
+    for (auto* s : state_->sessions) s->drain_from_outside();
+    if (state_->sessions.empty()) asio::post(strand, std::move(state_->on_all_gone));
+  }
+  stop_accepting();
+  state_->cut_timer->async_wait([state = state_](beast::error_code ec) {
+    if (ec) return;
+    std::lock_guard lock(state->mutex);
+    for (auto* s : state->sessions) s->cut_from_outside();
+  });
+}
+
+void Server::stop_accepting() {
+  if (state_->stopped.exchange(true)) return;
   for (auto& l : state_->listeners) {
     beast::error_code ignored;
     l.acceptor->close(ignored);

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "duet/common/openai_error.h"
 #include "sim/sse.h"
 
 namespace duet::sim {
@@ -157,11 +158,37 @@ void Generation::watch_client() {
   exchange_->on_client_gone([weak = weak_from_this()] {
     if (auto self = weak.lock()) self->on_client_gone();
   });
+  exchange_->on_cut([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_cut();
+  });
 }
 
 void Generation::on_client_gone() {
+  if (phase_ == Phase::done) return;
+  stop_early();
+  // The connection is closed, so this reply is dropped; it only marks the request
+  // answered so that the server does not report it as abandoned.
+  if (!answered_) exchange_->reply(bhttp::status::service_unavailable, {});
+  answered_ = true;
+}
+
+// What a real engine's shutdown does to a request it could not finish in time: a stream gets
+// an error event in the OpenAI shape and ends without `[DONE]`, so that a client can tell.
+void Generation::on_cut() {
+  if (phase_ == Phase::done) return;
+  stop_early();
+  static constexpr std::string_view kWhy = "the engine is shutting down; this answer was cut";
+  if (answered_) {
+    exchange_->send(sse_event(openai_error_body(503, kWhy, openai_error_type(503))));
+    exchange_->finish();
+  } else {
+    state_.replies.send_error(*exchange_, 503, kWhy);
+  }
+  answered_ = true;
+}
+
+void Generation::stop_early() {
   Phase was = phase_;
-  if (was == Phase::done) return;
   phase_ = Phase::done;
   state_.metrics.observe_abort();
   if (was == Phase::running && state_.engine) {
@@ -176,10 +203,6 @@ void Generation::on_client_gone() {
     // on_granted() sees Phase::done and hands the slot on.
     state_.slots.cancel(ticket_);
   }
-  // The connection is closed, so this reply is dropped; it only marks the request
-  // answered so that the server does not report it as abandoned.
-  if (!answered_) exchange_->reply(bhttp::status::service_unavailable, {});
-  answered_ = true;
 }
 
 void Generation::release_slot() {

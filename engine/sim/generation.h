@@ -2,7 +2,7 @@
 // One valid inference request from admission to its last token: it waits for a
 // concurrency slot, then answers whole after ttft + tpot * (n - 1), or streams one SSE
 // chunk per token on a timer on its connection's strand. A client that goes away stops
-// it at once and frees its slot.
+// it at once and frees its slot; a graceful stop past its timeout ends it with an error.
 
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -37,6 +37,10 @@ class Generation : public std::enable_shared_from_this<Generation> {
   void succeed(Clock::time_point now);
   void watch_client();
   void on_client_gone();
+  void on_cut();
+  // Stops what runs for the request (its timer, its engine sequence, its slot or place in
+  // the queue) when it ends before its last token.
+  void stop_early();
   void release_slot();
   double seconds_since_arrival(Clock::time_point now) const;
 

@@ -47,10 +47,17 @@ int main(int argc, char** argv) {
     log.error("listen_failed", {{"error", e.what()}});
     return 1;
   }
+  // The first signal stops gracefully, as a real engine does (what is in flight finishes,
+  // up to --shutdown-timeout-ms); a second one stops at once.
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     log.info("stopping", {{"signal", signal}});
-    sim.stop();
+    sim.stop_gracefully([&io] { io.stop(); });
+    signals.async_wait([&](boost::system::error_code again, int) {
+      if (again) return;
+      sim.stop();
+      io.stop();
+    });
   });
 
   std::vector<std::thread> extra;

@@ -1,10 +1,24 @@
 #include "sim/parking_lot.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 namespace duet::sim {
 
 void ParkingLot::park(std::shared_ptr<http::Exchange> exchange) {
+  // By address: the exchange holds its callback, so a shared_ptr here would keep it forever.
+  exchange->on_cut([this, parked = exchange.get()] {
+    std::shared_ptr<http::Exchange> found;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find_if(parked_.begin(), parked_.end(),
+                             [&](const auto& held) { return held.get() == parked; });
+      if (it == parked_.end()) return;
+      found = std::move(*it);
+      parked_.erase(it);
+    }
+    found->reply(http::bhttp::status::service_unavailable, {});
+  });
   std::lock_guard lock(mutex_);
   parked_.push_back(std::move(exchange));
 }

@@ -13,7 +13,8 @@ namespace duet::sim {
 
 class ParkingLot {
  public:
-  // Keeps `exchange` unanswered for as long as the process lives. Thread-safe.
+  // Keeps `exchange` unanswered for as long as the process lives, or until a graceful
+  // stop runs out of time (it is then answered 503 and let go). Thread-safe.
   void park(std::shared_ptr<http::Exchange> exchange);
   // At shutdown, after the server has closed every connection: lets each parked exchange
   // go on its own strand, so it ends quietly on its closed connection.

@@ -71,6 +71,8 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        }},
       {"--ttft-ms", [](SimOptions& o, auto f, auto v) { o.ttft = parse_ms(f, v); }},
       {"--tpot-ms", [](SimOptions& o, auto f, auto v) { o.tpot = parse_ms(f, v); }},
+      {"--shutdown-timeout-ms",
+       [](SimOptions& o, auto f, auto v) { o.shutdown_timeout = parse_ms(f, v); }},
       {"--max-concurrency",
        [](SimOptions& o, auto f, auto v) { o.max_concurrency = parse_uint(f, v, 0, 1'000'000); }},
       {"--max-connections",
@@ -162,6 +164,8 @@ A simulated OpenAI-compatible LLM engine (vLLM's API and metric names).
   --max-model-len N      prompt + output token limit, as vLLM's (default 32768)
   --seed N               seed for fail-rate draws and ids (default: random)
   --log-level LEVEL      debug, info, warn or error (default info)
+  --shutdown-timeout-ms MS  after SIGTERM, answers in progress get this long to finish; then
+                         a stream ends with an error event and no [DONE] (default 5000)
 
 The engine model (off by default; --ttft-ms and --tpot-ms are then not used):
   --profile NAME         simulate this device: ascend-910b, nvidia-h20, nvidia-h100, mlu370, cpu

@@ -31,6 +31,8 @@ struct SimOptions {
   uint64_t max_model_len = 32768;  // prompt + output tokens, as vLLM's --max-model-len
   std::optional<uint64_t> seed;    // fail-rate draws and ids; random when absent
   std::string log_level = "info";
+  // After SIGTERM: answers in progress get this long to finish; then each is cut.
+  std::chrono::microseconds shutdown_timeout = std::chrono::seconds(5);
   // The engine model (engine/README.md): off unless --profile names a device.
   std::string profile;
   std::size_t block_size = 16;             // tokens per KV block (vLLM's default)

@@ -57,6 +57,12 @@ void SimServer::stop() {
   state_.parked.release_all();
 }
 
+void SimServer::stop_gracefully(std::function<void()> done) {
+  server_.stop_gracefully(
+      std::chrono::duration_cast<std::chrono::milliseconds>(state_.options.shutdown_timeout),
+      std::move(done));
+}
+
 void SimServer::handle(const ExchangePtr& exchange) {
   static constexpr std::array<Route, 5> kRoutes = {{
       {"/v1/completions", bhttp::verb::post, &SimServer::serve_completions},

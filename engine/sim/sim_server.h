@@ -22,6 +22,9 @@ class SimServer {
   uint16_t listen();
   // Stops accepting and closes every connection; generations in flight stop with them.
   void stop();
+  // Stops accepting; answers in progress finish, or are cut after --shutdown-timeout-ms;
+  // `done` runs once every connection is closed.
+  void stop_gracefully(std::function<void()> done);
 
   const std::string& replica() const { return state_.replies.replica(); }
 

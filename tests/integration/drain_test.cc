@@ -2,8 +2,9 @@
 // watches it and reports what it has in flight on each engine. A replica scaled away while
 // it streams answers is Draining (no new request reaches it) until its last stream ends, and
 // is stopped only then; one whose stream outlasts terminationGracePeriodSeconds is stopped
-// at the grace. duet-sim cuts every open stream when it gets SIGTERM, so a whole stream is
-// proof that the signal came after it.
+// at the grace. These replicas run with --shutdown-timeout-ms 0: duet-sim cuts every open
+// stream when it gets SIGTERM (an error event, no [DONE]), so a whole stream is proof that
+// the signal came after it.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -30,7 +31,9 @@ class Drains : public ::testing::Test {
   // `replicas` duet-sim replicas of `chat` answering a token every 100 ms, behind a Route
   // that balances on requests in flight.
   void apply(int replicas, int grace_seconds) {
-    auto yaml = sim_deployment_yaml("chat", replicas, ", --model, m, --name, \"${NAME}\", --tpot-ms, \"100\"");
+    auto yaml = sim_deployment_yaml(
+        "chat", replicas,
+        ", --model, m, --name, \"${NAME}\", --tpot-ms, \"100\", --shutdown-timeout-ms, \"0\"");
     const std::string harness_grace = "terminationGracePeriodSeconds: 5";
     yaml.replace(yaml.find(harness_grace), harness_grace.size(),
                  "terminationGracePeriodSeconds: " + std::to_string(grace_seconds));
@@ -153,6 +156,7 @@ TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
   ASSERT_TRUE(eventually([&] { return leaving->ended(); }, 15s));
   EXPECT_GE(std::chrono::steady_clock::now() - scaled, 2s);  // not before the grace
   EXPECT_EQ(leaving->body().find("data: [DONE]"), std::string::npos);  // a client sees the cut
+  EXPECT_NE(leaving->body().find("\"error\""), std::string::npos) << leaving->body();
   ASSERT_TRUE(eventually([&] { return engine("chat-1").is_null(); }, 15s));
   EXPECT_TRUE(has_event("chat-1", "DrainTimedOut"));
 }

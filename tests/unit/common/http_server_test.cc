@@ -170,6 +170,87 @@ class CapFixture : public ServerFixture {
   }
 };
 
+// /held starts a stream and keeps it open (its first piece sent) until the test ends it; a
+// cut ends it with "cut".
+class GracefulStopFixture : public ServerFixture {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>(io_, [this](std::shared_ptr<Exchange> e) {
+      if (e->request().target() != "/held") return handle(e);
+      e->begin_stream(ResponseHeader(bhttp::status::ok, 11));
+      e->send("first\n");
+      e->on_cut([this] {
+        held_->send("cut\n");
+        held_->finish();
+        held_.reset();  // as a handler lets go of what it answered
+      });
+      held_ = std::move(e);
+      holding_ = true;
+    });
+  }
+  void TearDown() override {
+    ServerFixture::TearDown();
+    held_.reset();
+  }
+  // Stops the server gracefully (from its thread, as a signal handler would).
+  void stop_gracefully(std::chrono::milliseconds deadline) {
+    boost::asio::post(io_, [this, deadline] {
+      server_->stop_gracefully(deadline, [this] { done_ = true; });
+    });
+  }
+  static bool refused(uint16_t port) {
+    try {
+      test::RawHttpClient probe(port);
+      return false;
+    } catch (const boost::system::system_error&) {
+      return true;
+    }
+  }
+
+  std::shared_ptr<Exchange> held_;  // set and used on the server's one thread
+  std::atomic<bool> holding_ = false;
+  std::atomic<bool> done_ = false;
+};
+
+TEST_F(GracefulStopFixture, TheAnswerInProgressFinishesThenItsConnectionCloses) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient streaming(port());
+  streaming.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(test::eventually([&] { return holding_.load(); }, 5s));
+  test::RawHttpClient idle(port());
+  idle.send(post("/whole", "x"));
+  ASSERT_TRUE(idle.read());  // served; the connection stays open for the next request
+
+  auto listening = port();
+  stop_gracefully(30s);
+  EXPECT_TRUE(idle.closed_within(2s)) << "an idle keep-alive connection stays open";
+  EXPECT_TRUE(test::eventually([&] { return refused(listening); }, 2s)) << "still accepting";
+  EXPECT_FALSE(done_);
+
+  boost::asio::post(io_, [this] {
+    held_->send("last\n");
+    held_->finish();
+    held_.reset();
+  });
+  auto answer = streaming.read();
+  ASSERT_TRUE(answer) << "the answer in progress was cut";
+  EXPECT_EQ(answer->body(), "first\nlast\n");
+  EXPECT_TRUE(streaming.closed_within(2s));  // its header went out before the stop: no "close" in it
+  EXPECT_TRUE(test::eventually([&] { return done_.load(); }, 2s));
+}
+
+TEST_F(GracefulStopFixture, AnAnswerStillInProgressAtTheDeadlineIsCutByItsHandler) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient streaming(port());
+  streaming.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(test::eventually([&] { return holding_.load(); }, 5s));
+  stop_gracefully(200ms);
+  auto answer = streaming.read();
+  ASSERT_TRUE(answer) << "cut without the handler's last words";
+  EXPECT_EQ(answer->body(), "first\ncut\n");
+  EXPECT_TRUE(test::eventually([&] { return done_.load(); }, 2s));
+}
+
 TEST_F(CapFixture, OneConnectionOverTheCapGets503AndRetryAfter) {
   start(Address::parse("127.0.0.1:0"));
   auto first = std::make_unique<test::RawHttpClient>(port());

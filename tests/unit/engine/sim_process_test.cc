@@ -15,6 +15,7 @@ namespace duet::test {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 const std::string kChat5 =
     R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 5, "stream": true})";
@@ -260,8 +261,36 @@ TEST(SimProcess, BadFlagExitsWithStatus2NamingTheFlag) {
   EXPECT_NE(sim.output().find("--port: expected an integer"), std::string::npos) << sim.output();
 }
 
-TEST(SimProcess, SigtermStopsCleanlyEvenMidStream) {
-  SimProcess sim({"--tpot-ms", "50"});
+// SIGTERM is a graceful stop, as a real engine's: no new connection, the stream in progress
+// runs to its last token, then the process exits.
+TEST(SimProcess, SigtermLetsTheStreamInProgressFinishThenExits) {
+  SimProcess sim({"--tpot-ms", "20"});
+  StreamClient client;
+  auto stream = client.open(sim.address(), "/v1/completions",
+                            R"({"prompt": "go", "max_tokens": 40, "stream": true})");
+  ASSERT_TRUE(eventually([&] { return !stream->body().empty(); }));
+  sim.process().signal(SIGTERM);
+  EXPECT_TRUE(eventually([&] {
+    try {
+      sim.get("/health", 1s);
+      return false;
+    } catch (const std::exception&) {
+      return true;  // refused
+    }
+  }, 5s)) << "still accepting after SIGTERM";
+  int status = sim.process().wait();
+  ASSERT_TRUE(WIFEXITED(status)) << sim.process().output();
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(stream->ended());
+  EXPECT_FALSE(stream->error()) << stream->error().message();
+  EXPECT_NE(stream->body().find("data: [DONE]"), std::string::npos) << stream->body();
+  EXPECT_NE(sim.process().output().find("event=stopped"), std::string::npos);
+}
+
+// One that outlives --shutdown-timeout-ms ends with an error event in the OpenAI shape and
+// without [DONE]: a client can tell it was cut.
+TEST(SimProcess, AStreamOutlivingTheShutdownTimeoutEndsWithAnErrorEvent) {
+  SimProcess sim({"--tpot-ms", "50", "--shutdown-timeout-ms", "200"});
   StreamClient client;
   auto stream = client.open(sim.address(), "/v1/completions", kStreamLong);
   ASSERT_TRUE(eventually([&] { return !stream->body().empty(); }));
@@ -269,7 +298,14 @@ TEST(SimProcess, SigtermStopsCleanlyEvenMidStream) {
   int status = sim.process().wait();
   ASSERT_TRUE(WIFEXITED(status)) << sim.process().output();
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(sim.process().output().find("event=stopped"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return stream->ended(); }, 5s));
+  auto body = stream->body();
+  EXPECT_EQ(body.find("data: [DONE]"), std::string::npos) << body;
+  auto last = body.rfind("data: ");
+  ASSERT_NE(last, std::string::npos);
+  auto event = nlohmann::json::parse(body.substr(last + 6));
+  EXPECT_EQ(event["error"]["code"], 503) << body;
+  EXPECT_NE(event["error"]["message"].get<std::string>().find("shutting down"), std::string::npos);
 }
 
 }  // namespace

@@ -69,6 +69,10 @@ class Exchange {
   void on_client_gone(std::function<void()> callback);
   // Bytes queued for the client and not yet written: a streaming producer slows down on it.
   std::size_t queued_bytes() const;
+  // Runs once if the server's graceful stop runs out of time while this answer is still in
+  // progress: the handler ends it now (a stream with an error event, else an error reply);
+  // the connection closes after that.
+  void on_cut(std::function<void()> callback);
 
  private:
   std::shared_ptr<ServerSession> session_;
@@ -114,11 +118,17 @@ class Server {
   void set_tls(std::shared_ptr<asio::ssl::context> tls);
   // Stops accepting and closes every open connection.
   void stop();
+  // Stops accepting; a connection between requests closes now, one with an answer in
+  // progress once that answer is complete (no keep-alive after it). Answers still in
+  // progress after `deadline` are cut (Exchange::on_cut, then the connection closes).
+  // `done` runs on an io_context thread once the last connection is gone.
+  void stop_gracefully(std::chrono::milliseconds deadline, std::function<void()> done);
 
   struct State;
 
  private:
   void do_accept(std::size_t index);
+  void stop_accepting();
   void back_off(std::size_t index, const boost::system::error_code& ec);
 
   asio::io_context& io_;
