@@ -19,6 +19,16 @@ uint16_t AdminServer::listen(const Address& address) {
   return server_.ports().back();
 }
 
+uint16_t AdminServer::listen_on(int fd) {
+  server_.listen_on(fd);
+  return server_.ports().back();
+}
+
+int AdminServer::listening_fd() const {
+  auto fds = server_.listening_fds();
+  return fds.empty() ? -1 : fds.front();
+}
+
 void AdminServer::stop() { server_.stop(); }
 
 void AdminServer::handle(const std::shared_ptr<http::Exchange>& exchange) const {

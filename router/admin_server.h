@@ -32,6 +32,10 @@ class AdminServer {
 
   // Binds and returns the TCP port (0 for a unix socket). Throws std::system_error.
   uint16_t listen(const Address& address);
+  // Serves on a listening socket a predecessor handed over (handover.h); returns its port.
+  uint16_t listen_on(int fd);
+  // Its listening socket, for a successor; -1 when not listening.
+  int listening_fd() const;
   void stop();
 
  private:

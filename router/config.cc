@@ -213,6 +213,7 @@ RouterConfig read_config(const json& settings) {
   config.listen = read_list(f, "listen", read_listen_entry);
   if (auto admin = f.optional_string("admin")) config.admin = address_at(*admin, "admin");
   config.threads = static_cast<unsigned>(f.integer("threads", 0, 0, 1024));
+  config.drain_timeout = std::chrono::seconds(f.integer("drainTimeoutSeconds", 30, 0, 86400));
   read_auth(f, config);
   config.sources = read_list(f, "sources", read_source_entry);
   read_limits(f, config.limits);

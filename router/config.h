@@ -87,6 +87,8 @@ struct RouterConfig {
   std::vector<ListenConfig> listen;
   std::optional<Address> admin;
   unsigned threads = 0;  // 0 = one per core
+  // After SIGTERM or a reload's hand-over: how long answers in progress may take to finish.
+  std::chrono::seconds drain_timeout{30};
   std::optional<JwtConfig> jwt;
   std::optional<RateLimitConfig> rate_limit;
   std::vector<SourceConfig> sources;

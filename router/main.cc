@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    Router router(std::move(line.config));
+    // A reload's successor serves on its predecessor's sockets (handover.h).
+    RouterLaunch launch{own_program_path(), std::vector<std::string>(argv + 1, argv + argc),
+                        inherit_from_predecessor()};
+    Router router(std::move(line.config), std::move(launch));
     return router.run();
   } catch (const std::exception& e) {
     router_logger().error("start_failed", {{"error", e.what()}});

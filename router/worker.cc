@@ -65,6 +65,20 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
   } catch (const boost::system::system_error& e) {
     throw std::system_error(e.code(), "listen on " + to_text(endpoint));
   }
+  return add_acceptor(std::move(acceptor), listener);
+}
+
+uint16_t Worker::adopt(int fd, std::size_t listener) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    throw std::system_error(errno, std::generic_category(), "inherited socket " + std::to_string(fd));
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  acceptor->assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
+  return add_acceptor(std::move(acceptor), listener);
+}
+
+uint16_t Worker::add_acceptor(std::unique_ptr<tcp::acceptor> acceptor, std::size_t listener) {
   uint16_t port = acceptor->local_endpoint().port();
   acceptors_.push_back(std::move(acceptor));
   accept_backoff_.emplace_back();
@@ -72,20 +86,39 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
   return port;
 }
 
-void Worker::start() {
-  for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
+std::vector<std::pair<std::size_t, int>> Worker::listening_sockets() const {
+  std::vector<std::pair<std::size_t, int>> sockets;
+  for (std::size_t i = 0; i < acceptors_.size(); ++i)
+    sockets.emplace_back(listener_of_[i], acceptors_[i]->native_handle());
+  return sockets;
+}
+
+void Worker::start(bool accepting) {
+  if (accepting)
+    for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
+  else
+    waiting_.emplace(io_.get_executor());
   thread_ = std::thread([this] {
     // Handlers do not throw (errors are error_codes and local replies); if one does anyway
     // (allocation failure, a bug), say so and keep serving the other connections.
     for (;;) {
       try {
         io_.run();
+        finished_ = true;
         return;
       } catch (const std::exception& e) {
         router_logger().error("worker_exception",
                               {{"worker", context_.index}, {"error", e.what()}});
       }
     }
+  });
+}
+
+void Worker::start_accepting() {
+  asio::post(io_, [this] {
+    waiting_.reset();
+    if (context_.draining) return;
+    for (std::size_t i = 0; i < acceptors_.size(); ++i) do_accept(i);
   });
 }
 
@@ -167,6 +200,7 @@ void Worker::drain(std::chrono::milliseconds grace) {
   asio::post(io_, [this, grace] {
     if (context_.draining) return;
     context_.draining = true;
+    waiting_.reset();
     for (auto& acceptor : acceptors_) {
       beast::error_code ignored;
       acceptor->close(ignored);

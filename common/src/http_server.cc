@@ -84,6 +84,12 @@ struct Server::State {
     std::lock_guard lock(mutex);
     return options.tls;
   }
+
+  // Returns the new listener's index.
+  std::size_t add_listener(std::unique_ptr<Acceptor> acceptor, asio::io_context& io) {
+    listeners.push_back({std::move(acceptor), std::make_unique<asio::steady_timer>(io), {}});
+    return listeners.size() - 1;
+  }
 };
 
 // One connection: reads requests one at a time, hands each to the handler as an Exchange,
@@ -580,8 +586,24 @@ void Server::listen(const Address& address) {
     ::chmod(address.path.c_str(), state_->options.unix_socket_mode);
     state_->unix_paths.push_back(address.path);
   }
-  state_->listeners.push_back({std::move(acceptor), std::make_unique<asio::steady_timer>(io_), {}});
-  do_accept(state_->listeners.size() - 1);
+  do_accept(state_->add_listener(std::move(acceptor), io_));
+}
+
+void Server::listen_on(int fd) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+    throw std::system_error(errno, std::generic_category(), "inherited socket " + std::to_string(fd));
+  auto acceptor = std::make_unique<Acceptor>(io_);
+  int family = address.ss_family;
+  acceptor->assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd);
+  do_accept(state_->add_listener(std::move(acceptor), io_));
+}
+
+std::vector<int> Server::listening_fds() const {
+  std::vector<int> fds;
+  for (const auto& l : state_->listeners) fds.push_back(l.acceptor->native_handle());
+  return fds;
 }
 
 void Server::set_tls(std::shared_ptr<asio::ssl::context> tls) {

@@ -1,6 +1,7 @@
 #include "duet/systemd_notify.h"
 
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -91,6 +92,8 @@ bool SystemdNotify::ready(std::string_view status) const {
   if (status.empty()) return send("READY=1");
   return send("READY=1\nSTATUS=" + one_line(status));
 }
+
+bool SystemdNotify::main_pid(int pid) const { return send("MAINPID=" + std::to_string(pid)); }
 
 bool SystemdNotify::status(std::string_view text) const { return send("STATUS=" + one_line(text)); }
 

@@ -7,11 +7,14 @@
 // the signal came after it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/duetd_harness.h"
+#include "support/fake_notify_socket.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 
@@ -43,12 +46,12 @@ class Drains : public ::testing::Test {
     ASSERT_EQ(result.exit_code, 0) << result.out;
   }
 
-  void start(int replicas, int grace_seconds) {
+  void start(int replicas, int grace_seconds, std::map<std::string, std::string> router_env = {}) {
     ASSERT_NO_FATAL_FAILURE(apply(replicas, grace_seconds));
     ASSERT_TRUE(eventually([&] { return duetd_.ready_engines("chat") == replicas; }, 30s));
     auto config = duetd_.write("router.yaml", "listen: [{address: \"127.0.0.1:0\"}]\n"
                                               "sources: [\"" + duetd_.api().to_string() + "\"]\n");
-    router_ = std::make_unique<RouterProcess>(config, std::vector<std::string>{});
+    router_ = std::make_unique<RouterProcess>(config, std::vector<std::string>{}, std::move(router_env));
     ASSERT_TRUE(eventually([&] { return router_->endpoints("chat").size() == static_cast<std::size_t>(replicas); }, 20s));
   }
 
@@ -159,6 +162,71 @@ TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
   EXPECT_NE(leaving->body().find("\"error\""), std::string::npos) << leaving->body();
   ASSERT_TRUE(eventually([&] { return engine("chat-1").is_null(); }, 15s));
   EXPECT_TRUE(has_event("chat-1", "DrainTimedOut"));
+}
+
+// `systemctl reload duet-router` (SIGUSR2): a new router process takes over the listening
+// sockets and serves; the old one stops accepting, finishes its streams and exits. Not one
+// request fails meanwhile, and not one stream is cut.
+TEST_F(Drains, ARouterReloadHandsItsSocketsToASuccessorAndFinishesItsStreams) {
+  FakeNotifySocket systemd(duetd_.dir() / "notify.sock");
+  ASSERT_NO_FATAL_FAILURE(start(2, 30, {{"NOTIFY_SOCKET", (duetd_.dir() / "notify.sock").string()}}));
+  ASSERT_TRUE(systemd.receive_containing("READY=1"));
+  auto streams = open_streams(4, 30);  // 3 s each
+  std::atomic<bool> stop = false;
+  std::atomic<int> served = 0, failed = 0;
+  std::string first_failure;
+  std::thread traffic([&] {
+    while (!stop) {
+      try {
+        auto r = router_->post("/v1/completions", completion("during the reload"));
+        if (r.result_int() == 200) {
+          ++served;
+          continue;
+        }
+        if (failed++ == 0) first_failure = std::to_string(r.result_int()) + " " + r.body();
+      } catch (const std::exception& e) {
+        if (failed++ == 0) first_failure = e.what();
+      }
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return served > 20; }, 10s));
+  router_->process().signal(SIGUSR2);
+  EXPECT_TRUE(router_->process().wait_for_output("event=replaced", 30s)) << "no successor served";
+  auto output = router_->process().output();
+  auto at = output.find("event=replacing successor=");
+  ASSERT_NE(at, std::string::npos);
+  int successor = std::stoi(output.substr(at + 26));
+  // The old router names the successor the service's main process.
+  EXPECT_TRUE(systemd.receive_containing("MAINPID=" + std::to_string(successor)));
+  int old_status = router_->process().wait(20s);  // after its last stream
+  int after_exit = served;
+  EXPECT_TRUE(eventually([&] { return served > after_exit + 20; }, 10s)) << "the successor does not serve";
+  stop = true;
+  traffic.join();
+  ASSERT_TRUE(WIFEXITED(old_status)) << "the old router did not exit";
+  EXPECT_EQ(WEXITSTATUS(old_status), 0);
+  EXPECT_EQ(failed, 0) << first_failure;
+  for (const auto& s : streams) {
+    EXPECT_TRUE(s->ended());
+    EXPECT_FALSE(s->error()) << s->error().message();
+    EXPECT_EQ(tokens_in(s->body()), 30) << s->body();
+    EXPECT_NE(s->body().find("data: [DONE]"), std::string::npos);
+  }
+  auto ready = router_->admin("/readyz");  // the successor's, on the same admin port
+  EXPECT_EQ(ready.result_int(), 200) << ready.body();
+}
+
+// A successor that cannot start (here: the config file was broken since) changes nothing:
+// the running router says why and goes on serving.
+TEST_F(Drains, ARouterReloadWhoseSuccessorFailsKeepsTheRunningRouter) {
+  ASSERT_NO_FATAL_FAILURE(start(1, 30));
+  duetd_.write("router.yaml", "listen: [{address: 127.0.0.1:0}]\nthreads: many\n");
+  router_->process().signal(SIGUSR2);
+  EXPECT_TRUE(router_->process().wait_for_output("event=replace_failed", 30s));
+  EXPECT_TRUE(router_->process().running());
+  auto r = router_->post("/v1/completions", completion("after a failed reload"));
+  EXPECT_EQ(r.result_int(), 200) << r.body();
+  EXPECT_EQ(router_->admin("/readyz").result_int(), 200);
 }
 
 }  // namespace

@@ -164,7 +164,9 @@ TEST(Units, RouterUnitIsNotifyAndSandboxed) {
   EXPECT_EQ(u.values("Service", "Type"), std::vector<std::string>{"notify"});
   EXPECT_EQ(u.values("Service", "ExecStart"),
             std::vector<std::string>{"/usr/bin/duet-router --config /etc/duet/router.yaml"});
-  EXPECT_EQ(u.values("Service", "ExecReload"), std::vector<std::string>{"/bin/kill -HUP $MAINPID"});
+  // A reload hands the sockets to a new process, which the old one names the main one.
+  EXPECT_EQ(u.values("Service", "ExecReload"), std::vector<std::string>{"/bin/kill -USR2 $MAINPID"});
+  EXPECT_FALSE(u.has("Service", "NotifyAccess"));  // main only: no child may alter the state
   EXPECT_EQ(u.values("Service", "Restart"), std::vector<std::string>{"on-failure"});
   EXPECT_TRUE(u.has("Service", "WatchdogSec"));
   // Its own user: neither duetd nor an engine can read its keys.

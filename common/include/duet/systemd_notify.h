@@ -35,6 +35,9 @@ class SystemdNotify {
   // READY=1, with a STATUS= line when `status` is not empty: startup is complete (for duetd:
   // checkpoint loaded and the API listens). Also ends a reload begun by reloading().
   bool ready(std::string_view status = {}) const;
+  // MAINPID=`pid`: sent by the main process, that process is the service's main process from
+  // now on (duet-router's reload hands over to the successor it started).
+  bool main_pid(int pid) const;
   // STATUS=: the one line `systemctl status` shows. Newlines become spaces.
   bool status(std::string_view text) const;
   // RELOADING=1 with MONOTONIC_USEC= (which Type=notify-reload of systemd >= 253 requires and

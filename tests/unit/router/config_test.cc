@@ -74,7 +74,11 @@ TEST(RouterConfig, DefaultsWhenFieldsAreAbsent) {
   EXPECT_EQ(config.limits.max_connections, 20000u);
   EXPECT_EQ(config.auth_failure_limits.max_failures, 20u);
   EXPECT_EQ(config.auth_failure_limits.window, std::chrono::seconds(10));
+  EXPECT_EQ(config.drain_timeout, std::chrono::seconds(30));
   EXPECT_NO_THROW(check_startable(config));
+  EXPECT_EQ(parse_config("drainTimeoutSeconds: 0\n", "router.yaml").drain_timeout, std::chrono::seconds(0));
+  EXPECT_EQ(error_of("drainTimeoutSeconds: -5\n"),
+            "router.yaml: drainTimeoutSeconds: must be between 0 and 86400, got -5");
 }
 
 TEST(RouterConfig, TokensNeedExpAndFailuresAreLimitedUnlessSaidOtherwise) {

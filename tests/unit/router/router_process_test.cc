@@ -225,9 +225,13 @@ TEST_F(RouterWithEngines, AWatchLineOfTheWrongTypeDropsTheStreamNotTheRouter) {
 
 TEST_F(RouterWithEngines, SigtermLetsTheStreamInProgressFinish) {
   StreamClient client;
-  auto stream = client.open(router_->proxy(), "/v1/completions", completion("hello", 5, true));
+  auto stream = client.open(router_->proxy(), "/v1/completions", completion("hello", 20, true));
   ASSERT_TRUE(duet::test::eventually([&] { return !stream->pieces().empty(); }));
   router_->process().signal(SIGTERM);
+  // Not ready from the start of the drain (a load balancer in front stops sending), while
+  // the 2 s stream goes on.
+  EXPECT_TRUE(duet::test::eventually([&] { return router_->admin("/readyz").result_int() == 503; }, 1s));
+  EXPECT_FALSE(stream->ended());
   ASSERT_TRUE(duet::test::eventually([&] { return stream->ended(); }));
   EXPECT_FALSE(stream->error()) << stream->error().message();
   EXPECT_NE(stream->body().find("data: [DONE]"), std::string::npos);

@@ -112,6 +112,10 @@ class Server {
   // Binds and listens. A stale unix socket file is replaced. Throws std::system_error
   // naming the address when it cannot bind.
   void listen(const Address& address);
+  // Serves on a socket that is already listening (handed over by another process).
+  void listen_on(int fd);
+  // The listening sockets' descriptors, in listen() order: what a successor inherits.
+  std::vector<int> listening_fds() const;
   // TCP ports actually bound, in listen() order (0 for unix sockets): for ephemeral ports.
   std::vector<uint16_t> ports() const;
   // New TCP connections use this TLS context (certificates rotated); open ones keep theirs.
