@@ -42,7 +42,7 @@ void DeviceManager::stop() { poller_.stop(); }
 
 void DeviceManager::on_scan(std::vector<PluginScan> scans) {
   latest_ = std::move(scans);
-  std::set<std::string> affected;
+  Evictions affected;
   bool changed = false;
   for (const auto& scan : latest_) {
     for (const auto& device : scan.changed) {
@@ -50,7 +50,11 @@ void DeviceManager::on_scan(std::vector<PluginScan> scans) {
       hub_.publish(api::WatchEventType::modified, "Device", device_json(device));
       if (device.health.ok()) continue;
       auto& held = holders_[device.kind];
-      if (auto it = held.find(device.id); it != held.end()) affected.insert(it->second);
+      auto it = held.find(device.id);
+      if (it == held.end()) continue;
+      auto& why = affected[it->second];
+      why += (why.empty() ? "device " : "; device ") + device.kind + "/" + device.id +
+             " is Unhealthy: " + device.health.reason;
     }
   }
   if (changed && on_change_) on_change_(affected);

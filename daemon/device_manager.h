@@ -24,8 +24,8 @@ namespace duet::daemon {
 class DeviceManager : public DevicePool {
  public:
   // Runs after a health poll that saw a change, with the engines that hold a device that
-  // just turned unhealthy (often none: a device appeared or recovered).
-  using OnChange = std::function<void(const std::set<std::string>& engines_on_unhealthy)>;
+  // just turned unhealthy, and why (often none: a device appeared or recovered).
+  using OnChange = std::function<void(const Evictions& engines_on_unhealthy)>;
 
   // SPEC §3: a device that turns unhealthy is reported within 5 s.
   static constexpr std::chrono::milliseconds kHealthPoll{2000};

@@ -3,12 +3,16 @@
 // the real one (plugins, health); reconcile tests give a fixed set.
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "deviceplugin/device.h"
 
 namespace duet::daemon {
+
+// Replicas that must leave their devices, each with why (the device and its health reason).
+using Evictions = std::map<std::string, std::string>;
 
 class DevicePool {
  public:

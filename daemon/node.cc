@@ -93,7 +93,7 @@ void Node::start() {
   std::filesystem::create_directories(options_.state_dir);
   std::filesystem::create_directories(options_.log_dir());
   auto loaded = checkpoint_.load(options_.accept_state_loss);
-  devices_.start([this](const std::set<std::string>& engines) {
+  devices_.start([this](const Evictions& engines) {
     reconciler_.evict(engines);
     reconciler_.trigger();  // a device that came back may let a Pending replica start
   });

@@ -306,11 +306,12 @@ void Reconciler::on_child_exit(pid_t pid, int status) {
   }
 }
 
-void Reconciler::evict(const std::set<std::string>& engines) {
-  for (const auto& name : engines) {
+void Reconciler::evict(const Evictions& engines) {
+  for (const auto& [name, why] : engines) {
     auto it = replicas_.find(name);
     if (it == replicas_.end() || it->second.terminating) continue;
-    logger().warn("engine_device_unhealthy", {{"engine", name}});
+    logger().warn("engine_device_unhealthy", {{"engine", name}, {"reason", why}});
+    events_.warning(it->second.instance->config().identity.deployment, name, "DeviceUnhealthy", why);
     stop_replica(name);  // once it is gone, reconcile places it again on healthy devices
   }
 }

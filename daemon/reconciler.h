@@ -57,8 +57,10 @@ class Reconciler {
   void trigger();
   // A child process ended (from the SIGCHLD handler).
   void on_child_exit(pid_t pid, int status);
-  // Devices these engines hold turned unhealthy: stop them, so they are placed again.
-  void evict(const std::set<std::string>& engines);
+  // Devices these engines hold turned unhealthy (why: the device and its reason): each is
+  // Draining at once (routers send it nothing new), then stopped, then placed again on
+  // healthy free devices. A DeviceUnhealthy event says why.
+  void evict(const Evictions& engines);
 
   std::vector<api::EngineStatus> engines() const;
   std::optional<api::EngineStatus> engine(const std::string& name) const;

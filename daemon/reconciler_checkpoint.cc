@@ -36,7 +36,7 @@ json Reconciler::checkpoint_json() const {
 
 int Reconciler::adopt(const json& checkpoint) {
   int adopted = 0;
-  std::set<std::string> on_bad_devices;
+  Evictions on_bad_devices;
   for (const auto& record : checkpoint) {
     engine::EngineConfig config;
     try {
@@ -55,7 +55,8 @@ int Reconciler::adopt(const json& checkpoint) {
     }
     auto handler = record.value("handler", "");
     ports_.reserve(config.port);
-    if (!devices_.hold(handler, config.devices, name)) on_bad_devices.insert(name);
+    if (!devices_.hold(handler, config.devices, name))
+      on_bad_devices[name] = "a device it holds is gone or unhealthy since duetd last ran";
     auto instance = make_instance(std::move(config));
     replicas_[name] = {instance, record.value("revision", ""), true, false, std::nullopt, handler, {}};
     instance->adopt(pid, start_time, record.value("restarts", 0));

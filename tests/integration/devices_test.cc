@@ -109,6 +109,13 @@ TEST_F(Devices, EngineOnADeviceThatDisappearsIsPlacedAgain) {
   auto device = duetd_->get("/apis/v1/devices/" + lost);
   EXPECT_EQ(device["health"], "Unhealthy");
   EXPECT_EQ(device["engine"], "");
+  // The event on the replica names the device and why.
+  bool told = false;
+  auto events = duetd_->get("/apis/v1/deployments/chat/events");
+  for (const auto& e : events["items"])
+    told |= e["object"] == "chat-0" && e["reason"] == "DeviceUnhealthy" &&
+            e["message"].get<std::string>().starts_with("device ascend/" + lost + " is Unhealthy: ");
+  EXPECT_TRUE(told) << events.dump();
 
   tree_.write("dev/davinci" + lost);
   EXPECT_TRUE(eventually([&] { return duetd_->get("/apis/v1/devices/" + lost)["health"] == "Healthy"; }, 10s));

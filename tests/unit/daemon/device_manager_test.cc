@@ -125,7 +125,7 @@ class DeviceManagerTest : public ::testing::Test {
     plugins.push_back(std::make_unique<FakeHostPlugin>(host_));
     auto devices =
         std::make_unique<DeviceManager>(io_, dp::Registry(std::move(plugins)), hub_, period);
-    devices->start([this](const std::set<std::string>& engines) { evicted_ = engines; });
+    devices->start([this](const Evictions& engines) { evicted_ = engines; });
     return devices;
   }
 
@@ -152,7 +152,7 @@ class DeviceManagerTest : public ::testing::Test {
   WatchHub hub_{io_};
   std::shared_ptr<FakeHost> host_ =
       std::make_shared<FakeHost>(std::vector<dp::Device>{fake_device(0), fake_device(1)});
-  std::optional<std::set<std::string>> evicted_;
+  std::optional<Evictions> evicted_;
 };
 
 TEST_F(DeviceManagerTest, LoopServesWhileAScanIsStuckThenTakesTheChange) {
@@ -176,7 +176,7 @@ TEST_F(DeviceManagerTest, LoopServesWhileAScanIsStuckThenTakesTheChange) {
 
   host_->release_scans();
   ASSERT_TRUE(run_until([&] { return evicted_.has_value(); }));
-  EXPECT_EQ(*evicted_, std::set<std::string>{"engine-a"});
+  EXPECT_EQ(*evicted_, (Evictions{{"engine-a", "device fake/0 is Unhealthy: XID 79 (critical error)"}}));
   auto listed = devices->devices_json();
   EXPECT_EQ(listed[0]["health"], "Unhealthy");
   EXPECT_EQ(listed[0]["reason"], "XID 79 (critical error)");

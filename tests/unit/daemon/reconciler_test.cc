@@ -296,12 +296,16 @@ TEST_F(ReconcilerTest, AnEvictedReplicaIsStoppedAndPlacedAgainWithFreshDevices) 
   ASSERT_TRUE(run_until([&] { return settled_on(1, "a"); }));
   auto before = engines().at("small-0");
   EXPECT_EQ(before.devices, std::vector<std::string>{"d0"});
-  reconciler_.evict({"small-0"});
+  reconciler_.evict({{"small-0", "device fake/d0 is Unhealthy: XID 79"}});
   ASSERT_TRUE(run_until([&] {
     auto all = engines();
     return all.count("small-0") && all.at("small-0").pid != before.pid && all.at("small-0").ready;
   }));
   EXPECT_EQ(devices_.holders.size(), 1u);  // the old replica's device went back first
+  auto events = events_.list("small");
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e["reason"] == "DeviceUnhealthy" && e["message"] == "device fake/d0 is Unhealthy: XID 79";
+  })) << events.dump();
 }
 
 TEST_F(ReconcilerTest, ADeletedDeploymentLosesItsReplicasAndTheirDevices) {
