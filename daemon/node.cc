@@ -86,7 +86,8 @@ json Node::checkpoint_state() const {
           {"watch", hub_.checkpoint_json()},
           {"objects", store_.checkpoint_json()},
           {"rollouts", rollouts_.checkpoint_json()},
-          {"engines", reconciler_.checkpoint_json()}};
+          {"engines", reconciler_.checkpoint_json()},
+          {"node", {{"unschedulable", reconciler_.cordoned()}}}};
 }
 
 void Node::start() {
@@ -105,6 +106,7 @@ void Node::start() {
     reconciler_.collect_orphan_cgroups();
   }
   store_.set_persist([this] { checkpoint_.save_now(); });
+  api_.set_persist([this] { checkpoint_.save_now(); });
   store_.on_change([this] { reconciler_.trigger(); });
   store_.set_status_source([this](const std::string& name) { return deployment_status(name); });
   hub_.set_on_publish([this] { checkpoint_.save_soon(); });
@@ -138,6 +140,7 @@ void Node::restore(const json& checkpoint) {
   hub_.restore(version, checkpoint.value("watch", json::object()));
   for (const auto& problem : rollouts_.restore(checkpoint.value("rollouts", json::object())))
     logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
+  reconciler_.cordon(checkpoint.value("node", json::object()).value("unschedulable", false));
   auto started = std::chrono::steady_clock::now();
   int adopted = reconciler_.adopt(checkpoint.value("engines", json::array()));
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

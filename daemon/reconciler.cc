@@ -187,6 +187,10 @@ engine::EngineConfig Reconciler::engine_config(const EngineDeployment& d, api::T
 Reconciler::Placement Reconciler::find_placement(const EngineDeployment& d,
                                                  const std::string& name) {
   Placement p;
+  if (cordoned_) {
+    p.reason = "the node is cordoned (duetctl uncordon)";
+    return p;
+  }
   auto port = ports_.allocate();
   if (!port) {
     p.reason = "no free port in --port-range";
@@ -313,6 +317,25 @@ void Reconciler::evict(const Evictions& engines) {
     logger().warn("engine_device_unhealthy", {{"engine", name}, {"reason", why}});
     events_.warning(it->second.instance->config().identity.deployment, name, "DeviceUnhealthy", why);
     stop_replica(name);  // once it is gone, reconcile places it again on healthy devices
+  }
+}
+
+void Reconciler::cordon(bool on) {
+  if (cordoned_ == on) return;
+  cordoned_ = on;
+  logger().info(on ? "node_cordoned" : "node_uncordoned");
+  trigger();  // uncordoned: Pending replicas are placed
+}
+
+void Reconciler::drain_all() {
+  cordon(true);
+  std::vector<std::string> running;
+  for (const auto& [name, replica] : replicas_)
+    if (!replica.terminating && replica.placed) running.push_back(name);
+  for (const auto& name : running) {
+    events_.normal(replicas_.at(name).instance->config().identity.deployment, name, "NodeDrain",
+                   "the node is drained for maintenance (duetctl drain)");
+    stop_replica(name);
   }
 }
 

@@ -62,6 +62,13 @@ class Reconciler {
   // healthy free devices. A DeviceUnhealthy event says why.
   void evict(const Evictions& engines);
 
+  // Host maintenance, as kubectl cordon/drain/uncordon: a cordoned node places no replica
+  // (they wait Pending, saying so); those running stay. drain() cordons and drains every
+  // running replica (each as a planned stop: Draining until no router has a request on it).
+  void cordon(bool on);
+  void drain_all();
+  bool cordoned() const { return cordoned_; }
+
   std::vector<api::EngineStatus> engines() const;
   std::optional<api::EngineStatus> engine(const std::string& name) const;
   // Where replica `name` writes its output (it may be gone; the file stays).
@@ -148,7 +155,8 @@ class Reconciler {
   bool drain_check_armed_ = false;
   std::map<std::string, Replica> replicas_;
   std::map<std::string, int> retired_restarts_;  // restarts of replicas that are gone
-  std::map<std::string, nlohmann::json> published_status_;  // by deployment
+  std::map<std::string, nlohmann::json> published_status_;
+  bool cordoned_ = false;  // by deployment
   bool pass_queued_ = false;
 };
 

@@ -100,6 +100,7 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
     return hub_.subscribe(exchange, number_param(query, api::kResumeVersionParam),
                           query_param(query, api::kResumeEpochParam));
   }
+  if (resource == "node") return node(exchange, name);
   if (resource == "traffic" && name.empty()) {
     if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");
     return traffic(exchange);
@@ -121,6 +122,37 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
                    [&] { return remove(exchange, resource, name); });
   }
   throw HttpError(405, "method " + std::string(req.method_string()) + " not allowed on " + path);
+}
+
+json NodeApi::node_json() const {
+  int running = 0, draining = 0;
+  for (const auto& engine : reconciler_.engines()) {
+    if (engine.pid != 0) ++running;
+    if (engine.state == api::EngineState::draining) ++draining;
+  }
+  return {{"unschedulable", reconciler_.cordoned()}, {"runningReplicas", running},
+          {"drainingReplicas", draining}};
+}
+
+void NodeApi::node(const std::shared_ptr<http::Exchange>& exchange, const std::string& action) {
+  auto method = exchange->request().method();
+  if (action.empty()) {
+    if (method != bhttp::verb::get) throw HttpError(405, "node takes GET; node/cordon, node/uncordon and node/drain take POST");
+    return reply_json(exchange, node_json());
+  }
+  if (action != "cordon" && action != "uncordon" && action != "drain")
+    throw HttpError(404, "no node action \"" + action + "\": expected cordon, uncordon or drain");
+  if (method != bhttp::verb::post) throw HttpError(405, "node/" + action + " takes POST");
+  audited(exchange, "node " + action, json::array(), [&] {
+    if (action == "drain")
+      reconciler_.drain_all();
+    else
+      reconciler_.cordon(action == "cordon");
+    if (persist_) persist_();
+    auto body = node_json();
+    reply_json(exchange, body);
+    return json::array({{{"kind", "Node"}, {"unschedulable", body["unschedulable"]}}});
+  });
 }
 
 template <class Mutation>

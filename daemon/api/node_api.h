@@ -19,7 +19,7 @@ namespace duet::daemon {
 
 class NodeApi {
  public:
-  NodeApi(Store& store, const Reconciler& reconciler, RolloutController& rollouts, WatchHub& hub,
+  NodeApi(Store& store, Reconciler& reconciler, RolloutController& rollouts, WatchHub& hub,
           const DeviceManager& devices, EventLog& events, const DaemonMetrics& metrics,
           DrainTracker& drains)
       : store_(store),
@@ -33,6 +33,8 @@ class NodeApi {
 
   // The http::Server handler.
   void handle(const std::shared_ptr<http::Exchange>& exchange);
+  // Writes the checkpoint now: after a change that is not an object (cordon).
+  void set_persist(std::function<void()> persist) { persist_ = std::move(persist); }
 
  private:
   // The mutations answer and return what they changed, for the audit log.
@@ -58,9 +60,12 @@ class NodeApi {
   nlohmann::json stored_ref(const std::string& kind, const std::string& name) const;
   // POST traffic: a router's counts for canary analysis.
   void traffic(const std::shared_ptr<http::Exchange>& exchange);
+  // GET node; POST node/{cordon,uncordon,drain}.
+  void node(const std::shared_ptr<http::Exchange>& exchange, const std::string& action);
+  nlohmann::json node_json() const;
 
   Store& store_;
-  const Reconciler& reconciler_;
+  Reconciler& reconciler_;
   RolloutController& rollouts_;
   DrainTracker& drains_;
   WatchHub& hub_;
@@ -68,6 +73,7 @@ class NodeApi {
   EventLog& events_;
   const DaemonMetrics& metrics_;
   AuditLog audit_;
+  std::function<void()> persist_;
 };
 
 }  // namespace duet::daemon

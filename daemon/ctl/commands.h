@@ -1,6 +1,7 @@
 #pragma once
 // duetctl's commands (SPEC §7). Each returns the process exit code: 0 ok, 1 error, 2 usage.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,7 @@ int describe(const Context& ctx, const std::string& resource, const std::string&
 int logs(const Context& ctx, const std::string& replica, bool follow, const std::string& tail);
 // action: status (with `watch`, until the rollout is finished), promote, abort, retry.
 int rollout(const Context& ctx, const std::string& action, const std::string& name, bool watch);
+// action: cordon, uncordon, drain (which waits up to `timeout` until no replica runs).
+int node(const Context& ctx, const std::string& action, std::chrono::seconds timeout);
 
 }  // namespace duet::ctl

@@ -23,6 +23,8 @@ const char* kUsage =
     "  delete deployment|route|runtimeclass NAME | delete -f FILE|DIR|-\n"
     "  logs REPLICA [-f] [--tail N]\n"
     "  rollout status NAME [--watch] | rollout promote|abort|retry NAME\n"
+    "  cordon | uncordon | drain [--timeout SECONDS]   host maintenance: place no replica;\n"
+    "               place again; cordon and drain every replica, waiting until none runs\n"
     "  token create --sub NAME [--ttl 1h] --secret-file FILE [--iss ISSUER] [--aud AUDIENCE]\n"
     "               [--scope duet.read|duet.report|duet.write|duet.admin[,...]]  (node API;\n"
     "               --aud is then duetd unless given)\n"
@@ -58,6 +60,7 @@ struct Request {
   std::vector<std::string> files;       // -f of apply and delete
   bool follow = false, watch = false;
   std::string tail;
+  long timeout_seconds = 600;  // drain
   ctl::TokenRequest token;
   tls::ClientFiles tls_files;
 };
@@ -89,6 +92,8 @@ po::options_description command_flags(const std::string& command, Request& r) {
     flags.add_options()("follow,f", po::bool_switch(&r.follow))("tail", po::value(&r.tail));
   else if (command == "rollout")
     flags.add_options()("watch,w", po::bool_switch(&r.watch));
+  else if (command == "drain")
+    flags.add_options()("timeout", po::value(&r.timeout_seconds));
   else if (command == "token")
     flags.add_options()
         ("sub", po::value(&r.token.subject))
@@ -139,6 +144,10 @@ int dispatch(ctl::Context& ctx, const std::vector<std::string>& args) {
   if (cmd == "describe") return ctl::describe(ctx, arg(1), arg(2));
   if (cmd == "logs") return ctl::logs(ctx, arg(1), r.follow, r.tail);
   if (cmd == "rollout") return ctl::rollout(ctx, arg(1), arg(2), r.watch);
+  if (cmd == "cordon" || cmd == "uncordon" || cmd == "drain") {
+    if (r.timeout_seconds < 0) throw UsageError("--timeout: expected seconds, 0 or more");
+    return ctl::node(ctx, cmd, std::chrono::seconds(r.timeout_seconds));
+  }
   if (cmd == "version") {
     std::cout << "duetctl " << DUET_VERSION << "\n";
     return 0;

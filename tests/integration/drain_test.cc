@@ -164,6 +164,36 @@ TEST_F(Drains, AStreamLongerThanTheGraceIsCutAtTheGrace) {
   EXPECT_TRUE(has_event("chat-1", "DrainTimedOut"));
 }
 
+// Host maintenance: `duetctl drain` cordons the node and drains every replica (their streams
+// finish first), and returns once none runs; nothing is placed while cordoned, across a
+// duetd restart too; `duetctl uncordon` places them again.
+TEST_F(Drains, DuetctlDrainEmptiesTheNodeAndUncordonFillsItAgain) {
+  ASSERT_NO_FATAL_FAILURE(start(2, 30));
+  auto streams = open_streams(2, 20);  // 2 s each
+  auto drained = duetd_.duetctl({"drain", "--timeout", "30"});
+  EXPECT_EQ(drained.exit_code, 0) << drained.out;
+  EXPECT_NE(drained.out.find("node drained"), std::string::npos) << drained.out;
+  for (const auto& s : streams) {
+    ASSERT_TRUE(eventually([&] { return s->ended(); }, 10s));
+    EXPECT_FALSE(s->error()) << s->error().message();
+    EXPECT_EQ(tokens_in(s->body()), 20) << s->body();
+    EXPECT_NE(s->body().find("data: [DONE]"), std::string::npos);
+  }
+  auto node = duetd_.get("/apis/v1/node");
+  EXPECT_EQ(node["unschedulable"], true);
+  EXPECT_EQ(node["runningReplicas"], 0);
+  EXPECT_TRUE(has_event("chat-0", "NodeDrain"));
+  duetd_.restart(SIGTERM);  // the cordon is in the checkpoint
+  ASSERT_TRUE(eventually([&] { return engine("chat-0").value("message", "") == "the node is cordoned (duetctl uncordon)"; }, 15s))
+      << engine("chat-0").dump();
+  EXPECT_EQ(engine("chat-0")["state"], "Pending");
+
+  auto uncordoned = duetd_.duetctl({"uncordon"});
+  EXPECT_EQ(uncordoned.exit_code, 0) << uncordoned.out;
+  EXPECT_TRUE(eventually([&] { return duetd_.ready_engines("chat") == 2; }, 30s));
+  EXPECT_EQ(duetd_.get("/apis/v1/node")["unschedulable"], false);
+}
+
 // `systemctl reload duet-router` (SIGUSR2): a new router process takes over the listening
 // sockets and serves; the old one stops accepting, finishes its streams and exits. Not one
 // request fails meanwhile, and not one stream is cut.
