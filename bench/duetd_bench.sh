@@ -6,6 +6,7 @@
 # Usage: bench/duetd_bench.sh [BIN_DIR] [REPLICAS] [ROUNDS]; prints one line per round and
 # the medians. BIN_DIR defaults to build/release/bin (`make build`).
 set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
 
 top="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$(cd "${1:-$top/build/release/bin}" && pwd)"
@@ -32,18 +33,8 @@ start_duetd() {
 }
 
 manifest() {  # $1: deployment name, $2: replicas
+  cpu_deployment_head "$1" "$2"
   cat <<YAML
-apiVersion: node.k8s.io/v1
-kind: RuntimeClass
-metadata: {name: cpu}
-handler: cpu
----
-apiVersion: duet/v1alpha1
-kind: EngineDeployment
-metadata: {name: $1}
-spec:
-  runtimeClassName: cpu
-  replicas: $2
   template:
     command: [duet-sim, --port, "\${PORT}", --ttft-ms, "0", --tpot-ms, "0"]
     readinessProbe: {httpGet: {path: /health}, periodSeconds: 2}

@@ -252,6 +252,14 @@ EOF
   fi
 fi
 
+# The drain rig's section (scenario 11): this run's, else the previous one's.
+if [ -f "$work/drain.md" ]; then
+  echo; cat "$work/drain.md"
+elif [ -f "$work/previous-RESULTS.md" ] && grep -q '^<!-- drain:begin' "$work/previous-RESULTS.md"; then
+  echo
+  awk '/^<!-- drain:begin/ {on = 1} on {print} /^<!-- drain:end/ {on = 0}' "$work/previous-RESULTS.md"
+fi
+
 if [ -f "$work/scheduling/results.tsv" ]; then
   echo
   "$(dirname "$0")/scheduling/report.sh" "$work/scheduling" "${RESULTS_DIR:-$(dirname "$0")}"

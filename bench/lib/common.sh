@@ -2,6 +2,24 @@
 
 log() { echo "bench: $*" >&2; }
 
+# The head of a duet-sim deployment on CPUs: the RuntimeClass, then an EngineDeployment
+# named $1 with $2 replicas, up to `spec.replicas`; the caller writes the rest of its spec.
+cpu_deployment_head() {
+  cat <<YAML
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: cpu}
+handler: cpu
+---
+apiVersion: duet/v1alpha1
+kind: EngineDeployment
+metadata: {name: $1}
+spec:
+  runtimeClassName: cpu
+  replicas: $2
+YAML
+}
+
 # render TEMPLATE OUT: every @NAME@ becomes the value of the shell variable NAME.
 render() {
   local text name

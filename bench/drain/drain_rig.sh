@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The drain rig (issue 19): 200 SSE streams of 15–30 s each kept running through duet-router
+# (duet-bench-streamload) while duetd and the router go through every planned change, one
+# at a time. For each scenario: streams cut and requests failed while it ran (both must be
+# 0), and how long it took (scale-down until the last leaving engine exited; reload until
+# the new router served and until the old one exited).
+# Usage: bench/drain/drain_rig.sh BIN_DIR [STREAMS]   (BIN_DIR holds duetd, duet-router,
+# duet-sim, duetctl and duet-bench-streamload); writes a Markdown table on stdout.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+
+bin="$(cd "${1:?usage: drain_rig.sh BIN_DIR [STREAMS]}" && pwd)"
+streams="${2:-200}"
+work="$(mktemp -d /tmp/duet-drain.XXXXXX)"
+export PATH="$bin:$PATH" DUET_SERVER="unix:$work/duetd.sock"
+proxy_port=$((30000 + RANDOM % 2000))
+admin_port=$((proxy_port + 2000))
+pids=()
+
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  [ -f "$work/duetd.pid" ] && kill -9 "$(cat "$work/duetd.pid")" 2>/dev/null || true
+  pkill -9 -f "duet-router --config $work" 2>/dev/null || true
+  pkill -9 -f "duet-sim --port 43[0-9][0-9][0-9] " 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+log() { echo "$(date +%T) $*" >&2; }
+
+start_duetd() {
+  setsid duetd --api "$DUET_SERVER" --state-dir "$work/state" --port-range 43000-43999 \
+    --log-level warn 2>>"$work/duetd.log" &
+  echo $! >"$work/duetd.pid"
+  until [ -S "$work/duetd.sock" ] && duetctl get engines >/dev/null 2>&1; do sleep 0.05; done
+}
+
+manifest() {  # $1: replicas, $2: version, $3: strategy (none|canary)
+  cpu_deployment_head chat "$1"
+  cat <<YAML
+  version: $2
+  template:
+    command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
+              --shutdown-timeout-ms, "5000"]
+    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
+    terminationGracePeriodSeconds: 60
+YAML
+  if [ "$3" = canary ]; then cat <<YAML
+  strategy:
+    type: Canary
+    canary:
+      replicas: 1
+      capacity: surge
+      steps: [{setWeight: 25}, {pause: {}}]
+YAML
+  fi
+  cat <<YAML
+---
+apiVersion: duet/v1alpha1
+kind: Route
+metadata: {name: chat}
+spec: {match: {pathPrefix: /v1/}, backend: chat, scheduling: {policy: leastRequest}}
+YAML
+}
+
+apply() { manifest "$@" >"$work/chat.yaml"; duetctl apply -f "$work/chat.yaml" >/dev/null; }
+engines() { duetctl get engines -o json | jq -c '[.items[] | {name, state, pid}]'; }
+running() { duetctl get engines -o json | jq '[.items[] | select(.pid != 0 and .pid != null)] | length'; }
+ready() { duetctl get engines -o json | jq '[.items[] | select(.state == "Ready")] | length'; }
+wait_for() {  # $1: seconds, $2: a shell condition, evaluated again each time
+  local until=$(( $(now_ms) + $1 * 1000 ))
+  until eval "$2"; do
+    [ "$(now_ms)" -lt "$until" ] || { log "timed out waiting for: $2"; return 1; }
+    sleep 0.1
+  done
+}
+router_pid() { pgrep -f "duet-router --config $work/router.yaml" | head -1; }
+
+start_router() {
+  cat >"$work/router.yaml" <<YAML
+listen: [{address: "127.0.0.1:$proxy_port"}]
+admin: "127.0.0.1:$admin_port"
+threads: 1
+sources: ["$DUET_SERVER"]
+drainTimeoutSeconds: 60
+YAML
+  setsid duet-router --config "$work/router.yaml" >>"$work/router.log" 2>&1 &
+  wait_for 20 'curl -fs "127.0.0.1:$admin_port/readyz" -o /dev/null'
+}
+
+# Counts stream outcomes that ended between two marks of the load's output.
+outcomes_since() {  # $1: a line count of load.out at the scenario's start
+  tail -n +"$(( $1 + 1 ))" "$work/load.out" | awk '$2 == "cut" {c++} $2 == "failed" {f++}
+    END {printf "%d %d\n", c + 0, f + 0}'
+}
+mark() { wc -l <"$work/load.out"; }
+rows=()
+record() {  # $1 scenario, $2 start mark, $3 figures
+  local cf; cf=$(outcomes_since "$2")
+  rows+=("| $1 | ${cf% *} | ${cf#* } | $3 |")
+  log "$1: cut/failed $cf; $3"
+}
+settle() { wait_for 120 "[ \"\$(ready)\" -ge $1 ]"; sleep 2; }
+
+start_duetd
+apply 4 v1 none
+wait_for 60 '[ "$(ready)" -eq 4 ]'
+start_router
+duet-bench-streamload --to "127.0.0.1:$proxy_port" --streams "$streams" >"$work/load.out" 2>&1 &
+load_pid=$!; pids+=("$load_pid")
+log "load: $streams streams of 150-300 tokens at 100 ms a token"
+sleep 20  # every stream running, most half way
+
+# 1. scale 4 -> 1: the time until the last of the three leaving engines has exited
+m=$(mark); t0=$(now_ms); apply 1 v1 none
+wait_for 120 '[ "$(running)" -eq 1 ]'
+record "scale 4 → 1" "$m" "last leaving engine exited after $(( $(now_ms) - t0 )) ms"
+apply 4 v1 none; settle 4
+
+# 2. canary rollout, promoted; 3. one aborted
+m=$(mark); t0=$(now_ms); apply 4 v2 canary
+wait_for 120 'duetctl rollout status chat | grep -q Paused'
+sleep 15  # the canary takes its share of new streams before the promotion
+duetctl rollout promote chat >/dev/null
+wait_for 300 'duetctl rollout status chat | grep -q Healthy'
+wait_for 120 '[ "$(running)" -eq 4 ]'
+record "canary rollout, promoted" "$m" "healthy, old replicas gone after $(( $(now_ms) - t0 )) ms"
+settle 4
+m=$(mark); t0=$(now_ms); apply 4 v3 canary
+wait_for 120 'duetctl rollout status chat | grep -q Paused'
+sleep 15  # streams on the canary when it is aborted
+duetctl rollout abort chat >/dev/null
+wait_for 120 '[ "$(running)" -eq 4 ]'
+record "canary rollout, aborted" "$m" "canary gone after $(( $(now_ms) - t0 )) ms"
+settle 4
+
+# 4. the router replaced (systemctl reload): time until the new one serves, and until the
+#    old one has finished its streams and exited
+m=$(mark); old=$(router_pid); t0=$(now_ms); kill -USR2 "$old"
+wait_for 60 'grep -q "event=replaced" "$work/router.log"'; served=$(( $(now_ms) - t0 ))
+wait_for 120 '! kill -0 $old 2>/dev/null'
+record "router reload (SIGUSR2)" "$m" "new router serving after $served ms; old exited after $(( $(now_ms) - t0 )) ms"
+
+# 5. duetd SIGKILLed in the middle of a drain, started again (v2 is stable since 2.)
+m=$(mark); t0=$(now_ms); apply 2 v2 canary
+wait_for 30 'duetctl get engines | grep -q Draining'
+kill -9 "$(cat "$work/duetd.pid")"; sleep 1; start_duetd
+wait_for 120 '[ "$(running)" -eq 2 ]'
+record "duetd SIGKILL mid-drain" "$m" "drain resumed; leaving engines exited after $(( $(now_ms) - t0 )) ms"
+apply 4 v2 canary; settle 4
+
+# 6. duetctl drain, then uncordon. One node: while it is drained nothing can serve, so the
+#    load opens no new stream meanwhile (SIGUSR1); the streams in flight must end whole.
+m=$(mark); t0=$(now_ms)
+kill -USR1 "$load_pid"
+duetctl drain --timeout 300 >/dev/null
+drained=$(( $(now_ms) - t0 ))
+duetctl uncordon >/dev/null; settle 4
+kill -USR1 "$load_pid"
+record "duetctl drain + uncordon (no new streams while drained)" "$m" "node drained after $drained ms"
+
+# 7. the deployment deleted, its Route first (no new stream could be served after it):
+#    the streams in flight must still end whole
+m=$(mark); t0=$(now_ms)
+kill -INT "$load_pid"  # no new streams: what is left runs to its end
+duetctl delete -f "$work/chat.yaml" >/dev/null
+wait_for 120 '[ "$(running)" -eq 0 ]'
+record "Route and deployment deleted (no new streams)" "$m" "every engine exited after $(( $(now_ms) - t0 )) ms"
+wait "$load_pid" || true
+
+echo "| scenario | streams cut | requests failed | figures |"
+echo "| --- | ---: | ---: | --- |"
+printf '%s\n' "${rows[@]}"
+echo
+echo "load: $(tail -1 "$work/load.out")"
