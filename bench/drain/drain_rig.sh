@@ -158,6 +158,7 @@ duetctl drain --timeout 300 >/dev/null
 drained=$(( $(now_ms) - t0 ))
 duetctl uncordon >/dev/null; settle 4
 kill -USR1 "$load_pid"
+sleep 20  # the streams held back start (and get their answer's header) before the Route goes
 record "duetctl drain + uncordon (no new streams while drained)" "$m" "node drained after $drained ms"
 
 # 7. the deployment deleted, its Route first (no new stream could be served after it):
