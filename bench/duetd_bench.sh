@@ -33,7 +33,7 @@ start_duetd() {
 }
 
 manifest() {  # $1: deployment name, $2: replicas
-  cpu_deployment_head "$1" "$2"
+  deployment_head "$1" "$2"
   cat <<YAML
   template:
     command: [duet-sim, --port, "\${PORT}", --ttft-ms, "0", --tpot-ms, "0"]

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The drain rig (issue 19): 200 SSE streams of 15–30 s each kept running through duet-router
 # (duet-bench-streamload) while duetd and the router go through every planned change, one
-# at a time. For each scenario: streams cut and requests failed while it ran (both must be
+# at a time. The engines are duet-sim replicas on one of 8 Ascend NPUs each, of a fake
+# device tree (--dev-root), so that a device can be made Unhealthy by deleting its node;
+# they cut every stream they still have at SIGTERM (--shutdown-timeout-ms 0), so a stream
+# that ends whole is one that SIGTERM came after. For each scenario: streams cut and requests failed while it ran (both must be
 # 0), and how long it took (scale-down until the last leaving engine exited; reload until
 # the new router served and until the old one exited).
 # Usage: bench/drain/drain_rig.sh BIN_DIR [STREAMS]   (BIN_DIR holds duetd, duet-router,
@@ -29,20 +32,27 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 log() { echo "$(date +%T) $*" >&2; }
 
+mkdir -p "$work/sys"
+for node in davinci0 davinci1 davinci2 davinci3 davinci4 davinci5 davinci6 davinci7 \
+            davinci_manager devmm_svm hisi_hdc; do
+  mkdir -p "$work/dev"; : >"$work/dev/$node"
+done
+
 start_duetd() {
   setsid duetd --api "$DUET_SERVER" --state-dir "$work/state" --port-range 43000-43999 \
-    --log-level warn 2>>"$work/duetd.log" &
+    --dev-root "$work/dev" --sys-root "$work/sys" --log-level warn 2>>"$work/duetd.log" &
   echo $! >"$work/duetd.pid"
   until [ -S "$work/duetd.sock" ] && duetctl get engines >/dev/null 2>&1; do sleep 0.05; done
 }
 
 manifest() {  # $1: replicas, $2: version, $3: strategy (none|canary)
-  cpu_deployment_head chat "$1"
+  deployment_head chat "$1" ascend
   cat <<YAML
   version: $2
+  resources: {devices: 1}
   template:
     command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
-              --shutdown-timeout-ms, "5000"]
+              --shutdown-timeout-ms, "0"]
     readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
     terminationGracePeriodSeconds: 60
 YAML
@@ -150,7 +160,18 @@ wait_for 120 '[ "$(running)" -eq 2 ]'
 record "duetd SIGKILL mid-drain" "$m" "drain resumed; leaving engines exited after $(( $(now_ms) - t0 )) ms"
 apply 4 v2 canary; settle 4
 
-# 6. duetctl drain, then uncordon. One node: while it is drained nothing can serve, so the
+# 6. a device turned Unhealthy (its node gone): the replica on it drains, then runs again on
+#    a free NPU
+m=$(mark); t0=$(now_ms)
+device=$(duetctl get engines -o json | jq -r '.items[] | select(.name == "chat-0") | .devices[0]')
+old_pid=$(duetctl get engines -o json | jq -r '.items[] | select(.name == "chat-0") | .pid')
+rm "$work/dev/davinci$device"
+wait_for 120 "duetctl get engines -o json | jq -e '.items[] | select(.name == \"chat-0\" and .state == \"Ready\" and .pid != $old_pid)' >/dev/null"
+record "NPU $device Unhealthy" "$m" "chat-0 drained and Ready on another NPU after $(( $(now_ms) - t0 )) ms"
+: >"$work/dev/davinci$device"
+settle 4
+
+# 7. duetctl drain, then uncordon. One node: while it is drained nothing can serve, so the
 #    load opens no new stream meanwhile (SIGUSR1); the streams in flight must end whole.
 m=$(mark); t0=$(now_ms)
 kill -USR1 "$load_pid"
@@ -161,7 +182,7 @@ kill -USR1 "$load_pid"
 sleep 20  # the streams held back start (and get their answer's header) before the Route goes
 record "duetctl drain + uncordon (no new streams while drained)" "$m" "node drained after $drained ms"
 
-# 7. the deployment deleted, its Route first (no new stream could be served after it):
+# 8. the deployment deleted, its Route first (no new stream could be served after it):
 #    the streams in flight must still end whole
 m=$(mark); t0=$(now_ms)
 kill -INT "$load_pid"  # no new streams: what is left runs to its end

@@ -2,20 +2,22 @@
 
 log() { echo "bench: $*" >&2; }
 
-# The head of a duet-sim deployment on CPUs: the RuntimeClass, then an EngineDeployment
-# named $1 with $2 replicas, up to `spec.replicas`; the caller writes the rest of its spec.
-cpu_deployment_head() {
+# The head of a duet-sim deployment: a RuntimeClass named after its handler $3 (cpu when
+# not given), then an EngineDeployment named $1 with $2 replicas of that class, up to
+# `spec.replicas`; the caller writes the rest of its spec.
+deployment_head() {
+  local handler="${3:-cpu}"
   cat <<YAML
 apiVersion: node.k8s.io/v1
 kind: RuntimeClass
-metadata: {name: cpu}
-handler: cpu
+metadata: {name: $handler}
+handler: $handler
 ---
 apiVersion: duet/v1alpha1
 kind: EngineDeployment
 metadata: {name: $1}
 spec:
-  runtimeClassName: cpu
+  runtimeClassName: $handler
   replicas: $2
 YAML
 }
