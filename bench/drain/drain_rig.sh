@@ -46,7 +46,18 @@ start_duetd() {
 }
 
 manifest() {  # $1: replicas, $2: version, $3: strategy (none|canary)
-  deployment_head chat "$1" ascend
+  # `big`, the large pool: where small requests spill when chat has no replica
+  deployment_head big 2 ascend
+  cat <<YAML
+  resources: {devices: 1}
+  template:
+    command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
+              --shutdown-timeout-ms, "0"]
+    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
+    terminationGracePeriodSeconds: 60
+---
+YAML
+  deployment_head chat "$1" ascend | sed '1,5d'  # its RuntimeClass is above
   cat <<YAML
   version: $2
   resources: {devices: 1}
@@ -70,14 +81,18 @@ YAML
 apiVersion: duet/v1alpha1
 kind: Route
 metadata: {name: chat}
-spec: {match: {pathPrefix: /v1/}, backend: chat, scheduling: {policy: leastRequest}}
+spec:
+  match: {pathPrefix: /v1/}
+  sizeRouting: {thresholdTokens: 4096, small: chat, large: big}
+  scheduling: {policy: leastRequest}
 YAML
 }
 
 apply() { manifest "$@" >"$work/chat.yaml"; duetctl apply -f "$work/chat.yaml" >/dev/null; }
 engines() { duetctl get engines -o json | jq -c '[.items[] | {name, state, pid}]'; }
-running() { duetctl get engines -o json | jq '[.items[] | select(.pid != 0 and .pid != null)] | length'; }
-ready() { duetctl get engines -o json | jq '[.items[] | select(.state == "Ready")] | length'; }
+# chat's replicas only (big's two run throughout)
+running() { duetctl get engines -o json | jq '[.items[] | select(.deployment == "chat" and .pid != 0 and .pid != null)] | length'; }
+ready() { duetctl get engines -o json | jq '[.items[] | select(.deployment == "chat" and .state == "Ready")] | length'; }
 wait_for() {  # $1: seconds, $2: a shell condition, evaluated again each time
   local until=$(( $(now_ms) + $1 * 1000 ))
   until eval "$2"; do
@@ -117,7 +132,10 @@ start_duetd
 apply 4 v1 none
 wait_for 60 '[ "$(ready)" -eq 4 ]'
 start_router
-duet-bench-streamload --to "127.0.0.1:$proxy_port" --streams "$streams" >"$work/load.out" 2>&1 &
+# a quarter with `x-canary: true`: they all come from one address, which stickiness would
+# put on one side of a canary
+duet-bench-streamload --to "127.0.0.1:$proxy_port" --streams "$streams" --canary-share 0.25 \
+  >"$work/load.out" 2>&1 &
 load_pid=$!; pids+=("$load_pid")
 log "load: $streams streams of 150-300 tokens at 100 ms a token"
 sleep 20  # every stream running, most half way
@@ -182,13 +200,20 @@ kill -USR1 "$load_pid"
 sleep 20  # the streams held back start (and get their answer's header) before the Route goes
 record "duetctl drain + uncordon (no new streams while drained)" "$m" "node drained after $drained ms"
 
-# 8. the deployment deleted, its Route first (no new stream could be served after it):
+# 8. chat scaled to 0: its Route's small pool is empty, so new streams spill to the large
+#    pool (big) while chat's replicas drain
+m=$(mark); t0=$(now_ms); apply 0 v2 canary
+wait_for 120 '[ "$(running)" -eq 0 ]'
+record "small pool scaled to 0 (spill to the large pool)" "$m" "chat's engines exited after $(( $(now_ms) - t0 )) ms"
+apply 4 v2 canary; settle 4
+
+# 9. the deployments deleted, their Route first (no new stream could be served after it):
 #    the streams in flight must still end whole
 m=$(mark); t0=$(now_ms)
 kill -INT "$load_pid"  # no new streams: what is left runs to its end
 duetctl delete -f "$work/chat.yaml" >/dev/null
-wait_for 120 '[ "$(running)" -eq 0 ]'
-record "Route and deployment deleted (no new streams)" "$m" "every engine exited after $(( $(now_ms) - t0 )) ms"
+wait_for 120 '[ "$(duetctl get engines -o json | jq ".items | length")" -eq 0 ]'
+record "Route and deployments deleted (no new streams)" "$m" "every engine exited after $(( $(now_ms) - t0 )) ms"
 wait "$load_pid" || true
 
 echo "| scenario | streams cut | requests failed | figures |"

@@ -6,10 +6,12 @@
 // whole: 200, every token and `data: [DONE]`; cut: a 200 that ended without [DONE] (an
 // error event, a reset, an early EOF); failed: no 200 (refused, reset before the header, an
 // error status). Then, at the end, one summary line: `total whole=N cut=N failed=N`.
+// --canary-share P sends `x-canary: true` on that share of the streams: all of them come from
+// one address, which the router's stickiness would otherwise put on one side of a canary.
 // SIGUSR1 pauses opening new streams (those in flight run on) and the next one resumes: for
 // a node drained with nothing left to serve.
 // Usage: duet-bench-streamload --to HOST:PORT [--streams 200] [--min-tokens 150]
-//        [--max-tokens 300] [--path /v1/completions]
+//        [--max-tokens 300] [--path /v1/completions] [--canary-share 0]
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
@@ -31,6 +33,7 @@ struct Options {
   int streams = 200;
   int min_tokens = 150, max_tokens = 300;
   std::string path = "/v1/completions";
+  double canary_share = 0;
 };
 
 struct Totals {
@@ -50,7 +53,11 @@ class Load {
   void start() {
     for (int i = 0; i < options_.streams; ++i) open();
   }
-  void stop() { stopping_ = true; }
+  // No new stream; the loop ends once the last one has.
+  void stop() {
+    stopping_ = true;
+    if (in_flight_ == 0) io_.stop();
+  }
   void toggle_pause() {
     paused_ = !paused_;
     for (; !paused_ && waiting_ > 0; --waiting_) open();
@@ -82,10 +89,13 @@ class Load {
       if (stream->tail.size() > 256) stream->tail.erase(0, stream->tail.size() - 256);
     };
     handlers.on_end = [this, stream](http::error_code ec) { finished(*stream, ec); };
-    stream->call = http::ClientCall::stream(
-        io_.get_executor(), options_.to,
-        http::make_request(http::bhttp::verb::post, options_.path, options_.to, body, "application/json"),
-        std::chrono::seconds(30), std::move(handlers));
+    auto request =
+        http::make_request(http::bhttp::verb::post, options_.path, options_.to, body, "application/json");
+    if (std::uniform_real_distribution<double>(0, 1)(rng_) < options_.canary_share)
+      request.set("x-canary", "true");  // no canary: the router falls back to stable
+    ++in_flight_;
+    stream->call = http::ClientCall::stream(io_.get_executor(), options_.to, std::move(request),
+                                            std::chrono::seconds(30), std::move(handlers));
   }
 
   void finished(Stream& stream, http::error_code ec) {
@@ -109,6 +119,8 @@ class Load {
                 static_cast<long long>(ms), detail.c_str());
     std::fflush(stdout);
     stream.call.reset();  // the handlers hold the stream; the call holds the handlers
+    --in_flight_;
+    if (stopping_ && in_flight_ == 0) return io_.stop();
     open();
   }
 
@@ -119,6 +131,7 @@ class Load {
   bool stopping_ = false;
   bool paused_ = false;
   int waiting_ = 0;  // streams to open once resumed
+  int in_flight_ = 0;
   Totals totals_;
 };
 
@@ -131,6 +144,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--min-tokens") o.min_tokens = std::stoi(value);
     else if (flag == "--max-tokens") o.max_tokens = std::stoi(value);
     else if (flag == "--path") o.path = value;
+    else if (flag == "--canary-share") o.canary_share = std::stod(value);
     else throw std::invalid_argument("unknown flag " + flag);
   }
   if (o.to.port == 0) throw std::invalid_argument("--to HOST:PORT is required");
