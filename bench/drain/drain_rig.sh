@@ -45,28 +45,26 @@ start_duetd() {
   until [ -S "$work/duetd.sock" ] && duetctl get engines >/dev/null 2>&1; do sleep 0.05; done
 }
 
+# One NPU a replica, 100 ms a token, every stream still open cut at SIGTERM.
+sim_template() {
+  cat <<YAML
+  resources: {devices: 1}
+  template:
+    command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
+              --shutdown-timeout-ms, "0"]
+    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
+    terminationGracePeriodSeconds: 60
+YAML
+}
+
 manifest() {  # $1: replicas, $2: version, $3: strategy (none|canary)
   # `big`, the large pool: where small requests spill when chat has no replica
   deployment_head big 2 ascend
-  cat <<YAML
-  resources: {devices: 1}
-  template:
-    command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
-              --shutdown-timeout-ms, "0"]
-    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
-    terminationGracePeriodSeconds: 60
----
-YAML
+  sim_template
+  echo ---
   deployment_head chat "$1" ascend | sed '1,5d'  # its RuntimeClass is above
-  cat <<YAML
-  version: $2
-  resources: {devices: 1}
-  template:
-    command: [duet-sim, --port, "\${PORT}", --model, m, --name, "\${NAME}", --tpot-ms, "100",
-              --shutdown-timeout-ms, "0"]
-    readinessProbe: {httpGet: {path: /health}, periodSeconds: 1}
-    terminationGracePeriodSeconds: 60
-YAML
+  echo "  version: $2"
+  sim_template
   if [ "$3" = canary ]; then cat <<YAML
   strategy:
     type: Canary
