@@ -101,6 +101,12 @@ void ProxySession<Stream, Upstreams>::enter(Phase phase) {
 
 template <class Stream, class Upstreams>
 bool ProxySession<Stream, Upstreams>::busy() const {
+  // A connection that has not sent its first request yet (its TLS handshake or its header
+  // may be on the way) was opened to send one: closing it would fail that request, which a
+  // client does not retry as it retries an idle keep-alive connection. Part of a header
+  // that came in counts the same. header_timeout bounds both.
+  if (phase_ == Phase::reading_header)
+    return requests_ == 0 || buffer_.size() > 0 || (parser_ && parser_->got_some());
   return phase_ == Phase::checking || phase_ == Phase::reading_body ||
          phase_ == Phase::relaying || phase_ == Phase::replying;
 }
@@ -202,7 +208,7 @@ void ProxySession<Stream, Upstreams>::note_request_line() {
   record_.method = http::to_string(header.method());
   record_.target = header.target();
   version_ = header.version();
-  after_ = header.keep_alive() ? After::next_request : After::close;
+  after_ = header.keep_alive() && !worker_.draining ? After::next_request : After::close;
 }
 
 // Everything that can refuse a request does so on its header: the framing (RFC 9112), then

@@ -270,7 +270,8 @@ void UpstreamRelay<Stream, Upstreams>::start_response() {
   // The body (or its first piece) that came in with the header goes in the same write.
   wire_.clear();
   ClientFraming client = append_client_response_head(
-      wire_, parser_->get().base(), engine, client_version_, client_keep_alive_,
+      wire_, parser_->get().base(), engine, client_version_,
+      client_keep_alive_ && !worker_.draining,  // a draining router says it closes
       {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track), decision_text_});
   outcome_.client_reusable = client.keep_alive;
   client_chunked_ = client.chunked && !bodyless;

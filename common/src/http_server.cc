@@ -144,13 +144,15 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   }
 
   // Called from Server::stop_gracefully() on any thread: no request after the one in
-  // progress; an idle connection closes now.
+  // progress; an idle keep-alive connection closes now. One that has not sent its first
+  // request yet was opened to send one: it gets its answer (header_timeout bounds the wait).
   void drain_from_outside() {
     asio::post(stream_.get_executor(), [weak = weak_from_this()] {
       auto self = weak.lock();
       if (!self) return;
       self->draining_ = true;
-      if (!self->busy_ && self->buffer_.size() == 0 && !self->lingering_) self->close();
+      if (!self->busy_ && self->answered_ && self->buffer_.size() == 0 && !self->lingering_)
+        self->close();
     });
   }
 
@@ -397,6 +399,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     std::vector<std::function<void()>>().swap(gone_callbacks_);
     on_cut_ = nullptr;
     busy_ = false;
+    answered_ = true;
     if (close_after_ || draining_) return shutdown();
     if (watching_) {
       // The watch read doubles as the wait for the next request; when that request (or a
@@ -488,6 +491,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   std::size_t lingered_ = 0;
   bool counted_ = false;  // holds one of max_connections
   bool busy_ = false;      // a request was read and its answer is not all written yet
+  bool answered_ = false;  // an answer was written whole: the connection may idle now
   bool draining_ = false;  // the server stops gracefully: no request after this one
   std::function<void()> on_cut_;
 };

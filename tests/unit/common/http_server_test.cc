@@ -239,6 +239,29 @@ TEST_F(GracefulStopFixture, TheAnswerInProgressFinishesThenItsConnectionCloses) 
   EXPECT_TRUE(test::eventually([&] { return done_.load(); }, 2s));
 }
 
+// A connection accepted before the stop that has not sent its request yet was opened to
+// send one: it gets its answer, then closes.
+TEST_F(GracefulStopFixture, AConnectionWhoseFirstRequestIsOnItsWayIsAnswered) {
+  start(Address::parse("127.0.0.1:0"));
+  test::RawHttpClient fresh(port());
+  test::RawHttpClient streaming(port());  // accepted after `fresh` (one listener, in order)
+  streaming.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(test::eventually([&] { return holding_.load(); }, 5s));
+  stop_gracefully(30s);
+  EXPECT_FALSE(fresh.closed_within(300ms)) << "closed before its first request";
+
+  fresh.send(post("/whole", "x"));
+  auto answer = fresh.read();
+  ASSERT_TRUE(answer) << "the first request was not answered";
+  EXPECT_EQ(answer->result_int(), 200);
+  EXPECT_TRUE(fresh.closed_within(2s));
+  boost::asio::post(io_, [this] {
+    held_->finish();
+    held_.reset();
+  });
+  EXPECT_TRUE(test::eventually([&] { return done_.load(); }, 2s));
+}
+
 TEST_F(GracefulStopFixture, AnAnswerStillInProgressAtTheDeadlineIsCutByItsHandler) {
   start(Address::parse("127.0.0.1:0"));
   test::RawHttpClient streaming(port());

@@ -256,12 +256,13 @@ TEST(ProxySession, ClientLeavingCancelsTheRelay) {
 }
 
 // Draining (as Worker does on shutdown) closes an idle keep-alive connection at once and a
-// busy one once its response is out.
+// busy one once its response is out, which says Connection: close.
 TEST(ProxySession, DrainWaitsForTheResponseInProgress) {
-  SessionHarness h({{.response = ""}});
-  auto idle = h.connect();
+  SessionHarness h({{.response = engine_ok()}, {.response = ""}});
+  auto idle = send_request(h);  // answered: now an idle keep-alive connection
+  expect_one_response(idle.received(), 200);
   auto busy = send_request(h);
-  ASSERT_EQ(h.engines().connections().size(), 1u);
+  ASSERT_EQ(h.engines().connections().size(), 2u);
 
   h.worker().draining = true;
   for (auto* connection : h.worker().connections) connection->drain();
@@ -270,10 +271,31 @@ TEST(ProxySession, DrainWaitsForTheResponseInProgress) {
   EXPECT_FALSE(busy.closed());
 
   std::string answer = engine_ok();
-  asio::write(h.engines().connections()[0]->engine, asio::buffer(answer));
+  asio::write(h.engines().connections()[1]->engine, asio::buffer(answer));
   h.settle();
   expect_one_response(busy.received(), 200);
+  EXPECT_NE(busy.received().find("Connection: close\r\n"), std::string::npos) << busy.received();
   EXPECT_TRUE(busy.closed());
+}
+
+// A connection that has not sent its first request when the drain starts (a router reload
+// under load accepts some in that state) was opened to send one: it is answered, then closed.
+// Closing it would fail a request that the client does not retry.
+TEST(ProxySession, DrainAnswersAConnectionWhoseFirstRequestIsStillOnItsWay) {
+  SessionHarness h({{.response = engine_ok()}});
+  auto fresh = h.connect();
+  h.settle();
+
+  h.worker().draining = true;
+  for (auto* connection : h.worker().connections) connection->drain();
+  h.settle();
+  EXPECT_FALSE(fresh.closed());
+
+  fresh.send(completion_request());
+  h.settle();
+  expect_one_response(fresh.received(), 200);
+  EXPECT_NE(fresh.received().find("Connection: close\r\n"), std::string::npos) << fresh.received();
+  EXPECT_TRUE(fresh.closed());
 }
 
 }  // namespace
