@@ -48,7 +48,7 @@ json claims(const std::string& sub, json extra = json::object()) {
   return c;
 }
 
-std::string bearer(const std::string& token) {
+std::string bearer_value(const std::string& token) {
   std::string value = "Bearer ";
   return value += token;
 }
@@ -92,7 +92,7 @@ class RouterAuth : public duet::test::RouterTest {
   }
   duet::test::Response call(ProxyClient& c, const std::string& token) {
     duet::test::Headers headers;
-    if (!token.empty()) headers["authorization"] = bearer(token);
+    if (!token.empty()) headers["authorization"] = bearer_value(token);
     return c.post("/v1/completions", completion("hi"), headers);
   }
 
