@@ -196,6 +196,13 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     enqueue({nullptr, std::move(bytes)});
   }
 
+  // Exchange::break_off: once what is queued is written, the connection ends without the
+  // rest of the answer.
+  void break_off(bool reset) {
+    break_off_ = reset ? BreakOff::reset : BreakOff::fin;
+    if (!writing_ && queue_.empty()) end_broken_off();
+  }
+
   // An Exchange was dropped without an answer: the handler has a bug; the client must not hang.
   void abandon() {
     logger().error("handler_dropped_request", {{"remote", remote_}});
@@ -393,6 +400,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     queued_bytes_ -= out.full ? out.full->body().size() : out.raw.size();
     queue_.pop_front();
     if (!queue_.empty()) return do_write();
+    if (break_off_ != BreakOff::none) return end_broken_off();
     if (!response_complete_) return;
     // The answer is complete, so "client gone" no longer applies to it; without this a
     // keep-alive connection would keep one callback per request it ever served.
@@ -413,6 +421,17 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
       return;
     }
     do_read_request();
+  }
+
+  // A FIN in both directions (the client reads EOF where the next chunk should be), or an RST
+  // (linger 0: the client's next read fails with a reset).
+  void end_broken_off() {
+    beast::error_code ignored;
+    if (break_off_ == BreakOff::reset)
+      stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    else
+      stream_.socket().shutdown(Socket::shutdown_both, ignored);
+    close();
   }
 
   void arm_timer(std::chrono::milliseconds timeout) {
@@ -492,6 +511,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   bool counted_ = false;  // holds one of max_connections
   bool busy_ = false;      // a request was read and its answer is not all written yet
   bool answered_ = false;  // an answer was written whole: the connection may idle now
+  enum class BreakOff { none, fin, reset } break_off_ = BreakOff::none;
   bool draining_ = false;  // the server stops gracefully: no request after this one
   std::function<void()> on_cut_;
 };
@@ -562,6 +582,11 @@ void Exchange::send(std::string_view data) {
 }
 
 void Exchange::finish() { session_->write_raw("0\r\n\r\n", true, !request_.keep_alive()); }
+
+void Exchange::break_off(bool reset) {
+  answered_ = true;  // not a handler that dropped its request
+  session_->break_off(reset);
+}
 
 // --- Server -----------------------------------------------------------------------------
 

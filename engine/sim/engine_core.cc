@@ -79,7 +79,7 @@ void EngineCore::finish_step() {
   for (const auto& e : scheduler_.complete(step_)) {
     auto it = waiters_.find(e.id);
     if (it == waiters_.end()) continue;
-    TokenEvent event{model::answer_text(e.token), e.index, e.cached_tokens, e.finished};
+    TokenEvent event{model::answer_text(e.token), e.index, e.cached_tokens, e.finished, e.token};
     asio::post(it->second.reply_to, [on_token = it->second.on_token, event] { on_token(event); });
     if (e.finished) waiters_.erase(it);
   }

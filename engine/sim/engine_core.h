@@ -32,6 +32,7 @@ struct TokenEvent {
   uint64_t index = 0;      // 0 for the first token
   uint64_t cached_tokens = 0;  // prompt tokens the prefix cache held
   bool last = false;
+  uint32_t id = 0;  // the token's id (return_token_ids)
 };
 
 // Counters for /metrics, read from any thread.

@@ -29,7 +29,9 @@ Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange
       ending_{request.max_tokens, request.max_tokens_given ? "length" : "stop",
               Usage{request.prompt_tokens, request.max_tokens}},
       timer_(exchange_->executor()),
-      arrival_(arrival) {}
+      arrival_(arrival) {
+  if (request.return_token_ids) builder_.return_token_ids(request.prompt_ids);
+}
 
 void Generation::start() {
   if (state_.engine) return run();  // the engine model queues and batches by itself
@@ -78,6 +80,7 @@ void Generation::run_on_engine() {
 
 void Generation::on_engine_token(const TokenEvent& token) {
   if (phase_ != Phase::running) return;
+  if (breaks_off_at(token.index)) return break_off();
   auto now = Clock::now();
   if (token.index == 0) state_.metrics.observe_first_token(seconds_since_arrival(now));
   ending_.usage.cached_tokens = token.cached_tokens;
@@ -90,7 +93,7 @@ void Generation::on_engine_token(const TokenEvent& token) {
     return succeed(now);
   }
   std::string events;
-  append_sse_event(events, builder_.text_chunk(token.text, token.index == 0));
+  append_sse_event(events, builder_.text_chunk(token.text, token.index == 0, token.id));
   if (token.last) events.append(builder_.closing_events(ending_));
   exchange_->send(events);
   if (!token.last) return;
@@ -100,6 +103,14 @@ void Generation::on_engine_token(const TokenEvent& token) {
 
 // The benchmark path: no timers, one write, whether streamed or not.
 void Generation::answer_at_once() {
+  if (breaks_off_at(0) && *break_off_after_ < ending_.tokens) {
+    sent_ = *break_off_after_;
+    if (request_.stream) {
+      exchange_->begin_stream(state_.replies.stream_header());
+      exchange_->send(builder_.sse_events(0, sent_, ending_));
+    }
+    return break_off();
+  }
   auto now = Clock::now();
   state_.metrics.observe_first_token(seconds_since_arrival(now));
   if (request_.stream)
@@ -126,6 +137,10 @@ void Generation::on_timer(boost::system::error_code ec) {
   }
   auto now = Clock::now();
   if (request_.stream) return stream_due_tokens(now);
+  if (breaks_off_at(0) && *break_off_after_ < ending_.tokens) {
+    sent_ = *break_off_after_;  // the whole answer would have held them
+    return break_off();
+  }
   // Queueing plus ttft: when the first token would have been ready inside the engine.
   state_.metrics.observe_first_token(to_seconds(started_ - arrival_ + state_.latency.ttft()));
   state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole(ending_));
@@ -135,6 +150,10 @@ void Generation::on_timer(boost::system::error_code ec) {
 
 void Generation::stream_due_tokens(Clock::time_point now) {
   uint64_t due = std::max(state_.latency.tokens_due(started_, now, ending_.tokens), sent_ + 1);
+  if (break_off_after_ && *break_off_after_ < ending_.tokens) {
+    due = std::min(due, *break_off_after_);
+    if (due <= sent_) return break_off();
+  }
   if (sent_ == 0) state_.metrics.observe_first_token(seconds_since_arrival(now));
   // Tokens that fell due together (a late timer, tpot 0) go out as one write.
   exchange_->send(builder_.sse_events(sent_, due, ending_));
@@ -185,6 +204,40 @@ void Generation::on_cut() {
     state_.replies.send_error(*exchange_, 503, kWhy);
   }
   answered_ = true;
+}
+
+// An injected fault (--crash-after-tokens): the answer ends after the sent_ tokens the way
+// an engine's answer ends when it dies (fault_injector.h's CrashMode). The request counts as
+// aborted.
+void Generation::break_off() {
+  stop_early();
+  answered_ = true;
+  auto mode = state_.faults.crash_mode();
+  static constexpr std::string_view kWhy = "the engine failed in the middle of this answer (--crash-mode)";
+  Ending cut{sent_, mode == CrashMode::abort ? "abort" : "", ending_.usage};
+  cut.usage.completion_tokens = sent_;
+  switch (mode) {
+    case CrashMode::rst:
+    case CrashMode::fin:
+      return exchange_->break_off(mode == CrashMode::rst);
+    case CrashMode::stall:
+      return state_.parked.park(std::move(exchange_));
+    case CrashMode::error_event_then_done:
+      if (!request_.stream) return state_.replies.send_error(*exchange_, 500, kWhy);
+      exchange_->send(sse_event(openai_error_body(500, kWhy, openai_error_type(500))).append(kSseDone));
+      return exchange_->finish();
+    case CrashMode::no_finish:
+    case CrashMode::abort:
+      if (!request_.stream) {
+        auto whole = state_.engine ? builder_.whole_text(text_, cut) : builder_.whole(cut);
+        return state_.replies.send(*exchange_, bhttp::status::ok, std::move(whole));
+      }
+      std::string events;
+      if (mode == CrashMode::abort) events = builder_.closing_events(cut);
+      else events.append(kSseDone);
+      exchange_->send(events);
+      return exchange_->finish();
+  }
 }
 
 void Generation::stop_early() {

@@ -6,6 +6,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
 
 #include "sim/response_builder.h"
 #include "sim/sim_state.h"
@@ -21,6 +22,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
 
   // Asks for a slot and runs at once if one is free. Call on the exchange's executor.
   void start();
+  // The answer breaks off after `tokens` tokens (an injected fault, --crash-after-tokens),
+  // in the way --crash-mode says. Before start().
+  void break_off_after(std::optional<uint64_t> tokens) { break_off_after_ = tokens; }
 
  private:
   enum class Phase { queued, running, done };
@@ -38,6 +42,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
   void watch_client();
   void on_client_gone();
   void on_cut();
+  // True when the answer breaks off before token `index` (0 = the first).
+  bool breaks_off_at(uint64_t index) const { return break_off_after_ && index >= *break_off_after_; }
+  void break_off();
   // Stops what runs for the request (its timer, its engine sequence, its slot or place in
   // the queue) when it ends before its last token.
   void stop_early();
@@ -59,6 +66,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::string text_;  // the engine model's answer so far, for a non-streamed reply
   bool answered_ = false;
   bool watching_ = false;
+  std::optional<uint64_t> break_off_after_;
 };
 
 }  // namespace duet::sim

@@ -30,15 +30,31 @@ RequestError wrong(const std::string& param, std::string_view expected, const js
 
 RequestError missing(const std::string& param) { return {400, param + ": required", param}; }
 
+// A string, strings one after the other, or token ids (vLLM's list[int] prompt: what
+// duet-router's exact continuation sends).
 MaybeError check_prompt(const json& doc) {
   auto it = doc.find("prompt");
   if (it == doc.end() || it->is_null()) return missing("prompt");
   if (it->is_string()) return std::nullopt;
   if (!it->is_array() || it->empty())
-    return wrong("prompt", "a string or a non-empty array of strings", *it);
-  for (std::size_t i = 0; i < it->size(); ++i)
-    if (!(*it)[i].is_string())
-      return wrong("prompt[" + std::to_string(i) + "]", "a string", (*it)[i]);
+    return wrong("prompt", "a string or a non-empty array of strings or of token ids", *it);
+  bool ids = (*it)[0].is_number_integer();
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& piece = (*it)[i];
+    std::string at = "prompt[" + std::to_string(i) + "]";
+    if (!ids && !piece.is_string()) return wrong(at, "a string", piece);
+    if (ids && !(piece.is_number_integer() && piece.get<int64_t>() >= 0 &&
+                 piece.get<int64_t>() < model::kVocabularySize))
+      return wrong(at, "a token id from 0 to " + std::to_string(model::kVocabularySize - 1), piece);
+  }
+  return std::nullopt;
+}
+
+MaybeError read_return_token_ids(const json& doc, const RequestLimits& limits, InferenceRequest& out) {
+  auto it = doc.find("return_token_ids");
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) return wrong("return_token_ids", "a boolean", *it);
+  out.return_token_ids = it->get<bool>() && limits.tokenize && limits.token_ids;
   return std::nullopt;
 }
 
@@ -191,7 +207,12 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = read_stream_options(doc, out)) return *e;
   if (auto e = check_n(doc)) return *e;
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
-  if (limits.tokenize) {
+  if (auto e = read_return_token_ids(doc, limits, out)) return *e;
+  if (api == Api::completions && doc["prompt"].is_array() && doc["prompt"][0].is_number_integer()) {
+    for (const auto& id : doc["prompt"]) out.prompt_ids.push_back(id.get<uint32_t>());
+    out.prompt_tokens = out.prompt_ids.size();
+    if (!limits.tokenize) out.prompt_ids.clear();  // the latency model only counts them
+  } else if (limits.tokenize) {
     out.prompt_ids = prompt_ids(api, doc);
     out.prompt_tokens = out.prompt_ids.size();
   } else {

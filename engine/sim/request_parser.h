@@ -24,6 +24,9 @@ struct InferenceRequest {
   std::optional<bool> include_usage;
   uint64_t prompt_tokens = 0;     // duet::estimate_prompt_tokens, or prompt_ids' count
   std::vector<uint32_t> prompt_ids;  // with the engine model only (sim/prompt_ids.h)
+  // vLLM's return_token_ids, honoured with the engine model (and --token-ids on): a
+  // completion's chunks carry `prompt_token_ids` (the first) and `token_ids`.
+  bool return_token_ids = false;
   uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default
   bool max_tokens_given = false;  // finish_reason is "length" when given, else "stop"
 };
@@ -39,6 +42,7 @@ struct RequestLimits {
   uint64_t default_max_tokens = 16;
   uint64_t max_model_len = 32768;  // prompt + output tokens
   bool tokenize = false;           // the engine model: prompt_ids, and prompt_tokens from them
+  bool token_ids = false;          // return_token_ids is honoured (with tokenize)
 };
 
 using ParseResult = std::variant<InferenceRequest, RequestError>;

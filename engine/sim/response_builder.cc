@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <span>
 
 #include "sim/sse.h"
 
@@ -19,6 +20,15 @@ void append_usage(std::string& out, const Usage& usage) {
   if (usage.cached_tokens)
     out.append(",\"prompt_tokens_details\":{\"cached_tokens\":").append(std::to_string(*usage.cached_tokens)).append("}");
   out.append("}");
+}
+
+void append_ids(std::string& out, std::string_view name, std::span<const uint32_t> ids) {
+  out.append(",\"").append(name).append("\":[");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(std::to_string(ids[i]));
+  }
+  out.push_back(']');
 }
 
 void append_finish(std::string& out, std::string_view finish_reason) {
@@ -102,7 +112,9 @@ std::string ResponseBuilder::token_chunk(uint64_t index) const {
   return text_chunk(token_text(index), index == 0);
 }
 
-std::string ResponseBuilder::text_chunk(std::string_view text, bool first) const {
+std::string ResponseBuilder::text_chunk(std::string_view text, bool first,
+                                        std::optional<uint32_t> token_id) const {
+  bool ids = prompt_ids_ && token_id;
   std::string out;
   if (api_ == Api::chat) {
     out = head("chat.completion.chunk");
@@ -114,9 +126,13 @@ std::string ResponseBuilder::text_chunk(std::string_view text, bool first) const
   } else {
     out = head("text_completion");
     out.append("\"text\":\"").append(text).append("\"");
+    if (ids && first) append_ids(out, "prompt_token_ids", *prompt_ids_);
   }
+  if (ids) append_ids(out, "token_ids", {&*token_id, 1});
   append_finish(out, {});
-  out.append("}]}");
+  out.append("}]");
+  if (ids && first && api_ == Api::chat) append_ids(out, "prompt_token_ids", *prompt_ids_);
+  out.append("}");
   return out;
 }
 

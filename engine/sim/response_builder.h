@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/request_parser.h"
 
@@ -62,7 +63,12 @@ class ResponseBuilder {
   // The JSON of one streamed chunk carrying token `index`.
   std::string token_chunk(uint64_t index) const;
   // The JSON of one streamed chunk carrying `text`; the first one names the role (chat).
-  std::string text_chunk(std::string_view text, bool first) const;
+  // With token ids returned (return_token_ids), it carries `token_id` in `token_ids`, and the
+  // first also the prompt's ids in `prompt_token_ids`: in the choice for a completion, at the
+  // top for a chat, as vLLM puts them.
+  std::string text_chunk(std::string_view text, bool first, std::optional<uint32_t> token_id = {}) const;
+  // Chunks from now on return token ids; `prompt_ids` go in the first.
+  void return_token_ids(std::vector<uint32_t> prompt_ids) { prompt_ids_ = std::move(prompt_ids); }
   // The JSON of the closing chunk: no text, finish_reason, and usage with closing_chunk.
   std::string final_chunk(const Ending& ending) const;
   // The JSON of the usage chunk: `choices` empty, `usage` (StreamUsage::own_chunk).
@@ -78,6 +84,7 @@ class ResponseBuilder {
   int64_t created_;
   std::string_view model_json_;
   StreamUsage stream_usage_;
+  std::optional<std::vector<uint32_t>> prompt_ids_;  // set: token ids are returned
 };
 
 // The id of an answer: "cmpl-..." or "chatcmpl-..." followed by 16 hex digits of `value`.

@@ -83,6 +83,23 @@ const std::map<std::string, Setter, std::less<>>& setters() {
        }},
       {"--crash-after",
        [](SimOptions& o, auto f, auto v) { o.crash_after = parse_uint(f, v, 0, kMaxU64); }},
+      {"--crash-after-tokens",
+       [](SimOptions& o, auto f, auto v) { o.answer_crash.after_tokens = parse_uint(f, v, 0, kMaxU64); }},
+      {"--crash-mode",
+       [](SimOptions& o, auto f, auto v) {
+         auto mode = parse_crash_mode(v);
+         if (!mode) bad_value(f, "rst, fin, error-event-then-done, no-finish, abort or stall", v);
+         o.answer_crash.mode = *mode;
+       }},
+      {"--crash-rate",
+       [](SimOptions& o, auto f, auto v) {
+         o.answer_crash.rate = parse_double(f, v, 0, 1, "a share from 0 to 1");
+       }},
+      {"--token-ids",
+       [](SimOptions& o, auto f, auto v) {
+         if (v != "on" && v != "off") bad_value(f, "on or off", v);
+         o.token_ids = v == "on";
+       }},
       {"--hang-after",
        [](SimOptions& o, auto f, auto v) { o.hang_after = parse_uint(f, v, 0, kMaxU64); }},
       {"--name", [](SimOptions& o, auto, auto v) { o.name = v; }},
@@ -157,6 +174,10 @@ A simulated OpenAI-compatible LLM engine (vLLM's API and metric names).
   --fail-rate P          share of inference requests answered 500 (0..1, default 0)
   --crash-after N        serve N inference requests; exit(1) when the next arrives
   --hang-after N         serve N inference requests; then answer nothing, /health included
+  --crash-after-tokens N an answer breaks off after N tokens (see --crash-mode, --crash-rate)
+  --crash-mode MODE      how: rst, fin, error-event-then-done, no-finish, abort or stall
+                         (default rst)
+  --crash-rate P         share of inference requests whose answer breaks off (default 1)
   --name NAME            x-duet-replica header value (default $DUET_REPLICA, else host:port)
   --threads N            I/O threads (default 1)
   --max-connections N    connections open at once; one more gets 503 (default 1024)
@@ -175,6 +196,7 @@ The engine model (off by default; --ttft-ms and --tpot-ms are then not used):
   --max-num-seqs N       sequences in one batch (default 256)
   --max-num-batched-tokens N  tokens computed in one step (default 8192)
   --time-scale F         run the engine's clock F times faster (default 1)
+  --token-ids on|off     honour return_token_ids (default on; off: an engine without it)
 )";
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "duet/common/standard_flags.h"
+#include "sim/fault_injector.h"
 
 namespace duet::sim {
 
@@ -24,6 +25,8 @@ struct SimOptions {
   double fail_rate = 0.0;               // share of inference requests answered 500
   std::optional<uint64_t> crash_after;  // serve N inference requests, die on the next
   std::optional<uint64_t> hang_after;   // serve N inference requests, then answer nothing
+  AnswerCrash answer_crash;             // answers that break off after N tokens
+  bool token_ids = true;                // return_token_ids is honoured (engine model)
   std::string name;                     // x-duet-replica; empty = host:port once bound
   unsigned threads = 1;
   std::size_t max_connections = 1024;  // open at once; one more gets 503 + Retry-After

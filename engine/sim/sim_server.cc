@@ -107,8 +107,9 @@ void SimServer::serve_inference(const ExchangePtr& exchange, Api api) {
     return state_.replies.send_error(*exchange, error->status, error->message, error->param);
   if (state_.faults.draw_failure())
     return state_.replies.send_error(*exchange, 500, "simulated failure (--fail-rate)");
-  std::make_shared<Generation>(state_, exchange, std::get<InferenceRequest>(parsed), arrival)
-      ->start();
+  auto generation = std::make_shared<Generation>(state_, exchange, std::get<InferenceRequest>(parsed), arrival);
+  generation->break_off_after(state_.faults.draw_answer_crash());
+  generation->start();
 }
 
 void SimServer::serve_models(const ExchangePtr& exchange) {

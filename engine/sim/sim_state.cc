@@ -21,7 +21,7 @@ SimState::SimState(const SimOptions& opts)
       id_seed(pick_seed(opts)),
       latency(opts.ttft, opts.tpot),
       slots(opts.max_concurrency),
-      faults(opts.crash_after, opts.hang_after, opts.fail_rate, mix64(id_seed)),
+      faults(opts.crash_after, opts.hang_after, opts.fail_rate, mix64(id_seed), opts.answer_crash),
       metrics(opts.model) {
   replies.set_replica(opts.name);
 }
@@ -30,7 +30,7 @@ RequestLimits SimState::limits() const {
   if (!engine) return {options.model, options.output_tokens, options.max_model_len};
   // A sequence must fit the KV cache whole, or it could never be scheduled.
   return {options.model, options.output_tokens, std::min<uint64_t>(options.max_model_len, engine->capacity_tokens()),
-          true};
+          true, options.token_ids};
 }
 
 }  // namespace duet::sim

@@ -4,9 +4,22 @@
 #include <future>
 #include <stdexcept>
 
+#include "duet/common/line_splitter.h"
+
 namespace duet::test {
 
 namespace bhttp = http::bhttp;
+
+std::pair<std::vector<nlohmann::json>, bool> sse_events(const std::string& body) {
+  std::vector<nlohmann::json> events;
+  bool done = false;
+  LineSplitter lines;
+  for (const auto& line : lines.feed(body)) {
+    if (line == "data: [DONE]") done = true;
+    else if (line.starts_with("data: ")) events.push_back(nlohmann::json::parse(line.substr(6)));
+  }
+  return {events, done};
+}
 
 SimProcess::SimProcess(const std::vector<std::string>& flags,
                        std::map<std::string, std::string> env)

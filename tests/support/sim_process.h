@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "duet/common/http_client.h"
 #include "support/child_process.h"
 
@@ -63,6 +65,9 @@ class StreamRecord {
   http::error_code error_;
   std::shared_ptr<http::ClientCall> call_;
 };
+
+// The JSON of each `data:` event of an SSE body, and whether `data: [DONE]` ended it.
+std::pair<std::vector<nlohmann::json>, bool> sse_events(const std::string& body);
 
 // Opens SSE requests on a background io thread; closes them all when destroyed.
 class StreamClient {

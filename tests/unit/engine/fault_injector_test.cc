@@ -41,6 +41,38 @@ TEST(FaultInjector, FailRateOneAlwaysFails) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(faults.draw_failure());
 }
 
+// --crash-after-tokens with --crash-rate: a share of answers break off, the same ones for a
+// seed, on a draw sequence apart from --fail-rate's.
+TEST(FaultInjector, AnswerCrashesAreAShareAndRepeatForASeed) {
+  AnswerCrash crash{5, CrashMode::stall, 0.25};
+  FaultInjector a(std::nullopt, std::nullopt, 0.5, 7, crash);
+  FaultInjector b(std::nullopt, std::nullopt, 0.0, 7, crash);
+  int crashes = 0;
+  for (int i = 0; i < 10000; ++i) {
+    auto at = a.draw_answer_crash();
+    EXPECT_EQ(at, b.draw_answer_crash());
+    a.draw_failure();  // the 500s' draws do not move the crashes'
+    if (at) {
+      EXPECT_EQ(*at, 5u);
+    }
+    crashes += at.has_value();
+  }
+  EXPECT_NEAR(crashes, 2500, 200);
+  EXPECT_EQ(a.crash_mode(), CrashMode::stall);
+  FaultInjector every(std::nullopt, std::nullopt, 0, 7, {0, CrashMode::rst, 1.0});
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(every.draw_answer_crash(), 0u);
+  FaultInjector none(std::nullopt, std::nullopt, 0, 7);
+  EXPECT_FALSE(none.draw_answer_crash());
+}
+
+TEST(FaultInjector, CrashModesByName) {
+  EXPECT_EQ(parse_crash_mode("rst"), CrashMode::rst);
+  EXPECT_EQ(parse_crash_mode("error-event-then-done"), CrashMode::error_event_then_done);
+  EXPECT_EQ(parse_crash_mode("no-finish"), CrashMode::no_finish);
+  EXPECT_FALSE(parse_crash_mode("RST"));
+  EXPECT_FALSE(parse_crash_mode(""));
+}
+
 TEST(FaultInjector, FailRateIsAShareAndRepeatsForASeed) {
   FaultInjector a(std::nullopt, std::nullopt, 0.3, 7);
   FaultInjector b(std::nullopt, std::nullopt, 0.3, 7);

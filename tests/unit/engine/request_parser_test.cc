@@ -96,11 +96,39 @@ TEST(RequestParser, NumberPastDoubleNamesTheField) {
 TEST(RequestParser, PromptIsRequiredAndTyped) {
   expect_error(Api::completions, R"({"max_tokens": 3})", 400, "prompt", "prompt: required");
   expect_error(Api::completions, R"({"prompt": 12})", 400, "prompt",
-               "prompt: expected a string or a non-empty array of strings, got 12");
+               "prompt: expected a string or a non-empty array of strings or of token ids, got 12");
   expect_error(Api::completions, R"({"prompt": []})", 400, "prompt",
-               "prompt: expected a string or a non-empty array of strings, got an array");
+               "prompt: expected a string or a non-empty array of strings or of token ids, got an array");
   expect_error(Api::completions, R"({"prompt": ["a", {"b": 1}]})", 400, "prompt[1]",
                "prompt[1]: expected a string, got an object");
+}
+
+// Token ids, as vLLM takes them (duet-router's exact continuation sends them): counted with
+// the latency model, kept with the engine model; every one a valid id.
+TEST(RequestParser, PromptMayBeTokenIds) {
+  auto counted = valid(Api::completions, R"({"prompt": [5, 17, 99, 0], "return_token_ids": true})");
+  EXPECT_EQ(counted.prompt_tokens, 4u);
+  EXPECT_TRUE(counted.prompt_ids.empty());
+  EXPECT_FALSE(counted.return_token_ids);  // only the engine model has ids to return
+
+  RequestLimits engine = kLimits;
+  engine.tokenize = true;
+  engine.token_ids = true;
+  auto kept = std::get<InferenceRequest>(parse_request(Api::completions, R"({"prompt": [5, 17, 99], "return_token_ids": true})", engine));
+  EXPECT_EQ(kept.prompt_ids, (std::vector<uint32_t>{5, 17, 99}));
+  EXPECT_EQ(kept.prompt_tokens, 3u);
+  EXPECT_TRUE(kept.return_token_ids);
+  engine.token_ids = false;  // --token-ids off
+  EXPECT_FALSE(std::get<InferenceRequest>(parse_request(Api::completions, R"({"prompt": [5], "return_token_ids": true})", engine)).return_token_ids);
+
+  expect_error(Api::completions, R"({"prompt": [5, -1]})", 400, "prompt[1]",
+               "prompt[1]: expected a token id from 0 to 131071, got -1");
+  expect_error(Api::completions, R"({"prompt": [5, 131072]})", 400, "prompt[1]",
+               "prompt[1]: expected a token id from 0 to 131071, got 131072");
+  expect_error(Api::completions, R"({"prompt": [5, "six"]})", 400, "prompt[1]",
+               "prompt[1]: expected a token id from 0 to 131071, got \"six\"");
+  expect_error(Api::completions, R"({"prompt": "x", "return_token_ids": 1})", 400, "return_token_ids",
+               "return_token_ids: expected a boolean, got 1");
 }
 
 TEST(RequestParser, MessagesAreRequiredAndTyped) {

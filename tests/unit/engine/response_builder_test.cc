@@ -129,6 +129,29 @@ TEST(ResponseBuilder, IncludeUsageFalseSendsNoUsage) {
   EXPECT_EQ(events[3]["choices"][0]["finish_reason"], "length");
 }
 
+// return_token_ids, where vLLM puts them: a completion's choice carries prompt_token_ids
+// (first chunk) and token_ids; a chat's prompt_token_ids sit beside `choices`.
+TEST(ResponseBuilder, TokenIdsGoWhereVllmPutsThem) {
+  auto completion = builder(Api::completions);
+  completion.return_token_ids({7, 8});
+  auto first = json::parse(completion.text_chunk(" a", true, 42));
+  EXPECT_EQ(first["choices"][0]["prompt_token_ids"], json({7, 8}));
+  EXPECT_EQ(first["choices"][0]["token_ids"], json({42}));
+  auto next = json::parse(completion.text_chunk(" b", false, 43));
+  EXPECT_FALSE(next["choices"][0].contains("prompt_token_ids"));
+  EXPECT_EQ(next["choices"][0]["token_ids"], json({43}));
+
+  auto chat = builder(Api::chat);
+  chat.return_token_ids({7});
+  auto chat_first = json::parse(chat.text_chunk(" a", true, 42));
+  EXPECT_EQ(chat_first["prompt_token_ids"], json({7}));
+  EXPECT_EQ(chat_first["choices"][0]["token_ids"], json({42}));
+  EXPECT_EQ(chat_first["choices"][0]["delta"]["content"], " a");
+
+  auto without = json::parse(builder(Api::completions).text_chunk(" a", true, 42));
+  EXPECT_FALSE(without["choices"][0].contains("token_ids"));  // not asked for
+}
+
 TEST(ResponseBuilder, APartOfTheStreamHasNoEnding) {
   auto b = builder(Api::chat);
   auto [first, first_done] = events_of(b.sse_events(0, 1, kEnding));

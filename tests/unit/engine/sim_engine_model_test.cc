@@ -46,17 +46,6 @@ TEST(SimEngineModel, AResentConversationReportsItsCachedTokens) {
   EXPECT_EQ(sim.metric("vllm:prefix_cache_hits_total"), cached);
 }
 
-// The JSON of each `data:` event of an SSE body, and whether `data: [DONE]` ended it.
-std::pair<std::vector<json>, bool> sse_events(const std::string& body) {
-  std::vector<json> events;
-  bool done = false;
-  LineSplitter lines;
-  for (const auto& line : lines.feed(body)) {
-    if (line == "data: [DONE]") done = true;
-    else if (line.starts_with("data: ")) events.push_back(json::parse(line.substr(6)));
-  }
-  return {events, done};
-}
 
 // A streamed chat asking for stream_options.include_usage gets it as vLLM sends it: a chunk
 // of its own after the closing one, with the cached tokens of a resent conversation.

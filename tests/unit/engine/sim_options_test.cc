@@ -128,6 +128,24 @@ TEST(SimOptions, BadNumbersNameTheFlagAndTheValue) {
             "--output-tokens: expected an integer from 1 to 1000000, got \"0\"");
 }
 
+TEST(SimOptions, AnswerCrashFlags) {
+  auto off = parse({});
+  EXPECT_FALSE(off.answer_crash.after_tokens);
+  EXPECT_EQ(off.answer_crash.mode, CrashMode::rst);
+  EXPECT_EQ(off.answer_crash.rate, 1.0);
+  EXPECT_TRUE(off.token_ids);
+  auto on = parse({"--crash-after-tokens", "7", "--crash-mode=no-finish", "--crash-rate", "0.25",
+                   "--token-ids", "off"});
+  EXPECT_EQ(on.answer_crash.after_tokens, 7u);
+  EXPECT_EQ(on.answer_crash.mode, CrashMode::no_finish);
+  EXPECT_EQ(on.answer_crash.rate, 0.25);
+  EXPECT_FALSE(on.token_ids);
+  EXPECT_EQ(error_of({"--crash-mode", "explode"}),
+            "--crash-mode: expected rst, fin, error-event-then-done, no-finish, abort or stall, got \"explode\"");
+  EXPECT_EQ(error_of({"--crash-rate", "2"}), "--crash-rate: expected a share from 0 to 1, got \"2\"");
+  EXPECT_EQ(error_of({"--token-ids", "yes"}), "--token-ids: expected on or off, got \"yes\"");
+}
+
 TEST(SimOptions, OtherBadValuesAreNamed) {
   EXPECT_EQ(error_of({"--port"}), "--port: missing value");
   EXPECT_EQ(error_of({"--model", ""}), "--model: expected a model name, got \"\"");

@@ -60,6 +60,10 @@ class Exchange {
   void begin_stream(ResponseHeader header);
   void send(std::string_view data);
   void finish();
+  // Ends the connection once what was sent is written, without the rest of the answer: a FIN
+  // (the client reads EOF mid-answer) or, with `reset`, an RST. For injected faults: an
+  // engine that dies in the middle of an answer (duet-sim --crash-mode).
+  void break_off(bool reset);
 
   // True once reply() or begin_stream() was called.
   bool answered() const { return answered_; }
