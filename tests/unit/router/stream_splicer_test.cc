@@ -1,0 +1,342 @@
+// StreamSplicer in memory: an engine's SSE events as duet-sim and vLLM write them, cut in each
+// way an engine dies at each point of an answer, then a second engine's continuation; what
+// the client gets must read as one engine's whole answer.
+
+#include "router/stream_splicer.h"
+
+#include <gtest/gtest.h>
+
+namespace duet::router {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kTokens = 6;
+const std::vector<uint32_t> kPromptIds = {11, 12, 13};
+
+uint32_t id_of(int i) { return 1000 + static_cast<uint32_t>(i); }
+std::string text_of(int i) { return " w" + std::to_string(i) + (i == 2 ? "é" : ""); }
+
+std::string event(const json& data) { return "data: " + data.dump() + "\n\n"; }
+
+// Token `i` of an engine's stream, as vLLM sends it with return_token_ids.
+std::string token_event(StreamApi api, const std::string& id, int i, bool first) {
+  json choice = {{"index", 0}, {"token_ids", {id_of(i)}}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+  json chunk = {{"id", id}, {"created", 100}, {"model", "m"}};
+  if (api == StreamApi::chat) {
+    choice["delta"] = first ? json{{"role", "assistant"}, {"content", text_of(i)}} : json{{"content", text_of(i)}};
+    chunk["object"] = "chat.completion.chunk";
+    if (first) chunk["prompt_token_ids"] = kPromptIds;
+  } else {
+    choice["text"] = text_of(i);
+    chunk["object"] = "text_completion";
+    if (first) choice["prompt_token_ids"] = kPromptIds;
+  }
+  chunk["choices"] = json::array({choice});
+  return event(chunk);
+}
+
+// The end of a whole answer of `tokens` tokens: the finish_reason, usage, [DONE].
+std::string ending(StreamApi api, const std::string& id, int prompt, int tokens) {
+  json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", "length"}};
+  if (api == StreamApi::chat) choice["delta"] = json::object();
+  else choice["text"] = "";
+  return event({{"id", id}, {"created", 100}, {"model", "m"}, {"choices", json::array({choice})}}) +
+         event({{"id", id}, {"choices", json::array()},
+                {"usage", {{"prompt_tokens", prompt}, {"completion_tokens", tokens}, {"total_tokens", prompt + tokens}}}}) +
+         "data: [DONE]\n\n";
+}
+
+// What the client read: the text, the chunks' ids, how many role deltas, the usage, [DONE]s,
+// and any error event; and whether a token id leaked.
+struct ClientView {
+  std::string text;
+  std::set<std::string> ids;
+  int roles = 0;
+  json usage;
+  int done = 0;
+  json error;
+  bool leaked_ids = false;
+  std::string finish;
+};
+
+ClientView read_client(const std::string& sse) {
+  ClientView v;
+  std::size_t at = 0;
+  while ((at = sse.find("data: ", at)) != std::string::npos) {
+    auto end = sse.find("\n\n", at);
+    std::string data = sse.substr(at + 6, end - at - 6);
+    at = end;
+    if (data == "[DONE]") {
+      ++v.done;
+      continue;
+    }
+    json e = json::parse(data);
+    if (e.contains("error")) {
+      v.error = e["error"];
+      continue;
+    }
+    v.ids.insert(e.value("id", ""));
+    if (e.contains("usage")) v.usage = e["usage"];
+    if (e.dump().find("token_ids") != std::string::npos) v.leaked_ids = true;
+    if (e["choices"].empty()) continue;
+    const json& c = e["choices"][0];
+    if (c.contains("delta")) {
+      if (c["delta"].contains("role")) ++v.roles;
+      v.text += c["delta"].value("content", "");
+    } else {
+      v.text += c.value("text", "");
+    }
+    if (c["finish_reason"].is_string()) v.finish = c["finish_reason"];
+  }
+  return v;
+}
+
+std::string reference_text() {
+  std::string t;
+  for (int i = 0; i < kTokens; ++i) t += text_of(i);
+  return t;
+}
+
+json client_request(StreamApi api, bool usage = true) {
+  json r = api == StreamApi::chat ? json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}}
+                                  : json{{"prompt", "hi"}};
+  r["model"] = "m";
+  r["max_tokens"] = kTokens;
+  r["stream"] = true;
+  r["seed"] = 40;
+  if (usage) r["stream_options"] = {{"include_usage", true}};
+  return r;
+}
+
+StreamSplicer splicer(StreamApi api, json request, StreamSplicer::Limits limits = {}) {
+  auto made = StreamSplicer::begin(api, request, limits);
+  if (auto* why = std::get_if<std::string>(&made)) ADD_FAILURE() << "ineligible: " << *why;
+  return std::get<StreamSplicer>(std::move(made));
+}
+
+// How the first engine's stream breaks off after its `k` tokens.
+struct Cut {
+  const char* name;
+  std::string bytes;  // what it sends after the k tokens (then its body ends)
+  StreamFailure failure;
+};
+
+std::vector<Cut> cuts(const std::string& id) {
+  return {{"EndOfBody", "", StreamFailure::cut},
+          {"HalfAnEvent", "data: {\"id\":\"" + id + "\",\"cho", StreamFailure::cut},
+          {"ErrorEventThenDone", event({{"error", {{"message", "boom"}, {"code", 500}}}}) + "data: [DONE]\n\n",
+           StreamFailure::error_event},
+          {"DoneWithoutFinish", "data: [DONE]\n\n", StreamFailure::no_finish},
+          {"Abort", event({{"id", id}, {"choices", {{{"index", 0}, {"text", ""}, {"finish_reason", "abort"}}}}}) +
+                        "data: [DONE]\n\n",
+           StreamFailure::abort},
+          {"Garbled", "data: {not json\n\n", StreamFailure::garbled}};
+}
+
+class SplicedStream : public ::testing::TestWithParam<std::tuple<StreamApi, int, int>> {};
+
+// Every cut at every point: the continuation asks exactly for what is missing and the client
+// reads one whole answer.
+TEST_P(SplicedStream, ReadsAsOneWholeAnswer) {
+  auto [api, k, cut_index] = GetParam();
+  const Cut cut = cuts("A")[static_cast<std::size_t>(cut_index)];
+  SCOPED_TRACE(cut.name);
+  auto s = splicer(api, client_request(api));
+  std::string client;
+  for (int i = 0; i < k; ++i) client += s.feed(token_event(api, "A", i, i == 0));
+  if (k == 0) client += s.feed(token_event(api, "A", -1, true).substr(0, 0));  // nothing yet
+  client += s.feed(cut.bytes);
+  auto failure = s.failure() != StreamFailure::none ? s.failure() : s.end();
+  EXPECT_EQ(failure, cut.failure);
+  auto next = s.after_failure();
+  ASSERT_TRUE(std::holds_alternative<StreamSplicer::Resume>(next));
+  const auto& resume = std::get<StreamSplicer::Resume>(next);
+  json body = json::parse(resume.body);
+  EXPECT_EQ(resume.same_path, k == 0);
+  if (k == 0) {
+    // Nothing went out: the request itself goes to the next engine, which answers in full.
+    EXPECT_EQ(body.contains("messages"), api == StreamApi::chat);
+    EXPECT_EQ(body["return_token_ids"], true);
+    EXPECT_EQ(body["max_tokens"], kTokens);
+    for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(api, "B", i, i == 0));
+    client += s.feed(ending(api, "B", 3, kTokens));
+    EXPECT_EQ(s.end(), StreamFailure::none);
+    auto view = read_client(client);
+    EXPECT_EQ(view.text, reference_text());
+    EXPECT_EQ(view.ids.size(), 1u);  // the first id the client saw, if any, else B's
+    EXPECT_EQ(view.done, 1);
+    EXPECT_FALSE(view.leaked_ids);
+    EXPECT_EQ(view.usage["completion_tokens"], kTokens);
+    return;
+  }
+  std::vector<uint32_t> expected_prompt = kPromptIds;
+  for (int i = 0; i < k; ++i) expected_prompt.push_back(id_of(i));
+  EXPECT_EQ(body["prompt"], json(expected_prompt));
+  EXPECT_EQ(body["max_tokens"], kTokens - k);
+  EXPECT_EQ(body["seed"], 40 ^ k);
+  EXPECT_EQ(body["return_token_ids"], true);
+  EXPECT_EQ(body["model"], "m");
+  EXPECT_FALSE(body.contains("messages"));
+
+  // The second engine (a completion, whatever the client asked) answers the rest.
+  for (int i = k; i < kTokens; ++i) client += s.feed(token_event(StreamApi::completions, "B", i, i == k));
+  client += s.feed(ending(StreamApi::completions, "B", 3 + k, kTokens - k));
+  EXPECT_EQ(s.end(), StreamFailure::none);
+
+  auto view = read_client(client);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.ids, std::set<std::string>{"A"});
+  EXPECT_EQ(view.done, 1);
+  EXPECT_TRUE(view.error.is_null());
+  EXPECT_FALSE(view.leaked_ids);
+  EXPECT_EQ(view.finish, "length");
+  EXPECT_EQ(view.usage["completion_tokens"], kTokens);
+  EXPECT_EQ(view.usage["prompt_tokens"], 3);
+  if (api == StreamApi::chat) {
+    EXPECT_EQ(view.roles, 1);
+  }
+  EXPECT_EQ(s.migrations(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryCutAtEveryPoint, SplicedStream,
+    ::testing::Combine(::testing::Values(StreamApi::completions, StreamApi::chat),
+                       ::testing::Values(0, 1, kTokens / 2, kTokens - 1), ::testing::Range(0, 6)),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param) == StreamApi::chat ? "Chat" : "Completion") + "At" +
+             std::to_string(std::get<1>(info.param)) + cuts("A")[static_cast<std::size_t>(std::get<2>(info.param))].name;
+    });
+
+TEST(StreamSplicer, AWholeAnswerPassesWithoutTheAddedFields) {
+  auto s = splicer(StreamApi::completions, client_request(StreamApi::completions, false));
+  json first = json::parse(s.first_body());
+  EXPECT_EQ(first["return_token_ids"], true);
+  EXPECT_EQ(first["stream_options"]["include_usage"], true);
+  std::string client;
+  for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(StreamApi::completions, "A", i, i == 0));
+  client += s.feed(ending(StreamApi::completions, "A", 3, kTokens));
+  EXPECT_EQ(s.end(), StreamFailure::none);
+  auto view = read_client(client);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.done, 1);
+  EXPECT_TRUE(view.usage.is_null());  // the client did not ask for usage
+  EXPECT_FALSE(view.leaked_ids);
+}
+
+TEST(StreamSplicer, BytesMayArriveOneAtATime) {
+  auto s = splicer(StreamApi::chat, client_request(StreamApi::chat));
+  std::string engine;
+  for (int i = 0; i < kTokens; ++i) engine += token_event(StreamApi::chat, "A", i, i == 0);
+  engine += ending(StreamApi::chat, "A", 3, kTokens);
+  std::string client;
+  for (char c : engine) client += s.feed(std::string_view(&c, 1));
+  auto view = read_client(client);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.done, 1);
+  EXPECT_EQ(view.usage["completion_tokens"], kTokens);
+}
+
+// The finish_reason came, then the engine died before [DONE]: the answer is whole.
+TEST(StreamSplicer, AFinishedAnswerWhoseEngineDiesBeforeDoneIsWhole) {
+  auto s = splicer(StreamApi::completions, client_request(StreamApi::completions));
+  std::string client;
+  for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(StreamApi::completions, "A", i, i == 0));
+  std::string end = ending(StreamApi::completions, "A", 3, kTokens);
+  client += s.feed(end.substr(0, end.find("data:", 1)));  // the finish chunk only
+  EXPECT_EQ(s.end(), StreamFailure::none);
+  client += s.close_whole();
+  auto view = read_client(client);
+  EXPECT_EQ(view.done, 1);
+  EXPECT_EQ(view.finish, "length");
+}
+
+// Every token asked for went out, then the engine died: the answer ends at its length.
+TEST(StreamSplicer, AllTokensSentThenCutEndsAtLength) {
+  auto s = splicer(StreamApi::chat, client_request(StreamApi::chat));
+  std::string client;
+  for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(StreamApi::chat, "A", i, i == 0));
+  EXPECT_EQ(s.end(), StreamFailure::cut);
+  auto close = std::get<StreamSplicer::Close>(s.after_failure());
+  EXPECT_TRUE(close.whole);
+  auto view = read_client(client + close.events);
+  EXPECT_EQ(view.finish, "length");
+  EXPECT_EQ(view.done, 1);
+  EXPECT_EQ(view.text, reference_text());
+}
+
+// A chat engine that sent its role delta and died: the request goes again and the second
+// engine's role delta is not sent twice.
+TEST(StreamSplicer, ARoleSentBeforeTheCutIsNotSentAgain) {
+  auto s = splicer(StreamApi::chat, client_request(StreamApi::chat));
+  std::string client = s.feed(event({{"id", "A"}, {"object", "chat.completion.chunk"}, {"created", 100}, {"model", "m"},
+                                     {"choices", {{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}},
+                                                   {"finish_reason", nullptr}}}}}));
+  EXPECT_EQ(s.end(), StreamFailure::cut);
+  ASSERT_TRUE(std::get<StreamSplicer::Resume>(s.after_failure()).same_path);
+  for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(StreamApi::chat, "B", i, i == 0));
+  client += s.feed(ending(StreamApi::chat, "B", 3, kTokens));
+  auto view = read_client(client);
+  EXPECT_EQ(view.roles, 1);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.ids, std::set<std::string>{"A"});
+}
+
+// Two engines die in a row; with maxMigrations 1 the client gets the clean error.
+TEST(StreamSplicer, StopsAtMaxMigrationsWithAnErrorAndNoDone) {
+  auto s = splicer(StreamApi::completions, client_request(StreamApi::completions), {1, 32768});
+  std::string client = s.feed(token_event(StreamApi::completions, "A", 0, true));
+  s.end();
+  ASSERT_TRUE(std::holds_alternative<StreamSplicer::Resume>(s.after_failure()));
+  client += s.feed(token_event(StreamApi::completions, "B", 1, true));
+  EXPECT_EQ(s.end(), StreamFailure::cut);
+  auto close = std::get<StreamSplicer::Close>(s.after_failure());
+  EXPECT_FALSE(close.whole);
+  EXPECT_EQ(close.why, "maxMigrations (1) reached");
+  auto view = read_client(client + close.events);
+  EXPECT_EQ(view.text, text_of(0) + text_of(1));
+  EXPECT_EQ(view.done, 0);
+  EXPECT_NE(view.error["message"].get<std::string>().find("maxMigrations"), std::string::npos);
+}
+
+// An engine that returns no ids (no return_token_ids) cannot be continued exactly.
+TEST(StreamSplicer, WithoutTokenIdsTheStreamDoesNotMove) {
+  auto s = splicer(StreamApi::completions, client_request(StreamApi::completions));
+  std::string no_ids = token_event(StreamApi::completions, "A", 0, true);
+  json chunk = json::parse(no_ids.substr(6));
+  chunk["choices"][0].erase("token_ids");
+  s.feed(event(chunk));
+  s.end();
+  auto close = std::get<StreamSplicer::Close>(s.after_failure());
+  EXPECT_EQ(close.why, "the engine returned no token ids");
+}
+
+TEST(StreamSplicer, PastMaxMigratableTokensTheStreamDoesNotMove) {
+  auto s = splicer(StreamApi::completions, client_request(StreamApi::completions), {2, 4});
+  for (int i = 0; i < 2; ++i) s.feed(token_event(StreamApi::completions, "A", i, i == 0));
+  s.end();
+  EXPECT_EQ(std::get<StreamSplicer::Close>(s.after_failure()).why, "the answer is past maxMigratableTokens");
+}
+
+TEST(StreamSplicer, IneligibleRequestsSayWhy) {
+  auto why = [](StreamApi api, json change) {
+    json r = client_request(api);
+    r.update(change);
+    auto made = StreamSplicer::begin(api, r, {});
+    return std::holds_alternative<std::string>(made) ? std::get<std::string>(made) : "eligible";
+  };
+  EXPECT_EQ(why(StreamApi::completions, {{"stream", false}}), "not streamed");
+  EXPECT_EQ(why(StreamApi::completions, {{"n", 2}}), "n is not 1");
+  EXPECT_EQ(why(StreamApi::chat, {{"response_format", {{"type", "json_schema"}}}}), "guided decoding (response_format)");
+  EXPECT_EQ(why(StreamApi::completions, {{"guided_regex", "a+"}}), "guided decoding (guided_regex)");
+  EXPECT_EQ(why(StreamApi::chat, {{"tool_choice", "required"}}), "a required tool call");
+  EXPECT_EQ(why(StreamApi::chat, {{"presence_penalty", 0.5}}),
+            "presence or frequency penalties (they count only what one engine generated)");
+  EXPECT_EQ(why(StreamApi::completions, {{"logprobs", 2}}), "logprobs");
+  EXPECT_EQ(why(StreamApi::completions, {{"prompt", {"a", "b"}}}), "more than one prompt");
+  EXPECT_EQ(why(StreamApi::completions, {{"prompt", {1, 2, 3}}}), "eligible");
+  EXPECT_EQ(why(StreamApi::chat, {{"tool_choice", "auto"}, {"presence_penalty", 0}}), "eligible");
+}
+
+}  // namespace
+}  // namespace duet::router
