@@ -6,6 +6,7 @@
 #include <boost/beast/core/error.hpp>
 #include <system_error>
 
+#include "duet/common/address.h"
 #include "router/proxy_session.h"
 #include "router/router_logger.h"
 #include "router/wire_format.h"
@@ -69,12 +70,9 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
 }
 
 uint16_t Worker::adopt(int fd, std::size_t listener) {
-  sockaddr_storage address{};
-  socklen_t size = sizeof address;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-    throw std::system_error(errno, std::generic_category(), "inherited socket " + std::to_string(fd));
+  int family = inherited_socket_family(fd);
   auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  acceptor->assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
+  acceptor->assign(family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
   return add_acceptor(std::move(acceptor), listener);
 }
 

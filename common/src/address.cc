@@ -1,6 +1,10 @@
 #include "duet/common/address.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -76,6 +80,16 @@ uint16_t port_of(const boost::asio::generic::stream_protocol::endpoint& ep) {
   if (sa->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
   if (sa->sa_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
   return 0;
+}
+
+int inherited_socket_family(int fd) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    std::string what = "inherited socket ";
+    throw std::system_error(errno, std::generic_category(), what.append(std::to_string(fd)));
+  }
+  return address.ss_family;
 }
 
 }  // namespace duet

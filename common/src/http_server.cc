@@ -619,12 +619,8 @@ void Server::listen(const Address& address) {
 }
 
 void Server::listen_on(int fd) {
-  sockaddr_storage address{};
-  socklen_t size = sizeof address;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-    throw std::system_error(errno, std::generic_category(), "inherited socket " + std::to_string(fd));
+  int family = inherited_socket_family(fd);
   auto acceptor = std::make_unique<Acceptor>(io_);
-  int family = address.ss_family;
   acceptor->assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd);
   do_accept(state_->add_listener(std::move(acceptor), io_));
 }

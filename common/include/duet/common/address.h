@@ -31,4 +31,8 @@ struct Address {
 // The TCP port of a bound generic endpoint, 0 for unix sockets.
 uint16_t port_of(const boost::asio::generic::stream_protocol::endpoint& ep);
 
+// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket handed over by another
+// process (a reload's predecessor). Throws std::system_error naming the descriptor.
+int inherited_socket_family(int fd);
+
 }  // namespace duet
