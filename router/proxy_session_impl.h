@@ -343,6 +343,7 @@ template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::on_relay_done(RelayOutcome outcome) {
   relay_.reset();
   record_.attempts = outcome.attempts;
+  record_.migrations = outcome.migrations;
   record_.first_byte = outcome.first_byte;
   record_.chunk_gaps = outcome.chunk_gaps;
   record_.bytes = outcome.bytes;

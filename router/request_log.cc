@@ -34,6 +34,7 @@ void AccessLog::on_request_done(const RequestRecord& r) {
                Field("status", r.status),
                Field("bytes", r.bytes),
                Field("attempts", r.attempts),
+               Field("migrations", r.migrations),
                Field("tokens", r.tokens),
                Field("decision", or_dash(r.decision)),
                Field("first_byte_ms", millis(r.first_byte)),

@@ -44,6 +44,7 @@ struct RequestRecord {
   int status = 0;            // sent to the client (0: nothing was sent)
   uint64_t bytes = 0;        // response body bytes sent to the client
   unsigned attempts = 0;     // upstream endpoints tried
+  unsigned migrations = 0;   // of those, engines that took the stream over mid-answer
   uint64_t tokens = 0;       // the size estimate (0 when the route needed none)
   std::chrono::steady_clock::duration duration{};
   std::chrono::steady_clock::duration first_byte{};  // first body byte from the engine

@@ -74,6 +74,7 @@ class WorkerStats {
   std::string key_;  // lookup buffer
   std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
   std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> migrations_{0};
   std::atomic<uint64_t> prefix_chunks_{0}, prefix_matched_{0}, spills_{0};
   std::atomic<uint64_t> ejections_{0};
   std::atomic<int64_t> in_flight_{0};

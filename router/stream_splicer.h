@@ -10,8 +10,8 @@
 // answer's id, created and model; chat deltas rebuilt from completion chunks; no second role
 // delta; usage summed; one `[DONE]`, only once the answer is whole.
 //
-// A pure state machine: no I/O, no clock (a stall is the relay's timer). The relay feeds it
-// the engine's body bytes and sends what it returns. Not yet wired into UpstreamRelay.
+// A pure state machine: no I/O, no clock (a stall is the relay's idle timeout). UpstreamRelay
+// feeds it the engines' body bytes and sends what it returns (docs/migration.md).
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -85,6 +85,7 @@ class StreamSplicer {
   unsigned migrations() const { return migrations_; }
   std::size_t output_tokens() const { return output_ids_.size(); }
   StreamFailure failure() const { return failure_; }
+  bool closed() const { return closed_; }
 
  private:
   StreamSplicer(StreamApi api, nlohmann::json request, Limits limits);

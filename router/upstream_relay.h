@@ -18,6 +18,7 @@
 #include "router/forward_headers.h"
 #include "router/latency_histogram.h"
 #include "router/route_decision.h"
+#include "router/stream_splicer.h"
 #include "router/upstream_pool.h"
 #include "router/worker_context.h"
 
@@ -36,6 +37,7 @@ struct RelayOutcome {
   uint64_t bytes = 0;                                // body bytes sent to the client
   std::chrono::steady_clock::duration first_byte{};  // to the first body byte (or header)
   LocalHistogram chunk_gaps;                         // between body pieces
+  unsigned migrations = 0;  // engines that took the stream over mid-answer (stream_splicer.h)
 };
 
 // Where a relay's engine connections come from: the worker's pool of keep-alive TCP
@@ -102,6 +104,14 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   void on_write_client(boost::beast::error_code ec, std::size_t);
   void complete();
   void finish(int status, std::string error);
+  // Mid-stream migration (stream_splicer.h), on a Route with `migration.enabled`.
+  void begin_migratable();
+  void pass_on_spliced(std::string_view piece);
+  // The engine answering failed mid-answer: the next one continues, or the client's stream
+  // ends (an error event, or a whole answer's end).
+  void migrate();
+  // Writes the client's last bytes (`events`, then the end of the body), then finishes.
+  void close_client(std::string_view events, std::string error);
 
   // An engine that does not accept within this is treated like one that refused (failover),
   // even when the route allows a much longer wait for the first byte.
@@ -143,6 +153,12 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   std::chrono::steady_clock::time_point last_piece_{};
   bool cancelled_ = false;
   bool finished_ = false;
+  std::optional<StreamSplicer> splicer_;  // set for a stream that may move
+  bool continuing_ = false;      // this engine continues an answer whose header went out
+  bool header_read_ = false;     // this engine's response header (each engine's, in turn)
+  bool migrate_pending_ = false;  // once what was written to the client is out
+  bool closing_ = false;          // the client's last bytes are being written
+  std::string closing_error_;
 };
 
 }  // namespace duet::router

@@ -40,7 +40,30 @@ UpstreamRelay<Stream, Upstreams>::UpstreamRelay(Stream& client, WorkerContext& w
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::start() {
   worker_.stats.enter();
+  begin_migratable();
   try_next();
+}
+
+// A streamed completion on a Route with migration on may move: the first engine is asked for
+// token ids and usage (the splicer takes them out again).
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::begin_migratable() {
+  const auto& m = decision_.route->spec.migration;
+  if (!m.enabled || request_.method() != http::verb::post) return;
+  std::string_view target = request_.target();
+  target = target.substr(0, target.find('?'));
+  StreamApi api = StreamApi::completions;
+  if (target == "/v1/chat/completions") api = StreamApi::chat;
+  else if (target != "/v1/completions") return;
+  auto body = nlohmann::json::parse(request_.body(), nullptr, false);
+  if (body.is_discarded()) return;
+  auto made = StreamSplicer::begin(api, body, {m.max_migrations, m.max_tokens});
+  if (auto* why = std::get_if<std::string>(&made)) {
+    router_logger().debug("not_migratable", {{"route", decision_.route->spec.name()}, {"why", *why}});
+    return;
+  }
+  splicer_.emplace(std::move(std::get<StreamSplicer>(made)));
+  request_.body() = splicer_->first_body();
 }
 
 template <class Stream, class Upstreams>
@@ -55,6 +78,10 @@ void UpstreamRelay<Stream, Upstreams>::try_next() {
       pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now(),
            &worker_.prefix_index);
   if (!pick_.endpoint) {
+    if (continuing_) {
+      std::string why = "no other Ready endpoint";
+      return close_client(splicer_->give_up(why), "migration: " + why);
+    }
     if (outcome_.attempts == 0)
       return finish(503, "no Ready endpoint for route " + decision_.route->spec.name());
     return finish(502, std::move(outcome_.error));
@@ -128,6 +155,7 @@ void UpstreamRelay<Stream, Upstreams>::await_response() {
   // came in several reads must not find the request still there and send it to the client).
   wire_.clear();
   new_response_parser();
+  header_read_ = false;
   upstream_->buffer.clear();
   wait_for_engine();
 }
@@ -182,10 +210,14 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
   body.size = piece.size();
   beast::error_code ec;
   std::size_t used = put_buffered(ec);
-  if (!ec && !outcome_.response_started && parser_->is_header_done()) {
+  if (!ec && !header_read_ && parser_->is_header_done()) {
     // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
     if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
+    if (continuing_ && parser_->get().result_int() != 200) {
+      eject_if_failing(Failure::status_5xx);
+      return migrate();  // the client has its header: only a 200 stream can go on it
+    }
     start_response();
     // From here one put() takes as much body as has come, not one element at a time.
     parser_->eager(true);
@@ -236,15 +268,21 @@ void UpstreamRelay<Stream, Upstreams>::read_more() {
     return response_failed(http::error::buffer_overflow);
   // The body's pace is the engine's: each wait for a piece gets the route's idle limit
   // (the header's wait has the first-byte limit, set with the request).
-  if (outcome_.response_started)
+  if (header_read_)
     upstream_->stream.expires_after(decision_.route->spec.idle_timeout);
   wait_for_engine();
 }
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::response_failed(beast::error_code ec) {
-  if (!outcome_.response_started) return upstream_failed(ec, "read response header");
+  if (!header_read_) return upstream_failed(ec, "read response header");
   if (upstream_->stream.expired()) ec = beast::error::timeout;
+  if (splicer_ && !cancelled_) {  // cut, reset or silent past idleSeconds: the next engine
+    router_logger().warn("upstream_stream_failed", {{"backend", pick_.endpoint->backend}, {"error", ec.message()}});
+    splicer_->end();
+    eject_if_failing(Failure::connection);
+    return migrate();
+  }
   // The header is gone already: the client can only learn by the connection closing.
   outcome_.client_reusable = false;
   finish(outcome_.status, cancelled_ ? "client went away" : "upstream body: " + ec.message());
@@ -252,6 +290,11 @@ void UpstreamRelay<Stream, Upstreams>::response_failed(beast::error_code ec) {
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::start_response() {
+  header_read_ = true;
+  if (continuing_) {  // the client has the first engine's header; this one's goes nowhere
+    report_success(*pick_.endpoint);
+    return;
+  }
   // From here on the response belongs to the client: no retry (SPEC §5 step 7).
   last_piece_ = std::chrono::steady_clock::now();
   outcome_.first_byte = last_piece_ - started_;
@@ -265,8 +308,10 @@ void UpstreamRelay<Stream, Upstreams>::start_response() {
   // get here: skip_interim).
   int status = outcome_.status;
   bool bodyless = request_.method() == http::verb::head || status == 204 || status == 304;
-  EngineFraming engine{parser_->chunked(),
-                       !bodyless && !parser_->chunked() && !parser_->content_length()};
+  // Only a stream can be spliced; an error answer passes as it is.
+  if (splicer_ && status != 200) splicer_.reset();
+  EngineFraming engine{parser_->chunked() || splicer_,
+                       !bodyless && !parser_->chunked() && !parser_->content_length() && !splicer_};
   // The body (or its first piece) that came in with the header goes in the same write.
   wire_.clear();
   ClientFraming client = append_client_response_head(
@@ -293,6 +338,13 @@ void UpstreamRelay<Stream, Upstreams>::upstream_failed(beast::error_code ec, con
     in_flight_ = InFlight(*pick_.endpoint);
     expect_first_byte();
     return do_connect();
+  }
+  if (continuing_) {  // a continuation that could not even start: the next engine
+    router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend}, {"stage", stage},
+                                             {"error", ec.message()}, {"migration", splicer_->migrations()}});
+    eject_if_failing(Failure::connection);
+    splicer_->end();
+    return migrate();
   }
   router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend},
                                            {"endpoint", pick_.endpoint->address_text},
@@ -340,6 +392,7 @@ void UpstreamRelay<Stream, Upstreams>::pass_on(std::size_t n) {
   if (n) note_body_piece();
   outcome_.bytes += n;
   std::string_view piece(worker_.body_piece.data(), n);
+  if (splicer_) return pass_on_spliced(piece);
   if (client_chunked_)
     append_chunk(wire_, piece);
   else
@@ -377,6 +430,12 @@ void UpstreamRelay<Stream, Upstreams>::on_write_client(beast::error_code ec, std
     return finish(outcome_.status, "client went away: " + ec.message());
   }
   wire_.clear();
+  if (closing_) return finish(outcome_.status, std::move(closing_error_));
+  if (migrate_pending_) {
+    migrate_pending_ = false;
+    eject_if_failing(Failure::connection);
+    return migrate();
+  }
   if (failure_) return response_failed(failure_);
   if (parser_->is_done()) return complete();
   // Waiting for the engine's next piece is the upstream's limit, not the client's.
@@ -395,10 +454,75 @@ void UpstreamRelay<Stream, Upstreams>::complete() {
   finish(outcome_.status, {});
 }
 
+// The engine's piece through the splicer: whole events reach the client, rewritten. A failure
+// it sees (an error event, [DONE] without finish_reason, "abort", garbage) or a body that
+// ended short moves the stream once what came before is written.
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
+  std::string out = splicer_->feed(piece);
+  if (parser_->is_done() && splicer_->failure() == StreamFailure::none && splicer_->end() == StreamFailure::none &&
+      !splicer_->closed())
+    out += splicer_->close_whole();  // the finish_reason came, [DONE] did not: it is whole
+  migrate_pending_ = splicer_->failure() != StreamFailure::none;
+  if (!out.empty()) {
+    if (client_chunked_) append_chunk(wire_, out);
+    else wire_ += out;
+  }
+  if (!migrate_pending_ && client_chunked_ && parser_->is_done()) wire_ += kLastChunk;
+  do_write_client();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::migrate() {
+  if (cancelled_) return finish(499, "client went away");
+  in_flight_.release();
+  prefill_.release();
+  upstream_.reset();  // the failed engine's connection is closed, never pooled
+  failure_ = {};
+  if (tried_count_ < tried_.size() && (tried_count_ == 0 || tried_[tried_count_ - 1] != pick_.endpoint))
+    tried_[tried_count_++] = pick_.endpoint;
+  StreamFailure failure = splicer_->failure();
+  auto next = splicer_->after_failure();
+  if (auto* close = std::get_if<StreamSplicer::Close>(&next))
+    return close_client(close->events, close->whole ? std::string() : "migration: " + close->why);
+  auto& resume = std::get<StreamSplicer::Resume>(next);
+  router_logger().warn("stream_migrating", {{"backend", pick_.endpoint->backend},
+                                            {"failure", std::string(to_string(failure))},
+                                            {"migration", splicer_->migrations()},
+                                            {"tokens", splicer_->output_tokens()}});
+  request_.body() = std::move(resume.body);
+  if (!resume.same_path) request_.target("/v1/completions");
+  continuing_ = true;
+  fresh_retry_used_ = false;
+  if (tried_count_ >= tried_.size()) {
+    std::string why = "every endpoint it may try has failed";
+    return close_client(splicer_->give_up(why), "migration: " + why);
+  }
+  try_next();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::close_client(std::string_view events, std::string error) {
+  in_flight_.release();
+  upstream_.reset();
+  wire_.clear();
+  if (client_chunked_) {
+    append_chunk(wire_, events);
+    wire_ += kLastChunk;
+  } else {
+    wire_ += events;
+    outcome_.client_reusable = false;  // its end is the connection's
+  }
+  closing_ = true;
+  closing_error_ = std::move(error);
+  do_write_client();
+}
+
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::finish(int status, std::string error) {
   if (finished_) return;
   finished_ = true;
+  if (splicer_) outcome_.migrations = splicer_->migrations();
   worker_.stats.leave();
   in_flight_.release();
   prefill_.release();

@@ -87,6 +87,16 @@ void read_scheduling(FieldReader& spec, Route& route) {
   s.reject_unknown();
 }
 
+void read_migration(FieldReader& spec, Route& route) {
+  if (!spec.object("migration")) return;
+  FieldReader m = spec.child("migration");
+  auto& out = route.migration;
+  out.enabled = m.boolean("enabled", out.enabled);
+  out.max_migrations = static_cast<unsigned>(m.integer("maxMigrations", out.max_migrations, 1, 10));
+  out.max_tokens = static_cast<uint64_t>(m.integer("maxMigratableTokens", static_cast<int64_t>(out.max_tokens), 1, 1'000'000));
+  m.reject_unknown();
+}
+
 }  // namespace
 
 std::vector<std::string> Route::deployments() const {
@@ -103,6 +113,7 @@ Route read_route(FieldReader& doc) {
   read_destination(spec, route);
   read_behaviour(spec, route);
   read_scheduling(spec, route);
+  read_migration(spec, route);
   spec.reject_unknown();
   return route;
 }
@@ -136,6 +147,9 @@ json to_json(const Route& r) {
                         {"maxAffinityInFlight", s.max_affinity_in_flight},
                         {"spill", {{"enabled", s.spill}, {"marginMs", s.spill_margin.count()}}}};
   if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;
+  spec["migration"] = {{"enabled", r.migration.enabled},
+                       {"maxMigrations", r.migration.max_migrations},
+                       {"maxMigratableTokens", r.migration.max_tokens}};
   if (r.size_routing)
     spec["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
                            {"small", r.size_routing->small},

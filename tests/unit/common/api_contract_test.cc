@@ -110,6 +110,28 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   }
 }
 
+// Mid-stream migration (docs/migration.md): off unless asked for; its limits checked and
+// named; the block survives the wire.
+TEST(ApiRoute, MigrationIsOffByDefaultAndItsLimitsAreNamed) {
+  auto plain = parse_route(route_manifest({{"backend", "chat"}}), Unknown::reject);
+  EXPECT_FALSE(plain.migration.enabled);
+  EXPECT_EQ(plain.migration.max_migrations, 2u);
+  EXPECT_EQ(plain.migration.max_tokens, 32768u);
+  auto on = parse_route(route_manifest({{"backend", "chat"},
+                                        {"migration", {{"enabled", true}, {"maxMigrations", 3}, {"maxMigratableTokens", 1000}}}}),
+                        Unknown::reject);
+  EXPECT_TRUE(on.migration.enabled);
+  EXPECT_EQ(on.migration.max_migrations, 3u);
+  EXPECT_EQ(on.migration.max_tokens, 1000u);
+  EXPECT_EQ(to_json(parse_route(to_json(on), Unknown::reject)), to_json(on));
+  auto with = [](json migration) { return route_manifest({{"backend", "chat"}, {"migration", migration}}); };
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigrations", 0}})); }), "spec.migration.maxMigrations");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigrations", 11}})); }), "spec.migration.maxMigrations");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigratableTokens", 0}})); }), "spec.migration.maxMigratableTokens");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"enabled", "yes"}})); }), "spec.migration.enabled");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"stallSeconds", 5}}), Unknown::reject); }), "spec.migration.stallSeconds");
+}
+
 TEST(ApiRoute, UnknownFieldsAreRefusedInAManifestAndIgnoredOnTheWire) {
   auto newer = route_manifest({{"backend", "chat"}, {"mirror", "shadow"}});
   newer["metadata"]["resourceVersion"] = "7";

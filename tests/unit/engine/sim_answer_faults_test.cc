@@ -107,6 +107,8 @@ struct BreakOff {
   const char* last_event;  // what the event after the tokens holds: "error", "abort" or ""
 };
 
+void PrintTo(const BreakOff& b, std::ostream* os) { *os << b.mode; }
+
 class SimAnswerBreaksOff : public ::testing::TestWithParam<BreakOff> {};
 
 TEST_P(SimAnswerBreaksOff, AfterItsTokensAsTheModeSays) {

@@ -40,6 +40,16 @@ struct Scheduling {
   std::chrono::milliseconds spill_margin{250};     // spill.marginMs
 };
 
+// Mid-stream migration (docs/decisions.md): a streamed completion whose engine fails in the
+// middle of its answer goes on on another engine of the same pool, continued exactly from
+// the token ids the client has (the engines must return them: vLLM's return_token_ids).
+// Off unless asked for: the first engine's request gains return_token_ids and usage.
+struct Migration {
+  bool enabled = false;          // migration.enabled
+  unsigned max_migrations = 2;   // migration.maxMigrations: engines after the first
+  uint64_t max_tokens = 32768;   // migration.maxMigratableTokens: prompt + output ids kept
+};
+
 struct Route {
   Metadata metadata;
   std::string path_prefix = "/v1/";
@@ -54,6 +64,7 @@ struct Route {
   std::chrono::seconds first_byte_timeout{60};
   std::chrono::seconds idle_timeout{120};
   Scheduling scheduling;
+  Migration migration;
 
   const std::string& name() const { return metadata.name; }
   // Deployments this route sends to.
