@@ -123,6 +123,12 @@ std::variant<StreamSplicer, std::string> StreamSplicer::begin(StreamApi api, con
   return StreamSplicer(api, request, limits);
 }
 
+StreamSplicer StreamSplicer::relay_only(StreamApi api, const json& request, std::string why) {
+  StreamSplicer s(api, request, {0, 0});
+  s.unmovable_ = std::move(why);
+  return s;
+}
+
 std::string StreamSplicer::first_body() const {
   json body = request_;
   body["return_token_ids"] = true;
@@ -187,7 +193,10 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
       is_count((*usage)["prompt_tokens"]))
     prompt_tokens_ = (*usage)["prompt_tokens"].get<uint64_t>();
   auto choices = chunk.find("choices");
-  if (choices == chunk.end() || !choices->is_array() || choices->empty()) return;  // usage alone
+  if (choices == chunk.end() || !choices->is_array() || choices->empty()) {  // usage alone
+    if (!unmovable_.empty()) append_event(out, chunk);  // the engine's own, as it sent it
+    return;
+  }
   json& choice = (*choices)[0];
   if (!choice.is_object()) return fail(StreamFailure::garbled);
 
@@ -235,7 +244,7 @@ std::optional<json> StreamSplicer::client_chunk(const json& chunk, std::string_v
     // the first answer's id (a re-sent request's engine has its own) and with one role.
     json shown = chunk;
     shown.erase("prompt_token_ids");
-    shown.erase("usage");
+    if (unmovable_.empty()) shown.erase("usage");  // summed at the end instead
     shown["id"] = first_id_;
     shown["created"] = first_created_;
     shown["model"] = first_model_;
@@ -301,7 +310,7 @@ std::string StreamSplicer::usage_events() const {
 
 std::string StreamSplicer::close_whole() {
   closed_ = true;
-  return usage_events().append("data: [DONE]\n\n");
+  return (unmovable_.empty() ? usage_events() : std::string()).append("data: [DONE]\n\n");
 }
 
 std::string StreamSplicer::give_up(std::string_view why) {
@@ -315,6 +324,7 @@ std::string StreamSplicer::give_up(std::string_view why) {
 
 std::variant<StreamSplicer::Resume, StreamSplicer::Close> StreamSplicer::after_failure() {
   if (finished_) return Close{close_whole(), true, {}};
+  if (!unmovable_.empty()) return Close{give_up(unmovable_), false, unmovable_};
   if (migrations_ >= limits_.max_migrations) {
     std::string why = "maxMigrations (" + std::to_string(limits_.max_migrations) + ") reached";
     return Close{give_up(why), false, why};

@@ -48,6 +48,11 @@ class StreamSplicer {
   static std::variant<StreamSplicer, std::string> begin(StreamApi api, const nlohmann::json& request,
                                                         Limits limits);
 
+  // A stream that cannot move (`why`), on a Route with migration on: its events pass as the
+  // engine sent them (its usage too), whole events only, so that a failure ends with the
+  // error event saying why the stream did not move instead of a cut in the middle of a line.
+  static StreamSplicer relay_only(StreamApi api, const nlohmann::json& request, std::string why);
+
   // The body for the first engine: the client's, asking for token ids and usage.
   std::string first_body() const;
 
@@ -119,6 +124,7 @@ class StreamSplicer {
   bool finished_ = false;             // a finish_reason went out: the answer is whole
   bool closed_ = false;               // `[DONE]` went out
   std::string missing_ids_;           // why ids cannot be trusted (the engine sent none...)
+  std::string unmovable_;             // relay_only: why the request cannot move
 
   // The engine answering now: in the client's shape (the first, or one sent the request again
   // before any text went out), else a continuation on /v1/completions.

@@ -60,6 +60,9 @@ void UpstreamRelay<Stream, Upstreams>::begin_migratable() {
   auto made = StreamSplicer::begin(api, body, {m.max_migrations, m.max_tokens});
   if (auto* why = std::get_if<std::string>(&made)) {
     router_logger().debug("not_migratable", {{"route", decision_.route->spec.name()}, {"why", *why}});
+    // A stream that cannot move still ends with an error event that says why, not a cut.
+    if (body.is_object() && body.contains("stream") && body["stream"] == true)
+      splicer_.emplace(StreamSplicer::relay_only(api, body, "the request is not movable (" + *why + ")"));
     return;
   }
   splicer_.emplace(std::move(std::get<StreamSplicer>(made)));

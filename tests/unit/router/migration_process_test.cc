@@ -76,23 +76,24 @@ Read read_stream(const duet::test::StreamRecord& s) {
 
 class Migration : public duet::test::RouterTest {
  protected:
-  void start(const std::vector<std::string>& crash_flags, int max_migrations = 2,
-             const std::vector<std::string>& second_flags = {}) {
-    auto breaking = engine_flags("breaking-0");
-    breaking.insert(breaking.end(), crash_flags.begin(), crash_flags.end());
-    breaking_ = std::make_unique<SimProcess>(breaking);
-    auto steady = engine_flags("steady-0");
-    steady.insert(steady.end(), second_flags.begin(), second_flags.end());
-    steady_ = std::make_unique<SimProcess>(steady);
-    start_duetd(test::snapshot(1, json::array({route(max_migrations)}), json::array({test::deployment("chat")}),
-                               json::array({test::engine("breaking-0", "chat", endpoint_of(*breaking_)),
-                                            test::engine("steady-0", "chat", endpoint_of(*steady_))})));
+  // The engines of the pool, in the order roundRobin takes them: the first breaks as
+  // `crash_flags` say; `more` engines after the second break the same way too.
+  void start(const std::vector<std::string>& crash_flags, int max_migrations = 2, int more = 0) {
+    json engines = json::array();
+    for (int i = 0; i < 2 + more; ++i) {
+      std::string name = i == 0 ? "breaking-0" : i == 1 && more == 0 ? "steady-0" : "breaking-" + std::to_string(i);
+      auto flags = engine_flags(name);
+      if (name.starts_with("breaking")) flags.insert(flags.end(), crash_flags.begin(), crash_flags.end());
+      sims_.push_back(std::make_unique<SimProcess>(flags));
+      engines.push_back(test::engine(name, "chat", endpoint_of(*sims_.back())));
+    }
+    start_duetd(test::snapshot(1, json::array({route(max_migrations)}), json::array({test::deployment("chat")}), engines));
     start_router("listen: [{address: '127.0.0.1:1'}]\nthreads: 1\n");
   }
 
   // The answer as the steady engine gives it alone: the reference.
   Read reference(bool chat) {
-    auto s = client_.open(steady_->address(), chat ? "/v1/chat/completions" : "/v1/completions",
+    auto s = client_.open(sims_[1]->address(), chat ? "/v1/chat/completions" : "/v1/completions",
                           request_body(chat).dump());
     EXPECT_TRUE(eventually([&] { return s->ended(); }, 10s));
     return read_stream(*s);
@@ -105,27 +106,22 @@ class Migration : public duet::test::RouterTest {
     return read_stream(*s);
   }
 
-  std::unique_ptr<SimProcess> breaking_, steady_;
+  std::vector<std::unique_ptr<SimProcess>> sims_;
   StreamClient client_;
 };
 
-struct Case {
-  const char* mode;
-  const char* after;
-  bool chat;
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.mode << " after " << c.after << (c.chat ? " (chat)" : ""); }
-
-class MigrationModes : public Migration, public ::testing::WithParamInterface<Case> {};
+// The design's test plan (section C, case 1): every crash mode, at the first token, the
+// second, the middle and the last, for a completion and a chat.
+class MigrationModes : public Migration,
+                       public ::testing::WithParamInterface<std::tuple<const char*, int, bool>> {};
 
 TEST_P(MigrationModes, TheClientReadsTheAnswerTheHealthyEngineGivesAlone) {
-  const Case& c = GetParam();
-  start({"--crash-after-tokens", c.after, "--crash-mode", c.mode});
-  Read want = reference(c.chat);
+  auto [mode, after, chat] = GetParam();
+  start({"--crash-after-tokens", std::to_string(after), "--crash-mode", mode});
+  Read want = reference(chat);
   ASSERT_EQ(want.done, 1);
   ASSERT_FALSE(want.text.empty());
-  Read got = through_router(c.chat);
+  Read got = through_router(chat);
   EXPECT_EQ(got.text, want.text);
   EXPECT_EQ(got.done, 1);
   EXPECT_TRUE(got.error.is_null()) << got.error.dump();
@@ -134,35 +130,56 @@ TEST_P(MigrationModes, TheClientReadsTheAnswerTheHealthyEngineGivesAlone) {
   EXPECT_EQ(got.usage["completion_tokens"], kTokens);
   EXPECT_EQ(got.usage["prompt_tokens"], want.usage["prompt_tokens"]);
   EXPECT_TRUE(router_->process().wait_for_output("stream_migrating", 5s)) << "no migration happened";
-  auto metrics = router_->admin("/metrics").body();
-  EXPECT_NE(metrics.find("duet_router_stream_migrations_total 1\n"), std::string::npos) << metrics;
+  // Counted as the request ends on the router's side, a moment after the client's last byte.
+  EXPECT_TRUE(eventually([&] {
+    return router_->admin("/metrics").body().find("duet_router_stream_migrations_total 1\n") != std::string::npos;
+  }, 5s)) << router_->admin("/metrics").body();
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    EveryMode, MigrationModes,
-    ::testing::Values(Case{"rst", "5", false}, Case{"fin", "5", true}, Case{"error-event-then-done", "1", false},
-                      Case{"no-finish", "11", true}, Case{"abort", "6", false}, Case{"stall", "3", true},
-                      Case{"rst", "0", true}),
+    EveryModeAtEveryPoint, MigrationModes,
+    ::testing::Combine(::testing::Values("rst", "fin", "error-event-then-done", "no-finish", "abort", "stall"),
+                       ::testing::Values(0, 1, kTokens / 2, kTokens - 1), ::testing::Bool()),
     [](const auto& info) {
-      std::string name = std::string(info.param.mode) + "After" + info.param.after + (info.param.chat ? "Chat" : "");
+      std::string name = std::string(std::get<0>(info.param)) + "After" + std::to_string(std::get<1>(info.param)) +
+                         (std::get<2>(info.param) ? "Chat" : "Completion");
       std::erase(name, '-');
       return name;
     });
 
-// Both engines break after 3 tokens and maxMigrations is 1: the first breaks, the second
-// continues and breaks too; the client gets 6 tokens, then the clean error, and no [DONE].
-TEST_F(Migration, StopsAtItsLimitWithAnErrorEventAndNoDone) {
-  std::vector<std::string> breaks = {"--crash-after-tokens", "3", "--crash-mode", "rst"};
-  start(breaks, 1, breaks);
+// A request that cannot move (logprobs) is not moved: the client gets the tokens sent, then
+// an error event saying why, and the HTTP answer ends cleanly.
+TEST_F(Migration, ARequestThatCannotMoveEndsWithAnErrorEventSayingWhy) {
+  start({"--crash-after-tokens", "3", "--crash-mode", "rst"});
+  json body = request_body(false);
+  body["logprobs"] = 1;
+  auto s = client_.open(router_->proxy(), "/v1/completions", body.dump());
+  ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
+  Read got = read_stream(*s);
+  EXPECT_EQ(got.transport_error, "");
+  EXPECT_EQ(got.done, 0);
+  ASSERT_FALSE(got.error.is_null()) << s->body();
+  EXPECT_NE(got.error["message"].get<std::string>().find("not movable (logprobs)"), std::string::npos)
+      << got.error.dump();
+  EXPECT_FALSE(router_->process().output().find("stream_migrating") != std::string::npos);
+}
+
+// Three engines that each break 3 tokens into what they send, maxMigrations 2: two
+// migrations (3 + 3 + 3 tokens), then the clean error at the limit, and no [DONE].
+TEST_F(Migration, TwoEnginesBreakInARowThenTheLimitEndsItWithAnErrorEvent) {
+  start({"--crash-after-tokens", "3", "--crash-mode", "rst"}, 2, 1);
   Read got = through_router(false);
   EXPECT_EQ(got.done, 0);
   EXPECT_EQ(got.transport_error, "");  // the HTTP answer itself ends cleanly
   ASSERT_FALSE(got.error.is_null());
-  EXPECT_NE(got.error["message"].get<std::string>().find("maxMigrations (1) reached"), std::string::npos)
+  EXPECT_NE(got.error["message"].get<std::string>().find("maxMigrations (2) reached"), std::string::npos)
       << got.error.dump();
   int words = 0;
   for (char ch : got.text) words += ch == ' ';
-  EXPECT_EQ(words, 6) << got.text;
+  EXPECT_EQ(words, 9) << got.text;
+  EXPECT_TRUE(eventually([&] {
+    return router_->admin("/metrics").body().find("duet_router_stream_migrations_total 2\n") != std::string::npos;
+  }, 5s));
 }
 
 }  // namespace

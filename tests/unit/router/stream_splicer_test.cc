@@ -318,6 +318,30 @@ TEST(StreamSplicer, PastMaxMigratableTokensTheStreamDoesNotMove) {
   EXPECT_EQ(std::get<StreamSplicer::Close>(s.after_failure()).why, "the answer is past maxMigratableTokens");
 }
 
+// A request that cannot move still gets whole events and, when its engine dies, the error
+// event saying why; a whole answer passes as the engine sent it, usage included.
+TEST(StreamSplicer, ARelayOnlyStreamEndsWithTheReasonInsteadOfACut) {
+  auto cut = StreamSplicer::relay_only(StreamApi::completions, client_request(StreamApi::completions), "logprobs");
+  std::string client = cut.feed(token_event(StreamApi::completions, "A", 0, true));
+  client += cut.feed("data: {\"id\":\"A\",\"cho");  // half an event, then the cut
+  EXPECT_EQ(cut.end(), StreamFailure::cut);
+  auto close = std::get<StreamSplicer::Close>(cut.after_failure());
+  EXPECT_EQ(close.why, "logprobs");
+  auto view = read_client(client + close.events);
+  EXPECT_EQ(view.text, text_of(0));
+  EXPECT_EQ(view.done, 0);
+  EXPECT_NE(view.error["message"].get<std::string>().find("logprobs"), std::string::npos);
+
+  auto whole = StreamSplicer::relay_only(StreamApi::completions, client_request(StreamApi::completions), "logprobs");
+  std::string engine;
+  for (int i = 0; i < kTokens; ++i) engine += token_event(StreamApi::completions, "A", i, i == 0);
+  engine += ending(StreamApi::completions, "A", 3, kTokens);
+  auto passed = read_client(whole.feed(engine));
+  EXPECT_EQ(passed.text, reference_text());
+  EXPECT_EQ(passed.done, 1);
+  EXPECT_EQ(passed.usage["completion_tokens"], kTokens);  // the engine's own usage chunk
+}
+
 TEST(StreamSplicer, IneligibleRequestsSayWhy) {
   auto why = [](StreamApi api, json change) {
     json r = client_request(api);
