@@ -252,13 +252,18 @@ EOF
   fi
 fi
 
-# The drain rig's section (scenario 11): this run's, else the previous one's.
-if [ -f "$work/drain.md" ]; then
-  echo; cat "$work/drain.md"
-elif [ -f "$work/previous-RESULTS.md" ] && grep -q '^<!-- drain:begin' "$work/previous-RESULTS.md"; then
-  echo
-  awk '/^<!-- drain:begin/ {on = 1} on {print} /^<!-- drain:end/ {on = 0}' "$work/previous-RESULTS.md"
-fi
+# A rig's own section (scenario 11 drain, 12 migration): this run's, else the previous one's.
+carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
+  if [ -f "$work/$1.md" ]; then
+    echo; cat "$work/$1.md"
+  elif [ -f "$work/previous-RESULTS.md" ] && grep -q "^<!-- $1:begin" "$work/previous-RESULTS.md"; then
+    echo
+    awk -v name="$1" '$0 ~ "^<!-- " name ":begin" {on = 1} on {print} $0 ~ "^<!-- " name ":end" {on = 0}' \
+      "$work/previous-RESULTS.md"
+  fi
+}
+carry_section drain
+carry_section migration
 
 if [ -f "$work/scheduling/results.tsv" ]; then
   echo

@@ -5,7 +5,7 @@
 # Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
 # Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
 # STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
-# failover duetd profile scheduling drain; `hold` starts the proxies and waits, for profiling),
+# failover duetd profile scheduling drain migration; `hold` starts the proxies and waits, for profiling),
 # SCHED_ROUNDS (3: the rounds of bench/scheduling/run.sh, which has its own settings),
 # RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work
 # folder. RESULTS.md keeps its scheduling section when the scheduling scenario does not run.
@@ -16,7 +16,7 @@ BIN=$(cd "${1:-$HERE/../build/release/bin}" && pwd)
 export PATH="$BIN:$PATH"
 : "${DURATION:=10}" "${ROUNDS:=3}" "${CONNECTIONS:=64}" "${STREAM_REQUESTS:=200}"
 : "${STREAM_CHUNKS:=20}" "${STREAM_GAP_US:=1000}" "${DUETD_REPLICAS:=100}"
-: "${SCENARIOS:=proxy stream decision failover duetd profile scheduling drain}" "${RESULTS:=$HERE/RESULTS.md}"
+: "${SCENARIOS:=proxy stream decision failover duetd profile scheduling drain migration}" "${RESULTS:=$HERE/RESULTS.md}"
 : "${DECISION_MIN_TIME:=0.5}"
 
 source "$HERE/lib/common.sh"
@@ -189,6 +189,12 @@ if has drain; then
   { echo "<!-- drain:begin -->"; echo "## 11. Planned changes under load: streams cut, requests failed (bench/drain)"
     echo; echo "\`bench/drain/drain_rig.sh $BIN\` on $(date -u +%FT%TZ)."; echo
     "$HERE/drain/drain_rig.sh" "$BIN"; echo "<!-- drain:end -->"; } >"$WORK/drain.md"
+fi
+# Scenario 12: engines SIGKILLed under 1,000 streams, with migration on (bench/migration).
+if has migration; then
+  { echo "<!-- migration:begin -->"; echo "## 12. Engines killed under load, with mid-stream migration (bench/migration)"
+    echo; echo "\`bench/migration/soak.sh $BIN\` on $(date -u +%FT%TZ)."; echo
+    "$HERE/migration/soak.sh" "$BIN"; echo "<!-- migration:end -->"; } >"$WORK/migration.md"
 fi
 # Scenario 10: the scheduling policies on duet-sim engine models (bench/scheduling).
 if has scheduling; then

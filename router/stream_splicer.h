@@ -89,6 +89,9 @@ class StreamSplicer {
 
   unsigned migrations() const { return migrations_; }
   std::size_t output_tokens() const { return output_ids_.size(); }
+  // Tokens the latest continuation makes its engine compute again (its prompt): the extra
+  // prefill a migration costs, before any prefix cache hit.
+  std::size_t resent_tokens() const { return passthrough_ ? 0 : prompt_ids_.size() + output_ids_.size(); }
   StreamFailure failure() const { return failure_; }
   bool closed() const { return closed_; }
 

@@ -158,6 +158,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   bool header_read_ = false;     // this engine's response header (each engine's, in turn)
   bool migrate_pending_ = false;  // once what was written to the client is out
   bool closing_ = false;          // the client's last bytes are being written
+  bool resumed_logged_ = false;   // the seam of the latest migration was logged
+  std::chrono::steady_clock::time_point seam_from_{};  // the last piece before it
   std::string closing_error_;
 };
 

@@ -463,6 +463,13 @@ void UpstreamRelay<Stream, Upstreams>::complete() {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
   std::string out = splicer_->feed(piece);
+  if (continuing_ && !resumed_logged_ && !out.empty()) {
+    // The seam as the client sees it: from the last piece before the failure to this one.
+    resumed_logged_ = true;
+    router_logger().info("stream_resumed", {{"backend", pick_.endpoint->backend},
+                                            {"gap_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                           std::chrono::steady_clock::now() - seam_from_).count()}});
+  }
   if (parser_->is_done() && splicer_->failure() == StreamFailure::none && splicer_->end() == StreamFailure::none &&
       !splicer_->closed())
     out += splicer_->close_whole();  // the finish_reason came, [DONE] did not: it is whole
@@ -492,7 +499,10 @@ void UpstreamRelay<Stream, Upstreams>::migrate() {
   router_logger().warn("stream_migrating", {{"backend", pick_.endpoint->backend},
                                             {"failure", std::string(to_string(failure))},
                                             {"migration", splicer_->migrations()},
-                                            {"tokens", splicer_->output_tokens()}});
+                                            {"tokens", splicer_->output_tokens()},
+                                            {"resent_tokens", splicer_->resent_tokens()}});
+  resumed_logged_ = false;
+  seam_from_ = last_piece_;
   request_.body() = std::move(resume.body);
   if (!resume.same_path) request_.target("/v1/completions");
   continuing_ = true;

@@ -29,7 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ms() { date +%s%3N; }
 log() { echo "$(date +%T) $*" >&2; }
 
 mkdir -p "$work/sys"
@@ -74,13 +73,8 @@ manifest() {  # $1: replicas, $2: version, $3: strategy (none|canary)
       steps: [{setWeight: 25}, {pause: {}}]
 YAML
   fi
+  route_head chat
   cat <<YAML
----
-apiVersion: duet/v1alpha1
-kind: Route
-metadata: {name: chat}
-spec:
-  match: {pathPrefix: /v1/}
   sizeRouting: {thresholdTokens: 4096, small: chat, large: big}
   scheduling: {policy: leastRequest}
 YAML
@@ -91,13 +85,6 @@ engines() { duetctl get engines -o json | jq -c '[.items[] | {name, state, pid}]
 # chat's replicas only (big's two run throughout)
 running() { duetctl get engines -o json | jq '[.items[] | select(.deployment == "chat" and .pid != 0 and .pid != null)] | length'; }
 ready() { duetctl get engines -o json | jq '[.items[] | select(.deployment == "chat" and .state == "Ready")] | length'; }
-wait_for() {  # $1: seconds, $2: a shell condition, evaluated again each time
-  local until=$(( $(now_ms) + $1 * 1000 ))
-  until eval "$2"; do
-    [ "$(now_ms)" -lt "$until" ] || { log "timed out waiting for: $2"; return 1; }
-    sleep 0.1
-  done
-}
 router_pid() { pgrep -f "duet-router --config $work/router.yaml" | head -1; }
 
 start_router() {

@@ -22,6 +22,18 @@ spec:
 YAML
 }
 
+# The head of a Route named $1 for /v1/ (after a `---`); the caller writes the rest of its spec.
+route_head() {
+  cat <<YAML
+---
+apiVersion: duet/v1alpha1
+kind: Route
+metadata: {name: $1}
+spec:
+  match: {pathPrefix: /v1/}
+YAML
+}
+
 # render TEMPLATE OUT: every @NAME@ becomes the value of the shell variable NAME.
 render() {
   local text name
@@ -63,6 +75,15 @@ wait_port() {  # wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s
   return 1
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+now_ms() { date +%s%3N; }
+wait_for() {  # $1: seconds, $2: a shell condition, evaluated again each time
+  local until=$(( $(now_ms) + $1 * 1000 ))
+  until eval "$2"; do
+    [ "$(now_ms)" -lt "$until" ] || { log "timed out waiting for: $2"; return 1; }
+    sleep 0.1
+  done
+}
 
 # CPU time of processes, in clock ticks (utime + stime of /proc/PID/stat).
 cpu_ticks() {

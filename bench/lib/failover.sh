@@ -2,7 +2,6 @@
 # way. Its source keeps listing it as Ready (no duetd to notice the death), so what is
 # measured is the router alone: passive ejection at the first refused connect, and retries.
 
-now_ms() { date +%s%3N; }
 router_counter() {  # router_counter ADMIN_PORT SERIES: the sum of a counter's samples
   curl -sf "http://127.0.0.1:$1/metrics" | awk -v s="$2" '$1 ~ "^" s {n += $NF} END {print n + 0}'
 }
