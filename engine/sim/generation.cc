@@ -103,7 +103,7 @@ void Generation::on_engine_token(const TokenEvent& token) {
 
 // The benchmark path: no timers, one write, whether streamed or not.
 void Generation::answer_at_once() {
-  if (breaks_off_at(0) && *break_off_after_ < ending_.tokens) {
+  if (breaks_off_early()) {
     sent_ = *break_off_after_;
     if (request_.stream) {
       exchange_->begin_stream(state_.replies.stream_header());
@@ -137,7 +137,7 @@ void Generation::on_timer(boost::system::error_code ec) {
   }
   auto now = Clock::now();
   if (request_.stream) return stream_due_tokens(now);
-  if (breaks_off_at(0) && *break_off_after_ < ending_.tokens) {
+  if (breaks_off_early()) {
     sent_ = *break_off_after_;  // the whole answer would have held them
     return break_off();
   }
@@ -150,7 +150,7 @@ void Generation::on_timer(boost::system::error_code ec) {
 
 void Generation::stream_due_tokens(Clock::time_point now) {
   uint64_t due = std::max(state_.latency.tokens_due(started_, now, ending_.tokens), sent_ + 1);
-  if (break_off_after_ && *break_off_after_ < ending_.tokens) {
+  if (breaks_off_early()) {
     due = std::min(due, *break_off_after_);
     if (due <= sent_) return break_off();
   }

@@ -44,6 +44,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
   void on_cut();
   // True when the answer breaks off before token `index` (0 = the first).
   bool breaks_off_at(uint64_t index) const { return break_off_after_ && index >= *break_off_after_; }
+  // True when it breaks off before its last token: the paths that write many tokens at once.
+  bool breaks_off_early() const { return break_off_after_ && *break_off_after_ < ending_.tokens; }
   void break_off();
   // Stops what runs for the request (its timer, its engine sequence, its slot or place in
   // the queue) when it ends before its last token.

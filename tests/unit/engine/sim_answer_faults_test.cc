@@ -178,5 +178,26 @@ TEST(SimAnswerBreaksOff, WithoutTheEngineModelToo) {
   EXPECT_TRUE(done);
 }
 
+// A whole (non-streamed) answer and the instant path (no timers) break off too: after 2 of 5
+// tokens, abort answers with those 2 and finish_reason "abort"; a stream written at once
+// has its 2 tokens, then the closing chunk.
+TEST(SimAnswerBreaksOff, WholeAnswersAndTheInstantPathToo) {
+  SimProcess timed({"--ttft-ms", "5", "--tpot-ms", "5", "--crash-after-tokens", "2", "--crash-mode", "abort"});
+  auto whole = timed.post("/v1/completions", json({{"prompt", "x"}, {"max_tokens", 5}}).dump());
+  ASSERT_EQ(whole.result_int(), 200) << whole.body();
+  auto answer = json::parse(whole.body());
+  EXPECT_EQ(answer["choices"][0]["text"], " tok0 tok1");
+  EXPECT_EQ(answer["choices"][0]["finish_reason"], "abort");
+  EXPECT_EQ(answer["usage"]["completion_tokens"], 2);
+
+  SimProcess instant({"--crash-after-tokens", "2", "--crash-mode", "abort"});
+  auto streamed = instant.post("/v1/completions", json({{"prompt", "x"}, {"max_tokens", 5}, {"stream", true}}).dump());
+  auto [events, done] = sse_events(streamed.body());
+  ASSERT_EQ(events.size(), 3u) << streamed.body();
+  EXPECT_EQ(events[1]["choices"][0]["text"], " tok1");
+  EXPECT_EQ(events[2]["choices"][0]["finish_reason"], "abort");
+  EXPECT_TRUE(done);
+}
+
 }  // namespace
 }  // namespace duet::test
