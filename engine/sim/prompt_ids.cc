@@ -20,6 +20,10 @@ std::string content_text(const nlohmann::json& content) {
 
 }  // namespace
 
+bool is_token_id_prompt(const nlohmann::json& prompt) {
+  return prompt.is_array() && !prompt.empty() && prompt[0].is_number_integer();
+}
+
 std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request) {
   if (api == Api::chat) {
     std::vector<model::ChatMessage> messages;
@@ -30,6 +34,7 @@ std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request) {
   const auto& prompt = request.at("prompt");
   std::vector<model::TokenId> ids;
   if (prompt.is_string()) return model::tokenize(prompt.get<std::string>());
+  if (is_token_id_prompt(prompt)) return prompt.get<std::vector<model::TokenId>>();
   for (const auto& piece : prompt) model::tokenize_into(piece.get<std::string>(), ids);
   return ids;
 }

@@ -13,4 +13,8 @@ namespace duet::sim {
 
 std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request);
 
+// A completion's `prompt` given as token ids (vLLM's list[int]), not as text: its first
+// element says which (request_parser.cc checks the rest).
+bool is_token_id_prompt(const nlohmann::json& prompt);
+
 }  // namespace duet::sim

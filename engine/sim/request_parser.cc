@@ -38,7 +38,7 @@ MaybeError check_prompt(const json& doc) {
   if (it->is_string()) return std::nullopt;
   if (!it->is_array() || it->empty())
     return wrong("prompt", "a string or a non-empty array of strings or of token ids", *it);
-  bool ids = (*it)[0].is_number_integer();
+  bool ids = is_token_id_prompt(*it);
   for (std::size_t i = 0; i < it->size(); ++i) {
     const json& piece = (*it)[i];
     std::string at = "prompt[" + std::to_string(i) + "]";
@@ -208,13 +208,11 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = check_n(doc)) return *e;
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
   if (auto e = read_return_token_ids(doc, limits, out)) return *e;
-  if (api == Api::completions && doc["prompt"].is_array() && doc["prompt"][0].is_number_integer()) {
-    for (const auto& id : doc["prompt"]) out.prompt_ids.push_back(id.get<uint32_t>());
-    out.prompt_tokens = out.prompt_ids.size();
-    if (!limits.tokenize) out.prompt_ids.clear();  // the latency model only counts them
-  } else if (limits.tokenize) {
+  if (limits.tokenize) {
     out.prompt_ids = prompt_ids(api, doc);
     out.prompt_tokens = out.prompt_ids.size();
+  } else if (api == Api::completions && is_token_id_prompt(doc["prompt"])) {
+    out.prompt_tokens = doc["prompt"].size();  // the latency model only counts them
   } else {
     out.prompt_tokens = estimate_prompt_tokens(doc);
   }
