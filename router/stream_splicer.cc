@@ -1,6 +1,7 @@
 #include "router/stream_splicer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "duet/common/openai_error.h"
 
@@ -137,36 +138,29 @@ std::string StreamSplicer::first_body() const {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+void StreamSplicer::start_reading() {
+  lines_ = LineSplitter();
+  event_data_.clear();
+}
+
 std::string StreamSplicer::feed(std::string_view bytes) {
   std::string out;
   if (failure_ != StreamFailure::none || closed_) return out;
-  pending_.append(bytes);
-  std::size_t start = 0;
-  for (;;) {
-    auto end = pending_.find("\n\n", start);
-    auto crlf = pending_.find("\r\n\r\n", start);
-    std::size_t gap = 2;
-    if (crlf != std::string::npos && (end == std::string::npos || crlf < end)) end = crlf, gap = 4;
-    if (end == std::string::npos) break;
-    // The event's data lines, joined (SSE), without their "data:" and one space.
-    std::string data;
-    std::string_view event(pending_.data() + start, end - start);
-    while (!event.empty()) {
-      auto line = event.substr(0, event.find('\n'));
-      event.remove_prefix(std::min(event.size(), line.size() + 1));
-      if (line.ends_with('\r')) line.remove_suffix(1);
-      if (!line.starts_with("data:")) continue;
-      line.remove_prefix(5);
-      if (line.starts_with(' ')) line.remove_prefix(1);
-      if (!data.empty()) data.push_back('\n');
-      data.append(line);
+  for (const auto& line : lines_.feed(bytes)) {
+    if (line.empty()) {  // the end of an event (SSE): its data lines, joined
+      std::string data = std::exchange(event_data_, {});
+      if (!data.empty()) on_event(data, out);
+      if (failure_ != StreamFailure::none || closed_) return out;  // the rest is not read
+      continue;
     }
-    start = end + gap;
-    if (!data.empty()) on_event(data, out);
-    if (failure_ != StreamFailure::none || closed_) break;
+    std::string_view field = line;
+    if (!field.starts_with("data:")) continue;  // comments, event names: nothing to pass on
+    field.remove_prefix(5);
+    if (field.starts_with(' ')) field.remove_prefix(1);
+    if (!event_data_.empty()) event_data_.push_back('\n');
+    event_data_.append(field);
   }
-  pending_.erase(0, start);
-  if (pending_.size() > kMaxEventBytes) fail(StreamFailure::garbled);
+  if (event_data_.size() + lines_.pending().size() > kMaxEventBytes) fail(StreamFailure::garbled);
   return out;
 }
 
@@ -334,7 +328,7 @@ std::variant<StreamSplicer::Resume, StreamSplicer::Close> StreamSplicer::after_f
     // Nothing of the answer went out yet (a role delta at most): the request itself goes again.
     ++migrations_;
     failure_ = StreamFailure::none;
-    pending_.clear();
+    start_reading();
     prompt_ids_.clear();
     output_ids_.clear();
     return Resume{first_body(), true};
@@ -373,7 +367,7 @@ std::variant<StreamSplicer::Resume, StreamSplicer::Close> StreamSplicer::after_f
   passthrough_ = false;
   attempt_api_ = StreamApi::completions;
   failure_ = StreamFailure::none;
-  pending_.clear();
+  start_reading();
   return Resume{body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 

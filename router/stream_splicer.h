@@ -21,6 +21,8 @@
 #include <variant>
 #include <vector>
 
+#include "duet/common/line_splitter.h"
+
 namespace duet::router {
 
 enum class StreamApi { completions, chat };
@@ -98,6 +100,8 @@ class StreamSplicer {
  private:
   StreamSplicer(StreamApi api, nlohmann::json request, Limits limits);
 
+  // A new engine's body: nothing of the last one is kept.
+  void start_reading();
   void on_event(std::string_view data, std::string& out);
   void on_chunk(nlohmann::json& chunk, std::string& out);
   // The chunk as the client sees it: the first engine's less token ids and usage; later
@@ -133,7 +137,8 @@ class StreamSplicer {
   // before any text went out), else a continuation on /v1/completions.
   bool passthrough_ = true;
   StreamApi attempt_api_;
-  std::string pending_;  // a part of an event
+  LineSplitter lines_;      // the engine's body, line by line
+  std::string event_data_;  // the data lines of the event read so far
   StreamFailure failure_ = StreamFailure::none;
   unsigned migrations_ = 0;
 };
