@@ -107,9 +107,9 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   // Mid-stream migration (stream_splicer.h), on a Route with `migration.enabled`.
   void begin_migratable();
   void pass_on_spliced(std::string_view piece);
-  // The engine answering failed mid-answer: the next one continues, or the client's stream
-  // ends (an error event, or a whole answer's end).
-  void migrate();
+  // The engine answering failed mid-answer (passive health hears of `engine_failure`): the
+  // next one continues, or the client's stream ends (an error event, or a whole answer's end).
+  void migrate(Failure engine_failure);
   // Writes the client's last bytes (`events`, then the end of the body), then finishes.
   void close_client(std::string_view events, std::string error);
 
@@ -158,8 +158,8 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   bool header_read_ = false;     // this engine's response header (each engine's, in turn)
   bool migrate_pending_ = false;  // once what was written to the client is out
   bool closing_ = false;          // the client's last bytes are being written
-  bool resumed_logged_ = false;   // the seam of the latest migration was logged
-  std::chrono::steady_clock::time_point seam_from_{};  // the last piece before it
+  // The last piece before the latest migration, until the continuation's first is logged.
+  std::optional<std::chrono::steady_clock::time_point> seam_from_;
   std::string closing_error_;
 };
 

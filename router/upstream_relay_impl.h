@@ -217,10 +217,8 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
     // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
     if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
-    if (continuing_ && parser_->get().result_int() != 200) {
-      eject_if_failing(Failure::status_5xx);
-      return migrate();  // the client has its header: only a 200 stream can go on it
-    }
+    // The client has its header: only a 200 stream can go on it.
+    if (continuing_ && parser_->get().result_int() != 200) return migrate(Failure::status_5xx);
     start_response();
     // From here one put() takes as much body as has come, not one element at a time.
     parser_->eager(true);
@@ -282,9 +280,7 @@ void UpstreamRelay<Stream, Upstreams>::response_failed(beast::error_code ec) {
   if (upstream_->stream.expired()) ec = beast::error::timeout;
   if (splicer_ && !cancelled_) {  // cut, reset or silent past idleSeconds: the next engine
     router_logger().warn("upstream_stream_failed", {{"backend", pick_.endpoint->backend}, {"error", ec.message()}});
-    splicer_->end();
-    eject_if_failing(Failure::connection);
-    return migrate();
+    return migrate(Failure::connection);
   }
   // The header is gone already: the client can only learn by the connection closing.
   outcome_.client_reusable = false;
@@ -342,18 +338,13 @@ void UpstreamRelay<Stream, Upstreams>::upstream_failed(beast::error_code ec, con
     expect_first_byte();
     return do_connect();
   }
-  if (continuing_) {  // a continuation that could not even start: the next engine
-    router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend}, {"stage", stage},
-                                             {"error", ec.message()}, {"migration", splicer_->migrations()}});
-    eject_if_failing(Failure::connection);
-    splicer_->end();
-    return migrate();
-  }
   router_logger().warn("upstream_failed", {{"backend", pick_.endpoint->backend},
                                            {"endpoint", pick_.endpoint->address_text},
                                            {"stage", stage},
                                            {"error", ec.message()},
                                            {"attempt", outcome_.attempts}});
+  // A continuation that could not even start: one more failed engine, the next one continues.
+  if (continuing_) return migrate(Failure::connection);
   eject_if_failing(Failure::connection);
   outcome_.error = std::string(stage) + " " + pick_.endpoint->backend + ": " + ec.message();
   if (tried_count_ < tried_.size()) tried_[tried_count_++] = pick_.endpoint;
@@ -436,8 +427,7 @@ void UpstreamRelay<Stream, Upstreams>::on_write_client(beast::error_code ec, std
   if (closing_) return finish(outcome_.status, std::move(closing_error_));
   if (migrate_pending_) {
     migrate_pending_ = false;
-    eject_if_failing(Failure::connection);
-    return migrate();
+    return migrate(Failure::connection);
   }
   if (failure_) return response_failed(failure_);
   if (parser_->is_done()) return complete();
@@ -463,12 +453,12 @@ void UpstreamRelay<Stream, Upstreams>::complete() {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
   std::string out = splicer_->feed(piece);
-  if (continuing_ && !resumed_logged_ && !out.empty()) {
+  if (seam_from_ && !out.empty()) {
     // The seam as the client sees it: from the last piece before the failure to this one.
-    resumed_logged_ = true;
     router_logger().info("stream_resumed", {{"backend", pick_.endpoint->backend},
                                             {"gap_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                           std::chrono::steady_clock::now() - seam_from_).count()}});
+                                                           std::chrono::steady_clock::now() - *seam_from_).count()}});
+    seam_from_.reset();
   }
   if (parser_->is_done() && splicer_->failure() == StreamFailure::none && splicer_->end() == StreamFailure::none &&
       !splicer_->closed())
@@ -483,7 +473,9 @@ void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
 }
 
 template <class Stream, class Upstreams>
-void UpstreamRelay<Stream, Upstreams>::migrate() {
+void UpstreamRelay<Stream, Upstreams>::migrate(Failure engine_failure) {
+  eject_if_failing(engine_failure);
+  splicer_->end();  // a failure the splicer did not see itself is a cut
   if (cancelled_) return finish(499, "client went away");
   in_flight_.release();
   prefill_.release();
@@ -501,7 +493,6 @@ void UpstreamRelay<Stream, Upstreams>::migrate() {
                                             {"migration", splicer_->migrations()},
                                             {"tokens", splicer_->output_tokens()},
                                             {"resent_tokens", splicer_->resent_tokens()}});
-  resumed_logged_ = false;
   seam_from_ = last_piece_;
   request_.body() = std::move(resume.body);
   if (!resume.same_path) request_.target("/v1/completions");
