@@ -29,8 +29,31 @@ Generation::Generation(SimState& state, std::shared_ptr<http::Exchange> exchange
       ending_{request.max_tokens, request.max_tokens_given ? "length" : "stop",
               Usage{request.prompt_tokens, request.max_tokens}},
       timer_(exchange_->executor()),
-      arrival_(arrival) {
+      arrival_(arrival),
+      output_(request.stop) {
   if (request.return_token_ids) builder_.return_token_ids(request.prompt_ids);
+  if (request.stop.strings.empty()) return;
+  builder_.report_stop_reason();
+  if (!state_.engine) plan_stop_strings();
+}
+
+// The latency model's words (" tok0 tok1 ...") are known in advance, and so is where a stop
+// string ends them: each token's text as a stream may send it, once.
+void Generation::plan_stop_strings() {
+  std::vector<std::string> texts;
+  while (texts.size() < ending_.tokens && !output_.stopped()) {
+    uint64_t index = texts.size();
+    texts.emplace_back(output_.add(token_text(index), index + 1 == ending_.tokens));
+  }
+  if (output_.stopped()) end_at_stop(texts.size());
+  builder_.token_texts(std::move(texts));
+}
+
+void Generation::end_at_stop(uint64_t tokens) {
+  ending_.tokens = tokens;
+  ending_.finish_reason = "stop";
+  ending_.stop_reason = output_.stop_reason();
+  ending_.usage.completion_tokens = tokens;
 }
 
 void Generation::start() {
@@ -85,18 +108,23 @@ void Generation::on_engine_token(const TokenEvent& token) {
   if (token.index == 0) state_.metrics.observe_first_token(seconds_since_arrival(now));
   ending_.usage.cached_tokens = token.cached_tokens;
   sent_ = token.index + 1;
+  std::string_view delta = output_.add(token.text, token.last);
+  bool last = token.last || output_.stopped();
+  if (output_.stopped()) {
+    end_at_stop(sent_);
+    if (!token.last) state_.engine->abort(engine_id_);  // its sequence ends here; blocks go back
+  }
   if (!request_.stream) {
-    text_ += token.text;
-    if (!token.last) return;
-    state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole_text(text_, ending_));
+    if (!last) return;
+    state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole_text(output_.text(), ending_));
     answered_ = true;
     return succeed(now);
   }
   std::string events;
-  append_sse_event(events, builder_.text_chunk(token.text, token.index == 0, token.id));
-  if (token.last) events.append(builder_.closing_events(ending_));
+  append_sse_event(events, builder_.text_chunk(delta, token.index == 0, token.id));
+  if (last) events.append(builder_.closing_events(ending_));
   exchange_->send(events);
-  if (!token.last) return;
+  if (!last) return;
   exchange_->finish();
   succeed(now);
 }
@@ -229,7 +257,7 @@ void Generation::break_off() {
     case CrashMode::no_finish:
     case CrashMode::abort:
       if (!request_.stream) {
-        auto whole = state_.engine ? builder_.whole_text(text_, cut) : builder_.whole(cut);
+        auto whole = state_.engine ? builder_.whole_text(output_.text(), cut) : builder_.whole(cut);
         return state_.replies.send(*exchange_, bhttp::status::ok, std::move(whole));
       }
       std::string events;

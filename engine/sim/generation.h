@@ -10,6 +10,7 @@
 
 #include "sim/response_builder.h"
 #include "sim/sim_state.h"
+#include "sim/stop_strings.h"
 
 namespace duet::sim {
 
@@ -34,6 +35,10 @@ class Generation : public std::enable_shared_from_this<Generation> {
   // The engine model's path: the engine batches and queues; tokens arrive as steps end.
   void run_on_engine();
   void on_engine_token(const TokenEvent& token);
+  // The latency model's answer with the request's stop strings applied, planned in advance.
+  void plan_stop_strings();
+  // A stop string ended the answer at its token `tokens` (counted, like every token before).
+  void end_at_stop(uint64_t tokens);
   void answer_at_once();
   void arm_timer(Clock::time_point due);
   void on_timer(boost::system::error_code ec);
@@ -65,7 +70,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   uint64_t ticket_ = 0;
   uint64_t sent_ = 0;  // tokens streamed so far
   uint64_t engine_id_ = 0;
-  std::string text_;  // the engine model's answer so far, for a non-streamed reply
+  OutputText output_;  // the engine model's answer so far, with the stop strings applied
   bool answered_ = false;
   bool watching_ = false;
   std::optional<uint64_t> break_off_after_;

@@ -1,113 +1,36 @@
 #include "sim/request_parser.h"
 
-#include "sim/prompt_ids.h"
-
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "duet/common/json_parse_path.h"
 #include "duet/common/token_estimate.h"
-#include "duet/common/utf8.h"
+#include "sim/prompt_ids.h"
+#include "sim/request_fields.h"
 
 namespace duet::sim {
 
 namespace {
 
 using nlohmann::json;
-using MaybeError = std::optional<RequestError>;
-
-// What a wrong value was, short enough for an error message.
-std::string describe(const json& value) {
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
-}
-
-RequestError wrong(const std::string& param, std::string_view expected, const json& got) {
-  return {400, param + ": expected " + std::string(expected) + ", got " + describe(got), param};
-}
-
-RequestError missing(const std::string& param) { return {400, param + ": required", param}; }
+constexpr std::size_t kMaxStopStrings = 4;  // OpenAI's limit
 
 // A string, strings one after the other, or token ids (vLLM's list[int] prompt: what
 // duet-router's exact continuation sends).
 MaybeError check_prompt(const json& doc) {
   auto it = doc.find("prompt");
-  if (it == doc.end() || it->is_null()) return missing("prompt");
+  if (it == doc.end() || it->is_null()) return missing_field("prompt");
   if (it->is_string()) return std::nullopt;
   if (!it->is_array() || it->empty())
-    return wrong("prompt", "a string or a non-empty array of strings or of token ids", *it);
-  bool ids = is_token_id_prompt(*it);
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const json& piece = (*it)[i];
-    std::string at = "prompt[" + std::to_string(i) + "]";
-    if (!ids && !piece.is_string()) return wrong(at, "a string", piece);
-    if (ids && !(piece.is_number_integer() && piece.get<int64_t>() >= 0 &&
-                 piece.get<int64_t>() < model::kVocabularySize))
-      return wrong(at, "a token id from 0 to " + std::to_string(model::kVocabularySize - 1), piece);
-  }
+    return wrong_field("prompt", "a string or a non-empty array of strings or of token ids", *it);
+  if (is_token_id_prompt(*it)) return check_token_ids(*it, "prompt");
+  for (std::size_t i = 0; i < it->size(); ++i)
+    if (!(*it)[i].is_string()) return wrong_field("prompt[" + std::to_string(i) + "]", "a string", (*it)[i]);
   return std::nullopt;
 }
 
 MaybeError read_return_token_ids(const json& doc, const RequestLimits& limits, InferenceRequest& out) {
-  auto it = doc.find("return_token_ids");
-  if (it == doc.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) return wrong("return_token_ids", "a boolean", *it);
-  out.return_token_ids = it->get<bool>() && limits.tokenize && limits.token_ids;
-  return std::nullopt;
-}
-
-MaybeError check_content_parts(const json& parts, const std::string& path) {
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const json& part = parts[i];
-    std::string at = path + "[" + std::to_string(i) + "]";
-    if (!part.is_object()) return wrong(at, "an object", part);
-    auto type = part.find("type");
-    if (type == part.end() || !type->is_string())
-      return wrong(at + ".type", "a string", type == part.end() ? json() : *type);
-    auto text = part.find("text");
-    if (*type == "text" && (text == part.end() || !text->is_string()))
-      return wrong(at + ".text", "a string", text == part.end() ? json() : *text);
-  }
-  return std::nullopt;
-}
-
-MaybeError check_message(const json& message, const std::string& path) {
-  if (!message.is_object()) return wrong(path, "an object", message);
-  auto role = message.find("role");
-  if (role == message.end()) return missing(path + ".role");
-  if (!role->is_string()) return wrong(path + ".role", "a string", *role);
-  auto content = message.find("content");
-  if (content == message.end() || content->is_null() || content->is_string()) return std::nullopt;
-  if (!content->is_array())
-    return wrong(path + ".content", "a string, an array of parts or null", *content);
-  return check_content_parts(*content, path + ".content");
-}
-
-MaybeError check_messages(const json& doc) {
-  auto it = doc.find("messages");
-  if (it == doc.end() || it->is_null()) return missing("messages");
-  if (!it->is_array() || it->empty()) return wrong("messages", "a non-empty array", *it);
-  for (std::size_t i = 0; i < it->size(); ++i)
-    if (auto error = check_message((*it)[i], "messages[" + std::to_string(i) + "]")) return error;
-  return std::nullopt;
-}
-
-MaybeError check_model(const json& doc, std::string_view served) {
-  auto it = doc.find("model");
-  if (it == doc.end() || it->is_null()) return std::nullopt;  // vLLM serves its model then
-  if (!it->is_string()) return wrong("model", "a string", *it);
-  const auto& name = it->get_ref<const std::string&>();
-  if (name == served) return std::nullopt;
-  return RequestError{404, "The model `" + name + "` does not exist.", "model"};
-}
-
-MaybeError read_stream(const json& doc, InferenceRequest& out) {
-  auto it = doc.find("stream");
-  if (it == doc.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) return wrong("stream", "a boolean", *it);
-  out.stream = it->get<bool>();
+  if (auto e = read_bool(doc, "return_token_ids", out.return_token_ids)) return e;
+  out.return_token_ids = out.return_token_ids && limits.tokenize && limits.token_ids;
   return std::nullopt;
 }
 
@@ -116,14 +39,14 @@ MaybeError read_stream(const json& doc, InferenceRequest& out) {
 MaybeError read_stream_options(const json& doc, InferenceRequest& out) {
   auto it = doc.find("stream_options");
   if (it == doc.end() || it->is_null()) return std::nullopt;
-  if (!it->is_object()) return wrong("stream_options", "an object or null", *it);
+  if (!it->is_object()) return wrong_field("stream_options", "an object or null", *it);
   if (!out.stream)
     return RequestError{400, "Stream options can only be defined when `stream=True`.", "stream_options"};
   auto usage = it->find("include_usage");
   if (usage == it->end() || usage->is_null()) {
     out.include_usage = true;
   } else if (!usage->is_boolean()) {
-    return wrong("stream_options.include_usage", "a boolean", *usage);
+    return wrong_field("stream_options.include_usage", "a boolean", *usage);
   } else {
     out.include_usage = usage->get<bool>();
   }
@@ -133,7 +56,7 @@ MaybeError read_stream_options(const json& doc, InferenceRequest& out) {
 MaybeError check_n(const json& doc) {
   auto it = doc.find("n");
   if (it == doc.end() || it->is_null() || *it == 1) return std::nullopt;
-  return wrong("n", "1 (duet-sim generates one choice)", *it);
+  return wrong_field("n", "1 (duet-sim generates one choice)", *it);
 }
 
 MaybeError read_max_tokens(const json& doc, Api api, const RequestLimits& limits,
@@ -148,7 +71,7 @@ MaybeError read_max_tokens(const json& doc, Api api, const RequestLimits& limits
     return std::nullopt;
   }
   if (!it->is_number_integer() || it->get<int64_t>() <= 0)
-    return wrong(field, "a positive integer", *it);
+    return wrong_field(field, "a positive integer", *it);
   out.max_tokens = it->get<uint64_t>();
   return std::nullopt;
 }
@@ -172,25 +95,37 @@ MaybeError check_context(Api api, const RequestLimits& limits, InferenceRequest&
       out.max_tokens_given ? "max_tokens" : std::string(prompt_field)};
 }
 
-MaybeError parse_document(std::string_view body, json& doc) {
-  if (auto bad = first_invalid_utf8(body))
-    return RequestError{400, "request body is not valid UTF-8 (byte " + std::to_string(*bad) + ")",
-                        ""};
-  JsonParsePath at;
-  try {
-    doc = json::parse(body, [&](int, json::parse_event_t event, json& parsed) {
-      at.observe(event, parsed);
-      return true;
-    });
-  } catch (const json::parse_error& e) {
-    return RequestError{400, std::string("request body is not valid JSON: ") + e.what(), ""};
-  } catch (const json::exception& e) {
-    // Valid syntax the parser still refuses, like a number past double (1e309): name the field.
-    std::string param = at.path();
-    return RequestError{400, (param.empty() ? "request body" : param) + ": " + json_error_text(e),
-                        param};
+// vLLM's `stop`: a string or a list of them (here up to 4, each non-empty, as OpenAI takes
+// them), with include_stop_str_in_output.
+MaybeError read_stop(const json& doc, StopSpec& out) {
+  if (auto e = read_bool(doc, "include_stop_str_in_output", out.include_in_output)) return e;
+  auto it = doc.find("stop");
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  static constexpr std::string_view kExpected = "a non-empty string or an array of up to 4 of them";
+  if (it->is_string() && !it->get_ref<const std::string&>().empty()) {
+    out.strings.push_back(it->get<std::string>());
+    return std::nullopt;
   }
-  if (!doc.is_object()) return RequestError{400, "request body must be a JSON object", ""};
+  if (!it->is_array() || it->size() > kMaxStopStrings) return wrong_field("stop", kExpected, *it);
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const json& stop = (*it)[i];
+    if (!stop.is_string() || stop.get_ref<const std::string&>().empty())
+      return wrong_field("stop[" + std::to_string(i) + "]", "a non-empty string", stop);
+    out.strings.push_back(stop.get<std::string>());
+  }
+  return std::nullopt;
+}
+
+// vLLM's min_tokens: no stop string ends an answer before it has this many tokens.
+MaybeError read_min_tokens(const json& doc, InferenceRequest& out) {
+  auto it = doc.find("min_tokens");
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<uint64_t>() > out.max_tokens) {
+    std::string expected = "an integer from 0 to max_tokens (";
+    expected.append(std::to_string(out.max_tokens)).append(")");
+    return wrong_field("min_tokens", expected, *it);
+  }
+  out.stop.min_tokens = it->get<uint64_t>();
   return std::nullopt;
 }
 
@@ -203,11 +138,12 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = parse_document(body, doc)) return *e;
   if (auto e = api == Api::chat ? check_messages(doc) : check_prompt(doc)) return *e;
   if (auto e = check_model(doc, limits.model)) return *e;
-  if (auto e = read_stream(doc, out)) return *e;
+  if (auto e = read_bool(doc, "stream", out.stream)) return *e;
   if (auto e = read_stream_options(doc, out)) return *e;
   if (auto e = check_n(doc)) return *e;
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
   if (auto e = read_return_token_ids(doc, limits, out)) return *e;
+  if (auto e = read_stop(doc, out.stop)) return *e;
   if (limits.tokenize) {
     out.prompt_ids = prompt_ids(api, doc);
     out.prompt_tokens = out.prompt_ids.size();
@@ -217,6 +153,7 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
     out.prompt_tokens = estimate_prompt_tokens(doc);
   }
   if (auto e = check_context(api, limits, out)) return *e;
+  if (auto e = read_min_tokens(doc, out)) return *e;
   return out;
 }
 

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "sim/stop_strings.h"
+
 namespace duet::sim {
 
 enum class Api { completions, chat };
@@ -29,6 +31,7 @@ struct InferenceRequest {
   bool return_token_ids = false;
   uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default
   bool max_tokens_given = false;  // finish_reason is "length" when given, else "stop"
+  StopSpec stop;                  // stop, include_stop_str_in_output, min_tokens
 };
 
 struct RequestError {

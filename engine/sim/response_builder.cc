@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <span>
 
 #include "sim/sse.h"
@@ -86,9 +87,26 @@ std::string_view ResponseBuilder::chunk_object() const {
   return api_ == Api::chat ? "chat.completion.chunk" : "text_completion";
 }
 
+std::string_view ResponseBuilder::text_of(uint64_t index, std::string& scratch) const {
+  if (token_texts_ && index < token_texts_->size()) return (*token_texts_)[index];
+  scratch = token_text(index);
+  return scratch;
+}
+
+// After finish_reason, as vLLM puts it in a choice; the stop string is the client's, so escaped.
+void ResponseBuilder::append_stop_reason(std::string& out, const Ending& ending) const {
+  if (!report_stop_reason_) return;
+  out.append(",\"stop_reason\":");
+  if (ending.stop_reason)
+    out.append(nlohmann::json(std::string(*ending.stop_reason)).dump());
+  else
+    out.append("null");
+}
+
 std::string ResponseBuilder::whole(const Ending& ending) const {
   std::string text;
-  for (uint64_t i = 0; i < ending.tokens; ++i) text += token_text(i);
+  std::string scratch;
+  for (uint64_t i = 0; i < ending.tokens; ++i) text += text_of(i, scratch);
   return whole_text(text, ending);
 }
 
@@ -102,6 +120,7 @@ std::string ResponseBuilder::whole_text(std::string_view text, const Ending& end
     out.append("\"text\":\"").append(text).append("\"");
   }
   append_finish(out, ending.finish_reason);
+  append_stop_reason(out, ending);
   out.append("}]");
   append_usage(out, ending.usage);
   out.append("}");
@@ -109,7 +128,8 @@ std::string ResponseBuilder::whole_text(std::string_view text, const Ending& end
 }
 
 std::string ResponseBuilder::token_chunk(uint64_t index) const {
-  return text_chunk(token_text(index), index == 0);
+  std::string scratch;
+  return text_chunk(text_of(index, scratch), index == 0);
 }
 
 std::string ResponseBuilder::text_chunk(std::string_view text, bool first,
@@ -140,6 +160,7 @@ std::string ResponseBuilder::final_chunk(const Ending& ending) const {
   std::string out = head(chunk_object());
   out.append(api_ == Api::chat ? "\"delta\":{}" : "\"text\":\"\"");
   append_finish(out, ending.finish_reason);
+  append_stop_reason(out, ending);
   out.append("}]");
   if (stream_usage_ == StreamUsage::closing_chunk) append_usage(out, ending.usage);
   out.append("}");

@@ -27,6 +27,8 @@ struct Ending {
   uint64_t tokens = 0;
   std::string_view finish_reason;  // "length" or "stop"
   Usage usage;
+  // The stop string that ended the answer (vLLM's stop_reason); null when none did.
+  std::optional<std::string_view> stop_reason = std::nullopt;
 };
 
 // Where a stream reports usage: in its closing chunk (duet-sim's default, no stream_options),
@@ -69,6 +71,12 @@ class ResponseBuilder {
   std::string text_chunk(std::string_view text, bool first, std::optional<uint32_t> token_id = {}) const;
   // Chunks from now on return token ids; `prompt_ids` go in the first.
   void return_token_ids(std::vector<uint32_t> prompt_ids) { prompt_ids_ = std::move(prompt_ids); }
+  // Whole answers and closing chunks say `stop_reason` (a request with stop strings; without,
+  // answers stay as they were).
+  void report_stop_reason() { report_stop_reason_ = true; }
+  // The text of token i is texts[i] from now on instead of token_text(i): the latency model's
+  // answer with a request's stop strings applied (what a stream may send with each token).
+  void token_texts(std::vector<std::string> texts) { token_texts_ = std::move(texts); }
   // The JSON of the closing chunk: no text, finish_reason, and usage with closing_chunk.
   std::string final_chunk(const Ending& ending) const;
   // The JSON of the usage chunk: `choices` empty, `usage` (StreamUsage::own_chunk).
@@ -78,6 +86,8 @@ class ResponseBuilder {
   std::string head(std::string_view object) const;
   std::string envelope(std::string_view object) const;  // id, object, created, model
   std::string_view chunk_object() const;
+  std::string_view text_of(uint64_t index, std::string& scratch) const;
+  void append_stop_reason(std::string& out, const Ending& ending) const;
 
   Api api_;
   std::string id_;
@@ -85,6 +95,8 @@ class ResponseBuilder {
   std::string_view model_json_;
   StreamUsage stream_usage_;
   std::optional<std::vector<uint32_t>> prompt_ids_;  // set: token ids are returned
+  bool report_stop_reason_ = false;
+  std::optional<std::vector<std::string>> token_texts_;
 };
 
 // The id of an answer: "cmpl-..." or "chatcmpl-..." followed by 16 hex digits of `value`.

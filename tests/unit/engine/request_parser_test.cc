@@ -225,5 +225,43 @@ TEST(RequestParser, PromptAndOutputMustFitTheContext) {
   EXPECT_EQ(r.max_tokens, 2u);
 }
 
+// vLLM's stop strings: a string or a list (up to 4 here, as OpenAI), each non-empty.
+TEST(RequestParser, StopStringsAsVllmTakesThem) {
+  EXPECT_TRUE(valid(Api::completions, R"({"prompt": "x"})").stop.strings.empty());
+  EXPECT_TRUE(valid(Api::completions, R"({"prompt": "x", "stop": null})").stop.strings.empty());
+  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "stop": "\n"})").stop.strings,
+            std::vector<std::string>{"\n"});
+  auto r = valid(Api::chat, R"({"messages": [{"role": "user"}], "stop": ["a", "bc"],
+                                "include_stop_str_in_output": true})");
+  EXPECT_EQ(r.stop.strings, (std::vector<std::string>{"a", "bc"}));
+  EXPECT_TRUE(r.stop.include_in_output);
+  EXPECT_FALSE(valid(Api::completions, R"({"prompt": "x", "stop": []})").stop.include_in_output);
+  expect_error(Api::completions, R"({"prompt": "x", "stop": 1})", 400, "stop",
+               "stop: expected a non-empty string or an array of up to 4 of them, got 1");
+  expect_error(Api::completions, R"({"prompt": "x", "stop": ""})", 400, "stop",
+               "stop: expected a non-empty string or an array of up to 4 of them, got \"\"");
+  expect_error(Api::completions, R"({"prompt": "x", "stop": ["a", "b", "c", "d", "e"]})", 400, "stop",
+               "stop: expected a non-empty string or an array of up to 4 of them, got an array");
+  expect_error(Api::chat, R"({"messages": [{"role": "user"}], "stop": ["a", 2]})", 400, "stop[1]",
+               "stop[1]: expected a non-empty string, got 2");
+  expect_error(Api::completions, R"({"prompt": "x", "stop": ["a", ""]})", 400, "stop[1]",
+               "stop[1]: expected a non-empty string, got \"\"");
+  expect_error(Api::completions, R"({"prompt": "x", "include_stop_str_in_output": "no"})", 400,
+               "include_stop_str_in_output", "include_stop_str_in_output: expected a boolean, got \"no\"");
+}
+
+// vLLM's min_tokens: an integer from 0 to max_tokens (the default one when none is given).
+TEST(RequestParser, MinTokensFitsMaxTokens) {
+  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x"})").stop.min_tokens, 0u);
+  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 5})").stop.min_tokens, 5u);
+  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "min_tokens": 16})").stop.min_tokens, 16u);
+  expect_error(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 6})", 400, "min_tokens",
+               "min_tokens: expected an integer from 0 to max_tokens (5), got 6");
+  for (std::string value : {"-1", "1.5", "\"2\"", "true"}) {
+    auto error = invalid(Api::chat, R"({"messages": [{"role": "user"}], "min_tokens": )" + value + "}");
+    EXPECT_EQ(error.param, "min_tokens") << value;
+  }
+}
+
 }  // namespace
 }  // namespace duet::sim

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "unit/engine/sim_streamed_answer.h"
 #include "support/sim_process.h"
 
 namespace duet::test {
@@ -19,42 +20,6 @@ const std::vector<std::string> kEngine = {"--profile", "nvidia-h100", "--time-sc
 
 // An event with a choice (not an error event, not a usage chunk).
 bool has_choice(const json& event) { return event.contains("choices") && !event["choices"].empty(); }
-
-// What a streamed answer with return_token_ids said: its prompt's ids, each token's id and
-// text, and how it ended.
-struct IdStream {
-  std::vector<uint32_t> prompt_ids;
-  std::vector<uint32_t> ids;
-  std::vector<std::string> texts;
-  bool done = false;
-};
-
-IdStream read_id_stream(const std::string& body) {
-  IdStream out;
-  auto [events, done] = sse_events(body);
-  out.done = done;
-  for (const auto& e : events) {
-    if (e.contains("prompt_token_ids")) out.prompt_ids = e["prompt_token_ids"].get<std::vector<uint32_t>>();
-    if (!has_choice(e)) continue;
-    const auto& choice = e["choices"][0];
-    if (choice.contains("prompt_token_ids")) out.prompt_ids = choice["prompt_token_ids"].get<std::vector<uint32_t>>();
-    if (!choice.contains("token_ids")) continue;
-    for (auto id : choice["token_ids"]) out.ids.push_back(id.get<uint32_t>());
-    out.texts.push_back(choice.contains("delta") ? choice["delta"]["content"].get<std::string>()
-                                                 : choice["text"].get<std::string>());
-  }
-  return out;
-}
-
-IdStream stream_with_ids(SimProcess& sim, std::string_view target, json request) {
-  request["stream"] = true;
-  request["return_token_ids"] = true;
-  StreamClient client;
-  auto stream = client.open(sim.address(), target, request.dump());
-  EXPECT_TRUE(eventually([&] { return stream->ended(); }, 10s));
-  EXPECT_FALSE(stream->error()) << stream->error().message();
-  return read_id_stream(stream->body());
-}
 
 // A reference answer, then continuations from each cut point k: prompt = the reference's
 // prompt ids + its first k output ids, max_tokens = what is left. Each must repeat the
@@ -69,7 +34,7 @@ TEST_P(SimContinuation, FromPromptAndOutputIdsRepeatsTheUninterruptedAnswer) {
   json request = chat ? json{{"messages", {{{"role", "user"}, {"content", "Where does a canary's traffic go?"}}}}}
                       : json{{"prompt", "Where does a canary's traffic go?"}};
   request["max_tokens"] = kTokens;
-  auto reference = stream_with_ids(sim, chat ? "/v1/chat/completions" : "/v1/completions", request);
+  auto reference = stream_answer(sim, chat ? "/v1/chat/completions" : "/v1/completions", request);
   ASSERT_TRUE(reference.done);
   ASSERT_EQ(reference.ids.size(), static_cast<std::size_t>(kTokens));
   ASSERT_FALSE(reference.prompt_ids.empty());
@@ -77,7 +42,7 @@ TEST_P(SimContinuation, FromPromptAndOutputIdsRepeatsTheUninterruptedAnswer) {
   for (int k : {0, 1, kTokens / 2, kTokens - 1}) {
     std::vector<uint32_t> prompt = reference.prompt_ids;
     prompt.insert(prompt.end(), reference.ids.begin(), reference.ids.begin() + k);
-    auto rest = stream_with_ids(sim, "/v1/completions", {{"prompt", prompt}, {"max_tokens", kTokens - k}});
+    auto rest = stream_answer(sim, "/v1/completions", {{"prompt", prompt}, {"max_tokens", kTokens - k}});
     EXPECT_TRUE(rest.done);
     EXPECT_EQ(rest.prompt_ids, prompt) << "k=" << k;
     EXPECT_EQ(rest.ids, std::vector<uint32_t>(reference.ids.begin() + k, reference.ids.end())) << "k=" << k;
@@ -92,7 +57,7 @@ TEST(SimTokenIds, OffMeansNoIdsInTheStream) {
   auto flags = kEngine;
   flags.insert(flags.end(), {"--token-ids", "off"});
   SimProcess sim(flags);
-  auto answer = stream_with_ids(sim, "/v1/completions", {{"prompt", "hello"}, {"max_tokens", 3}});
+  auto answer = stream_answer(sim, "/v1/completions", {{"prompt", "hello"}, {"max_tokens", 3}});
   EXPECT_TRUE(answer.done);
   EXPECT_TRUE(answer.ids.empty());
   EXPECT_TRUE(answer.prompt_ids.empty());

@@ -1,0 +1,137 @@
+// Stop strings as vLLM applies them, by hand: where an answer ends and is cut, what a stream
+// holds back on the way (never the last max(len(stop)) - 1 bytes until the end), min_tokens,
+// and that without stop strings every token's text passes at once.
+#include "sim/stop_strings.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace duet::sim {
+namespace {
+
+// What a stream sent, token by token, and how the answer ended.
+struct Fed {
+  std::vector<std::string> deltas;
+  std::string text;
+  std::optional<std::string> stop_reason;
+  uint64_t tokens = 0;
+};
+
+// Feeds `tokens` (the answer's length is their count) until the end or a stop string.
+Fed feed_tokens(const StopSpec& spec, const std::vector<std::string>& tokens) {
+  OutputText out(spec);
+  Fed fed;
+  for (std::size_t i = 0; i < tokens.size() && !out.stopped(); ++i)
+    fed.deltas.emplace_back(out.add(tokens[i], i + 1 == tokens.size()));
+  fed.text = out.text();
+  if (auto why = out.stop_reason()) fed.stop_reason = std::string(*why);
+  fed.tokens = out.tokens();
+  return fed;
+}
+
+std::string joined(const std::vector<std::string>& pieces) {
+  std::string all;
+  for (const auto& p : pieces) all += p;
+  return all;
+}
+
+const std::vector<std::string> kWords = {" alpha", " beta", " gamma", " delta", " epsilon"};
+
+TEST(StopStrings, WithoutThemEveryTokensTextPassesAtOnce) {
+  auto fed = feed_tokens({}, kWords);
+  EXPECT_EQ(fed.deltas, kWords);
+  EXPECT_EQ(fed.text, joined(kWords));
+  EXPECT_FALSE(fed.stop_reason);
+  EXPECT_EQ(fed.tokens, 5u);
+}
+
+TEST(StopStrings, TheFirstEndsTheAnswerCutBeforeIt) {
+  auto fed = feed_tokens({{" gamma"}}, kWords);
+  EXPECT_EQ(fed.text, " alpha beta");
+  EXPECT_EQ(joined(fed.deltas), " alpha beta");  // the stream says the same, once
+  EXPECT_EQ(fed.stop_reason, " gamma");
+  EXPECT_EQ(fed.tokens, 3u);  // the token that completed it counts
+}
+
+TEST(StopStrings, AStringAcrossTokensIsFoundWhenItsLastTokenComes) {
+  auto fed = feed_tokens({{"ta gam"}}, kWords);
+  EXPECT_EQ(fed.text, " alpha be");
+  EXPECT_EQ(fed.tokens, 3u);
+  EXPECT_EQ(joined(fed.deltas), " alpha be");
+}
+
+TEST(StopStrings, IncludeStopStrKeepsItAndHoldsNothingBack) {
+  auto fed = feed_tokens({{"gam"}, true, 0}, kWords);
+  EXPECT_EQ(fed.text, " alpha beta gam");  // cut after the string: "ma" goes
+  EXPECT_EQ(fed.deltas, (std::vector<std::string>{" alpha", " beta", " gam"}));
+}
+
+TEST(StopStrings, TheRequestsOrderDecidesBetweenTwoInOneToken) {
+  auto fed = feed_tokens({{"mma", "gam"}}, kWords);
+  EXPECT_EQ(fed.stop_reason, "mma");  // vLLM checks them in order, not by position
+  EXPECT_EQ(fed.text, " alpha beta ga");
+}
+
+TEST(StopStrings, AStreamNeverHasTheLastMaxLenMinusOneBytesUntilTheEnd) {
+  StopSpec spec{{"zz", "never"}};  // holds back 4 bytes
+  OutputText out(spec);
+  std::string sent;
+  for (std::size_t i = 0; i < kWords.size(); ++i) {
+    bool last = i + 1 == kWords.size();
+    sent += out.add(kWords[i], last);
+    if (!last) {
+      EXPECT_EQ(sent.size(), out.text().size() - 4) << i;
+    }
+  }
+  EXPECT_EQ(sent, joined(kWords));  // the last token flushes what was held
+  EXPECT_FALSE(out.stopped());
+}
+
+TEST(StopStrings, MinTokensKeepsEarlierTextFromEndingTheAnswer) {
+  // " beta" ends in token 2; with min_tokens 2 the search starts with token 3, and vLLM looks
+  // only at text that could end in the new token, so it never sees it.
+  auto fed = feed_tokens({{" beta"}, false, 2}, kWords);
+  EXPECT_FALSE(fed.stop_reason);
+  EXPECT_EQ(fed.text, joined(kWords));
+  // A string that ends in token 3 still counts, even if it started before.
+  auto across = feed_tokens({{"ta gam"}, false, 2}, kWords);
+  EXPECT_EQ(across.stop_reason, "ta gam");
+  EXPECT_EQ(across.tokens, 3u);
+}
+
+TEST(StopStrings, TheHoldbackNeverSplitsAUtf8Character) {
+  // "é" is two bytes; holding back 2 bytes of " caf" + "é!" would cut it in half.
+  StopSpec spec{{"xyz"}};
+  OutputText out(spec);
+  EXPECT_EQ(out.add(" caf"), " c");
+  EXPECT_EQ(out.add("\xC3\xA9!"), "af");  // not "af\xC3": the whole "é" waits
+  EXPECT_EQ(out.add(" ok", true), "\xC3\xA9! ok");
+}
+
+// For random answers and a stop string taken from them: the stream's text, joined, is the
+// whole answer's, which is the uninterrupted text cut before the string's first occurrence.
+TEST(StopStrings, TheJoinedStreamIsTheUninterruptedTextCutAtTheFirstOccurrence) {
+  std::mt19937 rng(7);
+  const std::string letters = "ab ";
+  for (int round = 0; round < 500; ++round) {
+    std::vector<std::string> tokens(1 + rng() % 12);
+    for (auto& t : tokens)
+      for (std::size_t n = 1 + rng() % 3; n > 0; --n) t += letters[rng() % letters.size()];
+    std::string all = joined(tokens);
+    std::size_t from = rng() % all.size();
+    std::string stop = all.substr(from, 1 + rng() % 4);
+    auto fed = feed_tokens({{stop}}, tokens);
+    std::size_t at = all.find(stop);
+    SCOPED_TRACE("text '" + all + "' stop '" + stop + "'");
+    EXPECT_EQ(fed.text, all.substr(0, at));
+    EXPECT_EQ(joined(fed.deltas), fed.text);
+    EXPECT_EQ(fed.stop_reason, stop);
+    std::size_t needed = 0, tokens_needed = 0;
+    while (needed < at + stop.size()) needed += tokens[tokens_needed++].size();
+    EXPECT_EQ(fed.tokens, tokens_needed);
+  }
+}
+
+}  // namespace
+}  // namespace duet::sim
