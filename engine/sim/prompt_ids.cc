@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/model/chat_template.h"
-
 namespace duet::sim {
 
 namespace {
@@ -24,12 +22,12 @@ bool is_token_id_prompt(const nlohmann::json& prompt) {
   return prompt.is_array() && !prompt.empty() && prompt[0].is_number_integer();
 }
 
-std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request) {
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request, model::ChatRender render) {
   if (api == Api::chat) {
     std::vector<model::ChatMessage> messages;
     for (const auto& m : request.at("messages"))
       messages.push_back({m.value("role", ""), content_text(m.contains("content") ? m["content"] : nlohmann::json())});
-    return model::render_chat(messages);
+    return model::render_chat(messages, render);
   }
   const auto& prompt = request.at("prompt");
   std::vector<model::TokenId> ids;

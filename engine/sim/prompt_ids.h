@@ -6,12 +6,14 @@
 #include <nlohmann/json_fwd.hpp>
 #include <vector>
 
+#include "sim/model/chat_template.h"
 #include "sim/model/tokenizer.h"
 #include "sim/request_parser.h"
 
 namespace duet::sim {
 
-std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request);
+// `render`: how a chat's end is rendered (its add_generation_prompt, continue_final_message).
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request, model::ChatRender render = {});
 
 // A completion's `prompt` given as token ids (vLLM's list[int]), not as text: its first
 // element says which (request_parser.cc checks the rest).

@@ -92,6 +92,23 @@ MaybeError check_model(const json& doc, std::string_view served) {
   return RequestError{404, "The model `" + name + "` does not exist.", "model"};
 }
 
+// vLLM refuses continue_final_message with add_generation_prompt (true by default); duet-sim
+// also wants the message it continues to be the assistant's, as a prefill is.
+MaybeError read_chat_render(const json& doc, model::ChatRender& out) {
+  if (auto e = read_bool(doc, "add_generation_prompt", out.add_generation_prompt)) return e;
+  if (auto e = read_bool(doc, "continue_final_message", out.continue_final_message)) return e;
+  if (!out.continue_final_message) return std::nullopt;
+  static constexpr const char* kField = "continue_final_message";
+  if (out.add_generation_prompt)
+    return RequestError{400, "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
+                        kField};
+  const std::string role = doc.at("messages").back().value("role", "");
+  if (role == "assistant") return std::nullopt;
+  std::string message = "continue_final_message: the final message must have role \"assistant\", got ";
+  message.append(describe(json(role)));
+  return RequestError{400, std::move(message), kField};
+}
+
 MaybeError parse_document(std::string_view body, json& doc) {
   if (auto bad = first_invalid_utf8(body))
     return RequestError{400, "request body is not valid UTF-8 (byte " + std::to_string(*bad) + ")",

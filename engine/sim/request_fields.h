@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/model/chat_template.h"
 #include "sim/request_parser.h"
 
 namespace duet::sim {
@@ -32,4 +33,8 @@ MaybeError parse_document(std::string_view body, nlohmann::json& doc);
 MaybeError check_model(const nlohmann::json& doc, std::string_view served);
 // `messages`: a non-empty array of messages with a role and text content.
 MaybeError check_messages(const nlohmann::json& doc);
+// add_generation_prompt and continue_final_message, as vLLM takes them: continuing the final
+// message needs add_generation_prompt false and a final message of the assistant's.
+MaybeError read_chat_render(const nlohmann::json& doc, model::ChatRender& out);
+
 }  // namespace duet::sim

@@ -144,8 +144,10 @@ ParseResult parse_request(Api api, std::string_view body, const RequestLimits& l
   if (auto e = read_max_tokens(doc, api, limits, out)) return *e;
   if (auto e = read_return_token_ids(doc, limits, out)) return *e;
   if (auto e = read_stop(doc, out.stop)) return *e;
+  if (api == Api::chat)
+    if (auto e = read_chat_render(doc, out.chat_render)) return *e;
   if (limits.tokenize) {
-    out.prompt_ids = prompt_ids(api, doc);
+    out.prompt_ids = prompt_ids(api, doc, out.chat_render);
     out.prompt_tokens = out.prompt_ids.size();
   } else if (api == Api::completions && is_token_id_prompt(doc["prompt"])) {
     out.prompt_tokens = doc["prompt"].size();  // the latency model only counts them

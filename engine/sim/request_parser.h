@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "sim/model/chat_template.h"
 #include "sim/stop_strings.h"
 
 namespace duet::sim {
@@ -32,6 +33,7 @@ struct InferenceRequest {
   uint64_t max_tokens = 0;        // tokens to generate: the request's, or the default
   bool max_tokens_given = false;  // finish_reason is "length" when given, else "stop"
   StopSpec stop;                  // stop, include_stop_str_in_output, min_tokens
+  model::ChatRender chat_render;  // a chat's add_generation_prompt, continue_final_message
 };
 
 struct RequestError {

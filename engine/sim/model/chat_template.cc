@@ -16,16 +16,19 @@ void append_role(std::string_view role, std::vector<TokenId>& out) {
 
 }  // namespace
 
-std::vector<TokenId> render_chat(const std::vector<ChatMessage>& messages) {
+std::vector<TokenId> render_chat(const std::vector<ChatMessage>& messages, ChatRender render) {
   std::vector<TokenId> out;
-  for (const auto& m : messages) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
     out.push_back(kMessageStart);
-    append_role(m.role, out);
-    tokenize_into(m.content, out);
+    append_role(messages[i].role, out);
+    tokenize_into(messages[i].content, out);
+    if (render.continue_final_message && i + 1 == messages.size()) return out;
     out.push_back(kMessageEnd);
   }
-  out.push_back(kMessageStart);
-  out.push_back(kRoleAssistant);
+  if (render.add_generation_prompt) {
+    out.push_back(kMessageStart);
+    out.push_back(kRoleAssistant);
+  }
   return out;
 }
 

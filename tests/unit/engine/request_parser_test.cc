@@ -263,5 +263,31 @@ TEST(RequestParser, MinTokensFitsMaxTokens) {
   }
 }
 
+// A prefill, as vLLM takes it: continue_final_message needs add_generation_prompt false (it
+// defaults to true) and, here, a final message of the assistant's.
+TEST(RequestParser, ContinueFinalMessageAsVllmTakesIt) {
+  constexpr std::string_view kPrefill = R"({"messages": [{"role": "user", "content": "x"},
+                                                        {"role": "assistant", "content": "y"}])";
+  auto with = [&](std::string_view rest) { return std::string(kPrefill) + std::string(rest) + "}"; };
+  auto r = valid(Api::chat, with(R"(, "continue_final_message": true, "add_generation_prompt": false)"));
+  EXPECT_TRUE(r.chat_render.continue_final_message);
+  EXPECT_FALSE(r.chat_render.add_generation_prompt);
+  auto plain = valid(Api::chat, with(""));
+  EXPECT_FALSE(plain.chat_render.continue_final_message);
+  EXPECT_TRUE(plain.chat_render.add_generation_prompt);
+  EXPECT_FALSE(valid(Api::chat, with(R"(, "add_generation_prompt": false)")).chat_render.add_generation_prompt);
+  expect_error(Api::chat, with(R"(, "continue_final_message": true)"), 400, "continue_final_message",
+               "Cannot set both `continue_final_message` and `add_generation_prompt` to True.");
+  expect_error(Api::chat,
+               R"({"messages": [{"role": "user", "content": "x"}], "continue_final_message": true,
+                   "add_generation_prompt": false})",
+               400, "continue_final_message",
+               "continue_final_message: the final message must have role \"assistant\", got \"user\"");
+  expect_error(Api::chat, with(R"(, "continue_final_message": 1)"), 400, "continue_final_message",
+               "continue_final_message: expected a boolean, got 1");
+  expect_error(Api::chat, with(R"(, "add_generation_prompt": "no")"), 400, "add_generation_prompt",
+               "add_generation_prompt: expected a boolean, got \"no\"");
+}
+
 }  // namespace
 }  // namespace duet::sim

@@ -65,6 +65,74 @@ TEST(SimChatTemplate, AConversationResentWithItsAnswerSharesEveryEarlierToken) {
   EXPECT_EQ(second.back(), render_chat({}).back());  // ends where the next answer begins
 }
 
+// The first `n` tokens the model answers `prompt` with, and each one's text.
+struct ModelAnswer {
+  std::vector<TokenId> ids;
+  std::vector<std::string> words;
+  // The text of the first k words.
+  std::string text(std::size_t k) const {
+    std::string out;
+    for (std::size_t i = 0; i < k; ++i) out += words[i];
+    return out;
+  }
+};
+
+ModelAnswer answer_to(std::vector<TokenId> tokens, std::size_t n) {
+  ModelAnswer out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.ids.push_back(next_token(tokens));
+    out.words.emplace_back(answer_text(out.ids.back()));
+    tokens.push_back(out.ids.back());
+  }
+  return out;
+}
+
+std::vector<TokenId> joined_ids(std::vector<TokenId> head, const std::vector<TokenId>& ids, std::size_t k) {
+  head.insert(head.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k));
+  return head;
+}
+
+// A prefill (continue_final_message): the final assistant message is the first k words of an
+// answer, left open; the prompt is the original's plus those words' ids, so the model goes on
+// with the same answer from word k.
+TEST(SimChatTemplate, ContinueFinalMessageLeavesItOpenSoTheAnswerGoesOn) {
+  const std::vector<ChatMessage> chat = {{"system", "Be brief."}, {"user", "Name a prime."}};
+  constexpr std::size_t kWordCount = 8;
+  auto reference = answer_to(render_chat(chat), kWordCount);
+  for (std::size_t k = 0; k < kWordCount; ++k) {
+    auto prefilled = chat;
+    prefilled.push_back({"assistant", reference.text(k)});
+    auto prompt = render_chat(prefilled, {.add_generation_prompt = false, .continue_final_message = true});
+    EXPECT_EQ(prompt, joined_ids(render_chat(chat), reference.ids, k)) << "k=" << k;
+    auto rest = answer_to(prompt, kWordCount - k);
+    EXPECT_EQ(rest.ids, std::vector<TokenId>(reference.ids.begin() + static_cast<std::ptrdiff_t>(k), reference.ids.end()))
+        << "k=" << k;
+  }
+}
+
+TEST(SimChatTemplate, WithoutAGenerationPromptItEndsAfterTheLastMessage) {
+  const std::vector<ChatMessage> chat = {{"user", "Name a prime."}, {"assistant", "Seven."}};
+  auto with = render_chat(chat);
+  auto without = render_chat(chat, {.add_generation_prompt = false});
+  ASSERT_EQ(without.size() + 2, with.size());
+  EXPECT_TRUE(starts_with(with, without));
+  EXPECT_EQ(without.back(), kMessageEnd);
+}
+
+// The text fallback of migration: a completion prompt's text followed by the first k words of
+// its answer tokenizes as the prompt's ids and then the words' ids, whatever the prompt ends
+// with (the words begin with a space, which ends any piece before them).
+TEST(SimTokenizer, PromptTextThenAnswerWordsTokenizesAsBothApart) {
+  for (std::string prompt : {"hello there", "ends with a space ", "two spaces  ", "punctuation!?", "abcdefghijklmnop",
+                             "na\xC3\xAFve caf\xC3\xA9", "tab\t", "new\nline\n", "x", ""}) {
+    auto reference = answer_to(tokenize(prompt), 6);
+    for (std::size_t k = 0; k <= 6; ++k) {
+      EXPECT_EQ(tokenize(prompt + reference.text(k)), joined_ids(tokenize(prompt), reference.ids, k))
+          << "prompt '" << prompt << "' k=" << k;
+    }
+  }
+}
+
 TEST(SimAnswerWords, AreAPureFunctionOfThePromptAndTokenizeBack) {
   auto prompt = tokenize("hello there");
   EXPECT_EQ(next_token(prompt), next_token(prompt));
