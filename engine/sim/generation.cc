@@ -116,7 +116,8 @@ void Generation::on_engine_token(const TokenEvent& token) {
   }
   if (!request_.stream) {
     if (!last) return;
-    state_.replies.send(*exchange_, bhttp::status::ok, builder_.whole_text(output_.text(), ending_));
+    state_.replies.send(*exchange_, bhttp::status::ok,
+                        builder_.whole_text(output_.text(), ending_));
     answered_ = true;
     return succeed(now);
   }

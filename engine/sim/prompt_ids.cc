@@ -22,7 +22,8 @@ bool is_token_id_prompt(const nlohmann::json& prompt) {
   return prompt.is_array() && !prompt.empty() && prompt[0].is_number_integer();
 }
 
-std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request, model::ChatRender render) {
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request,
+                                       model::ChatRender render) {
   if (api == Api::chat) {
     std::vector<model::ChatMessage> messages;
     for (const auto& m : request.at("messages"))

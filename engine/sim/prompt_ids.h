@@ -13,7 +13,8 @@
 namespace duet::sim {
 
 // `render`: how a chat's end is rendered (its add_generation_prompt, continue_final_message).
-std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request, model::ChatRender render = {});
+std::vector<model::TokenId> prompt_ids(Api api, const nlohmann::json& request,
+                                       model::ChatRender render = {});
 
 // A completion's `prompt` given as token ids (vLLM's list[int]), not as text: its first
 // element says which (request_parser.cc checks the rest).

@@ -66,10 +66,13 @@ MaybeError read_bool(const json& doc, const char* field, bool& out) {
 MaybeError check_token_ids(const json& ids, const char* field) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const json& id = ids[i];
-    if (id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < model::kVocabularySize) continue;
+    if (id.is_number_integer() && id.get<int64_t>() >= 0 &&
+        id.get<int64_t>() < model::kVocabularySize)
+      continue;
     std::string at = field;
     at.append("[").append(std::to_string(i)).append("]");
-    return wrong_field(at, "a token id from 0 to " + std::to_string(model::kVocabularySize - 1), id);
+    return wrong_field(at, "a token id from 0 to " + std::to_string(model::kVocabularySize - 1),
+                       id);
   }
   return std::nullopt;
 }
@@ -100,11 +103,13 @@ MaybeError read_chat_render(const json& doc, model::ChatRender& out) {
   if (!out.continue_final_message) return std::nullopt;
   static constexpr const char* kField = "continue_final_message";
   if (out.add_generation_prompt)
-    return RequestError{400, "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
-                        kField};
+    return RequestError{
+        400, "Cannot set both `continue_final_message` and `add_generation_prompt` to True.",
+        kField};
   const std::string role = doc.at("messages").back().value("role", "");
   if (role == "assistant") return std::nullopt;
-  std::string message = "continue_final_message: the final message must have role \"assistant\", got ";
+  std::string message =
+      "continue_final_message: the final message must have role \"assistant\", got ";
   message.append(describe(json(role)));
   return RequestError{400, std::move(message), kField};
 }

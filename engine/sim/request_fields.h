@@ -1,7 +1,7 @@
 #pragma once
-// The checks of request fields that duet-sim's endpoints share (request_parser.cc reads the
-// inference requests with them), each turning a problem into a RequestError that names the
-// field, as vLLM's 400s do.
+// The checks of request fields that the inference endpoints (request_parser.cc) and
+// /tokenize (tokenizer_api.cc) share, each turning a problem into a RequestError that names
+// the field, as vLLM's 400s do.
 
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -16,7 +16,8 @@ namespace duet::sim {
 using MaybeError = std::optional<RequestError>;
 
 // 400: `param` was expected to be `expected` and was `got`.
-RequestError wrong_field(const std::string& param, std::string_view expected, const nlohmann::json& got);
+RequestError wrong_field(const std::string& param, std::string_view expected,
+                         const nlohmann::json& got);
 // 400: `param` is required.
 RequestError missing_field(const std::string& param);
 

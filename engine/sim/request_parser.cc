@@ -24,11 +24,13 @@ MaybeError check_prompt(const json& doc) {
     return wrong_field("prompt", "a string or a non-empty array of strings or of token ids", *it);
   if (is_token_id_prompt(*it)) return check_token_ids(*it, "prompt");
   for (std::size_t i = 0; i < it->size(); ++i)
-    if (!(*it)[i].is_string()) return wrong_field("prompt[" + std::to_string(i) + "]", "a string", (*it)[i]);
+    if (!(*it)[i].is_string())
+      return wrong_field("prompt[" + std::to_string(i) + "]", "a string", (*it)[i]);
   return std::nullopt;
 }
 
-MaybeError read_return_token_ids(const json& doc, const RequestLimits& limits, InferenceRequest& out) {
+MaybeError read_return_token_ids(const json& doc, const RequestLimits& limits,
+                                 InferenceRequest& out) {
   if (auto e = read_bool(doc, "return_token_ids", out.return_token_ids)) return e;
   out.return_token_ids = out.return_token_ids && limits.tokenize && limits.token_ids;
   return std::nullopt;

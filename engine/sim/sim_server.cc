@@ -64,9 +64,11 @@ void SimServer::stop_gracefully(std::function<void()> done) {
 }
 
 void SimServer::handle(const ExchangePtr& exchange) {
-  static constexpr std::array<Route, 5> kRoutes = {{
+  static constexpr std::array<Route, 7> kRoutes = {{
       {"/v1/completions", bhttp::verb::post, &SimServer::serve_completions},
       {"/v1/chat/completions", bhttp::verb::post, &SimServer::serve_chat},
+      {"/tokenize", bhttp::verb::post, &SimServer::serve_tokenize},
+      {"/detokenize", bhttp::verb::post, &SimServer::serve_detokenize},
       {"/v1/models", bhttp::verb::get, &SimServer::serve_models},
       {"/health", bhttp::verb::get, &SimServer::serve_health},
       {"/metrics", bhttp::verb::get, &SimServer::serve_metrics},
@@ -110,6 +112,29 @@ void SimServer::serve_inference(const ExchangePtr& exchange, Api api) {
   auto generation = std::make_shared<Generation>(state_, exchange, std::get<InferenceRequest>(parsed), arrival);
   generation->break_off_after(state_.faults.draw_answer_crash());
   generation->start();
+}
+
+void SimServer::serve_tokenize(const ExchangePtr& exchange) {
+  serve_tokenizer(exchange, tokenize_answer);
+}
+
+void SimServer::serve_detokenize(const ExchangePtr& exchange) {
+  serve_tokenizer(exchange, detokenize_answer);
+}
+
+void SimServer::serve_tokenizer(const ExchangePtr& exchange,
+                                TokenizerAnswer (*answer)(std::string_view, const RequestLimits&)) {
+  if (!state_.engine) {
+    std::string_view target = exchange->request().target();
+    std::string why = "Not Found: ";
+    why.append(target.substr(0, target.find('?')))
+        .append(" needs duet-sim's engine model (--profile)");
+    return state_.replies.send_error(*exchange, 404, why);
+  }
+  auto result = answer(exchange->request().body(), state_.limits());
+  if (auto* error = std::get_if<RequestError>(&result))
+    return state_.replies.send_error(*exchange, error->status, error->message, error->param);
+  state_.replies.send(*exchange, bhttp::status::ok, std::move(std::get<std::string>(result)));
 }
 
 void SimServer::serve_models(const ExchangePtr& exchange) {

@@ -1,7 +1,7 @@
 #pragma once
-// duet-sim's HTTP front: routes the OpenAI endpoints, /health and /metrics on top of
-// duet::http::Server, applies the injected faults on arrival, and hands valid inference
-// requests to a Generation each.
+// duet-sim's HTTP front: routes the OpenAI endpoints, vLLM's /tokenize and /detokenize,
+// /health and /metrics on top of duet::http::Server, applies the injected faults on arrival,
+// and hands valid inference requests to a Generation each.
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "duet/common/http_server.h"
 #include "duet/common/log.h"
 #include "sim/sim_state.h"
+#include "sim/tokenizer_api.h"
 
 namespace duet::sim {
 
@@ -38,6 +39,11 @@ class SimServer {
     serve_inference(exchange, Api::completions);
   }
   void serve_chat(const ExchangePtr& exchange) { serve_inference(exchange, Api::chat); }
+  void serve_tokenize(const ExchangePtr& exchange);
+  void serve_detokenize(const ExchangePtr& exchange);
+  // /tokenize and /detokenize: `answer` with the engine model, else a 404.
+  void serve_tokenizer(const ExchangePtr& exchange,
+                       TokenizerAnswer (*answer)(std::string_view, const RequestLimits&));
   void serve_models(const ExchangePtr& exchange);
   void serve_health(const ExchangePtr& exchange);
   void serve_metrics(const ExchangePtr& exchange);

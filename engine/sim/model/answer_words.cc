@@ -54,4 +54,10 @@ std::string_view answer_text(TokenId token) {
   return it == v.index.end() ? std::string_view() : std::string_view(v.words[it->second]);
 }
 
+std::string detokenize(std::span<const TokenId> tokens) {
+  std::string text;
+  for (TokenId t : tokens) text.append(answer_text(t));
+  return text;
+}
+
 }  // namespace duet::sim::model

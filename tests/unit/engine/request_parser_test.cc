@@ -240,25 +240,30 @@ TEST(RequestParser, StopStringsAsVllmTakesThem) {
                "stop: expected a non-empty string or an array of up to 4 of them, got 1");
   expect_error(Api::completions, R"({"prompt": "x", "stop": ""})", 400, "stop",
                "stop: expected a non-empty string or an array of up to 4 of them, got \"\"");
-  expect_error(Api::completions, R"({"prompt": "x", "stop": ["a", "b", "c", "d", "e"]})", 400, "stop",
+  expect_error(Api::completions, R"({"prompt": "x", "stop": ["a", "b", "c", "d", "e"]})", 400,
+               "stop",
                "stop: expected a non-empty string or an array of up to 4 of them, got an array");
   expect_error(Api::chat, R"({"messages": [{"role": "user"}], "stop": ["a", 2]})", 400, "stop[1]",
                "stop[1]: expected a non-empty string, got 2");
   expect_error(Api::completions, R"({"prompt": "x", "stop": ["a", ""]})", 400, "stop[1]",
                "stop[1]: expected a non-empty string, got \"\"");
   expect_error(Api::completions, R"({"prompt": "x", "include_stop_str_in_output": "no"})", 400,
-               "include_stop_str_in_output", "include_stop_str_in_output: expected a boolean, got \"no\"");
+               "include_stop_str_in_output",
+               "include_stop_str_in_output: expected a boolean, got \"no\"");
 }
 
 // vLLM's min_tokens: an integer from 0 to max_tokens (the default one when none is given).
 TEST(RequestParser, MinTokensFitsMaxTokens) {
   EXPECT_EQ(valid(Api::completions, R"({"prompt": "x"})").stop.min_tokens, 0u);
-  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 5})").stop.min_tokens, 5u);
+  EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 5})")
+                .stop.min_tokens,
+            5u);
   EXPECT_EQ(valid(Api::completions, R"({"prompt": "x", "min_tokens": 16})").stop.min_tokens, 16u);
-  expect_error(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 6})", 400, "min_tokens",
-               "min_tokens: expected an integer from 0 to max_tokens (5), got 6");
+  expect_error(Api::completions, R"({"prompt": "x", "max_tokens": 5, "min_tokens": 6})", 400,
+               "min_tokens", "min_tokens: expected an integer from 0 to max_tokens (5), got 6");
   for (std::string value : {"-1", "1.5", "\"2\"", "true"}) {
-    auto error = invalid(Api::chat, R"({"messages": [{"role": "user"}], "min_tokens": )" + value + "}");
+    auto error =
+        invalid(Api::chat, R"({"messages": [{"role": "user"}], "min_tokens": )" + value + "}");
     EXPECT_EQ(error.param, "min_tokens") << value;
   }
 }
@@ -268,21 +273,27 @@ TEST(RequestParser, MinTokensFitsMaxTokens) {
 TEST(RequestParser, ContinueFinalMessageAsVllmTakesIt) {
   constexpr std::string_view kPrefill = R"({"messages": [{"role": "user", "content": "x"},
                                                         {"role": "assistant", "content": "y"}])";
-  auto with = [&](std::string_view rest) { return std::string(kPrefill) + std::string(rest) + "}"; };
-  auto r = valid(Api::chat, with(R"(, "continue_final_message": true, "add_generation_prompt": false)"));
+  auto with = [&](std::string_view rest) {
+    return std::string(kPrefill) + std::string(rest) + "}";
+  };
+  auto r =
+      valid(Api::chat, with(R"(, "continue_final_message": true, "add_generation_prompt": false)"));
   EXPECT_TRUE(r.chat_render.continue_final_message);
   EXPECT_FALSE(r.chat_render.add_generation_prompt);
   auto plain = valid(Api::chat, with(""));
   EXPECT_FALSE(plain.chat_render.continue_final_message);
   EXPECT_TRUE(plain.chat_render.add_generation_prompt);
-  EXPECT_FALSE(valid(Api::chat, with(R"(, "add_generation_prompt": false)")).chat_render.add_generation_prompt);
-  expect_error(Api::chat, with(R"(, "continue_final_message": true)"), 400, "continue_final_message",
+  EXPECT_FALSE(valid(Api::chat, with(R"(, "add_generation_prompt": false)"))
+                   .chat_render.add_generation_prompt);
+  expect_error(Api::chat, with(R"(, "continue_final_message": true)"), 400,
+               "continue_final_message",
                "Cannot set both `continue_final_message` and `add_generation_prompt` to True.");
-  expect_error(Api::chat,
-               R"({"messages": [{"role": "user", "content": "x"}], "continue_final_message": true,
+  expect_error(
+      Api::chat,
+      R"({"messages": [{"role": "user", "content": "x"}], "continue_final_message": true,
                    "add_generation_prompt": false})",
-               400, "continue_final_message",
-               "continue_final_message: the final message must have role \"assistant\", got \"user\"");
+      400, "continue_final_message",
+      "continue_final_message: the final message must have role \"assistant\", got \"user\"");
   expect_error(Api::chat, with(R"(, "continue_final_message": 1)"), 400, "continue_final_message",
                "continue_final_message: expected a boolean, got 1");
   expect_error(Api::chat, with(R"(, "add_generation_prompt": "no")"), 400, "add_generation_prompt",

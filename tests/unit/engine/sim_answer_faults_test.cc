@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "unit/engine/sim_streamed_answer.h"
 #include "support/sim_process.h"
+#include "unit/engine/sim_streamed_answer.h"
 
 namespace duet::test {
 namespace {
@@ -42,7 +42,8 @@ TEST_P(SimContinuation, FromPromptAndOutputIdsRepeatsTheUninterruptedAnswer) {
   for (int k : {0, 1, kTokens / 2, kTokens - 1}) {
     std::vector<uint32_t> prompt = reference.prompt_ids;
     prompt.insert(prompt.end(), reference.ids.begin(), reference.ids.begin() + k);
-    auto rest = stream_answer(sim, "/v1/completions", {{"prompt", prompt}, {"max_tokens", kTokens - k}});
+    auto rest =
+        stream_answer(sim, "/v1/completions", {{"prompt", prompt}, {"max_tokens", kTokens - k}});
     EXPECT_TRUE(rest.done);
     EXPECT_EQ(rest.prompt_ids, prompt) << "k=" << k;
     EXPECT_EQ(rest.ids, std::vector<uint32_t>(reference.ids.begin() + k, reference.ids.end())) << "k=" << k;

@@ -87,7 +87,8 @@ ModelAnswer answer_to(std::vector<TokenId> tokens, std::size_t n) {
   return out;
 }
 
-std::vector<TokenId> joined_ids(std::vector<TokenId> head, const std::vector<TokenId>& ids, std::size_t k) {
+std::vector<TokenId> joined_ids(std::vector<TokenId> head, const std::vector<TokenId>& ids,
+                                std::size_t k) {
   head.insert(head.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(k));
   return head;
 }
@@ -102,10 +103,12 @@ TEST(SimChatTemplate, ContinueFinalMessageLeavesItOpenSoTheAnswerGoesOn) {
   for (std::size_t k = 0; k < kWordCount; ++k) {
     auto prefilled = chat;
     prefilled.push_back({"assistant", reference.text(k)});
-    auto prompt = render_chat(prefilled, {.add_generation_prompt = false, .continue_final_message = true});
+    auto prompt =
+        render_chat(prefilled, {.add_generation_prompt = false, .continue_final_message = true});
     EXPECT_EQ(prompt, joined_ids(render_chat(chat), reference.ids, k)) << "k=" << k;
     auto rest = answer_to(prompt, kWordCount - k);
-    EXPECT_EQ(rest.ids, std::vector<TokenId>(reference.ids.begin() + static_cast<std::ptrdiff_t>(k), reference.ids.end()))
+    EXPECT_EQ(rest.ids, std::vector<TokenId>(reference.ids.begin() + static_cast<std::ptrdiff_t>(k),
+                                             reference.ids.end()))
         << "k=" << k;
   }
 }
@@ -123,14 +126,26 @@ TEST(SimChatTemplate, WithoutAGenerationPromptItEndsAfterTheLastMessage) {
 // its answer tokenizes as the prompt's ids and then the words' ids, whatever the prompt ends
 // with (the words begin with a space, which ends any piece before them).
 TEST(SimTokenizer, PromptTextThenAnswerWordsTokenizesAsBothApart) {
-  for (std::string prompt : {"hello there", "ends with a space ", "two spaces  ", "punctuation!?", "abcdefghijklmnop",
-                             "na\xC3\xAFve caf\xC3\xA9", "tab\t", "new\nline\n", "x", ""}) {
+  for (std::string prompt :
+       {"hello there", "ends with a space ", "two spaces  ", "punctuation!?", "abcdefghijklmnop",
+        "na\xC3\xAFve caf\xC3\xA9", "tab\t", "new\nline\n", "x", ""}) {
     auto reference = answer_to(tokenize(prompt), 6);
     for (std::size_t k = 0; k <= 6; ++k) {
-      EXPECT_EQ(tokenize(prompt + reference.text(k)), joined_ids(tokenize(prompt), reference.ids, k))
+      EXPECT_EQ(tokenize(prompt + reference.text(k)),
+                joined_ids(tokenize(prompt), reference.ids, k))
           << "prompt '" << prompt << "' k=" << k;
     }
   }
+}
+
+TEST(SimAnswerWords, DetokenizeGivesBackTheWordsAndNothingForOtherIds) {
+  auto answer = answer_to(tokenize("hello"), 5);
+  EXPECT_EQ(detokenize(answer.ids), answer.text(5));
+  std::vector<TokenId> others = {kMessageStart, kMessageEnd, tokenize("fox")[0], 0,
+                                 kFirstTextToken - 1};
+  EXPECT_EQ(detokenize(others), "");
+  others.push_back(answer.ids[0]);
+  EXPECT_EQ(detokenize(others), answer.words[0]);
 }
 
 TEST(SimAnswerWords, AreAPureFunctionOfThePromptAndTokenizeBack) {

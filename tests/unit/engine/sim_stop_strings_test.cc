@@ -21,8 +21,10 @@ constexpr int kStopTokens = 12;
 std::string_view path_of(bool chat) { return chat ? "/v1/chat/completions" : "/v1/completions"; }
 
 json stop_request(bool chat) {
-  json request = chat ? json{{"messages", {{{"role", "user"}, {"content", "How does a stop string end an answer?"}}}}}
-                      : json{{"prompt", "How does a stop string end an answer?"}};
+  json request =
+      chat ? json{{"messages",
+                   {{{"role", "user"}, {"content", "How does a stop string end an answer?"}}}}}
+           : json{{"prompt", "How does a stop string end an answer?"}};
   request["max_tokens"] = kStopTokens;
   return request;
 }
@@ -36,7 +38,8 @@ json whole_answer(SimProcess& sim, bool chat, const json& request) {
 
 std::string whole_text(const json& answer) {
   const auto& choice = answer["choices"][0];
-  return choice.contains("message") ? choice["message"]["content"].get<std::string>() : choice["text"].get<std::string>();
+  return choice.contains("message") ? choice["message"]["content"].get<std::string>()
+                                    : choice["text"].get<std::string>();
 }
 
 // Tokens of `texts` until their text reaches `bytes`.
@@ -59,7 +62,8 @@ TEST_P(SimStopStrings, EndTheAnswerCutBeforeTheFirstOccurrenceStreamedOrWhole) {
   // A whole word, a string across two words' boundary, and a list whose second string is
   // the one that occurs.
   const auto& w = reference.texts;
-  for (json stop : {json(w[5]), json(w[3].substr(2) + w[4].substr(0, 3)), json({"zzz", w[8].substr(1)})}) {
+  for (json stop :
+       {json(w[5]), json(w[3].substr(2) + w[4].substr(0, 3)), json({"zzz", w[8].substr(1)})}) {
     SCOPED_TRACE("stop " + stop.dump() + " in '" + full + "'");
     std::string matched = stop.is_string() ? stop.get<std::string>() : stop[1].get<std::string>();
     std::size_t at = full.find(matched);
@@ -71,7 +75,8 @@ TEST_P(SimStopStrings, EndTheAnswerCutBeforeTheFirstOccurrenceStreamedOrWhole) {
     auto streamed = stream_answer(sim, path_of(chat()), request);
     EXPECT_TRUE(streamed.done);
     EXPECT_EQ(streamed.text(), full.substr(0, at));
-    EXPECT_EQ(streamed.ids, std::vector<uint32_t>(reference.ids.begin(), reference.ids.begin() + tokens));
+    EXPECT_EQ(streamed.ids,
+              std::vector<uint32_t>(reference.ids.begin(), reference.ids.begin() + tokens));
     EXPECT_EQ(streamed.texts.size(), tokens);  // a chunk a token, held-back text or not
     EXPECT_EQ(streamed.closing["finish_reason"], "stop");
     EXPECT_EQ(streamed.closing["stop_reason"], matched);
@@ -128,7 +133,8 @@ TEST_P(SimStopStrings, NotBeforeMinTokens) {
   auto reference = stream_answer(sim, path_of(chat()), stop_request(chat()));
   const std::string full = reference.text();
   const std::string& word = reference.texts[1];
-  ASSERT_EQ(full.find(word, reference.texts[0].size() + 1), std::string::npos) << "the word comes again";
+  ASSERT_EQ(full.find(word, reference.texts[0].size() + 1), std::string::npos)
+      << "the word comes again";
   auto request = stop_request(chat());
   request["stop"] = word;
   request["min_tokens"] = 2;
@@ -144,7 +150,8 @@ INSTANTIATE_TEST_SUITE_P(Apis, SimStopStrings, ::testing::Values("completions", 
 // The latency model (no --profile) knows its words in advance (" tok0 tok1 ..."): a stop string
 // ends them the same way, timed or written at once.
 TEST(SimStopStringsLatencyModel, EndTheAnswerTheSameWay) {
-  for (auto flags : {std::vector<std::string>{"--ttft-ms", "2", "--tpot-ms", "2"}, std::vector<std::string>{}}) {
+  for (auto flags :
+       {std::vector<std::string>{"--ttft-ms", "2", "--tpot-ms", "2"}, std::vector<std::string>{}}) {
     SimProcess sim(flags);
     json request = {{"prompt", "x"}, {"max_tokens", 8}, {"stop", {" tok3", "never again"}}};
     auto streamed = stream_answer(sim, "/v1/completions", request, false);
@@ -163,7 +170,8 @@ TEST(SimStopStringsLatencyModel, EndTheAnswerTheSameWay) {
 // Without `stop`, answers are as they were: no stop_reason.
 TEST(SimStopStringsLatencyModel, WithoutStopNoStopReason) {
   SimProcess sim({});
-  auto whole = json::parse(sim.post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})").body());
+  auto whole =
+      json::parse(sim.post("/v1/completions", R"({"prompt": "x", "max_tokens": 2})").body());
   EXPECT_FALSE(whole["choices"][0].contains("stop_reason")) << whole.dump();
   EXPECT_EQ(whole["choices"][0]["text"], " tok0 tok1");
 }

@@ -39,24 +39,27 @@ inline StreamedAnswer read_streamed_answer(const std::string& body) {
   auto [events, done] = sse_events(body);
   out.done = done;
   for (const auto& e : events) {
-    if (e.contains("prompt_token_ids")) out.prompt_ids = e["prompt_token_ids"].get<std::vector<uint32_t>>();
+    if (e.contains("prompt_token_ids"))
+      out.prompt_ids = e["prompt_token_ids"].get<std::vector<uint32_t>>();
     if (e.contains("usage") && !e["usage"].is_null()) out.usage = e["usage"];
     if (!e.contains("choices") || e["choices"].empty()) continue;
     const auto& choice = e["choices"][0];
-    if (choice.contains("prompt_token_ids")) out.prompt_ids = choice["prompt_token_ids"].get<std::vector<uint32_t>>();
+    if (choice.contains("prompt_token_ids"))
+      out.prompt_ids = choice["prompt_token_ids"].get<std::vector<uint32_t>>();
     if (!choice.value("finish_reason", nlohmann::json()).is_null()) {
       out.closing = choice;
       continue;
     }
-    for (const auto& id : choice.value("token_ids", nlohmann::json::array())) out.ids.push_back(id.get<uint32_t>());
+    for (const auto& id : choice.value("token_ids", nlohmann::json::array()))
+      out.ids.push_back(id.get<uint32_t>());
     out.texts.push_back(StreamedAnswer::chunk_text(choice));
   }
   return out;
 }
 
 // `request` streamed to `target` (return_token_ids as `ids` says), read once it ended.
-inline StreamedAnswer stream_answer(SimProcess& sim, std::string_view target, nlohmann::json request,
-                                    bool ids = true) {
+inline StreamedAnswer stream_answer(SimProcess& sim, std::string_view target,
+                                    nlohmann::json request, bool ids = true) {
   request["stream"] = true;
   if (ids) request["return_token_ids"] = true;
   StreamClient client;
