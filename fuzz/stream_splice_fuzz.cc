@@ -1,12 +1,13 @@
 // duet-router's StreamSplicer (router/stream_splicer.cc) reading an engine's SSE body: the
-// input is the body (its first byte picks chat or completions), as a broken or hostile
-// engine could send it. Checks:
+// input is the body (its first byte picks chat or completions, the text fallback and stop
+// strings), as a broken or hostile engine could send it. Checks:
 // - what the client gets is whole events only: each `data:` line JSON or `[DONE]`, at most
 //   one `[DONE]` and nothing after it, no token-id field of the engine's;
 // - the same bytes in any split give the same client bytes (and the same failure);
 // - after the body ends, either the answer is whole or the next step is a continuation
-//   body (JSON, a token-id prompt ending in the ids the client has) or a close; a close that
-//   is not whole ends in an error event and no `[DONE]`.
+//   body (JSON: a token-id prompt ending in the ids the client has, or the client's request
+//   with the answer as text; max_tokens less the tokens sent) or a close; a close that is not
+//   whole ends in an error event and no `[DONE]`.
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -23,13 +24,20 @@ using duet::router::StreamFailure;
 using duet::router::StreamSplicer;
 using nlohmann::json;
 
-StreamSplicer make(StreamApi api) {
-  json request = api == StreamApi::chat ? json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}}
-                                        : json{{"prompt", "hi"}};
+struct Setup {
+  StreamApi api;
+  bool text_fallback;
+  bool stops;
+};
+
+StreamSplicer make(const Setup& setup) {
+  json request = setup.api == StreamApi::chat ? json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}}
+                                              : json{{"prompt", "hi"}};
   request["stream"] = true;
   request["max_tokens"] = 64;
   request["stream_options"] = {{"include_usage", true}};
-  return std::get<StreamSplicer>(StreamSplicer::begin(api, request, {2, 4096}));
+  if (setup.stops) request["stop"] = {"w1", "\n\n", "é"};
+  return std::get<StreamSplicer>(StreamSplicer::begin(setup.api, request, {2, 4096, setup.text_fallback}));
 }
 
 // The client's bytes: every event whole and JSON, one [DONE] at most and last.
@@ -63,8 +71,8 @@ struct Run {
   StreamFailure failure;
 };
 
-Run run(StreamApi api, std::string_view body, const std::vector<std::string_view>& pieces) {
-  auto s = make(api);
+Run run(const Setup& setup, std::string_view body, const std::vector<std::string_view>& pieces) {
+  auto s = make(setup);
   Run r;
   for (auto piece : pieces) r.client += s.feed(piece);
   r.failure = s.end();
@@ -74,11 +82,16 @@ Run run(StreamApi api, std::string_view body, const std::vector<std::string_view
   if (auto* resume = std::get_if<StreamSplicer::Resume>(&next)) {
     json b = json::parse(resume->body, nullptr, false);
     DUET_FUZZ_CHECK(!b.is_discarded(), resume->body);
-    if (resume->same_path) {  // nothing went out: the request again, as first sent
-      DUET_FUZZ_CHECK(resume->body == make(api).first_body(), resume->body);
+    if (resume->mode == StreamSplicer::Mode::request) {  // nothing went out: the request again
+      DUET_FUZZ_CHECK(resume->body == make(setup).first_body(), resume->body);
     } else {
-      DUET_FUZZ_CHECK(b["prompt"].is_array() && b["prompt"].size() >= s.output_tokens(), resume->body);
+      if (resume->mode == StreamSplicer::Mode::exact)
+        DUET_FUZZ_CHECK(b["prompt"].is_array() && b["prompt"].size() >= s.output_tokens(), resume->body);
+      else
+        DUET_FUZZ_CHECK(setup.text_fallback && (b["prompt"].is_string() || b["continue_final_message"] == true),
+                        resume->body);
       DUET_FUZZ_CHECK(b["max_tokens"].get<uint64_t>() + s.output_tokens() == 64, resume->body);
+      DUET_FUZZ_CHECK(!b.contains("stop"), resume->body);
     }
     // The continuation's own bytes splice in under the same rules.
     std::string more = s.feed(body);
@@ -96,11 +109,11 @@ Run run(StreamApi api, std::string_view body, const std::vector<std::string_view
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  StreamApi api = data[0] & 1 ? StreamApi::chat : StreamApi::completions;
+  Setup setup{data[0] & 1 ? StreamApi::chat : StreamApi::completions, (data[0] & 2) != 0, (data[0] & 4) != 0};
   std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  Run whole = run(api, body, {body});
+  Run whole = run(setup, body, {body});
   auto cuts = duet::fuzz::cut_points(duet::fnv1a(body), body.size());
-  Run split = run(api, body, duet::fuzz::cut(body, cuts));
+  Run split = run(setup, body, duet::fuzz::cut(body, cuts));
   DUET_FUZZ_CHECK(whole.client == split.client, "the split changed what the client got");
   DUET_FUZZ_CHECK(whole.failure == split.failure, "the split changed the failure");
   return 0;

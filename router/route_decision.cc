@@ -197,6 +197,29 @@ Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> t
   return p;
 }
 
+Decision continuation(const Decision& original, const Target& answered_from, const RoutingTable& newest) {
+  Decision next = original;
+  next.targets = {};
+  next.targets[0] = answered_from;
+  if (answered_from.deployment) next.targets[0].deployment = newest.deployment(answered_from.deployment->name);
+  next.target_count = 1;
+  return next;
+}
+
+std::size_t same_endpoints(const Decision& decision, std::span<const Endpoint* const> tried,
+                           std::span<const Endpoint*> out) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < decision.target_count; ++i) {
+    const Target& t = decision.targets[i];
+    if (!t.deployment) continue;
+    for (const Endpoint& e : t.deployment->pool(t.track)) {
+      bool failed = std::any_of(tried.begin(), tried.end(), [&](const Endpoint* old) { return old->address == e.address; });
+      if (failed && n < out.size()) out[n++] = &e;
+    }
+  }
+  return n;
+}
+
 void append_decision_text(const Decision& decision, const Pick& pick, std::string& out) {
   if (!decision.route || !pick.target) return;
   char text[160];

@@ -107,4 +107,17 @@ class PrefixIndex;
 Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> tried,
           std::chrono::steady_clock::time_point now, PrefixIndex* index = nullptr);
 
+// Where a stream goes on after its engine failed mid-answer (stream_splicer.h): the one
+// target it was answered from (the same deployment and track: the same model and version,
+// never a fallback), looked up in `newest` so that engines duetd started since the request
+// began are candidates. `original`'s route is kept (its table outlives the request); the
+// target's deployment is null when `newest` no longer has it.
+Decision continuation(const Decision& original, const Target& answered_from, const RoutingTable& newest);
+
+// The endpoints of `decision`'s targets at the addresses of `tried` (endpoints of an older
+// table), written to `out`; returns how many. A continuation leaves out the engines that
+// failed, whichever table they came from.
+std::size_t same_endpoints(const Decision& decision, std::span<const Endpoint* const> tried,
+                           std::span<const Endpoint*> out);
+
 }  // namespace duet::router

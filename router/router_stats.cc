@@ -106,10 +106,14 @@ void WorkerStats::on_request(const RequestRecord& r) {
   s.inter_chunk.merge(r.chunk_gaps);
   // A migration's engine is not a retry: it came after the response header.
   if (r.attempts > 1 + r.migrations) retries_.fetch_add(r.attempts - 1 - r.migrations, std::memory_order_relaxed);
-  if (r.migrations) migrations_.fetch_add(r.migrations, std::memory_order_relaxed);
   prefix_chunks_.fetch_add(r.why.prompt_chunks, std::memory_order_relaxed);
   prefix_matched_.fetch_add(r.why.matched_chunks, std::memory_order_relaxed);
   if (r.why.spilled) spills_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkerStats::count_migration(StreamFailure failure, StreamSplicer::Mode mode, uint64_t resent_tokens) {
+  migrations_[static_cast<std::size_t>(failure)][static_cast<std::size_t>(mode)].fetch_add(1, std::memory_order_relaxed);
+  resent_tokens_.fetch_add(resent_tokens, std::memory_order_relaxed);
 }
 
 void WorkerStats::count_auth_failure(std::string_view reason) {
@@ -164,7 +168,11 @@ std::string RouterStats::render(const RequestBudget& budget, std::size_t prefix_
       MetricType::Histogram);
   FamilyBuilder auth("duet_router_auth_failures_total",
                      "Requests refused by JWT verification, by reason", MetricType::Counter);
-  double retries = 0, migrations = 0, ejections = 0, in_flight = 0, chunks = 0, matched = 0, spills = 0;
+  FamilyBuilder migrations("duet_router_stream_migrations_total",
+                           "Engines that took a stream over in the middle of its answer (Route migration), by "
+                           "why the engine before failed and how the stream went on",
+                           MetricType::Counter);
+  double retries = 0, resent = 0, ejections = 0, in_flight = 0, chunks = 0, matched = 0, spills = 0;
   for (std::string_view reason : jwt::all_reasons()) auth.at({{"reason", std::string(reason)}});
   for (const auto& w : workers_) {
     std::lock_guard lock(w->mutex_);
@@ -182,7 +190,13 @@ std::string RouterStats::render(const RequestBudget& budget, std::size_t prefix_
     for (const auto& [reason, count] : w->auth_failures_)
       auth.at({{"reason", reason}}).counter.value += static_cast<double>(count->load());
     retries += static_cast<double>(w->retries_.load());
-    migrations += static_cast<double>(w->migrations_.load());
+    for (std::size_t f = 0; f < WorkerStats::kFailures; ++f)
+      for (std::size_t m = 0; m < WorkerStats::kModes; ++m)
+        if (auto n = w->migrations_[f][m].load())
+          migrations.at({{"mode", std::string(to_string(static_cast<StreamSplicer::Mode>(m)))},
+                         {"reason", std::string(to_string(static_cast<StreamFailure>(f)))}})
+              .counter.value += static_cast<double>(n);
+    resent += static_cast<double>(w->resent_tokens_.load());
     ejections += static_cast<double>(w->ejections_.load());
     in_flight += static_cast<double>(w->in_flight_.load());
     chunks += static_cast<double>(w->prefix_chunks_.load());
@@ -206,9 +220,10 @@ std::string RouterStats::render(const RequestBudget& budget, std::size_t prefix_
              static_cast<double>(budget.body_bytes())),
       single("duet_router_retries_total", "Extra endpoint attempts before a response header",
              MetricType::Counter, retries),
-      single("duet_router_stream_migrations_total",
-             "Engines that took a stream over in the middle of its answer (Route migration)",
-             MetricType::Counter, migrations),
+      migrations.done(),
+      single("duet_router_stream_migration_resent_tokens_total",
+             "Prompt tokens sent again to the engines that took streams over (extra prefill)",
+             MetricType::Counter, resent),
       single("duet_router_ejections_total", "Endpoints taken out of rotation after failures",
              MetricType::Counter, ejections),
       single("duet_router_prefix_chunks_total",

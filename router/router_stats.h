@@ -14,6 +14,7 @@
 #include "router/latency_histogram.h"
 #include "router/request_budget.h"
 #include "router/request_log.h"
+#include "router/stream_splicer.h"
 #include "router/string_map.h"
 
 namespace duet::router {
@@ -35,6 +36,9 @@ class WorkerStats {
   void on_request(const RequestRecord& record);
   void count_auth_failure(std::string_view reason);
   void count_ejection() { ejections_.fetch_add(1, std::memory_order_relaxed); }
+  // A stream went on on another engine: why the last one failed, how it went on, and the
+  // prompt tokens the next one computes again.
+  void count_migration(StreamFailure failure, StreamSplicer::Mode mode, uint64_t resent_tokens);
   void enter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void leave() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -74,7 +78,10 @@ class WorkerStats {
   std::string key_;  // lookup buffer
   std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
   std::atomic<uint64_t> retries_{0};
-  std::atomic<uint64_t> migrations_{0};
+  static constexpr std::size_t kFailures = static_cast<std::size_t>(StreamFailure::garbled) + 1;
+  static constexpr std::size_t kModes = static_cast<std::size_t>(StreamSplicer::Mode::text) + 1;
+  std::array<std::array<std::atomic<uint64_t>, kModes>, kFailures> migrations_{};
+  std::atomic<uint64_t> resent_tokens_{0};
   std::atomic<uint64_t> prefix_chunks_{0}, prefix_matched_{0}, spills_{0};
   std::atomic<uint64_t> ejections_{0};
   std::atomic<int64_t> in_flight_{0};

@@ -17,8 +17,26 @@ constexpr std::size_t kMaxEventBytes = 1 << 20;
 // Sampling fields a continuation carries over as they are (the rest of the client's body is
 // for the chat template or the client alone).
 constexpr const char* kCarried[] = {"model", "temperature", "top_p", "top_k", "min_p",
-                                    "repetition_penalty", "stop", "stop_token_ids", "ignore_eos",
+                                    "repetition_penalty", "stop_token_ids", "ignore_eos",
                                     "skip_special_tokens", "user"};
+
+// Fields checked here, never by the engines (stop strings must span the seams).
+constexpr const char* kKeptFromEngines[] = {"stop", "include_stop_str_in_output"};
+
+// The client's stop strings; nullopt when `stop` is neither absent, a string nor an array of
+// strings (the engine refuses it then).
+std::optional<std::vector<std::string>> stop_strings(const json& request) {
+  auto it = request.find("stop");
+  std::vector<std::string> out;
+  if (it == request.end() || it->is_null()) return out;
+  const json list = it->is_string() ? json::array({*it}) : *it;
+  if (!list.is_array()) return std::nullopt;
+  for (const auto& s : list) {
+    if (!s.is_string()) return std::nullopt;
+    if (!s.get_ref<const std::string&>().empty()) out.push_back(s.get<std::string>());
+  }
+  return out;
+}
 
 // A JSON integer >= 0 (parsed ones are unsigned, built ones may be signed).
 bool is_count(const json& value) {
@@ -65,6 +83,7 @@ std::string ineligible(StreamApi api, const json& request) {
   if (nonzero(request, "presence_penalty") || nonzero(request, "frequency_penalty"))
     return "presence or frequency penalties (they count only what one engine generated)";
   if (is_true(request, "echo")) return "echo";
+  if (!stop_strings(request)) return "stop is not a string or an array of strings";
   auto logprobs = request.find("logprobs");
   if (logprobs != request.end() && !logprobs->is_null() && *logprobs != false) return "logprobs";
   if (api == StreamApi::completions) {
@@ -92,8 +111,22 @@ bool wants_usage(const json& request) {
   return !it->contains("include_usage") || is_true(*it, "include_usage");
 }
 
-void append_event(std::string& out, const json& data) {
-  out.append("data: ").append(data.dump(-1, ' ', false, json::error_handler_t::replace)).append("\n\n");
+// A client's or an engine's JSON as it goes on: text that is not UTF-8 replaced, never thrown.
+std::string dump(const json& data) { return data.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void append_event(std::string& out, const json& data) { out.append("data: ").append(dump(data)).append("\n\n"); }
+
+// What every continuation asks: the tokens still missing, reproducibly, streamed with usage.
+void ask_for_the_rest(json& body, const json& request, std::optional<uint64_t> max_tokens, uint64_t generated) {
+  if (max_tokens) body["max_tokens"] = *max_tokens - generated;
+  if (auto it = request.find("min_tokens"); it != request.end() && is_count(*it))
+    body["min_tokens"] = it->get<uint64_t>() > generated ? it->get<uint64_t>() - generated : 0;
+  // A seeded request stays reproducible across the seam (design B: seed XOR generated).
+  if (auto it = request.find("seed"); it != request.end() && it->is_number_integer())
+    body["seed"] = it->get<int64_t>() ^ static_cast<int64_t>(generated);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  body["return_token_ids"] = true;
 }
 
 }  // namespace
@@ -110,13 +143,27 @@ std::string_view to_string(StreamFailure failure) {
   return "none";
 }
 
+std::string_view to_string(StreamSplicer::Mode mode) {
+  switch (mode) {
+    case StreamSplicer::Mode::request: return "request";
+    case StreamSplicer::Mode::exact: return "exact";
+    case StreamSplicer::Mode::text: return "text";
+  }
+  return "exact";
+}
+
 StreamSplicer::StreamSplicer(StreamApi api, json request, Limits limits)
     : api_(api),
       request_(std::move(request)),
       limits_(limits),
       client_wants_usage_(wants_usage(request_)),
       max_tokens_(client_max_tokens(api, request_)),
-      attempt_api_(api) {}
+      stops_(stop_strings(request_).value_or(std::vector<std::string>())),
+      include_stop_(is_true(request_, "include_stop_str_in_output")),
+      attempt_api_(api) {
+  if (auto it = request_.find("min_tokens"); it != request_.end() && is_count(*it)) min_tokens_ = it->get<uint64_t>();
+  for (const auto& stop : stops_) stop_window_ = std::max(stop_window_, stop.size() - 1);
+}
 
 std::variant<StreamSplicer, std::string> StreamSplicer::begin(StreamApi api, const json& request,
                                                               Limits limits) {
@@ -127,15 +174,18 @@ std::variant<StreamSplicer, std::string> StreamSplicer::begin(StreamApi api, con
 StreamSplicer StreamSplicer::relay_only(StreamApi api, const json& request, std::string why) {
   StreamSplicer s(api, request, {0, 0});
   s.unmovable_ = std::move(why);
+  s.stops_.clear();  // the engine checks them: its body keeps them
   return s;
 }
 
 std::string StreamSplicer::first_body() const {
   json body = request_;
+  if (unmovable_.empty())
+    for (const char* field : kKeptFromEngines) body.erase(field);
   body["return_token_ids"] = true;
   if (!body["stream_options"].is_object()) body["stream_options"] = json::object();
   body["stream_options"]["include_usage"] = true;  // the usage is summed here, then given
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return dump(body);
 }
 
 void StreamSplicer::start_reading() {
@@ -183,9 +233,19 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
     first_model_ = chunk.value("model", json());
   }
   auto usage = chunk.find("usage");
-  if (passthrough_ && usage != chunk.end() && usage->is_object() && usage->contains("prompt_tokens") &&
-      is_count((*usage)["prompt_tokens"]))
-    prompt_tokens_ = (*usage)["prompt_tokens"].get<uint64_t>();
+  if (usage != chunk.end() && usage->is_object()) {
+    // The prompt as the client sent it is only the first engine's (or a request resent's).
+    if (usage->contains("prompt_tokens") && is_count((*usage)["prompt_tokens"])) {
+      uint64_t prompt = (*usage)["prompt_tokens"].get<uint64_t>();
+      if (mode_ == Mode::request) prompt_tokens_ = prompt;
+      // A text continuation's prompt is the client's and the answer before it, tokenized
+      // again: the first engine's count, where it died before saying it.
+      else if (mode_ == Mode::text && prompt_tokens_ == 0 && prompt >= before_engine_)
+        prompt_tokens_ = prompt - before_engine_;
+    }
+    if (usage->contains("completion_tokens") && is_count((*usage)["completion_tokens"]))
+      engine_usage_ = (*usage)["completion_tokens"].get<uint64_t>();
+  }
   auto choices = chunk.find("choices");
   if (choices == chunk.end() || !choices->is_array() || choices->empty()) {  // usage alone
     if (!unmovable_.empty()) append_event(out, chunk);  // the engine's own, as it sent it
@@ -201,7 +261,7 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
     if (passthrough_ && prompt_ids_.empty() && ids != holder->end() && ids->is_array()) {
       for (const auto& id : *ids)
         if (is_count(id)) prompt_ids_.push_back(id.get<uint32_t>());
-      if (prompt_ids_.size() > limits_.max_tokens) missing_ids_ = "the prompt is longer than maxMigratableTokens";
+      if (prompt_ids_.size() > limits_.max_tokens) unresumable_ = "the prompt is longer than maxMigratableTokens";
     }
   }
 
@@ -210,7 +270,7 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
     text = text_field(choice, "text");
   } else if (auto delta = choice.find("delta"); delta != choice.end() && delta->is_object()) {
     if (delta->contains("tool_calls") || delta->contains("reasoning_content"))
-      missing_ids_ = "a tool call or reasoning was streamed (it cannot be resumed)";
+      unresumable_ = "a tool call or reasoning was streamed (it cannot be resumed)";
     auto content = delta->find("content");
     if (content != delta->end() && content->is_string()) text = content->get<std::string>();
   }
@@ -218,16 +278,73 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
   if (ids != choice.end() && ids->is_array()) {
     for (const auto& id : *ids)
       if (is_count(id)) output_ids_.push_back(id.get<uint32_t>());
-    if (prompt_ids_.size() + output_ids_.size() > limits_.max_tokens)
-      missing_ids_ = "the answer is past maxMigratableTokens";
+    generated_ += ids->size();
   } else if (!text.empty()) {
-    missing_ids_ = "the engine returned no token ids";
+    ids_missing_ = true;
+    ++generated_;  // vLLM streams one token per chunk unless told otherwise
   }
+  if (prompt_ids_.size() + generated_ > limits_.max_tokens) unresumable_ = "the answer is past maxMigratableTokens";
+  if (limits_.text_fallback && unresumable_.empty()) answer_text_ += text;
 
-  const json finish = choice.value("finish_reason", json());
+  json finish = choice.value("finish_reason", json());
   if (finish == "abort") return fail(StreamFailure::abort);
+  json stop_reason;
+  if (!stops_.empty()) {
+    text = check_stops(text, finish, stop_reason);
+    if (attempt_api_ == StreamApi::completions) choice["text"] = text;
+    else if (choice.contains("delta") && choice["delta"].is_object()) choice["delta"]["content"] = text;
+  }
   if (finish.is_string()) finished_ = true;
-  if (auto shown = client_chunk(chunk, text, finish)) append_event(out, *shown);
+  if (auto shown = client_chunk(chunk, text, finish)) {
+    if (!stop_reason.is_null()) {
+      json& c = (*shown)["choices"][0];
+      c["finish_reason"] = "stop";
+      c["stop_reason"] = stop_reason;
+    }
+    append_event(out, *shown);
+  }
+  if (!stop_reason.is_null()) {
+    stopped_ = true;
+    out.append(close_whole());
+  }
+}
+
+std::string StreamSplicer::check_stops(std::string_view text, json& finish_reason, json& stop_reason) {
+  std::size_t before = tail_.size();
+  tail_.append(text);
+  unsent_ += text.size();
+  std::size_t unsent_from = tail_.size() - unsent_;
+  if (generated_ > min_tokens_) {  // vLLM's rule (v1 detokenizer)
+    for (const auto& stop : stops_) {  // the first that matches wins, as in vLLM
+      // Only a stop string that ends in the new text: one before it was looked for already.
+      std::size_t from = before + 1 > stop.size() ? before + 1 - stop.size() : 0;
+      std::size_t at = tail_.find(stop, from);
+      if (at == std::string::npos) continue;
+      finish_reason = "stop";
+      stop_reason = stop;
+      std::size_t end = include_stop_ ? at + stop.size() : at;
+      std::string shown = end > unsent_from ? tail_.substr(unsent_from, end - unsent_from) : std::string();
+      tail_.clear();
+      unsent_ = 0;
+      return shown;
+    }
+  }
+  if (finish_reason.is_string() || include_stop_) return take_unsent();
+  // Hold back what may begin a stop string, and never half a UTF-8 character.
+  std::size_t cut = tail_.size() - std::min(unsent_, stop_window_);
+  while (cut > unsent_from && (static_cast<unsigned char>(tail_[cut]) & 0xC0) == 0x80) --cut;
+  std::string shown = tail_.substr(unsent_from, cut - unsent_from);
+  unsent_ -= shown.size();
+  std::size_t keep = std::max(stop_window_, unsent_);
+  if (tail_.size() > keep) tail_.erase(0, tail_.size() - keep);
+  return shown;
+}
+
+std::string StreamSplicer::take_unsent() {
+  std::string out = tail_.substr(tail_.size() - unsent_);
+  unsent_ = 0;
+  if (tail_.size() > stop_window_) tail_.erase(0, tail_.size() - stop_window_);
+  return out;
 }
 
 std::optional<json> StreamSplicer::client_chunk(const json& chunk, std::string_view text,
@@ -288,7 +405,8 @@ StreamFailure StreamSplicer::end() {
 std::string StreamSplicer::usage_events() const {
   if (!client_wants_usage_) return {};
   uint64_t prompt = prompt_tokens_ ? prompt_tokens_ : prompt_ids_.size();
-  uint64_t completion = output_ids_.size();
+  // The engine's own count where it gave one (its chunks may carry several tokens).
+  uint64_t completion = engine_usage_ ? before_engine_ + *engine_usage_ : generated_;
   std::string out;
   append_event(out, {{"id", first_id_},
                      {"object", api_ == StreamApi::chat ? "chat.completion.chunk" : "text_completion"},
@@ -311,7 +429,9 @@ std::string StreamSplicer::give_up(std::string_view why) {
   closed_ = true;
   std::string message = "the engine failed in the middle of this answer (";
   message.append(to_string(failure_)).append(") and it could not move to another engine: ").append(why);
-  std::string out = "data: ";
+  std::string out;
+  if (unsent_) append_event(out, own_chunk(take_unsent(), nullptr));  // none is lost
+  out.append("data: ");
   out.append(openai_error_body(502, message, openai_error_type(502))).append("\n\n");
   return out;
 }
@@ -323,52 +443,89 @@ std::variant<StreamSplicer::Resume, StreamSplicer::Close> StreamSplicer::after_f
     std::string why = "maxMigrations (" + std::to_string(limits_.max_migrations) + ") reached";
     return Close{give_up(why), false, why};
   }
-  if (!missing_ids_.empty()) return Close{give_up(missing_ids_), false, missing_ids_};
+  if (!unresumable_.empty()) return Close{give_up(unresumable_), false, unresumable_};
   if (passthrough_ && !text_sent_) {
     // Nothing of the answer went out yet (a role delta at most): the request itself goes again.
-    ++migrations_;
-    failure_ = StreamFailure::none;
-    start_reading();
     prompt_ids_.clear();
     output_ids_.clear();
-    return Resume{first_body(), true};
+    generated_ = 0;
+    ids_missing_ = false;
+    answer_text_.clear();
+    tail_.clear();
+    unsent_ = 0;
+    return continue_with(Mode::request, first_body());
   }
-  if (prompt_ids_.empty()) {
-    std::string why = "the engine sent no prompt token ids";
-    return Close{give_up(why), false, why};
-  }
-  if (max_tokens_ && output_ids_.size() >= *max_tokens_) {
+  if (max_tokens_ && generated_ >= *max_tokens_) {
     // Every token asked for was sent: the answer ends as the engine would have ended it.
     std::string out;
-    append_event(out, own_chunk("", "length"));
+    append_event(out, own_chunk(take_unsent(), "length"));
     finished_ = true;
     return Close{out + close_whole(), true, {}};
   }
-  uint64_t generated = output_ids_.size();
+  if (!ids_missing_ && !prompt_ids_.empty()) return continue_with(Mode::exact, dump(exact_body()));
+  std::string why = ids_missing_ ? "the engine returned no token ids" : "the engine sent no prompt token ids";
+  if (limits_.text_fallback) {
+    if (auto body = text_body(why)) return continue_with(Mode::text, dump(*body));
+  }
+  return Close{give_up(why), false, why};
+}
+
+
+json StreamSplicer::exact_body() const {
   json body = json::object();
   for (const char* field : kCarried)
     if (present(request_, field)) body[field] = request_[field];
   std::vector<uint32_t> prompt = prompt_ids_;
   prompt.insert(prompt.end(), output_ids_.begin(), output_ids_.end());
   body["prompt"] = std::move(prompt);
-  if (max_tokens_) body["max_tokens"] = *max_tokens_ - generated;
-  if (auto it = request_.find("min_tokens"); it != request_.end() && is_count(*it))
-    body["min_tokens"] = it->get<uint64_t>() > generated ? it->get<uint64_t>() - generated : 0;
-  // A seeded request stays reproducible across the seam (design B: seed XOR generated).
-  if (auto it = request_.find("seed"); it != request_.end() && it->is_number_integer())
-    body["seed"] = it->get<int64_t>() ^ static_cast<int64_t>(generated);
-  body["stream"] = true;
-  body["stream_options"] = {{"include_usage", true}};
-  body["return_token_ids"] = true;
+  ask_for_the_rest(body, request_, max_tokens_, generated_);
   body["add_special_tokens"] = false;
   body["echo"] = false;
+  return body;
+}
 
+std::optional<json> StreamSplicer::text_body(std::string& why) const {
+  json body = request_;
+  for (const char* field : kKeptFromEngines) body.erase(field);
+  body.erase("max_completion_tokens");
+  if (api_ == StreamApi::completions) {
+    json& prompt = body["prompt"];
+    if (prompt.is_array() && prompt.size() == 1 && prompt[0].is_string()) prompt = prompt[0];
+    if (!prompt.is_string()) {
+      why += ", and the prompt is not text";
+      return std::nullopt;
+    }
+    prompt = prompt.get<std::string>() + answer_text_;
+  } else {
+    // The answer as the assistant's message to go on with (vLLM's continue_final_message).
+    json& messages = body["messages"];
+    bool own_prefill = is_true(request_, "continue_final_message") && !messages.empty() &&
+                       messages.back().is_object() && messages.back().value("role", "") == "assistant" &&
+                       messages.back()["content"].is_string();
+    if (own_prefill)
+      messages.back()["content"] = messages.back()["content"].get<std::string>() + answer_text_;
+    else
+      messages.push_back({{"role", "assistant"}, {"content", answer_text_}});
+    body["continue_final_message"] = true;
+    body["add_generation_prompt"] = false;
+  }
+  ask_for_the_rest(body, request_, max_tokens_, generated_);
+  return body;
+}
+
+StreamSplicer::Resume StreamSplicer::continue_with(Mode mode, std::string body) {
   ++migrations_;
-  passthrough_ = false;
-  attempt_api_ = StreamApi::completions;
+  mode_ = mode;
+  passthrough_ = mode != Mode::exact;
+  attempt_api_ = mode == Mode::exact ? StreamApi::completions : api_;
+  before_engine_ = generated_;
+  engine_usage_.reset();
+  resent_ = mode == Mode::exact ? prompt_ids_.size() + output_ids_.size()
+            : mode == Mode::text ? prompt_tokens_ + generated_
+                                 : 0;
   failure_ = StreamFailure::none;
   start_reading();
-  return Resume{body.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return Resume{std::move(body), mode};
 }
 
 }  // namespace duet::router

@@ -8,7 +8,9 @@
 // of the exact continuation for another engine's /v1/completions (prompt = prompt ids +
 // output ids), and splices that engine's events in as if one engine had answered: the first
 // answer's id, created and model; chat deltas rebuilt from completion chunks; no second role
-// delta; usage summed; one `[DONE]`, only once the answer is whole.
+// delta; usage summed; one `[DONE]`, only once the answer is whole. The client's stop
+// strings are checked here, over the whole answer, and not sent to the engines: one that
+// spans a seam is found, and no text an engine held back dies with it.
 //
 // A pure state machine: no I/O, no clock (a stall is the relay's idle timeout). UpstreamRelay
 // feeds it the engines' body bytes and sends what it returns (docs/migration.md).
@@ -43,6 +45,10 @@ class StreamSplicer {
   struct Limits {
     unsigned max_migrations = 2;
     std::size_t max_tokens = 32768;  // prompt + output ids kept for one stream
+    // Engines that return no token ids are continued from the answer's text (the client's
+    // chat with the answer as a final assistant message to continue, or its prompt text with
+    // the answer appended): exact only where the model's template round-trips it.
+    bool text_fallback = false;
   };
 
   // A splicer for the client's `request` (its JSON body) on `api`, or why that request cannot
@@ -71,9 +77,14 @@ class StreamSplicer {
   // text went out yet: the request again; else /v1/completions), or end the client's stream
   // with `events` (a whole answer's end when nothing is left to generate;
   // else an error event in OpenAI's shape and no `[DONE]`, `why` saying why it did not move).
+  enum class Mode {
+    request,  // nothing of the answer went out: the client's request again, to its path
+    exact,    // prompt ids + output ids, to /v1/completions
+    text,     // the answer so far as text, to the client's path (Limits::text_fallback)
+  };
   struct Resume {
     std::string body;
-    bool same_path = false;  // the client's own request again, to its path; else /v1/completions
+    Mode mode = Mode::exact;
   };
   struct Close {
     std::string events;
@@ -90,12 +101,16 @@ class StreamSplicer {
   std::string give_up(std::string_view why);
 
   unsigned migrations() const { return migrations_; }
-  std::size_t output_tokens() const { return output_ids_.size(); }
+  // Tokens of the answer so far (ids, or one per chunk with text from an engine without).
+  uint64_t output_tokens() const { return generated_; }
   // Tokens the latest continuation makes its engine compute again (its prompt): the extra
-  // prefill a migration costs, before any prefix cache hit.
-  std::size_t resent_tokens() const { return passthrough_ ? 0 : prompt_ids_.size() + output_ids_.size(); }
+  // prefill a migration costs, before any prefix cache hit (a text continuation's, estimated).
+  uint64_t resent_tokens() const { return resent_; }
   StreamFailure failure() const { return failure_; }
   bool closed() const { return closed_; }
+  // The answer ended at one of the client's stop strings, found here: the engine's rest of it
+  // is not wanted (its connection is closed, which cancels it).
+  bool stopped() const { return stopped_; }
 
  private:
   StreamSplicer(StreamApi api, nlohmann::json request, Limits limits);
@@ -110,10 +125,18 @@ class StreamSplicer {
                                              const nlohmann::json& finish_reason);
   // A chunk in the client's shape, made here: a continuation's text, or an ending.
   nlohmann::json own_chunk(std::string_view text, const nlohmann::json& finish_reason);
+  // The client's stop strings over `text`, the next of the answer: what of it (and of what
+  // was held back) may go out now; `finish_reason` and `stop_reason` set when one is found.
+  std::string check_stops(std::string_view text, nlohmann::json& finish_reason, nlohmann::json& stop_reason);
   void fail(StreamFailure why) {
     if (failure_ == StreamFailure::none) failure_ = why;
   }
   std::string usage_events() const;
+  // The body of the next engine's continuation, from ids or from text (nullopt: `why` says
+  // why the answer cannot be resent as text).
+  nlohmann::json exact_body() const;
+  std::optional<nlohmann::json> text_body(std::string& why) const;
+  Resume continue_with(Mode mode, std::string body);
 
   StreamApi api_;
   nlohmann::json request_;  // the client's body
@@ -125,22 +148,44 @@ class StreamSplicer {
   nlohmann::json first_id_, first_created_, first_model_;
   std::vector<uint32_t> prompt_ids_;
   std::vector<uint32_t> output_ids_;  // of every token whose text was passed on
+  uint64_t generated_ = 0;            // tokens of the answer so far
+  uint64_t before_engine_ = 0;        // of those, from the engines before this one
+  std::optional<uint64_t> engine_usage_;  // this engine's usage.completion_tokens
+  uint64_t resent_ = 0;
   uint64_t prompt_tokens_ = 0;        // the first engine's usage.prompt_tokens
+  std::string answer_text_;           // with text_fallback: the answer's text so far
+  bool ids_missing_ = false;          // an engine sent text without ids: they are never whole
   bool role_sent_ = false;            // chat: the assistant role went out
   bool text_sent_ = false;            // some of the answer's text went out
   bool finished_ = false;             // a finish_reason went out: the answer is whole
   bool closed_ = false;               // `[DONE]` went out
-  std::string missing_ids_;           // why ids cannot be trusted (the engine sent none...)
+  bool stopped_ = false;              // at a stop string
+  std::string unresumable_;           // why the answer cannot go on (a tool call, too long)
   std::string unmovable_;             // relay_only: why the request cannot move
+  // The client's `stop` (vLLM's rules: checked once more than min_tokens tokens came, the stop string left
+  // out unless include_stop_str_in_output). The answer's last bytes, as many as the longest
+  // stop string less one (a stop string may begin there), the last `unsent_` of which did not
+  // go out yet (unless include_stop_str_in_output: they may be cut off).
+  std::vector<std::string> stops_;
+  bool include_stop_ = false;
+  uint64_t min_tokens_ = 0;
+  std::size_t stop_window_ = 0;
+  std::string tail_;
+  std::size_t unsent_ = 0;
+  // The answer's bytes held back, all of them, for an ending.
+  std::string take_unsent();
 
   // The engine answering now: in the client's shape (the first, or one sent the request again
   // before any text went out), else a continuation on /v1/completions.
   bool passthrough_ = true;
+  Mode mode_ = Mode::request;  // how the engine answering now began
   StreamApi attempt_api_;
   LineSplitter lines_;      // the engine's body, line by line
   std::string event_data_;  // the data lines of the event read so far
   StreamFailure failure_ = StreamFailure::none;
   unsigned migrations_ = 0;
 };
+
+std::string_view to_string(StreamSplicer::Mode mode);
 
 }  // namespace duet::router

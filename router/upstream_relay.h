@@ -5,6 +5,7 @@
 // A failure before the response header goes to another endpoint (route retries.attempts).
 
 #include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -110,6 +111,12 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   // The engine answering failed mid-answer (passive health hears of `engine_failure`): the
   // next one continues, or the client's stream ends (an error event, or a whole answer's end).
   void migrate(Failure engine_failure);
+  // The next engine of a moving stream comes from the worker's newest routing table, from
+  // the deployment and track it was answered from (route_decision.h, continuation()).
+  void aim_continuation();
+  // No such engine is Ready and untried: duetd may be starting one. Looks again every
+  // kReadyPoll until migration.readyWaitMs has passed, then ends the client's stream.
+  void wait_for_ready();
   // Writes the client's last bytes (`events`, then the end of the body), then finishes.
   void close_client(std::string_view events, std::string error);
 
@@ -121,10 +128,16 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   static constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
   static constexpr std::size_t kReadSize = TimedSocket::kReadSize;
   static constexpr unsigned kMaxWritesNow = 16;
+  static constexpr std::chrono::milliseconds kReadyPoll{50};
 
   Stream& client_;
   WorkerContext& worker_;
+  // The tables pointers here come from: the request's (decision_.route's); after a migration
+  // the newest, which decision_'s targets and tried_ point into, and the one the engine
+  // answering now (outcome_.endpoint) was picked from.
   std::shared_ptr<const RoutingTable> table_;
+  std::shared_ptr<const RoutingTable> newest_table_;
+  std::shared_ptr<const RoutingTable> picked_table_;
   Decision decision_;
   ProxyRequest request_;
   Done done_;
@@ -157,6 +170,10 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   bool continuing_ = false;      // this engine continues an answer whose header went out
   bool header_read_ = false;     // this engine's response header (each engine's, in turn)
   bool migrate_pending_ = false;  // once what was written to the client is out
+  Target continuing_from_;        // the deployment and track a moving stream stays on
+  std::string client_target_;     // the client's request target (an exact continuation's is not)
+  std::chrono::steady_clock::time_point ready_deadline_{};
+  std::optional<boost::asio::steady_timer> ready_timer_;
   bool closing_ = false;          // the client's last bytes are being written
   // The last piece before the latest migration, until the continuation's first is logged.
   std::optional<std::chrono::steady_clock::time_point> seam_from_;

@@ -57,7 +57,7 @@ void UpstreamRelay<Stream, Upstreams>::begin_migratable() {
   else if (target != "/v1/completions") return;
   auto body = nlohmann::json::parse(request_.body(), nullptr, false);
   if (body.is_discarded()) return;
-  auto made = StreamSplicer::begin(api, body, {m.max_migrations, m.max_tokens});
+  auto made = StreamSplicer::begin(api, body, {m.max_migrations, m.max_tokens, m.text_fallback});
   if (auto* why = std::get_if<std::string>(&made)) {
     router_logger().debug("not_migratable", {{"route", decision_.route->spec.name()}, {"why", *why}});
     // A stream that cannot move still ends with an error event that says why, not a cut.
@@ -67,12 +67,14 @@ void UpstreamRelay<Stream, Upstreams>::begin_migratable() {
   }
   splicer_.emplace(std::move(std::get<StreamSplicer>(made)));
   request_.body() = splicer_->first_body();
+  client_target_ = request_.target();
 }
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::cancel() {
   cancelled_ = true;
   if (upstream_) upstream_->stream.close();
+  if (ready_timer_) ready_timer_->cancel();
 }
 
 template <class Stream, class Upstreams>
@@ -81,15 +83,13 @@ void UpstreamRelay<Stream, Upstreams>::try_next() {
       pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now(),
            &worker_.prefix_index);
   if (!pick_.endpoint) {
-    if (continuing_) {
-      std::string why = "no other Ready endpoint";
-      return close_client(splicer_->give_up(why), "migration: " + why);
-    }
+    if (continuing_) return wait_for_ready();
     if (outcome_.attempts == 0)
       return finish(503, "no Ready endpoint for route " + decision_.route->spec.name());
     return finish(502, std::move(outcome_.error));
   }
   ++outcome_.attempts;
+  if (continuing_) picked_table_ = newest_table_;
   decision_text_.clear();
   append_decision_text(decision_, pick_, decision_text_);
   outcome_.target = pick_.target;
@@ -460,6 +460,7 @@ void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
                                                            std::chrono::steady_clock::now() - *seam_from_).count()}});
     seam_from_.reset();
   }
+  if (splicer_->stopped() && !parser_->is_done()) return close_client(out, {});
   if (parser_->is_done() && splicer_->failure() == StreamFailure::none && splicer_->end() == StreamFailure::none &&
       !splicer_->closed())
     out += splicer_->close_whole();  // the finish_reason came, [DONE] did not: it is whole
@@ -490,19 +491,51 @@ void UpstreamRelay<Stream, Upstreams>::migrate(Failure engine_failure) {
   auto& resume = std::get<StreamSplicer::Resume>(next);
   router_logger().warn("stream_migrating", {{"backend", pick_.endpoint->backend},
                                             {"failure", std::string(to_string(failure))},
+                                            {"mode", std::string(to_string(resume.mode))},
                                             {"migration", splicer_->migrations()},
                                             {"tokens", splicer_->output_tokens()},
                                             {"resent_tokens", splicer_->resent_tokens()}});
+  worker_.stats.count_migration(failure, resume.mode, splicer_->resent_tokens());
   seam_from_ = last_piece_;
   request_.body() = std::move(resume.body);
-  if (!resume.same_path) request_.target("/v1/completions");
+  request_.target(resume.mode == StreamSplicer::Mode::exact ? std::string_view("/v1/completions") : client_target_);
+  if (!continuing_) continuing_from_ = *pick_.target;
   continuing_ = true;
   fresh_retry_used_ = false;
   if (tried_count_ >= tried_.size()) {
     std::string why = "every endpoint it may try has failed";
     return close_client(splicer_->give_up(why), "migration: " + why);
   }
+  ready_deadline_ = std::chrono::steady_clock::now() + decision_.route->spec.migration.ready_wait;
+  aim_continuation();
   try_next();
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::aim_continuation() {
+  // tried_ points into the table before: it lives until they are found in the newest.
+  auto before = std::exchange(newest_table_, worker_.table);
+  decision_ = continuation(decision_, continuing_from_, *newest_table_);
+  std::array<const Endpoint*, 8> failed{};
+  tried_count_ = same_endpoints(decision_, {tried_.data(), tried_count_}, failed);
+  tried_ = failed;
+  pick_.target = &decision_.targets[0];
+}
+
+template <class Stream, class Upstreams>
+void UpstreamRelay<Stream, Upstreams>::wait_for_ready() {
+  auto now = std::chrono::steady_clock::now();
+  if (now >= ready_deadline_) {
+    std::string why = "no other Ready endpoint";
+    return close_client(splicer_->give_up(why), "migration: " + why);
+  }
+  if (!ready_timer_) ready_timer_.emplace(worker_.io);
+  ready_timer_->expires_after(std::min<std::chrono::steady_clock::duration>(kReadyPoll, ready_deadline_ - now));
+  ready_timer_->async_wait([self = this->shared_from_this()](beast::error_code) {
+    if (self->cancelled_) return self->finish(499, "client went away");
+    self->aim_continuation();
+    self->try_next();
+  });
 }
 
 template <class Stream, class Upstreams>

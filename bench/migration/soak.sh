@@ -91,7 +91,8 @@ total=$(tail -1 "$work/load.out")
 gaps=$(grep -o 'event=stream_resumed.*' "$work/router.log" | grep -o 'gap_ms=[0-9]*' | cut -d= -f2 | sort -n)
 resent=$(grep -o 'event=stream_migrating.*' "$work/router.log" | grep -o 'resent_tokens=[0-9]*' | cut -d= -f2 | sort -n)
 pct() { [ -z "$1" ] && { echo -; return; }; echo "$1" | awk -v p="$2" '{v[NR]=$1} END {i=int((NR-1)*p)+1; print v[i]}'; }
-migrations=$(curl -fs "127.0.0.1:$admin_port/metrics" | awk '$1 == "duet_router_stream_migrations_total" {print $2}')
+migrations=$(curl -fs "127.0.0.1:$admin_port/metrics" |
+  awk '$1 ~ /^duet_router_stream_migrations_total([{]|$)/ {n += $2} END {print n + 0}')
 gave_up=$(grep -c 'migration: ' "$work/router.log" || true)
 
 echo "| replicas SIGKILLed (ticks skipped: $min_ready or fewer Ready) | streams (whole / cut / failed) | migrations | gave up | seam gap p50 / p99 ms | tokens sent again p50 / p99 |"

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace duet::test {
@@ -101,6 +102,18 @@ double RouterProcess::metric(const std::string& series) {
   auto at = text.find("\n" + series + " ");
   if (at == std::string::npos) return 0;
   return std::stod(text.substr(at + series.size() + 2));
+}
+
+double RouterProcess::metric_total(const std::string& name) {
+  std::istringstream lines(admin("/metrics").body());
+  double total = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(name)) continue;
+    std::string_view rest = std::string_view(line).substr(name.size());
+    if (rest.starts_with('{')) rest.remove_prefix(std::min(rest.size(), rest.find('}') + 1));
+    if (rest.starts_with(' ')) total += std::stod(std::string(rest.substr(1)));
+  }
+  return total;
 }
 
 ProxyClient::ProxyClient(const Address& to, const std::string& ca_file) {

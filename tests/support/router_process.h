@@ -51,6 +51,8 @@ class RouterProcess {
   bool ejected(const std::string& deployment, const std::string& replica);
   // The value of one series in /metrics (`name{labels}` exactly as printed); 0 if absent.
   double metric(const std::string& series);
+  // The sum of every series of metric `name`, whatever their labels.
+  double metric_total(const std::string& name);
 
  private:
   ChildProcess process_;

@@ -94,6 +94,8 @@ void read_migration(FieldReader& spec, Route& route) {
   out.enabled = m.boolean("enabled", out.enabled);
   out.max_migrations = static_cast<unsigned>(m.integer("maxMigrations", out.max_migrations, 1, 10));
   out.max_tokens = static_cast<uint64_t>(m.integer("maxMigratableTokens", static_cast<int64_t>(out.max_tokens), 1, 1'000'000));
+  out.ready_wait = std::chrono::milliseconds(m.integer("readyWaitMs", out.ready_wait.count(), 0, 60'000));
+  out.text_fallback = m.boolean("textFallback", out.text_fallback);
   m.reject_unknown();
 }
 
@@ -149,7 +151,9 @@ json to_json(const Route& r) {
   if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;
   spec["migration"] = {{"enabled", r.migration.enabled},
                        {"maxMigrations", r.migration.max_migrations},
-                       {"maxMigratableTokens", r.migration.max_tokens}};
+                       {"maxMigratableTokens", r.migration.max_tokens},
+                       {"readyWaitMs", r.migration.ready_wait.count()},
+                       {"textFallback", r.migration.text_fallback}};
   if (r.size_routing)
     spec["sizeRouting"] = {{"thresholdTokens", r.size_routing->threshold_tokens},
                            {"small", r.size_routing->small},

@@ -117,17 +117,23 @@ TEST(ApiRoute, MigrationIsOffByDefaultAndItsLimitsAreNamed) {
   EXPECT_FALSE(plain.migration.enabled);
   EXPECT_EQ(plain.migration.max_migrations, 2u);
   EXPECT_EQ(plain.migration.max_tokens, 32768u);
+  EXPECT_EQ(plain.migration.ready_wait, std::chrono::milliseconds(5000));
   auto on = parse_route(route_manifest({{"backend", "chat"},
-                                        {"migration", {{"enabled", true}, {"maxMigrations", 3}, {"maxMigratableTokens", 1000}}}}),
+                                        {"migration",
+                                         {{"enabled", true}, {"maxMigrations", 3}, {"maxMigratableTokens", 1000}, {"readyWaitMs", 0}, {"textFallback", true}}}}),
                         Unknown::reject);
   EXPECT_TRUE(on.migration.enabled);
   EXPECT_EQ(on.migration.max_migrations, 3u);
   EXPECT_EQ(on.migration.max_tokens, 1000u);
+  EXPECT_EQ(on.migration.ready_wait, std::chrono::milliseconds(0));
+  EXPECT_TRUE(on.migration.text_fallback);
+  EXPECT_FALSE(plain.migration.text_fallback);
   EXPECT_EQ(to_json(parse_route(to_json(on), Unknown::reject)), to_json(on));
   auto with = [](json migration) { return route_manifest({{"backend", "chat"}, {"migration", migration}}); };
   EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigrations", 0}})); }), "spec.migration.maxMigrations");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigrations", 11}})); }), "spec.migration.maxMigrations");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"maxMigratableTokens", 0}})); }), "spec.migration.maxMigratableTokens");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"readyWaitMs", 60001}})); }), "spec.migration.readyWaitMs");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"enabled", "yes"}})); }), "spec.migration.enabled");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"stallSeconds", 5}}), Unknown::reject); }), "spec.migration.stallSeconds");
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "fake_duetd.h"
 #include "router_test_names.h"
 #include "support/router_process.h"
@@ -24,12 +26,15 @@ std::vector<std::string> engine_flags(const std::string& name) {
   return {"--model", "m", "--name", name, "--profile", "nvidia-h100", "--time-scale", "100"};
 }
 
-json route(int max_migrations) {
+json route(int max_migrations, int ready_wait_ms = 5000, bool text_fallback = false) {
   json r = test::backend_route("chat", "chat");
   // roundRobin: a worker's first request goes to the first engine, the one that breaks.
   r["spec"]["scheduling"] = {{"policy", "roundRobin"}};
   r["spec"]["timeouts"] = {{"firstByteSeconds", 10}, {"idleSeconds", 1}};  // a stall: 1 s
-  r["spec"]["migration"] = {{"enabled", true}, {"maxMigrations", max_migrations}};
+  r["spec"]["migration"] = {{"enabled", true},
+                            {"maxMigrations", max_migrations},
+                            {"readyWaitMs", ready_wait_ms},
+                            {"textFallback", text_fallback}};
   return r;
 }
 
@@ -52,6 +57,8 @@ struct Read {
   json error;
   bool ended = false;
   std::string transport_error;
+  std::vector<std::string> pieces;  // each chunk's text
+  json finish, stop_reason;         // the answer's
 };
 
 Read read_stream(const duet::test::StreamRecord& s) {
@@ -69,7 +76,12 @@ Read read_stream(const duet::test::StreamRecord& s) {
     if (e.contains("usage") && e["usage"].is_object()) r.usage = e["usage"];
     if (!e.contains("choices") || e["choices"].empty()) continue;
     const json& c = e["choices"][0];
-    r.text += c.contains("delta") ? c["delta"].value("content", "") : c.value("text", "");
+    r.pieces.push_back(c.contains("delta") ? c["delta"].value("content", "") : c.value("text", ""));
+    r.text += r.pieces.back();
+    if (c.value("finish_reason", json()).is_string()) {
+      r.finish = c["finish_reason"];
+      r.stop_reason = c.value("stop_reason", json());
+    }
   }
   return r;
 }
@@ -78,32 +90,50 @@ class Migration : public duet::test::RouterTest {
  protected:
   // The engines of the pool, in the order roundRobin takes them: the first breaks as
   // `crash_flags` say; `more` engines after the second break the same way too.
-  void start(const std::vector<std::string>& crash_flags, int max_migrations = 2, int more = 0) {
+  // `every_flags` go to every engine; `text_fallback` to the Route.
+  void start(const std::vector<std::string>& crash_flags, int max_migrations = 2, int more = 0,
+             const std::vector<std::string>& every_flags = {}, bool text_fallback = false) {
     json engines = json::array();
     for (int i = 0; i < 2 + more; ++i) {
       std::string name = i == 0 ? "breaking-0" : i == 1 && more == 0 ? "steady-0" : "breaking-" + std::to_string(i);
       auto flags = engine_flags(name);
+      flags.insert(flags.end(), every_flags.begin(), every_flags.end());
       if (name.starts_with("breaking")) flags.insert(flags.end(), crash_flags.begin(), crash_flags.end());
       sims_.push_back(std::make_unique<SimProcess>(flags));
       engines.push_back(test::engine(name, "chat", endpoint_of(*sims_.back())));
     }
-    start_duetd(test::snapshot(1, json::array({route(max_migrations)}), json::array({test::deployment("chat")}), engines));
+    start_duetd(test::snapshot(1, json::array({route(max_migrations, 5000, text_fallback)}),
+                               json::array({test::deployment("chat")}), engines));
     start_router("listen: [{address: '127.0.0.1:1'}]\nthreads: 1\n");
   }
 
   // The answer as the steady engine gives it alone: the reference.
-  Read reference(bool chat) {
+  Read reference(bool chat, const json& body = nullptr) {
     auto s = client_.open(sims_[1]->address(), chat ? "/v1/chat/completions" : "/v1/completions",
-                          request_body(chat).dump());
+                          (body.is_null() ? request_body(chat) : body).dump());
     EXPECT_TRUE(eventually([&] { return s->ended(); }, 10s));
     return read_stream(*s);
   }
 
-  Read through_router(bool chat) {
+  Read through_router(bool chat, const json& body = nullptr) {
     auto s = client_.open(router_->proxy(), chat ? "/v1/chat/completions" : "/v1/completions",
-                          request_body(chat).dump());
+                          (body.is_null() ? request_body(chat) : body).dump());
     EXPECT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
     return read_stream(*s);
+  }
+
+  // A breaking engine (3 tokens, then a reset) and one more, `second` (a watch Engine
+  // object, its endpoint filled in), the only ones duetd reports.
+  void start_with(json second, int ready_wait_ms) {
+    for (const char* name : {"breaking-0", "steady-0"}) {
+      auto flags = engine_flags(name);
+      if (name == std::string("breaking-0")) flags.insert(flags.end(), {"--crash-after-tokens", "3", "--crash-mode", "rst"});
+      sims_.push_back(std::make_unique<SimProcess>(flags));
+    }
+    second["endpoint"] = endpoint_of(*sims_[1]);
+    json engines = {test::engine("breaking-0", "chat", endpoint_of(*sims_[0])), second};
+    start_duetd(test::snapshot(1, json::array({route(2, ready_wait_ms)}), json::array({test::deployment("chat")}), engines));
+    start_router("listen: [{address: '127.0.0.1:1'}]\nthreads: 1\n");
   }
 
   std::vector<std::unique_ptr<SimProcess>> sims_;
@@ -130,10 +160,13 @@ TEST_P(MigrationModes, TheClientReadsTheAnswerTheHealthyEngineGivesAlone) {
   EXPECT_EQ(got.usage["completion_tokens"], kTokens);
   EXPECT_EQ(got.usage["prompt_tokens"], want.usage["prompt_tokens"]);
   EXPECT_TRUE(router_->process().wait_for_output("stream_migrating", 5s)) << "no migration happened";
-  // Counted as the request ends on the router's side, a moment after the client's last byte.
-  EXPECT_TRUE(eventually([&] {
-    return router_->admin("/metrics").body().find("duet_router_stream_migrations_total 1\n") != std::string::npos;
-  }, 5s)) << router_->admin("/metrics").body();
+  // Counted by why the engine failed and how the stream went on.
+  const std::map<std::string, std::string> reasons = {{"rst", "cut"}, {"fin", "cut"}, {"stall", "cut"},
+      {"error-event-then-done", "error_event"}, {"no-finish", "no_finish"}, {"abort", "abort"}};
+  std::string series = "duet_router_stream_migrations_total{mode=\"" + std::string(after == 0 ? "request" : "exact") +
+                       "\",reason=\"" + reasons.at(mode) + "\"}";
+  EXPECT_EQ(router_->metric(series), 1) << router_->admin("/metrics").body();
+  EXPECT_EQ(router_->metric_total("duet_router_stream_migrations_total"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -146,6 +179,75 @@ INSTANTIATE_TEST_SUITE_P(
       std::erase(name, '-');
       return name;
     });
+
+// A stop string that spans the seam (its start from the engine that broke, its end from the
+// next): the router checks the client's stop strings itself, so the client reads what the
+// healthy engine, checking them alone, gives: the text cut before it, finish_reason "stop".
+class MigrationStops : public Migration, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(MigrationStops, AStopStringAcrossTheSeamEndsTheAnswerAsOneEngineWould) {
+  bool chat = GetParam();
+  constexpr int kBreakAfter = 4;
+  start({"--crash-after-tokens", std::to_string(kBreakAfter), "--crash-mode", "rst"});
+  Read plain = reference(chat);
+  // The tokens' texts (a chat's role chunk has none): the stop string is the last two bytes of
+  // the 4th and the first two of the 5th.
+  std::vector<std::string> tokens;
+  for (const auto& p : plain.pieces)
+    if (!p.empty()) tokens.push_back(p);
+  ASSERT_GT(tokens.size(), static_cast<std::size_t>(kBreakAfter + 1));
+  const std::string& before = tokens[kBreakAfter - 1];
+  std::string stop = before.substr(before.size() - 2) + tokens[kBreakAfter].substr(0, 2);
+  json body = request_body(chat);
+  body["stop"] = json::array({stop});
+  Read want = reference(chat, body);
+  ASSERT_EQ(want.finish, "stop") << stop;
+  ASSERT_LT(want.text.size(), plain.text.size());
+
+  Read got = through_router(chat, body);
+  EXPECT_EQ(got.text, want.text) << stop;
+  EXPECT_EQ(got.finish, "stop");
+  EXPECT_EQ(got.stop_reason, stop);
+  EXPECT_EQ(got.done, 1);
+  EXPECT_TRUE(got.error.is_null()) << got.error.dump();
+  EXPECT_EQ(got.usage["completion_tokens"], want.usage["completion_tokens"]);
+  EXPECT_TRUE(router_->process().wait_for_output("stream_migrating", 5s)) << "no migration happened";
+}
+
+INSTANTIATE_TEST_SUITE_P(CompletionAndChat, MigrationStops, ::testing::Bool(),
+                         [](const auto& info) { return std::string(info.param ? "Chat" : "Completion"); });
+
+// Engines that return no token ids (--token-ids off): with textFallback the answer so far
+// goes on as text (a chat's final assistant message to continue, a completion's prompt with
+// the answer appended), which duet-sim's template round-trips: the same answer, byte for byte.
+class MigrationText : public Migration, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(MigrationText, AnEngineWithoutIdsIsContinuedFromTheText) {
+  bool chat = GetParam();
+  start({"--crash-after-tokens", "5", "--crash-mode", "fin"}, 2, 0, {"--token-ids", "off"}, true);
+  Read want = reference(chat);
+  Read got = through_router(chat);
+  EXPECT_EQ(got.text, want.text);
+  EXPECT_EQ(got.done, 1);
+  EXPECT_TRUE(got.error.is_null()) << got.error.dump();
+  EXPECT_EQ(got.ids.size(), 1u);
+  EXPECT_EQ(got.usage["completion_tokens"], kTokens);
+  EXPECT_EQ(got.usage["prompt_tokens"], want.usage["prompt_tokens"]);
+  EXPECT_EQ(router_->metric("duet_router_stream_migrations_total{mode=\"text\",reason=\"cut\"}"), 1);
+}
+
+TEST_P(MigrationText, WithoutTextFallbackItEndsWithTheErrorEvent) {
+  bool chat = GetParam();
+  start({"--crash-after-tokens", "5", "--crash-mode", "fin"}, 2, 0, {"--token-ids", "off"}, false);
+  Read got = through_router(chat);
+  EXPECT_EQ(got.done, 0);
+  ASSERT_FALSE(got.error.is_null());
+  EXPECT_NE(got.error["message"].get<std::string>().find("the engine returned no token ids"), std::string::npos)
+      << got.error.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(CompletionAndChat, MigrationText, ::testing::Bool(),
+                         [](const auto& info) { return std::string(info.param ? "Chat" : "Completion"); });
 
 // A request that cannot move (logprobs) is not moved: the client gets the tokens sent, then
 // an error event saying why, and the HTTP answer ends cleanly.
@@ -177,9 +279,39 @@ TEST_F(Migration, TwoEnginesBreakInARowThenTheLimitEndsItWithAnErrorEvent) {
   int words = 0;
   for (char ch : got.text) words += ch == ' ';
   EXPECT_EQ(words, 9) << got.text;
-  EXPECT_TRUE(eventually([&] {
-    return router_->admin("/metrics").body().find("duet_router_stream_migrations_total 2\n") != std::string::npos;
-  }, 5s));
+  EXPECT_EQ(router_->metric_total("duet_router_stream_migrations_total"), 2);
+}
+
+// The only other engine turns Ready after the stream began (duetd restarted it): the stream
+// waits for it (readyWaitMs) and goes on there, from the routing table that has it.
+TEST_F(Migration, AStreamWaitsForAnEngineThatTurnsReadyAndGoesOnThere) {
+  start_with(test::engine("steady-0", "chat", "", false), 10'000);
+  Read want = reference(false);
+  auto s = client_.open(router_->proxy(), "/v1/completions", request_body(false).dump());
+  ASSERT_TRUE(router_->process().wait_for_output("stream_migrating", 10s)) << s->body();
+  EXPECT_FALSE(s->ended());
+  duetd_->push(test::change("MODIFIED", "Engine", 2, test::engine("steady-0", "chat", endpoint_of(*sims_[1]))));
+  ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
+  Read got = read_stream(*s);
+  EXPECT_EQ(got.text, want.text);
+  EXPECT_EQ(got.done, 1);
+  EXPECT_TRUE(got.error.is_null()) << got.error.dump();
+  EXPECT_TRUE(router_->process().wait_for_output("stream_resumed", 5s));
+}
+
+// A stream stays on its deployment and track (the same model and version): with only a
+// canary engine left, it waits readyWaitMs for a stable one, then ends with the error event.
+TEST_F(Migration, AStreamNeverMovesToTheOtherTrackAndEndsWhenNoEngineTurnsReady) {
+  start_with(test::engine("steady-0", "chat", "", true, "canary"), 300);
+  auto s = client_.open(router_->proxy(), "/v1/completions", request_body(false).dump());
+  ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
+  Read got = read_stream(*s);
+  EXPECT_EQ(got.transport_error, "");
+  EXPECT_EQ(got.done, 0);
+  ASSERT_FALSE(got.error.is_null()) << s->body();
+  EXPECT_NE(got.error["message"].get<std::string>().find("no other Ready endpoint"), std::string::npos)
+      << got.error.dump();
+  EXPECT_EQ(router_->process().output().find("stream_resumed"), std::string::npos);
 }
 
 }  // namespace

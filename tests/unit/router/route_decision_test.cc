@@ -177,5 +177,42 @@ TEST(PowerOfTwoChoices, SkipsNotReadyAndTriedEndpoints) {
   EXPECT_EQ(pick_endpoint(Pool{}, rng, {}, kNow), nullptr);
 }
 
+// A moving stream's next engine: its own deployment and track only (no fallback to the other
+// size pool), looked up in a newer table, with the engines that failed left out by address.
+TEST_F(RouteMatching, AContinuationStaysOnItsDeploymentInTheNewestTableWithoutItsFailedEngines) {
+  Decision first = decide_body(R"({"prompt":"hi"})");
+  ASSERT_GE(first.target_count, 2u);  // small, then the large pool as the fallback
+  const Target& small = first.targets[0];
+  const Endpoint* failed = &small.deployment->pool(small.track)[0];
+
+  SourceState newer_state;
+  auto newer = table_of(json::array({test::size_route("chat", 100, "small", "large")}),
+                        json::array({test::engine("s0", "small", failed->address_text),
+                                     test::engine("s2", "small", "127.0.0.1:9"),
+                                     test::engine("l0", "large", "127.0.0.1:3")}),
+                        newer_state, loads);
+  Decision next = continuation(first, small, *newer);
+  ASSERT_EQ(next.target_count, 1u);
+  EXPECT_EQ(next.route, first.route);
+  EXPECT_EQ(next.targets[0].deployment, newer->deployment("small"));
+  EXPECT_EQ(next.targets[0].track, small.track);
+
+  std::array<const Endpoint*, 4> out{};
+  const Endpoint* tried[] = {failed};
+  ASSERT_EQ(same_endpoints(next, tried, out), 1u);
+  EXPECT_EQ(out[0], &newer->deployment("small")->stable[0]);
+  // With the failed engine left out only s2 is left, never l0 of the large pool.
+  Rng rng(1);
+  for (int i = 0; i < 20; ++i) {
+    Pick p = pick(next, rng, {out.data(), 1}, kNow);
+    ASSERT_NE(p.endpoint, nullptr);
+    EXPECT_EQ(p.endpoint->name, "s2");
+  }
+  // A newer table without Ready engines in the deployment: nothing to pick, not even l0.
+  SourceState empty_state;
+  auto without = table_of(json::array(), json::array({test::engine("l0", "large", "127.0.0.1:3")}), empty_state, loads);
+  EXPECT_EQ(pick(continuation(first, small, *without), rng, {}, kNow).endpoint, nullptr);
+}
+
 }  // namespace
 }  // namespace duet::router

@@ -153,7 +153,7 @@ TEST_P(SplicedStream, ReadsAsOneWholeAnswer) {
   ASSERT_TRUE(std::holds_alternative<StreamSplicer::Resume>(next));
   const auto& resume = std::get<StreamSplicer::Resume>(next);
   json body = json::parse(resume.body);
-  EXPECT_EQ(resume.same_path, k == 0);
+  EXPECT_EQ(resume.mode, k == 0 ? StreamSplicer::Mode::request : StreamSplicer::Mode::exact);
   if (k == 0) {
     // Nothing went out: the request itself goes to the next engine, which answers in full.
     EXPECT_EQ(body.contains("messages"), api == StreamApi::chat);
@@ -273,7 +273,7 @@ TEST(StreamSplicer, ARoleSentBeforeTheCutIsNotSentAgain) {
                                      {"choices", {{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}},
                                                    {"finish_reason", nullptr}}}}}));
   EXPECT_EQ(s.end(), StreamFailure::cut);
-  ASSERT_TRUE(std::get<StreamSplicer::Resume>(s.after_failure()).same_path);
+  ASSERT_EQ(std::get<StreamSplicer::Resume>(s.after_failure()).mode, StreamSplicer::Mode::request);
   for (int i = 0; i < kTokens; ++i) client += s.feed(token_event(StreamApi::chat, "B", i, i == 0));
   client += s.feed(ending(StreamApi::chat, "B", 3, kTokens));
   auto view = read_client(client);
@@ -360,6 +360,163 @@ TEST(StreamSplicer, IneligibleRequestsSayWhy) {
   EXPECT_EQ(why(StreamApi::completions, {{"prompt", {"a", "b"}}}), "more than one prompt");
   EXPECT_EQ(why(StreamApi::completions, {{"prompt", {1, 2, 3}}}), "eligible");
   EXPECT_EQ(why(StreamApi::chat, {{"tool_choice", "auto"}, {"presence_penalty", 0}}), "eligible");
+}
+
+// The client's stop strings are checked by the router over the whole answer: every engine is
+// sent none, a stop string that spans the seam is found, text held back (it might begin one)
+// reaches the client once, and the answer ends there with finish_reason "stop" and its
+// stop_reason, usage counting every token generated.
+class SplicerStopStrings : public ::testing::TestWithParam<std::tuple<StreamApi, int>> {};
+
+TEST_P(SplicerStopStrings, AreFoundAcrossTheSeamAndNoHeldBackTextIsLost) {
+  auto [api, k] = GetParam();
+  // " w2é w3": from token 2 into token 3; the engine breaks after its `k` tokens.
+  const std::string stop = "2é w3";
+  json request = client_request(api);
+  request["stop"] = json::array({"never", stop});
+  auto s = splicer(api, request);
+  EXPECT_FALSE(json::parse(s.first_body()).contains("stop"));
+  std::string client;
+  for (int i = 0; i < k; ++i) client += s.feed(token_event(api, "A", i, i == 0));
+  EXPECT_EQ(s.end(), StreamFailure::cut);
+  auto next = s.after_failure();
+  ASSERT_TRUE(std::holds_alternative<StreamSplicer::Resume>(next));
+  const auto& resume = std::get<StreamSplicer::Resume>(next);
+  json body = json::parse(resume.body);
+  EXPECT_FALSE(body.contains("stop"));
+  // After one token all its text was held back: nothing went out, the request goes again.
+  EXPECT_EQ(resume.mode, k == 1 ? StreamSplicer::Mode::request : StreamSplicer::Mode::exact);
+  int from = k == 1 ? 0 : k;
+  StreamApi next_api = k == 1 ? api : StreamApi::completions;
+  for (int i = from; i < kTokens; ++i) {
+    client += s.feed(token_event(next_api, "B", i, i == from));
+    if (s.closed()) break;
+  }
+  EXPECT_TRUE(s.stopped());
+  auto view = read_client(client);
+  std::string whole = reference_text();
+  EXPECT_EQ(view.text, whole.substr(0, whole.find(stop)));
+  EXPECT_EQ(view.finish, "stop");
+  EXPECT_NE(client.find("\"stop_reason\":\"" + stop + "\""), std::string::npos) << client;
+  EXPECT_EQ(view.done, 1);
+  EXPECT_EQ(view.usage["completion_tokens"], 4);  // tokens 0..3: the one that completed it too
+}
+
+INSTANTIATE_TEST_SUITE_P(BreakBeforeWithinAndAfterIt, SplicerStopStrings,
+                         ::testing::Combine(::testing::Values(StreamApi::completions, StreamApi::chat),
+                                            ::testing::Values(1, 2, 3)));
+
+TEST(SplicerStopStringsOneEngine, HoldBackOnlyWhatMayBeginOneAndFlushItAtTheEnd) {
+  json request = client_request(StreamApi::completions);
+  request["stop"] = "zz";  // never found: one byte held back each time, all of it at the end
+  request["include_stop_str_in_output"] = false;
+  auto s = splicer(StreamApi::completions, request);
+  std::string first = s.feed(token_event(StreamApi::completions, "A", 0, true));
+  EXPECT_EQ(read_client(first).text, " w");  // " w0" less its last byte
+  std::string client = first;
+  for (int i = 1; i < kTokens; ++i) client += s.feed(token_event(StreamApi::completions, "A", i, false));
+  client += s.feed(ending(StreamApi::completions, "A", 3, kTokens));
+  auto view = read_client(client);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.finish, "length");
+  EXPECT_FALSE(s.stopped());
+}
+
+TEST(SplicerStopStringsOneEngine, IncludeStopStrInOutputAndMinTokens) {
+  json request = client_request(StreamApi::completions);
+  request["stop"] = "w1";
+  request["include_stop_str_in_output"] = true;
+  auto s = splicer(StreamApi::completions, request);
+  std::string client;
+  for (int i = 0; i < kTokens && !s.closed(); ++i) client += s.feed(token_event(StreamApi::completions, "A", i, i == 0));
+  EXPECT_EQ(read_client(client).text, " w0 w1");
+
+  request["min_tokens"] = 3;  // checked from the fourth token on, as vLLM does
+  request["stop"] = "w";
+  auto late = splicer(StreamApi::completions, request);
+  client.clear();
+  for (int i = 0; i < kTokens && !late.closed(); ++i)
+    client += late.feed(token_event(StreamApi::completions, "A", i, i == 0));
+  EXPECT_EQ(read_client(client).text, " w0 w1 w2é w");
+}
+
+TEST(SplicerStopStringsOneEngine, AStopThatIsNotAStringOrStringsIsNotMovable) {
+  json request = client_request(StreamApi::chat);
+  request["stop"] = json::array({"ok", 7});
+  auto made = StreamSplicer::begin(StreamApi::chat, request, {});
+  ASSERT_TRUE(std::holds_alternative<std::string>(made));
+  EXPECT_EQ(std::get<std::string>(made), "stop is not a string or an array of strings");
+}
+
+// An engine that returns no token ids (vLLM before 0.10.2, SGLang's streamed chat): with
+// textFallback the answer so far goes to the next engine as text (the chat's final assistant
+// message to continue, or the prompt text with the answer appended); without, the stream
+// ends with the error event.
+std::string token_event_without_ids(StreamApi api, const std::string& id, int i, bool first) {
+  std::string e = token_event(api, id, i, first);
+  json chunk = json::parse(e.substr(6));
+  chunk.erase("prompt_token_ids");
+  chunk["choices"][0].erase("token_ids");
+  chunk["choices"][0].erase("prompt_token_ids");
+  return event(chunk);
+}
+
+class TextFallback : public ::testing::TestWithParam<StreamApi> {};
+
+TEST_P(TextFallback, ContinuesFromTheAnswersTextWhereItIsOn) {
+  StreamApi api = GetParam();
+  const int k = 2;
+  auto off = splicer(api, client_request(api));
+  for (int i = 0; i < k; ++i) off.feed(token_event_without_ids(api, "A", i, i == 0));
+  off.end();
+  auto closed = std::get<StreamSplicer::Close>(off.after_failure());
+  EXPECT_EQ(closed.why, "the engine returned no token ids");
+
+  auto s = splicer(api, client_request(api), {2, 32768, true});
+  std::string client;
+  for (int i = 0; i < k; ++i) client += s.feed(token_event_without_ids(api, "A", i, i == 0));
+  EXPECT_EQ(s.end(), StreamFailure::cut);
+  auto resume = std::get<StreamSplicer::Resume>(s.after_failure());
+  EXPECT_EQ(resume.mode, StreamSplicer::Mode::text);
+  json body = json::parse(resume.body);
+  std::string so_far = text_of(0) + text_of(1);
+  if (api == StreamApi::chat) {
+    ASSERT_EQ(body["messages"].size(), 2u);
+    EXPECT_EQ(body["messages"][1], (json{{"role", "assistant"}, {"content", so_far}}));
+    EXPECT_EQ(body["continue_final_message"], true);
+    EXPECT_EQ(body["add_generation_prompt"], false);
+  } else {
+    EXPECT_EQ(body["prompt"], "hi" + so_far);
+  }
+  EXPECT_EQ(body["max_tokens"], kTokens - k);
+  EXPECT_EQ(body["seed"], 40 ^ k);
+
+  // The next engine answers in the client's own shape (its own id and role delta).
+  for (int i = k; i < kTokens; ++i) client += s.feed(token_event_without_ids(api, "B", i, i == k));
+  client += s.feed(ending(api, "B", 3 + k, kTokens - k));
+  EXPECT_EQ(s.end(), StreamFailure::none);
+  auto view = read_client(client);
+  EXPECT_EQ(view.text, reference_text());
+  EXPECT_EQ(view.ids, std::set<std::string>{"A"});
+  EXPECT_EQ(view.done, 1);
+  if (api == StreamApi::chat) {
+    EXPECT_EQ(view.roles, 1);
+  }
+  EXPECT_EQ(view.usage["completion_tokens"], kTokens);
+  EXPECT_EQ(view.usage["prompt_tokens"], 3);  // B's prompt less the answer's k tokens
+}
+
+INSTANTIATE_TEST_SUITE_P(CompletionsAndChat, TextFallback,
+                         ::testing::Values(StreamApi::completions, StreamApi::chat));
+
+TEST(TextFallbackLimits, ATokenIdPromptCannotBeResentAsText) {
+  json request = client_request(StreamApi::completions);
+  request["prompt"] = json::array({11, 12, 13});
+  auto s = splicer(StreamApi::completions, request, {2, 32768, true});
+  s.feed(token_event_without_ids(StreamApi::completions, "A", 0, true));
+  s.end();
+  auto closed = std::get<StreamSplicer::Close>(s.after_failure());
+  EXPECT_EQ(closed.why, "the engine returned no token ids, and the prompt is not text");
 }
 
 }  // namespace

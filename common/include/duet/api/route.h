@@ -48,6 +48,12 @@ struct Migration {
   bool enabled = false;          // migration.enabled
   unsigned max_migrations = 2;   // migration.maxMigrations: engines after the first
   uint64_t max_tokens = 32768;   // migration.maxMigratableTokens: prompt + output ids kept
+  // migration.readyWaitMs: how long a stream waits for a Ready engine to go on on when none
+  // is left (duetd restarting the failed one), 0..60000
+  std::chrono::milliseconds ready_wait{5000};
+  // migration.textFallback: an engine that returns no token ids is continued from the
+  // answer's text (docs/migration.md): on only for models whose template round-trips it
+  bool text_fallback = false;
 };
 
 struct Route {
