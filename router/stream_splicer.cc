@@ -158,11 +158,12 @@ StreamSplicer::StreamSplicer(StreamApi api, json request, Limits limits)
       limits_(limits),
       client_wants_usage_(wants_usage(request_)),
       max_tokens_(client_max_tokens(api, request_)),
-      stops_(stop_strings(request_).value_or(std::vector<std::string>())),
-      include_stop_(is_true(request_, "include_stop_str_in_output")),
       attempt_api_(api) {
-  if (auto it = request_.find("min_tokens"); it != request_.end() && is_count(*it)) min_tokens_ = it->get<uint64_t>();
-  for (const auto& stop : stops_) stop_window_ = std::max(stop_window_, stop.size() - 1);
+  stop_spec_.strings = stop_strings(request_).value_or(std::vector<std::string>());
+  stop_spec_.include_in_output = is_true(request_, "include_stop_str_in_output");
+  if (auto it = request_.find("min_tokens"); it != request_.end() && is_count(*it))
+    stop_spec_.min_tokens = it->get<uint64_t>();
+  stops_ = StopStringFilter(stop_spec_);
 }
 
 std::variant<StreamSplicer, std::string> StreamSplicer::begin(StreamApi api, const json& request,
@@ -174,7 +175,8 @@ std::variant<StreamSplicer, std::string> StreamSplicer::begin(StreamApi api, con
 StreamSplicer StreamSplicer::relay_only(StreamApi api, const json& request, std::string why) {
   StreamSplicer s(api, request, {0, 0});
   s.unmovable_ = std::move(why);
-  s.stops_.clear();  // the engine checks them: its body keeps them
+  s.stop_spec_ = {};  // the engine checks them: its body keeps them
+  s.stops_ = StopStringFilter();
   return s;
 }
 
@@ -275,22 +277,28 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
     if (content != delta->end() && content->is_string()) text = content->get<std::string>();
   }
   auto ids = choice.find("token_ids");
+  uint64_t tokens = 0;  // this chunk's
   if (ids != choice.end() && ids->is_array()) {
     for (const auto& id : *ids)
       if (is_count(id)) output_ids_.push_back(id.get<uint32_t>());
-    generated_ += ids->size();
+    tokens = ids->size();
   } else if (!text.empty()) {
     ids_missing_ = true;
-    ++generated_;  // vLLM streams one token per chunk unless told otherwise
+    tokens = 1;  // vLLM streams one token per chunk unless told otherwise
   }
+  generated_ += tokens;
   if (prompt_ids_.size() + generated_ > limits_.max_tokens) unresumable_ = "the answer is past maxMigratableTokens";
   if (limits_.text_fallback && unresumable_.empty()) answer_text_ += text;
 
   json finish = choice.value("finish_reason", json());
   if (finish == "abort") return fail(StreamFailure::abort);
   json stop_reason;
-  if (!stops_.empty()) {
-    text = check_stops(text, finish, stop_reason);
+  if (!stop_spec_.strings.empty()) {
+    text = stops_.add(text, tokens, finish.is_string());
+    if (auto stop = stops_.stop_reason()) {
+      finish = "stop";
+      stop_reason = std::string(*stop);
+    }
     if (attempt_api_ == StreamApi::completions) choice["text"] = text;
     else if (choice.contains("delta") && choice["delta"].is_object()) choice["delta"]["content"] = text;
   }
@@ -307,44 +315,6 @@ void StreamSplicer::on_chunk(json& chunk, std::string& out) {
     stopped_ = true;
     out.append(close_whole());
   }
-}
-
-std::string StreamSplicer::check_stops(std::string_view text, json& finish_reason, json& stop_reason) {
-  std::size_t before = tail_.size();
-  tail_.append(text);
-  unsent_ += text.size();
-  std::size_t unsent_from = tail_.size() - unsent_;
-  if (generated_ > min_tokens_) {  // vLLM's rule (v1 detokenizer)
-    for (const auto& stop : stops_) {  // the first that matches wins, as in vLLM
-      // Only a stop string that ends in the new text: one before it was looked for already.
-      std::size_t from = before + 1 > stop.size() ? before + 1 - stop.size() : 0;
-      std::size_t at = tail_.find(stop, from);
-      if (at == std::string::npos) continue;
-      finish_reason = "stop";
-      stop_reason = stop;
-      std::size_t end = include_stop_ ? at + stop.size() : at;
-      std::string shown = end > unsent_from ? tail_.substr(unsent_from, end - unsent_from) : std::string();
-      tail_.clear();
-      unsent_ = 0;
-      return shown;
-    }
-  }
-  if (finish_reason.is_string() || include_stop_) return take_unsent();
-  // Hold back what may begin a stop string, and never half a UTF-8 character.
-  std::size_t cut = tail_.size() - std::min(unsent_, stop_window_);
-  while (cut > unsent_from && (static_cast<unsigned char>(tail_[cut]) & 0xC0) == 0x80) --cut;
-  std::string shown = tail_.substr(unsent_from, cut - unsent_from);
-  unsent_ -= shown.size();
-  std::size_t keep = std::max(stop_window_, unsent_);
-  if (tail_.size() > keep) tail_.erase(0, tail_.size() - keep);
-  return shown;
-}
-
-std::string StreamSplicer::take_unsent() {
-  std::string out = tail_.substr(tail_.size() - unsent_);
-  unsent_ = 0;
-  if (tail_.size() > stop_window_) tail_.erase(0, tail_.size() - stop_window_);
-  return out;
 }
 
 std::optional<json> StreamSplicer::client_chunk(const json& chunk, std::string_view text,
@@ -430,7 +400,7 @@ std::string StreamSplicer::give_up(std::string_view why) {
   std::string message = "the engine failed in the middle of this answer (";
   message.append(to_string(failure_)).append(") and it could not move to another engine: ").append(why);
   std::string out;
-  if (unsent_) append_event(out, own_chunk(take_unsent(), nullptr));  // none is lost
+  if (auto rest = stops_.flush(); !rest.empty()) append_event(out, own_chunk(rest, nullptr));  // none is lost
   out.append("data: ");
   out.append(openai_error_body(502, message, openai_error_type(502))).append("\n\n");
   return out;
@@ -451,14 +421,13 @@ std::variant<StreamSplicer::Resume, StreamSplicer::Close> StreamSplicer::after_f
     generated_ = 0;
     ids_missing_ = false;
     answer_text_.clear();
-    tail_.clear();
-    unsent_ = 0;
+    stops_ = StopStringFilter(stop_spec_);
     return continue_with(Mode::request, first_body());
   }
   if (max_tokens_ && generated_ >= *max_tokens_) {
     // Every token asked for was sent: the answer ends as the engine would have ended it.
     std::string out;
-    append_event(out, own_chunk(take_unsent(), "length"));
+    append_event(out, own_chunk(stops_.flush(), "length"));
     finished_ = true;
     return Close{out + close_whole(), true, {}};
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "duet/common/line_splitter.h"
+#include "duet/common/stop_strings.h"
 
 namespace duet::router {
 
@@ -125,9 +126,6 @@ class StreamSplicer {
                                              const nlohmann::json& finish_reason);
   // A chunk in the client's shape, made here: a continuation's text, or an ending.
   nlohmann::json own_chunk(std::string_view text, const nlohmann::json& finish_reason);
-  // The client's stop strings over `text`, the next of the answer: what of it (and of what
-  // was held back) may go out now; `finish_reason` and `stop_reason` set when one is found.
-  std::string check_stops(std::string_view text, nlohmann::json& finish_reason, nlohmann::json& stop_reason);
   void fail(StreamFailure why) {
     if (failure_ == StreamFailure::none) failure_ = why;
   }
@@ -162,18 +160,10 @@ class StreamSplicer {
   bool stopped_ = false;              // at a stop string
   std::string unresumable_;           // why the answer cannot go on (a tool call, too long)
   std::string unmovable_;             // relay_only: why the request cannot move
-  // The client's `stop` (vLLM's rules: checked once more than min_tokens tokens came, the stop string left
-  // out unless include_stop_str_in_output). The answer's last bytes, as many as the longest
-  // stop string less one (a stop string may begin there), the last `unsent_` of which did not
-  // go out yet (unless include_stop_str_in_output: they may be cut off).
-  std::vector<std::string> stops_;
-  bool include_stop_ = false;
-  uint64_t min_tokens_ = 0;
-  std::size_t stop_window_ = 0;
-  std::string tail_;
-  std::size_t unsent_ = 0;
-  // The answer's bytes held back, all of them, for an ending.
-  std::string take_unsent();
+  // The client's `stop`, `include_stop_str_in_output` and `min_tokens`, applied to the
+  // answer across engines (what may begin a stop string is held back).
+  StopStrings stop_spec_;
+  StopStringFilter stops_;
 
   // The engine answering now: in the client's shape (the first, or one sent the request again
   // before any text went out), else a continuation on /v1/completions.

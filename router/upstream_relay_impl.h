@@ -217,7 +217,13 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
     // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
     if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
-    // The client has its header: only a 200 stream can go on it.
+    // The client has its header: only a 200 stream can go on it. A 4xx is the continuation's
+    // own fault (too long for the engine, a field it refuses): another engine of the same
+    // deployment would refuse it too, and this one is not sick.
+    if (continuing_ && parser_->get().result_int() / 100 == 4) {
+      std::string why = "the engine refused the continuation (" + std::to_string(parser_->get().result_int()) + ")";
+      return close_client(splicer_->give_up(why), "migration: " + why);
+    }
     if (continuing_ && parser_->get().result_int() != 200) return migrate(Failure::status_5xx);
     start_response();
     // From here one put() takes as much body as has come, not one element at a time.

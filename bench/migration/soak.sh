@@ -20,6 +20,7 @@ seconds="${3:-300}"
 kill_every="${KILL_EVERY:-3}"
 replicas="${REPLICAS:-6}"
 min_ready="${MIN_READY:-$((replicas / 2))}"
+max_migrations="${MAX_MIGRATIONS:-3}"  # the Route's migration.maxMigrations
 work="$(mktemp -d /tmp/duet-soak.XXXXXX)"
 export PATH="$bin:$PATH" DUET_SERVER="unix:$work/duetd.sock"
 proxy_port=$((32000 + RANDOM % 2000))
@@ -51,7 +52,7 @@ YAML
 route_head chat; cat <<YAML
   backend: chat
   scheduling: {policy: leastRequest}
-  migration: {enabled: true, maxMigrations: 3}
+  migration: {enabled: true, maxMigrations: $max_migrations}
 YAML
 } >"$work/chat.yaml"
 duetctl apply -f "$work/chat.yaml" >/dev/null
@@ -95,7 +96,7 @@ migrations=$(curl -fs "127.0.0.1:$admin_port/metrics" |
   awk '$1 ~ /^duet_router_stream_migrations_total([{]|$)/ {n += $2} END {print n + 0}')
 gave_up=$(grep -c 'migration: ' "$work/router.log" || true)
 
-echo "| replicas SIGKILLed (ticks skipped: $min_ready or fewer Ready) | streams (whole / cut / failed) | migrations | gave up | seam gap p50 / p99 ms | tokens sent again p50 / p99 |"
-echo "| --- | --- | ---: | ---: | --- | --- |"
-echo "| $kills ($skipped) | ${total#total } | ${migrations:-0} | $gave_up | $(pct "$gaps" 0.5) / $(pct "$gaps" 0.99) | $(pct "$resent" 0.5) / $(pct "$resent" 0.99) |"
+echo "| maxMigrations | replicas SIGKILLed (ticks skipped: $min_ready or fewer Ready) | streams (whole / cut / failed) | migrations | gave up | seam gap p50 / p99 ms | tokens sent again p50 / p99 |"
+echo "| ---: | --- | --- | ---: | ---: | --- | --- |"
+echo "| $max_migrations | $kills ($skipped) | ${total#total } | ${migrations:-0} | $gave_up | $(pct "$gaps" 0.5) / $(pct "$gaps" 0.99) | $(pct "$resent" 0.5) / $(pct "$resent" 0.99) |"
 grep ' cut ' "$work/load.out" | head -5 >&2 || true

@@ -10,6 +10,7 @@
 
 #include "fake_duetd.h"
 #include "router_test_names.h"
+#include "scripted_engine.h"
 #include "support/router_process.h"
 #include "support/sim_process.h"
 #include "watch_objects.h"
@@ -248,6 +249,47 @@ TEST_P(MigrationText, WithoutTextFallbackItEndsWithTheErrorEvent) {
 
 INSTANTIATE_TEST_SUITE_P(CompletionAndChat, MigrationText, ::testing::Bool(),
                          [](const auto& info) { return std::string(info.param ? "Chat" : "Completion"); });
+
+// An engine that refuses the continuation with a 4xx is not sick and another of the same
+// deployment would refuse it too: the stream ends with the error event saying so.
+TEST_F(Migration, AContinuationRefusedWithA4xxEndsTheStream) {
+  auto flags = engine_flags("breaking-0");
+  flags.insert(flags.end(), {"--crash-after-tokens", "3", "--crash-mode", "rst"});
+  sims_.push_back(std::make_unique<SimProcess>(flags));
+  const std::string refusal = "{\"error\":{\"message\":\"prompt too long\",\"code\":400}}";
+  test::ScriptedEngine refusing({{"/v1/completions",
+                                  {{"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+                                    std::to_string(refusal.size()) + "\r\n\r\n" + refusal}}}});
+  json engines = {test::engine("breaking-0", "chat", endpoint_of(*sims_[0])),
+                  test::engine("refusing-0", "chat", refusing.endpoint())};
+  start_duetd(test::snapshot(1, json::array({route(2)}), json::array({test::deployment("chat")}), engines));
+  start_router("listen: [{address: '127.0.0.1:1'}]\nthreads: 1\n");
+  Read got = through_router(false);
+  EXPECT_EQ(got.done, 0);
+  EXPECT_EQ(got.transport_error, "");
+  ASSERT_FALSE(got.error.is_null()) << got.text;
+  EXPECT_NE(got.error["message"].get<std::string>().find("the engine refused the continuation (400)"),
+            std::string::npos)
+      << got.error.dump();
+  EXPECT_EQ(router_->metric_total("duet_router_stream_migrations_total"), 1);
+  EXPECT_FALSE(router_->ejected("chat", "refusing-0"));
+}
+
+// A client that goes away is never a failure: nothing moves, and the engine's request is
+// cancelled (its connection closed), which the engine counts as an abort.
+TEST_F(Migration, AClientThatGoesAwayIsNotMigratedAndItsEngineStops) {
+  start({});
+  json body = request_body(false);
+  body["max_tokens"] = 20000;  // seconds of answer
+  auto s = client_.open(router_->proxy(), "/v1/completions", body.dump());
+  ASSERT_TRUE(eventually([&] { return s->body().find("\"text\"") != std::string::npos; }, 10s)) << s->body();
+  client_.cancel(s);
+  const std::string aborted = "vllm:request_success_total{finished_reason=\"abort\",model_name=\"m\"} 1";
+  EXPECT_TRUE(eventually([&] { return sims_[0]->get("/metrics").body().find(aborted) != std::string::npos; }, 10s))
+      << sims_[0]->get("/metrics").body();
+  EXPECT_EQ(router_->process().output().find("stream_migrating"), std::string::npos);
+  EXPECT_EQ(router_->metric_total("duet_router_stream_migrations_total"), 0);
+}
 
 // A request that cannot move (logprobs) is not moved: the client gets the tokens sent, then
 // an error event saying why, and the HTTP answer ends cleanly.

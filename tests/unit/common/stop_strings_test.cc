@@ -1,16 +1,16 @@
 // Stop strings as vLLM applies them, by hand: where an answer ends and is cut, what a stream
 // holds back on the way (never the last max(len(stop)) - 1 bytes until the end), min_tokens,
 // and that without stop strings every token's text passes at once.
-#include "sim/stop_strings.h"
+#include "duet/common/stop_strings.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace duet::sim {
+namespace duet {
 namespace {
 
-// What a stream sent, token by token, and how the answer ended.
+// What a stream sent, token by token (one token a piece), and how the answer ended.
 struct Fed {
   std::vector<std::string> deltas;
   std::string text;
@@ -19,12 +19,13 @@ struct Fed {
 };
 
 // Feeds `tokens` (the answer's length is their count) until the end or a stop string.
-Fed feed_tokens(const StopSpec& spec, const std::vector<std::string>& tokens) {
-  OutputText out(spec);
+Fed feed_tokens(const StopStrings& spec, const std::vector<std::string>& tokens) {
+  StopStringFilter out(spec);
   Fed fed;
-  for (std::size_t i = 0; i < tokens.size() && !out.stopped(); ++i)
-    fed.deltas.emplace_back(out.add(tokens[i], i + 1 == tokens.size()));
-  fed.text = out.text();
+  for (std::size_t i = 0; i < tokens.size() && !out.stopped(); ++i) {
+    fed.deltas.emplace_back(out.add(tokens[i], 1, i + 1 == tokens.size()));
+    fed.text += fed.deltas.back();
+  }
   if (auto why = out.stop_reason()) fed.stop_reason = std::string(*why);
   fed.tokens = out.tokens();
   return fed;
@@ -38,7 +39,7 @@ std::string joined(const std::vector<std::string>& pieces) {
 
 const std::vector<std::string> kWords = {" alpha", " beta", " gamma", " delta", " epsilon"};
 
-TEST(StopStrings, WithoutThemEveryTokensTextPassesAtOnce) {
+TEST(StopStringFilter, WithoutThemEveryTokensTextPassesAtOnce) {
   auto fed = feed_tokens({}, kWords);
   EXPECT_EQ(fed.deltas, kWords);
   EXPECT_EQ(fed.text, joined(kWords));
@@ -46,7 +47,7 @@ TEST(StopStrings, WithoutThemEveryTokensTextPassesAtOnce) {
   EXPECT_EQ(fed.tokens, 5u);
 }
 
-TEST(StopStrings, TheFirstEndsTheAnswerCutBeforeIt) {
+TEST(StopStringFilter, TheFirstEndsTheAnswerCutBeforeIt) {
   auto fed = feed_tokens({{" gamma"}}, kWords);
   EXPECT_EQ(fed.text, " alpha beta");
   EXPECT_EQ(joined(fed.deltas), " alpha beta");  // the stream says the same, once
@@ -54,41 +55,41 @@ TEST(StopStrings, TheFirstEndsTheAnswerCutBeforeIt) {
   EXPECT_EQ(fed.tokens, 3u);  // the token that completed it counts
 }
 
-TEST(StopStrings, AStringAcrossTokensIsFoundWhenItsLastTokenComes) {
+TEST(StopStringFilter, AStringAcrossTokensIsFoundWhenItsLastTokenComes) {
   auto fed = feed_tokens({{"ta gam"}}, kWords);
   EXPECT_EQ(fed.text, " alpha be");
   EXPECT_EQ(fed.tokens, 3u);
   EXPECT_EQ(joined(fed.deltas), " alpha be");
 }
 
-TEST(StopStrings, IncludeStopStrKeepsItAndHoldsNothingBack) {
+TEST(StopStringFilter, IncludeStopStrKeepsItAndHoldsNothingBack) {
   auto fed = feed_tokens({{"gam"}, true, 0}, kWords);
   EXPECT_EQ(fed.text, " alpha beta gam");  // cut after the string: "ma" goes
   EXPECT_EQ(fed.deltas, (std::vector<std::string>{" alpha", " beta", " gam"}));
 }
 
-TEST(StopStrings, TheRequestsOrderDecidesBetweenTwoInOneToken) {
+TEST(StopStringFilter, TheRequestsOrderDecidesBetweenTwoInOneToken) {
   auto fed = feed_tokens({{"mma", "gam"}}, kWords);
   EXPECT_EQ(fed.stop_reason, "mma");  // vLLM checks them in order, not by position
   EXPECT_EQ(fed.text, " alpha beta ga");
 }
 
-TEST(StopStrings, AStreamNeverHasTheLastMaxLenMinusOneBytesUntilTheEnd) {
-  StopSpec spec{{"zz", "never"}};  // holds back 4 bytes
-  OutputText out(spec);
-  std::string sent;
+TEST(StopStringFilter, AStreamNeverHasTheLastMaxLenMinusOneBytesUntilTheEnd) {
+  StopStringFilter out({{"zz", "never"}});  // holds back 4 bytes
+  std::string sent, fed;
   for (std::size_t i = 0; i < kWords.size(); ++i) {
     bool last = i + 1 == kWords.size();
-    sent += out.add(kWords[i], last);
+    sent += out.add(kWords[i], 1, last);
+    fed += kWords[i];
     if (!last) {
-      EXPECT_EQ(sent.size(), out.text().size() - 4) << i;
+      EXPECT_EQ(sent.size(), fed.size() - 4) << i;
     }
   }
   EXPECT_EQ(sent, joined(kWords));  // the last token flushes what was held
   EXPECT_FALSE(out.stopped());
 }
 
-TEST(StopStrings, MinTokensKeepsEarlierTextFromEndingTheAnswer) {
+TEST(StopStringFilter, MinTokensKeepsEarlierTextFromEndingTheAnswer) {
   // " beta" ends in token 2; with min_tokens 2 the search starts with token 3, and vLLM looks
   // only at text that could end in the new token, so it never sees it.
   auto fed = feed_tokens({{" beta"}, false, 2}, kWords);
@@ -100,18 +101,17 @@ TEST(StopStrings, MinTokensKeepsEarlierTextFromEndingTheAnswer) {
   EXPECT_EQ(across.tokens, 3u);
 }
 
-TEST(StopStrings, TheHoldbackNeverSplitsAUtf8Character) {
+TEST(StopStringFilter, TheHoldbackNeverSplitsAUtf8Character) {
   // "é" is two bytes; holding back 2 bytes of " caf" + "é!" would cut it in half.
-  StopSpec spec{{"xyz"}};
-  OutputText out(spec);
-  EXPECT_EQ(out.add(" caf"), " c");
-  EXPECT_EQ(out.add("\xC3\xA9!"), "af");  // not "af\xC3": the whole "é" waits
-  EXPECT_EQ(out.add(" ok", true), "\xC3\xA9! ok");
+  StopStringFilter out({{"xyz"}});
+  EXPECT_EQ(out.add(" caf", 1), " c");
+  EXPECT_EQ(out.add("\xC3\xA9!", 1), "af");  // not "af\xC3": the whole "é" waits
+  EXPECT_EQ(out.add(" ok", 1, true), "\xC3\xA9! ok");
 }
 
 // For random answers and a stop string taken from them: the stream's text, joined, is the
 // whole answer's, which is the uninterrupted text cut before the string's first occurrence.
-TEST(StopStrings, TheJoinedStreamIsTheUninterruptedTextCutAtTheFirstOccurrence) {
+TEST(StopStringFilter, TheJoinedStreamIsTheUninterruptedTextCutAtTheFirstOccurrence) {
   std::mt19937 rng(7);
   const std::string letters = "ab ";
   for (int round = 0; round < 500; ++round) {
@@ -133,5 +133,24 @@ TEST(StopStrings, TheJoinedStreamIsTheUninterruptedTextCutAtTheFirstOccurrence) 
   }
 }
 
+// A piece may carry several tokens (an engine's chunk): min_tokens counts them all.
+TEST(StopStringFilter, APieceOfSeveralTokensCountsThemAll) {
+  StopStringFilter out({{" beta"}, false, 2});
+  std::string sent(out.add(" alpha beta", 2));  // 2 tokens: not more than min_tokens yet
+  EXPECT_FALSE(out.stopped());
+  sent += out.add(" gamma beta", 2);
+  EXPECT_TRUE(out.stopped());
+  EXPECT_EQ(sent, " alpha beta gamma");
+  EXPECT_EQ(out.tokens(), 4u);
+}
+
+// An answer that ends some other way (its engine failed for good) gets what was held back.
+TEST(StopStringFilter, FlushGivesWhatWasHeldBack) {
+  StopStringFilter out({{"never"}});
+  EXPECT_EQ(out.add(" alpha", 1), " a");
+  EXPECT_EQ(out.flush(), "lpha");
+  EXPECT_FALSE(out.stopped());
+}
+
 }  // namespace
-}  // namespace duet::sim
+}  // namespace duet
