@@ -96,6 +96,10 @@ struct ClientCall::Impl : std::enable_shared_from_this<ClientCall::Impl> {
 
   void on_write(error_code ec, std::size_t) {
     if (ec) return finish(ec);
+    // Beast reads what the buffer has room for, at least 512 bytes: an empty buffer would take
+    // a 10 KB /metrics page (the router scrapes each engine's 20 times a second) 512 bytes a
+    // read.
+    buffer.reserve(16 * 1024);
     if (fetch_handler) {
       whole.emplace();
       whole->body_limit(64 * 1024 * 1024);
