@@ -1,5 +1,7 @@
 #include "deviceplugin/inventory.h"
 
+#include <algorithm>
+
 #include "deviceplugin/topology_picker.h"
 
 namespace duet::deviceplugin {
@@ -44,6 +46,21 @@ Allocation Inventory::accelerator_allocation(const std::vector<const Device*>& c
   a.device_nodes.assign(nodes.begin(), nodes.end());
   if (numa.size() == 1) a.numa_node = *numa.begin();
   return a;
+}
+
+Allocation Inventory::describe(const std::vector<const Device*>& chosen) const {
+  return accelerator_allocation(chosen, {});
+}
+
+AllocateResult Inventory::allocation_of(const std::vector<std::string>& ids) const {
+  std::vector<const Device*> chosen;
+  for (const auto& id : ids) {
+    auto it = std::find_if(devices_.begin(), devices_.end(),
+                           [&](const Device& d) { return d.id == id; });
+    if (it == devices_.end()) return AllocateResult::fail("unknown " + kind_ + " device " + id);
+    chosen.push_back(&*it);
+  }
+  return AllocateResult::ok(describe(chosen));
 }
 
 }  // namespace duet::deviceplugin
