@@ -1,6 +1,5 @@
 #include "deviceplugin/inventory.h"
 
-#include <algorithm>
 
 #include "deviceplugin/topology_picker.h"
 
@@ -53,13 +52,12 @@ Allocation Inventory::describe(const std::vector<const Device*>& chosen) const {
 }
 
 AllocateResult Inventory::allocation_of(const std::vector<std::string>& ids) const {
+  std::set<std::string> wanted(ids.begin(), ids.end());
   std::vector<const Device*> chosen;
-  for (const auto& id : ids) {
-    auto it = std::find_if(devices_.begin(), devices_.end(),
-                           [&](const Device& d) { return d.id == id; });
-    if (it == devices_.end()) return AllocateResult::fail("unknown " + kind_ + " device " + id);
-    chosen.push_back(&*it);
-  }
+  for (const auto& d : devices_)
+    if (wanted.erase(d.id)) chosen.push_back(&d);
+  if (!wanted.empty())
+    return AllocateResult::fail("unknown " + kind_ + " device " + *wanted.begin());
   return AllocateResult::ok(describe(chosen));
 }
 

@@ -31,7 +31,7 @@ class Inventory {
   virtual AllocateResult allocate(std::size_t count,
                                   const std::set<std::string>& free_ids) const = 0;
 
-  // Exactly the devices `ids` names, in that order, described as allocate() would (env,
+  // Exactly the devices `ids` names, in index order, described as allocate() would (env,
   // device nodes), with no placement rule applied: kubelet's Allocate, where the kubelet has
   // chosen. An id this snapshot does not know fails, naming it; health is the caller's call.
   AllocateResult allocation_of(const std::vector<std::string>& ids) const;
