@@ -24,9 +24,10 @@ VendorRuntime vendor_runtime(const std::string& handler, const VendorRuntimeOpti
   VendorRuntime runtime;
   if (options.driver_mounts) {
     for (const auto& path : driver_paths(handler)) {
-      auto host = options.driver_root / std::filesystem::path(path).relative_path();
+      // Looked for where the plugin sees the host's root; kubelet gets the host's own path.
+      auto seen = options.driver_root / std::filesystem::path(path).relative_path();
       std::error_code ec;
-      if (std::filesystem::exists(host, ec)) runtime.mounts.push_back({host.string(), path});
+      if (std::filesystem::exists(seen, ec)) runtime.mounts.push_back({path, path});
     }
   }
   // Only NVIDIA defines CDI names (nvidia-ctk cdi generate); off by default, since a CDI name

@@ -10,7 +10,7 @@
 namespace duet::deviceplugin::kubelet {
 
 struct DriverMount {
-  std::string host_path;       // where it is on the host (under --driver-root)
+  std::string host_path;       // where it is on the host (kubelet's runtime mounts from there)
   std::string container_path;  // where the container sees it
 };
 
@@ -20,7 +20,9 @@ struct VendorRuntime {
 };
 
 struct VendorRuntimeOptions {
-  std::filesystem::path driver_root = "/";  // where driver folders are looked for
+  // Where the plugin sees the host's / (a DaemonSet mounts it at /host): driver folders are
+  // looked for under it, and reported to kubelet by their path on the host.
+  std::filesystem::path driver_root = "/";
   bool driver_mounts = true;
   bool cdi = false;
 };
