@@ -1,13 +1,13 @@
 // duet-devices: shows what duet's device plugins see on this host (or under fake roots), and
 // which source each plugin used and why. A diagnostic: exits 0 even when there are no devices.
 
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "deviceplugin/device_report.h"
 #include "deviceplugin/registry.h"
+#include "deviceplugin/registry_flags.h"
 #include "duet/common/log.h"
 #include "duet/common/standard_flags.h"
 
@@ -33,26 +33,13 @@ struct Flags {
 
 Flags parse(const std::vector<std::string>& args) {
   Flags flags;
-  auto& o = flags.options;
-  auto path = [](std::filesystem::path& to) {
-    return po::value<std::string>()->notifier([&to](const std::string& v) { to = v; });
-  };
-  auto library = [](std::vector<std::string>& to) {
-    return po::value<std::string>()->notifier([&to](const std::string& v) { to = {v}; });
-  };
   po::options_description description;
+  add_registry_flags(description, flags.options);
   // clang-format off
   description.add_options()
       ("json", po::bool_switch(&flags.json))
       ("help,h", po::bool_switch(&flags.help))
       ("handler", po::value(&flags.handler))
-      ("dev-root", path(o.paths.dev_root))
-      ("sys-root", path(o.paths.sys_root))
-      ("proc-root", path(o.paths.proc_root))
-      ("ascend-chip", po::value(&o.ascend.chip_hint))
-      ("dcmi-library", library(o.ascend.dcmi_libraries))
-      ("nvml-library", library(o.nvidia.nvml_libraries))
-      ("cndev-library", library(o.mlu.cndev_libraries))
       ("log-level", po::value<std::string>()->notifier([&](const std::string& v) {
          flags.log_level = v;
        }));

@@ -1,5 +1,6 @@
 #include "deviceplugin/inventory.h"
 
+
 #include "deviceplugin/topology_picker.h"
 
 namespace duet::deviceplugin {
@@ -44,6 +45,20 @@ Allocation Inventory::accelerator_allocation(const std::vector<const Device*>& c
   a.device_nodes.assign(nodes.begin(), nodes.end());
   if (numa.size() == 1) a.numa_node = *numa.begin();
   return a;
+}
+
+Allocation Inventory::describe(const std::vector<const Device*>& chosen) const {
+  return accelerator_allocation(chosen, {});
+}
+
+AllocateResult Inventory::allocation_of(const std::vector<std::string>& ids) const {
+  std::set<std::string> wanted(ids.begin(), ids.end());
+  std::vector<const Device*> chosen;
+  for (const auto& d : devices_)
+    if (wanted.erase(d.id)) chosen.push_back(&d);
+  if (!wanted.empty())
+    return AllocateResult::fail("unknown " + kind_ + " device " + *wanted.begin());
+  return AllocateResult::ok(describe(chosen));
 }
 
 }  // namespace duet::deviceplugin

@@ -31,6 +31,11 @@ class Inventory {
   virtual AllocateResult allocate(std::size_t count,
                                   const std::set<std::string>& free_ids) const = 0;
 
+  // Exactly the devices `ids` names, in index order, described as allocate() would (env,
+  // device nodes), with no placement rule applied: kubelet's Allocate, where the kubelet has
+  // chosen. An id this snapshot does not know fails, naming it; health is the caller's call.
+  AllocateResult allocation_of(const std::vector<std::string>& ids) const;
+
  protected:
   // Healthy devices whose id is in `free_ids`, sorted by index.
   std::vector<const Device*> free_healthy(const std::set<std::string>& free_ids) const;
@@ -44,6 +49,9 @@ class Inventory {
   // the NUMA node when every device sits on the same one. The caller adds the env.
   Allocation accelerator_allocation(const std::vector<const Device*>& chosen,
                                     const std::vector<std::string>& shared_nodes) const;
+  // How an engine uses `chosen`: ids, env, nodes. Each accelerator's allocate() ends here;
+  // the default is accelerator_allocation() with no shared nodes and no env.
+  virtual Allocation describe(const std::vector<const Device*>& chosen) const;
 
  private:
   std::string kind_;

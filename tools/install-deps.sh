@@ -15,6 +15,12 @@ packages=(
   systemd lintian  # the package's tests: systemd-analyze, sysusers, tmpfiles; lintian (~7 MB)
   testssl.sh  # router_testssl_test: the router's TLS listener seen by an outside scanner (~3 MB)
   lld  # make test: links the sanitized test binaries in 40 % of GNU ld's time
+  # duet-kubelet-plugin: kubelet's device-plugin API is gRPC (v1beta1); the .proto is
+  # compiled at build time by Debian's protoc and grpc_cpp_plugin
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # its tier-1 test: a fake kubelet in Python on the same .proto (grpc_python_plugin is in
+  # protobuf-compiler-grpc); tier 2 builds kubelet's own device manager with Debian's Go
+  python3-grpcio python3-protobuf golang-1.19-go
 )
 if [ "${1:-}" = --bench ]; then
   # util-linux: taskset; strace and valgrind: the profile scenario

@@ -39,6 +39,10 @@ AllocateResult AscendInventory::allocate(std::size_t count,
     if (free.size() < count) return AllocateResult::fail(insufficient(count, free.size()));
     chosen = pick_by_numa(free, count);
   }
+  return AllocateResult::ok(describe(chosen));
+}
+
+Allocation AscendInventory::describe(const std::vector<const Device*>& chosen) const {
   Allocation a = accelerator_allocation(chosen, control_nodes_);
   std::vector<std::string> logical, physical;
   for (const auto* d : chosen) {
@@ -47,7 +51,7 @@ AllocateResult AscendInventory::allocate(std::size_t count,
   }
   a.env["ASCEND_RT_VISIBLE_DEVICES"] = join(logical);
   a.env["ASCEND_VISIBLE_DEVICES"] = join(physical);
-  return AllocateResult::ok(std::move(a));
+  return a;
 }
 
 }  // namespace duet::deviceplugin

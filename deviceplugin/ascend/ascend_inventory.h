@@ -19,6 +19,9 @@ class AscendInventory : public Inventory {
   // Inventory
   AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
+ protected:
+  Allocation describe(const std::vector<const Device*>& chosen) const override;
+
  private:
   // 910 boards of up to 8: HCCS ring rules apply.
   bool ring_rules() const;

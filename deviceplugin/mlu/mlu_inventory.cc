@@ -12,7 +12,10 @@ AllocateResult MluInventory::allocate(std::size_t count,
   if (count == 0) return AllocateResult::ok({});
   auto free = free_healthy(free_ids);
   if (free.size() < count) return AllocateResult::fail(insufficient(count, free.size()));
-  auto chosen = pick_by_numa(free, count);
+  return AllocateResult::ok(describe(pick_by_numa(free, count)));
+}
+
+Allocation MluInventory::describe(const std::vector<const Device*>& chosen) const {
   Allocation a = accelerator_allocation(chosen, {control_node_});
   // Both variables take the driver's card numbers: MLU_VISIBLE_DEVICES is what CNRT reads in
   // the process, CAMBRICON_VISIBLE_DEVICES what Cambricon's container runtime reads.
@@ -20,7 +23,7 @@ AllocateResult MluInventory::allocate(std::size_t count,
   for (const auto* d : chosen) ids.push_back(d->id);
   a.env["MLU_VISIBLE_DEVICES"] = join(ids);
   a.env["CAMBRICON_VISIBLE_DEVICES"] = join(ids);
-  return AllocateResult::ok(std::move(a));
+  return a;
 }
 
 }  // namespace duet::deviceplugin

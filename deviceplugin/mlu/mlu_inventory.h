@@ -16,6 +16,9 @@ class MluInventory : public Inventory {
   // Inventory
   AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
+ protected:
+  Allocation describe(const std::vector<const Device*>& chosen) const override;
+
  private:
   std::string control_node_;
 };

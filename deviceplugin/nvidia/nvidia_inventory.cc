@@ -26,6 +26,10 @@ AllocateResult NvidiaInventory::allocate(std::size_t count,
   in.affinity = [&](std::size_t a, std::size_t b) { return affinity(free[a]->id, free[b]->id); };
   std::vector<const Device*> chosen;
   for (auto i : pick_closest(in, count)) chosen.push_back(free[i]);
+  return AllocateResult::ok(describe(chosen));
+}
+
+Allocation NvidiaInventory::describe(const std::vector<const Device*>& chosen) const {
   Allocation a = accelerator_allocation(chosen, shared_nodes_);
   // UUIDs in both: CUDA numbers GPUs fastest-first unless CUDA_DEVICE_ORDER=PCI_BUS_ID, so an
   // index could name another GPU than the one chosen; a UUID names exactly one, whatever the
@@ -35,7 +39,7 @@ AllocateResult NvidiaInventory::allocate(std::size_t count,
     names.push_back(d->uuid.empty() ? std::to_string(d->index) : d->uuid);
   a.env["CUDA_VISIBLE_DEVICES"] = join(names);
   a.env["NVIDIA_VISIBLE_DEVICES"] = join(names);
-  return AllocateResult::ok(std::move(a));
+  return a;
 }
 
 }  // namespace duet::deviceplugin

@@ -22,6 +22,9 @@ class NvidiaInventory : public Inventory {
   // Inventory
   AllocateResult allocate(std::size_t count, const std::set<std::string>& free_ids) const override;
 
+ protected:
+  Allocation describe(const std::vector<const Device*>& chosen) const override;
+
  private:
   int affinity(const std::string& a, const std::string& b) const;
 

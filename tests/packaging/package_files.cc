@@ -22,7 +22,8 @@ std::vector<std::string> example_manifests() {
 
 const std::vector<std::string>& packaged_programs() {
   static const std::vector<std::string> programs = {"duetd", "duet-router", "duetctl",
-                                                    "duet-devices", "duet-sim"};
+                                                    "duet-devices", "duet-kubelet-plugin",
+                                                    "duet-sim"};
   return programs;
 }
 

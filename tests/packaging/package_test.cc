@@ -144,6 +144,7 @@ TEST_F(Package, HoldsEveryFileAndNothingElse) {
       "/etc/duet/router.yaml",
       "/lib/systemd/system/duetd.service",
       "/lib/systemd/system/duet-router.service",
+      "/lib/systemd/system/duet-kubelet-plugin.service",
       "/usr/lib/sysusers.d/duet.conf",
       "/usr/lib/tmpfiles.d/duet.conf",
       "/usr/share/duet/grafana/duet.json",
@@ -165,6 +166,8 @@ TEST_F(Package, HoldsEveryFileAndNothingElse) {
       {"/etc/duet/router.yaml", "packaging/etc/router.yaml"},
       {"/lib/systemd/system/duetd.service", "packaging/systemd/duetd.service"},
       {"/lib/systemd/system/duet-router.service", "packaging/systemd/duet-router.service"},
+      {"/lib/systemd/system/duet-kubelet-plugin.service",
+       "packaging/systemd/duet-kubelet-plugin.service"},
       {"/usr/share/duet/prometheus/alerts.yml", "packaging/prometheus/alerts.yml"},
   };
   for (const auto& example : example_manifests())
@@ -189,6 +192,7 @@ TEST_F(Package, EveryProgramRuns) {
       {"duet-router", {{"--help"}, "usage: duet-router"}},
       {"duetctl", {{"version"}, std::string("duetctl ") + DUET_VERSION}},
       {"duet-devices", {{"--help"}, "usage: duet-devices"}},
+      {"duet-kubelet-plugin", {{"--help"}, "usage: duet-kubelet-plugin"}},
       {"duet-sim", {{"--help"}, "usage: duet-sim"}},
   };
   ASSERT_EQ(runs.size(), packaged_programs().size());
@@ -214,7 +218,7 @@ TEST_F(Package, UnitsPassSystemdAnalyzeVerify) {
   if (!have("systemd-analyze")) GTEST_SKIP() << "systemd-analyze is not installed (apt install systemd)";
   // verify checks that ExecStart's program exists and is executable: point it at the
   // extracted one. Everything else in the unit is as installed.
-  for (const char* unit : {"duetd.service", "duet-router.service"}) {
+  for (const char* unit : {"duetd.service", "duet-router.service", "duet-kubelet-plugin.service"}) {
     auto text = read_text_file(root() / "lib/systemd/system" / unit).value();
     auto exec = text.find("ExecStart=/usr/bin/");
     ASSERT_NE(exec, std::string::npos) << unit;
