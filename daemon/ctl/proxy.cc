@@ -46,12 +46,15 @@ void forward(const Context& ctx, const std::shared_ptr<http::Exchange>& exchange
   };
   handlers.on_data = [exchange](std::string_view data) { exchange->send(data); };
   handlers.on_end = [exchange, call, server = ctx.server](http::error_code ec) {
+    call->upstream.reset();  // the call holds these handlers: no cycle left behind
     if (call->began) return exchange->finish();
     exchange->reply_error(502, "cannot reach duetd at " + server.to_string() + ": " + ec.message());
   };
   call->upstream = http::ClientCall::stream(exchange->executor(), ctx.server, std::move(request),
                                             kHeaderTimeout, std::move(handlers), ctx.tls);
-  exchange->on_client_gone([call] { call->upstream->cancel(); });
+  exchange->on_client_gone([call] {
+    if (call->upstream) call->upstream->cancel();
+  });
 }
 
 void handle(const Context& ctx, const std::shared_ptr<http::Exchange>& exchange) {

@@ -134,7 +134,11 @@ json CdpBrowser::eval(const std::string& expression) {
 bool CdpBrowser::wait_until(const std::string& expression, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (eval("!!(" + expression + ")") == true) return true;
+    try {
+      if (eval("!!(" + expression + ")") == true) return true;
+    } catch (const std::runtime_error&) {
+      // a page being replaced (navigation) has no context to evaluate in for a moment
+    }
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the poll's period, not a wait for an event
   }
