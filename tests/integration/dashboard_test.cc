@@ -35,13 +35,14 @@ std::string npu_canary(const std::string& version) {
          "      analysis: {interval: 2s, failureLimit: 2, minSuccessRate: 0.95, maxP99LatencyMs: 1000, minRequests: 5}\n";
 }
 
-// What a router posts once a second: `requests` for each track, a few slow.
+// What a router posts once a second: `requests` for the canary, three times as many for
+// stable, a few slow.
 std::string traffic_report(int requests) {
   json histogram = {{"bounds", {0.01, 0.05, 0.1, 0.5}}, {"counts", {requests / 2, requests / 3, requests / 6, 1, 0}}};
   json items = json::array();
-  for (const char* track : {"stable", "canary"})
-    items.push_back({{"deployment", "chat"}, {"track", track}, {"version", std::string(track) == "stable" ? "r1" : "r2"},
-                     {"requests", requests}, {"errors", {{"status5xx", std::string(track) == "canary" ? 1 : 0}}},
+  for (bool canary : {false, true})
+    items.push_back({{"deployment", "chat"}, {"track", canary ? "canary" : "stable"}, {"version", canary ? "r2" : "r1"},
+                     {"requests", canary ? requests : 3 * requests}, {"errors", {{"status5xx", canary ? 1 : 0}}},
                      {"firstByteSeconds", histogram}});
   return json{{"router", "test-router"}, {"items", items}}.dump();
 }
@@ -123,7 +124,6 @@ TEST_F(DashboardInBrowser, FollowsTheNodeLiveAndPromotesARollout) {
       if (row) window.seen.push(row.dataset.display);
     }).observe(document.body, {subtree: true, childList: true, attributes: true}); true)");
   int pid = duetd_->get("/apis/v1/engines/chat-0")["pid"];
-  shoot(browser, "deployments");
   ::kill(pid, SIGKILL);
   auto killed = std::chrono::steady_clock::now();
   ASSERT_TRUE(browser.wait_until("window.seen.includes('Restarting')", 2s)) << browser.eval("window.seen");
@@ -149,6 +149,7 @@ TEST_F(DashboardInBrowser, FollowsTheNodeLiveAndPromotesARollout) {
       << browser.eval("document.body.innerText");
   shoot(browser, "traffic");
   shoot(browser, "rollouts");
+  shoot(browser, "deployments");
 
   // Promote from the page, confirmed in its dialog; the CLI sees the canary become stable.
   browser.eval("location.hash = 'rollouts'");

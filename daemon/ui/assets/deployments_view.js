@@ -10,7 +10,16 @@ export function displayState(engine) {
   return coming && engine.restarts > 0 ? 'Restarting' : engine.state;
 }
 
-function replicaRow(engine, openLogs) {
+// When the replica's process started, from its latest Started or Adopted event (the engine's
+// startTime is /proc's clock-ticks-since-boot, kept to tell processes apart, not a date).
+function startedAt(engine, events) {
+  let at = null;
+  for (const e of events || [])
+    if (e.object === engine.name && (e.reason === 'Started' || e.reason === 'Adopted')) at = e.lastTimestamp;
+  return at && Date.parse(at);
+}
+
+function replicaRow(engine, events, openLogs) {
   const shown = displayState(engine);
   return h('tr', { data: { engine: engine.name, state: engine.state, display: shown } },
     h('td', {}, h('button', { type: 'button', class: 'link', id: 'logs-' + engine.name,
@@ -21,7 +30,7 @@ function replicaRow(engine, openLogs) {
     h('td', {}, engine.lastExit || '—'),
     h('td', {}, engine.endpoint || '—'),
     h('td', {}, (engine.devices || []).join(', ') || '—'),
-    h('td', {}, engine.pid ? age(engine.startTime) : '—'));
+    h('td', {}, engine.pid && startedAt(engine, events) ? age(startedAt(engine, events) / 1000) : '—'));
 }
 
 function timeline(events) {
@@ -46,8 +55,8 @@ function deploymentCard(d, state, openLogs) {
     h('h2', {}, name, ' ', phase ? chip(phase, tone(phase)) : null,
       h('small', {}, ` ${d.spec.version || ''} · ${status.readyReplicas ?? 0}/${d.spec.replicas} ready · ${d.spec.runtimeClassName}`)),
     engines.length
-      ? table(['Replica', 'Track', 'State', 'Restarts', 'Last exit', 'Endpoint', 'Devices', 'Age'],
-        engines.map((e) => replicaRow(e, openLogs)), { class: 'replicas' })
+      ? table(['Replica', 'Track', 'State', 'Restarts', 'Last exit', 'Endpoint', 'Devices', 'Up'],
+        engines.map((e) => replicaRow(e, state.events.get(name), openLogs)), { class: 'replicas' })
       : empty('No replicas.'),
     h('h3', {}, 'Events'), timeline(state.events.get(name)));
 }
