@@ -48,7 +48,8 @@ void forward(const Context& ctx, const std::shared_ptr<http::Exchange>& exchange
   handlers.on_end = [exchange, call, server = ctx.server](http::error_code ec) {
     call->upstream.reset();  // the call holds these handlers: no cycle left behind
     if (call->began) return exchange->finish();
-    exchange->reply_error(502, "cannot reach duetd at " + server.to_string() + ": " + ec.message());
+    exchange->reply_error(
+        502, std::string("cannot reach duetd at ").append(server.to_string()).append(": ").append(ec.message()));
   };
   call->upstream = http::ClientCall::stream(exchange->executor(), ctx.server, std::move(request),
                                             kHeaderTimeout, std::move(handlers), ctx.tls);
@@ -69,13 +70,9 @@ void handle(const Context& ctx, const std::shared_ptr<http::Exchange>& exchange)
 http::Response refused(const http::RequestHeader& header, const std::string& why) {
   http::Response res(bhttp::status::forbidden, header.version());
   res.set(bhttp::field::content_type, "application/json");
-  res.body() = openai_error_body(403, "duetctl proxy refused the request: " + why,
+  res.body() = openai_error_body(403, std::string("duetctl proxy refused the request: ").append(why),
                                  openai_error_type(403), "Host");
   return res;
-}
-
-std::string url_host(const Address& a) {
-  return a.host.find(':') == std::string::npos ? a.host : "[" + a.host + "]";
 }
 
 }  // namespace
@@ -85,9 +82,10 @@ int proxy(const Context& ctx, const ProxyOptions& options) {
   listening.host = options.address;
   listening.port = options.port;
   if (!listening.is_loopback() && !options.allow_remote)
-    throw UsageError("--address " + options.address +
-                     " is beyond loopback: anyone who reaches it acts with your access to duetd; "
-                     "add --allow-remote to mean it");
+    throw UsageError(std::string("--address ")
+                         .append(options.address)
+                         .append(" is beyond loopback: anyone who reaches it acts with your access "
+                                 "to duetd; add --allow-remote to mean it"));
   ProxyGuard guard(listening, options.accept_hosts);
   boost::asio::io_context io;
   http::Server server(
@@ -107,10 +105,10 @@ int proxy(const Context& ctx, const ProxyOptions& options) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  auto base = "http://" + url_host(listening) + ":" + std::to_string(server.ports().at(0));
-  std::cout << "Starting to serve on " << url_host(listening) << ":" << server.ports().at(0)
-            << " (duetd at " << ctx.server.to_string() << ")\n";
-  if (options.dashboard) std::cout << "Dashboard: " << base << "/ui/\n";
+  auto port = server.ports().at(0);
+  std::cout << "Starting to serve on " << url_host(listening) << ":" << port << " (duetd at "
+            << ctx.server.to_string() << ")\n";
+  if (options.dashboard) std::cout << "Dashboard: http://" << url_host(listening) << ":" << port << "/ui/\n";
   std::cout.flush();
   boost::asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](boost::system::error_code, int) {

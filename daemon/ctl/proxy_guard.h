@@ -27,6 +27,9 @@ class ProxyGuard {
   std::vector<std::string> hosts_;
 };
 
+// The address's host as a URL or a Host header writes it: "127.0.0.1", "[::1]".
+std::string url_host(const Address& address);
+
 // The host of a Host header value: "127.0.0.1:8001" → "127.0.0.1", "[::1]:8001" → "[::1]".
 std::string host_without_port(std::string_view host_header);
 
