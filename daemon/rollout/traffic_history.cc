@@ -34,7 +34,9 @@ json window_item(const std::string& deployment, const std::string& track,
           {"requestsPerSecond", static_cast<double>(counts.requests) / seconds},
           {"errorRate", counts.requests ? errors / static_cast<double>(counts.requests) : 0.0},
           {"p50FirstByteMs", optional_ms(quantile_ms(counts, 0.5))},
-          {"p99FirstByteMs", optional_ms(quantile_ms(counts, 0.99))}};
+          {"p99FirstByteMs", optional_ms(quantile_ms(counts, 0.99))},
+          {"p50DurationMs", optional_ms(duration_quantile_ms(counts, 0.5))},
+          {"p99DurationMs", optional_ms(duration_quantile_ms(counts, 0.99))}};
 }
 
 }  // namespace

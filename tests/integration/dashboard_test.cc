@@ -2,7 +2,8 @@
 // protocol against `duetctl dashboard` and a real duetd with duet-sim engines on a fake device
 // tree. The page follows the watch stream: a killed engine's row turns Restarting within 2 s,
 // a rollout started from the CLI shows its weight, Promote on the page promotes it, a device
-// that goes away turns red; on duetd's own TCP listener the page asks for a token.
+// that goes away turns red; on duetd's own TCP listener the page asks for a token; a duetd
+// that goes away is said plainly, and followed again when it is back.
 // DUET_DASHBOARD_SCREENSHOTS=DIR also writes a PNG of each view there (docs/dashboard-*.png).
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -43,7 +44,8 @@ std::string traffic_report(int requests) {
   for (bool canary : {false, true})
     items.push_back({{"deployment", "chat"}, {"track", canary ? "canary" : "stable"}, {"version", canary ? "r2" : "r1"},
                      {"requests", canary ? requests : 3 * requests}, {"errors", {{"status5xx", canary ? 1 : 0}}},
-                     {"firstByteSeconds", histogram}});
+                     {"firstByteSeconds", histogram},
+                     {"durationSeconds", {{"bounds", {0.01, 0.05, 0.1, 0.5}}, {"counts", {0, requests / 4, requests / 2, requests / 4, 1}}}}});
   return json{{"router", "test-router"}, {"items", items}}.dump();
 }
 
@@ -181,6 +183,18 @@ TEST_F(DashboardInBrowser, FollowsTheNodeLiveAndPromotesARollout) {
   browser.eval("document.getElementById('token-input').value = '" + token + "'; document.getElementById('token-save').click(); true");
   EXPECT_TRUE(browser.wait_until("document.querySelectorAll('[data-device]').length > 0", 10s));
   EXPECT_TRUE(browser.eval("location.href.includes('eyJ')") == false);  // never in a URL
+
+  // Back on the proxy, duetd goes away: the page says so plainly, then follows the new one.
+  browser.eval("location.href = '" + url + "#deployments'; true");
+  ASSERT_TRUE(browser.wait_until("document.querySelector('[data-engine=\"chat-0\"]')", 10s));
+  duetd_->restart(SIGKILL, [&] {
+    EXPECT_TRUE(browser.wait_until("document.getElementById('banner').textContent.includes('cannot reach duetd')", 10s))
+        << browser.eval("document.getElementById('banner').textContent");
+    EXPECT_TRUE(browser.eval("document.getElementById('conn').dataset.status") == "reconnecting");
+  });
+  EXPECT_TRUE(browser.wait_until("document.getElementById('conn').dataset.status == 'live' && "
+                                 "document.getElementById('banner').hidden", 15s))
+      << browser.eval("document.getElementById('banner').textContent");
   std::cout << "browser test body took "
             << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()
             << " ms\n";

@@ -3,11 +3,13 @@
 
 import { h, age, chip, tone, table, empty } from './dom.js';
 
-// What a replica's row says: Restarting for a replica that ended and is being started again
-// (in backoff, or starting after a crash), else its state.
+// What a replica's row says: Restarting for one whose process ended and is being started
+// again (Pending in CrashLoopBackOff, no pid; `restarts` counts only once it starts), or is
+// starting after such an end; else its state.
 export function displayState(engine) {
-  const coming = engine.state === 'Pending' || engine.state === 'Starting' || engine.state === 'Unready';
-  return coming && engine.restarts > 0 ? 'Restarting' : engine.state;
+  const backingOff = engine.state === 'Pending' && !engine.pid && engine.lastExit;
+  const restarting = engine.state === 'Starting' && engine.restarts > 0;
+  return backingOff || restarting ? 'Restarting' : engine.state;
 }
 
 // When the replica's process started, from its latest Started or Adopted event (the engine's

@@ -1,5 +1,6 @@
 // Traffic from the routers' reports (GET /apis/v1/traffic?watch=true): per deployment, one
-// line per track and version, for requests/s, error rate and first-byte p50 / p99.
+// line per track and version, for requests/s, error rate, latency p50 / p99 (the whole answer)
+// and first byte (TTFT for streams) p50 / p99.
 
 import { h, empty } from './dom.js';
 import { chartBox, updateChart, dropChartsExcept } from './charts.js';
@@ -7,6 +8,8 @@ import { chartBox, updateChart, dropChartsExcept } from './charts.js';
 const METRICS = [
   ['requestsPerSecond', 'Requests/s', {}],
   ['errorRate', 'Error rate (%)', { unit: '%' }, 100],
+  ['p50DurationMs', 'p50 latency, whole answer (ms)', {}],
+  ['p99DurationMs', 'p99 latency, whole answer (ms)', {}],
   ['p50FirstByteMs', 'p50 first byte / TTFT (ms)', {}],
   ['p99FirstByteMs', 'p99 first byte / TTFT (ms)', {}],
 ];

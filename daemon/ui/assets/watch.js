@@ -45,7 +45,7 @@ export class Follower {
       return;  // start() again once there is a token
     }
     this.attempt += 1;
-    const delay = Math.min(1000 * 2 ** (this.attempt - 1), 10000);
+    const delay = Math.min(1000 * 2 ** (this.attempt - 1), 5000);
     this.onStatus('reconnecting', { attempt: this.attempt, message: error.name === 'AbortError' ? 'no data for 15 s' : error.message, delayMs: delay });
     this.timer = setTimeout(() => this.connect(), delay);
   }
