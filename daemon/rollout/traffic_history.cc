@@ -14,6 +14,9 @@ namespace {
 // reconnects and gets the history again.
 constexpr std::size_t kMaxQueuedBytes = 1024 * 1024;
 constexpr std::size_t kMaxWatchers = 64;
+// Series (deployment, track, version) a window keeps: a report naming more (a router's token
+// is no licence to fill duetd's memory for 5 minutes) adds to those already there only.
+constexpr std::size_t kMaxSeries = 1024;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -53,9 +56,12 @@ void TrafficHistory::schedule() {
 }
 
 void TrafficHistory::add(const std::vector<api::TrafficItem>& items) {
-  for (const auto& item : items)
-    add_counts(open_[{item.deployment, std::string(api::to_string(item.track)), item.version}],
-               item.counts);
+  for (const auto& item : items) {
+    Key key{item.deployment, std::string(api::to_string(item.track)), item.version};
+    auto it = open_.find(key);
+    if (it == open_.end() && open_.size() >= kMaxSeries) continue;
+    add_counts(it != open_.end() ? it->second : open_[key], item.counts);
+  }
 }
 
 void TrafficHistory::close_window() {
