@@ -24,7 +24,8 @@ build: deps
 demo: build
 	@tools/demo.sh $(BUILD_RELEASE)/bin
 
-test: deps
+test:
+	@tools/install-deps.sh --test
 	@cmake -S . -B $(BUILD_TEST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON -DDUET_WERROR=ON >/dev/null
 	@cmake --build $(BUILD_TEST) -j $(JOBS)
 	@ctest --test-dir $(BUILD_TEST) --output-on-failure -j $(JOBS)

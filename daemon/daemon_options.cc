@@ -90,9 +90,7 @@ void check_listeners(const DaemonOptions& o) {
     if (address.tls && !o.tls.configured())
       throw std::invalid_argument(text + ": an https:// --api needs nodeApiTls (or --api-tls-cert "
                                          "and --api-tls-key)");
-    bool loopback = address.host == "localhost" || address.host.starts_with("127.") ||
-                    address.host == "::1";
-    if (!loopback && !o.tls.configured())
+    if (!address.is_loopback() && !o.tls.configured())
       throw std::invalid_argument(text + ": a node API beyond loopback needs TLS (nodeApiTls, or "
                                          "--api-tls-cert and --api-tls-key): its bearer tokens "
                                          "would cross the network in clear");

@@ -4,6 +4,7 @@
 
 #include "daemon/api/api_scope.h"
 #include "daemon/replica_revision.h"
+#include "daemon/ui/ui_files.h"
 #include "duet/api/watch_event.h"
 #include "duet/common/log.h"
 #include "duet/common/openai_error.h"
@@ -43,6 +44,12 @@ std::shared_ptr<boost::asio::ssl::context> api_tls(const NodeApiTls& t) {
                                    .min_version = t.min_version, .client_ca = t.client_ca_file});
 }
 
+// API answers are for the caller alone and change at once: no cache keeps them, and no
+// browser reads one as anything but what its Content-Type says (docs/security.md).
+std::vector<std::pair<std::string, std::string>> api_answer_headers() {
+  return {{"Cache-Control", "no-store"}, {"X-Content-Type-Options", "nosniff"}};
+}
+
 deviceplugin::RegistryOptions device_options(const DaemonOptions& o) {
   deviceplugin::RegistryOptions d;
   d.paths = {o.dev_root, o.sys_root, o.proc_root};
@@ -66,11 +73,14 @@ Node::Node(boost::asio::io_context& io, const DaemonOptions& options)
       log_rotator_(io, {}, [this] { return reconciler_.log_paths(); }),
       checkpoint_(io, options.state_dir + "/checkpoint.json", [this] { return checkpoint_state(); }),
       metrics_(devices_, reconciler_, rollouts_),
-      api_(store_, reconciler_, rollouts_, hub_, devices_, events_, metrics_, drains_),
+      traffic_history_(io),
+      api_(store_, reconciler_, rollouts_, hub_, devices_, events_, metrics_, drains_,
+           traffic_history_),
       local_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
-                    {.server_name = "duetd"}),
+                    {.server_name = "duetd", .default_headers = api_answer_headers()}),
       tcp_server_(io, [this](std::shared_ptr<http::Exchange> e) { api_.handle(e); },
                   {.server_name = "duetd",
+                   .default_headers = api_answer_headers(),
                    .header_check = [this](const http::RequestHeader& header,
                                           const std::string& remote, std::string& caller) {
                      return check_token(header, remote, caller);
@@ -183,6 +193,9 @@ std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
                                                 std::string& caller) const {
   auto path = req.target().substr(0, req.target().find('?'));
   if (path == "/healthz" || path == "/readyz") return std::nullopt;
+  // The dashboard's files are public, like a login page: the page asks for a token, and every
+  // API call it makes carries it (docs/dashboard.md).
+  if (ui::is_ui_path(path) && req.method() == http::bhttp::verb::get) return std::nullopt;
   auto token = jwt::bearer_token(req[http::bhttp::field::authorization]);
   auto verdict = token ? verifier_->verify(*token, std::chrono::system_clock::now()) : jwt::Verdict{};
   if (!token) verdict.reason = jwt::reason::missing;
@@ -241,6 +254,7 @@ void Node::stop() {
   reconciler_.remove_empty_cgroup_root();
   log_rotator_.stop();
   hub_.close_all();
+  traffic_history_.close_all();
   devices_.stop();
   local_server_.stop();
   tcp_server_.stop();

@@ -78,6 +78,7 @@ class Node {
   EngineLogRotator log_rotator_;
   NodeCheckpoint checkpoint_;
   DaemonMetrics metrics_;
+  TrafficHistory traffic_history_;  // the dashboard's traffic charts
   NodeApi api_;
   std::shared_ptr<const jwt::Verifier> verifier_;  // null without tcp:// listeners
   http::Server local_server_;  // unix sockets: guarded by file mode 0660

@@ -82,7 +82,9 @@ void WorkerStats::count_traffic(const RequestRecord& r) {
   Traffic& t = traffic(r.deployment, r.version, r.engine_version);
   bump(t.requests);
   if (r.status >= 500) bump(r.backend.empty() ? t.no_response : t.status_5xx);
-  if (!r.backend.empty()) t.first_byte.observe(to_seconds(r.first_byte));
+  if (r.backend.empty()) return;
+  t.first_byte.observe(to_seconds(r.first_byte));
+  t.duration.observe(to_seconds(r.duration));
 }
 
 std::atomic<uint64_t>& WorkerStats::code(Series& s, int code) {
@@ -145,6 +147,7 @@ std::vector<TrafficTotals> RouterStats::traffic() const {
       sum.no_response += t->no_response.load(std::memory_order_relaxed);
       sum.unavailable += t->unavailable.load(std::memory_order_relaxed);
       t->first_byte.add_to(sum.first_byte);
+      t->duration.add_to(sum.duration);
     }
   }
   std::vector<TrafficTotals> out;

@@ -28,6 +28,7 @@ struct TrafficTotals {
   uint64_t no_response = 0;  // no engine answered (the router replied 502/503/504)
   uint64_t unavailable = 0;  // chosen for this track, answered by another (passed_over_*)
   std::array<uint64_t, kLatencyBounds.size() + 1> first_byte{};  // per bucket, last is +Inf
+  std::array<uint64_t, kLatencyBounds.size() + 1> duration{};    // to the last byte, the same
 };
 
 class WorkerStats {
@@ -59,7 +60,7 @@ class WorkerStats {
   struct Traffic {
     std::string deployment, track, version;
     std::atomic<uint64_t> requests{0}, status_5xx{0}, no_response{0}, unavailable{0};
-    AtomicHistogram first_byte;
+    AtomicHistogram first_byte, duration;
   };
 
   // The entry of `map` under key_, added (with `init`) when missing.

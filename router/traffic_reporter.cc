@@ -25,8 +25,10 @@ api::TrafficItem item_since(const TrafficTotals& now, const TrafficTotals& befor
               {"noResponse", now.no_response - before.no_response},
               {"unavailable", now.unavailable - before.unavailable}};
   c.bounds.assign(kLatencyBounds.begin(), kLatencyBounds.end());
-  for (std::size_t i = 0; i < now.first_byte.size(); ++i)
+  for (std::size_t i = 0; i < now.first_byte.size(); ++i) {
     c.buckets.push_back(now.first_byte[i] - before.first_byte[i]);
+    c.duration_buckets.push_back(now.duration[i] - before.duration[i]);
+  }
   return item;
 }
 

@@ -69,6 +69,18 @@ echo "Streaming:  add \"stream\": true to the body.   Engines:  DUET_SERVER=$DUE
 echo
 eval "$cmd" | sed 's/^/  | /'
 echo
+# The dashboard: `duetctl dashboard` serves it and the node API on loopback with the
+# socket's access, so the browser needs no token (docs/dashboard.md).
+ui_port=8001
+(exec 3<>/dev/tcp/127.0.0.1/$ui_port) 2>/dev/null && ui_port=$(free_port)
+"$bin/duetctl" --server "$DUET_SERVER" dashboard --port "$ui_port" >"$work/dashboard.log" 2>&1 &
+pids+=($!)
+disown $!
+dashboard_up() { curl -sf -o /dev/null "http://127.0.0.1:$ui_port/ui/"; }
+wait_for 10 "duetctl dashboard" dashboard_up
+echo "Dashboard (devices, replicas, rollouts, traffic, live): http://127.0.0.1:$ui_port/ui/"
+echo "  (over ssh: ssh -L $ui_port:127.0.0.1:$ui_port this-host, then open it on your laptop)"
+echo
 [ "${DEMO_ONCE:-0}" = 1 ] && exit 0
 echo "demo: running; Ctrl-C stops duetd, duet-router and the engines."
 sleep infinity &

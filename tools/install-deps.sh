@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages duet builds, tests and demos with. Idempotent and quiet
 # when everything is present: `make demo` and `make test` both call it first.
-# --bench adds what only `make bench` needs (the peers, the load generator, jq); --fuzz what
-# only `make fuzz` needs (clang and libFuzzer: GCC has no coverage-guided fuzzing).
+# --test adds what only `make test` needs (a browser); --bench what only `make bench` needs
+# (the peers, the load generator, jq); --fuzz what only `make fuzz` needs (clang and
+# libFuzzer: GCC has no coverage-guided fuzzing).
 set -euo pipefail
 
 packages=(
@@ -21,12 +22,17 @@ packages=(
   # its tier-1 test: a fake kubelet in Python on the same .proto (grpc_python_plugin is in
   # protobuf-compiler-grpc); tier 2 builds kubelet's own device manager with Debian's Go
   python3-grpcio python3-protobuf golang-1.19-go
+  libjs-chart.js  # the dashboard's charts, embedded in duetd and duetctl at build time (~1 MB)
 )
 if [ "${1:-}" = --bench ]; then
   # util-linux: taskset; strace and valgrind: the profile scenario
   packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
   # bench/scheduling's plots (TTFT CDFs as PNG beside RESULTS.md); -nox: no X11 libraries
   packages+=(gnuplot-nox)
+fi
+if [ "${1:-}" = --test ]; then
+  # the dashboard's browser test drives Debian's Chromium headless (DevTools over a pipe)
+  packages+=(chromium)
 fi
 if [ "${1:-}" = --fuzz ]; then
   packages+=(clang-15 libfuzzer-15-dev)

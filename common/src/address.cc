@@ -66,6 +66,10 @@ boost::asio::generic::stream_protocol::endpoint Address::endpoint() const {
   return boost::asio::ip::tcp::endpoint(ip, port);
 }
 
+bool Address::is_loopback() const {
+  return kind == Kind::tcp && (host == "localhost" || host.starts_with("127.") || host == "::1");
+}
+
 std::string Address::host_header() const {
   return kind == Kind::unix_socket ? "localhost" : host + ":" + std::to_string(port);
 }

@@ -536,12 +536,20 @@ void Exchange::on_client_gone(std::function<void()> callback) {
 
 void Exchange::on_cut(std::function<void()> callback) { session_->on_cut(std::move(callback)); }
 
+namespace {
+template <class Message>
+void set_default_headers(Message& message, const ServerOptions& options) {
+  if (!options.server_name.empty()) message.set(bhttp::field::server, options.server_name);
+  for (const auto& [name, value] : options.default_headers)
+    if (message.find(name) == message.end()) message.set(name, value);
+}
+}  // namespace
+
 void Exchange::reply(Response response) {
   answered_ = true;
   response.version(request_.version());
   response.keep_alive(request_.keep_alive() && !session_->draining());
-  if (!session_->options().server_name.empty())
-    response.set(bhttp::field::server, session_->options().server_name);
+  set_default_headers(response, session_->options());
   response.prepare_payload();
   bool close_after = !response.keep_alive();
   session_->write_response(std::make_shared<Response>(std::move(response)), close_after);
@@ -564,8 +572,7 @@ void Exchange::begin_stream(ResponseHeader header) {
   header.version(11);
   header.keep_alive(request_.keep_alive() && !session_->draining());
   header.chunked(true);
-  if (!session_->options().server_name.empty())
-    header.set(bhttp::field::server, session_->options().server_name);
+  set_default_headers(header, session_->options());
   std::ostringstream out;
   out << header.base();
   session_->write_raw(out.str(), false, false);

@@ -8,6 +8,7 @@
 #include "daemon/api/percent_encoding.h"
 #include "daemon/manifest/parser.h"
 #include "daemon/rollout/traffic.h"
+#include "daemon/ui/ui_files.h"
 #include "duet/api/watch_event.h"
 #include "duet/common/http_error.h"
 #include "duet/common/json_text.h"
@@ -78,6 +79,7 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
 
   if (path == "/healthz" || path == "/readyz")
     return exchange->reply(bhttp::status::ok, "ok\n", "text/plain");
+  if (ui::is_ui_path(path)) return ui::serve_ui_file(exchange, path);
   if (path == "/metrics")
     return exchange->reply(bhttp::status::ok, metrics_.render(), "text/plain; version=0.0.4");
   if (!path.starts_with(kPrefix)) throw HttpError(404, "no such API path: " + path);
@@ -102,7 +104,9 @@ void NodeApi::handle(const std::shared_ptr<http::Exchange>& exchange) {
   }
   if (resource == "node") return node(exchange, name);
   if (resource == "traffic" && name.empty()) {
-    if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST");
+    if (method == bhttp::verb::get)
+      return traffic_history_.serve(exchange, query_param(query, "watch") == "true");
+    if (method != bhttp::verb::post) throw HttpError(405, "traffic takes POST or GET");
     return traffic(exchange);
   }
   if (resource == "deployments" && method == bhttp::verb::post) {
@@ -304,6 +308,7 @@ void NodeApi::traffic(const std::shared_ptr<http::Exchange>& exchange) {
   if (body.is_discarded()) throw HttpError(400, "body: expected JSON");
   auto report = parse_traffic_report(body);
   rollouts_.add_traffic(report.items);
+  traffic_history_.add(report.items);
   drains_.report(report.router, report.seen_version, std::move(report.in_flight),
                  DrainTracker::Clock::now());
   reply_json(exchange, {{"accepted", report.items.size()}});

@@ -11,6 +11,7 @@
 #include "daemon/event_log.h"
 #include "daemon/reconciler.h"
 #include "daemon/rollout/rollout_controller.h"
+#include "daemon/rollout/traffic_history.h"
 #include "daemon/store.h"
 #include "daemon/watch_hub.h"
 #include "duet/common/http_server.h"
@@ -21,11 +22,12 @@ class NodeApi {
  public:
   NodeApi(Store& store, Reconciler& reconciler, RolloutController& rollouts, WatchHub& hub,
           const DeviceManager& devices, EventLog& events, const DaemonMetrics& metrics,
-          DrainTracker& drains)
+          DrainTracker& drains, TrafficHistory& traffic_history)
       : store_(store),
         reconciler_(reconciler),
         rollouts_(rollouts),
         drains_(drains),
+        traffic_history_(traffic_history),
         hub_(hub),
         devices_(devices),
         events_(events),
@@ -58,7 +60,8 @@ class NodeApi {
                nlohmann::json named, Mutation&& mutation);
   // The object as stored now, for the audit log: kind, name, resourceVersion, generation.
   nlohmann::json stored_ref(const std::string& kind, const std::string& name) const;
-  // POST traffic: a router's counts for canary analysis.
+  // POST traffic: a router's counts for canary analysis and the dashboard; GET traffic: the
+  // dashboard's time series.
   void traffic(const std::shared_ptr<http::Exchange>& exchange);
   // GET node; POST node/{cordon,uncordon,drain}.
   void node(const std::shared_ptr<http::Exchange>& exchange, const std::string& action);
@@ -68,6 +71,7 @@ class NodeApi {
   Reconciler& reconciler_;
   RolloutController& rollouts_;
   DrainTracker& drains_;
+  TrafficHistory& traffic_history_;
   WatchHub& hub_;
   const DeviceManager& devices_;
   EventLog& events_;

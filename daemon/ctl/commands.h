@@ -33,6 +33,15 @@ int describe(const Context& ctx, const std::string& resource, const std::string&
 int logs(const Context& ctx, const std::string& replica, bool follow, const std::string& tail);
 // action: status (with `watch`, until the rollout is finished), promote, abort, retry.
 int rollout(const Context& ctx, const std::string& action, const std::string& name, bool watch);
+struct ProxyOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8001;  // 0: any free port (printed)
+  std::vector<std::string> accept_hosts;  // more names the Host header may give
+  bool allow_remote = false;  // listen beyond loopback
+  bool dashboard = false;     // `duetctl dashboard`: print the dashboard's URL too
+};
+// Serves the node API and the dashboard until SIGINT or SIGTERM (proxy.cc).
+int proxy(const Context& ctx, const ProxyOptions& options);
 // action: cordon, uncordon, drain (which waits up to `timeout` until no replica runs).
 int node(const Context& ctx, const std::string& action, std::chrono::seconds timeout);
 

@@ -23,6 +23,9 @@ const char* kUsage =
     "  delete deployment|route|runtimeclass NAME | delete -f FILE|DIR|-\n"
     "  logs REPLICA [-f] [--tail N]\n"
     "  rollout status NAME [--watch] | rollout promote|abort|retry NAME\n"
+    "  proxy [--address 127.0.0.1] [--port 8001] [--accept-hosts HOST,...] [--allow-remote]\n"
+    "               the node API and the dashboard (/ui/) on a local port, with your access\n"
+    "  dashboard [proxy's flags]   the same, and prints the dashboard's URL\n"
     "  cordon | uncordon | drain [--timeout SECONDS]   host maintenance: place no replica;\n"
     "               place again; cordon and drain every replica, waiting until none runs\n"
     "  token create --sub NAME [--ttl 1h] --secret-file FILE [--iss ISSUER] [--aud AUDIENCE]\n"
@@ -61,6 +64,7 @@ struct Request {
   bool follow = false, watch = false;
   std::string tail;
   long timeout_seconds = 600;  // drain
+  ctl::ProxyOptions proxy;
   ctl::TokenRequest token;
   tls::ClientFiles tls_files;
 };
@@ -92,6 +96,12 @@ po::options_description command_flags(const std::string& command, Request& r) {
     flags.add_options()("follow,f", po::bool_switch(&r.follow))("tail", po::value(&r.tail));
   else if (command == "rollout")
     flags.add_options()("watch,w", po::bool_switch(&r.watch));
+  else if (command == "proxy" || command == "dashboard")
+    flags.add_options()
+        ("address", po::value(&r.proxy.address))
+        ("port", po::value(&r.proxy.port))
+        ("accept-hosts", po::value(&r.proxy.accept_hosts)->composing())
+        ("allow-remote", po::bool_switch(&r.proxy.allow_remote));
   else if (command == "drain")
     flags.add_options()("timeout", po::value(&r.timeout_seconds));
   else if (command == "token")
@@ -144,6 +154,10 @@ int dispatch(ctl::Context& ctx, const std::vector<std::string>& args) {
   if (cmd == "describe") return ctl::describe(ctx, arg(1), arg(2));
   if (cmd == "logs") return ctl::logs(ctx, arg(1), r.follow, r.tail);
   if (cmd == "rollout") return ctl::rollout(ctx, arg(1), arg(2), r.watch);
+  if (cmd == "proxy" || cmd == "dashboard") {
+    r.proxy.dashboard = cmd == "dashboard";
+    return ctl::proxy(ctx, r.proxy);
+  }
   if (cmd == "cordon" || cmd == "uncordon" || cmd == "drain") {
     if (r.timeout_seconds < 0) throw UsageError("--timeout: expected seconds, 0 or more");
     return ctl::node(ctx, cmd, std::chrono::seconds(r.timeout_seconds));

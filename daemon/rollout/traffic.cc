@@ -22,9 +22,11 @@ double success_rate(const TrafficCounts& counts) {
   return static_cast<double>(counts.requests - failed) / static_cast<double>(counts.requests);
 }
 
-std::optional<double> quantile_ms(const TrafficCounts& counts, double q) {
-  const auto& bounds = counts.bounds;
-  const auto& buckets = counts.buckets;
+namespace {
+
+std::optional<double> histogram_quantile_ms(const std::vector<double>& bounds,
+                                            const std::vector<uint64_t>& buckets, double q) {
+  if (buckets.size() != bounds.size() + 1) return std::nullopt;
   uint64_t total = 0;
   for (auto c : buckets) total += c;
   if (total == 0) return std::nullopt;
@@ -43,16 +45,32 @@ std::optional<double> quantile_ms(const TrafficCounts& counts, double q) {
   return bounds.back() * 1000;
 }
 
+// Adds `other`'s buckets to `sum`'s when both count over the same bounds.
+void add_buckets(std::vector<uint64_t>& sum, const std::vector<uint64_t>& other) {
+  if (other.empty()) return;
+  if (sum.empty()) sum.assign(other.size(), 0);
+  if (sum.size() != other.size()) return;
+  for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += other[i];
+}
+
+}  // namespace
+
+std::optional<double> quantile_ms(const TrafficCounts& counts, double q) {
+  return histogram_quantile_ms(counts.bounds, counts.buckets, q);
+}
+
+std::optional<double> duration_quantile_ms(const TrafficCounts& counts, double q) {
+  return histogram_quantile_ms(counts.bounds, counts.duration_buckets, q);
+}
+
 void add_counts(TrafficCounts& sum, const TrafficCounts& other) {
   sum.requests += other.requests;
   for (const auto& [kind, count] : other.errors) sum.errors[kind] += count;
-  if (other.buckets.empty()) return;
-  if (sum.buckets.empty()) {
-    sum.bounds = other.bounds;
-    sum.buckets.assign(other.buckets.size(), 0);
-  }
+  if (other.bounds.empty()) return;
+  if (sum.bounds.empty()) sum.bounds = other.bounds;
   if (sum.bounds != other.bounds) return;
-  for (std::size_t i = 0; i < sum.buckets.size(); ++i) sum.buckets[i] += other.buckets[i];
+  add_buckets(sum.buckets, other.buckets);
+  add_buckets(sum.duration_buckets, other.duration_buckets);
 }
 
 api::TrafficReport parse_traffic_report(const json& body) {

@@ -24,6 +24,8 @@ double success_rate(const TrafficCounts& counts);
 // The q-quantile of the first-byte time in milliseconds, interpolated inside its bucket as
 // Prometheus' histogram_quantile does; nullopt without samples.
 std::optional<double> quantile_ms(const TrafficCounts& counts, double q);
+// The same for the time to the last byte (the whole answer).
+std::optional<double> duration_quantile_ms(const TrafficCounts& counts, double q);
 // Adds `other` to `sum`; a histogram with other bounds than the first one seen is left out.
 void add_counts(TrafficCounts& sum, const TrafficCounts& other);
 

@@ -12,22 +12,31 @@ uint64_t count_at(FieldReader& r, const std::string& key) {
   return static_cast<uint64_t>(r.integer(key, 0, 0, INT64_MAX));
 }
 
-void read_histogram(FieldReader& h, TrafficCounts& c) {
+void read_histogram(FieldReader& h, std::vector<double>& bounds_out, std::vector<uint64_t>& buckets) {
   const auto* bounds = h.array("bounds", true);
   const auto* counts = h.array("counts", true);
   if (counts->size() != bounds->size() + 1)
     throw FieldError(h.path(), "expected bounds and one more count than bounds");
   for (const auto& b : *bounds) {
-    if (!b.is_number() || (!c.bounds.empty() && b.get<double>() <= c.bounds.back()))
+    if (!b.is_number() || (!bounds_out.empty() && b.get<double>() <= bounds_out.back()))
       throw FieldError(h.child_path("bounds"), "expected rising numbers");
-    c.bounds.push_back(b.get<double>());
+    bounds_out.push_back(b.get<double>());
   }
   for (const auto& n : *counts) {
     if (!n.is_number_unsigned() && !(n.is_number_integer() && n.get<int64_t>() >= 0))
       throw FieldError(h.child_path("counts"), "expected counts");
-    c.buckets.push_back(n.get<uint64_t>());
+    buckets.push_back(n.get<uint64_t>());
   }
   h.reject_unknown();
+}
+
+// durationSeconds shares firstByteSeconds' bounds (the router counts both on one scale).
+void read_duration(FieldReader& h, TrafficCounts& c) {
+  std::vector<double> bounds;
+  read_histogram(h, bounds, c.duration_buckets);
+  if (c.bounds.empty()) c.bounds = std::move(bounds);
+  if (c.bounds != bounds && !bounds.empty())
+    throw FieldError(h.child_path("bounds"), "expected the bounds of firstByteSeconds");
 }
 
 TrafficItem read_item(FieldReader& r) {
@@ -43,7 +52,11 @@ TrafficItem read_item(FieldReader& r) {
   }
   if (r.object("firstByteSeconds")) {
     FieldReader h = r.child("firstByteSeconds");
-    read_histogram(h, item.counts);
+    read_histogram(h, item.counts.bounds, item.counts.buckets);
+  }
+  if (r.object("durationSeconds")) {
+    FieldReader h = r.child("durationSeconds");
+    read_duration(h, item.counts);
   }
   return item;
 }
@@ -60,6 +73,8 @@ json to_json(const TrafficReport& report) {
               {"errors", item.counts.errors}};
     if (!item.counts.buckets.empty())
       j["firstByteSeconds"] = {{"bounds", item.counts.bounds}, {"counts", item.counts.buckets}};
+    if (!item.counts.duration_buckets.empty())
+      j["durationSeconds"] = {{"bounds", item.counts.bounds}, {"counts", item.counts.duration_buckets}};
     items.push_back(std::move(j));
   }
   return {{"router", report.router},

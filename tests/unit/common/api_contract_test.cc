@@ -208,6 +208,7 @@ TEST(ApiTrafficReport, RoundTripsAndNamesTheBadField) {
   item.counts.errors = {{"status5xx", 1}};
   item.counts.bounds = {0.1, 1};
   item.counts.buckets = {8, 1, 1};
+  item.counts.duration_buckets = {2, 7, 1};
   report.items.push_back(item);
   auto j = to_json(report);
   auto back = parse_traffic_report(j);
@@ -221,6 +222,9 @@ TEST(ApiTrafficReport, RoundTripsAndNamesTheBadField) {
   auto bad = j;
   bad["inFlight"]["chat-1"] = -1;
   EXPECT_EQ(refused_field([&] { parse_traffic_report(bad); }), "inFlight.chat-1");
+  auto other_scale = j;
+  other_scale["items"][0]["durationSeconds"]["bounds"] = {0.5, 1};
+  EXPECT_EQ(refused_field([&] { parse_traffic_report(other_scale); }), "items[0].durationSeconds.bounds");
   j["items"][0]["firstByteSeconds"]["counts"] = {1, 2};
   EXPECT_EQ(refused_field([&] { parse_traffic_report(j); }), "items[0].firstByteSeconds");
   j["items"][0].erase("track");

@@ -29,7 +29,7 @@ struct EngineStatus {
   std::string endpoint;  // HOST:PORT
   uint16_t port = 0;     // the endpoint's
   int pid = 0;
-  uint64_t start_time = 0;  // Unix seconds
+  uint64_t start_time = 0;  // /proc/PID/stat's starttime (clock ticks since boot): identity, not a date
   int restarts = 0;
   std::string last_exit;  // how the last process ended, like kubectl's "Last State"
   std::vector<std::string> devices;

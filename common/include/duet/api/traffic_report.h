@@ -21,6 +21,9 @@ struct TrafficCounts {
   // bounds (the last bucket is +Inf). Empty when the report had no histogram.
   std::vector<double> bounds;
   std::vector<uint64_t> buckets;
+  // Time to the last byte (the whole answer), over the same bounds; empty when the report had
+  // none (a router older than the dashboard).
+  std::vector<uint64_t> duration_buckets;
 };
 
 struct TrafficItem {

@@ -22,6 +22,8 @@ struct Address {
   static Address parse(std::string_view text);
 
   boost::asio::generic::stream_protocol::endpoint endpoint() const;
+  // A tcp address on loopback (127.0.0.0/8, ::1, localhost): nothing beyond this host reaches it.
+  bool is_loopback() const;
   // Value for the HTTP Host header.
   std::string host_header() const;
   // As parse() reads it back: `unix:PATH`, `HOST:PORT` or `https://HOST:PORT`.

@@ -100,6 +100,9 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{30'000};  // header and body; also the keep-alive idle time
   unsigned unix_socket_mode = 0660;
   std::string server_name = {};  // the Server header; none when empty
+  // Headers every answer carries unless its handler set them (Cache-Control: no-store on
+  // duetd's API answers, which a browser must not keep).
+  std::vector<std::pair<std::string, std::string>> default_headers = {};
   HeaderCheck header_check = {};  // none: every header is let through
   // Connections open at once; one more is answered 503 with Retry-After: 1 and closed, so
   // that a flood of idle connections cannot take every file descriptor.
