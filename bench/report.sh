@@ -252,7 +252,8 @@ EOF
   fi
 fi
 
-# A rig's own section (scenario 11 drain, 12 migration): this run's, else the previous one's.
+# A rig's own section (scenario 11 drain, 12 migration, 13 saturated: a run with
+# PROXY_CPU_QUOTA, pasted in by hand): this run's, else the previous one's.
 carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
   if [ -f "$work/$1.md" ]; then
     echo; cat "$work/$1.md"
@@ -264,6 +265,7 @@ carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NA
 }
 carry_section drain
 carry_section migration
+carry_section saturated
 
 if [ -f "$work/scheduling/results.tsv" ]; then
   echo

@@ -27,6 +27,7 @@ source "$HERE/lib/profile.sh"
 
 WORK=$(mktemp -d /tmp/duet-bench.XXXXXX)
 cleanup() {
+  uncap_all
   stop_all
   [ -n "${KEEP:-}" ] && log "work folder kept: $WORK" || rm -rf "$WORK"
 }
@@ -64,7 +65,7 @@ WRK_THREADS=$THREADS
   echo "pinning proxy on CPUs ${PROXY_CPUS:-any}, wrk and upstreams on CPUs ${LOAD_CPUS:-any}, $THREADS worker(s) per proxy"
   echo "settings DURATION=$DURATION ROUNDS=$ROUNDS CONNECTIONS=$CONNECTIONS" \
     "STREAM_REQUESTS=$STREAM_REQUESTS STREAM_CHUNKS=$STREAM_CHUNKS STREAM_GAP_US=$STREAM_GAP_US" \
-    "DUETD_REPLICAS=$DUETD_REPLICAS SCENARIOS=\"$SCENARIOS\""
+    "DUETD_REPLICAS=$DUETD_REPLICAS SCENARIOS=\"$SCENARIOS\"${PROXY_CPU_QUOTA:+ PROXY_CPU_QUOTA=$PROXY_CPU_QUOTA}"
   echo "duet $(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo unknown) (git)"
   echo "nginx $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "haproxy $(haproxy -v 2>&1 | head -1)"
@@ -151,6 +152,11 @@ duetd_scenario() {
 }
 
 if has proxy || has stream || has hold || has profile; then start_upstreams_and_proxies; fi
+# PROXY_CPU_QUOTA=P: each proxy gets at most P % of one CPU, so that it is saturated and its
+# req/s is what P % of a core serves (issue 21: with the whole core, wrk is the limit).
+if [ -n "${PROXY_CPU_QUOTA:-}" ]; then
+  for proxy in duet nginx haproxy; do cap_cpu "$proxy" "$PROXY_CPU_QUOTA" ${PROXY_PIDS[$proxy]}; done
+fi
 if has hold; then  # for profiling: everything runs until this script is interrupted
   log "holding: duet $(url duet plain) $(url duet tls), nginx $(url nginx plain)," \
     "HAProxy $(url haproxy plain); tokens $BENCH_TOKENS; duet-router pid ${PROXY_PIDS[duet]}"

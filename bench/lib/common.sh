@@ -60,6 +60,28 @@ split_cores() {
     LOAD_PIN=(taskset -c "$LOAD_CPUS")
   fi
 }
+# cap_cpu NAME PERCENT PID...: the processes (every thread) get at most PERCENT % of one CPU,
+# through a cgroup-v1 cpu quota of their own (duet-bench-$$/NAME), so that the proxy under
+# test, not the load generator beside it, is the bottleneck (issue 21). uncap_all undoes it.
+cap_cpu() {
+  local name=$1 percent=$2 dir=/sys/fs/cgroup/cpu/duet-bench-$$/$1 pid
+  shift 2
+  mkdir -p "$dir" || { log "no cgroup-v1 cpu controller: $name not capped"; return 1; }
+  echo 100000 >"$dir/cpu.cfs_period_us"
+  echo $((percent * 1000)) >"$dir/cpu.cfs_quota_us"
+  for pid in "$@"; do echo "$pid" >"$dir/cgroup.procs" 2>/dev/null || true; done
+}
+uncap_all() {
+  local root=/sys/fs/cgroup/cpu/duet-bench-$$ dir pid
+  [ -d "$root" ] || return 0
+  for dir in "$root"/*/; do
+    [ -d "$dir" ] || continue
+    while read -r pid; do echo "$pid" >/sys/fs/cgroup/cpu/cgroup.procs 2>/dev/null || true; done <"$dir/cgroup.procs"
+    rmdir "$dir" 2>/dev/null || true
+  done
+  rmdir "$root" 2>/dev/null || true
+}
+
 pin() {  # pin CPUS PID: move every thread of a running process
   [ -n "$1" ] && taskset -a -p -c "$1" "$2" >/dev/null
   return 0
