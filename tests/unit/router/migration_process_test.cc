@@ -87,6 +87,15 @@ Read read_stream(const duet::test::StreamRecord& s) {
   return r;
 }
 
+// The stream ended with the router's error event, whose message says `why`, no [DONE], and
+// the HTTP answer itself ended cleanly.
+void expect_error_event(const Read& got, const std::string& why) {
+  EXPECT_EQ(got.transport_error, "");
+  EXPECT_EQ(got.done, 0);
+  ASSERT_FALSE(got.error.is_null()) << got.text;
+  EXPECT_NE(got.error["message"].get<std::string>().find(why), std::string::npos) << got.error.dump();
+}
+
 class Migration : public duet::test::RouterTest {
  protected:
   // The engines of the pool, in the order roundRobin takes them: the first breaks as
@@ -240,11 +249,7 @@ TEST_P(MigrationText, AnEngineWithoutIdsIsContinuedFromTheText) {
 TEST_P(MigrationText, WithoutTextFallbackItEndsWithTheErrorEvent) {
   bool chat = GetParam();
   start({"--crash-after-tokens", "5", "--crash-mode", "fin"}, 2, 0, {"--token-ids", "off"}, false);
-  Read got = through_router(chat);
-  EXPECT_EQ(got.done, 0);
-  ASSERT_FALSE(got.error.is_null());
-  EXPECT_NE(got.error["message"].get<std::string>().find("the engine returned no token ids"), std::string::npos)
-      << got.error.dump();
+  expect_error_event(through_router(chat), "the engine returned no token ids");
 }
 
 INSTANTIATE_TEST_SUITE_P(CompletionAndChat, MigrationText, ::testing::Bool(),
@@ -264,13 +269,7 @@ TEST_F(Migration, AContinuationRefusedWithA4xxEndsTheStream) {
                   test::engine("refusing-0", "chat", refusing.endpoint())};
   start_duetd(test::snapshot(1, json::array({route(2)}), json::array({test::deployment("chat")}), engines));
   start_router("listen: [{address: '127.0.0.1:1'}]\nthreads: 1\n");
-  Read got = through_router(false);
-  EXPECT_EQ(got.done, 0);
-  EXPECT_EQ(got.transport_error, "");
-  ASSERT_FALSE(got.error.is_null()) << got.text;
-  EXPECT_NE(got.error["message"].get<std::string>().find("the engine refused the continuation (400)"),
-            std::string::npos)
-      << got.error.dump();
+  expect_error_event(through_router(false), "the engine refused the continuation (400)");
   EXPECT_EQ(router_->metric_total("duet_router_stream_migrations_total"), 1);
   EXPECT_FALSE(router_->ejected("chat", "refusing-0"));
 }
@@ -297,14 +296,7 @@ TEST_F(Migration, ARequestThatCannotMoveEndsWithAnErrorEventSayingWhy) {
   start({"--crash-after-tokens", "3", "--crash-mode", "rst"});
   json body = request_body(false);
   body["logprobs"] = 1;
-  auto s = client_.open(router_->proxy(), "/v1/completions", body.dump());
-  ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
-  Read got = read_stream(*s);
-  EXPECT_EQ(got.transport_error, "");
-  EXPECT_EQ(got.done, 0);
-  ASSERT_FALSE(got.error.is_null()) << s->body();
-  EXPECT_NE(got.error["message"].get<std::string>().find("not movable (logprobs)"), std::string::npos)
-      << got.error.dump();
+  expect_error_event(through_router(false, body), "not movable (logprobs)");
   EXPECT_FALSE(router_->process().output().find("stream_migrating") != std::string::npos);
 }
 
@@ -313,11 +305,7 @@ TEST_F(Migration, ARequestThatCannotMoveEndsWithAnErrorEventSayingWhy) {
 TEST_F(Migration, TwoEnginesBreakInARowThenTheLimitEndsItWithAnErrorEvent) {
   start({"--crash-after-tokens", "3", "--crash-mode", "rst"}, 2, 1);
   Read got = through_router(false);
-  EXPECT_EQ(got.done, 0);
-  EXPECT_EQ(got.transport_error, "");  // the HTTP answer itself ends cleanly
-  ASSERT_FALSE(got.error.is_null());
-  EXPECT_NE(got.error["message"].get<std::string>().find("maxMigrations (2) reached"), std::string::npos)
-      << got.error.dump();
+  expect_error_event(got, "maxMigrations (2) reached");
   int words = 0;
   for (char ch : got.text) words += ch == ' ';
   EXPECT_EQ(words, 9) << got.text;
@@ -345,14 +333,7 @@ TEST_F(Migration, AStreamWaitsForAnEngineThatTurnsReadyAndGoesOnThere) {
 // canary engine left, it waits readyWaitMs for a stable one, then ends with the error event.
 TEST_F(Migration, AStreamNeverMovesToTheOtherTrackAndEndsWhenNoEngineTurnsReady) {
   start_with(test::engine("steady-0", "chat", "", true, "canary"), 300);
-  auto s = client_.open(router_->proxy(), "/v1/completions", request_body(false).dump());
-  ASSERT_TRUE(eventually([&] { return s->ended(); }, 20s)) << s->body();
-  Read got = read_stream(*s);
-  EXPECT_EQ(got.transport_error, "");
-  EXPECT_EQ(got.done, 0);
-  ASSERT_FALSE(got.error.is_null()) << s->body();
-  EXPECT_NE(got.error["message"].get<std::string>().find("no other Ready endpoint"), std::string::npos)
-      << got.error.dump();
+  expect_error_event(through_router(false), "no other Ready endpoint");
   EXPECT_EQ(router_->process().output().find("stream_resumed"), std::string::npos);
 }
 
