@@ -121,7 +121,7 @@ void decide_and_pick_prefix_100k(benchmark::State& state) {
     std::vector<uint64_t> chunks;
     append_prefix_chunks(std::to_string(i) + f.body, chunks);
     const Endpoint& e = f.small.stable[static_cast<std::size_t>(i) % 8];
-    e.load->cache_written += index.record(chunks, cache_view(e));
+    e.load->cache_written += index.record(chunks, cache_view(e, duet::api::SchedulingPolicy::duet));
   }
   // Every endpoint has a TTFT model and a cache size, so duet predicts for both pools and
   // weighs spilling (the small pool's pick is predicted slower, within the margin).

@@ -115,7 +115,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   uint32_t most_load = 0;
   double mean_load = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
-    views[i] = cache_view(*u.endpoints[i]);
+    views[i] = cache_view(*u.endpoints[i], s.policy);
     loads[i] = load_of(*u.endpoints[i], engine_signals, now);
     most_load = std::max(most_load, loads[i].queue);
     mean_load += loads[i].queue;
@@ -163,9 +163,10 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
 
 }  // namespace
 
-CacheView cache_view(const Endpoint& e) {
-  return {e.load->id, e.load->cache_written.load(std::memory_order_relaxed),
-          e.load->cache_chunks.load(std::memory_order_relaxed)};
+CacheView cache_view(const Endpoint& e, api::SchedulingPolicy policy) {
+  uint32_t capacity = policy == api::SchedulingPolicy::duet ? e.load->cache_chunks.load(std::memory_order_relaxed)
+                                                            : kApproximateCapacityChunks;
+  return {e.load->id, e.load->cache_written.load(std::memory_order_relaxed), capacity};
 }
 
 const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,

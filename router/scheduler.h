@@ -30,7 +30,13 @@ const Endpoint* schedule(const Pool& pool, const Decision& decision, Rng& rng,
                          std::span<const Endpoint* const> tried, std::chrono::steady_clock::time_point now,
                          const PrefixIndex* index, PickReason& why);
 
-// The index's view of `e`'s cache.
-CacheView cache_view(const Endpoint& e);
+// What llm-d's approximate prefix scorer assumes every server holds when it is not told
+// (its default lruCapacityPerServer: 31,250 blocks of 16 tokens), in the index's chunks.
+inline constexpr uint32_t kApproximateCapacityChunks = static_cast<uint32_t>(31'250 * 16 / kTokensPerPrefixChunk);
+
+// The index's view of `e`'s cache under `policy`: `duet` believes the size the engine
+// reports (eviction-aware); `prefix`, llm-d's approximate scheduling with its defaults,
+// assumes kApproximateCapacityChunks whatever the engine holds.
+CacheView cache_view(const Endpoint& e, api::SchedulingPolicy policy);
 
 }  // namespace duet::router

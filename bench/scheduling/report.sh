@@ -62,6 +62,11 @@ label() {  # label POLICY [WORKLOAD]
   esac
 }
 
+flag_of() {  # flag_of WORKLOAD FLAG: its value in the run's flags
+  env_of flags | awk -v w="$1" -v f="$2" '$1 == w {for (i = 2; i < NF; i++) if ($i == f) print $(i + 1)}'
+}
+kind_of() { echo "${1%-[0-9]*}"; }  # a row's workload: shared-context-30 → shared-context
+
 policies_in() {  # the rows of a workload, in the order they ran
   awk -F'\t' -v w="$1" '$2 == w {print $3}' "$tsv" | awk '!seen[$0]++'
 }
@@ -154,9 +159,13 @@ echo "### Targets (issue 18)"
 echo
 echo "| target | ratio | |"
 echo "| --- | --- | --- |"
-target "shared-context: duet P90 TTFT ≤ 0.2 × leastRequest's" "$(ratio shared-context duet leastRequest ttft_p90_ms)" 0.2 le
-target "shared-context: duet P90 TTFT ≤ 0.8 × prefix's" "$(ratio shared-context duet prefix ttft_p90_ms)" 0.8 le
-target "shared-context: duet output tok/s ≥ 1.3 × leastRequest's" "$(ratio shared-context duet leastRequest output_tok_s)" 1.3 ge
+for w in $workloads; do
+  [ "$(kind_of "$w")" = shared-context ] || continue
+  at="shared-context at $(flag_of "$w" --rate)/s"
+  target "$at: duet P90 TTFT ≤ 0.2 × leastRequest's" "$(ratio "$w" duet leastRequest ttft_p90_ms)" 0.2 le
+  target "$at: duet P90 TTFT ≤ 0.8 × prefix's" "$(ratio "$w" duet prefix ttft_p90_ms)" 0.8 le
+  target "$at: duet output tok/s ≥ 1.3 × leastRequest's" "$(ratio "$w" duet leastRequest output_tok_s)" 1.3 ge
+done
 if ran mixed-pools duet-spill-on && ran mixed-pools duet-spill-off; then
   target "mixed-pools: P90 TTFT with spill ≤ 0.5 × static size routing" "$(ratio mixed-pools duet-spill-on duet-spill-off ttft_p90_ms)" 0.5 le
   target "mixed-pools: large prompts' P90 TTFT with spill no worse (≤ 1.1 × static: 10 % for noise)" "$(ratio mixed-pools duet-spill-on duet-spill-off large_ttft_p90_ms)" 1.1 le
@@ -188,22 +197,20 @@ table() {  # table WORKLOAD
   done
 }
 
-flag_of() {  # flag_of WORKLOAD FLAG: its value in the run's flags
-  env_of flags | awk -v w="$1" -v f="$2" '$1 == w {for (i = 2; i < NF; i++) if ($i == f) print $(i + 1)}'
-}
 describe() {  # the workload in one paragraph, from its flags and plan
-  local w=$1 flags
+  local w=$1 flags kind
+  kind=$(kind_of "$w")
   flags=$(env_of flags | awk -v w="$w" '$1 == w {sub(/^[^ ]+ /, ""); print}')
-  echo "\`duet-bench-sched --workload $w $flags\`: $(plan_of "$w" requests) requests," \
+  echo "\`duet-bench-sched --workload $kind $flags\`: $(plan_of "$w" requests) requests," \
     "prompts $(plan_of "$w" mean_prompt_tokens) tokens on average, answers $(plan_of "$w" mean_answer_tokens)."
   if [ "$w" != mixed-pools ]; then
     echo "$(plan_of "$w" mean_new_tokens) tokens of a prompt on average are not in the prefix of the user's previous" \
-      "turn$([ "$w" = shared-context ] && echo " or its group's context"). Offered prefill:" \
+      "turn$([ "$kind" = shared-context ] && echo " or its group's context"). Offered prefill:" \
       "$(plan_of "$w" offered_prefill_tok_s_uncached) tok/s with no cache hit, $(plan_of "$w" offered_prefill_tok_s_ideal_cache)" \
       "with every prefix hit, against the pool's $(plan_of "$w" pool_prefill_tok_s) (8192-token steps)." \
       "KV: \`--kv-blocks $(plan_of "$w" kv_blocks_ascend-910b)\` per 910B and \`$(plan_of "$w" kv_blocks_nvidia-h20)\` per H20" \
       "($(plan_of "$w" pool_kv_tokens) tokens in the pool) for a demand of $(plan_of "$w" demand_tokens) tokens" \
-      "(every user's conversation so far$([ "$w" = shared-context ] && echo " beyond its group's context, and every context once"), at its peak):" \
+      "(every user's conversation so far$([ "$kind" = shared-context ] && echo " beyond its group's context, and every context once"), at its peak):" \
       "$(awk -v s="$(plan_of "$w" kv_demand_share)" 'BEGIN {printf "%.0f", 100 * s}') % of the pool."
   else
     echo "Small prompts (duet's estimate under 2048 tokens: size routing to the 910Bs) arrive at $(flag_of "$w" --rate)/s," \
@@ -216,7 +223,7 @@ describe() {  # the workload in one paragraph, from its flags and plan
 }
 
 for w in $workloads; do
-  echo "### $w"
+  if [ "$(kind_of "$w")" = shared-context ]; then echo "### shared-context, $(flag_of "$w" --rate) requests/s"; else echo "### $w"; fi
   echo
   describe "$w"
   echo

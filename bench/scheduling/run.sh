@@ -9,7 +9,8 @@
 #
 # Usage: bench/scheduling/run.sh [BIN_DIR]   (a release build's bin/ with duet-bench-sched)
 # Settings (environment): ROUNDS (3), TIME_SCALE (10: the engines' clock runs 10× faster;
-# every time reported is device time), SCHED_WORKLOADS ("shared-context chat mixed-pools"),
+# every time reported is device time), SCHED_WORKLOADS ("shared-context shared-context-30
+# shared-context-40 chat mixed-pools": a row named WORKLOAD-N is WORKLOAD at N requests/s),
 # SCHED_POLICIES ("roundRobin leastRequest sessionAffinity prefix duet"), SCHED_SEED (1),
 # RESULTS (bench/RESULTS.md: its scheduling section is replaced, the rest kept), KEEP=1
 # keeps the work folder. bench/run.sh sets SCHED_WORK (its own work folder's scheduling/)
@@ -21,7 +22,7 @@ BENCH=$(dirname "$HERE")
 BIN=$(cd "${1:-$BENCH/../build/release/bin}" && pwd)
 export PATH="$BIN:$PATH"
 : "${ROUNDS:=3}" "${TIME_SCALE:=10}" "${SCHED_SEED:=1}" "${RESULTS:=$BENCH/RESULTS.md}"
-: "${SCHED_WORKLOADS:=shared-context chat mixed-pools}"
+: "${SCHED_WORKLOADS:=shared-context shared-context-30 shared-context-40 chat mixed-pools}"
 : "${SCHED_POLICIES:=roundRobin leastRequest sessionAffinity prefix duet}"
 
 source "$BENCH/lib/common.sh"
@@ -54,15 +55,21 @@ done
 
 # The workloads, in device time (README.md says why each number). DURATION: seconds of
 # arrivals; the drain after them is as long again at most.
+# shared-context runs at three loads, as llm-d's figures sweep 3-60 QPS: 20/s (prefill
+# offered with every prefix hit: a quarter of the pool's), 30/s and 40/s (near saturation).
+SHARED_CONTEXT="--groups 48 --users-per-group 6 --context-tokens 3000 --answer-tokens 48 --turns 3"
 declare -A WORKLOAD_FLAGS=(
-  [shared-context]="--rate 20 --groups 48 --users-per-group 6 --context-tokens 3000 --answer-tokens 48 --turns 3"
+  [shared-context]="--rate 20 $SHARED_CONTEXT"
+  [shared-context-30]="--rate 30 $SHARED_CONTEXT"
+  [shared-context-40]="--rate 40 $SHARED_CONTEXT"
   [chat]="--rate 12 --chat-users 64 --prompt-median 150 --prompt-sigma 1.0 --prompt-max 3000 --answer-median 64 --answer-sigma 0.8 --answer-max 512 --turns-mean 4"
   [mixed-pools]="--rate 16 --large-rate 0.8 --burst-at 25 --burst-for 20 --burst-rate 60 --small-min 300 --small-max 1200 --large-min 3000 --large-max 6000 --small-answer 16 --large-answer 32"
 )
-declare -A DURATION=([shared-context]=80 [chat]=80 [mixed-pools]=70)
+declare -A DURATION=([shared-context]=80 [shared-context-30]=80 [shared-context-40]=80 [chat]=80 [mixed-pools]=70)
 # KV sized from the workload's demand (shared-context and chat: demand = 75 % of the pool);
 # mixed-pools keeps what the devices hold (its prompts share nothing).
-declare -A KV_FILL=([shared-context]=0.75 [chat]=0.75)
+declare -A KV_FILL=([shared-context]=0.75 [shared-context-30]=0.75 [shared-context-40]=0.75 [chat]=0.75)
+kind_of() { echo "${1%-[0-9]*}"; }  # a row's workload: shared-context-30 → shared-context
 THRESHOLD_TOKENS=2048  # mixed-pools: the Route's size threshold (duet's estimate)
 # The router's own times are wall time: each is divided by TIME_SCALE so that it means the
 # same device time as at full speed. spill.marginMs: docs/scheduling.md's default, 250 ms;
@@ -77,7 +84,7 @@ record() { printf 'scheduling\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SW/results.tsv"; }
 declare -A KV_BLOCKS
 plan_workload() {  # plan_workload WORKLOAD
   local w=$1 line
-  line=$(duet-bench-sched --workload "$w" ${WORKLOAD_FLAGS[$w]} --duration "${DURATION[$w]}" \
+  line=$(duet-bench-sched --workload "$(kind_of "$w")" ${WORKLOAD_FLAGS[$w]} --duration "${DURATION[$w]}" \
     --seed "$SCHED_SEED" --plan --pool "$POOL_SPEC" --kv-fill "${KV_FILL[$w]:-1}")
   echo "$w $line" >>"$SW/plans.txt"
   log "plan $w: $line"
@@ -207,9 +214,13 @@ sched_run() {  # sched_run WORKLOAD POLICY ROUND
   for name in "${ENGINES[@]}"; do ticks0[$name]=$(cpu_ticks "${ENGINE_PIDS[$name]}"); done
   before=$(cpu_ticks "$ROUTER_PID")
   read -r busy0 all0 < <(machine_busy)
-  line=$(duet-bench-sched --to "127.0.0.1:$ROUTER_PORT" --workload "$w" ${WORKLOAD_FLAGS[$w]} \
+  rm -f "$SW/requests.part"
+  line=$(duet-bench-sched --to "127.0.0.1:$ROUTER_PORT" --workload "$(kind_of "$w")" ${WORKLOAD_FLAGS[$w]} \
     --duration "${DURATION[$w]}" --seed "$SCHED_SEED" --time-scale "$TIME_SCALE" \
-    --label "$p" --round "$r" --out "$SW/requests.tsv") || { log "$w $p round $r: the load generator failed"; stop_all; return 0; }
+    --label "$p" --round "$r" --out "$SW/requests.part") || { log "$w $p round $r: the load generator failed"; stop_all; return 0; }
+  # Its requests under the row's name (the client writes the workload's), one header in all.
+  awk -F'\t' -v OFS='\t' -v w="$w" -v header="$([ -s "$SW/requests.tsv" ] && echo 0 || echo 1)" \
+    'FNR == 1 {if (header) print; next} {$1 = w; print}' "$SW/requests.part" >>"$SW/requests.tsv"
   read -r busy1 all1 < <(machine_busy)
   after=$(cpu_ticks "$ROUTER_PID")
   set -- $line

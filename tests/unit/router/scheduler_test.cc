@@ -161,7 +161,7 @@ TEST_F(SchedulerTest, AffinityNeverPilesOntoAFullEndpoint) {
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, context + " once more")), elsewhere);
   // Below the limit, a loaded endpoint still wins on a prefix only it holds against idle peers.
   std::string other = text_of(4000, 'o');
-  index_.record(decision(api::SchedulingPolicy::duet, other).prefix_chunks, cache_view(*home));
+  index_.record(decision(api::SchedulingPolicy::duet, other).prefix_chunks, cache_view(*home, api::SchedulingPolicy::duet));
   set_load(home_index, 2);
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + " more")), home);
 }
@@ -207,20 +207,37 @@ TEST_F(SchedulerTest, DuetReadsTheEnginesOwnQueueAndCacheWhileTheyAreFresh) {
   };
   // Engine 0 holds the conversation, but says 40 requests wait there (other routers' load).
   std::string context = text_of(4000, 'm');
-  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks, cache_view(pool_[0]));
+  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks, cache_view(pool_[0], api::SchedulingPolicy::duet));
   report(0, 40, 900, now);
   report(1, 0, 100, now);
   report(2, 0, 600, now);
   auto picked = schedule_one(decision(api::SchedulingPolicy::duet, context + "?"));
   EXPECT_EQ(picked, &pool_[1]);  // not the full one; of the idle ones, the emptier cache
   // prefix ignores the engines' figures: the prefix wins there.
-  index_.record(decision(api::SchedulingPolicy::prefix, context).prefix_chunks, cache_view(pool_[0]));
+  index_.record(decision(api::SchedulingPolicy::prefix, context).prefix_chunks, cache_view(pool_[0], api::SchedulingPolicy::prefix));
   std::string other = text_of(4000, 'n');
-  index_.record(decision(api::SchedulingPolicy::prefix, other).prefix_chunks, cache_view(pool_[0]));
+  index_.record(decision(api::SchedulingPolicy::prefix, other).prefix_chunks, cache_view(pool_[0], api::SchedulingPolicy::prefix));
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::prefix, other + "?")), &pool_[0]);
   // Figures older than a second are not believed: duet falls back to its own counts.
   report(0, 40, 900, now - std::chrono::seconds(5));
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + "!")), &pool_[0]);
+}
+
+// The engine says its cache holds 6 chunks, and 30 other chunks went in after the
+// conversation's: duet takes it as evicted; prefix, as llm-d's approximate scorer with its
+// defaults, assumes every server holds kApproximateCapacityChunks and still follows it.
+TEST_F(SchedulerTest, OnlyDuetBelievesTheEnginesCacheSize) {
+  pool_[0].load->cache_chunks = 6;
+  // Two conversations, one asked of each policy (a pick records the prompt where it went).
+  std::string conversation = text_of(4000, 'c'), another = text_of(4000, 'a');
+  for (const auto& text : {conversation, another, text_of(256 * 30, 'd')})
+    pool_[0].load->cache_written +=
+        index_.record(decision(api::SchedulingPolicy::duet, text).prefix_chunks, cache_view(pool_[0], api::SchedulingPolicy::duet));
+  EXPECT_EQ(cache_view(pool_[0], api::SchedulingPolicy::duet).capacity, 6u);
+  EXPECT_EQ(cache_view(pool_[0], api::SchedulingPolicy::prefix).capacity, kApproximateCapacityChunks);
+  set_load(0, 1);  // a little busier than its idle peers
+  EXPECT_NE(schedule_one(decision(api::SchedulingPolicy::duet, conversation + "!")), &pool_[0]);
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::prefix, another + "?")), &pool_[0]);
 }
 
 TEST_F(SchedulerTest, TriedAndEjectedEndpointsAreNeverPicked) {
