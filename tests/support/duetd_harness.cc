@@ -99,8 +99,12 @@ DuetdHarness::~DuetdHarness() {
   engine::CgroupRoot cgroups{root, {}};
   for (const auto& name : cgroups.replicas()) {
     auto cgroup = cgroups.replica(name);
-    engine::kill_cgroup(cgroup);
-    eventually([&] { return engine::remove_cgroup(cgroup); }, 5s);
+    // Killed again on every try: a child duetd forked just before it stopped may join the
+    // cgroup after the first kill (it moves itself in before exec) and would live on there.
+    eventually([&] {
+      engine::kill_cgroup(cgroup);
+      return engine::remove_cgroup(cgroup);
+    }, 5s);
   }
   engine::remove_cgroup(root);
   for (const auto& folder : limit_roots) {
