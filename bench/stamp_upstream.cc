@@ -2,7 +2,9 @@
 // SSE stream of --chunks events, --gap-us apart, the first at once; each event carries the
 // CLOCK_MONOTONIC time at which it was handed to the socket, so a client on the same machine
 // reads how long the chunk took to reach it (duet-bench-stream). GET /health answers 200.
-// Usage: duet-bench-stamp --port P [--chunks N] [--gap-us G]
+// --max-connections raises the server's limit on open connections (1,024) for the
+// streaming-scale scenario, where thousands of streams are open at once.
+// Usage: duet-bench-stamp --port P [--chunks N] [--gap-us G] [--max-connections N]
 #include <time.h>
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +26,7 @@ struct Options {
   uint16_t port = 0;
   int chunks = 20;
   int gap_us = 2000;
+  int max_connections = 1024;
 };
 
 int64_t monotonic_ns() {
@@ -69,6 +72,8 @@ Options parse(int argc, char** argv) {
       options.chunks = value;
     else if (flag == "--gap-us")
       options.gap_us = value;
+    else if (flag == "--max-connections")
+      options.max_connections = value;
     else
       throw std::invalid_argument("unknown flag " + flag);
   }
@@ -80,7 +85,10 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Options options = parse(argc, argv);
   asio::io_context io(1);
-  duet::http::Server server(io, [&](std::shared_ptr<Exchange> e) { handle(e, options); });
+  duet::http::ServerOptions server_options;
+  server_options.max_connections = static_cast<std::size_t>(options.max_connections);
+  duet::http::Server server(io, [&](std::shared_ptr<Exchange> e) { handle(e, options); },
+                            server_options);
   server.listen(duet::Address::parse("127.0.0.1:" + std::to_string(options.port)));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { io.stop(); });
