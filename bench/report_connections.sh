@@ -4,7 +4,10 @@
 # it comes from, since a later run that skips the scenario carries it over unchanged.
 
 setting() { env_of settings | grep -o "\b$1=[0-9]*" | cut -d= -f2; }
-run_line() { echo "From the run of $(env_of date) at $(env_of duet), \`$(env_of settings)\`."; }
+run_line() {  # the command with every setting spelled out, so that it can be run again
+  echo "From the run of $(env_of date) at $(env_of duet):" \
+    "\`$(env_of settings) $(env_of command)\`."
+}
 mib() { awk '{printf "%.1f\n", $1 / 1024}'; }  # KiB per line → MiB
 
 keepalive_section() {

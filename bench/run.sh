@@ -87,6 +87,7 @@ WRK_THREADS=$THREADS
     "SCALE_CONNS=$SCALE_CONNS SCALE_STREAMS=$SCALE_STREAMS SCALE_CHUNKS=$SCALE_CHUNKS" \
     "SCALE_GAP_US=$SCALE_GAP_US SCALE_SECONDS=$SCALE_SECONDS"
   echo "duet $(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo unknown) (git)"
+  echo "command bench/run.sh ${1:-}"
   echo "nginx $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "haproxy $(haproxy -v 2>&1 | head -1)"
   echo "wrk $(wrk -v 2>&1 | head -1)"
