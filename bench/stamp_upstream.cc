@@ -36,6 +36,9 @@ int64_t monotonic_ns() {
 }
 
 // Sends event `i` now, then schedules the next one; the timer lives as long as the stream.
+// Event i is due at the stream's start + i × gap, not gap after the previous one was sent:
+// with thousands of streams, a late turn of the loop would otherwise move every stream it
+// served onto the same instant for good, and their events would come in ever larger bursts.
 void send_event(std::shared_ptr<Exchange> exchange, std::shared_ptr<asio::steady_timer> timer,
                 const Options& options, int i) {
   if (exchange->client_gone()) return;
@@ -45,7 +48,7 @@ void send_event(std::shared_ptr<Exchange> exchange, std::shared_ptr<asio::steady
   }
   exchange->send("data: {\"i\":" + std::to_string(i) + ",\"t\":" +
                  std::to_string(monotonic_ns()) + "}\n\n");
-  timer->expires_after(std::chrono::microseconds(options.gap_us));
+  timer->expires_at(timer->expiry() + std::chrono::microseconds(options.gap_us));
   timer->async_wait([exchange, timer, &options, i](boost::system::error_code ec) {
     if (!ec) send_event(exchange, timer, options, i + 1);
   });
@@ -58,7 +61,9 @@ void handle(const std::shared_ptr<Exchange>& exchange, const Options& options) {
   header.set(bhttp::field::content_type, "text/event-stream");
   header.set(bhttp::field::cache_control, "no-cache");
   exchange->begin_stream(std::move(header));
-  send_event(exchange, std::make_shared<asio::steady_timer>(exchange->executor()), options, 0);
+  auto timer = std::make_shared<asio::steady_timer>(exchange->executor());
+  timer->expires_at(asio::steady_timer::clock_type::now());  // the stream's start
+  send_event(exchange, std::move(timer), options, 0);
 }
 
 Options parse(int argc, char** argv) {
