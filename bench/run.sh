@@ -129,7 +129,8 @@ start_upstreams_and_proxies() {
 
 # The 2-worker instances (w2-duet, w2-nginx, w2-haproxy): WORKERS2 workers each, on every
 # CPU, so on 2 cores they share a core with wrk and the upstreams; WORKERS2_CPU_QUOTA % of
-# one CPU at most per proxy (all its workers together), so that the proxy stays the limit.
+# one CPU at most per proxy (all its workers together): low enough, it makes the proxy the
+# limit, which its CPU reaching the quota shows.
 start_workers2() {
   local THREADS=$WORKERS2 PROXY_PIN=() proxy
   start_source main w2-duet
@@ -217,7 +218,7 @@ if has hold; then  # for profiling: everything runs until this script is interru
 fi
 if has workers2; then start_workers2; fi
 if has scale; then
-  start_stamp "$SCALE_STAMP_PORT" "$SCALE_CHUNKS" "$SCALE_GAP_US"
+  MAX_CONNS=$SCALE_MAX_CONNS start_stamp "$SCALE_STAMP_PORT" "$SCALE_CHUNKS" "$SCALE_GAP_US"
   SCALE_STAMP_PID=${STARTED[-1]}
 fi
 for r in $(seq 1 "$ROUNDS"); do
