@@ -12,6 +12,15 @@ int64_t monotonic_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+int64_t event_stamp_ns(std::string_view payload) {
+  auto at = payload.find("\"t\":");
+  if (at == std::string_view::npos) return -1;
+  int64_t stamp = 0;
+  for (auto i = at + 4; i < payload.size() && payload[i] >= '0' && payload[i] <= '9'; ++i)
+    stamp = stamp * 10 + (payload[i] - '0');
+  return stamp;
+}
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -15,6 +15,10 @@ namespace duet::bench {
 // CLOCK_MONOTONIC, the clock duet-bench-stamp stamps its events with.
 int64_t monotonic_ns();
 
+// The CLOCK_MONOTONIC stamp duet-bench-stamp wrote into an event's payload (`"t":NS`), or
+// -1 for one without (`[DONE]`): arrival − stamp is what the chunk took to arrive.
+int64_t event_stamp_ns(std::string_view payload);
+
 // The value at rank p (0..1) of `values`, nearest rank below; 0 when there are none.
 double percentile(std::vector<double> values, double p);
 

@@ -199,7 +199,7 @@ fi
 
 if grep -q '^rss' "$tsv"; then
   cat <<EOF
-## Peak RSS of each proxy (VmHWM after all runs of scenarios 2–5)
+## Peak RSS of each proxy (VmHWM after all runs of scenarios 2–5 and 14)
 
 | process | peak RSS MiB |
 | --- | --- |
@@ -253,7 +253,8 @@ EOF
 fi
 
 # A rig's own section (scenario 11 drain, 12 migration, 13 saturated: a run with
-# PROXY_CPU_QUOTA, pasted in by hand): this run's, else the previous one's.
+# PROXY_CPU_QUOTA, pasted in by hand): this run's, else the previous one's. Sections 14–16
+# (report_connections.sh) are carried the same way when their scenarios do not run.
 carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
   if [ -f "$work/$1.md" ]; then
     echo; cat "$work/$1.md"
@@ -266,6 +267,10 @@ carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NA
 carry_section drain
 carry_section migration
 carry_section saturated
+source "$(dirname "$0")/report_connections.sh"
+section_or_carry keepalive keepalive keepalive_section
+section_or_carry workers2 workers2 workers2_section
+section_or_carry scale scale scale_section
 
 if [ -f "$work/scheduling/results.tsv" ]; then
   echo

@@ -4,8 +4,11 @@
 # Method and how to read the results: bench/README.md.
 # Usage: bench/run.sh [BIN_DIR]   (BIN_DIR: a release build's bin/, with the duet-bench-* tools)
 # Settings (environment): DURATION seconds per run (10), ROUNDS (3), CONNECTIONS (64),
-# STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy stream decision
-# failover duetd profile scheduling drain migration; `hold` starts the proxies and waits, for profiling),
+# STREAM_REQUESTS (200), DUETD_REPLICAS (100), SCENARIOS (all: proxy keepalive workers2 stream
+# scale decision failover duetd profile scheduling drain migration; `hold` starts the proxies
+# and waits, for profiling), IDLE_CONNS (1000: keepalive), WORKERS2 (2) and WORKERS2_CPU_QUOTA
+# (100, empty: none; workers2), SCALE_CONNS (10000), SCALE_STREAMS (2000), SCALE_CHUNKS (50),
+# SCALE_GAP_US (100000), SCALE_SECONDS (5: scale),
 # SCHED_ROUNDS (3: the rounds of bench/scheduling/run.sh, which has its own settings),
 # RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work
 # folder. RESULTS.md keeps its scheduling section when the scheduling scenario does not run.
@@ -16,7 +19,14 @@ BIN=$(cd "${1:-$HERE/../build/release/bin}" && pwd)
 export PATH="$BIN:$PATH"
 : "${DURATION:=10}" "${ROUNDS:=3}" "${CONNECTIONS:=64}" "${STREAM_REQUESTS:=200}"
 : "${STREAM_CHUNKS:=20}" "${STREAM_GAP_US:=1000}" "${DUETD_REPLICAS:=100}"
-: "${SCENARIOS:=proxy stream decision failover duetd profile scheduling drain migration}" "${RESULTS:=$HERE/RESULTS.md}"
+: "${SCENARIOS:=proxy keepalive workers2 stream scale decision failover duetd profile scheduling drain migration}"
+: "${RESULTS:=$HERE/RESULTS.md}"
+: "${IDLE_CONNS:=1000}" "${WORKERS2:=2}" "${WORKERS2_CPU_QUOTA=100}"
+: "${SCALE_CONNS:=10000}" "${SCALE_STREAMS:=2000}" "${SCALE_CHUNKS:=50}" "${SCALE_GAP_US:=100000}"
+: "${SCALE_SECONDS:=5}"
+# Room for every connection a proxy holds (clients and upstreams): the peers' maxconn and
+# worker_connections, duet-router's maxConnections, duet-bench-stamp's limit.
+MAX_CONNS=4096 SCALE_MAX_CONNS=$((SCALE_CONNS + SCALE_STREAMS + 1024))
 : "${DECISION_MIN_TIME:=0.5}"
 
 source "$HERE/lib/common.sh"
@@ -24,6 +34,7 @@ source "$HERE/lib/processes.sh"
 source "$HERE/lib/load.sh"
 source "$HERE/lib/failover.sh"
 source "$HERE/lib/profile.sh"
+source "$HERE/lib/connections.sh"
 
 WORK=$(mktemp -d /tmp/duet-bench.XXXXXX)
 cleanup() {
@@ -39,14 +50,20 @@ FO0_PORT=18004 FO1_PORT=18005
 DUET_PORT=18100 DUET_TLS_PORT=18101 DUET_ADMIN_PORT=18109
 NGINX_PORT=18200 NGINX_TLS_PORT=18201 HAPROXY_PORT=18300 HAPROXY_TLS_PORT=18301
 FO_PORT=18400 FO_TLS_PORT=18401 FO_ADMIN_PORT=18409
-for port in $SIM_PORT $SMALL_PORT $CANARY_PORT $LARGE_PORT $STAMP_PORT $FO0_PORT $FO1_PORT \
-  $DUET_PORT $DUET_TLS_PORT $DUET_ADMIN_PORT $NGINX_PORT $NGINX_TLS_PORT $HAPROXY_PORT \
-  $HAPROXY_TLS_PORT $FO_PORT $FO_TLS_PORT $FO_ADMIN_PORT; do
-  port_free "$port" || { log "port $port is in use"; exit 1; }
-done
+# The 2-worker instances (w2-*) and the streaming-scale ones (scale-*) and their upstream.
+W2_ADMIN_PORT=18119 SCALE_ADMIN_PORT=18129 SCALE_STAMP_PORT=18011
 declare -A PORTS=([duet-plain]=$DUET_PORT [duet-tls]=$DUET_TLS_PORT
   [nginx-plain]=$NGINX_PORT [nginx-tls]=$NGINX_TLS_PORT
-  [haproxy-plain]=$HAPROXY_PORT [haproxy-tls]=$HAPROXY_TLS_PORT)
+  [haproxy-plain]=$HAPROXY_PORT [haproxy-tls]=$HAPROXY_TLS_PORT
+  [w2-duet-plain]=18110 [w2-duet-tls]=18111 [w2-nginx-plain]=18210 [w2-nginx-tls]=18211
+  [w2-haproxy-plain]=18310 [w2-haproxy-tls]=18311
+  [scale-duet-plain]=18120 [scale-duet-tls]=18121 [scale-nginx-plain]=18220
+  [scale-nginx-tls]=18221 [scale-haproxy-plain]=18320 [scale-haproxy-tls]=18321)
+for port in $SIM_PORT $SMALL_PORT $CANARY_PORT $LARGE_PORT $STAMP_PORT $FO0_PORT $FO1_PORT \
+  $DUET_ADMIN_PORT $FO_PORT $FO_TLS_PORT $FO_ADMIN_PORT $W2_ADMIN_PORT $SCALE_ADMIN_PORT \
+  $SCALE_STAMP_PORT "${PORTS[@]}"; do
+  port_free "$port" || { log "port $port is in use"; exit 1; }
+done
 url() {  # url PROXY VARIANT
   local scheme=http
   [ "$2" = tls ] && scheme=https
@@ -65,8 +82,12 @@ WRK_THREADS=$THREADS
   echo "pinning proxy on CPUs ${PROXY_CPUS:-any}, wrk and upstreams on CPUs ${LOAD_CPUS:-any}, $THREADS worker(s) per proxy"
   echo "settings DURATION=$DURATION ROUNDS=$ROUNDS CONNECTIONS=$CONNECTIONS" \
     "STREAM_REQUESTS=$STREAM_REQUESTS STREAM_CHUNKS=$STREAM_CHUNKS STREAM_GAP_US=$STREAM_GAP_US" \
-    "DUETD_REPLICAS=$DUETD_REPLICAS SCENARIOS=\"$SCENARIOS\"${PROXY_CPU_QUOTA:+ PROXY_CPU_QUOTA=$PROXY_CPU_QUOTA}"
+    "DUETD_REPLICAS=$DUETD_REPLICAS SCENARIOS=\"$SCENARIOS\"${PROXY_CPU_QUOTA:+ PROXY_CPU_QUOTA=$PROXY_CPU_QUOTA}" \
+    "IDLE_CONNS=$IDLE_CONNS WORKERS2=$WORKERS2 WORKERS2_CPU_QUOTA=$WORKERS2_CPU_QUOTA" \
+    "SCALE_CONNS=$SCALE_CONNS SCALE_STREAMS=$SCALE_STREAMS SCALE_CHUNKS=$SCALE_CHUNKS" \
+    "SCALE_GAP_US=$SCALE_GAP_US SCALE_SECONDS=$SCALE_SECONDS"
   echo "duet $(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo unknown) (git)"
+  echo "command bench/run.sh ${1:-}"
   echo "nginx $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "haproxy $(haproxy -v 2>&1 | head -1)"
   echo "wrk $(wrk -v 2>&1 | head -1)"
@@ -78,6 +99,19 @@ printf '%s' "${NOTE:-}" >"$WORK/note.txt"
 
 make_credentials
 export BENCH_TOKENS="$WORK/tokens.txt"
+# The scale scenario holds 10,000 connections in one client, and a proxy that many plus its
+# upstream connections (HAProxy asks for 2 descriptors per maxconn).
+if has scale; then
+  ulimit -n 65536 2>/dev/null || log "could not raise the descriptor limit ($(ulimit -n))"
+fi
+
+expect_200() {  # expect_200 URL: a completion through it must answer 200 before anything is timed
+  local code
+  code=$(curl -sk -o /dev/null -w '%{http_code}' "$1/v1/completions" \
+    -H "authorization: Bearer $(head -1 "$BENCH_TOKENS")" -H 'content-type: application/json' \
+    -d '{"model":"bench","prompt":"hi","max_tokens":4}')
+  [ "$code" = 200 ] || { log "$1 answered $code"; exit 1; }
+}
 
 start_upstreams_and_proxies() {
   start_sim sim-0 "$SIM_PORT"
@@ -89,14 +123,31 @@ start_upstreams_and_proxies() {
   start_duet duet main "$DUET_PORT" "$DUET_TLS_PORT" "$DUET_ADMIN_PORT"
   start_nginx
   start_haproxy
-  # Every proxy must answer 200 before anything is timed.
-  local proxy variant code
+  local proxy
+  for proxy in duet nginx haproxy; do expect_200 "$(url $proxy plain)"; expect_200 "$(url $proxy tls)"; done
+}
+
+# The 2-worker instances (w2-duet, w2-nginx, w2-haproxy): WORKERS2 workers each, on every
+# CPU, so on 2 cores they share a core with wrk and the upstreams; WORKERS2_CPU_QUOTA % of
+# one CPU at most per proxy (all its workers together): low enough, it makes the proxy the
+# limit, which its CPU reaching the quota shows.
+start_workers2() {
+  local THREADS=$WORKERS2 PROXY_PIN=() proxy
+  start_source main w2-duet
   for proxy in duet nginx haproxy; do
-    for variant in plain tls; do
-      code=$(curl -sk -o /dev/null -w '%{http_code}' "$(url $proxy $variant)/v1/completions" \
-        -H "authorization: Bearer $(head -1 "$BENCH_TOKENS")" -H 'content-type: application/json' \
-        -d '{"model":"bench","prompt":"hi","max_tokens":4}')
-      [ "$code" = 200 ] || { log "$proxy $variant answered $code"; exit 1; }
+    start_proxy "$proxy" "w2-$proxy" "${PORTS[w2-$proxy-plain]}" "${PORTS[w2-$proxy-tls]}" "$W2_ADMIN_PORT"
+    if [ -n "$WORKERS2_CPU_QUOTA" ]; then cap_cpu "w2-$proxy" "$WORKERS2_CPU_QUOTA" ${PROXY_PIDS[w2-$proxy]}; fi
+    expect_200 "$(url "w2-$proxy" plain)"
+    expect_200 "$(url "w2-$proxy" tls)"
+  done
+}
+
+# The 2-worker variant of scenarios 2 and 3, one round.
+workers2_round() {
+  local r=$1 variant proxy PIDS_PREFIX=w2-
+  for variant in plain tls; do
+    for proxy in duet nginx haproxy; do
+      wrk_run workers2 "$variant" "$proxy" "$r" "$(url "w2-$proxy" "$variant")" "$CONNECTIONS"
     done
   done
 }
@@ -151,7 +202,9 @@ duetd_scenario() {
     "$WORK/duetd.txt" >>"$WORK/results.tsv"
 }
 
-if has proxy || has stream || has hold || has profile; then start_upstreams_and_proxies; fi
+if has proxy || has keepalive || has workers2 || has stream || has scale || has hold || has profile; then
+  start_upstreams_and_proxies
+fi
 # PROXY_CPU_QUOTA=P: each proxy gets at most P % of one CPU, so that it is saturated and its
 # req/s is what P % of a core serves (issue 21: with the whole core, wrk is the limit).
 if [ -n "${PROXY_CPU_QUOTA:-}" ]; then
@@ -163,9 +216,20 @@ if has hold; then  # for profiling: everything runs until this script is interru
   log "load: ${LOAD_PIN[*]} wrk -c $CONNECTIONS -d 10s -s $HERE/wrk/post.lua URL"
   while :; do sleep 3600; done
 fi
+if has workers2; then start_workers2; fi
+if has scale; then
+  MAX_CONNS=$SCALE_MAX_CONNS start_stamp "$SCALE_STAMP_PORT" "$SCALE_CHUNKS" "$SCALE_GAP_US"
+  SCALE_STAMP_PID=${STARTED[-1]}
+fi
 for r in $(seq 1 "$ROUNDS"); do
   if has proxy; then proxy_round "$r"; fi
+  if has keepalive; then for proxy in duet nginx haproxy; do keepalive_run "$proxy" "$r"; done; fi
+  if has workers2; then workers2_round "$r"; fi
   if has stream; then stream_round "$r"; fi
+  if has scale; then
+    scale_direct "$r"
+    for proxy in duet nginx haproxy; do scale_run "$proxy" "$r"; done
+  fi
 done
 for proxy in duet haproxy; do
   if [ -n "${PROXY_PIDS[$proxy]:-}" ]; then

@@ -2,7 +2,9 @@
 // SSE stream of --chunks events, --gap-us apart, the first at once; each event carries the
 // CLOCK_MONOTONIC time at which it was handed to the socket, so a client on the same machine
 // reads how long the chunk took to reach it (duet-bench-stream). GET /health answers 200.
-// Usage: duet-bench-stamp --port P [--chunks N] [--gap-us G]
+// --max-connections raises the server's limit on open connections (1,024) for the
+// streaming-scale scenario, where thousands of streams are open at once.
+// Usage: duet-bench-stamp --port P [--chunks N] [--gap-us G] [--max-connections N]
 #include <time.h>
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +26,7 @@ struct Options {
   uint16_t port = 0;
   int chunks = 20;
   int gap_us = 2000;
+  int max_connections = 1024;
 };
 
 int64_t monotonic_ns() {
@@ -33,6 +36,9 @@ int64_t monotonic_ns() {
 }
 
 // Sends event `i` now, then schedules the next one; the timer lives as long as the stream.
+// Event i is due at the stream's start + i × gap, not gap after the previous one was sent:
+// with thousands of streams, a late turn of the loop would otherwise move every stream it
+// served onto the same instant for good, and their events would come in ever larger bursts.
 void send_event(std::shared_ptr<Exchange> exchange, std::shared_ptr<asio::steady_timer> timer,
                 const Options& options, int i) {
   if (exchange->client_gone()) return;
@@ -42,7 +48,7 @@ void send_event(std::shared_ptr<Exchange> exchange, std::shared_ptr<asio::steady
   }
   exchange->send("data: {\"i\":" + std::to_string(i) + ",\"t\":" +
                  std::to_string(monotonic_ns()) + "}\n\n");
-  timer->expires_after(std::chrono::microseconds(options.gap_us));
+  timer->expires_at(timer->expiry() + std::chrono::microseconds(options.gap_us));
   timer->async_wait([exchange, timer, &options, i](boost::system::error_code ec) {
     if (!ec) send_event(exchange, timer, options, i + 1);
   });
@@ -55,7 +61,9 @@ void handle(const std::shared_ptr<Exchange>& exchange, const Options& options) {
   header.set(bhttp::field::content_type, "text/event-stream");
   header.set(bhttp::field::cache_control, "no-cache");
   exchange->begin_stream(std::move(header));
-  send_event(exchange, std::make_shared<asio::steady_timer>(exchange->executor()), options, 0);
+  auto timer = std::make_shared<asio::steady_timer>(exchange->executor());
+  timer->expires_at(asio::steady_timer::clock_type::now());  // the stream's start
+  send_event(exchange, std::move(timer), options, 0);
 }
 
 Options parse(int argc, char** argv) {
@@ -69,6 +77,8 @@ Options parse(int argc, char** argv) {
       options.chunks = value;
     else if (flag == "--gap-us")
       options.gap_us = value;
+    else if (flag == "--max-connections")
+      options.max_connections = value;
     else
       throw std::invalid_argument("unknown flag " + flag);
   }
@@ -80,7 +90,10 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Options options = parse(argc, argv);
   asio::io_context io(1);
-  duet::http::Server server(io, [&](std::shared_ptr<Exchange> e) { handle(e, options); });
+  duet::http::ServerOptions server_options;
+  server_options.max_connections = static_cast<std::size_t>(options.max_connections);
+  duet::http::Server server(io, [&](std::shared_ptr<Exchange> e) { handle(e, options); },
+                            server_options);
   server.listen(duet::Address::parse("127.0.0.1:" + std::to_string(options.port)));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) { io.stop(); });

@@ -47,9 +47,9 @@ using duet::bench::percentile;
 void take_events(duet::bench::SseReader& sse, std::string_view piece, int64_t now, int64_t sent, bool& first,
                  Samples& out) {
   for (const auto& event : sse.feed(piece)) {
-    auto t = event.find("\"t\":");
-    if (t == std::string::npos) continue;  // [DONE]
-    out.chunk_us.push_back(static_cast<double>(now - std::stoll(event.substr(t + 4))) / 1000);
+    int64_t stamp = duet::bench::event_stamp_ns(event);
+    if (stamp < 0) continue;  // [DONE]
+    out.chunk_us.push_back(static_cast<double>(now - stamp) / 1000);
     if (first) out.ttfb_us.push_back(static_cast<double>(now - sent) / 1000);
     first = false;
   }

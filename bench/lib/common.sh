@@ -115,7 +115,16 @@ cpu_ticks() {
   done
   echo "$total"
 }
+# CPU time the whole machine spent busy (every process, ours and others'), in clock ticks.
+machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb() {  # rss_kb PID...: resident memory now (VmRSS), summed over the processes
+  local pid total=0
+  for pid in "$@"; do
+    total=$((total + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
 
 # The median of numbers on stdin (the lower one of an even count).
 median() { sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]}'; }

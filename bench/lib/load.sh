@@ -4,19 +4,20 @@
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$WORK/results.tsv"; }
 
 # wrk_run SCENARIO VARIANT PROXY ROUND URL CONNECTIONS [NAME=VALUE...]: one wrk run of
-# $DURATION seconds; records req/s, latency, errors and the proxy's CPU use.
+# $DURATION seconds; records req/s, latency, errors and the proxy's CPU use. The CPU time is
+# of the processes PROXY_PIDS[PIDS_PREFIX PROXY] (PIDS_PREFIX: the instance, w2- for 2 workers).
 wrk_run() {
   local scenario=$1 variant=$2 proxy=$3 round=$4 url=$5 conns=$6 threads=$WRK_THREADS
-  local before after line
+  local before after line pids=${PROXY_PIDS[${PIDS_PREFIX:-}$3]:-}
   shift 6
   [ "$conns" -lt "$threads" ] && threads=$conns
-  before=$(cpu_ticks ${PROXY_PIDS[$proxy]:-})
+  before=$(cpu_ticks $pids)
   line=$(
     if [ $# -gt 0 ]; then export "$@"; fi
     "${LOAD_PIN[@]}" wrk -t "$threads" -c "$conns" -d "${DURATION}s" \
       -s "$HERE/wrk/post.lua" "$url" | grep '^RESULT' || true
   )
-  after=$(cpu_ticks ${PROXY_PIDS[$proxy]:-})
+  after=$(cpu_ticks $pids)
   # A proxy that died shows as missing figures, and the other proxies' runs go on.
   [ -n "$line" ] || { log "wrk gave no result for $proxy $url"; return 0; }
   set -- $line
@@ -24,7 +25,7 @@ wrk_run() {
   record "$scenario" "$variant" "$proxy" "$round" p50_us "$5"
   record "$scenario" "$variant" "$proxy" "$round" p99_us "$7"
   record "$scenario" "$variant" "$proxy" "$round" failed $((${11} + ${13}))
-  if [ -n "${PROXY_PIDS[$proxy]:-}" ] && [ "$after" -ge "$before" ]; then  # not when it died
+  if [ -n "$pids" ] && [ "$after" -ge "$before" ]; then  # not when it died
     local cpu_s
     cpu_s=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}')
     record "$scenario" "$variant" "$proxy" "$round" cpu_pct \

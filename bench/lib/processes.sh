@@ -12,6 +12,14 @@ stop_all() {
   for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
   STARTED=()
 }
+# stop PID...: ends processes started here before the rest (a proxy started for one run).
+stop() {
+  local pid kept=() left
+  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+  for left in "${STARTED[@]}"; do [[ " $* " == *" $left "* ]] || kept+=("$left"); done
+  STARTED=("${kept[@]}")
+}
 
 start_sim() {  # start_sim NAME PORT: a duet-sim with no latency and a fixed 16-token reply
   "${LOAD_PIN[@]}" duet-sim --port "$2" --name "$1" --model bench --ttft-ms 0 --tpot-ms 0 \
@@ -21,18 +29,24 @@ start_sim() {  # start_sim NAME PORT: a duet-sim with no latency and a fixed 16-
   wait_port "$2"
 }
 
+# start_stamp [PORT CHUNKS GAP_US]: duet-bench-stamp, by default scenario 5's. It accepts
+# MAX_CONNS connections (the streaming-scale scenario holds thousands).
 start_stamp() {
-  "${LOAD_PIN[@]}" duet-bench-stamp --port "$STAMP_PORT" --chunks "$STREAM_CHUNKS" \
-    --gap-us "$STREAM_GAP_US" 2>>"$WORK/stamp.log" &
+  local port=${1:-$STAMP_PORT}
+  "${LOAD_PIN[@]}" duet-bench-stamp --port "$port" --chunks "${2:-$STREAM_CHUNKS}" \
+    --gap-us "${3:-$STREAM_GAP_US}" --max-connections "$MAX_CONNS" 2>>"$WORK/stamp-$port.log" &
   started $!
-  wait_port "$STAMP_PORT"
+  wait_port "$port"
 }
 
-start_source() {  # start_source NAME: serves bench/peers/source-NAME.json.in on NAME.sock
-  render "$HERE/peers/source-$1.json.in" "$WORK/source-$1.json"
-  duet-bench-source "$WORK/$1.sock" "$WORK/source-$1.json" 2>>"$WORK/source-$1.log" &
+# start_source NAME [KEY]: serves bench/peers/source-NAME.json.in, rendered with the ports of
+# now, on KEY.sock (KEY: NAME when not given).
+start_source() {
+  local key=${2:-$1}
+  render "$HERE/peers/source-$1.json.in" "$WORK/source-$key.json"
+  duet-bench-source "$WORK/$key.sock" "$WORK/source-$key.json" 2>>"$WORK/source-$key.log" &
   started $!
-  until [ -S "$WORK/$1.sock" ]; do sleep 0.01; done
+  until [ -S "$WORK/$key.sock" ]; do sleep 0.01; done
 }
 
 # start_duet KEY SOURCE PLAIN_PORT TLS_PORT ADMIN_PORT
@@ -51,26 +65,40 @@ start_duet() {
   return 1
 }
 
+# start_nginx [KEY PLAIN_PORT TLS_PORT]: by default the nginx of scenarios 2-5.
 start_nginx() {
-  local PLAIN_PORT=$NGINX_PORT TLS_PORT=$NGINX_TLS_PORT master
+  local KEY=${1:-nginx} PLAIN_PORT=${2:-$NGINX_PORT} TLS_PORT=${3:-$NGINX_TLS_PORT} master
   mkdir -p "$WORK/nginx-tmp"
-  render "$HERE/peers/nginx.conf.in" "$WORK/nginx.conf"
-  "${PROXY_PIN[@]}" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log" &
+  render "$HERE/peers/nginx.conf.in" "$WORK/$KEY.conf"
+  "${PROXY_PIN[@]}" nginx -c "$WORK/$KEY.conf" -e "$WORK/$KEY-error.log" &
   master=$!
   started "$master"
-  wait_port "$NGINX_PORT"
-  until pgrep -P "$master" >/dev/null; do sleep 0.01; done  # the workers
-  PROXY_PIDS[nginx]="$master $(pgrep -P "$master" | tr '\n' ' ')"
+  wait_port "$PLAIN_PORT"
+  # Every worker, not just the first, before their pids are taken.
+  until [ "$(pgrep -c -P "$master")" -ge "$THREADS" ]; do sleep 0.01; done
+  PROXY_PIDS[$KEY]="$master $(pgrep -P "$master" | tr '\n' ' ')"
 }
 
+# start_haproxy [KEY PLAIN_PORT TLS_PORT]: by default the HAProxy of scenarios 2-5.
 start_haproxy() {
-  local PLAIN_PORT=$HAPROXY_PORT TLS_PORT=$HAPROXY_TLS_PORT
+  local KEY=${1:-haproxy} PLAIN_PORT=${2:-$HAPROXY_PORT} TLS_PORT=${3:-$HAPROXY_TLS_PORT}
   cat "$WORK/cert.pem" "$WORK/key.pem" >"$WORK/haproxy.pem"
-  render "$HERE/peers/haproxy.cfg.in" "$WORK/haproxy.cfg"
-  "${PROXY_PIN[@]}" haproxy -db -f "$WORK/haproxy.cfg" 2>>"$WORK/haproxy.log" &
+  render "$HERE/peers/haproxy.cfg.in" "$WORK/$KEY.cfg"
+  "${PROXY_PIN[@]}" haproxy -db -f "$WORK/$KEY.cfg" 2>>"$WORK/$KEY.log" &
   started $!
-  PROXY_PIDS[haproxy]=$!
-  wait_port "$HAPROXY_PORT"
+  PROXY_PIDS[$KEY]=$!
+  wait_port "$PLAIN_PORT"
+}
+
+# start_proxy PROXY KEY PLAIN_PORT TLS_PORT ADMIN_PORT: one of the three under its own key,
+# with the THREADS, PROXY_PIN and MAX_CONNS of the caller (duet-router reads the source
+# KEY.sock, which must run).
+start_proxy() {
+  case $1 in
+    duet) start_duet "$2" "$2" "$3" "$4" "$5" ;;
+    nginx) start_nginx "$2" "$3" "$4" ;;
+    haproxy) start_haproxy "$2" "$3" "$4" ;;
+  esac
 }
 
 # The same ECDSA P-256 certificate for every proxy; the ES256 key, JWKS and tokens.
