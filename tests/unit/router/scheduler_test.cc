@@ -33,6 +33,36 @@ TEST(PrefixChunks, SharedLeadingTextGivesSharedLeadingChunks) {
   EXPECT_EQ(chunks_of(text_of(1 << 20, 'c')).size(), kMaxPrefixChunks);
 }
 
+// A text given in pieces (a chat's roles and contents) is cut as the pieces joined would be,
+// wherever the pieces end, up to the same bound.
+TEST(PrefixChunks, PiecesGiveTheChunksOfTheirConcatenation) {
+  std::string text;
+  for (int i = 0; text.size() < 3000; ++i) text += "word" + std::to_string(i) + " ";
+  auto whole = chunks_of(text);
+  for (std::size_t first : {0u, 1u, 100u, 255u, 256u, 257u, 700u}) {
+    for (std::size_t second : {0u, 1u, 300u, 512u}) {
+      std::vector<uint64_t> out;
+      PrefixChunker chunker(out);
+      std::string_view rest(text);
+      for (std::size_t n : {first, second}) {
+        chunker.append(rest.substr(0, n));
+        rest.remove_prefix(std::min(n, rest.size()));
+      }
+      chunker.append(rest);
+      EXPECT_EQ(out, whole) << first << " " << second;
+    }
+  }
+  std::vector<uint64_t> bounded;
+  std::string joined;
+  PrefixChunker chunker(bounded);
+  for (int i = 0; i < 10'000; ++i) {
+    chunker.append("a few bytes ");
+    joined += "a few bytes ";
+  }
+  EXPECT_EQ(bounded.size(), kMaxPrefixChunks);
+  EXPECT_EQ(bounded, chunks_of(joined));
+}
+
 std::vector<CacheView> views_of(std::initializer_list<uint64_t> ids) {
   std::vector<CacheView> out;
   for (uint64_t id : ids) out.push_back({id, 0, 0});
