@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -330,6 +332,35 @@ class SpillTest : public ::testing::Test {
   PrefixIndex index_;
   Rng rng_{7};
 };
+
+// The x-duet-decision text, field by field, with the predicted TTFT rounded as printf's
+// %.0f rounds it (to even at .5: 0.5 -> 0, 2.5 -> 2, 239.5 -> 240), large and infinite too.
+TEST_F(SpillTest, TheDecisionTextNamesEachFieldThatApplies) {
+  Decision d;
+  d.route = &route_;
+  d.targets[0] = {&small_, SizePool::small, Track::stable};
+  d.target_count = 1;
+  Pick p{&d.targets[0], &small_.stable[0], {}};
+  auto text = [&] {
+    std::string out = "kept ";
+    append_decision_text(d, p, out);
+    return out;
+  };
+  EXPECT_EQ(text(), "kept policy=duet pool=small spill=no");
+  p.why.prompt_chunks = 16;
+  p.why.matched_chunks = 12;
+  p.why.spilled = true;
+  for (float ms : {0.0f, 0.5f, 1.5f, 2.5f, 0.49999997f, 239.5f, 123456.5f, 1e9f, 2e15f,
+                   std::numeric_limits<float>::infinity()}) {
+    p.why.predicted_ttft_ms = ms;
+    char shown[64];
+    std::snprintf(shown, sizeof shown, "%.0f", static_cast<double>(ms));  // what it always was
+    EXPECT_EQ(text(), std::string("kept policy=duet pool=small prefix=12/16 ttft_ms=") + shown + " spill=yes");
+  }
+  route_.spec.scheduling.policy = api::SchedulingPolicy::prefix;
+  p.why.predicted_ttft_ms = -1;
+  EXPECT_EQ(text(), "kept policy=prefix pool=small prefix=12/16");
+}
 
 TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
   Pick calm = pick_small_request();
