@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
 #endif
 #include <nlohmann/json.hpp>
@@ -39,10 +39,11 @@ void count_words(std::string_view utf8, ByteCounts& c) {
   }
 }
 
-#if defined(__SSE2__)
-// Sixteen bytes at a time (SSE2 is in every x86-64), counted in byte lanes that are summed
-// every 255 blocks, before a lane can overflow: six instructions per 16 bytes where the
-// word loop takes about twelve per 8 (it was a third of a 4 KB routing decision).
+#if defined(__SSE2__) && defined(__x86_64__)
+// Sixteen bytes at a time (SSE2 is in every x86-64; 32-bit x86 lacks the 64-bit moves used
+// here), counted in byte lanes that are summed every 255 blocks, before a lane can overflow:
+// six instructions per 16 bytes where the word loop takes about twelve per 8 (it was a third
+// of a 4 KB routing decision).
 void count_sse2(std::string_view utf8, ByteCounts& c) {
   const __m128i zero = _mm_setzero_si128();
   const __m128i lead_min = _mm_set1_epi8(static_cast<char>(0xC0));
@@ -73,7 +74,7 @@ void count_sse2(std::string_view utf8, ByteCounts& c) {
 
 uint64_t estimate_text_tokens(std::string_view utf8) {
   ByteCounts c;
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
   count_sse2(utf8, c);
 #else
   count_words(utf8, c);
