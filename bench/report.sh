@@ -208,48 +208,67 @@ EOF
 fi
 
 if grep -q '^profile' "$tsv"; then
+  variants=$(awk -F'\t' '$1 == "profile" {print $2}' "$tsv" | sort -u)  # plain, tls
   cat <<EOF
 
 ## Profile: syscalls and instructions per request
 
-\`strace -c -f\` on each proxy's processes during a plain run with $(env_of settings | grep -o 'CONNECTIONS=[0-9]*' | cut -d= -f2) connections
-(calls per request; failed calls such as EAGAIN count too), and duet-router's user-space
-instructions per request under \`valgrind --tool=callgrind\` (8 connections, plain, JWT
-verified). Kernel time is not in the instruction count: on this loopback setup it is most
-of every proxy's CPU (bench/README.md, "Where the time goes").
+\`strace -c -f\` on each proxy's processes during a run with $(env_of settings | grep -o 'CONNECTIONS=[0-9]*' | cut -d= -f2) connections
+(calls per request; failed calls such as EAGAIN count too), and each proxy's user-space
+instructions per request under \`valgrind --tool=callgrind\` (8 connections, TLS handshakes not counted; duet-router
+verifies the JWT, nginx and HAProxy do not; nginx runs without its master process there).
+Kernel time is not in the instruction count: on this loopback setup it is most of every
+proxy's CPU (bench/README.md, "Where the time goes").
 
-| syscall | duet-router | nginx | HAProxy |
-| --- | --- | --- | --- |
 EOF
+  header="| syscall" line="| ---"
+  for variant in $variants; do
+    for proxy in $proxies; do header="$header | $proxy $variant"; line="$line | ---"; done
+  done
+  echo "$header |"
+  echo "$line |"
   for name in $(awk -F'\t' '$1 == "profile" && $5 ~ /^syscall_/ {sub(/^syscall_/, "", $5); print $5}' "$tsv" | sort -u); do
     row="| \`$name\`"
-    for proxy in $proxies; do
-      v=$(vals profile plain "$proxy" "syscall_$name" | head -1)
-      row="$row | ${v:-–}"
+    for variant in $variants; do
+      for proxy in $proxies; do
+        v=$(vals profile "$variant" "$proxy" "syscall_$name" | head -1)
+        row="$row | ${v:-–}"
+      done
     done
     echo "$row |"
   done
-  row="| **all**"
-  for proxy in $proxies; do
-    v=$(awk -F'\t' -v p="$proxy" '$1 == "profile" && $3 == p && $5 ~ /^syscall_/ {t += $6}
-      END {if (t) printf "%.2f", t}' "$tsv")
-    row="$row | **${v:-–}**"
+  for metric in all ir_per_request ir_per_request_workers; do
+    case $metric in
+      all) row="| **all**" ;;
+      ir_per_request) row="| **instructions (user space)**" ;;
+      *) row="| of which worker threads (duet-router's request path)" ;;
+    esac
+    for variant in $variants; do
+      for proxy in $proxies; do
+        if [ $metric = all ]; then
+          v=$(awk -F'\t' -v p="$proxy" -v r="$variant" '$1 == "profile" && $2 == r && $3 == p &&
+            $5 ~ /^syscall_/ {t += $6} END {if (t) printf "%.2f", t}' "$tsv")
+        else
+          v=$(vals profile "$variant" "$proxy" "$metric" | head -1)
+        fi
+        [ $metric = ir_per_request_workers ] && row="$row | ${v:-–}" || row="$row | **${v:-–}**"
+      done
+    done
+    echo "$row |"
   done
-  echo "$row |"
-  ir=$(vals profile plain duet ir_per_request | head -1)
-  if [ -n "$ir" ]; then
+  for variant in $variants; do
+    top="$work/profile-top.tsv"
+    [ "$variant" = tls ] && top="$work/profile-top-tls.tsv"
+    [ -f "$top" ] || continue
     cat <<EOF
 
-duet-router: **$ir instructions per request** in user space. The functions that take the
-most of them (self cost):
+duet-router, $variant: the functions that take the most of its user-space instructions (self cost):
 
 | share % | function |
 | --- | --- |
 EOF
-    if [ -f "$work/profile-top.tsv" ]; then
-      awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| %s | `%s` |\n", $1, $2}' "$work/profile-top.tsv"
-    fi
-  fi
+    awk -F'\t' '{gsub(/\|/, "\\|", $2); printf "| %s | `%s` |\n", $1, $2}' "$top"
+  done
 fi
 
 # A rig's own section (scenario 11 drain, 12 migration, 13 saturated: a run with

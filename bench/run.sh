@@ -243,9 +243,15 @@ if [ -n "${PROXY_PIDS[nginx]:-}" ]; then
   for pid in "$@"; do record rss - "nginx worker" 1 peak_kb "$(peak_rss_kb "$pid")"; done
 fi
 if has profile; then
-  for proxy in duet nginx haproxy; do profile_syscalls "$proxy" plain; done
-  profile_instructions plain
-  cp "$WORK/callgrind-top-plain.tsv" "$WORK/profile-top.tsv" 2>/dev/null || true
+  for variant in $PROFILE_VARIANTS; do
+    for proxy in duet nginx haproxy; do profile_syscalls "$proxy" "$variant"; done
+  done
+  # Under callgrind last: each proxy is restarted under it and then left stopped.
+  for proxy in duet nginx haproxy; do
+    for variant in $PROFILE_VARIANTS; do profile_instructions "$proxy" "$variant"; done
+  done
+  cp "$WORK/callgrind-top-duet-plain.tsv" "$WORK/profile-top.tsv" 2>/dev/null || true
+  cp "$WORK/callgrind-top-duet-tls.tsv" "$WORK/profile-top-tls.tsv" 2>/dev/null || true
 fi
 if has decision; then decision; fi
 if has failover; then

@@ -11,27 +11,54 @@ namespace {
 
 // Four independent lanes of eight bytes: one multiply per word and no chain from one word to
 // the next across lanes, so the hash keeps up with memcpy (it runs over every prompt a prefix
-// policy routes).
-uint64_t chunk_hash(uint64_t parent, const char* p, std::size_t n) {
+// policy routes). The lanes are four variables, not an array: GCC kept an array on the stack
+// and went through memory for every word (twice as slow).
+uint64_t chunk_hash(uint64_t parent, const char* p) {
   constexpr uint64_t k = 0x9e3779b97f4a7c15ull;
-  uint64_t lane[4] = {parent, parent ^ 0x5555555555555555ull, parent + k, parent - k};
-  for (std::size_t i = 0; i + 32 <= n; i += 32)
-    for (int l = 0; l < 4; ++l) {
-      uint64_t word;
-      std::memcpy(&word, p + i + 8 * l, 8);
-      lane[l] = (lane[l] ^ word) * k;
-    }
-  uint64_t h = spread(lane[0]) ^ spread(lane[1] + 1) * 3 ^ spread(lane[2] + 2) * 5 ^ spread(lane[3] + 3) * 7;
+  uint64_t a = parent, b = parent ^ 0x5555555555555555ull, c = parent + k, d = parent - k;
+  auto mix = [&](uint64_t& lane, const char* at) {
+    uint64_t word;
+    std::memcpy(&word, at, 8);
+    lane = (lane ^ word) * k;
+  };
+  for (std::size_t i = 0; i < kPrefixChunkBytes; i += 32) {
+    mix(a, p + i);
+    mix(b, p + i + 8);
+    mix(c, p + i + 16);
+    mix(d, p + i + 24);
+  }
+  uint64_t h = spread(a) ^ spread(b + 1) * 3 ^ spread(c + 2) * 5 ^ spread(d + 3) * 7;
   return spread(h) | 1;  // never 0, which marks a free slot
 }
+
+constexpr uint64_t kFirstParent = 0x243f6a8885a308d3ull;
 
 }  // namespace
 
 void append_prefix_chunks(std::string_view text, std::vector<uint64_t>& out) {
-  uint64_t parent = out.empty() ? 0x243f6a8885a308d3ull : out.back();
-  for (std::size_t at = 0; at + kPrefixChunkBytes <= text.size() && out.size() < kMaxPrefixChunks;
-       at += kPrefixChunkBytes)
-    out.push_back(parent = chunk_hash(parent, text.data() + at, kPrefixChunkBytes));
+  PrefixChunker(out).append(text);
+}
+
+void PrefixChunker::append(std::string_view piece) {
+  while (!piece.empty() && out_.size() < kMaxPrefixChunks) {
+    if (pending_size_ == 0 && piece.size() >= kPrefixChunkBytes) {  // a whole chunk in place
+      emit(piece.data());
+      piece.remove_prefix(kPrefixChunkBytes);
+      continue;
+    }
+    std::size_t n = std::min(piece.size(), kPrefixChunkBytes - pending_size_);
+    std::memcpy(pending_.data() + pending_size_, piece.data(), n);
+    pending_size_ += n;
+    piece.remove_prefix(n);
+    if (pending_size_ == kPrefixChunkBytes) {
+      emit(pending_.data());
+      pending_size_ = 0;
+    }
+  }
+}
+
+void PrefixChunker::emit(const char* chunk) {
+  out_.push_back(chunk_hash(out_.empty() ? kFirstParent : out_.back(), chunk));
 }
 
 PrefixIndex::PrefixIndex(std::size_t max_entries) : max_entries_(std::max<std::size_t>(max_entries, kShards)) {}

@@ -36,6 +36,23 @@ inline constexpr std::size_t kMaxPrefixChunks = 256;
 // The chained hashes of the full 256-byte chunks of `text`.
 void append_prefix_chunks(std::string_view text, std::vector<uint64_t>& out);
 
+// The same for a text that comes in pieces (a chat's roles and contents), without joining
+// them: whole chunks are hashed where they lie, and only a chunk that spans two pieces is
+// copied. The chunks are those of the pieces' concatenation; past kMaxPrefixChunks in `out`,
+// the rest is ignored.
+class PrefixChunker {
+ public:
+  explicit PrefixChunker(std::vector<uint64_t>& out) : out_(out) {}
+  void append(std::string_view piece);
+
+ private:
+  void emit(const char* chunk);
+
+  std::vector<uint64_t>& out_;
+  std::array<char, kPrefixChunkBytes> pending_;
+  std::size_t pending_size_ = 0;
+};
+
 // An endpoint as the index sees its cache.
 struct CacheView {
   uint64_t id = 0;         // EndpointLoad::id

@@ -47,7 +47,9 @@ class ProxySession : public DownstreamConnection,
   void do_handshake();
   void on_handshake(boost::beast::error_code ec);
   void do_read_header();
+  void begin_header();
   void read_request();
+  void on_request_bytes(boost::beast::error_code ec);
   bool body_within_budget();
   void request_part_read(boost::beast::error_code ec);
   void on_read_header(boost::beast::error_code ec);

@@ -23,6 +23,9 @@ namespace http = beast::http;
 // The peer closed, reset, timed out or the session closed it: nothing to answer.
 template <class Stream, class Upstreams>
 bool ProxySession<Stream, Upstreams>::connection_ended(beast::error_code ec) {
+  // Success first: it is every request's case (twice), and each comparison below builds an
+  // error_code of another category (400 instructions a request, callgrind).
+  if (!ec) return false;
   return ec == http::error::end_of_stream || ec == http::error::partial_message ||
          ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::operation_aborted || ec == beast::error::timeout ||
@@ -113,6 +116,13 @@ bool ProxySession<Stream, Upstreams>::busy() const {
 
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::do_read_header() {
+  begin_header();
+  read_request();
+}
+
+// A fresh parser and the header's limits; the caller reads.
+template <class Stream, class Upstreams>
+void ProxySession<Stream, Upstreams>::begin_header() {
   enter(Phase::reading_header);
   parser_.emplace();
   parser_->header_limit(parser_header_limit(worker_.limits.max_header_bytes));
@@ -120,7 +130,6 @@ void ProxySession<Stream, Upstreams>::do_read_header() {
   parser_->body_limit(worker_.limits.max_body_bytes);
   // Covers the whole header: a slow (or idle keep-alive) client is closed when it passes.
   beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
-  read_request();
 }
 
 // A request is read as an engine's answer is (upstream_relay.cc): parse what is buffered and
@@ -164,17 +173,24 @@ void ProxySession<Stream, Upstreams>::read_request() {
   stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this()](
                                                           beast::error_code ec, std::size_t n) {
     self->buffer_.commit(n);
-    if (self->phase_ == Phase::closed) return;  // close() came first: nothing to answer
-    if (ec == asio::error::eof) {
-      // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
-      if (!self->parser_->got_some()) return self->request_part_read(http::error::end_of_stream);
-      ec = {};
-      self->parser_->put_eof(ec);
-      return self->request_part_read(ec);
-    }
-    if (ec) return self->request_part_read(ec);
-    self->read_request();
+    self->on_request_bytes(ec);
   });
+}
+
+// The end of a read of the request (read_request's, or the watch's that became the next
+// request's first read): its bytes are in buffer_.
+template <class Stream, class Upstreams>
+void ProxySession<Stream, Upstreams>::on_request_bytes(beast::error_code ec) {
+  if (phase_ == Phase::closed) return;  // close() came first: nothing to answer
+  if (ec == asio::error::eof) {
+    // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
+    if (!parser_->got_some()) return request_part_read(http::error::end_of_stream);
+    ec = {};
+    parser_->put_eof(ec);
+    return request_part_read(ec);
+  }
+  if (ec) return request_part_read(ec);
+  read_request();
 }
 
 // A declared length was taken whole on the header; a chunked body takes room as it grows.
@@ -470,6 +486,7 @@ void ProxySession<Stream, Upstreams>::on_watch(beast::error_code ec, std::size_t
     if (!ec) return start_watch();
     return close();  // the client went away: close() cancels the relay
   }
+  if (phase_ == Phase::reading_header) return on_request_bytes(ec);  // see next_request()
   if (phase_ == Phase::closed || (ec && ec != asio::error::operation_aborted)) return close();
   if (phase_ == Phase::resuming) do_read_header();
 }
@@ -489,8 +506,15 @@ template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::next_request() {
   if (phase_ == Phase::closed) return;
   if (worker_.draining || after_ != After::next_request) return close();
+  if (watching_ && buffer_.size() == 0) {
+    // Nothing of the next request is here yet: the watch's read, still posted, becomes the
+    // header's first read. Cancelling it to post another cost a recv that found nothing on
+    // every keep-alive request (and with TLS an SSL_read that found nothing too).
+    return begin_header();
+  }
   if (watching_) {
-    // The posted read must end before the next header read starts; its bytes are kept.
+    // Pipelined bytes wait in buffer_: the posted read must end before they are parsed (and
+    // before the next header read starts); its bytes are kept.
     enter(Phase::resuming);
     beast::get_lowest_layer(stream_).cancel();
     return;

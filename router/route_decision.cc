@@ -1,7 +1,8 @@
 #include "router/route_decision.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
+#include <cmath>
 #include <vector>
 
 #include "duet/common/hash.h"
@@ -220,21 +221,36 @@ std::size_t same_endpoints(const Decision& decision, std::span<const Endpoint* c
   return n;
 }
 
+// Appended piece by piece: two snprintf calls here took 2,400 instructions a request, 6 % of
+// a plain proxied request (callgrind).
 void append_decision_text(const Decision& decision, const Pick& pick, std::string& out) {
   if (!decision.route || !pick.target) return;
-  char text[160];
-  std::string_view policy = api::to_string(decision.route->spec.scheduling.policy);
-  int n = std::snprintf(text, sizeof text, "policy=%.*s pool=%s", static_cast<int>(policy.size()), policy.data(),
-                        to_string(pick.target->pool));
-  auto add = [&](const char* format, auto... values) {
-    if (n >= 0 && static_cast<std::size_t>(n) < sizeof text)
-      n += std::snprintf(text + n, sizeof text - n, format, values...);
+  auto number = [&out](auto value, auto... format) {
+    char digits[64];
+    auto end = std::to_chars(digits, digits + sizeof digits, value, format...).ptr;
+    out.append(digits, end);
   };
-  if (pick.why.prompt_chunks) add(" prefix=%u/%u", unsigned{pick.why.matched_chunks}, unsigned{pick.why.prompt_chunks});
-  if (pick.why.predicted_ttft_ms >= 0) add(" ttft_ms=%.0f", static_cast<double>(pick.why.predicted_ttft_ms));
+  out += "policy=";
+  out += api::to_string(decision.route->spec.scheduling.policy);
+  out += " pool=";
+  out += to_string(pick.target->pool);
+  if (pick.why.prompt_chunks) {
+    out += " prefix=";
+    number(unsigned{pick.why.matched_chunks});
+    out += '/';
+    number(unsigned{pick.why.prompt_chunks});
+  }
+  if (float ms = pick.why.predicted_ttft_ms; ms >= 0) {
+    out += " ttft_ms=";
+    // As %.0f writes it: to the nearest, ties to even. Through an integer where it fits, as
+    // to_chars of a double takes a thousand instructions.
+    if (ms < 1e15f)
+      number(static_cast<uint64_t>(std::nearbyint(ms)));
+    else
+      number(static_cast<double>(ms), std::chars_format::fixed, 0);
+  }
   if (decision.route->spec.size_routing && decision.route->spec.scheduling.policy == api::SchedulingPolicy::duet)
-    add(" spill=%s", pick.why.spilled ? "yes" : "no");
-  if (n > 0) out.append(text, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof text - 1));
+    out += pick.why.spilled ? " spill=yes" : " spill=no";
 }
 
 }  // namespace duet::router

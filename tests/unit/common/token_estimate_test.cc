@@ -59,3 +59,26 @@ TEST(TokenEstimate, WordAtATimeCountMatchesTheByteRule) {
     ASSERT_EQ(duet::estimate_text_tokens(view), by_bytes(view)) << text;
   }
 }
+
+// Sixteen bytes at a time, the counts are kept in byte lanes and summed every 255 blocks:
+// texts past 255 × 16 bytes whose every byte counts (0xC0 and up: both counts) must not wrap
+// a lane, and random bytes of every value must agree with the byte rule at any length.
+TEST(TokenEstimate, LongTextsCountEveryByte) {
+  for (std::size_t n : {4079u, 4080u, 4081u, 4096u, 8160u, 8177u, 65536u + 7}) {
+    std::string lead(n, '\xF0');
+    ASSERT_EQ(duet::estimate_text_tokens(lead), n) << n;  // no ASCII, every byte a code point
+    std::string continuation(n, '\x80');
+    ASSERT_EQ(duet::estimate_text_tokens(continuation), 0u) << n;
+  }
+  std::mt19937 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    std::string text(rng() % 9000, '\0');
+    for (char& c : text) c = static_cast<char>(rng());
+    uint64_t ascii = 0, other = 0;
+    for (unsigned char c : text) {
+      ascii += c < 0x80;
+      other += c >= 0xC0;
+    }
+    ASSERT_EQ(duet::estimate_text_tokens(text), (ascii + 3) / 4 + other) << text.size();
+  }
+}

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -31,6 +33,36 @@ TEST(PrefixChunks, SharedLeadingTextGivesSharedLeadingChunks) {
   auto changed = chunks_of("b" + head.substr(1) + text_of(600, 'b'));
   for (std::size_t i = 0; i < 4; ++i) EXPECT_NE(changed[i], long_one[i]) << i;
   EXPECT_EQ(chunks_of(text_of(1 << 20, 'c')).size(), kMaxPrefixChunks);
+}
+
+// A text given in pieces (a chat's roles and contents) is cut as the pieces joined would be,
+// wherever the pieces end, up to the same bound.
+TEST(PrefixChunks, PiecesGiveTheChunksOfTheirConcatenation) {
+  std::string text;
+  for (int i = 0; text.size() < 3000; ++i) text += "word" + std::to_string(i) + " ";
+  auto whole = chunks_of(text);
+  for (std::size_t first : {0u, 1u, 100u, 255u, 256u, 257u, 700u}) {
+    for (std::size_t second : {0u, 1u, 300u, 512u}) {
+      std::vector<uint64_t> out;
+      PrefixChunker chunker(out);
+      std::string_view rest(text);
+      for (std::size_t n : {first, second}) {
+        chunker.append(rest.substr(0, n));
+        rest.remove_prefix(std::min(n, rest.size()));
+      }
+      chunker.append(rest);
+      EXPECT_EQ(out, whole) << first << " " << second;
+    }
+  }
+  std::vector<uint64_t> bounded;
+  std::string joined;
+  PrefixChunker chunker(bounded);
+  for (int i = 0; i < 10'000; ++i) {
+    chunker.append("a few bytes ");
+    joined += "a few bytes ";
+  }
+  EXPECT_EQ(bounded.size(), kMaxPrefixChunks);
+  EXPECT_EQ(bounded, chunks_of(joined));
 }
 
 std::vector<CacheView> views_of(std::initializer_list<uint64_t> ids) {
@@ -317,6 +349,35 @@ class SpillTest : public ::testing::Test {
   PrefixIndex index_;
   Rng rng_{7};
 };
+
+// The x-duet-decision text, field by field, with the predicted TTFT rounded as printf's
+// %.0f rounds it (to even at .5: 0.5 -> 0, 2.5 -> 2, 239.5 -> 240), large and infinite too.
+TEST_F(SpillTest, TheDecisionTextNamesEachFieldThatApplies) {
+  Decision d;
+  d.route = &route_;
+  d.targets[0] = {&small_, SizePool::small, Track::stable};
+  d.target_count = 1;
+  Pick p{&d.targets[0], &small_.stable[0], {}};
+  auto text = [&] {
+    std::string out = "kept ";
+    append_decision_text(d, p, out);
+    return out;
+  };
+  EXPECT_EQ(text(), "kept policy=duet pool=small spill=no");
+  p.why.prompt_chunks = 16;
+  p.why.matched_chunks = 12;
+  p.why.spilled = true;
+  for (float ms : {0.0f, 0.5f, 1.5f, 2.5f, 0.49999997f, 239.5f, 123456.5f, 1e9f, 2e15f,
+                   std::numeric_limits<float>::infinity()}) {
+    p.why.predicted_ttft_ms = ms;
+    char shown[64];
+    std::snprintf(shown, sizeof shown, "%.0f", static_cast<double>(ms));  // what it always was
+    EXPECT_EQ(text(), std::string("kept policy=duet pool=small prefix=12/16 ttft_ms=") + shown + " spill=yes");
+  }
+  route_.spec.scheduling.policy = api::SchedulingPolicy::prefix;
+  p.why.predicted_ttft_ms = -1;
+  EXPECT_EQ(text(), "kept policy=prefix pool=small prefix=12/16");
+}
 
 TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
   Pick calm = pick_small_request();
