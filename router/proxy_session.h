@@ -74,6 +74,8 @@ class ProxySession : public DownstreamConnection,
   void reject(boost::beast::error_code ec);
   void reject(int status, std::string message);
   void start_watch();
+  void post_watch();
+  void on_watch_ready(boost::beast::error_code ec);
   void on_watch(boost::beast::error_code ec, std::size_t n);
   void end_request();
   void next_request();
@@ -105,6 +107,8 @@ class ProxySession : public DownstreamConnection,
   bool keep_alive() const { return after_ == After::next_request || after_ == After::drop_body; }
 
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  // A plain TCP connection: the client is watched by readiness (post_watch()).
+  static constexpr bool kWaitsForBytes = std::is_same_v<Stream, PlainStream>;
   // A body upload may be slower than a header; engines see the whole body at once anyway.
   static constexpr std::chrono::seconds kBodyTimeout{60};
   static constexpr std::chrono::seconds kReplyTimeout{30};

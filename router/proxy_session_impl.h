@@ -473,9 +473,39 @@ void ProxySession<Stream, Upstreams>::start_watch() {
   if (watching_ || phase_ == Phase::closed || buffer_.size() >= kWatchBufferLimit) return;
   watching_ = true;
   beast::get_lowest_layer(stream_).expires_never();  // the relay sets one for its writes
-  stream_.async_read_some(
-      buffer_.prepare(4096),
-      beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
+  post_watch();
+}
+
+// A plain connection waits for the client's bytes (or its end) without a buffer, and reads
+// them once they are there: a keep-alive connection idle between requests then holds no read
+// buffer (next_request() frees it), and no read is tried before there is something to read.
+// TLS reads through the stream: OpenSSL may hold bytes the socket no longer shows.
+template <class Stream, class Upstreams>
+void ProxySession<Stream, Upstreams>::post_watch() {
+  if constexpr (!kWaitsForBytes) {
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
+  } else {
+    stream_.socket().async_wait(
+        asio::socket_base::wait_read,
+        beast::bind_front_handler(&ProxySession::on_watch_ready, this->shared_from_this()));
+  }
+}
+
+template <class Stream, class Upstreams>
+void ProxySession<Stream, Upstreams>::on_watch_ready(beast::error_code ec) {
+  if constexpr (kWaitsForBytes) {
+    std::size_t n = 0;
+    if (!ec) {
+      n = stream_.socket().read_some(buffer_.prepare(4096), ec);  // non-blocking (prepare())
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        if (phase_ != Phase::closed) return post_watch();  // woken for nothing: wait again
+        ec = asio::error::operation_aborted;
+      }
+    }
+    on_watch(ec, n);
+  }
 }
 
 template <class Stream, class Upstreams>
@@ -510,6 +540,7 @@ void ProxySession<Stream, Upstreams>::next_request() {
     // Nothing of the next request is here yet: the watch's read, still posted, becomes the
     // header's first read. Cancelling it to post another cost a recv that found nothing on
     // every keep-alive request (and with TLS an SSL_read that found nothing too).
+    if constexpr (kWaitsForBytes) buffer_.shrink_to_fit();  // its watch holds no buffer: idle costs none
     return begin_header();
   }
   if (watching_) {
