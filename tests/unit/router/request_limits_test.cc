@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "scripted_engine.h"
 #include "support/router_process.h"
@@ -121,6 +122,27 @@ TEST_F(RequestLimits, EachRequestOfAKeepAliveConnectionGivesItsBudgetBack) {
     other.write(post_head(60000) + std::string(60000, ' '));
     return other.read().result_int() == 200;
   }));
+}
+
+// A plain connection waiting for a request holds no read buffer: it waits for readability
+// and reads what came (bench scenario 16). What it sends after a pause, a whole request or
+// the rest of a header that stopped half way, is read as before.
+TEST_F(RequestLimits, AConnectionIdleBetweenRequestsOrInAHeaderIsServedWhenItGoesOn) {
+  start_router("");
+  RawClient client(router_->proxy().port);
+  for (int i = 0; i < 3; ++i) {
+    // Idle time itself is what is tested here, not a wait for something to happen.
+    std::this_thread::sleep_for(300ms);
+    client.write(post_head(2) + "{}");
+    auto answer = client.read();
+    ASSERT_EQ(answer.result_int(), 200) << "request " << i << ": " << answer.body();
+    ASSERT_TRUE(answer.keep_alive());
+  }
+  std::string request = post_head(2) + "{}";
+  client.write(request.substr(0, 20));
+  std::this_thread::sleep_for(300ms);
+  client.write(request.substr(20));
+  EXPECT_EQ(client.read().result_int(), 200);
 }
 
 TEST_F(RequestLimits, BodiesOverTheBufferedBudgetGet503UntilOneEnds) {
