@@ -34,12 +34,26 @@ s() { vals "$1" "$2" "$3" "$4" | stats "${5:-%.0f}"; }
 proxies="duet nginx haproxy"
 label() { case $1 in duet) echo "duet-router";; nginx) echo nginx;; haproxy) echo HAProxy;; *) echo "$1";; esac; }
 
+carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
+  if [ -f "$work/$1.md" ]; then
+    echo; cat "$work/$1.md"
+  elif [ -f "$work/previous-RESULTS.md" ] && grep -q "^<!-- $1:begin" "$work/previous-RESULTS.md"; then
+    echo
+    awk -v name="$1" '$0 ~ "^<!-- " name ":begin" {on = 1} on {print} $0 ~ "^<!-- " name ":end" {on = 0}' \
+      "$work/previous-RESULTS.md"
+  fi
+}
+
 cat <<EOF
 # Benchmark results
 
 Written by \`make bench\` (bench/run.sh, method in [README.md](README.md)) on $(env_of date).
 Each cell: median over rounds (min–max). Ratios are taken per round, then the median.
 $( [ -s "$work/note.txt" ] && printf '\n> **Note.** %s\n' "$(cat "$work/note.txt")")
+EOF
+# The targets at a glance (by hand, from the sections they cite): kept from the previous run.
+carry_section targets
+cat <<EOF
 
 ## Machine and versions
 
@@ -274,15 +288,6 @@ fi
 # A rig's own section (scenario 11 drain, 12 migration, 13 saturated: a run with
 # PROXY_CPU_QUOTA, pasted in by hand): this run's, else the previous one's. Sections 14–16
 # (report_connections.sh) are carried the same way when their scenarios do not run.
-carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
-  if [ -f "$work/$1.md" ]; then
-    echo; cat "$work/$1.md"
-  elif [ -f "$work/previous-RESULTS.md" ] && grep -q "^<!-- $1:begin" "$work/previous-RESULTS.md"; then
-    echo
-    awk -v name="$1" '$0 ~ "^<!-- " name ":begin" {on = 1} on {print} $0 ~ "^<!-- " name ":end" {on = 0}' \
-      "$work/previous-RESULTS.md"
-  fi
-}
 carry_section drain
 carry_section migration
 carry_section saturated
