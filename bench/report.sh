@@ -299,7 +299,6 @@ section_or_carry scale scale scale_section
 if [ -f "$work/scheduling/results.tsv" ]; then
   echo
   "$(dirname "$0")/scheduling/report.sh" "$work/scheduling" "${RESULTS_DIR:-$(dirname "$0")}"
-elif [ -f "$work/previous-RESULTS.md" ] && grep -q '^<!-- scheduling:begin' "$work/previous-RESULTS.md"; then
-  echo
-  awk '/^<!-- scheduling:begin/ {on = 1} on {print} /^<!-- scheduling:end/ {on = 0}' "$work/previous-RESULTS.md"
+else
+  carry_section scheduling
 fi
