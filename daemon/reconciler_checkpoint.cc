@@ -29,6 +29,7 @@ json Reconciler::checkpoint_json() const {
                      {"pid", instance.pid()},
                      {"startTime", instance.start_time()},
                      {"restarts", instance.restarts()},
+                     {"ready", instance.state() == engine::EngineState::ready},
                      {"terminating", replica.terminating}});
   }
   return items;
@@ -59,7 +60,7 @@ int Reconciler::adopt(const json& checkpoint) {
       on_bad_devices[name] = "a device it holds is gone or unhealthy since duetd last ran";
     auto instance = make_instance(std::move(config));
     replicas_[name] = {instance, record.value("revision", ""), true, false, std::nullopt, handler, {}};
-    instance->adopt(pid, start_time, record.value("restarts", 0));
+    instance->adopt(pid, start_time, record.value("restarts", 0), record.value("ready", false));
     ++adopted;
     if (record.value("terminating", false)) stop_replica(name);  // finish the drain it was in
   }

@@ -48,7 +48,7 @@ EngineInstance::~EngineInstance() {
 
 void EngineInstance::start() { launch(); }
 
-void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts) {
+void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts, bool was_ready) {
   pid_ = pid;
   start_time_ = start_time;
   restarts_ = restarts;
@@ -59,8 +59,9 @@ void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts) {
     handle_exit("exited while adopted (its exit status went to init, not to duetd)");
   });
   logger().info("engine_adopted", {{"engine", name()}, {"pid", pid_}, {"port", config_.port}});
-  set_state(EngineState::starting, "adopted after a duetd restart");
-  start_probes();
+  if (was_ready) ready_since_ = steady_clock::now();
+  set_state(was_ready ? EngineState::ready : EngineState::starting, "adopted after a duetd restart");
+  start_probes(was_ready);
 }
 
 void EngineInstance::launch() {
@@ -80,7 +81,7 @@ void EngineInstance::launch() {
   start_probes();
 }
 
-void EngineInstance::start_probes() {
+void EngineInstance::start_probes(bool ready) {
   Address target;
   target.host = config_.host;
   target.port = config_.port;
@@ -89,7 +90,7 @@ void EngineInstance::start_probes() {
     set_state(EngineState::ready);
     ready_since_ = steady_clock::now();
   } else {
-    readiness_ = std::make_shared<HttpProber>(executor_, target, *config_.readiness, false,
+    readiness_ = std::make_shared<HttpProber>(executor_, target, *config_.readiness, ready,
                                               [this](bool ok) { on_readiness(ok); });
     readiness_->start();
   }

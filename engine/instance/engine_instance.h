@@ -64,8 +64,10 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
   // Starts the process (Pending → Starting).
   void start();
   // Takes over a process an earlier duetd started (pid and /proc start time from the
-  // checkpoint, already checked to match): Starting, probed again, not restarted.
-  void adopt(pid_t pid, uint64_t start_time, int restarts);
+  // checkpoint, already checked to match), probed again, not restarted. One that was Ready
+  // when the checkpoint was written stays Ready until its readiness probe fails, so a duetd
+  // restart takes no endpoint away from the routers; any other starts as Starting.
+  void adopt(pid_t pid, uint64_t start_time, int restarts, bool was_ready);
   // Keeps the replica Pending with `reason` (no devices free, no port free).
   void hold(std::string reason) { set_state(EngineState::pending, std::move(reason)); }
   // The process ended with wait status `status` (reported by duetd's SIGCHLD handler).
@@ -99,7 +101,8 @@ class EngineInstance : public std::enable_shared_from_this<EngineInstance> {
 
  private:
   void launch();
-  void start_probes();
+  // `ready`: the readiness probe starts from Ready (an adopted replica that was Ready).
+  void start_probes(bool ready = false);
   void stop_probes();
   void set_state(EngineState state, std::string message = {});
   void on_readiness(bool ready);

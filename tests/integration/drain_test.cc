@@ -9,10 +9,9 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "duet/common/file_text.h"
 #include "support/duetd_harness.h"
 #include "support/fake_notify_socket.h"
 #include "support/router_process.h"
@@ -88,10 +87,7 @@ class Drains : public ::testing::Test {
     return false;
   }
   std::string replica_log(const std::string& name) {
-    std::ifstream in(duetd_.dir() / "state" / "logs" / (name + ".log"));
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_text_file(duetd_.dir() / "state" / "logs" / (name + ".log")).value_or("");
   }
   static int tokens_in(const std::string& body) {
     int n = 0;

@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "duet/common/file_text.h"
 #include "support/duetd_harness.h"
+#include "support/raw_http.h"
+#include "support/router_process.h"
 #include "support/watch_client.h"
 
 namespace duet::test {
@@ -76,6 +79,47 @@ TEST(DuetdRestart, SigtermLeavesEnginesRunningForTheNextDuetd) {
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", sim_deployment_yaml("sim", 1))}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return d.get("/apis/v1/engines")["items"].size() == 1; }, 20s));
   EXPECT_TRUE(eventually([&] { return !process_alive(before.at("sim-1")); }, 10s));
+}
+
+// A replica that was Ready stays Ready across a duetd restart, so routers following duetd
+// lose no endpoint, until its readiness probe fails. Here the engine hangs (/health included)
+// just before duetd comes back, so the new duetd's probes time out and it must go Unready.
+TEST(DuetdRestart, AReadyReplicaStaysReadyAcrossTheRestartUntilItsProbeFails) {
+  DuetdHarness d;
+  // Five failed probes of a second each: the first snapshot comes well before the last.
+  auto manifest = sim_deployment_yaml("sim", 2, ", --hang-after, \"0\"");
+  auto probe = manifest.find("periodSeconds: 1}");
+  manifest.replace(probe, 17, "periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 5}");
+  ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", manifest)}).exit_code, 0);
+  ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 2; }, 20s));
+  auto checkpoint = d.dir() / "state" / "checkpoint.json";
+  ASSERT_TRUE(eventually([&] {
+    auto engines = nlohmann::json::parse(read_text_file(checkpoint).value_or(""), nullptr, false)["data"]["engines"];
+    return engines.is_array() && engines.size() == 2 &&
+           std::all_of(engines.begin(), engines.end(), [](const auto& e) { return e["ready"] == true; });
+  })) << read_text_file(checkpoint).value_or("");
+  auto before = pids_by_engine(d);
+
+  // One inference request makes sim-0 hang (--hang-after 0); its log says when.
+  RawHttpClient hang(d.get("/apis/v1/engines/sim-0")["port"].get<uint16_t>());
+  auto body = completion("hello");
+  hang.send("POST /v1/completions HTTP/1.1\r\nHost: sim\r\nContent-Type: application/json\r\n"
+            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto log = d.dir() / "state" / "logs" / "sim-0.log";
+  ASSERT_TRUE(eventually([&] {
+    return read_text_file(log).value_or("").find("event=hang_started") != std::string::npos;
+  })) << read_text_file(log).value_or("");
+
+  d.restart(SIGKILL);
+  WatchClient watch(d.api(), "/apis/v1/watch");
+  ASSERT_TRUE(watch.run_until([&] { return !watch.events().empty(); }));
+  for (const auto& e : watch.events()[0]["engines"]) EXPECT_EQ(e["state"], "Ready") << e;
+
+  EXPECT_TRUE(eventually([&] { return d.get("/apis/v1/engines/sim-0")["state"] == "Unready"; }, 30s))
+      << d.get("/apis/v1/engines/sim-0").dump();
+  EXPECT_EQ(d.get("/apis/v1/engines/sim-1")["state"], "Ready");
+  EXPECT_EQ(pids_by_engine(d), before);
+  EXPECT_EQ(total_restarts(d), 0);
 }
 
 // Applies "first", then "second" (so checkpoint.json has both and .prev only the first) and

@@ -129,12 +129,7 @@ ChildProcess::~ChildProcess() {
   if (own_log_) ::unlink(log_path_.c_str());
 }
 
-std::string ChildProcess::output() const {
-  std::ifstream in(log_path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ChildProcess::output() const { return read_text_file(log_path_).value_or(""); }
 
 bool ChildProcess::wait_for_output(const std::string& text,
                                    std::chrono::milliseconds timeout) const {
