@@ -75,8 +75,12 @@ class ProxySession : public DownstreamConnection,
   void reject(int status, std::string message);
   void start_watch();
   void post_watch();
-  void on_watch_ready(boost::beast::error_code ec);
   void on_watch(boost::beast::error_code ec, std::size_t n);
+  // A plain connection: waits until the client's socket is readable, then reads what is there
+  // (`size` at most) into buffer_ without blocking, and calls `done(ec, n)`. No read buffer
+  // is held while it waits, so an idle connection costs none.
+  template <class Done>
+  void read_when_readable(std::size_t size, Done done);
   void end_request();
   void next_request();
 
@@ -107,7 +111,8 @@ class ProxySession : public DownstreamConnection,
   bool keep_alive() const { return after_ == After::next_request || after_ == After::drop_body; }
 
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-  // A plain TCP connection: the client is watched by readiness (post_watch()).
+  // A plain TCP connection: the client is watched, and an idle one waits, by readiness
+  // (read_when_readable()).
   static constexpr bool kWaitsForBytes = std::is_same_v<Stream, PlainStream>;
   // A body upload may be slower than a header; engines see the whole body at once anyway.
   static constexpr std::chrono::seconds kBodyTimeout{60};

@@ -170,11 +170,17 @@ void ProxySession<Stream, Upstreams>::read_request() {
   }
   if (reading_body && buffer_.size() >= worker_.limits.max_header_bytes)
     return request_part_read(http::error::buffer_overflow);
-  stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this()](
-                                                          beast::error_code ec, std::size_t n) {
+  auto on_bytes = [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
     self->buffer_.commit(n);
     self->on_request_bytes(ec);
-  });
+  };
+  if constexpr (kWaitsForBytes) {
+    if (!reading_body && buffer_.size() == 0) {  // idle: before a request, or after a local reply
+      buffer_.shrink_to_fit();
+      return read_when_readable(kReadSize, std::move(on_bytes));
+    }
+  }
+  stream_.async_read_some(buffer_.prepare(kReadSize), std::move(on_bytes));
 }
 
 // The end of a read of the request (read_request's, or the watch's that became the next
@@ -482,30 +488,30 @@ void ProxySession<Stream, Upstreams>::start_watch() {
 // TLS reads through the stream: OpenSSL may hold bytes the socket no longer shows.
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::post_watch() {
-  if constexpr (!kWaitsForBytes) {
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this()));
-  } else {
-    stream_.socket().async_wait(
-        asio::socket_base::wait_read,
-        beast::bind_front_handler(&ProxySession::on_watch_ready, this->shared_from_this()));
-  }
+  auto on_bytes = beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this());
+  if constexpr (kWaitsForBytes)
+    read_when_readable(4096, std::move(on_bytes));
+  else
+    stream_.async_read_some(buffer_.prepare(4096), std::move(on_bytes));
 }
 
 template <class Stream, class Upstreams>
-void ProxySession<Stream, Upstreams>::on_watch_ready(beast::error_code ec) {
-  if constexpr (kWaitsForBytes) {
-    std::size_t n = 0;
-    if (!ec) {
-      n = stream_.socket().read_some(buffer_.prepare(4096), ec);  // non-blocking (prepare())
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        if (phase_ != Phase::closed) return post_watch();  // woken for nothing: wait again
-        ec = asio::error::operation_aborted;
-      }
-    }
-    on_watch(ec, n);
-  }
+template <class Done>
+void ProxySession<Stream, Upstreams>::read_when_readable(std::size_t size, Done done) {
+  stream_.socket().async_wait(
+      asio::socket_base::wait_read,
+      [self = this->shared_from_this(), size, done = std::move(done)](beast::error_code ec) mutable {
+        std::size_t n = 0;
+        if (!ec) {
+          n = self->stream_.socket().read_some(self->buffer_.prepare(size), ec);  // non-blocking
+          if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            // Woken for nothing: wait again, unless the session closed meanwhile.
+            if (self->phase_ != Phase::closed) return self->read_when_readable(size, std::move(done));
+            ec = asio::error::operation_aborted;
+          }
+        }
+        done(ec, n);
+      });
 }
 
 template <class Stream, class Upstreams>

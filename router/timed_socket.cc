@@ -1,10 +1,45 @@
 #include "router/timed_socket.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace duet::router {
 
+Deadlines::Deadlines(boost::asio::io_context& io)
+    : timer_(io), swept_(tick_at_or_after(Clock::now()) - 1) {}
+
 void Deadlines::add(TimedSocket* socket) {
-  sockets_.insert(socket);
+  ++sockets_;
+  file(socket);
   if (!ticking_) tick();
+}
+
+void Deadlines::remove(TimedSocket* socket) {
+  unfile(socket);
+  --sockets_;
+}
+
+void Deadlines::file(TimedSocket* socket) {
+  unfile(socket);
+  int64_t at = tick_at_or_after(socket->deadline_);
+  if (at == kUnfiled) return;
+  at = std::max(at, swept_ + 1);  // a tick already visited would not come round for a round
+  auto& head = slots_[at % kSlots];
+  socket->filed_tick_ = at;
+  socket->next_ = head;
+  if (head) head->prev_ = socket;
+  head = socket;
+}
+
+void Deadlines::unfile(TimedSocket* socket) {
+  if (socket->filed_tick_ == kUnfiled) return;
+  if (socket->prev_)
+    socket->prev_->next_ = socket->next_;
+  else
+    slots_[socket->filed_tick_ % kSlots] = socket->next_;
+  if (socket->next_) socket->next_->prev_ = socket->prev_;
+  socket->prev_ = socket->next_ = nullptr;
+  socket->filed_tick_ = kUnfiled;
 }
 
 void Deadlines::tick() {
@@ -16,12 +51,28 @@ void Deadlines::tick() {
   });
 }
 
+// Visits the slots of the ticks that passed since the last visit (all of them, once, after a
+// stall longer than a round). A socket whose limit passed is closed; one whose limit moved
+// is filed again; one without a limit any more is let go.
 void Deadlines::sweep() {
-  auto now = TimedSocket::Clock::now();
-  // expire() closes, which never runs a handler inline: the set cannot change meanwhile.
-  for (TimedSocket* socket : sockets_)
-    if (socket->deadline_ <= now) socket->expire();
-  if (!sockets_.empty()) tick();
+  auto now = Clock::now();
+  int64_t now_tick = std::chrono::nanoseconds(now.time_since_epoch()) / kResolution;
+  for (int64_t t = std::max(swept_ + 1, now_tick - kSlots + 1); t <= now_tick; ++t) {
+    TimedSocket* socket = std::exchange(slots_[t % kSlots], nullptr);
+    while (socket) {
+      TimedSocket* next = socket->next_;
+      socket->prev_ = socket->next_ = nullptr;
+      socket->filed_tick_ = kUnfiled;
+      // expire() closes, which never runs a handler inline: no socket goes away meanwhile.
+      if (socket->deadline_ <= now)
+        socket->expire();
+      else
+        file(socket);  // its limit is past this tick: a later slot, never this list again
+      socket = next;
+    }
+  }
+  swept_ = std::max(swept_, now_tick);
+  if (sockets_ > 0) tick();
 }
 
 TimedSocket::TimedSocket(Socket socket, Deadlines& deadlines)
@@ -36,6 +87,7 @@ TimedSocket::TimedSocket(TimedSocket&& other) noexcept
       deadline_(other.deadline_),
       expired_(other.expired_) {
   other.deadline_ = Clock::time_point::max();  // what is left of `other` has nothing to time
+  deadlines_->unfile(&other);
   deadlines_->add(this);
 }
 

@@ -145,6 +145,20 @@ TEST_F(RequestLimits, AConnectionIdleBetweenRequestsOrInAHeaderIsServedWhenItGoe
   EXPECT_EQ(client.read().result_int(), 200);
 }
 
+// After a reply of the router's own (no relay, so no watch of the client), an idle plain
+// connection waits for its next request by readiness too, and is served when it comes.
+TEST_F(RequestLimits, AConnectionIdleAfterALocalReplyIsServedWhenItGoesOn) {
+  start_with_auth();
+  RawClient client(router_->proxy().port);
+  for (int i = 0; i < 3; ++i) {
+    client.write(post_head(2) + "{}");
+    auto answer = client.read();
+    ASSERT_EQ(answer.result_int(), 401) << "request " << i << ": " << answer.body();
+    ASSERT_TRUE(answer.keep_alive());
+    std::this_thread::sleep_for(300ms);  // idle time itself is what is tested here
+  }
+}
+
 TEST_F(RequestLimits, BodiesOverTheBufferedBudgetGet503UntilOneEnds) {
   start_router("limits: {maxBodyBytes: 100000, maxBufferedBodyBytes: 150000}\n");
   auto holder = std::make_unique<RawClient>(router_->proxy().port);
