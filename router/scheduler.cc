@@ -86,16 +86,35 @@ const Endpoint* session_affinity(const Usable& u, const Decision& d) {
   return best;  // null when all are over the limit: the caller balances by load
 }
 
-// Each doubling of the predicted start over the soonest costs weights.ttft: a slow start
-// outweighs any affinity, which the prediction counts already (cached tokens cost nothing).
-// Differences within the predictions' noise (a few ms, under a fifth) cost nothing, so that
-// equal engines stay exact ties and share the cold requests instead of all going to the one
-// that happened to answer a little faster. An endpoint with no prediction yet loses nothing:
-// it gets requests to learn from.
-double ttft_penalty(float predicted, float soonest) {
+// Doublings of `predicted` over `soonest`, in steps of a quarter (19 %). Differences within
+// the predictions' noise (a few ms, under a fifth) are none, so that equal engines stay
+// exact ties and share the cold requests instead of all going to the one that happened to
+// answer a little faster.
+double doublings_over(float predicted, float soonest) {
   constexpr double kNoiseMs = 25;
-  double doublings = std::log2((predicted + kNoiseMs) / (soonest + kNoiseMs));
-  return std::floor(doublings * 4) / 4;  // steps of a quarter doubling (19 %)
+  return std::floor(std::log2((predicted + kNoiseMs) / (soonest + kNoiseMs)) * 4) / 4;
+}
+
+// A predicted start (ms) with what is pending on the endpoint (`with_queue`) and without it
+// (`alone`: what its device and its cache make of the prompt).
+struct Start {
+  float with_queue;
+  float alone;
+};
+
+// How many weights.ttft a predicted start costs: its doublings over the pool's soonest start.
+// The part that would be there with nothing pending (a slower device, a colder cache; cached
+// tokens cost nothing) costs the whole weight each, so a slow engine loses affinity. The
+// part its queue adds costs a quarter for each of the first three doublings (up to 8×) and
+// the whole weight beyond: near the pool's prefill capacity every busy holder predicts a few
+// times the cold engines' start, and moving its requests cold to them tipped the pool over
+// (docs/scheduling.md); a queue is for the queue term and the affinity bound to weigh.
+double ttft_penalty(Start start, float soonest) {
+  constexpr double kMildDoublings = 3;
+  double total = doublings_over(start.with_queue, soonest);
+  double own = std::clamp(doublings_over(start.alone, soonest), 0.0, std::max(total, 0.0));
+  double queued = total - own;
+  return own + 0.25 * std::min(queued, kMildDoublings) + std::max(queued - kMildDoublings, 0.0);
 }
 
 // The prompt tokens `matched` of `chunks` chunks leave to compute.
@@ -114,7 +133,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   std::array<CacheView, kMaxScored> views;
   std::array<uint32_t, kMaxScored> matched;
   std::array<Load, kMaxScored> loads;
-  std::array<float, kMaxScored> ttft;  // predicted, ms; < 0: none yet
+  std::array<Start, kMaxScored> ttft;  // predicted, ms; < 0: none yet
   std::fill_n(matched.begin(), u.count, 0u);  // what match() leaves when there are no chunks
   uint32_t most_load = 0;
   double mean_load = 0;
@@ -129,22 +148,29 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   if (!chunks.empty()) index.match(chunks, {views.data(), u.count}, {matched.data(), u.count});
   float soonest = std::numeric_limits<float>::max();
   for (std::size_t i = 0; i < u.count; ++i) {
-    auto predicted = engine_signals ? u.endpoints[i]->load->ttft.predict_ms(uncached_tokens(d.prompt_tokens, matched[i], chunks.size()))
-                                    : std::nullopt;
-    ttft[i] = predicted ? std::max(static_cast<float>(*predicted), kShortestTtftMs) : -1.0f;
-    if (predicted) soonest = std::min(soonest, ttft[i]);
+    ttft[i] = {-1.0f, -1.0f};
+    if (!engine_signals) continue;
+    const auto& model = u.endpoints[i]->load->ttft;
+    uint32_t own = uncached_tokens(d.prompt_tokens, matched[i], chunks.size());
+    auto predicted = model.predict_ms(own);
+    if (!predicted) continue;
+    ttft[i] = {std::max(static_cast<float>(*predicted), kShortestTtftMs),
+               std::max(static_cast<float>(model.predict_alone_ms(own).value_or(0)), kShortestTtftMs)};
+    soonest = std::min(soonest, ttft[i].with_queue);
   }
   std::size_t best = kMaxScored;
   double best_score = 0;
   uint32_t best_load = 0;
   uint32_t ties = 0;
+  std::size_t holder = kMaxScored;  // the one holding most of the prompt, within its bound
   for (std::size_t i = 0; i < u.count; ++i) {
     uint32_t load = loads[i].queue;
     double affinity = chunks.empty() || over_affinity_bound(load, s.max_affinity_in_flight, mean_load)
                           ? 0
                           : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
+    if (affinity > 0 && (holder == kMaxScored || matched[i] > matched[holder])) holder = i;
     double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;
-    if (ttft[i] > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest);
+    if (ttft[i].with_queue > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest);
     bool found = best != kMaxScored;
     bool better = !found || score > best_score || (score == best_score && load < best_load);
     bool tie = found && score == best_score && load == best_load;
@@ -158,10 +184,17 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
     }
   }
   if (best == kMaxScored) return nullptr;
+  // duet: a request leaves the engine that holds its prefix only for one predicted to start
+  // it sooner. The queue and KV terms alone moved requests off a busy holder onto engines as
+  // busy, each move one cold prefill more in a saturated pool, until the pool tipped over
+  // (bench/scheduling, shared-context at 40/s).
+  if (holder != kMaxScored && holder != best && matched[holder] > matched[best] &&
+      ttft[holder].with_queue > 0 && ttft[best].with_queue >= ttft[holder].with_queue)
+    best = holder;
   why.matched_chunks = static_cast<uint16_t>(matched[best]);
   why.prompt_chunks = static_cast<uint16_t>(chunks.size());
   why.uncached_tokens = uncached_tokens(d.prompt_tokens, matched[best], chunks.size());
-  why.predicted_ttft_ms = ttft[best];
+  why.predicted_ttft_ms = ttft[best].with_queue;
   return u.endpoints[best];
 }
 

@@ -16,6 +16,11 @@ std::optional<double> TtftModel::predict_ms(uint32_t own_tokens) const {
   return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * work;
 }
 
+std::optional<double> TtftModel::predict_alone_ms(uint32_t own_tokens) const {
+  if (observations() == 0) return std::nullopt;
+  return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * own_tokens;
+}
+
 void TtftModel::observe(uint64_t work, std::chrono::steady_clock::duration ttft) {
   double x = static_cast<double>(work);
   double y = std::chrono::duration<double, std::milli>(ttft).count();

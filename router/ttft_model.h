@@ -22,6 +22,8 @@ class TtftModel {
   // Predicted TTFT, in milliseconds, for a request whose own uncached prompt tokens are
   // `own_tokens`, behind the tokens pending now; none before the first observation.
   std::optional<double> predict_ms(uint32_t own_tokens) const;
+  // The same with nothing pending: what the device makes of `own_tokens` alone.
+  std::optional<double> predict_alone_ms(uint32_t own_tokens) const;
   // A first byte came `ttft` after the request was sent with `work` tokens to compute
   // (pending then + its own).
   void observe(uint64_t work, std::chrono::steady_clock::duration ttft);

@@ -255,6 +255,47 @@ TEST_F(SchedulerTest, DuetReadsTheEnginesOwnQueueAndCacheWhileTheyAreFresh) {
   EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, other + "!")), &pool_[0]);
 }
 
+// A busy engine holding the prefix keeps the request unless another is predicted to start it
+// sooner: moving it to an engine just as slow to start adds a cold prefill to a busy pool.
+TEST_F(SchedulerTest, DuetLeavesThePrefixOnlyForAnEnginePredictedToStartSooner) {
+  auto now = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    auto& load = *pool_[i].load;
+    load.ttft.observe(1000, std::chrono::milliseconds(100));  // 0.1 ms a token everywhere
+    load.ttft.observe(2000, std::chrono::milliseconds(200));
+    load.engine_queue = i == 0 ? 40 : 15;  // the holder's queue, under twice the mean
+    load.engine_kv_permille = i == 0 ? 900 : 100;
+    load.metrics_at = now.time_since_epoch().count();
+  }
+  // Engine 0 holds the first half of the prompt: on its score alone, its queue and KV
+  // outweigh that half.
+  std::string context = text_of(4000, 'h');
+  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks,
+                cache_view(pool_[0], api::SchedulingPolicy::duet));
+  auto d = decision(api::SchedulingPolicy::duet, context + text_of(4000, 'x'));
+  // A quarter of the prompt's tokens wait there: it starts the other half sooner than an idle
+  // engine starts the whole.
+  pool_[0].load->ttft.pending = d.prompt_tokens / 4;
+  EXPECT_EQ(schedule_one(d), &pool_[0]);
+  // Five times the prompt waits there: an idle engine starts it sooner.
+  pool_[0].load->ttft.pending = 5 * d.prompt_tokens;
+  EXPECT_NE(schedule_one(decision(api::SchedulingPolicy::duet, context + text_of(4000, 'y'))), &pool_[0]);
+}
+
+// A holder predicted a few times slower to start than a cold engine keeps its prompt (near
+// the pool's capacity every busy holder is); many times slower, it loses it.
+TEST_F(SchedulerTest, AHolderAFewTimesSlowerToStartKeepsItsPromptAndManyTimesLosesIt) {
+  for (int i = 0; i < 3; ++i) teach_ttft(pool_[i], 0.1);
+  std::string context = text_of(4000, 'k');
+  index_.record(decision(api::SchedulingPolicy::duet, context).prefix_chunks,
+                cache_view(pool_[0], api::SchedulingPolicy::duet));
+  auto d = decision(api::SchedulingPolicy::duet, context + "?");
+  pool_[0].load->ttft.pending = 6 * d.prompt_tokens;  // about 5x the others' predicted start
+  EXPECT_EQ(schedule_one(d), &pool_[0]);
+  pool_[0].load->ttft.pending = 100 * d.prompt_tokens;  // about 80x
+  EXPECT_NE(schedule_one(decision(api::SchedulingPolicy::duet, context + "!")), &pool_[0]);
+}
+
 // The engine says its cache holds 6 chunks, and 30 other chunks went in after the
 // conversation's: duet takes it as evicted; prefix, as llm-d's approximate scorer with its
 // defaults, assumes every server holds kApproximateCapacityChunks and still follows it.
