@@ -108,10 +108,13 @@ struct Start {
 // part its queue adds costs a quarter for each of the first three doublings (up to 8×) and
 // the whole weight beyond: near the pool's prefill capacity every busy holder predicts a few
 // times the cold engines' start, and moving its requests cold to them tipped the pool over
-// (docs/scheduling.md); a queue is for the queue term and the affinity bound to weigh.
-double ttft_penalty(Start start, float soonest) {
+// (docs/scheduling.md); a queue is for the queue term and the affinity bound to weigh. That
+// holds only for an endpoint that holds part of the prompt (`holds`): between engines that
+// hold none, the prediction is what balances the queues, and a queue costs the whole weight.
+double ttft_penalty(Start start, float soonest, bool holds) {
   constexpr double kMildDoublings = 3;
   double total = doublings_over(start.with_queue, soonest);
+  if (!holds) return total;
   double own = std::clamp(doublings_over(start.alone, soonest), 0.0, std::max(total, 0.0));
   double queued = total - own;
   return own + 0.25 * std::min(queued, kMildDoublings) + std::max(queued - kMildDoublings, 0.0);
@@ -147,6 +150,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   std::span<const uint64_t> chunks(d.prefix_chunks);
   if (!chunks.empty()) index.match(chunks, {views.data(), u.count}, {matched.data(), u.count});
   float soonest = std::numeric_limits<float>::max();
+
   for (std::size_t i = 0; i < u.count; ++i) {
     ttft[i] = {-1.0f, -1.0f};
     if (!engine_signals) continue;
@@ -170,7 +174,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
                           : static_cast<double>(matched[i]) / static_cast<double>(chunks.size());
     if (affinity > 0 && (holder == kMaxScored || matched[i] > matched[holder])) holder = i;
     double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;
-    if (ttft[i].with_queue > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest);
+    if (ttft[i].with_queue > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest, affinity > 0);
     bool found = best != kMaxScored;
     bool better = !found || score > best_score || (score == best_score && load < best_load);
     bool tie = found && score == best_score && load == best_load;
