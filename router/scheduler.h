@@ -15,7 +15,8 @@
 //   loaded. Load is the router's requests in flight; `duet` also takes the engine's own queue
 //   when its /metrics (EngineScraper) said more, subtracts weights.kvUtilization × the share
 //   of its KV cache in use and weights.ttft × how many doublings its predicted TTFT
-//   (ttft_model.h) is over the pool's soonest (a quarter weight for each of the first three);
+//   (ttft_model.h) is over the pool's soonest (for an endpoint holding part of the prompt,
+//   the doublings its queue adds count a quarter each, the first three);
 //   and it moves a request off the endpoint holding most of its prompt only to one predicted
 //   to start it sooner. The caller records the final pick in the index (pick(), which may
 //   still spill to the other size pool).
