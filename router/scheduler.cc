@@ -150,7 +150,6 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
   std::span<const uint64_t> chunks(d.prefix_chunks);
   if (!chunks.empty()) index.match(chunks, {views.data(), u.count}, {matched.data(), u.count});
   float soonest = std::numeric_limits<float>::max();
-
   for (std::size_t i = 0; i < u.count; ++i) {
     ttft[i] = {-1.0f, -1.0f};
     if (!engine_signals) continue;

@@ -11,14 +11,16 @@ constexpr double kDecay = 0.97;
 }  // namespace
 
 std::optional<double> TtftModel::predict_ms(uint32_t own_tokens) const {
-  if (observations() == 0) return std::nullopt;
-  double work = static_cast<double>(pending.load(std::memory_order_relaxed)) + own_tokens;
-  return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * work;
+  return predict_work_ms(static_cast<double>(pending.load(std::memory_order_relaxed)) + own_tokens);
 }
 
 std::optional<double> TtftModel::predict_alone_ms(uint32_t own_tokens) const {
+  return predict_work_ms(own_tokens);
+}
+
+std::optional<double> TtftModel::predict_work_ms(double work) const {
   if (observations() == 0) return std::nullopt;
-  return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * own_tokens;
+  return base_ms_.load(std::memory_order_relaxed) + ms_per_token_.load(std::memory_order_relaxed) * work;
 }
 
 void TtftModel::observe(uint64_t work, std::chrono::steady_clock::duration ttft) {

@@ -33,6 +33,9 @@ class TtftModel {
   uint64_t observations() const { return observations_.load(std::memory_order_relaxed); }
 
  private:
+  // base + per_token × `work` (tokens to compute before the first); none before an observation.
+  std::optional<double> predict_work_ms(double work) const;
+
   std::atomic<float> base_ms_{0};
   std::atomic<float> ms_per_token_{0};
   std::atomic<uint64_t> observations_{0};

@@ -88,8 +88,8 @@ TEST(DuetdRestart, AReadyReplicaStaysReadyAcrossTheRestartUntilItsProbeFails) {
   DuetdHarness d;
   // Five failed probes of a second each: the first snapshot comes well before the last.
   auto manifest = sim_deployment_yaml("sim", 2, ", --hang-after, \"0\"");
-  auto probe = manifest.find("periodSeconds: 1}");
-  manifest.replace(probe, 17, "periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 5}");
+  const std::string probe = "periodSeconds: 1}";
+  manifest.replace(manifest.find(probe), probe.size(), "periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 5}");
   ASSERT_EQ(d.duetctl({"apply", "-f", d.write("sim.yaml", manifest)}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return d.ready_engines("sim") == 2; }, 20s));
   auto checkpoint = d.dir() / "state" / "checkpoint.json";
