@@ -12,6 +12,7 @@
 # every time reported is device time), SCHED_WORKLOADS ("shared-context shared-context-30
 # shared-context-40 chat mixed-pools": a row named WORKLOAD-N is WORKLOAD at N requests/s),
 # SCHED_POLICIES ("roundRobin leastRequest sessionAffinity prefix duet"), SCHED_SEED (1),
+# SPILL_MARGIN_MS (the spill row's spill.marginMs, wall time: the default 100 ms ÷ TIME_SCALE),
 # RESULTS (bench/RESULTS.md: its scheduling section is replaced, the rest kept), KEEP=1
 # keeps the work folder. bench/run.sh sets SCHED_WORK (its own work folder's scheduling/)
 # and SCHED_NO_RESULTS=1, and writes RESULTS.md itself.
@@ -72,10 +73,10 @@ declare -A KV_FILL=([shared-context]=0.75 [shared-context-30]=0.75 [shared-conte
 kind_of() { echo "${1%-[0-9]*}"; }  # a row's workload: shared-context-30 → shared-context
 THRESHOLD_TOKENS=2048  # mixed-pools: the Route's size threshold (duet's estimate)
 # The router's own times are wall time: each is divided by TIME_SCALE so that it means the
-# same device time as at full speed. spill.marginMs: docs/scheduling.md's default, 250 ms;
+# same device time as at full speed. spill.marginMs: docs/scheduling.md's default, 100 ms;
 # the engines' /metrics read every 50 ms of device time, but not more often than every 10 ms
 # of wall time (the router's floor).
-SPILL_MARGIN_MS=$(awk -v f="$TIME_SCALE" 'BEGIN {printf "%d", 250 / f + 0.5}')
+: "${SPILL_MARGIN_MS:=$(awk -v f="$TIME_SCALE" 'BEGIN {printf "%d", 100 / f + 0.5}')}"
 SCRAPE_INTERVAL_MS=$(awk -v f="$TIME_SCALE" 'BEGIN {v = int(50 / f + 0.5); print (v < 10 ? 10 : v)}')
 
 record() { printf 'scheduling\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$SW/results.tsv"; }

@@ -71,7 +71,7 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(plain.scheduling.max_affinity_in_flight, 16u);
   EXPECT_EQ(plain.scheduling.ttft_weight, 1.0);
   EXPECT_TRUE(plain.scheduling.spill);
-  EXPECT_EQ(plain.scheduling.spill_margin, std::chrono::milliseconds(250));
+  EXPECT_EQ(plain.scheduling.spill_margin, std::chrono::milliseconds(100));
   auto tuned = parse_route(route_manifest({{"backend", "chat"},
                                            {"scheduling", {{"policy", "sessionAffinity"},
                                                            {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}, {"ttft", 4}}},

@@ -37,7 +37,7 @@ struct Scheduling {
   // duet with size routing: a request for the small pool goes to the large one when the
   // small pool's best predicted TTFT is worse than the large pool's by more than spill_margin.
   bool spill = true;                               // spill.enabled
-  std::chrono::milliseconds spill_margin{250};     // spill.marginMs
+  std::chrono::milliseconds spill_margin{100};     // spill.marginMs
 };
 
 // Mid-stream migration (docs/decisions.md): a streamed completion whose engine fails in the
