@@ -125,15 +125,22 @@ EOF
 
 # Issue 21's two targets for this scenario, met or missed on the medians over rounds.
 scale_targets() {
-  local added_p99 duet_idle nginx_idle
+  local added_p99 direct_p99 chunk_verdict duet_idle nginx_idle
   added_p99=$(per_round minus scale plain duet scale plain direct chunk_p99_us | stats %.1f)
+  direct_p99=$(s scale plain direct chunk_p99_us %.1f)
+  # A p99 added to a path whose own p99 is above the target is noise, not a measurement
+  # (a negative "added" p99 has been seen on a busy VM): say so rather than met or missed.
+  if awk -v d="${direct_p99%% *}" 'BEGIN {exit !(d > 200)}'; then
+    chunk_verdict="not measurable in this run: the direct path's own p99 is ${direct_p99%% *} µs"
+  else
+    chunk_verdict="$(verdict "${added_p99%% *}" '<=' 200) (${added_p99%% *} µs)"
+  fi
   duet_idle=$(s scale plain duet idle_kib_per_conn %.2f)
   nginx_idle=$(s scale plain nginx idle_kib_per_conn %.2f)
   echo
   echo "Issue 21's targets, this run (medians; ranges in the table):"
   echo
-  echo "- $1 active streams: duet-router's chunk added latency p99 ≤ 200 µs:" \
-    "$(verdict "${added_p99%% *}" '<=' 200) (${added_p99%% *} µs)."
+  echo "- $1 active streams: duet-router's chunk added latency p99 ≤ 200 µs: $chunk_verdict."
   echo "- RSS per idle connection ≤ nginx's + 2 KiB: $(verdict "${duet_idle%% *}" '<=' \
     "$(awk -v n="${nginx_idle%% *}" 'BEGIN {print n + 2}')") (duet-router ${duet_idle%% *}" \
     "KiB, nginx ${nginx_idle%% *} KiB)."
