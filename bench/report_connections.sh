@@ -131,7 +131,7 @@ scale_targets() {
   # A p99 added to a path whose own p99 is above the target is noise, not a measurement
   # (a negative "added" p99 has been seen on a busy VM): say so rather than met or missed.
   if awk -v d="${direct_p99%% *}" 'BEGIN {exit !(d > 200)}'; then
-    chunk_verdict="not measurable in this run: the direct path's own p99 is ${direct_p99%% *} µs"
+    chunk_verdict="not measurable in this run: the direct path's own p99 is ${direct_p99%% *} µs (duet-router's added p99, median of the rounds' differences: ${added_p99%% *} µs)"
   else
     chunk_verdict="$(verdict "${added_p99%% *}" '<=' 200) (${added_p99%% *} µs)"
   fi
