@@ -32,7 +32,10 @@ stats() {  # stats FORMAT
 s() { vals "$1" "$2" "$3" "$4" | stats "${5:-%.0f}"; }
 
 proxies="duet nginx haproxy"
-label() { case $1 in duet) echo "duet-router";; nginx) echo nginx;; haproxy) echo HAProxy;; *) echo "$1";; esac; }
+label() {
+  case $1 in duet) echo "duet-router";; nginx) echo nginx;; haproxy) echo HAProxy;;
+    floor) echo "floor (duet-bench-floor: forwarding alone)";; *) echo "$1";; esac
+}
 
 carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
   if [ -f "$work/$1.md" ]; then
@@ -80,20 +83,25 @@ wrk, $(env_of settings | grep -o 'CONNECTIONS=[0-9]*' | cut -d= -f2) connections
 JWT on every request; nginx and HAProxy forward it unchecked. "proxy CPU" is the proxy's CPU
 time over the run's length; "req per CPU-s" is requests per second of proxy CPU, which
 still compares the proxies when something else (upstream, load generator) is the limit.
+"floor" is duet-bench-floor (bench/floor_proxy.cc), not a proxy to use: bytes forwarded
+unchanged over one kept upstream connection, four syscalls a request, no routing, auth,
+limits or log; the most any proxy could serve here, as a yardstick for the others.
 
 | variant | proxy | req/s | ÷ nginx | ÷ HAProxy | p50 µs | p99 µs | proxy CPU % | req per CPU-s | failed |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 | plain | direct (no proxy) | $(s throughput plain direct rps) | | | $(s throughput plain direct p50_us) | $(s throughput plain direct p99_us) | | | $(s throughput plain direct failed) |
 EOF
+  throughput_row() {  # throughput_row VARIANT PROXY
+    echo "| $1 | $(label $2) | $(s throughput $1 $2 rps)" \
+      "| $(per_round ratio throughput $1 $2 throughput $1 nginx rps | stats %.2f)" \
+      "| $(per_round ratio throughput $1 $2 throughput $1 haproxy rps | stats %.2f)" \
+      "| $(s throughput $1 $2 p50_us) | $(s throughput $1 $2 p99_us)" \
+      "| $(s throughput $1 $2 cpu_pct) | $(s throughput $1 $2 req_per_cpu_s)" \
+      "| $(s throughput $1 $2 failed) |"
+  }
   for variant in plain tls; do
-    for p in $proxies; do
-      echo "| $variant | $(label $p) | $(s throughput $variant $p rps)" \
-        "| $(per_round ratio throughput $variant $p throughput $variant nginx rps | stats %.2f)" \
-        "| $(per_round ratio throughput $variant $p throughput $variant haproxy rps | stats %.2f)" \
-        "| $(s throughput $variant $p p50_us) | $(s throughput $variant $p p99_us)" \
-        "| $(s throughput $variant $p cpu_pct) | $(s throughput $variant $p req_per_cpu_s)" \
-        "| $(s throughput $variant $p failed) |"
-    done
+    for p in $proxies; do throughput_row $variant $p; done
+    if [ "$variant" = plain ] && grep -qP '^throughput\tplain\tfloor\t' "$tsv"; then throughput_row plain floor; fi
   done
   cat <<EOF
 

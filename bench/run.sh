@@ -50,6 +50,7 @@ FO0_PORT=18004 FO1_PORT=18005
 DUET_PORT=18100 DUET_TLS_PORT=18101 DUET_ADMIN_PORT=18109
 NGINX_PORT=18200 NGINX_TLS_PORT=18201 HAPROXY_PORT=18300 HAPROXY_TLS_PORT=18301
 FO_PORT=18400 FO_TLS_PORT=18401 FO_ADMIN_PORT=18409
+FLOOR_PORT=18450
 # The 2-worker instances (w2-*) and the streaming-scale ones (scale-*) and their upstream.
 W2_ADMIN_PORT=18119 SCALE_ADMIN_PORT=18129 SCALE_STAMP_PORT=18011
 declare -A PORTS=([duet-plain]=$DUET_PORT [duet-tls]=$DUET_TLS_PORT
@@ -123,8 +124,10 @@ start_upstreams_and_proxies() {
   start_duet duet main "$DUET_PORT" "$DUET_TLS_PORT" "$DUET_ADMIN_PORT"
   start_nginx
   start_haproxy
+  start_floor
   local proxy
   for proxy in duet nginx haproxy; do expect_200 "$(url $proxy plain)"; expect_200 "$(url $proxy tls)"; done
+  expect_200 "http://127.0.0.1:$FLOOR_PORT"
 }
 
 # The 2-worker instances (w2-duet, w2-nginx, w2-haproxy): WORKERS2 workers each, on every
@@ -164,6 +167,8 @@ proxy_round() {
     for proxy in duet nginx haproxy; do
       wrk_run throughput "$variant" "$proxy" "$r" "$(url "$proxy" "$variant")" "$CONNECTIONS"
     done
+    # The floor (duet-bench-floor: four syscalls a request and nothing else), plain only.
+    [ "$variant" = plain ] && wrk_run throughput plain floor "$r" "http://127.0.0.1:$FLOOR_PORT" "$CONNECTIONS"
     for proxy in duet nginx haproxy; do
       wrk_run latency "$variant" "$proxy" "$r" "$(url "$proxy" "$variant")" 1
     done
@@ -208,7 +213,7 @@ fi
 # PROXY_CPU_QUOTA=P: each proxy gets at most P % of one CPU, so that it is saturated and its
 # req/s is what P % of a core serves (issue 21: with the whole core, wrk is the limit).
 if [ -n "${PROXY_CPU_QUOTA:-}" ]; then
-  for proxy in duet nginx haproxy; do cap_cpu "$proxy" "$PROXY_CPU_QUOTA" ${PROXY_PIDS[$proxy]}; done
+  for proxy in duet nginx haproxy floor; do cap_cpu "$proxy" "$PROXY_CPU_QUOTA" ${PROXY_PIDS[$proxy]}; done
 fi
 if has hold; then  # for profiling: everything runs until this script is interrupted
   log "holding: duet $(url duet plain) $(url duet tls), nginx $(url nginx plain)," \

@@ -90,6 +90,14 @@ start_haproxy() {
   wait_port "$PLAIN_PORT"
 }
 
+# start_floor: duet-bench-floor, issue 21's yardstick (plain, in front of sim-0).
+start_floor() {
+  "${PROXY_PIN[@]}" duet-bench-floor --port "$FLOOR_PORT" --upstream-port "$SIM_PORT" 2>>"$WORK/floor.log" &
+  started $!
+  PROXY_PIDS[floor]=$!
+  wait_port "$FLOOR_PORT"
+}
+
 # start_proxy PROXY KEY PLAIN_PORT TLS_PORT ADMIN_PORT: one of the three under its own key,
 # with the THREADS, PROXY_PIN and MAX_CONNS of the caller (duet-router reads the source
 # KEY.sock, which must run).
