@@ -61,7 +61,8 @@ std::size_t whole_message(const Bytes& bytes) {
   for (std::size_t at = 0; at < head_end;) {
     auto line_end = text.find("\r\n", at);
     auto line = text.substr(at, line_end - at);
-    if (line.size() > kLength.size() && strncasecmp(line.data(), kLength.data(), kLength.size()) == 0)
+    if (line.size() > kLength.size() &&
+        strncasecmp(line.data(), kLength.data(), kLength.size()) == 0)
       body = std::strtoul(line.data() + kLength.size(), nullptr, 10);  // stops at the CR
     at = line_end + 2;
   }
@@ -76,7 +77,8 @@ class FloorProxy {
     int one = 1;
     setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in address = loopback(port);
-    if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(listener_, 1024) != 0)
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(listener_, 1024) != 0)
       throw std::runtime_error(std::string("listen: ") + std::strerror(errno));
     upstream_ = loopback(upstream_port);
     epoll_event event{EPOLLIN, {.ptr = &listener_side_}};
@@ -92,7 +94,8 @@ class FloorProxy {
         if (!side->connection) {
           accept_all();
         } else if (side->connection->client >= 0) {  // not closed earlier in this batch
-          side->upstream ? on_response_bytes(*side->connection) : on_request_bytes(*side->connection);
+          side->upstream ? on_response_bytes(*side->connection)
+                         : on_request_bytes(*side->connection);
         }
       }
       closed_.clear();  // events of this batch may have named them
@@ -148,7 +151,8 @@ class FloorProxy {
 
   bool open_upstream(Connection& c) {
     c.upstream = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // blocking connect: loopback
-    if (connect(c.upstream, reinterpret_cast<const sockaddr*>(&upstream_), sizeof upstream_) != 0) return false;
+    if (connect(c.upstream, reinterpret_cast<const sockaddr*>(&upstream_), sizeof upstream_) != 0)
+      return false;
     int one = 1;
     setsockopt(c.upstream, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fcntl(c.upstream, F_SETFL, O_NONBLOCK);
@@ -160,7 +164,8 @@ class FloorProxy {
   static bool forward(Bytes& from, int to) {
     std::size_t whole = whole_message(from);
     if (whole == 0) return true;
-    if (send(to, from.data.data(), whole, MSG_NOSIGNAL) != static_cast<ssize_t>(whole)) return false;
+    if (send(to, from.data.data(), whole, MSG_NOSIGNAL) != static_cast<ssize_t>(whole))
+      return false;
     std::memmove(from.data.data(), from.data.data() + whole, from.size - whole);
     from.size -= whole;
     return true;
