@@ -160,10 +160,8 @@ class FloorProxy {
     return true;
   }
 
-  // Sends the whole message at the start of `from` to `to` (loopback takes it in one send).
-  static bool forward(Bytes& from, int to) {
-    std::size_t whole = whole_message(from);
-    if (whole == 0) return true;
+  // Sends the `whole` message at the start of `from` to `to` (loopback takes it in one send).
+  static bool forward(Bytes& from, std::size_t whole, int to) {
     if (send(to, from.data.data(), whole, MSG_NOSIGNAL) != static_cast<ssize_t>(whole))
       return false;
     std::memmove(from.data.data(), from.data.data() + whole, from.size - whole);
@@ -173,12 +171,15 @@ class FloorProxy {
 
   void on_request_bytes(Connection& c) {
     if (!read_available(c.client, c.request)) return close(c);
-    if (whole_message(c.request) == 0) return;
-    if ((c.upstream < 0 && !open_upstream(c)) || !forward(c.request, c.upstream)) close(c);
+    std::size_t whole = whole_message(c.request);
+    if (whole == 0) return;
+    if ((c.upstream < 0 && !open_upstream(c)) || !forward(c.request, whole, c.upstream)) close(c);
   }
 
   void on_response_bytes(Connection& c) {
-    if (!read_available(c.upstream, c.response) || !forward(c.response, c.client)) close(c);
+    if (!read_available(c.upstream, c.response)) return close(c);
+    std::size_t whole = whole_message(c.response);
+    if (whole != 0 && !forward(c.response, whole, c.client)) close(c);
   }
 
   int epoll_;

@@ -10,9 +10,9 @@
 // A tick must not walk every socket: with 10,000 connections (12,000 sockets) that walk
 // took 0.3-0.4 ms with caches cold, up to 2 ms, every 100 ms, and every stream's chunk that
 // came meanwhile waited for it (issue 21's chunk p99). Sockets are filed in a timing wheel
-// by the tick their limit falls in, and a tick visits only its own slot. A limit moved later (the usual case: each step
-// sets a new one) leaves the socket where it is, and the visit files it again; only a limit
-// moved earlier files it at once.
+// by the tick their limit falls in, and a tick visits only its own slot. A limit moved later
+// (the usual case: each step sets a new one) leaves the socket where it is, and the visit
+// files it again; only a limit moved earlier files it at once.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
