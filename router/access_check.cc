@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "router/field_scan.h"
 #include "router/router_logger.h"
 
 namespace duet::router {
@@ -37,8 +38,8 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
   AccessResult result;
   std::string_view subject = client_address;
   if (const auto* verifier = worker.credentials->verifier.get()) {
-    auto header = request.base().find(http::field::authorization);
-    bool has_header = header != request.base().end();
+    const auto* header = first_field(request.base(), http::field::authorization);
+    bool has_header = header != nullptr;
     std::optional<std::string_view> token;
     if (has_header) token = jwt::bearer_token(header->value());
     auto now = std::chrono::system_clock::now();

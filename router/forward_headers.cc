@@ -2,9 +2,11 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
+#include <charconv>
 #include <string>
 #include <utility>
 
+#include "router/field_scan.h"
 #include "router/wire_format.h"
 
 namespace duet::router {
@@ -17,25 +19,25 @@ namespace {
 constexpr std::string_view kForwardedFor = "x-forwarded-for";
 
 // The Connection header's lines: each one names more hop-by-hop fields (RFC 9110 §7.6.1).
-// Most messages have none or one; the range is looked up once a message, not a field.
+// Most messages have none; whether there is one is looked up once a message, not a field.
 class ConnectionOptions {
  public:
   explicit ConnectionOptions(const http::fields& fields)
-      : lines_(fields.equal_range(http::field::connection)) {}
+      : fields_(fields), any_(first_field(fields, http::field::connection) != nullptr) {}
 
   bool name(std::string_view field_name) const {
-    // Beast's range runs in header order from the first Connection line to the last, with
-    // any other fields between: only the Connection lines count.
-    for (auto line = lines_.first; line != lines_.second; ++line) {
-      if (line->name() != http::field::connection) continue;
-      for (auto token : http::token_list(line->value()))
+    if (!any_) return false;
+    for (const auto& line : fields_) {
+      if (line.name() != http::field::connection) continue;
+      for (auto token : http::token_list(line.value()))
         if (iequals(token, field_name)) return true;
     }
     return false;
   }
 
  private:
-  std::pair<http::fields::const_iterator, http::fields::const_iterator> lines_;
+  const http::fields& fields_;
+  bool any_;
 };
 
 // RFC 7230 §6.1: fields for one connection only, plus those its Connection lines name.
@@ -58,12 +60,11 @@ bool named(const http::fields::value_type& field, std::string_view name) {
   return field.name() == http::field::unknown && iequals(field.name_string(), name);
 }
 
-}  // namespace
-
-void append_upstream_request(std::string& out, const ProxyRequest& request,
-                             std::string_view client_ip, bool trusted_proxy) {
+// The head the engine gets for the client's `request`.
+void write_upstream_head(WireWriter& writer, const ProxyRequest& request,
+                         std::string_view client_ip, bool trusted_proxy) {
   ConnectionOptions connection(request);
-  append_request_line(out, request.method_string(), request.target(), 11);
+  append_request_line(writer, request.method_string(), request.target(), 11);
   std::string forwarded_for;
   for (const auto& field : request) {
     if (hop_by_hop(field, connection)) continue;
@@ -81,17 +82,38 @@ void append_upstream_request(std::string& out, const ProxyRequest& request,
       if (trusted_proxy) forwarded_for.append(field.value()).append(", ");
       continue;
     }
-    append_field(out, field.name_string(), field.value());
+    writer.field(field.name_string(), field.value());
   }
   // Only a trusted proxy's list is passed on: anyone else could write a forged first hop.
-  append_field(out, kForwardedFor, forwarded_for.append(client_ip));
+  writer.field(kForwardedFor, forwarded_for.empty()
+                                  ? client_ip
+                                  : std::string_view(forwarded_for.append(client_ip)));
   // As Beast's prepare_payload: a length whenever there is a body or the method expects one.
   std::size_t length = request.body().size();
   auto method = request.method();
   if (length > 0 || method == http::verb::post || method == http::verb::put ||
-      method == http::verb::options)
-    append_field(out, "Content-Length", std::to_string(length));
-  out += "\r\n";
+      method == http::verb::options) {
+    char digits[20];
+    auto end = std::to_chars(digits, digits + sizeof digits, length).ptr;
+    writer.field("Content-Length", {digits, static_cast<std::size_t>(end - digits)});
+  }
+  writer.put("\r\n");
+}
+
+}  // namespace
+
+void append_upstream_request(std::string& out, const ProxyRequest& request,
+                             std::string_view client_ip, bool trusted_proxy) {
+  // Beyond the client's fields: the start line's own bytes, X-Forwarded-For (a trusted
+  // proxy's list is among the fields) and Content-Length.
+  constexpr std::size_t kAdded = 12 + 19 + 40;
+  std::size_t head = kAdded + request.method_string().size() + request.target().size() +
+                     fields_size(request) + client_ip.size();
+  out.reserve(out.size() + head + request.body().size());  // the writer zero-fills only the head
+  {
+    WireWriter writer(out, head);
+    write_upstream_head(writer, request, client_ip, trusted_proxy);
+  }
   out += request.body();
 }
 
@@ -103,7 +125,12 @@ ClientFraming append_client_response_head(std::string& out, const http::response
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
   ConnectionOptions connection(header);
-  append_status_line(out, client_version, header.result_int(), header.reason());
+  // Beyond the engine's fields: the status line, framing, and the x-duet-* fields.
+  constexpr std::size_t kAdded = 64 + 2 * 32 + 4 * 20;
+  WireWriter writer(out, kAdded + header.reason().size() + fields_size(header) +
+                             served_by.route.size() + served_by.backend.size() +
+                             served_by.version.size() + served_by.decision.size());
+  append_status_line(writer, client_version, header.result_int(), header.reason());
   for (const auto& field : header) {
     if (hop_by_hop(field, connection)) continue;
     auto name = field.name();
@@ -112,16 +139,16 @@ ClientFraming append_client_response_head(std::string& out, const http::response
     if (named(field, "x-duet-route") || named(field, "x-duet-backend") ||
         named(field, "x-duet-version") || named(field, "x-duet-decision"))
       continue;
-    append_field(out, field.name_string(), field.value());
+    writer.field(field.name_string(), field.value());
   }
-  if (client.chunked) append_field(out, "Transfer-Encoding", "chunked");
-  if (client_version >= 11 && !client.keep_alive) append_field(out, "Connection", "close");
-  if (client_version < 11 && client.keep_alive) append_field(out, "Connection", "keep-alive");
-  append_field(out, "x-duet-route", served_by.route);
-  append_field(out, "x-duet-backend", served_by.backend);
-  append_field(out, "x-duet-version", served_by.version);
-  if (!served_by.decision.empty()) append_field(out, "x-duet-decision", served_by.decision);
-  out += "\r\n";
+  if (client.chunked) writer.field("Transfer-Encoding", "chunked");
+  if (client_version >= 11 && !client.keep_alive) writer.field("Connection", "close");
+  if (client_version < 11 && client.keep_alive) writer.field("Connection", "keep-alive");
+  writer.field("x-duet-route", served_by.route);
+  writer.field("x-duet-backend", served_by.backend);
+  writer.field("x-duet-version", served_by.version);
+  if (!served_by.decision.empty()) writer.field("x-duet-decision", served_by.decision);
+  writer.put("\r\n");
   return client;
 }
 

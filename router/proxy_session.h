@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "router/local_reply.h"
+#include "router/recycling_allocator.h"
 #include "router/request_framing.h"
 #include "router/request_log.h"
 #include "router/tls_stream.h"
@@ -142,7 +143,8 @@ class ProxySession : public DownstreamConnection,
   WorkerContext& worker_;
   Peer peer_;
   std::string id_;  // `worker.connection` in log lines
-  boost::beast::flat_buffer buffer_;
+  // Taken for a request and freed when the connection goes idle (recycling_allocator.h).
+  boost::beast::basic_flat_buffer<RecyclingAllocator<char, kReadSize>> buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HeaderFields header_fields_;  // of a chunked request: what is not in it is its trailer
   BudgetHold budget_;

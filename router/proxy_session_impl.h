@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "router/access_check.h"
+#include "router/field_scan.h"
 #include "router/router_logger.h"
 #include "router/wire_format.h"
 
@@ -230,7 +231,7 @@ void ProxySession<Stream, Upstreams>::note_request_line() {
   record_.method = http::to_string(header.method());
   record_.target = header.target();
   version_ = header.version();
-  after_ = header.keep_alive() && !worker_.draining ? After::next_request : After::close;
+  after_ = keeps_alive(header, version_) && !worker_.draining ? After::next_request : After::close;
 }
 
 // Everything that can refuse a request does so on its header: the framing (RFC 9112), then
@@ -247,7 +248,7 @@ void ProxySession<Stream, Upstreams>::check_header() {
   if (auto length = parser_->content_length(); length && !budget_.reserve_body(*length))
     return refuse_overloaded(kBodiesFull);
   if (parser_->chunked()) note_header_fields(header, header_fields_);
-  if (beast::iequals(header[http::field::expect], "100-continue")) return do_continue();
+  if (beast::iequals(field_value(header, http::field::expect), "100-continue")) return do_continue();
   do_read_body();
 }
 
@@ -258,7 +259,7 @@ void ProxySession<Stream, Upstreams>::check_header() {
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::refuse(StringResponse response) {
   auto length = parser_->content_length();
-  bool expects_continue = beast::iequals(parser_->get()[http::field::expect], "100-continue");
+  bool expects_continue = beast::iequals(field_value(parser_->get(), http::field::expect), "100-continue");
   bool small_body = length && *length <= kDropBytes && !expects_continue;
   bool drop_body = keep_alive() && (parser_->is_done() || small_body);
   after_ = drop_body ? After::drop_body : After::linger;
@@ -341,10 +342,10 @@ template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::start_relay(const Route& route, RequestBody& body) {
   VersionHint hint;
   if (!route.spec.canary_header_name.empty())
-    hint.canary_header = request_.base()[route.spec.canary_header_name];
+    hint.canary_header = field_value(request_.base(), std::string_view(route.spec.canary_header_name));
   hint.sticky_key = sticky_key(record_.token.get(), route.spec.stickiness_claim, peer_.ip, sticky_);
   if (const auto& header = route.spec.scheduling.session_header; !header.empty())
-    hint.session_header = request_.base()[header];
+    hint.session_header = field_value(request_.base(), std::string_view(header));
   Decision decision = decide(route, body, hint);
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   record_.route = route.spec.name();
@@ -485,12 +486,14 @@ void ProxySession<Stream, Upstreams>::start_watch() {
 // A plain connection waits for the client's bytes (or its end) without a buffer, and reads
 // them once they are there: a keep-alive connection idle between requests then holds no read
 // buffer (next_request() frees it), and no read is tried before there is something to read.
+// Its read is the usual size, as it is most often the next request's first read: the buffer
+// then comes from the recycled ones (recycling_allocator.h), and the request in one read.
 // TLS reads through the stream: OpenSSL may hold bytes the socket no longer shows.
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::post_watch() {
   auto on_bytes = beast::bind_front_handler(&ProxySession::on_watch, this->shared_from_this());
   if constexpr (kWaitsForBytes)
-    read_when_readable(4096, std::move(on_bytes));
+    read_when_readable(kReadSize, std::move(on_bytes));
   else
     stream_.async_read_some(buffer_.prepare(4096), std::move(on_bytes));
 }

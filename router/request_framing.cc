@@ -3,6 +3,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 
+#include "router/field_scan.h"
+
 namespace duet::router {
 
 namespace http = boost::beast::http;
@@ -13,17 +15,17 @@ std::optional<FramingError> check_request_framing(const http::request_header<>& 
   // RFC 9112 §6.3: repeated lengths stand only when they are the same. Beast compares them
   // as numbers (`2` and `02` pass); an intermediary between client and router may read the
   // text. The same text, or 400.
-  auto lengths = header.equal_range(http::field::content_length);
-  for (auto it = lengths.first; it != lengths.second; ++it)
-    if (it->value() != lengths.first->value())
-      return FramingError{400, "Content-Length given more than once with different values"};
-  auto field = header.find(http::field::transfer_encoding);
-  if (field == header.end()) return std::nullopt;
+  if (const auto* length = first_field(header, http::field::content_length))
+    for (const auto& field : header)
+      if (field.name() == http::field::content_length && field.value() != length->value())
+        return FramingError{400, "Content-Length given more than once with different values"};
+  const auto* field = first_field(header, http::field::transfer_encoding);
+  if (!field) return std::nullopt;
   auto value = field->value();
   // RFC 9112 §6.1: a server MUST treat an HTTP/1.0 message with Transfer-Encoding as faulty.
   if (header.version() < 11)
     return FramingError{400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
-  if (header.count(http::field::transfer_encoding) > 1)
+  if (count_fields(header, http::field::transfer_encoding) > 1)
     return FramingError{400, "Transfer-Encoding given more than once"};
   if (chunked && iequals(value, "chunked")) return std::nullopt;
   // RFC 9112 §6.3: chunked not last (or absent) leaves the length unknown: 400. Chunked

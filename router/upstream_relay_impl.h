@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "router/field_scan.h"
 #include "router/router_logger.h"
 #include "router/tls_stream.h"
 #include "router/wire_format.h"
@@ -32,7 +33,7 @@ UpstreamRelay<Stream, Upstreams>::UpstreamRelay(Stream& client, WorkerContext& w
       decision_(decision),
       request_(std::move(request)),
       done_(std::move(done)),
-      client_keep_alive_(request_.keep_alive()),
+      client_keep_alive_(keeps_alive(request_, request_.version())),
       client_version_(request_.version()),
       started_(std::chrono::steady_clock::now()),
       peer_(peer) {}
@@ -134,7 +135,6 @@ void UpstreamRelay<Stream, Upstreams>::on_connect(beast::error_code ec) {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::do_write_request() {
   wire_.clear();
-  wire_.reserve(1024 + request_.body().size());  // one allocation for most requests
   append_upstream_request(wire_, request_, peer_.ip, peer_.trusted_proxy);
   upstream_->stream.expires_after(decision_.route->spec.first_byte_timeout);
   beast::error_code ec;

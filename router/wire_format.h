@@ -7,18 +7,65 @@
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace duet::router {
 
+// Appends a head's many short pieces to `out` through a pointer into its own bytes, reserved
+// ahead and grown only when a piece does not fit; `out` gets its final size when the writer
+// goes. std::string::append is a call of some 55 instructions out of line, and the two heads
+// of a proxied request made 48 of them, 7 % of a plain request's instructions (callgrind,
+// bench/README.md).
+class WireWriter {
+ public:
+  // `expected`: the bytes to reserve; a guess, not a limit.
+  WireWriter(std::string& out, std::size_t expected);
+  ~WireWriter() { out_.resize(static_cast<std::size_t>(next_ - out_.data())); }
+  WireWriter(const WireWriter&) = delete;
+  WireWriter& operator=(const WireWriter&) = delete;
+
+  void put(std::string_view piece) {
+    if (piece.empty()) return;
+    if (static_cast<std::size_t>(end_ - next_) < piece.size()) grow(piece.size());
+    std::memcpy(next_, piece.data(), piece.size());
+    next_ += piece.size();
+  }
+  void put(char c) {
+    if (next_ == end_) grow(1);
+    *next_++ = c;
+  }
+  void field(std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+  }
+
+ private:
+  void grow(std::size_t more);
+
+  std::string& out_;
+  char* next_;
+  char* end_;
+};
+
+// The bytes a field takes on the wire.
+inline std::size_t field_size(std::string_view name, std::string_view value) {
+  return name.size() + value.size() + 4;
+}
+
+// The bytes all of `fields` take, with the empty line after them.
+std::size_t fields_size(const boost::beast::http::fields& fields);
+
 // The start lines; `version` is 10 or 11. An empty `reason` gives the standard phrase.
-void append_request_line(std::string& out, std::string_view method, std::string_view target,
+void append_request_line(WireWriter& out, std::string_view method, std::string_view target,
                          unsigned version);
-void append_status_line(std::string& out, unsigned version, unsigned status,
+void append_status_line(WireWriter& out, unsigned version, unsigned status,
                         std::string_view reason);
 inline void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).append(": ").append(value).append("\r\n");
+  WireWriter(out, field_size(name, value)).field(name, value);
 }
 
 // The start line, every field, then the empty line.

@@ -54,6 +54,23 @@ TEST(WireFormat, ChunksCarryTheirHexSizeAndAnEmptyPieceWritesNothing) {
   EXPECT_EQ(out, "1a\r\n" + std::string(26, 'a') + "\r\n1\r\nz\r\n0\r\n\r\n");
 }
 
+TEST(WireFormat, AWriterGrowsPastItsGuessAndLeavesWhatCameBefore) {
+  std::string out = "kept:";
+  std::string long_value(5000, 'v');
+  {
+    WireWriter writer(out, 4);  // far too small a guess
+    writer.put("");
+    writer.field("a", long_value);
+    writer.put('!');
+    writer.put(std::string_view());
+  }
+  EXPECT_EQ(out, "kept:a: " + long_value + "\r\n!");
+  {
+    WireWriter writer(out, 1000);  // too large a guess: nothing of it stays
+  }
+  EXPECT_EQ(out.size(), 5 + 1 + 2 + long_value.size() + 2 + 1);
+}
+
 TEST(WireFormat, BeastReadsBackWhatWasWritten) {
   http::response<http::string_body> response(http::status::ok, 11);
   response.set("x-duet-route", "chat");
