@@ -351,8 +351,9 @@ void ProxySession<Stream, Upstreams>::start_relay(const Route& route, RequestBod
   record_.route = route.spec.name();
   record_.tokens = decision.tokens;
   first_choice_ = decision.target_count ? decision.targets[0] : Target{};
-  auto relay = std::make_shared<UpstreamRelay<Stream, Upstreams>>(
-      stream_, worker_, record_.table, decision, std::move(request_), peer_,
+  using Relay = UpstreamRelay<Stream, Upstreams>;
+  auto relay = std::allocate_shared<Relay>(
+      RecyclingAllocator<Relay>{}, stream_, worker_, record_.table, decision, std::move(request_), peer_,
       [self = this->shared_from_this()](RelayOutcome outcome) {
         self->on_relay_done(std::move(outcome));
       });

@@ -1,14 +1,17 @@
 #pragma once
-// An allocator that keeps, per thread, a few freed blocks of one size (`Bytes`) for the next
-// allocation of that size; any other size goes to the heap. For the client connection's read
-// buffer (proxy_session.h): a keep-alive connection frees its 16 KiB buffer whenever it goes
-// idle, so that an idle connection holds none (bench scenario 16), and takes one again for
-// its next request. From malloc that was an allocation of some 700 instructions and a free
-// of some 300 on every request (callgrind, bench/README.md); from here, a few.
+// An allocator that keeps, per thread, a few freed blocks of one size for the next allocation
+// of that size; any other size goes to the heap. The size is `Bytes`, or with Bytes 0 one
+// object of the type it is rebound to (std::allocate_shared: the object with its count).
+// For what every request takes and gives back, where malloc cost an allocation of some 300
+// to 700 instructions and a free of some 300 (blocks over its per-thread cache's 1 KiB;
+// callgrind, bench/README.md):
+// - the client connection's 16 KiB read buffer (proxy_session.h): a keep-alive connection
+//   frees it whenever it goes idle, so that an idle connection holds none (bench scenario
+//   16), and takes one again for its next request;
+// - the relay of each request (some 2 KiB).
 //
 // A block freed on another thread than the one that took it is simply kept there. At most
-// kKept blocks a thread: what the connections between two requests hold at once, so that
-// idle memory stays bounded.
+// kKept blocks a thread and size, so that what is kept stays bounded.
 
 #include <array>
 #include <cstddef>
@@ -16,7 +19,7 @@
 
 namespace duet::router {
 
-template <class T, std::size_t Bytes>
+template <class T, std::size_t Bytes = 0>
 class RecyclingAllocator {
  public:
   using value_type = T;
@@ -24,19 +27,20 @@ class RecyclingAllocator {
   struct rebind {
     using other = RecyclingAllocator<U, Bytes>;
   };
-  static constexpr std::size_t kKept = 32;
+  static constexpr std::size_t kKept = 64;
+  static constexpr std::size_t kBytes = Bytes ? Bytes : sizeof(T);
 
   RecyclingAllocator() = default;
   template <class U>
   RecyclingAllocator(const RecyclingAllocator<U, Bytes>&) noexcept {}
 
   T* allocate(std::size_t n) {
-    if (n * sizeof(T) == Bytes)
+    if (n * sizeof(T) == kBytes)
       if (void* block = kept().take()) return static_cast<T*>(block);
     return std::allocator<T>{}.allocate(n);
   }
   void deallocate(T* p, std::size_t n) {
-    if (n * sizeof(T) == Bytes && kept().keep(p)) return;
+    if (n * sizeof(T) == kBytes && kept().keep(p)) return;
     std::allocator<T>{}.deallocate(p, n);
   }
 
@@ -56,7 +60,7 @@ class RecyclingAllocator {
       return true;
     }
     ~Kept() {
-      while (count) std::allocator<T>{}.deallocate(blocks[--count], Bytes / sizeof(T));
+      while (count) std::allocator<T>{}.deallocate(blocks[--count], kBytes / sizeof(T));
     }
   };
   static Kept& kept() {
