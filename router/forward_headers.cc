@@ -104,11 +104,11 @@ void write_upstream_head(WireWriter& writer, const ProxyRequest& request,
 
 void append_upstream_request(std::string& out, const ProxyRequest& request,
                              std::string_view client_ip, bool trusted_proxy) {
-  // Beyond the client's fields: the start line's own bytes, X-Forwarded-For (a trusted
-  // proxy's list is among the fields) and Content-Length.
-  constexpr std::size_t kAdded = 12 + 19 + 40;
-  std::size_t head = kAdded + request.method_string().size() + request.target().size() +
-                     fields_size(request) + client_ip.size();
+  // Beyond the client's fields: X-Forwarded-For (a trusted proxy's list is among the fields)
+  // and Content-Length.
+  constexpr std::size_t kAdded = 19 + 40;
+  std::size_t head = request_line_size(request.method_string(), request.target()) +
+                     fields_size(request) + kAdded + client_ip.size();
   out.reserve(out.size() + head + request.body().size());  // the writer zero-fills only the head
   {
     WireWriter writer(out, head);
@@ -125,9 +125,9 @@ ClientFraming append_client_response_head(std::string& out, const http::response
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
   ConnectionOptions connection(header);
-  // Beyond the engine's fields: the status line, framing, and the x-duet-* fields.
-  constexpr std::size_t kAdded = 64 + 2 * 32 + 4 * 20;
-  WireWriter writer(out, kAdded + header.reason().size() + fields_size(header) +
+  // Beyond the engine's fields: framing, and the x-duet-* fields.
+  constexpr std::size_t kAdded = 2 * 32 + 4 * 20;
+  WireWriter writer(out, status_line_size(header.reason()) + fields_size(header) + kAdded +
                              served_by.route.size() + served_by.backend.size() +
                              served_by.version.size() + served_by.decision.size());
   append_status_line(writer, client_version, header.result_int(), header.reason());

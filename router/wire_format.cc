@@ -71,14 +71,14 @@ void append_status_line(WireWriter& out, unsigned version, unsigned status,
 
 void append_head(std::string& out, const http::request_header<>& header) {
   WireWriter writer(
-      out, header.method_string().size() + header.target().size() + 12 + fields_size(header));
+      out, request_line_size(header.method_string(), header.target()) + fields_size(header));
   append_request_line(writer, header.method_string(), header.target(), header.version());
   append_fields(writer, header);
 }
 
 void append_head(std::string& out, const http::response_header<>& header) {
   // An engine's own reason phrase is kept; none gives the standard one.
-  WireWriter writer(out, 64 + header.reason().size() + fields_size(header));
+  WireWriter writer(out, status_line_size(header.reason()) + fields_size(header));
   append_status_line(writer, header.version(), header.result_int(), header.reason());
   append_fields(writer, header);
 }

@@ -64,8 +64,12 @@ void append_request_line(WireWriter& out, std::string_view method, std::string_v
                          unsigned version);
 void append_status_line(WireWriter& out, unsigned version, unsigned status,
                         std::string_view reason);
-inline void append_field(std::string& out, std::string_view name, std::string_view value) {
-  WireWriter(out, field_size(name, value)).field(name, value);
+// The bytes each takes (the status line's at most, when the standard phrase replaces none).
+inline std::size_t request_line_size(std::string_view method, std::string_view target) {
+  return method.size() + target.size() + 12;  // two spaces, "HTTP/1.1", CRLF
+}
+inline std::size_t status_line_size(std::string_view reason) {
+  return 15 + (reason.empty() ? 32 : reason.size());  // "HTTP/1.1 200 ", CRLF
 }
 
 // The start line, every field, then the empty line.
