@@ -502,13 +502,12 @@ void ProxySession<Stream, Upstreams>::post_watch() {
 template <class Stream, class Upstreams>
 template <class Done>
 void ProxySession<Stream, Upstreams>::read_when_readable(std::size_t size, Done done) {
-  stream_.socket().async_wait(
-      asio::socket_base::wait_read,
+  stream_.async_wait_readable(
       [self = this->shared_from_this(), size, done = std::move(done)](beast::error_code ec) mutable {
         std::size_t n = 0;
         if (!ec) {
-          n = self->stream_.socket().read_some(self->buffer_.prepare(size), ec);  // non-blocking
-          if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          n = self->stream_.read_now(self->buffer_.prepare(size), ec);
+          if (ec == asio::error::would_block) {
             // Woken for nothing: wait again, unless the session closed meanwhile.
             if (self->phase_ != Phase::closed) return self->read_when_readable(size, std::move(done));
             ec = asio::error::operation_aborted;

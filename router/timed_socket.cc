@@ -1,6 +1,13 @@
 #include "router/timed_socket.h"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 namespace duet::router {
@@ -75,49 +82,238 @@ void Deadlines::sweep() {
   if (sockets_ > 0) tick();
 }
 
-TimedSocket::TimedSocket(Socket socket, Deadlines& deadlines)
-    : socket_(std::move(socket)), deadlines_(&deadlines) {
+namespace {
+using boost::system::error_code;
+namespace error = boost::asio::error;
+
+error_code last_error() { return error_code(errno, boost::system::system_category()); }
+}  // namespace
+
+TimedSocket::TimedSocket(Socket accepted, Deadlines& deadlines, EdgeReactor& reactor)
+    : executor_(accepted.get_executor()), deadlines_(&deadlines), reactor_(&reactor) {
   deadlines_->add(this);
-  if (socket_.is_open()) prepare();
+  error_code ec;
+  int fd = accepted.release(ec);
+  if (!ec) adopt(fd);
+}
+
+TimedSocket::TimedSocket(executor_type executor, Deadlines& deadlines, EdgeReactor& reactor)
+    : executor_(executor), deadlines_(&deadlines), reactor_(&reactor) {
+  deadlines_->add(this);
 }
 
 TimedSocket::TimedSocket(TimedSocket&& other) noexcept
-    : socket_(std::move(other.socket_)),
+    : executor_(other.executor_),
       deadlines_(other.deadlines_),
+      reactor_(other.reactor_),
+      fd_(std::exchange(other.fd_, -1)),
+      key_(std::exchange(other.key_, EdgeReactor::kNoKey)),
+      may_read_(other.may_read_),
+      may_write_(other.may_write_),
+      peer_ended_(other.peer_ended_),
+      peer_(other.peer_),
       deadline_(other.deadline_),
       expired_(other.expired_) {
+  reactor_->moved(key_, this);
   other.deadline_ = Clock::time_point::max();  // what is left of `other` has nothing to time
   deadlines_->unfile(&other);
   deadlines_->add(this);
 }
 
-TimedSocket::~TimedSocket() { deadlines_->remove(this); }
+TimedSocket::~TimedSocket() {
+  // Only when the worker goes away with operations pending: their handlers are dropped.
+  abort_pending(true);
+  close();
+  deadlines_->remove(this);
+}
+
+// Non-blocking, and watched by the worker's reactor (an accepted one is first let go by
+// Asio's, which costs an epoll_ctl but keeps Asio's acceptor).
+void TimedSocket::adopt(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    ::close(fd);
+    return;
+  }
+  fd_ = fd;
+  error_code ec;
+  key_ = reactor_->add(fd_, this, ec);
+  if (ec)
+    close();
+  else
+    prepare();
+}
 
 void TimedSocket::prepare() {
-  boost::system::error_code ignored;
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-  socket_.non_blocking(true, ignored);
+  int on = 1;
+  if (fd_ >= 0) ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 }
 
-std::size_t TimedSocket::write_now(boost::asio::const_buffer data, boost::system::error_code& ec) {
-  std::size_t n = socket_.write_some(data, ec);
-  if (ec == boost::asio::error::would_block) ec = {};
-  return n;
+void TimedSocket::begin(EdgeOp* op) {
+  error_code ec;
+  std::size_t n = 0;
+  EdgeOp*& slot = slot_for(op->kind);
+  if (slot) return reactor_->finished(op, error::already_started, 0);
+  if (op->kind == EdgeOp::Kind::connect) {
+    if (!finish_connect(ec)) {
+      slot = op;
+      reactor_->wait_started();
+      return;
+    }
+    return reactor_->finished(op, ec, 0);
+  }
+  if (fd_ < 0) return reactor_->finished(op, error::bad_descriptor, 0);
+  if (attempt(op, ec, n)) return reactor_->finished(op, ec, n);
+  slot = op;
+  reactor_->wait_started();
 }
 
-void TimedSocket::cancel() {
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);
+// A read or a wait for bytes is tried only while may_read_, a write only while may_write_:
+// either flag down means the last attempt found nothing, and the next edge raises it.
+bool TimedSocket::attempt(EdgeOp* op, error_code& ec, std::size_t& n) {
+  switch (op->kind) {
+    case EdgeOp::Kind::wait_readable:
+      return may_read_;
+    case EdgeOp::Kind::read:
+      if (op->size == 0) return true;
+      if (!may_read_) return false;
+      n = read_now(boost::asio::mutable_buffer(op->data, op->size), ec);
+      return ec != error::would_block;
+    case EdgeOp::Kind::write:
+      if (op->size == 0) return true;
+      if (!may_write_) return false;
+      n = write_now(boost::asio::const_buffer(op->data, op->size), ec);
+      return n != 0 || ec;
+    case EdgeOp::Kind::connect:
+      break;
+  }
+  return true;
 }
+
+std::size_t TimedSocket::read_now(boost::asio::mutable_buffer data, error_code& ec) {
+  ec = {};
+  for (;;) {
+    ssize_t n = ::recv(fd_, data.data(), data.size(), 0);
+    if (n > 0) {
+      // Less than asked: the socket is empty now, and new bytes make a new edge.
+      if (static_cast<std::size_t>(n) < data.size() && !peer_ended_) may_read_ = false;
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      if (data.size() != 0) ec = error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      may_read_ = false;
+      ec = error::would_block;
+    } else {
+      ec = last_error();
+    }
+    return 0;
+  }
+}
+
+std::size_t TimedSocket::write_now(boost::asio::const_buffer data, error_code& ec) {
+  ec = {};
+  if (!may_write_ || data.size() == 0) return 0;
+  for (;;) {
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n >= 0) {
+      if (static_cast<std::size_t>(n) < data.size()) may_write_ = false;  // the buffer is full
+      return static_cast<std::size_t>(n);
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      may_write_ = false;
+    else
+      ec = fd_ < 0 ? error::bad_descriptor : last_error();
+    return 0;
+  }
+}
+
+// Opens and connects on the first call (true: done, `ec` says how); after an edge, asks the
+// kernel how the connect ended.
+bool TimedSocket::finish_connect(error_code& ec) {
+  if (fd_ < 0) {
+    int fd = ::socket(peer_.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      ec = last_error();
+      return true;
+    }
+    int r = ::connect(fd, peer_.data(), static_cast<socklen_t>(peer_.size()));
+    int connect_errno = r == 0 ? 0 : errno;
+    if (r != 0 && connect_errno != EINPROGRESS) {
+      ::close(fd);
+      ec = error_code(connect_errno, boost::system::system_category());
+      return true;
+    }
+    // Watched only now: a socket not yet connecting polls as hung up.
+    fd_ = fd;
+    key_ = reactor_->add(fd_, this, ec);
+    if (ec) {
+      close();
+      return true;
+    }
+    may_write_ = r == 0;
+    return r == 0;
+  }
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+  if (error != 0) ec = error_code(error, boost::system::system_category());
+  return true;
+}
+
+void TimedSocket::on_read_edge(uint32_t events) {
+  may_read_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_ended_ = true;
+  EdgeOp* op = reading_;
+  if (!op) return;
+  error_code ec;
+  std::size_t n = 0;
+  if (!attempt(op, ec, n)) return;
+  reading_ = nullptr;
+  reactor_->wait_ended();
+  op->finish(op, ec, n, EdgeOp::Run::dispatch);  // last: the handler may free this socket
+}
+
+void TimedSocket::on_write_edge() {
+  may_write_ = true;
+  EdgeOp* op = writing_;
+  if (!op) return;
+  error_code ec;
+  std::size_t n = 0;
+  if (op->kind == EdgeOp::Kind::connect ? !finish_connect(ec) : !attempt(op, ec, n)) return;
+  writing_ = nullptr;
+  reactor_->wait_ended();
+  op->finish(op, ec, n, EdgeOp::Run::dispatch);
+}
+
+// `dropped`: the worker goes away and the handlers are destroyed unrun.
+void TimedSocket::abort_pending(bool dropped) {
+  for (EdgeOp** slot : {&reading_, &writing_}) {
+    if (EdgeOp* op = std::exchange(*slot, nullptr)) {
+      reactor_->wait_ended();
+      if (dropped)
+        op->finish(op, {}, 0, EdgeOp::Run::destroy);
+      else
+        reactor_->finished(op, error::operation_aborted, 0);
+    }
+  }
+}
+
+void TimedSocket::cancel() { abort_pending(false); }
 
 void TimedSocket::shutdown_send() {
-  boost::system::error_code ignored;
-  socket_.shutdown(Socket::shutdown_send, ignored);
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
 void TimedSocket::close() {
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  abort_pending(false);
+  if (fd_ < 0) return;
+  reactor_->remove(std::exchange(key_, EdgeReactor::kNoKey));
+  ::close(std::exchange(fd_, -1));
 }
 
 void TimedSocket::expire() {

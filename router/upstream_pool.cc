@@ -15,7 +15,7 @@ constexpr auto kTrustedIdle = std::chrono::seconds(1);
 }
 
 bool still_open(UpstreamConnection& connection) {
-  auto& socket = connection.stream.socket();
+  auto& socket = connection.stream;
   if (!socket.is_open()) return false;
   // A peek that would block means open and quiet. 0 means the engine closed it (its
   // keep-alive timeout, or it died); bytes mean it sent something unasked: unusable too.

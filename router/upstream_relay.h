@@ -58,7 +58,7 @@ struct TcpUpstreams {
   // A new connection, not yet connected.
   static std::unique_ptr<Connection> open(WorkerContext& worker) {
     return std::make_unique<Connection>(
-        TimedSocket(TimedSocket::Socket(worker.io), worker.deadlines));
+        TimedSocket(worker.io.get_executor(), worker.deadlines, worker.reactor));
   }
 };
 

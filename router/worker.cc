@@ -184,13 +184,16 @@ void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
   if (secure) {
     // The session holds the context: a reload does not pull it from under the connection.
     std::make_shared<ProxySession<TlsStream>>(
-        TlsStream(TimedSocket(std::move(socket), context_.deadlines), *tls[listener]), context_,
+        TlsStream(TimedSocket(std::move(socket), context_.deadlines, context_.reactor),
+                  *tls[listener]),
+        context_,
         std::move(who), tls[listener])
         ->start();
     return;
   }
   std::make_shared<ProxySession<PlainStream>>(
-      PlainStream(std::move(socket), context_.deadlines), context_, std::move(who))
+      PlainStream(std::move(socket), context_.deadlines, context_.reactor), context_,
+      std::move(who))
       ->start();
 }
 

@@ -88,7 +88,8 @@ struct WorkerContext {
   std::shared_ptr<const RoutingTable> table;       // replaced by Worker::publish
   std::shared_ptr<const Credentials> credentials;  // replaced by Worker::publish_credentials
   TokenCache tokens;                               // cleared with each new credentials
-  Deadlines deadlines{io};                         // before upstreams: its sockets use it
+  EdgeReactor reactor{io};                         // before deadlines and upstreams: their
+  Deadlines deadlines{io};                         // sockets use both
   UpstreamPool upstreams;
   Rng rng;
   // Decoded body bytes on their way from an engine's response parser into the client's

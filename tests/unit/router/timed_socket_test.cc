@@ -24,12 +24,12 @@ void run_until(asio::io_context& io, Done done) {
 
 // A connected pair on loopback: `timed` on the io_context under test, `peer` plain.
 struct Pair {
-  explicit Pair(asio::io_context& io, Deadlines& deadlines)
+  Pair(asio::io_context& io, Deadlines& deadlines, EdgeReactor& reactor)
       : acceptor(io, {asio::ip::make_address("127.0.0.1"), 0}),
         timed([&] {
           TimedSocket::Socket s(io);
           s.connect(acceptor.local_endpoint());
-          return TimedSocket(std::move(s), deadlines);
+          return TimedSocket(std::move(s), deadlines, reactor);
         }()),
         peer(acceptor.accept()) {}
 
@@ -41,7 +41,8 @@ struct Pair {
 TEST(TimedSocket, ReadPastItsLimitEndsAbortedAndSaysItExpired) {
   asio::io_context io;
   Deadlines deadlines(io);
-  Pair pair(io, deadlines);
+  EdgeReactor reactor(io);
+  Pair pair(io, deadlines, reactor);
   char byte;
   std::optional<boost::system::error_code> result;
   auto started = std::chrono::steady_clock::now();
@@ -60,7 +61,8 @@ TEST(TimedSocket, ReadPastItsLimitEndsAbortedAndSaysItExpired) {
 TEST(TimedSocket, LimitSetAgainBeforeItPassesIsTheOneThatCounts) {
   asio::io_context io;
   Deadlines deadlines(io);
-  Pair pair(io, deadlines);
+  EdgeReactor reactor(io);
+  Pair pair(io, deadlines, reactor);
   char byte = 0;
   std::optional<boost::system::error_code> result;
   pair.timed.expires_after(100ms);
@@ -82,8 +84,9 @@ TEST(TimedSocket, LimitSetAgainBeforeItPassesIsTheOneThatCounts) {
 TEST(TimedSocket, LimitMovedEarlierOrLaterIsTheOneThatCounts) {
   asio::io_context io;
   Deadlines deadlines(io);
-  Pair earlier(io, deadlines);
-  Pair later(io, deadlines);
+  EdgeReactor reactor(io);
+  Pair earlier(io, deadlines, reactor);
+  Pair later(io, deadlines, reactor);
   char bytes[2];
   std::optional<boost::system::error_code> earlier_result, later_result;
   auto started = std::chrono::steady_clock::now();
@@ -113,6 +116,7 @@ TEST(TimedSocket, LimitMovedEarlierOrLaterIsTheOneThatCounts) {
 TEST(TimedSocket, ManySocketsEachExpireAtTheirOwnLimit) {
   asio::io_context io;
   Deadlines deadlines(io);
+  EdgeReactor reactor(io);
   tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
   std::vector<std::unique_ptr<TimedSocket>> sockets;
   std::vector<tcp::socket> peers;
@@ -120,7 +124,7 @@ TEST(TimedSocket, ManySocketsEachExpireAtTheirOwnLimit) {
   for (int i = 0; i < kSockets; ++i) {
     TimedSocket::Socket s(io);
     s.connect(acceptor.local_endpoint());
-    sockets.push_back(std::make_unique<TimedSocket>(std::move(s), deadlines));
+    sockets.push_back(std::make_unique<TimedSocket>(std::move(s), deadlines, reactor));
     peers.push_back(acceptor.accept());
   }
   auto started = std::chrono::steady_clock::now();
@@ -155,8 +159,9 @@ TEST(TimedSocket, ManySocketsEachExpireAtTheirOwnLimit) {
 TEST(TimedSocket, TimerStopsWhenTheLastSocketIsGoneSoTheLoopEnds) {
   asio::io_context io;
   Deadlines deadlines(io);
+  EdgeReactor reactor(io);
   {
-    Pair pair(io, deadlines);
+    Pair pair(io, deadlines, reactor);
     pair.timed.expires_after(1h);
   }
   auto started = std::chrono::steady_clock::now();
