@@ -176,9 +176,8 @@ void UpstreamRelay<Stream, Upstreams>::new_response_parser() {
   parser_->eager(false);
 }
 
-// One async_read_some: Asio tries recv at once and waits for epoll only if that fails with
-// EAGAIN, which it does right after the request went out (bench/README.md counts it).
-// async_wait would skip that recv but re-arms the socket with an epoll_ctl per wait.
+// One async_read_some: right after the request went out, the socket's last read drained it,
+// so the read waits for the next edge without trying recv (edge_reactor.h).
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::wait_for_engine() {
   upstream_->stream.async_read_some(
