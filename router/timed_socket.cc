@@ -154,22 +154,16 @@ void TimedSocket::begin(EdgeOp* op) {
   std::size_t n = 0;
   EdgeOp*& slot = slot_for(op->kind);
   if (slot) return reactor_->finished(op, error::already_started, 0);
-  if (op->kind == EdgeOp::Kind::connect) {
-    if (!finish_connect(ec)) {
-      slot = op;
-      reactor_->wait_started();
-      return;
-    }
-    return reactor_->finished(op, ec, 0);
-  }
-  if (fd_ < 0) return reactor_->finished(op, error::bad_descriptor, 0);
+  if (fd_ < 0 && op->kind != EdgeOp::Kind::connect)
+    return reactor_->finished(op, error::bad_descriptor, 0);
   if (attempt(op, ec, n)) return reactor_->finished(op, ec, n);
   slot = op;
   reactor_->wait_started();
 }
 
 // A read or a wait for bytes is tried only while may_read_, a write only while may_write_:
-// either flag down means the last attempt found nothing, and the next edge raises it.
+// either flag down means the last attempt found nothing, and the next edge raises it. A
+// connect opens the socket the first time, then asks how it ended.
 bool TimedSocket::attempt(EdgeOp* op, error_code& ec, std::size_t& n) {
   switch (op->kind) {
     case EdgeOp::Kind::wait_readable:
@@ -185,7 +179,7 @@ bool TimedSocket::attempt(EdgeOp* op, error_code& ec, std::size_t& n) {
       n = write_now(boost::asio::const_buffer(op->data, op->size), ec);
       return n != 0 || ec;
     case EdgeOp::Kind::connect:
-      break;
+      return finish_connect(ec);
   }
   return true;
 }
@@ -227,7 +221,7 @@ std::size_t TimedSocket::write_now(boost::asio::const_buffer data, error_code& e
     if (errno == EAGAIN || errno == EWOULDBLOCK)
       may_write_ = false;
     else
-      ec = fd_ < 0 ? error::bad_descriptor : last_error();
+      ec = last_error();
     return 0;
   }
 }
@@ -268,26 +262,23 @@ bool TimedSocket::finish_connect(error_code& ec) {
 void TimedSocket::on_read_edge(uint32_t events) {
   may_read_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_ended_ = true;
-  EdgeOp* op = reading_;
-  if (!op) return;
-  error_code ec;
-  std::size_t n = 0;
-  if (!attempt(op, ec, n)) return;
-  reading_ = nullptr;
-  reactor_->wait_ended();
-  op->finish(op, ec, n, EdgeOp::Run::dispatch);  // last: the handler may free this socket
+  retry(reading_);
 }
 
 void TimedSocket::on_write_edge() {
   may_write_ = true;
-  EdgeOp* op = writing_;
+  retry(writing_);
+}
+
+void TimedSocket::retry(EdgeOp*& slot) {
+  EdgeOp* op = slot;
   if (!op) return;
   error_code ec;
   std::size_t n = 0;
-  if (op->kind == EdgeOp::Kind::connect ? !finish_connect(ec) : !attempt(op, ec, n)) return;
-  writing_ = nullptr;
+  if (!attempt(op, ec, n)) return;
+  slot = nullptr;
   reactor_->wait_ended();
-  op->finish(op, ec, n, EdgeOp::Run::dispatch);
+  op->finish(op, ec, n, EdgeOp::Run::dispatch);  // last: the handler may free this socket
 }
 
 // `dropped`: the worker goes away and the handlers are destroyed unrun.

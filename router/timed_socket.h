@@ -190,6 +190,8 @@ class TimedSocket {
   // From EdgeReactor: an edge for reading (and whether the peer ended its side), or writing.
   void on_read_edge(uint32_t events);
   void on_write_edge();
+  // The operation waiting in `slot` (reading_ or writing_) tried again after an edge.
+  void retry(EdgeOp*& slot);
   // One attempt at the operation; false if it must wait for an edge.
   bool attempt(EdgeOp* op, boost::system::error_code& ec, std::size_t& n);
   bool finish_connect(boost::system::error_code& ec);
