@@ -249,10 +249,10 @@ if [ -n "${PROXY_PIDS[nginx]:-}" ]; then
 fi
 if has profile; then
   for variant in $PROFILE_VARIANTS; do
-    for proxy in duet nginx haproxy; do profile_syscalls "$proxy" "$variant"; done
+    for proxy in $PROFILE_PROXIES; do profile_syscalls "$proxy" "$variant"; done
   done
   # Under callgrind last: each proxy is restarted under it and then left stopped.
-  for proxy in duet nginx haproxy; do
+  for proxy in $PROFILE_PROXIES; do
     for variant in $PROFILE_VARIANTS; do profile_instructions "$proxy" "$variant"; done
   done
   cp "$WORK/callgrind-top-duet-plain.tsv" "$WORK/profile-top.tsv" 2>/dev/null || true

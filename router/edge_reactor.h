@@ -33,11 +33,15 @@ namespace duet::router {
 
 class TimedSocket;
 
-// An operation that waits for its socket's edge: a read, a wait for bytes, a write or a
-// connect, with its handler behind a function pointer (so that a socket holds two pointers,
-// not a type per handler). Blocks come from a per-thread list (recycling_allocator.h).
+// An operation that waits for its socket's edge: a read, a wait for bytes, a write, a
+// connect or a TLS handshake, with its handler behind a function pointer (so that a socket
+// holds two pointers, not a type per handler). Blocks come from a per-thread list
+// (recycling_allocator.h).
 struct EdgeOp {
-  enum class Kind : uint8_t { read, wait_readable, write, connect };
+  enum class Kind : uint8_t { read, wait_readable, write, connect, handshake };
+  // Which edge it waits for: its own kind's, except under TLS, where a read may have to
+  // write (a handshake message) and a write may have to read.
+  enum class Edge : uint8_t { read, write };
   // How a finished operation's handler runs: inline (from the reactor's wake-up, as Asio
   // runs a completed handler), posted (it finished as it started: never inside the call that
   // started it), or not at all (the worker is going away).
@@ -46,6 +50,7 @@ struct EdgeOp {
 
   Finish finish;
   Kind kind;
+  Edge waits_for = Edge::read;
   void* data = nullptr;  // a read's or a write's bytes
   std::size_t size = 0;
   // How it ended, while it waits in EdgeReactor's list of finished operations.

@@ -8,7 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 
 #include "router/access_check.h"
 #include "router/field_scan.h"

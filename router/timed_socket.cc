@@ -111,10 +111,12 @@ TimedSocket::TimedSocket(TimedSocket&& other) noexcept
       may_read_(other.may_read_),
       may_write_(other.may_write_),
       peer_ended_(other.peer_ended_),
+      tls_(std::exchange(other.tls_, nullptr)),
       peer_(other.peer_),
       deadline_(other.deadline_),
       expired_(other.expired_) {
   reactor_->moved(key_, this);
+  tls_moved();
   other.deadline_ = Clock::time_point::max();  // what is left of `other` has nothing to time
   deadlines_->unfile(&other);
   deadlines_->add(this);
@@ -124,6 +126,7 @@ TimedSocket::~TimedSocket() {
   // Only when the worker goes away with operations pending: their handlers are dropped.
   abort_pending(true);
   close();
+  end_tls();
   deadlines_->remove(this);
 }
 
@@ -170,16 +173,20 @@ bool TimedSocket::attempt(EdgeOp* op, error_code& ec, std::size_t& n) {
       return may_read_;
     case EdgeOp::Kind::read:
       if (op->size == 0) return true;
+      if (tls_) return attempt_tls(op, ec, n);  // OpenSSL may hold bytes the socket no longer has
       if (!may_read_) return false;
       n = read_now(boost::asio::mutable_buffer(op->data, op->size), ec);
       return ec != error::would_block;
     case EdgeOp::Kind::write:
       if (op->size == 0) return true;
+      if (tls_) return attempt_tls(op, ec, n);
       if (!may_write_) return false;
       n = write_now(boost::asio::const_buffer(op->data, op->size), ec);
       return n != 0 || ec;
     case EdgeOp::Kind::connect:
       return finish_connect(ec);
+    case EdgeOp::Kind::handshake:
+      return attempt_tls(op, ec, n);
   }
   return true;
 }
@@ -262,21 +269,30 @@ bool TimedSocket::finish_connect(error_code& ec) {
 void TimedSocket::on_read_edge(uint32_t events) {
   may_read_ = true;
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_ended_ = true;
-  retry(reading_);
+  retry_waiting_for(EdgeOp::Edge::read);
 }
 
 void TimedSocket::on_write_edge() {
   may_write_ = true;
-  retry(writing_);
+  retry_waiting_for(EdgeOp::Edge::write);
 }
 
-void TimedSocket::retry(EdgeOp*& slot) {
-  EdgeOp* op = slot;
-  if (!op) return;
+void TimedSocket::retry_waiting_for(EdgeOp::Edge edge) {
   error_code ec;
   std::size_t n = 0;
+  EdgeOp*& own = edge == EdgeOp::Edge::read ? reading_ : writing_;
+  EdgeOp*& other = edge == EdgeOp::Edge::read ? writing_ : reading_;
+  if (EdgeOp* op = other; op && op->waits_for == edge && attempt(op, ec, n)) {
+    other = nullptr;
+    reactor_->wait_ended();
+    reactor_->finished(op, ec, n);
+  }
+  EdgeOp* op = own;
+  if (!op || op->waits_for != edge) return;
+  ec = {};
+  n = 0;
   if (!attempt(op, ec, n)) return;
-  slot = nullptr;
+  own = nullptr;
   reactor_->wait_ended();
   op->finish(op, ec, n, EdgeOp::Run::dispatch);  // last: the handler may free this socket
 }

@@ -15,8 +15,8 @@
 // files it again; only a limit moved earlier files it at once.
 //
 // Its reads, writes and connect wait through the worker's EdgeReactor (edge_reactor.h), not
-// through Asio's reactor, and it offers what Asio's stream operations and asio::ssl::stream
-// ask of a socket.
+// through Asio's reactor, and it offers what Asio's stream operations ask of a socket. A
+// TlsSocket (tls_socket.h) is one whose reads and writes go through OpenSSL.
 
 #include <array>
 #include <boost/asio/async_result.hpp>
@@ -33,6 +33,9 @@
 
 #include "router/edge_reactor.h"
 #include "router/recycling_allocator.h"
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace duet::router {
 
@@ -81,7 +84,7 @@ class TimedSocket {
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
                                                   boost::asio::io_context::executor_type>;
   using executor_type = boost::asio::io_context::executor_type;
-  using lowest_layer_type = TimedSocket;  // what asio::ssl::stream asks of its next layer
+  using lowest_layer_type = TimedSocket;
   using Clock = std::chrono::steady_clock;
   // What one read asks for: a response header with a small body, or a stream's chunk.
   static constexpr std::size_t kReadSize = 16 * 1024;
@@ -125,7 +128,8 @@ class TimedSocket {
   void close();
 
   // Asio's stream operations (AsyncReadStream, AsyncWriteStream), one of each at a time.
-  // Each reads or writes the first non-empty buffer of the sequence.
+  // Each reads or writes the first non-empty buffer of the sequence (under TLS: its bytes,
+  // in records).
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     auto buffer = first_buffer<boost::asio::mutable_buffer>(buffers);
@@ -154,9 +158,27 @@ class TimedSocket {
                                                   std::forward<Token>(token));
   }
 
+ protected:
+  template <class Signature, class Token>
+  auto start(EdgeOp::Kind kind, void* data, std::size_t size, Token&& token) {
+    return boost::asio::async_initiate<Token, Signature>(
+        [this, kind, data, size](auto handler) {
+          constexpr bool kWithSize =
+              std::is_same_v<Signature, void(boost::system::error_code, std::size_t)>;
+          using Op = HandlerOp<std::decay_t<decltype(handler)>, kWithSize>;
+          Op* op = typename Op::Allocator().allocate(1);
+          begin(new (op) Op(std::move(handler), executor_, kind, data, size));
+        },
+        token);
+  }
+  // From here on, reads, writes and the handshake go through OpenSSL with a connection of
+  // `context` (tls_socket.cc); if OpenSSL cannot make one, the socket closes.
+  void start_tls(ssl_ctx_st* context, bool server);
+
  private:
   friend class Deadlines;
   friend class EdgeReactor;
+  friend struct TlsTransport;
 
   // WithSize: the handler takes (error_code, bytes), else (error_code).
   template <class Handler, bool WithSize>
@@ -171,18 +193,6 @@ class TimedSocket {
     return Buffer();
   }
 
-  template <class Signature, class Token>
-  auto start(EdgeOp::Kind kind, void* data, std::size_t size, Token&& token) {
-    return boost::asio::async_initiate<Token, Signature>(
-        [this, kind, data, size](auto handler) {
-          constexpr bool kWithSize =
-              std::is_same_v<Signature, void(boost::system::error_code, std::size_t)>;
-          using Op = HandlerOp<std::decay_t<decltype(handler)>, kWithSize>;
-          Op* op = typename Op::Allocator().allocate(1);
-          begin(new (op) Op(std::move(handler), executor_, kind, data, size));
-        },
-        token);
-  }
   // Runs `op` at once if its socket's flag says it may find its bytes or its room (its
   // handler then runs after this call, EdgeReactor::finished), or leaves it waiting for the
   // next edge.
@@ -190,15 +200,23 @@ class TimedSocket {
   // From EdgeReactor: an edge for reading (and whether the peer ended its side), or writing.
   void on_read_edge(uint32_t events);
   void on_write_edge();
-  // The operation waiting in `slot` (reading_ or writing_) tried again after an edge.
-  void retry(EdgeOp*& slot);
-  // One attempt at the operation; false if it must wait for an edge.
+  // The operations that wait for `edge` tried again: the one in the other slot (a TLS read
+  // that must write, or a write that must read) finishes through the reactor's list, the
+  // one in the edge's own slot at once (its handler may free this socket: last).
+  void retry_waiting_for(EdgeOp::Edge edge);
+  // One attempt at the operation; false if it must wait for the edge in op->waits_for.
   bool attempt(EdgeOp* op, boost::system::error_code& ec, std::size_t& n);
+  bool attempt_tls(EdgeOp* op, boost::system::error_code& ec, std::size_t& n);  // tls_socket.cc
   bool finish_connect(boost::system::error_code& ec);
-  EdgeOp*& slot_for(EdgeOp::Kind kind) {
-    return kind == EdgeOp::Kind::read || kind == EdgeOp::Kind::wait_readable ? reading_ : writing_;
+  static bool reads(EdgeOp::Kind kind) {
+    return kind == EdgeOp::Kind::read || kind == EdgeOp::Kind::wait_readable ||
+           kind == EdgeOp::Kind::handshake;
   }
+  EdgeOp*& slot_for(EdgeOp::Kind kind) { return reads(kind) ? reading_ : writing_; }
   void abort_pending(bool dropped);
+  // tls_socket.cc: the OpenSSL connection follows a moved socket, and goes with it.
+  void tls_moved();
+  void end_tls();
   void adopt(int fd);
   void expire();
 
@@ -212,6 +230,8 @@ class TimedSocket {
   bool may_read_ = true;       // no read has found nothing since the last read edge
   bool may_write_ = true;      // no write has found the buffer full since the last write edge
   bool peer_ended_ = false;    // the peer's FIN or an error came: reads never block again
+  ssl_st* tls_ = nullptr;      // a TlsSocket's OpenSSL connection
+  boost::system::error_code tls_io_error_;  // why OpenSSL's last read or write of the socket failed
   boost::asio::ip::tcp::endpoint peer_;  // what async_connect connects to
   Clock::time_point deadline_ = Clock::time_point::max();
   bool expired_ = false;
@@ -229,6 +249,7 @@ struct TimedSocket::HandlerOp final : EdgeOp {
       : handler(std::move(h)), io_executor(io) {
     finish = &do_finish;
     kind = k;
+    waits_for = reads(k) ? Edge::read : Edge::write;
     data = bytes;
     size = length;
   }

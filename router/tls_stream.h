@@ -2,13 +2,11 @@
 // The client streams: sessions and relays are instantiated for a plain listener's and a
 // TLS listener's.
 
-#include <boost/beast/ssl/ssl_stream.hpp>
-
-#include "router/timed_socket.h"
+#include "router/tls_socket.h"
 
 namespace duet::router {
 
 using PlainStream = TimedSocket;
-using TlsStream = boost::beast::ssl_stream<TimedSocket>;
+using TlsStream = TlsSocket;
 
 }  // namespace duet::router

@@ -9,7 +9,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "router/field_scan.h"
 #include "router/router_logger.h"

@@ -6,6 +6,7 @@
 
 PROFILE_SECONDS=${PROFILE_SECONDS:-3}
 PROFILE_VARIANTS=${PROFILE_VARIANTS:-plain tls}
+PROFILE_PROXIES=${PROFILE_PROXIES:-duet nginx haproxy}  # fewer: a quicker look at one
 
 # profile_syscalls PROXY VARIANT: records syscall_NAME (calls per request) for the proxy.
 profile_syscalls() {
