@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 
 #include "router/access_check.h"
@@ -189,7 +190,9 @@ void ProxySession<Stream, Upstreams>::read_request() {
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::on_request_bytes(beast::error_code ec) {
   if (phase_ == Phase::closed) return;  // close() came first: nothing to answer
-  if (ec == asio::error::eof) {
+  // A TLS client that leaves without close_notify (most do, between requests) ends its
+  // stream as a plain one does: not a malformed request to answer 400.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     // As Beast's reads: nothing yet is the end of the connection, a part is a cut request.
     if (!parser_->got_some()) return request_part_read(http::error::end_of_stream);
     ec = {};

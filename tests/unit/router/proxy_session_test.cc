@@ -2,6 +2,7 @@
 // with failures injected at a chosen read or write (Beast's test::fail_count).
 #include <gtest/gtest.h>
 
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
 #include "session_harness.h"
@@ -183,6 +184,45 @@ TEST(ProxySession, TwoRequestsOnOneKeepAliveConnection) {
   EXPECT_TRUE(client.closed());
   EXPECT_EQ(h.records().size(), 2u);
 }
+
+// How a client's stream ends: a FIN, or a TLS client's FIN without close_notify (what most
+// TLS clients do when they close a keep-alive connection).
+struct ClientEnd {
+  const char* name;
+  boost::system::error_code reads_as;
+};
+
+class ClientLeaves : public ::testing::TestWithParam<ClientEnd> {};
+
+TEST_P(ClientLeaves, BetweenRequestsEndingNoRequest) {
+  SessionHarness h({{.response = engine_ok(R"({"n":1})")}});
+  auto client = send_request(h);
+  std::string answered = client.received();
+  expect_one_response(answered, 200);
+  client.hang_up(GetParam().reads_as);
+  h.settle();
+  EXPECT_TRUE(client.closed());
+  EXPECT_EQ(client.received(), answered) << "an answer to no request";
+  EXPECT_EQ(h.records().size(), 1u);
+}
+
+TEST_P(ClientLeaves, InTheMiddleOfAHeaderUnanswered) {
+  SessionHarness h({kAnswers});
+  auto client = h.connect();
+  client.send("POST /v1/completions HTTP/1.1\r\nHost: router\r\n");
+  h.settle();
+  client.hang_up(GetParam().reads_as);
+  h.settle();
+  EXPECT_TRUE(client.closed());
+  EXPECT_EQ(client.received(), "");
+  EXPECT_TRUE(h.records().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ends, ClientLeaves,
+    ::testing::Values(ClientEnd{"Fin", asio::error::eof},
+                      ClientEnd{"TlsWithoutCloseNotify", asio::ssl::error::stream_truncated}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 // The second request arrives while the first is relayed: the watch read keeps its bytes.
 TEST(ProxySession, PipelinedRequestWaitsForTheFirstResponse) {

@@ -39,6 +39,7 @@ void ClientConnection::read(const std::shared_ptr<State>& state) {
                                 [state](beast::error_code ec, std::size_t n) {
                                   state->reading = false;
                                   state->stash.commit(n);
+                                  if (ec == boost::asio::error::eof) ec = state->end_as;
                                   state->stashed_error = ec;
                                   if (state->handler) deliver(state);
                                 });

@@ -36,8 +36,12 @@ class ClientConnection {
 
   // The test's end: what it writes the session reads.
   void send(std::string_view bytes);
-  // The client closes its end: the session reads the end of the stream.
-  void hang_up() { state_->client.close(); }
+  // The client closes its end: the session reads the end of the stream, as `how` (a TLS
+  // stream's end without close_notify is stream_truncated).
+  void hang_up(beast::error_code how = boost::asio::error::eof) {
+    state_->end_as = how;
+    state_->client.close();
+  }
   // What the session wrote so far.
   std::string received() const { return std::string(state_->client.str()); }
   bool closed() const { return state_->closed; }
@@ -71,6 +75,7 @@ class ClientConnection {
     beast::error_code stashed_error;  // how `server`'s last read ended, not yet handed on
     std::function<void(beast::error_code, std::size_t)> handler;  // the session's read
     boost::asio::mutable_buffer target;
+    beast::error_code end_as = boost::asio::error::eof;  // what the end of the stream reads as
     bool reading = false;  // a read on `server` is pending
     bool closed = false;
   };
