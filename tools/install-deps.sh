@@ -3,7 +3,7 @@
 # when everything is present: `make demo` and `make test` both call it first.
 # --test adds what only `make test` needs (a browser); --bench what only `make bench` needs
 # (the peers, the load generator, jq); --fuzz what only `make fuzz` needs (clang and
-# libFuzzer: GCC has no coverage-guided fuzzing).
+# libFuzzer: GCC has no coverage-guided fuzzing). They combine: `--bench --test` adds both.
 set -euo pipefail
 
 packages=(
@@ -24,19 +24,27 @@ packages=(
   python3-grpcio python3-protobuf golang-1.19-go
   libjs-chart.js  # the dashboard's charts, embedded in duetd and duetctl at build time (~1 MB)
 )
-if [ "${1:-}" = --bench ]; then
-  # util-linux: taskset; strace and valgrind: the profile scenario
-  packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
-  # bench/scheduling's plots (TTFT CDFs as PNG beside RESULTS.md); -nox: no X11 libraries
-  packages+=(gnuplot-nox)
-fi
-if [ "${1:-}" = --test ]; then
-  # the dashboard's browser test drives Debian's Chromium headless (DevTools over a pipe)
-  packages+=(chromium)
-fi
-if [ "${1:-}" = --fuzz ]; then
-  packages+=(clang-15 libfuzzer-15-dev)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --bench)
+      # util-linux: taskset; strace and valgrind: the profile scenario
+      packages+=(nginx-light haproxy wrk jq util-linux strace valgrind)
+      # bench/scheduling's plots (TTFT CDFs as PNG beside RESULTS.md); -nox: no X11 libraries
+      packages+=(gnuplot-nox)
+      ;;
+    --test)
+      # the dashboard's browser test drives Debian's Chromium headless (DevTools over a pipe)
+      packages+=(chromium)
+      ;;
+    --fuzz)
+      packages+=(clang-15 libfuzzer-15-dev)
+      ;;
+    *)
+      echo "install-deps: unknown flag $flag (--bench, --test, --fuzz)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
