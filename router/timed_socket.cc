@@ -278,23 +278,25 @@ void TimedSocket::on_write_edge() {
 }
 
 void TimedSocket::retry_waiting_for(EdgeOp::Edge edge) {
+  bool reading = edge == EdgeOp::Edge::read;
+  retry(reading ? writing_ : reading_, edge, EdgeOp::Run::post);
+  retry(reading ? reading_ : writing_, edge, EdgeOp::Run::dispatch);  // last: see retry()
+}
+
+// Run::dispatch runs the handler here, and it may free this socket: nothing may follow it.
+// Run::post leaves it to the reactor's list.
+void TimedSocket::retry(EdgeOp*& slot, EdgeOp::Edge edge, EdgeOp::Run how) {
+  EdgeOp* op = slot;
+  if (!op || op->waits_for != edge) return;
   error_code ec;
   std::size_t n = 0;
-  EdgeOp*& own = edge == EdgeOp::Edge::read ? reading_ : writing_;
-  EdgeOp*& other = edge == EdgeOp::Edge::read ? writing_ : reading_;
-  if (EdgeOp* op = other; op && op->waits_for == edge && attempt(op, ec, n)) {
-    other = nullptr;
-    reactor_->wait_ended();
-    reactor_->finished(op, ec, n);
-  }
-  EdgeOp* op = own;
-  if (!op || op->waits_for != edge) return;
-  ec = {};
-  n = 0;
   if (!attempt(op, ec, n)) return;
-  own = nullptr;
+  slot = nullptr;
   reactor_->wait_ended();
-  op->finish(op, ec, n, EdgeOp::Run::dispatch);  // last: the handler may free this socket
+  if (how == EdgeOp::Run::dispatch)
+    op->finish(op, ec, n, EdgeOp::Run::dispatch);
+  else
+    reactor_->finished(op, ec, n);
 }
 
 // `dropped`: the worker goes away and the handlers are destroyed unrun.

@@ -84,7 +84,6 @@ class TimedSocket {
   using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
                                                   boost::asio::io_context::executor_type>;
   using executor_type = boost::asio::io_context::executor_type;
-  using lowest_layer_type = TimedSocket;
   using Clock = std::chrono::steady_clock;
   // What one read asks for: a response header with a small body, or a stream's chunk.
   static constexpr std::size_t kReadSize = 16 * 1024;
@@ -119,7 +118,6 @@ class TimedSocket {
 
   bool is_open() const { return fd_ >= 0; }
   int native_handle() const { return fd_; }
-  TimedSocket& lowest_layer() { return *this; }
   executor_type get_executor() { return executor_; }
   // Ends pending operations with operation_aborted; the socket stays open.
   void cancel();
@@ -171,9 +169,9 @@ class TimedSocket {
         },
         token);
   }
-  // From here on, reads, writes and the handshake go through OpenSSL with a connection of
-  // `context` (tls_socket.cc); if OpenSSL cannot make one, the socket closes.
-  void start_tls(ssl_ctx_st* context, bool server);
+  // From here on, reads, writes and the handshake go through OpenSSL with a server-side
+  // connection of `context` (tls_socket.cc); if OpenSSL cannot make one, the socket closes.
+  void start_tls(ssl_ctx_st* context);
 
  private:
   friend class Deadlines;
@@ -204,6 +202,9 @@ class TimedSocket {
   // that must write, or a write that must read) finishes through the reactor's list, the
   // one in the edge's own slot at once (its handler may free this socket: last).
   void retry_waiting_for(EdgeOp::Edge edge);
+  // The operation in `slot`, if it waits for `edge`, tried again; `how` its handler runs if
+  // it ends.
+  void retry(EdgeOp*& slot, EdgeOp::Edge edge, EdgeOp::Run how);
   // One attempt at the operation; false if it must wait for the edge in op->waits_for.
   bool attempt(EdgeOp* op, boost::system::error_code& ec, std::size_t& n);
   bool attempt_tls(EdgeOp* op, boost::system::error_code& ec, std::size_t& n);  // tls_socket.cc

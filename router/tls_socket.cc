@@ -75,7 +75,7 @@ struct TlsTransport {
   }
 };
 
-void TimedSocket::start_tls(ssl_ctx_st* context, bool server) {
+void TimedSocket::start_tls(ssl_ctx_st* context) {
   SSL* ssl = SSL_new(context);
   BIO* bio = ssl ? BIO_new(TlsTransport::method()) : nullptr;
   if (!bio) {
@@ -86,13 +86,10 @@ void TimedSocket::start_tls(ssl_ctx_st* context, bool server) {
   BIO_set_data(bio, this);
   SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO
   // A write retried after a full buffer is the same bytes (Asio's composed write keeps them);
-  // OpenSSL's record buffers go back while empty; one recv takes all that came.
+  // one recv takes all that came. The record buffers stay (tls_socket.h).
   SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_set_read_ahead(ssl, 1);
-  if (server)
-    SSL_set_accept_state(ssl);
-  else
-    SSL_set_connect_state(ssl);
+  SSL_set_accept_state(ssl);
   tls_ = ssl;
 }
 

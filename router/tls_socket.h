@@ -18,17 +18,17 @@
 
 namespace duet::router {
 
+// The server side only: duet-router's engine connections are plain.
 class TlsSocket : public TimedSocket {
  public:
-  TlsSocket(
-      TimedSocket socket, boost::asio::ssl::context& context,
-      boost::asio::ssl::stream_base::handshake_type side = boost::asio::ssl::stream_base::server)
+  TlsSocket(TimedSocket socket, boost::asio::ssl::context& context)
       : TimedSocket(std::move(socket)) {
-    start_tls(context.native_handle(), side == boost::asio::ssl::stream_base::server);
+    start_tls(context.native_handle());
   }
 
   // As asio::ssl::stream's: ends as the handshake ends, or with OpenSSL's error (in Asio's
-  // ssl category). The side was given to the constructor.
+  // ssl category). The type is asio::ssl::stream's argument, kept for the same call: always
+  // the server's.
   template <class Token>
   auto async_handshake(boost::asio::ssl::stream_base::handshake_type, Token&& token) {
     return start<void(boost::system::error_code)>(EdgeOp::Kind::handshake, nullptr, 0,

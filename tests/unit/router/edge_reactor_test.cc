@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "router/timed_socket.h"
+#include "run_io_until.h"
 
 namespace duet::router {
 namespace {
@@ -29,12 +30,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using namespace std::chrono_literals;
 
-template <class Done>
-bool run_io_until(asio::io_context& io, Done done) {
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (!done() && std::chrono::steady_clock::now() < until) io.run_one_for(50ms);
-  return done();
-}
+using test::run_io_until;
 
 struct Reactor {
   asio::io_context io;

@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "run_io_until.h"
+
 namespace duet::router {
 namespace {
 
@@ -15,12 +17,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
-// Runs handlers until `done` or 5 s have passed.
-template <class Done>
-void run_until(asio::io_context& io, Done done) {
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (!done() && std::chrono::steady_clock::now() < until) io.run_one_for(50ms);
-}
+using test::run_io_until;
 
 // A connected pair on loopback: `timed` on the io_context under test, `peer` plain.
 struct Pair {
@@ -49,7 +46,7 @@ TEST(TimedSocket, ReadPastItsLimitEndsAbortedAndSaysItExpired) {
   pair.timed.expires_after(200ms);
   pair.timed.async_read_some(asio::buffer(&byte, 1),
                              [&](boost::system::error_code ec, std::size_t) { result = ec; });
-  run_until(io, [&] { return result.has_value(); });
+  run_io_until(io, [&] { return result.has_value(); });
   auto waited = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(*result, asio::error::operation_aborted);
@@ -73,7 +70,7 @@ TEST(TimedSocket, LimitSetAgainBeforeItPassesIsTheOneThatCounts) {
   EXPECT_FALSE(result.has_value());
   EXPECT_FALSE(pair.timed.expired());
   asio::write(pair.peer, asio::buffer("x", 1));
-  run_until(io, [&] { return result.has_value(); });
+  run_io_until(io, [&] { return result.has_value(); });
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(*result);
   EXPECT_EQ(byte, 'x');
@@ -98,14 +95,14 @@ TEST(TimedSocket, LimitMovedEarlierOrLaterIsTheOneThatCounts) {
                                 [&](boost::system::error_code ec, std::size_t) { earlier_result = ec; });
   later.timed.async_read_some(asio::buffer(&bytes[1], 1),
                               [&](boost::system::error_code ec, std::size_t) { later_result = ec; });
-  run_until(io, [&] { return earlier_result.has_value(); });
+  run_io_until(io, [&] { return earlier_result.has_value(); });
   ASSERT_TRUE(earlier_result.has_value());
   EXPECT_EQ(*earlier_result, asio::error::operation_aborted);
   EXPECT_TRUE(earlier.timed.expired());
   if (std::chrono::steady_clock::now() - started < 1500ms) {  // else this machine stalled past it
     EXPECT_FALSE(later_result.has_value());
   }
-  run_until(io, [&] { return later_result.has_value(); });
+  run_io_until(io, [&] { return later_result.has_value(); });
   ASSERT_TRUE(later_result.has_value());
   EXPECT_EQ(*later_result, asio::error::operation_aborted);
   EXPECT_GE(std::chrono::steady_clock::now() - started, 2s);
@@ -139,7 +136,7 @@ TEST(TimedSocket, ManySocketsEachExpireAtTheirOwnLimit) {
       ended[i] = std::chrono::steady_clock::now() - started;
     });
   }
-  run_until(io, [&] {
+  run_io_until(io, [&] {
     for (int i = 0; i < kSockets; ++i)
       if (i % 4 != 3 && !ended[i]) return false;
     return true;
