@@ -7,9 +7,13 @@
 
 namespace duet::fuzz {
 
-FieldList fields_of(const boost::beast::http::fields& fields) {
+FieldList grouped_as_beast(const FieldList& fields) {
   FieldList out;
-  for (const auto& f : fields) out.emplace_back(f.name_string(), f.value());
+  for (const auto& field : fields) {
+    auto last = std::find_if(out.rbegin(), out.rend(),
+                             [&](const auto& f) { return iequal(f.first, field.first); });
+    out.insert(last == out.rend() ? out.end() : last.base(), field);
+  }
   return out;
 }
 

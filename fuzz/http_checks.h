@@ -15,8 +15,17 @@ namespace duet::fuzz {
 
 using FieldList = std::vector<std::pair<std::string, std::string>>;
 
-FieldList fields_of(const boost::beast::http::fields& fields);
+template <class Fields>  // Beast's, or a ProxyRequest's
+FieldList fields_of(const Fields& fields) {
+  FieldList out;
+  for (const auto& f : fields) out.emplace_back(f.name_string(), f.value());
+  return out;
+}
 std::string to_text(const FieldList& fields);
+
+// `fields` in the order Beast's field set keeps them: each after the last one of its name
+// before it (case-insensitively), else at the end. The router keeps the order they came in.
+FieldList grouped_as_beast(const FieldList& fields);
 
 bool iequal(std::string_view a, std::string_view b);
 

@@ -1,10 +1,11 @@
 #include "request_reader.h"
 
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "byte_stream.h"
+#include "router/field_scan.h"
 #include "router/request_framing.h"
+#include "router/request_parser.h"
 
 namespace duet::fuzz {
 
@@ -13,33 +14,21 @@ namespace http = beast::http;
 
 namespace {
 
-using Parser = http::request_parser<http::string_body>;
+using Parser = router::RequestParser;
 
 // ProxySession::read_request: parse what is buffered, read only when the parser needs more,
-// until the header (`body` false) or the whole request is done. While the body is read,
-// the buffer holds at most a chunk line or the trailer, bounded by the header limit.
-beast::error_code read_part(Parser& parser, ByteStream& c, bool body,
-                            const router::Limits& limits) {
-  std::size_t header_bytes = 0;
+// until the header (`body` false) or the whole request is done.
+beast::error_code read_part(Parser& parser, ByteStream& c, bool body) {
   for (;;) {
     while (c.buffer().size() > 0) {
       beast::error_code ec;
-      std::size_t body_before = body ? parser.get().body().size() : 0;
-      std::size_t used = parser.put(c.buffer().data(), ec);
+      auto bytes = c.buffer().data();
+      std::size_t used = parser.put({static_cast<const char*>(bytes.data()), bytes.size()}, ec);
       c.buffer().consume(used);
-      if (ec == http::error::need_more) ec = {};
-      if (!body) header_bytes += used;
-      if (!body && !ec && parser.is_header_done() && header_bytes > limits.max_header_bytes)
-        ec = http::error::header_limit;
-      if (body && !ec &&
-          router::framing_over_limit(used, parser.get().body().size() - body_before,
-                                     limits.max_header_bytes))
-        ec = http::error::buffer_overflow;
       bool part_read = body ? parser.is_done() : parser.is_header_done();
       if (ec || part_read) return ec;
       if (used == 0) break;
     }
-    if (body && c.buffer().size() >= limits.max_header_bytes) return http::error::buffer_overflow;
     if (!c.read()) {
       // Nothing yet is the end of the connection, a part is a cut request.
       if (!parser.got_some()) return http::error::end_of_stream;
@@ -56,7 +45,7 @@ void take_header(const Parser& parser, ReadRequest& r) {
   r.method = std::string(h.method_string());
   r.target = std::string(h.target());
   r.version = h.version();
-  r.header_fields = fields_of(h);
+  r.header_fields = fields_of(h.fields());
   r.chunked = parser.chunked();
   if (auto length = parser.content_length()) r.content_length = *length;
 }
@@ -84,14 +73,11 @@ std::vector<ReadRequest> read_requests(std::string_view bytes, const router::Lim
   ByteStream c(bytes, cuts);
   std::vector<ReadRequest> out;
   for (;;) {
-    Parser parser;  // do_read_header: a fresh parser with the configured limits
-    parser.header_limit(router::parser_header_limit(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
+    Parser parser(limits.max_header_bytes, limits.max_body_bytes);  // do_read_header
     ReadRequest r;
     std::size_t start = c.position();
-    beast::error_code ec = read_part(parser, c, false, limits);
+    beast::error_code ec = read_part(parser, c, false);
     if (ec == http::error::end_of_stream) return out;  // closed between requests
-    router::HeaderFields header_fields;
     if (!ec && parser.is_header_done()) {
       take_header(parser, r);
       r.raw_head = std::string(bytes.substr(start, c.position() - start));
@@ -101,18 +87,16 @@ std::vector<ReadRequest> read_requests(std::string_view bytes, const router::Lim
         out.push_back(std::move(r));
         return out;
       }
-      if (parser.chunked()) router::note_header_fields(parser.get(), header_fields);
-      if (!parser.is_done()) ec = read_part(parser, c, true, limits);
+      if (!parser.is_done()) ec = read_part(parser, c, true);
     }
     if (ec) {
       r.error = ec.message();
       out.push_back(std::move(r));
       return out;  // a reply (400, 413, 431) or nothing, then the connection closes
     }
-    if (parser.chunked()) router::strip_trailer_fields(parser.get(), header_fields);
-    r.fields = fields_of(parser.get());
+    r.fields = fields_of(parser.get().fields());
     r.body = parser.get().body();
-    r.keep_alive = parser.get().keep_alive();
+    r.keep_alive = router::keeps_alive(parser.get().fields(), parser.get().version());
     r.message = parser.release();
     bool keep_alive = r.keep_alive;
     out.push_back(std::move(r));

@@ -1,9 +1,9 @@
 #pragma once
 // How duet-router reads client requests (router/proxy_session_impl.h: do_read_header,
 // read_request, check_header's framing step, on_read_body), without the socket: the bytes
-// arrive in reads of a given size, each request gets a fresh parser with the router's
-// limits, and the bytes after one request stay buffered for the next. It mirrors that code: once
-// the session's parsing step is a class of its own (fuzz/README.md), this calls it instead.
+// arrive in reads of a given size, each request gets a fresh RequestParser
+// (router/request_parser.h) with the router's limits, and the bytes after one request stay
+// buffered for the next. The loop around the parser mirrors the session's.
 
 #include <optional>
 #include <string>

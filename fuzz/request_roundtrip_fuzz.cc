@@ -80,7 +80,8 @@ void check_round_trip(const ReadRequest& r, bool trusted_proxy) {
   FieldList end_to_end = without(got, [](const std::string& name) {
     return iequal(name, "x-forwarded-for") || iequal(name, "content-length");
   });
-  FieldList expected = expected_fields(r);
+  // Beast, the engine's parser here, groups fields of one name: so must what is expected.
+  FieldList expected = grouped_as_beast(expected_fields(r));
   DUET_FUZZ_CHECK(end_to_end == expected,
                   "forwarded [" + to_text(end_to_end) + "] expected [" + to_text(expected) + "]");
   auto length = m.find(http::field::content_length);

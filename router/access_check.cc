@@ -38,7 +38,7 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
   AccessResult result;
   std::string_view subject = client_address;
   if (const auto* verifier = worker.credentials->verifier.get()) {
-    const auto* header = first_field(request.base(), http::field::authorization);
+    const auto* header = first_field(request.fields(), http::field::authorization);
     bool has_header = header != nullptr;
     std::optional<std::string_view> token;
     if (has_header) token = jwt::bearer_token(header->value());

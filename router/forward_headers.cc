@@ -20,9 +20,10 @@ constexpr std::string_view kForwardedFor = "x-forwarded-for";
 
 // The Connection header's lines: each one names more hop-by-hop fields (RFC 9110 §7.6.1).
 // Most messages have none; whether there is one is looked up once a message, not a field.
+template <class Fields>
 class ConnectionOptions {
  public:
-  explicit ConnectionOptions(const http::fields& fields)
+  explicit ConnectionOptions(const Fields& fields)
       : fields_(fields), any_(first_field(fields, http::field::connection) != nullptr) {}
 
   bool name(std::string_view field_name) const {
@@ -36,12 +37,13 @@ class ConnectionOptions {
   }
 
  private:
-  const http::fields& fields_;
+  const Fields& fields_;
   bool any_;
 };
 
 // RFC 7230 §6.1: fields for one connection only, plus those its Connection lines name.
-bool hop_by_hop(const http::fields::value_type& field, const ConnectionOptions& connection) {
+template <class Field, class Fields>
+bool hop_by_hop(const Field& field, const ConnectionOptions<Fields>& connection) {
   switch (field.name()) {
     case http::field::connection:
     case http::field::keep_alive:
@@ -56,17 +58,19 @@ bool hop_by_hop(const http::fields::value_type& field, const ConnectionOptions& 
   return connection.name(field.name_string());
 }
 
-bool named(const http::fields::value_type& field, std::string_view name) {
+template <class Field>
+bool named(const Field& field, std::string_view name) {
   return field.name() == http::field::unknown && iequals(field.name_string(), name);
 }
 
 // The head the engine gets for the client's `request`.
 void write_upstream_head(WireWriter& writer, const ProxyRequest& request,
                          std::string_view client_ip, bool trusted_proxy) {
-  ConnectionOptions connection(request);
+  const ProxyRequest::Fields fields = request.fields();
+  ConnectionOptions connection(fields);  // holds a reference to them
   append_request_line(writer, request.method_string(), request.target(), 11);
   std::string forwarded_for;
-  for (const auto& field : request) {
+  for (const auto& field : fields) {
     if (hop_by_hop(field, connection)) continue;
     switch (field.name()) {
       case http::field::transfer_encoding:  // the body goes whole, with a length
@@ -108,7 +112,7 @@ void append_upstream_request(std::string& out, const ProxyRequest& request,
   // and Content-Length.
   constexpr std::size_t kAdded = 19 + 40;
   std::size_t head = request_line_size(request.method_string(), request.target()) +
-                     fields_size(request) + kAdded + client_ip.size();
+                     fields_size(request.fields()) + kAdded + client_ip.size();
   out.reserve(out.size() + head + request.body().size());  // the writer zero-fills only the head
   {
     WireWriter writer(out, head);
@@ -124,7 +128,7 @@ ClientFraming append_client_response_head(std::string& out, const http::response
   ClientFraming client;
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
-  ConnectionOptions connection(header);
+  ConnectionOptions<http::fields> connection(header);
   // Beyond the engine's fields: framing, and the x-duet-* fields.
   constexpr std::size_t kAdded = 2 * 32 + 4 * 20;
   WireWriter writer(out, status_line_size(header.reason()) + fields_size(header) + kAdded +

@@ -11,9 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include "router/proxy_request.h"
+
 namespace duet::router {
 
-using ProxyRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using RelayedResponse = boost::beast::http::response<boost::beast::http::buffer_body>;
 
 // Appends the request the engine gets for the client's `request`, body included: HTTP/1.1,

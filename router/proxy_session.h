@@ -6,8 +6,6 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "router/recycling_allocator.h"
 #include "router/request_framing.h"
 #include "router/request_log.h"
+#include "router/request_parser.h"
 #include "router/tls_stream.h"
 #include "router/upstream_relay.h"
 #include "router/worker_context.h"
@@ -145,8 +144,7 @@ class ProxySession : public DownstreamConnection,
   std::string id_;  // `worker.connection` in log lines
   // Taken for a request and freed when the connection goes idle (recycling_allocator.h).
   boost::beast::basic_flat_buffer<RecyclingAllocator<char, kReadSize>> buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  HeaderFields header_fields_;  // of a chunked request: what is not in it is its trailer
+  std::optional<RequestParser> parser_;
   BudgetHold budget_;
   ProxyRequest request_;
   Target first_choice_;  // the decision's first target (pointers into record_.table)
@@ -155,7 +153,6 @@ class ProxySession : public DownstreamConnection,
   RequestRecord record_;  // the request in progress; holds its routing table and token
   std::string sticky_;    // a number claim's text for stickiness
   std::chrono::steady_clock::time_point started_;
-  std::size_t header_bytes_ = 0;  // of the request's header, held to maxHeaderBytes
   std::size_t lingered_ = 0;  // bytes read and dropped since a refusal
   uint64_t requests_ = 0;
   unsigned version_ = 11;

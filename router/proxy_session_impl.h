@@ -126,52 +126,28 @@ void ProxySession<Stream, Upstreams>::do_read_header() {
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::begin_header() {
   enter(Phase::reading_header);
-  parser_.emplace();
-  parser_->header_limit(parser_header_limit(worker_.limits.max_header_bytes));
-  header_bytes_ = 0;
-  parser_->body_limit(worker_.limits.max_body_bytes);
+  parser_.emplace(worker_.limits.max_header_bytes, worker_.limits.max_body_bytes);
   // Covers the whole header: a slow (or idle keep-alive) client is closed when it passes.
   beast::get_lowest_layer(stream_).expires_after(worker_.limits.header_timeout);
 }
 
 // A request is read as an engine's answer is (upstream_relay.cc): parse what is buffered and
-// read only when the parser needs more, without the composed operations of Beast's reads.
-// The buffer then holds only what the parser cannot take yet: a part of the header (Beast's
-// header_limit bounds it), or of a chunk line or the trailer section, on which Beast puts
-// no limit: maxHeaderBytes bounds them here.
+// read only when the parser needs more. The buffer then holds only what the parser cannot
+// take yet: a part of the header, which the parser holds to maxHeaderBytes; the body and its
+// chunk framing it takes as they come (request_parser.h).
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::read_request() {
   const bool reading_body = phase_ != Phase::reading_header;  // else the header
   while (buffer_.size() > 0) {
     beast::error_code ec;
-    std::size_t used = 0;
-    std::size_t body_before = reading_body ? parser_->get().body().size() : 0;
-    try {
-      used = parser_->put(buffer_.data(), ec);
-    } catch (const std::exception&) {
-      // Beast throws std::length_error for a field over 64 KiB, which its index cannot hold:
-      // a header field past the limit (config caps maxHeaderBytes below it) or a trailer
-      // field. No exception may drop the connection without a reply.
-      return request_part_read(reading_body ? http::error::buffer_overflow
-                                            : http::error::header_limit);
-    }
+    auto bytes = buffer_.data();
+    std::size_t used = parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, ec);
     buffer_.consume(used);
-    if (ec == http::error::need_more) ec = {};
-    if (!reading_body) header_bytes_ += used;  // the put() that ends the header stops there
-    if (!reading_body && !ec && parser_->is_header_done() &&
-        header_bytes_ > worker_.limits.max_header_bytes)
-      ec = http::error::header_limit;
-    if (reading_body && !ec &&
-        framing_over_limit(used, parser_->get().body().size() - body_before,
-                           worker_.limits.max_header_bytes))
-      ec = http::error::buffer_overflow;
     if (reading_body && !body_within_budget()) return refuse_overloaded(kBodiesFull);
     bool part_read = reading_body ? parser_->is_done() : parser_->is_header_done();
     if (ec || part_read) return request_part_read(ec);
     if (used == 0) break;
   }
-  if (reading_body && buffer_.size() >= worker_.limits.max_header_bytes)
-    return request_part_read(http::error::buffer_overflow);
   auto on_bytes = [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
     self->buffer_.commit(n);
     self->on_request_bytes(ec);
@@ -234,7 +210,7 @@ void ProxySession<Stream, Upstreams>::note_request_line() {
   record_.method = http::to_string(header.method());
   record_.target = header.target();
   version_ = header.version();
-  after_ = keeps_alive(header, version_) && !worker_.draining ? After::next_request : After::close;
+  after_ = keeps_alive(header.fields(), version_) && !worker_.draining ? After::next_request : After::close;
 }
 
 // Everything that can refuse a request does so on its header: the framing (RFC 9112), then
@@ -250,8 +226,8 @@ void ProxySession<Stream, Upstreams>::check_header() {
   if (!budget_.enter()) return refuse_overloaded(kRequestsFull);
   if (auto length = parser_->content_length(); length && !budget_.reserve_body(*length))
     return refuse_overloaded(kBodiesFull);
-  if (parser_->chunked()) note_header_fields(header, header_fields_);
-  if (beast::iequals(field_value(header, http::field::expect), "100-continue")) return do_continue();
+  if (beast::iequals(field_value(header.fields(), http::field::expect), "100-continue"))
+    return do_continue();
   do_read_body();
 }
 
@@ -262,7 +238,8 @@ void ProxySession<Stream, Upstreams>::check_header() {
 template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::refuse(StringResponse response) {
   auto length = parser_->content_length();
-  bool expects_continue = beast::iequals(field_value(parser_->get(), http::field::expect), "100-continue");
+  bool expects_continue =
+      beast::iequals(field_value(parser_->get().fields(), http::field::expect), "100-continue");
   bool small_body = length && *length <= kDropBytes && !expects_continue;
   bool drop_body = keep_alive() && (parser_->is_done() || small_body);
   after_ = drop_body ? After::drop_body : After::linger;
@@ -321,8 +298,6 @@ void ProxySession<Stream, Upstreams>::on_read_body(beast::error_code ec) {
     return next_request();
   }
   if (ec) return reject(ec);
-  // Trailer fields came after the access check and are not the client's header: dropped.
-  if (parser_->chunked()) strip_trailer_fields(parser_->get(), header_fields_);
   request_ = parser_->release();
   handle_request();
 }
@@ -345,10 +320,10 @@ template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::start_relay(const Route& route, RequestBody& body) {
   VersionHint hint;
   if (!route.spec.canary_header_name.empty())
-    hint.canary_header = field_value(request_.base(), std::string_view(route.spec.canary_header_name));
+    hint.canary_header = field_value(request_.fields(), std::string_view(route.spec.canary_header_name));
   hint.sticky_key = sticky_key(record_.token.get(), route.spec.stickiness_claim, peer_.ip, sticky_);
   if (const auto& header = route.spec.scheduling.session_header; !header.empty())
-    hint.session_header = field_value(request_.base(), std::string_view(header));
+    hint.session_header = field_value(request_.fields(), std::string_view(header));
   Decision decision = decide(route, body, hint);
   if (body.malformed()) return reply_error(400, malformed_body_message(request_.body()));
   record_.route = route.spec.name();

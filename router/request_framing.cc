@@ -10,11 +10,11 @@ namespace duet::router {
 namespace http = boost::beast::http;
 using boost::beast::iequals;
 
-std::optional<FramingError> check_request_framing(const http::request_header<>& header,
-                                                  bool chunked) {
-  // RFC 9112 §6.3: repeated lengths stand only when they are the same. Beast compares them
-  // as numbers (`2` and `02` pass); an intermediary between client and router may read the
-  // text. The same text, or 400.
+std::optional<FramingError> check_request_framing(const ProxyRequest& request, bool chunked) {
+  const auto header = request.fields();
+  // RFC 9112 §6.3: repeated lengths stand only when they are the same. The parser compares
+  // them as numbers (`2` and `02` pass); an intermediary between client and router may read
+  // the text. The same text, or 400.
   if (const auto* length = first_field(header, http::field::content_length))
     for (const auto& field : header)
       if (field.name() == http::field::content_length && field.value() != length->value())
@@ -23,7 +23,7 @@ std::optional<FramingError> check_request_framing(const http::request_header<>& 
   if (!field) return std::nullopt;
   auto value = field->value();
   // RFC 9112 §6.1: a server MUST treat an HTTP/1.0 message with Transfer-Encoding as faulty.
-  if (header.version() < 11)
+  if (request.version() < 11)
     return FramingError{400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
   if (count_fields(header, http::field::transfer_encoding) > 1)
     return FramingError{400, "Transfer-Encoding given more than once"};
@@ -43,24 +43,6 @@ std::optional<FramingError> check_request_framing(const http::request_header<>& 
                                  "\": only \"chunked\", once and last, is accepted"};
   return FramingError{501, "Transfer-Encoding \"" + std::string(value) +
                                "\": the router decodes no coding but chunked"};
-}
-
-void note_header_fields(const http::fields& fields, HeaderFields& out) {
-  out.clear();
-  for (const auto& field : fields) out.push_back(&field);
-}
-
-void strip_trailer_fields(http::fields& fields, const HeaderFields& header) {
-  // The header's fields keep their order; the trailer's sit between or after them.
-  std::size_t next = 0;
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (next < header.size() && &*it == header[next]) {
-      ++next;
-      ++it;
-    } else {
-      it = fields.erase(it);
-    }
-  }
 }
 
 }  // namespace duet::router

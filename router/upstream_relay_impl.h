@@ -32,7 +32,7 @@ UpstreamRelay<Stream, Upstreams>::UpstreamRelay(Stream& client, WorkerContext& w
       decision_(decision),
       request_(std::move(request)),
       done_(std::move(done)),
-      client_keep_alive_(keeps_alive(request_, request_.version())),
+      client_keep_alive_(keeps_alive(request_.fields(), request_.version())),
       client_version_(request_.version()),
       started_(std::chrono::steady_clock::now()),
       peer_(peer) {}

@@ -21,12 +21,6 @@ void WireWriter::grow(std::size_t more) {
   end_ = out_.data() + out_.size();
 }
 
-std::size_t fields_size(const http::fields& fields) {
-  std::size_t size = 2;
-  for (const auto& field : fields) size += field_size(field.name_string(), field.value());
-  return size;
-}
-
 namespace {
 
 void append_version(WireWriter& out, unsigned version) {

@@ -56,8 +56,13 @@ inline std::size_t field_size(std::string_view name, std::string_view value) {
   return name.size() + value.size() + 4;
 }
 
-// The bytes all of `fields` take, with the empty line after them.
-std::size_t fields_size(const boost::beast::http::fields& fields);
+// The bytes all of `fields` (Beast's, or a ProxyRequest's) take, with the empty line after them.
+template <class Fields>
+std::size_t fields_size(const Fields& fields) {
+  std::size_t size = 2;
+  for (const auto& field : fields) size += field_size(field.name_string(), field.value());
+  return size;
+}
 
 // The start lines; `version` is 10 or 11. An empty `reason` gives the standard phrase.
 void append_request_line(WireWriter& out, std::string_view method, std::string_view target,

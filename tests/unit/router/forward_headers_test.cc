@@ -4,6 +4,8 @@
 
 #include <boost/beast/http/parser.hpp>
 
+#include "request_from_wire.h"
+
 namespace duet::router {
 namespace {
 
@@ -23,18 +25,20 @@ http::message<isRequest, http::string_body> parse(const std::string& wire, bool 
 }
 
 TEST(ForwardHeaders, UpstreamRequestDropsHopByHopAndCredentialsAndKeepsTheRest) {
-  ProxyRequest request(http::verb::post, "/v1/completions", 10);
-  request.set(http::field::connection, "close, x-private");
-  request.set("x-private", "secret");
-  request.set(http::field::keep_alive, "timeout=5");
-  request.set(http::field::expect, "100-continue");
-  request.set(http::field::authorization, "Bearer t");
-  request.set(http::field::proxy_authorization, "Basic eDp5");
-  request.set("x-request-id", "r-1");
-  request.insert("x-forwarded-for", "10.0.0.1");
-  request.insert("X-Forwarded-For", "10.0.0.2");
-  request.set(http::field::content_length, "999");  // the body read whole says otherwise
-  request.body() = "{}";
+  ProxyRequest request = test::request_from_wire(
+      "POST /v1/completions HTTP/1.0\r\n"
+      "Connection: close, x-private\r\n"
+      "x-private: secret\r\n"
+      "Keep-Alive: timeout=5\r\n"
+      "Expect: 100-continue\r\n"
+      "Authorization: Bearer t\r\n"
+      "Proxy-Authorization: Basic eDp5\r\n"
+      "x-request-id: r-1\r\n"
+      "x-forwarded-for: 10.0.0.1\r\n"
+      "X-Forwarded-For: 10.0.0.2\r\n"
+      "Content-Length: 4\r\n\r\n"
+      "{ } ");
+  request.body() = "{}";  // the body as it goes on says how long it is, not the client's field
   std::string wire;
   append_upstream_request(wire, request, "127.0.0.9", false);
   auto sent = parse<true>(wire);
@@ -60,14 +64,15 @@ TEST(ForwardHeaders, UpstreamRequestDropsHopByHopAndCredentialsAndKeepsTheRest) 
 }
 
 TEST(ForwardHeaders, BodylessGetHasNoLengthAndAChunkedUploadGoesWithOne) {
-  ProxyRequest get(http::verb::get, "/v1/models", 11);
+  ProxyRequest get = test::request_from_wire("GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string wire;
   append_upstream_request(wire, get, "127.0.0.9", false);
   EXPECT_EQ(parse<true>(wire).count(http::field::content_length), 0u);
 
-  ProxyRequest upload(http::verb::post, "/v1/completions", 11);
-  upload.set(http::field::transfer_encoding, "chunked");
-  upload.body() = "{\"prompt\":\"hi\"}";
+  ProxyRequest upload = test::request_from_wire(
+      "POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "a\r\n{\"prompt\":\r\n5;x=y\r\n\"hi\"}\r\n0\r\nx-trailer: dropped\r\n\r\n");
+  EXPECT_EQ(upload.body(), "{\"prompt\":\"hi\"}");
   wire.clear();
   append_upstream_request(wire, upload, "127.0.0.9", false);
   auto sent = parse<true>(wire);

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "request_from_wire.h"
 #include "router/request_body.h"
 #include "session_harness.h"
 
@@ -28,9 +29,8 @@ class Relay : public ::testing::TestWithParam<RelayCase> {};
 
 // Relays one POST to the route `chat` and returns how it ended, with what the client got.
 std::optional<RelayOutcome> relay(SessionHarness& h, ClientConnection client) {
-  ProxyRequest request{boost::beast::http::verb::post, "/v1/completions", 11};
-  request.body() = R"({"model":"m"})";
-  request.prepare_payload();
+  ProxyRequest request = test::request_from_wire(
+      "POST /v1/completions HTTP/1.1\r\nContent-Length: 13\r\n\r\n{\"model\":\"m\"}");
   RequestBody body(request.body());
   const Route& route = h.worker().table->routes().at(0);
   Decision decision = decide(route, body, {});
