@@ -1,6 +1,7 @@
 #include "http_checks.h"
 
 #include <algorithm>
+#include <boost/beast/http/error.hpp>
 #include <cctype>
 
 #include "duet/common/hash.h"
@@ -15,6 +16,15 @@ FieldList grouped_as_beast(const FieldList& fields) {
     out.insert(last == out.rend() ? out.end() : last.base(), field);
   }
   return out;
+}
+
+bool beast_refuses_what_is_dropped(boost::system::error_code ec, bool chunked) {
+  namespace http = boost::beast::http;
+  return ec == http::error::bad_chunk_extension ||
+         (chunked && (ec == http::error::bad_transfer_encoding ||
+                      ec == http::error::bad_content_length ||
+                      ec == http::error::multiple_content_length || ec == http::error::bad_value ||
+                      ec == http::error::bad_field));
 }
 
 std::string to_text(const FieldList& fields) {

@@ -27,6 +27,12 @@ std::string to_text(const FieldList& fields);
 // before it (case-insensitively), else at the end. The router keeps the order they came in.
 FieldList grouped_as_beast(const FieldList& fields);
 
+// Where Beast's parser refuses a body the router's takes: the parts the router drops unread
+// (chunk extensions, whose grammar Beast checks; a trailer's fields, which Beast reads as
+// the header's, so that a second Transfer-Encoding there is an error). `chunked`: the body
+// came in chunks (Beast's "bad value" can then only be a trailer's).
+bool beast_refuses_what_is_dropped(boost::system::error_code ec, bool chunked);
+
 bool iequal(std::string_view a, std::string_view b);
 
 // Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and every name the

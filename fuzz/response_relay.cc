@@ -1,13 +1,11 @@
 #include "response_relay.h"
 
-#include <array>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <optional>
 
 #include "byte_stream.h"
-#include "router/timed_socket.h"
+#include "router/field_scan.h"
+#include "router/response_parser.h"
 #include "router/wire_format.h"
 
 namespace duet::fuzz {
@@ -36,14 +34,7 @@ class Relay {
  private:
   enum class Step { read, parse, done };
 
-  void new_response_parser() {
-    parser_.emplace();
-    parser_->body_limit(boost::none);
-    parser_->header_limit(kUpstreamHeaderLimit);
-    parser_needs_more_ = false;
-    parser_->skip(context_.head_request);
-    parser_->eager(false);  // the header alone first: a trailer's fields are not its
-  }
+  void new_response_parser() { parser_.emplace(kUpstreamHeaderLimit, context_.head_request); }
 
   Step on_engine_read() {
     if (engine_.read()) return Step::parse;
@@ -56,41 +47,35 @@ class Relay {
   }
 
   Step parse_response() {
-    auto& body = parser_->get().body();
-    body.data = piece_.data();
-    body.size = piece_.size();
+    piece_.clear();
     beast::error_code ec;
-    std::size_t used = put_buffered(ec);
+    put_buffered(ec);
     if (!ec && !out_.response_started && parser_->is_header_done()) {
       if (parser_->get().result_int() < 100) return failed(http::error::bad_status);
       if (parser_->get().result_int() / 100 == 1) return skip_interim();
       start_response();
-      parser_->eager(true);
-      if (!parser_->is_done() && engine_.buffer().size() > 0) used += put_buffered(ec);
+      if (!parser_->is_done() && engine_.buffer().size() > 0) put_buffered(ec);
     }
     if (ec) {
       out_.client_wire += wire_;  // the header that came with the bad body goes out first
       wire_.clear();
       return failed(ec);
     }
-    std::size_t n = piece_.size() - body.size;
-    if (n > 0 || parser_->is_done()) return pass_on(n);
+    if (piece_.size() > 0 || parser_->is_done()) return pass_on(piece_.size());
     if (!wire_.empty()) return write_client();  // a stream's header, alone
-    if (used > 0 && engine_.buffer().size() > 0 && !parser_needs_more_) return Step::parse;
     return Step::read;
   }
 
-  std::size_t put_buffered(beast::error_code& ec) {
-    std::size_t used = parser_->put(engine_.buffer().data(), ec);
+  void put_buffered(beast::error_code& ec) {
+    auto bytes = engine_.buffer().data();
+    std::size_t used =
+        parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, piece_, ec);
     engine_.buffer().consume(used);
-    parser_needs_more_ = ec == http::error::need_more;
-    if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
-    return used;
   }
 
   // A 1xx is not the answer: a fresh parser reads on to the final one. A 101 ends the relay.
   Step skip_interim() {
-    if (parser_->get().result() == http::status::switching_protocols) {
+    if (parser_->get().result_int() == 101) {
       out_.error = "101 Switching Protocols";
       return Step::done;
     }
@@ -105,13 +90,13 @@ class Relay {
     const auto& header = parser_->get();
     out_.status = header.result_int();
     out_.reason = std::string(header.reason());
-    out_.engine_fields = fields_of(header);
+    out_.engine_fields = fields_of(header.fields());
     int status = out_.status;
     bool bodyless = context_.head_request || status == 204 || status == 304;
     out_.engine = {parser_->chunked(),
                    !bodyless && !parser_->chunked() && !parser_->content_length()};
     wire_.clear();
-    out_.client = router::append_client_response_head(wire_, header.base(), out_.engine,
+    out_.client = router::append_client_response_head(wire_, header, out_.engine,
                                                       context_.client_version,
                                                       context_.client_keep_alive, kServedBy);
     client_chunked_ = out_.client.chunked && !bodyless;
@@ -132,12 +117,13 @@ class Relay {
     out_.client_wire += wire_;
     wire_.clear();
     if (parser_->is_done()) return complete();
-    if (engine_.buffer().size() > 0 && !parser_needs_more_) return Step::parse;
-    return Step::read;
+    return Step::read;  // the body took all that was buffered
   }
 
   Step complete() {
-    out_.pooled = parser_->is_done() && parser_->keep_alive() && engine_.buffer().size() == 0;
+    const auto& head = parser_->get();
+    out_.pooled = parser_->is_done() && router::keeps_alive(head.fields(), head.version()) &&
+                  engine_.buffer().size() == 0;
     return Step::done;
   }
 
@@ -149,11 +135,10 @@ class Relay {
 
   RelayContext context_;
   ByteStream engine_;
-  std::optional<http::response_parser<http::buffer_body>> parser_;
-  std::array<char, router::TimedSocket::kReadSize> piece_{};  // the worker's body_piece
+  std::optional<router::ResponseParser> parser_;
+  std::string piece_;  // the worker's body_piece
   std::string wire_;
   bool client_chunked_ = false;
-  bool parser_needs_more_ = false;  // as UpstreamRelay::parser_needs_more_
   RelayRun out_;
 };
 

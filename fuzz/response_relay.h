@@ -3,8 +3,8 @@
 // parse_response, skip_interim, start_response, pass_on, complete) without the sockets: the
 // engine's bytes arrive in reads cut where the target says, the header and each body piece are written to the
 // client as the relay writes them, and at the end the engine connection goes back to the
-// pool or not. It mirrors that code; once the relay's parsing step is a class of its own
-// (fuzz/README.md), this calls it instead.
+// pool or not. The parsing is the relay's own ResponseParser (router/response_parser.h);
+// the steps around it mirror the relay's.
 
 #include <string>
 #include <string_view>

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <boost/beast/http/error.hpp>
 
-#include "router/http_parse_error.h"
 #include "router/http_syntax.h"
 
 namespace duet::router {
 
 namespace http = boost::beast::http;
+using boost::system::error_code;
 
 namespace {
 
@@ -19,11 +19,11 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-ChunkedDecoder::Piece ChunkedDecoder::next(std::string_view input, boost::system::error_code& ec) {
+ChunkedDecoder::Piece ChunkedDecoder::next(std::string_view input, error_code& ec) {
   ec = {};
   Piece piece;
   while (piece.used < input.size() && state_ != State::done) {
@@ -41,113 +41,105 @@ ChunkedDecoder::Piece ChunkedDecoder::next(std::string_view input, boost::system
   return piece;
 }
 
-bool ChunkedDecoder::take_framing(char c, boost::system::error_code& ec) {
-  auto u = static_cast<unsigned char>(c);
+bool ChunkedDecoder::take_framing(char c, error_code& ec) {
   if (state_ <= State::size_lf) {
     if (++line_bytes_ > line_limit_) {
       ec = http::error::buffer_overflow;
       return false;
     }
-  } else if (state_ >= State::trailer_line_start && ++trailer_bytes_ > line_limit_) {
-    ec = http::error::buffer_overflow;
-    return false;
+    return take_size_line(c, ec);
   }
+  if (state_ >= State::trailer_line_start) {
+    if (++trailer_bytes_ > line_limit_) {
+      ec = http::error::buffer_overflow;
+      return false;
+    }
+    return take_trailer(c, ec);
+  }
+  // The CRLF after a chunk's data.
+  if (c != (state_ == State::data_cr ? '\r' : '\n')) return fail(ec, HttpParseError::bad_chunk_end);
+  return to(state_ == State::data_cr ? State::data_lf : State::size);
+}
+
+bool ChunkedDecoder::take_size_line(char c, error_code& ec) {
+  auto u = static_cast<unsigned char>(c);
   switch (state_) {
     case State::size:
       if (int digit = hex_value(c); digit >= 0) {
-        if (size_ >> 60) {  // one more digit would not fit
-          ec = HttpParseError::bad_chunk_size;
-          return false;
-        }
+        if (size_ >> 60) return fail(ec, HttpParseError::bad_chunk_size);  // past 64 bits
         size_ = size_ << 4 | static_cast<unsigned>(digit);
         ++digits_;
         return true;
       }
-      if (digits_ == 0) {
-        ec = HttpParseError::bad_chunk_size;
-        return false;
-      }
+      if (digits_ == 0) return fail(ec, HttpParseError::bad_chunk_size);
       [[fallthrough]];
-    case State::size_space:  // BWS before an extension
-      if (c == ' ' || c == '\t') {
-        state_ = State::size_space;
-      } else if (c == ';') {
-        state_ = State::extension;
-      } else if (c == '\r') {
-        state_ = State::size_lf;
-      } else {
-        ec = HttpParseError::bad_chunk_size;
-        return false;
-      }
-      return true;
-    case State::extension:
-      if (c == '\r') {
-        state_ = State::size_lf;
-      } else if (is_control(u)) {
-        ec = HttpParseError::bad_chunk_extension;
-        return false;
-      }
-      return true;
+    case State::size_space:
+      if (c == ';') return to(State::ext_name_start);
+      if (c == '\r') return to(State::size_lf);
+      return is_space(c) ? to(State::size_space) : fail(ec, HttpParseError::bad_chunk_size);
+    case State::ext_name_start:
+      if (is_space(c)) return true;
+      return is_token_char(u) ? to(State::ext_name) : fail(ec, HttpParseError::bad_chunk_extension);
+    case State::ext_name:
+      if (is_token_char(u)) return true;
+      [[fallthrough]];
+    case State::ext_after_name:
+      if (c == '=') return to(State::ext_value_start);
+      if (is_space(c)) return to(State::ext_after_name);
+      [[fallthrough]];
+    case State::ext_after_value:
+      if (c == ';') return to(State::ext_name_start);
+      if (c == '\r') return to(State::size_lf);
+      if (is_space(c) && state_ == State::ext_after_value) return true;
+      return fail(ec, HttpParseError::bad_chunk_extension);
+    case State::ext_value_start:
+      if (is_space(c)) return true;
+      if (c == '"') return to(State::ext_quoted);
+      return is_token_char(u) ? to(State::ext_token_value)
+                              : fail(ec, HttpParseError::bad_chunk_extension);
+    case State::ext_token_value:
+      if (is_token_char(u)) return true;
+      state_ = State::ext_after_value;
+      return take_size_line(c, ec);
+    case State::ext_quoted:  // qdtext: HTAB, SP, VCHAR but DQUOTE and backslash, obs-text
+      if (c == '"') return to(State::ext_after_value);
+      if (c == '\\') return to(State::ext_quoted_pair);
+      return is_field_value_byte(u) ? true : fail(ec, HttpParseError::bad_chunk_extension);
+    case State::ext_quoted_pair:
+      return is_field_value_byte(u) ? to(State::ext_quoted)
+                                    : fail(ec, HttpParseError::bad_chunk_extension);
     case State::size_lf:
-      if (c != '\n') {
-        ec = HttpParseError::bad_chunk_size;
-        return false;
-      }
+      if (c != '\n') return fail(ec, HttpParseError::bad_chunk_size);
       return end_size_line(ec);
-    case State::data_cr:
-    case State::data_lf:
-      if (c != (state_ == State::data_cr ? '\r' : '\n')) {
-        ec = HttpParseError::bad_chunk_end;
-        return false;
-      }
-      state_ = state_ == State::data_cr ? State::data_lf : State::size;
-      return true;
-    case State::trailer_line_start:
-      if (c == '\r') {
-        state_ = State::end_lf;
-        return true;
-      }
-      trailer_colon_ = false;
-      trailer_name_bytes_ = 0;
-      state_ = State::trailer_line;
-      [[fallthrough]];
-    case State::trailer_line:
-      // name ":" value: the name a token, the value without control characters.
-      if (trailer_colon_) {
-        if (c == '\r') {
-          state_ = State::trailer_lf;
-        } else if (is_control(u)) {
-          ec = HttpParseError::bad_trailer;
-          return false;
-        }
-        return true;
-      }
-      if (c == ':' && trailer_name_bytes_ > 0) {
-        trailer_colon_ = true;
-        return true;
-      }
-      if (!is_token_char(u)) {
-        ec = HttpParseError::bad_trailer;
-        return false;
-      }
-      ++trailer_name_bytes_;
-      return true;
-    case State::trailer_lf:
-    case State::end_lf:
-      if (c != '\n') {
-        ec = HttpParseError::bad_trailer;
-        return false;
-      }
-      state_ = state_ == State::end_lf ? State::done : State::trailer_line_start;
-      return true;
-    case State::data:
-    case State::done:
-      break;
+    default:
+      return fail(ec, HttpParseError::bad_chunk_size);  // not a state of the size line
   }
-  return true;
 }
 
-bool ChunkedDecoder::end_size_line(boost::system::error_code& ec) {
+// trailer-section = *( field-line CRLF ) CRLF; a field line is name ":" value, the name a
+// token, the value without control characters.
+bool ChunkedDecoder::take_trailer(char c, error_code& ec) {
+  auto u = static_cast<unsigned char>(c);
+  switch (state_) {
+    case State::trailer_line_start:
+      if (c == '\r') return to(State::end_lf);
+      return is_token_char(u) ? to(State::trailer_name) : fail(ec, HttpParseError::bad_trailer);
+    case State::trailer_name:
+      if (c == ':') return to(State::trailer_value);
+      return is_token_char(u) ? true : fail(ec, HttpParseError::bad_trailer);
+    case State::trailer_value:
+      if (c == '\r') return to(State::trailer_lf);
+      return is_field_value_byte(u) ? true : fail(ec, HttpParseError::bad_trailer);
+    case State::trailer_lf:
+    case State::end_lf:
+      if (c != '\n') return fail(ec, HttpParseError::bad_trailer);
+      return to(state_ == State::end_lf ? State::done : State::trailer_line_start);
+    default:
+      return fail(ec, HttpParseError::bad_trailer);  // not a state of the trailer
+  }
+}
+
+bool ChunkedDecoder::end_size_line(error_code& ec) {
   announced_ += size_;
   if (body_limit_ && announced_ > *body_limit_) {
     ec = http::error::body_limit;

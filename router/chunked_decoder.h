@@ -1,8 +1,8 @@
 #pragma once
 // Decodes a chunked body (RFC 9112 §7.1) as its bytes come, in any split: the framing is
 // read a byte at a time, the data handed out in runs as long as the input has. Chunk
-// extensions are skipped and trailer fields checked and dropped: the body goes on with a
-// length of its own, so neither reaches the other side.
+// extensions and trailer fields are checked to their grammar and dropped: the body goes on
+// with a framing of the router's own, so neither reaches the other side.
 //
 // Bounds: a chunk's size line, and the trailer section, to `line_limit` bytes each
 // (http::error::buffer_overflow past it); the chunk sizes together to `body_limit`
@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "router/http_parse_error.h"
 
 namespace duet::router {
 
@@ -36,13 +38,22 @@ class ChunkedDecoder {
   enum class State {
     size,        // the chunk size's hex digits
     size_space,  // whitespace after them
-    extension,   // after a ";", up to the CR
-    size_lf,
+    // chunk-ext: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
+    ext_name_start,
+    ext_name,
+    ext_after_name,
+    ext_value_start,
+    ext_token_value,
+    ext_quoted,
+    ext_quoted_pair,
+    ext_after_value,
+    size_lf,  // the size line's states end here: each of their bytes counts to its limit
     data,
     data_cr,
     data_lf,
-    trailer_line_start,
-    trailer_line,
+    trailer_line_start,  // the trailer section's states: each byte counts to its limit
+    trailer_name,
+    trailer_value,
     trailer_lf,
     end_lf,  // the CR of the empty line that ends the trailer section came
     done,
@@ -50,7 +61,17 @@ class ChunkedDecoder {
 
   // One byte of framing; false with `ec` set when it is malformed or over a limit.
   bool take_framing(char c, boost::system::error_code& ec);
+  bool take_size_line(char c, boost::system::error_code& ec);
+  bool take_trailer(char c, boost::system::error_code& ec);
   bool end_size_line(boost::system::error_code& ec);
+  bool to(State next) {
+    state_ = next;
+    return true;
+  }
+  static bool fail(boost::system::error_code& ec, HttpParseError why) {
+    ec = why;
+    return false;
+  }
 
   std::size_t line_limit_;
   std::optional<std::uint64_t> body_limit_;
@@ -60,8 +81,6 @@ class ChunkedDecoder {
   std::size_t digits_ = 0;
   std::size_t line_bytes_ = 0;  // of the size line being read
   std::size_t trailer_bytes_ = 0;
-  std::size_t trailer_name_bytes_ = 0;  // of the trailer line being read
-  bool trailer_colon_ = false;          // that line has had its colon
 };
 
 }  // namespace duet::router

@@ -121,21 +121,22 @@ void append_upstream_request(std::string& out, const ProxyRequest& request,
   out += request.body();
 }
 
-ClientFraming append_client_response_head(std::string& out, const http::response_header<>& header,
+ClientFraming append_client_response_head(std::string& out, const ResponseHead& header,
                                           EngineFraming engine, unsigned client_version,
                                           bool client_keep_alive, const ServedBy& served_by) {
   bool unknown_length = engine.chunked || engine.until_eof;
   ClientFraming client;
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
-  ConnectionOptions<http::fields> connection(header);
+  const ResponseHead::Fields fields = header.fields();
+  ConnectionOptions connection(fields);  // holds a reference to them
   // Beyond the engine's fields: framing, and the x-duet-* fields.
   constexpr std::size_t kAdded = 2 * 32 + 4 * 20;
-  WireWriter writer(out, status_line_size(header.reason()) + fields_size(header) + kAdded +
+  WireWriter writer(out, status_line_size(header.reason()) + fields_size(fields) + kAdded +
                              served_by.route.size() + served_by.backend.size() +
                              served_by.version.size() + served_by.decision.size());
   append_status_line(writer, client_version, header.result_int(), header.reason());
-  for (const auto& field : header) {
+  for (const auto& field : fields) {
     if (hop_by_hop(field, connection)) continue;
     auto name = field.name();
     if (name == http::field::transfer_encoding) continue;  // written below when chunked

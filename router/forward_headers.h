@@ -12,10 +12,10 @@
 #include <string_view>
 
 #include "router/proxy_request.h"
+#include "router/response_parser.h"
 
 namespace duet::router {
 
-using RelayedResponse = boost::beast::http::response<boost::beast::http::buffer_body>;
 
 // Appends the request the engine gets for the client's `request`, body included: HTTP/1.1,
 // keep-alive, the body whole with its Content-Length (100-continue was answered to the
@@ -48,7 +48,7 @@ struct ClientFraming {
 // Appends the client's response header for the engine's `header`. An HTTP/1.1 client gets
 // a body of unknown length chunked; an HTTP/1.0 one gets it until the connection closes.
 ClientFraming append_client_response_head(std::string& out,
-                                          const boost::beast::http::response_header<>& header,
+                                          const ResponseHead& header,
                                           EngineFraming engine, unsigned client_version,
                                           bool client_keep_alive, const ServedBy& served_by);
 

@@ -21,6 +21,8 @@ class HttpParseCategory : public boost::system::error_category {
                "byte";
       case HttpParseError::bad_version:
         return "the request line does not end with HTTP/1.0 or HTTP/1.1";
+      case HttpParseError::bad_status_line:
+        return "the status line is not HTTP/1.0 or HTTP/1.1, a three-digit status and a reason";
       case HttpParseError::bad_field_name:
         return "a header field's name is not a token followed by a colon";
       case HttpParseError::folded_field:
@@ -31,6 +33,8 @@ class HttpParseCategory : public boost::system::error_category {
         return "Connection (or Proxy-Connection) is not a list of tokens separated by commas";
       case HttpParseError::bad_content_length:
         return "Content-Length is not a decimal number, or given twice with different values";
+      case HttpParseError::bad_transfer_encoding:
+        return "Transfer-Encoding is not a list of codings with chunked, if there, once and last";
       case HttpParseError::length_and_chunked:
         return "Content-Length and Transfer-Encoding are both given";
       case HttpParseError::bad_chunk_size:

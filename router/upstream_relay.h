@@ -7,8 +7,6 @@
 #include <array>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -18,6 +16,7 @@
 #include "router/ejection.h"
 #include "router/forward_headers.h"
 #include "router/latency_histogram.h"
+#include "router/response_parser.h"
 #include "router/route_decision.h"
 #include "router/stream_splicer.h"
 #include "router/upstream_pool.h"
@@ -93,7 +92,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   void wait_for_engine();
   void on_engine_read(boost::beast::error_code ec, std::size_t n);
   void parse_response();
-  std::size_t put_buffered(boost::beast::error_code& ec);
+  std::size_t put_buffered(std::string& body, boost::beast::error_code& ec);
   void read_more();
   void response_failed(boost::beast::error_code ec);
   void start_response();
@@ -123,8 +122,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   // An engine that does not accept within this is treated like one that refused (failover),
   // even when the route allows a much longer wait for the first byte.
   static constexpr std::chrono::seconds kConnectTimeout{5};
-  // Also bounds a chunk line and the trailer section, which Beast's parser does not: only
-  // those wait whole in the buffer once the header is read.
+  // Also bounds a chunk's size line and the trailer section (response_parser.h).
   static constexpr std::size_t kUpstreamHeaderLimit = 64 * 1024;
   static constexpr std::size_t kReadSize = TimedSocket::kReadSize;
   static constexpr unsigned kMaxWritesNow = 16;
@@ -154,12 +152,9 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   PendingPrefill prefill_;
   std::string decision_text_;  // x-duet-decision of the current pick
   std::unique_ptr<typename Upstreams::Connection> upstream_;
-  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  std::optional<ResponseParser> parser_;
   std::string wire_;  // bytes being written: the request to the engine, then the response
   bool client_chunked_ = false;
-  // The last put() needs bytes that have not come: what is buffered is not put again before
-  // they do (Beast 1.81 asserts on a final chunk's trailer re-entered with under 5 bytes).
-  bool parser_needs_more_ = false;
   boost::beast::error_code failure_;  // a bad body behind a header: failed once it is out
   unsigned writes_now_ = 0;      // client writes done without a handler, in a row
   RelayOutcome outcome_;

@@ -164,15 +164,7 @@ void UpstreamRelay<Stream, Upstreams>::await_response() {
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::new_response_parser() {
-  parser_.emplace();
-  parser_->body_limit(boost::none);  // a stream may run as long as the engine writes
-  parser_->header_limit(kUpstreamHeaderLimit);
-  parser_needs_more_ = false;
-  parser_->skip(request_.method() == http::verb::head);
-  // The first put() stops at the end of the header, which is written to the client as it
-  // is: an eager one would also take a chunked body's trailer, whose fields Beast adds to
-  // the header's. parse_response() turns eager on after it (see there).
-  parser_->eager(false);
+  parser_.emplace(kUpstreamHeaderLimit, request_.method() == http::verb::head);
 }
 
 // One async_read_some: right after the request went out, the socket's last read drained it,
@@ -205,14 +197,12 @@ void UpstreamRelay<Stream, Upstreams>::on_engine_read(beast::error_code ec, std:
 // when the body that came with it turns out bad: no retry, as for a body that fails later.
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::parse_response() {
-  auto& body = parser_->get().body();
-  auto& piece = worker_.body_piece;
-  body.data = piece.data();
-  body.size = piece.size();
+  std::string& piece = worker_.body_piece;
+  piece.clear();
   beast::error_code ec;
-  std::size_t used = put_buffered(ec);
+  std::size_t used = put_buffered(piece, ec);
   if (!ec && !header_read_ && parser_->is_header_done()) {
-    // Beast takes any three digits; a status under 100 (`004`) has no class to relay as.
+    // Any three digits are a status; one under 100 (`004`) has no class to relay as.
     if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
     if (parser_->get().result_int() / 100 == 1) return skip_interim();
     // The client has its header: only a 200 stream can go on it. A 4xx is the continuation's
@@ -224,39 +214,34 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
     }
     if (continuing_ && parser_->get().result_int() != 200) return migrate(Failure::status_5xx);
     start_response();
-    // From here one put() takes as much body as has come, not one element at a time.
-    parser_->eager(true);
-    if (!parser_->is_done() && upstream_->buffer.size() > 0) used += put_buffered(ec);
+    if (!parser_->is_done() && upstream_->buffer.size() > 0) used += put_buffered(piece, ec);
   }
   if (ec) {
     if (wire_.empty()) return response_failed(ec);
     failure_ = ec;  // the header that came with it goes out first
     return do_write_client();
   }
-  std::size_t n = piece.size() - body.size;
-  if (n > 0 || parser_->is_done()) return pass_on(n);
+  if (piece.size() > 0 || parser_->is_done()) return pass_on(piece.size());
   if (!wire_.empty()) return do_write_client();  // a stream's header, alone
-  if (used > 0 && upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
   read_more();
 }
 
 template <class Stream, class Upstreams>
-std::size_t UpstreamRelay<Stream, Upstreams>::put_buffered(beast::error_code& ec) {
-  std::size_t used = parser_->put(upstream_->buffer.data(), ec);
+std::size_t UpstreamRelay<Stream, Upstreams>::put_buffered(std::string& body, beast::error_code& ec) {
+  auto bytes = upstream_->buffer.data();
+  std::size_t used = parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, body, ec);
   upstream_->buffer.consume(used);
-  parser_needs_more_ = ec == http::error::need_more;
-  if (ec == http::error::need_more || ec == http::error::need_buffer) ec = {};
   return used;
 }
 
-// A 1xx (103 Early Hints, 100 Continue) is not the answer: Beast's parser ends the message
-// at its header, so a fresh parser reads on to the final response. Taken as final, it let
+// A 1xx (103 Early Hints, 100 Continue) is not the answer: the parser ends the message at its
+// header, so a fresh parser reads on to the final response. Taken as final, it let
 // the real answer wait on the pooled connection for the next client. The first-byte
 // deadline, set with the request, still bounds an engine that sends only 1xx. A 101 would
 // turn the connection into another protocol that the client never asked for.
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::skip_interim() {
-  if (parser_->get().result() == http::status::switching_protocols) {
+  if (parser_->get().result_int() == 101) {
     router_logger().warn("upstream_protocol_error", {{"backend", pick_.endpoint->backend},
                                                      {"error", "101 Switching Protocols"}});
     return finish(502, "engine " + pick_.endpoint->backend +
@@ -269,8 +254,6 @@ void UpstreamRelay<Stream, Upstreams>::skip_interim() {
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::read_more() {
-  if (upstream_->buffer.size() >= kUpstreamHeaderLimit)
-    return response_failed(http::error::buffer_overflow);
   // The body's pace is the engine's: each wait for a piece gets the route's idle limit
   // (the header's wait has the first-byte limit, set with the request).
   if (header_read_)
@@ -318,7 +301,7 @@ void UpstreamRelay<Stream, Upstreams>::start_response() {
   // The body (or its first piece) that came in with the header goes in the same write.
   wire_.clear();
   ClientFraming client = append_client_response_head(
-      wire_, parser_->get().base(), engine, client_version_,
+      wire_, parser_->get(), engine, client_version_,
       client_keep_alive_ && !worker_.draining,  // a draining router says it closes
       {decision_.route->spec.name(), pick_.endpoint->backend, to_string(pick_.target->track), decision_text_});
   outcome_.client_reusable = client.keep_alive;
@@ -437,8 +420,7 @@ void UpstreamRelay<Stream, Upstreams>::on_write_client(beast::error_code ec, std
   if (parser_->is_done()) return complete();
   // Waiting for the engine's next piece is the upstream's limit, not the client's.
   beast::get_lowest_layer(client_).expires_never();
-  if (upstream_->buffer.size() > 0 && !parser_needs_more_) return parse_response();
-  read_more();
+  read_more();  // the body took all that was buffered
 }
 
 // The whole response reached the client: the engine connection serves the next request
@@ -446,7 +428,9 @@ void UpstreamRelay<Stream, Upstreams>::on_write_client(beast::error_code ec, std
 // bytes left over would be read as the next client's answer.
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::complete() {
-  if (parser_->is_done() && parser_->keep_alive() && upstream_->buffer.size() == 0 && !cancelled_)
+  const ResponseHead& head = parser_->get();
+  if (parser_->is_done() && keeps_alive(head.fields(), head.version()) &&
+      upstream_->buffer.size() == 0 && !cancelled_)
     Upstreams::put(worker_, std::move(upstream_));
   finish(outcome_.status, {});
 }

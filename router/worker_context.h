@@ -95,7 +95,7 @@ struct WorkerContext {
   // Decoded body bytes on their way from an engine's response parser into the client's
   // write buffer: filled and copied out within one handler, never across an asynchronous
   // step, so one per worker serves all its relays.
-  std::array<char, TimedSocket::kReadSize> body_piece;
+  std::string body_piece;
   std::unordered_set<DownstreamConnection*> connections;
   uint64_t next_connection = 0;
   bool draining = false;

@@ -81,21 +81,23 @@ TEST(ForwardHeaders, BodylessGetHasNoLengthAndAChunkedUploadGoesWithOne) {
   EXPECT_EQ(sent.body(), upload.body());
 }
 
-http::response_header<> engine_header(std::string_view length, bool chunked) {
-  http::response_header<> header;
-  header.result(http::status::ok);
-  header.version(11);
-  if (!length.empty()) header.set(http::field::content_length, length);
-  if (chunked) header.set(http::field::transfer_encoding, "chunked");
-  header.set(http::field::connection, "keep-alive");
-  header.set("x-duet-route", "forged by the engine");
-  return header;
+ResponseHead engine_header(std::string_view length, bool chunked) {
+  std::string wire = "HTTP/1.1 200 OK\r\n";
+  if (!length.empty()) wire.append("Content-Length: ").append(length).append("\r\n");
+  if (chunked) wire += "Transfer-Encoding: chunked\r\n";
+  wire += "Connection: keep-alive\r\nx-duet-route: forged by the engine\r\n\r\n";
+  ResponseParser parser(64 * 1024, false);
+  std::string body;
+  boost::system::error_code ec;
+  EXPECT_EQ(parser.put(wire, body, ec), wire.size());
+  EXPECT_FALSE(ec) << ec.message();
+  return parser.get();
 }
 
 const ServedBy kServedBy{"chat", "chat-small/small-0", "stable"};
 
 // The client's view of the head written for `header`.
-http::response<http::string_body> client_view(const http::response_header<>& header,
+http::response<http::string_body> client_view(const ResponseHead& header,
                                               EngineFraming engine, unsigned client_version,
                                               bool client_keep_alive, ClientFraming* framing) {
   std::string wire;

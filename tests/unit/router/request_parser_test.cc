@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "feed_in_reads.h"
 #include "router/http_parse_error.h"
+#include "router/http_syntax.h"
 
 namespace duet::router {
 namespace {
@@ -31,28 +33,16 @@ struct Read {
   ProxyRequest request;
 };
 
-// Feeds `wire` in reads of `step` bytes (0: at once) as the session does: the buffer keeps
-// what the parser did not take, and the next read is added to it.
+// `wire` in reads of `step` bytes (0: at once), then the client's close.
 Read parse(std::string_view wire, std::size_t step = 0, std::size_t header_limit = kHeaderLimit,
            std::uint64_t body_limit = kBodyLimit) {
   RequestParser parser(header_limit, body_limit);
   Read r;
-  std::string buffer;
-  std::size_t delivered = 0;
-  while (!parser.is_done()) {
-    std::size_t used = parser.put(buffer, r.ec);
-    buffer.erase(0, used);
-    r.used += used;
-    if (r.ec || parser.is_done()) break;
-    if (used > 0 && !buffer.empty()) continue;
-    if (delivered == wire.size()) {
-      parser.put_eof(r.ec);
-      break;
-    }
-    std::size_t n = step == 0 ? wire.size() : std::min(step, wire.size() - delivered);
-    buffer.append(wire.substr(delivered, n));
-    delivered += n;
-  }
+  std::size_t left = test::feed_in_reads(
+      wire, step, parser,
+      [&](std::string_view bytes, error_code& ec) { return parser.put(bytes, ec); },
+      [&](error_code& ec) { parser.put_eof(ec); }, r.ec);
+  r.used = wire.size() - left;
   r.header_done = parser.is_header_done();
   r.done = parser.is_done();
   r.request = parser.release();
@@ -106,7 +96,8 @@ TEST(RequestParser, ReadsWhatBeastRead) {
       "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
       "PURGE /x HTTP/1.1\r\nA-B_c.d~!: v\xc3\xa9 \x80\xff value\r\n\r\n",
       "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3;name=\"v\"\r\nabc\r\nA\r\n0123456789\r\n0\r\nx-trailer: t\r\n\r\n",
+      "3;name=\"v\"\r\nabc\r\nA ; a = b ;c=\"q\\\"x;\" ;d\r\n0123456789\r\n0\r\nx-trailer: "
+      "t\r\n\r\n",
       "POST /c HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
   };
   for (const auto& wire : requests) {
@@ -218,6 +209,15 @@ INSTANTIATE_TEST_SUITE_P(
         Attack{"obs-fold", "GET / HTTP/1.1\r\nA: x\r\n y\r\n\r\n", HttpParseError::folded_field},
         Attack{"Connection not a token list", "GET / HTTP/1.1\r\nConnection: keep alive\r\n\r\n",
                HttpParseError::bad_connection},
+        Attack{"coding list not a list", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked: t\r\n\r\n",
+               HttpParseError::bad_transfer_encoding},
+        Attack{"chunked twice", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+               HttpParseError::bad_transfer_encoding},
+        Attack{"chunked not last", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+               HttpParseError::bad_transfer_encoding},
+        Attack{"two coding lines",
+               "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+               HttpParseError::bad_transfer_encoding},
         Attack{"length with a sign", "POST / HTTP/1.1\r\nContent-Length: +2\r\n\r\nab",
                HttpParseError::bad_content_length},
         Attack{"length as a list", "POST / HTTP/1.1\r\nContent-Length: 2, 2\r\n\r\nab",
@@ -242,6 +242,16 @@ INSTANTIATE_TEST_SUITE_P(
         Attack{"chunk size line with bare LF",
                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\n",
                HttpParseError::bad_chunk_size},
+        Attack{
+            "extension quote not closed",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=\":\r\n2\r\n1}\r\n0\r\n\r\n",
+            HttpParseError::bad_chunk_extension},
+        Attack{"extension without a name",
+               "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;=v\r\nx\r\n0\r\n\r\n",
+               HttpParseError::bad_chunk_extension},
+        Attack{"extension of two words",
+               "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;a b\r\nx\r\n0\r\n\r\n",
+               HttpParseError::bad_chunk_extension},
         Attack{"control in an extension",
                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;\x01\r\n",
                HttpParseError::bad_chunk_extension},
@@ -292,6 +302,20 @@ TEST(RequestParser, AnAnnouncedBodyOverTheLimitIsRefusedOnTheHeader) {
   EXPECT_EQ(r.ec, http::error::body_limit);
   EXPECT_TRUE(r.header_done);  // the 413 names the request
   EXPECT_EQ(r.request.target(), "/");
+}
+
+// Each byte value at each place of a value, in both the SIMD and the portable check.
+TEST(RequestParser, FieldValueCheckTakesEveryByteItShould) {
+  for (unsigned c = 0; c < 256; ++c) {
+    bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
+    for (std::size_t at = 0; at < 40; at += 3) {
+      std::string value(40, 'v');
+      value[at] = static_cast<char>(c);
+      EXPECT_EQ(is_field_value(value), allowed) << c << " at " << at;
+      EXPECT_EQ(is_field_value_portable(value), allowed) << c << " at " << at;
+      EXPECT_EQ(is_field_value(std::string_view(value).substr(at)), allowed) << c << " at " << at;
+    }
+  }
 }
 
 TEST(RequestParser, ACopyOfARequestOwnsItsBytes) {
