@@ -52,12 +52,14 @@ void HeadParser::parse_field_line(std::string_view head, std::size_t begin, std:
     ec = HttpParseError::folded_field;
     return;
   }
-  auto colon = line.find(':');
-  std::string_view name = line.substr(0, colon);
-  if (colon == std::string_view::npos || !is_token(name)) {
+  // The name's token characters up to the colon, in one pass.
+  std::size_t colon = 0;
+  while (colon < line.size() && is_token_char(static_cast<unsigned char>(line[colon]))) ++colon;
+  if (colon == 0 || colon == line.size() || line[colon] != ':') {
     ec = HttpParseError::bad_field_name;
     return;
   }
+  std::string_view name = line.substr(0, colon);
   std::string_view value = trim_whitespace(line.substr(colon + 1));
   if (!is_field_value(value)) {
     ec = HttpParseError::bad_field_value;
