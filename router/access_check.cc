@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "router/event_clock.h"
 #include "router/field_scan.h"
 #include "router/router_logger.h"
 
@@ -22,7 +23,7 @@ AccessResult refuse_token(WorkerContext& worker, std::string_view reason,
   auto it = std::find(known.begin(), known.end(), reason);
   std::string_view name = it == known.end() ? jwt::reason::malformed : *it;
   worker.stats.count_auth_failure(name);
-  if (worker.auth_failures.record_failure(client_address, std::chrono::steady_clock::now())) {
+  if (worker.auth_failures.record_failure(client_address, EventClock::now())) {
     const auto& limits = worker.auth_failures.limits();
     router_logger().warn("auth_failures_limited", {{"client", client_address},
                                                    {"failures", limits.max_failures},
@@ -48,7 +49,7 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
     // verified (in the cache) still passes, so others behind the same address are not shut out.
     if (!verdict && (has_header || worker.credentials->jwt_required)) {
       if (auto wait =
-              worker.auth_failures.blocked(client_address, std::chrono::steady_clock::now()))
+              worker.auth_failures.blocked(client_address, EventClock::now()))
         return {429, kTooManyFailures, *wait, {}};
     }
     if (!token && has_header) return refuse_token(worker, jwt::reason::malformed, client_address);
@@ -62,7 +63,7 @@ AccessResult check_access(const ProxyRequest& request, WorkerContext& worker,
     }
   }
   if (worker.rate_limiter) {
-    if (auto wait = worker.rate_limiter->acquire(subject, std::chrono::steady_clock::now())) {
+    if (auto wait = worker.rate_limiter->acquire(subject, EventClock::now())) {
       result.status = 429;
       result.retry_after = *wait;
     }

@@ -4,6 +4,7 @@
 
 #include <system_error>
 
+#include "router/event_clock.h"
 #include "router/timed_socket.h"
 
 namespace duet::router {
@@ -109,6 +110,7 @@ void EdgeReactor::dispatch(const epoll_event* events, int n) {
   for (int i = 0; i < n; ++i) {
     Key key = events[i].data.u64;
     uint32_t what = events[i].events;
+    EventClock::Scope at_event;  // what its handlers run now reads the time once
     if (what & kReadEdges)
       if (TimedSocket* socket = find(key)) socket->on_read_edge(what);
     if (what & kWriteEdges)

@@ -198,7 +198,7 @@ template <class Stream, class Upstreams>
 void ProxySession<Stream, Upstreams>::on_read_header(beast::error_code ec) {
   if (connection_ended(ec)) return close();
   enter(Phase::checking);
-  started_ = std::chrono::steady_clock::now();
+  started_ = EventClock::now();
   if (parser_->is_header_done()) note_request_line();
   if (ec) return reject(ec);
   check_header();
@@ -513,7 +513,7 @@ void ProxySession<Stream, Upstreams>::end_request() {
   record_.worker = worker_.index;
   record_.connection = id_;
   record_.request = ++requests_;
-  record_.duration = std::chrono::steady_clock::now() - started_;
+  record_.duration = EventClock::now() - started_;
   worker_.observer.on_request_done(record_);
   record_ = {};  // lets the routing table and the token go
   budget_.release();  // a keep-alive connection holds the budget only while a request runs

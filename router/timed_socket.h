@@ -32,6 +32,7 @@
 #include <memory>
 
 #include "router/edge_reactor.h"
+#include "router/event_clock.h"
 #include "router/recycling_allocator.h"
 
 struct ssl_st;
@@ -99,7 +100,7 @@ class TimedSocket {
 
   // The current step must end within `limit`; replaces the limit set before.
   void expires_after(Clock::duration limit) {
-    deadline_ = Clock::now() + limit;
+    deadline_ = EventClock::now() + limit;
     if (Deadlines::tick_at_or_after(deadline_) < filed_tick_) deadlines_->file(this);
   }
   // Unfiled lazily: its slot's visit finds no limit and lets it go.

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 
+#include "router/event_clock.h"
+
 namespace duet::router {
 
 namespace {
@@ -31,7 +33,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const boost::asio::ip::tc
   auto it = idle_.find(to);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
-  auto now = std::chrono::steady_clock::now();
+  auto now = EventClock::now();
   while (!list.empty()) {
     auto connection = std::move(list.back());
     list.pop_back();
@@ -45,7 +47,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take(const boost::asio::ip::tc
 }
 
 void UpstreamPool::put(std::unique_ptr<UpstreamConnection> connection) {
-  auto now = std::chrono::steady_clock::now();
+  auto now = EventClock::now();
   if (now - last_sweep_ > kSweepEvery) sweep(now);
   auto& list = idle_[connection->peer];
   if (list.size() >= max_idle_per_endpoint_) return;  // closed by its destructor

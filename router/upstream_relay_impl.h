@@ -34,7 +34,7 @@ UpstreamRelay<Stream, Upstreams>::UpstreamRelay(Stream& client, WorkerContext& w
       done_(std::move(done)),
       client_keep_alive_(keeps_alive(request_.fields(), request_.version())),
       client_version_(request_.version()),
-      started_(std::chrono::steady_clock::now()),
+      started_(EventClock::now()),
       peer_(peer) {}
 
 template <class Stream, class Upstreams>
@@ -80,7 +80,7 @@ void UpstreamRelay<Stream, Upstreams>::cancel() {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::try_next() {
   pick_ =
-      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, std::chrono::steady_clock::now(),
+      pick(decision_, worker_.rng, {tried_.data(), tried_count_}, EventClock::now(),
            &worker_.prefix_index);
   if (!pick_.endpoint) {
     if (continuing_) return wait_for_ready();
@@ -108,7 +108,7 @@ void UpstreamRelay<Stream, Upstreams>::try_next() {
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::expect_first_byte() {
   if (decision_.route->spec.scheduling.policy != api::SchedulingPolicy::duet) return;
-  prefill_ = PendingPrefill(pick_.endpoint->load->ttft, pick_.why.uncached_tokens, std::chrono::steady_clock::now());
+  prefill_ = PendingPrefill(pick_.endpoint->load->ttft, pick_.why.uncached_tokens, EventClock::now());
 }
 
 template <class Stream, class Upstreams>
@@ -282,7 +282,7 @@ void UpstreamRelay<Stream, Upstreams>::start_response() {
     return;
   }
   // From here on the response belongs to the client: no retry (SPEC §5 step 7).
-  last_piece_ = std::chrono::steady_clock::now();
+  last_piece_ = EventClock::now();
   outcome_.first_byte = last_piece_ - started_;
   outcome_.response_started = true;
   outcome_.status = parser_->get().result_int();
@@ -343,7 +343,7 @@ void UpstreamRelay<Stream, Upstreams>::upstream_failed(beast::error_code ec, con
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::eject_if_failing(Failure failure) {
   const Pool& pool = pick_.target->deployment->pool(pick_.target->track);
-  if (!report_failure(pool, *pick_.endpoint, failure, std::chrono::steady_clock::now())) return;
+  if (!report_failure(pool, *pick_.endpoint, failure, EventClock::now())) return;
   worker_.stats.count_ejection();
   router_logger().warn("endpoint_ejected",
                        {{"backend", pick_.endpoint->backend},
@@ -356,7 +356,7 @@ void UpstreamRelay<Stream, Upstreams>::eject_if_failing(Failure failure) {
 // send at once. Then the gap before each later piece (the inter-token latency users see).
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::note_body_piece() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = EventClock::now();
   if (outcome_.bytes == 0) {
     outcome_.first_byte = now - started_;
     if (outcome_.status < 400)
@@ -445,7 +445,7 @@ void UpstreamRelay<Stream, Upstreams>::pass_on_spliced(std::string_view piece) {
     // The seam as the client sees it: from the last piece before the failure to this one.
     router_logger().info("stream_resumed", {{"backend", pick_.endpoint->backend},
                                             {"gap_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                           std::chrono::steady_clock::now() - *seam_from_).count()}});
+                                                           EventClock::now() - *seam_from_).count()}});
     seam_from_.reset();
   }
   if (splicer_->stopped() && !parser_->is_done()) return close_client(out, {});
@@ -494,7 +494,7 @@ void UpstreamRelay<Stream, Upstreams>::migrate(Failure engine_failure) {
     std::string why = "every endpoint it may try has failed";
     return close_client(splicer_->give_up(why), "migration: " + why);
   }
-  ready_deadline_ = std::chrono::steady_clock::now() + decision_.route->spec.migration.ready_wait;
+  ready_deadline_ = EventClock::now() + decision_.route->spec.migration.ready_wait;
   aim_continuation();
   try_next();
 }
@@ -512,7 +512,7 @@ void UpstreamRelay<Stream, Upstreams>::aim_continuation() {
 
 template <class Stream, class Upstreams>
 void UpstreamRelay<Stream, Upstreams>::wait_for_ready() {
-  auto now = std::chrono::steady_clock::now();
+  auto now = EventClock::now();
   if (now >= ready_deadline_) {
     std::string why = "no other Ready endpoint";
     return close_client(splicer_->give_up(why), "migration: " + why);
