@@ -1,13 +1,10 @@
 #pragma once
 // Header rewriting between client and engine, done while the head is written out: one pass
-// over the fields, nothing erased from or inserted into Beast's field set (each of those is
-// a lookup in an ordered set, and they were a fifth of the proxy's instructions).
+// over the fields as they were read (message_head.h), nothing erased or inserted (edits of
+// Beast's field set, used before, were a fifth of the proxy's instructions).
 // Hop-by-hop fields are dropped both ways, the engine gets a keep-alive HTTP/1.1 request,
 // and the client's response names who served it.
 
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <string>
 #include <string_view>
 
