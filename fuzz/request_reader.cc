@@ -22,8 +22,7 @@ beast::error_code read_part(Parser& parser, ByteStream& c, bool body) {
   for (;;) {
     while (c.buffer().size() > 0) {
       beast::error_code ec;
-      auto bytes = c.buffer().data();
-      std::size_t used = parser.put({static_cast<const char*>(bytes.data()), bytes.size()}, ec);
+      std::size_t used = parser.put(router::bytes_of(c.buffer().data()), ec);
       c.buffer().consume(used);
       bool part_read = body ? parser.is_done() : parser.is_header_done();
       if (ec || part_read) return ec;

@@ -67,10 +67,7 @@ class Relay {
   }
 
   void put_buffered(beast::error_code& ec) {
-    auto bytes = engine_.buffer().data();
-    std::size_t used =
-        parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, piece_, ec);
-    engine_.buffer().consume(used);
+    engine_.buffer().consume(parser_->put(router::bytes_of(engine_.buffer().data()), piece_, ec));
   }
 
   // A 1xx is not the answer: a fresh parser reads on to the final one. A 101 ends the relay.

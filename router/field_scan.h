@@ -40,13 +40,6 @@ std::string_view field_value(const Fields& fields, const Name& name) {
   return field ? std::string_view(field->value()) : std::string_view{};
 }
 
-template <class Fields>
-std::size_t count_fields(const Fields& fields, boost::beast::http::field name) {
-  std::size_t count = 0;
-  for (const auto& field : fields) count += field.name() == name;
-  return count;
-}
-
 // Whether a message of `version` (10, 11) with `fields` keeps its connection, as Beast's
 // message::keep_alive(): HTTP/1.1 unless the first Connection line says close, HTTP/1.0 only
 // when it says keep-alive.

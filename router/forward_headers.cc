@@ -20,10 +20,9 @@ constexpr std::string_view kForwardedFor = "x-forwarded-for";
 
 // The Connection header's lines: each one names more hop-by-hop fields (RFC 9110 §7.6.1).
 // Most messages have none; whether there is one is looked up once a message, not a field.
-template <class Fields>
 class ConnectionOptions {
  public:
-  explicit ConnectionOptions(const Fields& fields)
+  explicit ConnectionOptions(MessageHead::Fields fields)
       : fields_(fields), any_(first_field(fields, http::field::connection) != nullptr) {}
 
   bool name(std::string_view field_name) const {
@@ -37,13 +36,12 @@ class ConnectionOptions {
   }
 
  private:
-  const Fields& fields_;
+  MessageHead::Fields fields_;
   bool any_;
 };
 
 // RFC 7230 §6.1: fields for one connection only, plus those its Connection lines name.
-template <class Field, class Fields>
-bool hop_by_hop(const Field& field, const ConnectionOptions<Fields>& connection) {
+bool hop_by_hop(const HeadField& field, const ConnectionOptions& connection) {
   switch (field.name()) {
     case http::field::connection:
     case http::field::keep_alive:
@@ -58,19 +56,17 @@ bool hop_by_hop(const Field& field, const ConnectionOptions<Fields>& connection)
   return connection.name(field.name_string());
 }
 
-template <class Field>
-bool named(const Field& field, std::string_view name) {
+bool named(const HeadField& field, std::string_view name) {
   return field.name() == http::field::unknown && iequals(field.name_string(), name);
 }
 
 // The head the engine gets for the client's `request`.
 void write_upstream_head(WireWriter& writer, const ProxyRequest& request,
                          std::string_view client_ip, bool trusted_proxy) {
-  const ProxyRequest::Fields fields = request.fields();
-  ConnectionOptions connection(fields);  // holds a reference to them
+  ConnectionOptions connection(request.fields());
   append_request_line(writer, request.method_string(), request.target(), 11);
   std::string forwarded_for;
-  for (const auto& field : fields) {
+  for (const auto& field : request.fields()) {
     if (hop_by_hop(field, connection)) continue;
     switch (field.name()) {
       case http::field::transfer_encoding:  // the body goes whole, with a length
@@ -128,15 +124,14 @@ ClientFraming append_client_response_head(std::string& out, const ResponseHead& 
   ClientFraming client;
   client.chunked = unknown_length && client_version >= 11;
   client.keep_alive = client_keep_alive && !(unknown_length && client_version < 11);
-  const ResponseHead::Fields fields = header.fields();
-  ConnectionOptions connection(fields);  // holds a reference to them
+  ConnectionOptions connection(header.fields());
   // Beyond the engine's fields: framing, and the x-duet-* fields.
   constexpr std::size_t kAdded = 2 * 32 + 4 * 20;
-  WireWriter writer(out, status_line_size(header.reason()) + fields_size(fields) + kAdded +
+  WireWriter writer(out, status_line_size(header.reason()) + fields_size(header.fields()) + kAdded +
                              served_by.route.size() + served_by.backend.size() +
                              served_by.version.size() + served_by.decision.size());
   append_status_line(writer, client_version, header.result_int(), header.reason());
-  for (const auto& field : fields) {
+  for (const auto& field : header.fields()) {
     if (hop_by_hop(field, connection)) continue;
     auto name = field.name();
     if (name == http::field::transfer_encoding) continue;  // written below when chunked

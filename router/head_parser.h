@@ -40,7 +40,6 @@ class HeadParser {
   const char* build(std::string_view head, unsigned version, MessageHead& message) const;
 
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
-  bool transfer_encoding() const noexcept { return transfer_encoding_; }
   // The last coding of Transfer-Encoding is chunked: the body comes in chunks.
   bool chunked() const noexcept { return chunked_; }
 

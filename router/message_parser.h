@@ -2,16 +2,23 @@
 // What RequestParser and ResponseParser share: a message's head (head_parser.h), then its
 // body (body_reader.h), and where in that the parser is.
 
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "router/body_reader.h"
 #include "router/head_parser.h"
 
 namespace duet::router {
+
+// What a read buffer holds (Beast's flat_buffer::data()), as the parsers take it.
+inline std::string_view bytes_of(boost::asio::const_buffer buffer) noexcept {
+  return {static_cast<const char*>(buffer.data()), buffer.size()};
+}
 
 class MessageParser {
  public:

@@ -140,8 +140,7 @@ void ProxySession<Stream, Upstreams>::read_request() {
   const bool reading_body = phase_ != Phase::reading_header;  // else the header
   while (buffer_.size() > 0) {
     beast::error_code ec;
-    auto bytes = buffer_.data();
-    std::size_t used = parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, ec);
+    std::size_t used = parser_->put(bytes_of(buffer_.data()), ec);
     buffer_.consume(used);
     if (reading_body && !body_within_budget()) return refuse_overloaded(kBodiesFull);
     bool part_read = reading_body ? parser_->is_done() : parser_->is_header_done();

@@ -18,8 +18,7 @@ std::size_t ResponseParser::put(std::string_view input, std::string& body, error
       input, [this](std::string_view line, error_code& e) { parse_status_line(line, e); }, ec);
   if (size == 0) return 0;
   const char* bytes = head_.build(input.substr(0, size), version_, response_);
-  std::size_t line_end = input.find('\r');
-  response_.reason_ = {bytes + reason_begin_, line_end - reason_begin_};
+  response_.reason_ = {bytes + kReasonBegin, reason_size_};
   // RFC 9112 §6.3: no body after a HEAD, a 1xx, a 204 or a 304, whatever the header says.
   unsigned status = response_.status_;
   if (head_request_ || status / 100 == 1 || status == 204 || status == 304)
@@ -35,7 +34,8 @@ std::size_t ResponseParser::put(std::string_view input, std::string& body, error
 
 // HTTP-version SP 3DIGIT SP reason-phrase (which may be empty, not its space).
 void ResponseParser::parse_status_line(std::string_view line, error_code& ec) {
-  if (line.size() < 13 || (line.substr(0, 9) != "HTTP/1.1 " && line.substr(0, 9) != "HTTP/1.0 ")) {
+  if (line.size() < kReasonBegin ||
+      (line.substr(0, 9) != "HTTP/1.1 " && line.substr(0, 9) != "HTTP/1.0 ")) {
     ec = HttpParseError::bad_status_line;
     return;
   }
@@ -47,14 +47,14 @@ void ResponseParser::parse_status_line(std::string_view line, error_code& ec) {
     }
     status = status * 10 + static_cast<unsigned>(c - '0');
   }
-  std::string_view reason = line.substr(13);
-  if (line[12] != ' ' || !is_field_value(reason)) {
+  std::string_view reason = line.substr(kReasonBegin);
+  if (line[kReasonBegin - 1] != ' ' || !is_field_value(reason)) {
     ec = HttpParseError::bad_status_line;
     return;
   }
   response_.status_ = status;
   version_ = line[7] == '1' ? 11 : 10;
-  reason_begin_ = 13;
+  reason_size_ = reason.size();
 }
 
 }  // namespace duet::router

@@ -54,7 +54,8 @@ class ResponseParser : public MessageParser {
 
   bool head_request_;
   ResponseHead response_;
-  std::size_t reason_begin_ = 0;
+  static constexpr std::size_t kReasonBegin = 13;  // after "HTTP/1.1 200 "
+  std::size_t reason_size_ = 0;
   unsigned version_ = 11;
 };
 

@@ -92,7 +92,7 @@ class UpstreamRelay : public std::enable_shared_from_this<UpstreamRelay<Stream, 
   void wait_for_engine();
   void on_engine_read(boost::beast::error_code ec, std::size_t n);
   void parse_response();
-  std::size_t put_buffered(std::string& body, boost::beast::error_code& ec);
+  void put_buffered(std::string& body, boost::beast::error_code& ec);
   void read_more();
   void response_failed(boost::beast::error_code ec);
   void start_response();

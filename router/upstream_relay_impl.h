@@ -200,7 +200,7 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
   std::string& piece = worker_.body_piece;
   piece.clear();
   beast::error_code ec;
-  std::size_t used = put_buffered(piece, ec);
+  put_buffered(piece, ec);
   if (!ec && !header_read_ && parser_->is_header_done()) {
     // Any three digits are a status; one under 100 (`004`) has no class to relay as.
     if (parser_->get().result_int() < 100) return response_failed(http::error::bad_status);
@@ -214,7 +214,7 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
     }
     if (continuing_ && parser_->get().result_int() != 200) return migrate(Failure::status_5xx);
     start_response();
-    if (!parser_->is_done() && upstream_->buffer.size() > 0) used += put_buffered(piece, ec);
+    if (!parser_->is_done() && upstream_->buffer.size() > 0) put_buffered(piece, ec);
   }
   if (ec) {
     if (wire_.empty()) return response_failed(ec);
@@ -227,11 +227,8 @@ void UpstreamRelay<Stream, Upstreams>::parse_response() {
 }
 
 template <class Stream, class Upstreams>
-std::size_t UpstreamRelay<Stream, Upstreams>::put_buffered(std::string& body, beast::error_code& ec) {
-  auto bytes = upstream_->buffer.data();
-  std::size_t used = parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, body, ec);
-  upstream_->buffer.consume(used);
-  return used;
+void UpstreamRelay<Stream, Upstreams>::put_buffered(std::string& body, beast::error_code& ec) {
+  upstream_->buffer.consume(parser_->put(bytes_of(upstream_->buffer.data()), body, ec));
 }
 
 // A 1xx (103 Early Hints, 100 Continue) is not the answer: the parser ends the message at its

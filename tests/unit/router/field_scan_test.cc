@@ -22,13 +22,9 @@ TEST(FieldScan, FindsTheFirstFieldInHeaderOrderByEnumeratorOrByText) {
   EXPECT_EQ(first_field(fields, http::field::expect), nullptr);
   EXPECT_EQ(field_value(fields, http::field::expect), "");
   EXPECT_EQ(field_value(fields, std::string_view("x-canar")), "");
-  EXPECT_EQ(count_fields(fields, http::field::content_length), 2u);
-  EXPECT_EQ(count_fields(fields, http::field::transfer_encoding), 0u);
   // The same answers as Beast's own lookups.
   EXPECT_EQ(fields[http::field::content_length], field_value(fields, http::field::content_length));
   EXPECT_EQ(fields["x-canary"], field_value(fields, std::string_view("x-canary")));
-  EXPECT_EQ(fields.count(http::field::content_length),
-            count_fields(fields, http::field::content_length));
 }
 
 TEST(FieldScan, KeepAliveAsBeastDecidesIt) {
