@@ -24,8 +24,8 @@ auto first_field(const Fields& fields, boost::beast::http::field name)
   return nullptr;
 }
 
-// The same by the name's text, case-insensitively: for a field Beast has no enumerator for
-// (a route's canary or session header), though any name is found.
+// The same by the name's text, case-insensitively: for a field without an enumerator (a
+// route's canary or session header; field_name.h), though any name is found.
 template <class Fields>
 auto first_field(const Fields& fields, std::string_view name) -> decltype(&*fields.begin()) {
   for (const auto& field : fields)

@@ -5,6 +5,7 @@
 #include <memory>
 #include <new>
 
+#include "router/field_name.h"
 #include "router/http_syntax.h"
 
 namespace duet::router {
@@ -53,8 +54,7 @@ void HeadParser::parse_field_line(std::string_view head, std::size_t begin, std:
     return;
   }
   // The name's token characters up to the colon, in one pass.
-  std::size_t colon = 0;
-  while (colon < line.size() && is_token_char(static_cast<unsigned char>(line[colon]))) ++colon;
+  std::size_t colon = token_prefix(line);
   if (colon == 0 || colon == line.size() || line[colon] != ':') {
     ec = HttpParseError::bad_field_name;
     return;
@@ -65,7 +65,7 @@ void HeadParser::parse_field_line(std::string_view head, std::size_t begin, std:
     ec = HttpParseError::bad_field_value;
     return;
   }
-  http::field field = http::string_to_field(name);
+  http::field field = field_of(name);
   if (field == http::field::content_length) {
     auto length = parse_length(value);
     if (!length || (content_length_ && *content_length_ != *length)) {

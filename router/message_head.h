@@ -13,8 +13,9 @@
 
 namespace duet::router {
 
-// One header field: Beast's enumerator for its name (unknown for a name Beast has none for),
-// the name as it was written, and the value without the whitespace around it.
+// One header field: the enumerator of its name for the names duet-router acts on
+// (field_name.h; unknown for every other name), the name as it was written, and the value
+// without the whitespace around it.
 class HeadField {
  public:
   HeadField(boost::beast::http::field name, std::string_view name_string, std::string_view value)

@@ -77,6 +77,9 @@ class WorkerStats {
   StringMap<std::unique_ptr<Series>> series_;
   StringMap<std::unique_ptr<Traffic>> traffic_;
   std::string key_;  // lookup buffer
+  // The entries the last request counted into (entries are never removed).
+  Series* last_series_ = nullptr;
+  Traffic* last_traffic_ = nullptr;
   std::vector<std::pair<std::string, std::unique_ptr<std::atomic<uint64_t>>>> auth_failures_;
   std::atomic<uint64_t> retries_{0};
   static constexpr std::size_t kFailures = static_cast<std::size_t>(StreamFailure::garbled) + 1;

@@ -14,7 +14,7 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-template <class Value>
-using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+template <class Value, class Hash = StringHash>
+using StringMap = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
 
 }  // namespace duet::router

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,22 @@
 #include <utility>
 
 namespace duet::router {
+
+namespace {
+
+// recv and send without glibc's wrappers: each is a cancellation point, and in a process of
+// more than one thread it turns asynchronous cancellation on and off around the call, two
+// atomic operations on the thread's state (0.14 us a request under perf, four calls a
+// request). duet-router never cancels a thread.
+ssize_t recv_bytes(int fd, void* data, std::size_t size) {
+  return ::syscall(SYS_recvfrom, fd, data, size, 0, nullptr, nullptr);
+}
+
+ssize_t send_bytes(int fd, const void* data, std::size_t size) {
+  return ::syscall(SYS_sendto, fd, data, size, MSG_NOSIGNAL, nullptr, 0);
+}
+
+}  // namespace
 
 Deadlines::Deadlines(boost::asio::io_context& io)
     : timer_(io), swept_(tick_at_or_after(Clock::now()) - 1) {}
@@ -194,7 +211,7 @@ bool TimedSocket::attempt(EdgeOp* op, error_code& ec, std::size_t& n) {
 std::size_t TimedSocket::read_now(boost::asio::mutable_buffer data, error_code& ec) {
   ec = {};
   for (;;) {
-    ssize_t n = ::recv(fd_, data.data(), data.size(), 0);
+    ssize_t n = recv_bytes(fd_, data.data(), data.size());
     if (n > 0) {
       // Less than asked: the socket is empty now, and new bytes make a new edge.
       if (static_cast<std::size_t>(n) < data.size() && !peer_ended_) may_read_ = false;
@@ -219,7 +236,7 @@ std::size_t TimedSocket::write_now(boost::asio::const_buffer data, error_code& e
   ec = {};
   if (!may_write_ || data.size() == 0) return 0;
   for (;;) {
-    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    ssize_t n = send_bytes(fd_, data.data(), data.size());
     if (n >= 0) {
       if (static_cast<std::size_t>(n) < data.size()) may_write_ = false;  // the buffer is full
       return static_cast<std::size_t>(n);

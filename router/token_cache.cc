@@ -1,8 +1,26 @@
 #include "router/token_cache.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 
 namespace duet::router {
+
+std::size_t TokenHash::operator()(std::string_view token) const noexcept {
+  if (token.size() < 16) return StringHash{}(token);
+  std::uint64_t a, b;
+  std::memcpy(&a, token.data() + token.size() - 16, 8);
+  std::memcpy(&b, token.data() + token.size() - 8, 8);
+  // MurmurHash3's 64-bit finalizer over the two words and the length.
+  std::uint64_t h = a ^ std::rotl(b, 29) ^ (token.size() * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h);
+}
 
 std::shared_ptr<const jwt::Verdict> TokenCache::find(std::string_view token,
                                                      Clock::time_point now) {

@@ -91,6 +91,7 @@ void UpstreamRelay<Stream, Upstreams>::try_next() {
   ++outcome_.attempts;
   if (continuing_) picked_table_ = newest_table_;
   decision_text_.clear();
+  decision_text_.reserve(80);  // room for the usual text: one allocation, not two and a copy
   append_decision_text(decision_, pick_, decision_text_);
   outcome_.target = pick_.target;
   outcome_.endpoint = pick_.endpoint;

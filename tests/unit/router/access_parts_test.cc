@@ -26,12 +26,19 @@ TEST(RateLimiter, BurstThenTheRateAndRetryAfter) {
   EXPECT_EQ(slow.acquire("x", t), 10s);
 }
 
+const std::string kCacheSecret = "cache-test-secret";
+
+// An HS256 token of `secret` for `subject` that expires at `exp`.
+std::string token_until(const std::string& secret, const std::string& subject,
+                        std::chrono::system_clock::time_point exp) {
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(exp.time_since_epoch());
+  return jwt::mint_hs256(secret, {{"sub", subject}, {"exp", seconds.count()}});
+}
+
 TEST(TokenCache, HitsUntilExpiryAndNeverCachesRefusals) {
-  std::string secret = "cache-test-secret";
-  jwt::Verifier verifier({}, {{{}, jwt::Key::Type::hmac, {}, secret}});
+  jwt::Verifier verifier({}, {{{}, jwt::Key::Type::hmac, {}, kCacheSecret}});
   auto now = std::chrono::system_clock::now();
-  auto exp = std::chrono::duration_cast<std::chrono::seconds>((now + 60s).time_since_epoch());
-  std::string token = jwt::mint_hs256(secret, {{"sub", "alice"}, {"exp", exp.count()}});
+  std::string token = token_until(kCacheSecret, "alice", now + 60s);
   TokenCache cache;
   auto first = cache.verify(verifier, token, now);
   ASSERT_TRUE(first->ok);
@@ -58,6 +65,24 @@ TEST(TokenCache, AnEntryLivesAtMostMaxAgeEvenWithoutExp) {
   EXPECT_EQ(cache.find(token, now + TokenCache::kMaxAge - 1s), first);
   EXPECT_EQ(cache.find(token, now + TokenCache::kMaxAge), nullptr);  // checked again after
   EXPECT_EQ(cache.size(), 0u);
+}
+
+// The cache hashes a token's signature end; a token that shares it, with another payload
+// (a forgery), is not the cached one and is verified (and refused) on its own.
+TEST(TokenCache, ATokenSharingTheSignatureEndIsNotTheCachedOne) {
+  jwt::Verifier verifier({}, {{{}, jwt::Key::Type::hmac, {}, kCacheSecret}});
+  auto now = std::chrono::system_clock::now();
+  std::string token = token_until(kCacheSecret, "alice", now + 60s);
+  TokenCache cache;
+  ASSERT_TRUE(cache.verify(verifier, token, now)->ok);
+  std::string forged = token_until("another-secret", "mallory", now + 60s);
+  forged.replace(forged.size() - 16, 16, token.substr(token.size() - 16));
+  EXPECT_EQ(TokenHash{}(forged.substr(forged.size() - 20)), TokenHash{}(token.substr(token.size() - 20)));
+  EXPECT_EQ(cache.find(forged, now), nullptr);
+  auto verdict = cache.verify(verifier, forged, now);
+  EXPECT_FALSE(verdict->ok);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.find(token, now)->subject, "alice");
 }
 
 TEST(TokenCache, StaysWithinItsCapacity) {

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <string>
+
+#include "router/field_name.h"
 
 namespace duet::router {
 namespace {
@@ -25,6 +30,38 @@ TEST(FieldScan, FindsTheFirstFieldInHeaderOrderByEnumeratorOrByText) {
   // The same answers as Beast's own lookups.
   EXPECT_EQ(fields[http::field::content_length], field_value(fields, http::field::content_length));
   EXPECT_EQ(fields["x-canary"], field_value(fields, std::string_view("x-canary")));
+}
+
+// field_of names the fields the router acts on as Beast does, in any case, and no other.
+TEST(FieldName, KnowsTheRoutersFieldsAsBeastDoesAndNoOther) {
+  const http::field acted_on[] = {
+      http::field::te,           http::field::host,           http::field::expect,
+      http::field::upgrade,      http::field::trailer,        http::field::connection,
+      http::field::keep_alive,   http::field::content_type,   http::field::authorization,
+      http::field::content_length, http::field::proxy_connection, http::field::transfer_encoding,
+      http::field::proxy_authorization};
+  for (http::field f : acted_on) {
+    std::string name(http::to_string(f));
+    EXPECT_EQ(field_of(name), f) << name;
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(field_of(name), f) << name;
+    name.pop_back();
+    EXPECT_EQ(field_of(name), http::field::unknown) << name;
+  }
+  // Every other name Beast knows is unknown here.
+  std::size_t others = 0;
+  for (unsigned i = 1; i <= static_cast<unsigned>(http::field::xref); ++i) {
+    auto f = static_cast<http::field>(i);
+    if (std::find(std::begin(acted_on), std::end(acted_on), f) != std::end(acted_on)) continue;
+    EXPECT_EQ(field_of(http::to_string(f)), http::field::unknown) << http::to_string(f);
+    ++others;
+  }
+  EXPECT_GT(others, 300u);
+  // Case folds only letters: '^' and '~', '_' and DEL differ by the same bit.
+  EXPECT_EQ(field_of("Keep^alive"), http::field::unknown);
+  EXPECT_EQ(field_of("keep_alive"), http::field::unknown);
+  EXPECT_EQ(field_of(""), http::field::unknown);
+  EXPECT_EQ(field_of("x-duet-decision"), http::field::unknown);
 }
 
 TEST(FieldScan, KeepAliveAsBeastDecidesIt) {

@@ -304,18 +304,41 @@ TEST(RequestParser, AnAnnouncedBodyOverTheLimitIsRefusedOnTheHeader) {
   EXPECT_EQ(r.request.target(), "/");
 }
 
-// Each byte value at each place of a value, in both the SIMD and the portable check.
+// Each byte value at each place of a value of each length up to 40 (blocks of 16 and 8 and
+// the overlapping last ones), in both the SIMD and the portable check.
 TEST(RequestParser, FieldValueCheckTakesEveryByteItShould) {
   for (unsigned c = 0; c < 256; ++c) {
     bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
-    for (std::size_t at = 0; at < 40; at += 3) {
-      std::string value(40, 'v');
-      value[at] = static_cast<char>(c);
-      EXPECT_EQ(is_field_value(value), allowed) << c << " at " << at;
-      EXPECT_EQ(is_field_value_portable(value), allowed) << c << " at " << at;
-      EXPECT_EQ(is_field_value(std::string_view(value).substr(at)), allowed) << c << " at " << at;
+    for (std::size_t size = 1; size <= 40; ++size) {
+      for (std::size_t at = 0; at < size; ++at) {
+        std::string value(size, 'v');
+        value[at] = static_cast<char>(c);
+        ASSERT_EQ(is_field_value(value), allowed) << c << " at " << at << " of " << size;
+        ASSERT_EQ(is_field_value_portable(value), allowed) << c << " at " << at << " of " << size;
+      }
     }
   }
+  EXPECT_TRUE(is_field_value(""));
+  EXPECT_TRUE(is_field_value_portable(""));
+}
+
+// A name's token characters are found 16 at a time and then one by one: the same count as
+// the byte table's at each place, for every byte value, in names of each length up to 40.
+TEST(RequestParser, TokenPrefixStopsAtTheFirstByteThatIsNoTokenCharacter) {
+  const std::string_view usual = "Content-Length-0123456789-abcdefghijklmnopqrstuvwxyzABCDEFG";
+  for (unsigned c = 0; c < 256; ++c) {
+    for (std::size_t size = 1; size <= 40; ++size) {
+      for (std::size_t at = 0; at < size; ++at) {
+        std::string name(usual.substr(0, size));
+        name[at] = static_cast<char>(c);
+        std::size_t expected = 0;
+        while (expected < name.size() && is_token_char(static_cast<unsigned char>(name[expected])))
+          ++expected;
+        ASSERT_EQ(token_prefix(name), expected) << c << " at " << at << " of " << size;
+      }
+    }
+  }
+  EXPECT_EQ(token_prefix(""), 0u);
 }
 
 TEST(RequestParser, ACopyOfARequestOwnsItsBytes) {
