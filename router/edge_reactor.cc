@@ -128,20 +128,14 @@ void EdgeReactor::on_ready(const boost::system::error_code& ec) {
   dispatching_ = true;
   auto until = std::chrono::steady_clock::now() + kSlice;
   epoll_event events[kBatch];
-  for (bool first = true;; first = false) {
+  for (;;) {
     run_finished(EdgeOp::Run::dispatch);
     if (waiting_ == 0) break;
-    // The first look finds what woke the io_context; later ones wait for what comes next,
-    // until the slice ends.
-    auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (!first && left.count() <= 0) break;
-    int n = ::epoll_wait(set_.native_handle(), events, kBatch,
-                         first ? 0 : static_cast<int>(left.count()));
-    if (n > 0)
-      dispatch(events, n);
-    else if (!first)
-      break;  // nothing came for the rest of the slice (or a signal): back to the io_context
+    // Takes what is ready, never waits: the io_context's epoll_wait sleeps (see the header).
+    int n = ::epoll_wait(set_.native_handle(), events, kBatch, 0);
+    if (n <= 0) break;  // nothing more (or a signal): back to the io_context
+    dispatch(events, n);
+    if (std::chrono::steady_clock::now() >= until) break;
   }
   dispatching_ = false;
   run_finished(EdgeOp::Run::post);  // what finished as the slice ended: through the io_context

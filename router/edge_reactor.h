@@ -12,14 +12,15 @@
 // 0.5-0.7 us a syscall on the bench machine.
 //
 // The set sits in the worker's io_context as one descriptor: while any operation waits, an
-// async_wait on it is posted. When it fires, the reactor runs the worker for a slice
-// (kSlice): it takes events, tells each socket, runs the handlers, and waits in epoll_wait
-// on its own set for the next events, so that a wake-up costs one epoll_wait as in nginx.
-// Taking the events through the io_context instead cost Asio's epoll_wait, ours and the
-// re-arm (an epoll_ctl) for every wake-up, about one a request even with the proxy
-// saturated: more than the failed reads it saved (bench/README.md). What the slice delays
-// is what runs through the io_context itself (its timers, accepts, other threads' posts),
-// at most kSlice. Worker thread only.
+// async_wait on it is posted. When it fires, the reactor takes the events that are ready,
+// tells each socket and runs the handlers, again while events keep coming, for at most a
+// slice (kSlice); then, or as soon as nothing is ready, it goes back to the io_context, which
+// sleeps in its own epoll_wait. It never sleeps on its own set: that wait would need a
+// timeout, so that the io_context's timers, accepts and other threads' posts get their turn,
+// and arming and cancelling that short timer at every sleep cost more than what a sleep
+// through the io_context adds (its epoll_wait and the re-arm's epoll_ctl): with the proxy
+// saturated, 1.3 us more kernel time a request in a VM, where programming the timer traps
+// to the hypervisor (bench/README.md). Worker thread only.
 
 #include <sys/epoll.h>
 
@@ -88,9 +89,9 @@ class EdgeReactor {
 
   // How many events one epoll_wait takes.
   static constexpr int kBatch = 128;
-  // How long one wake-up keeps taking events (waiting in epoll_wait for the next ones while
-  // operations wait) before the io_context's other handlers get their turn: its timers,
-  // accepts and what other threads post wait at most this long.
+  // How long one wake-up keeps taking events while they keep coming before the io_context's
+  // other handlers get their turn: its timers, accepts and what other threads post wait at
+  // most this long.
   static constexpr std::chrono::milliseconds kSlice{1};
 
  private:
