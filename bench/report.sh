@@ -34,7 +34,14 @@ s() { vals "$1" "$2" "$3" "$4" | stats "${5:-%.0f}"; }
 proxies="duet nginx haproxy"
 label() {
   case $1 in duet) echo "duet-router";; nginx) echo nginx;; haproxy) echo HAProxy;;
+    base) echo "duet-router, baseline (DUET_BASELINE)";;
     floor) echo "floor (duet-bench-floor: forwarding alone)";; *) echo "$1";; esac
+}
+
+baseline_row() {  # a line for DUET_BASELINE's build, when the run had one
+  local baseline
+  baseline=$(env_of baseline)
+  [ -z "$baseline" ] || printf '\n| baseline | %s |' "$baseline"
 }
 
 carry_section() {  # carry_section NAME: between <!-- NAME:begin --> and <!-- NAME:end -->
@@ -66,7 +73,7 @@ cat <<EOF
 | kernel | $(env_of kernel) |
 | pinning | $(env_of pinning) |
 | settings | \`$(env_of settings)\` |
-| duet | $(env_of duet) |
+| duet | $(env_of duet) |$(baseline_row)
 | nginx | $(env_of nginx) |
 | HAProxy | $(env_of haproxy) |
 | wrk | $(env_of wrk) |
@@ -101,6 +108,7 @@ EOF
   }
   for variant in plain tls; do
     for p in $proxies; do throughput_row $variant $p; done
+    if grep -qP "^throughput\t$variant\tbase\t" "$tsv"; then throughput_row $variant base; fi
     if [ "$variant" = plain ] && grep -qP '^throughput\tplain\tfloor\t' "$tsv"; then throughput_row plain floor; fi
   done
   cat <<EOF

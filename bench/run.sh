@@ -11,7 +11,9 @@
 # SCALE_GAP_US (100000), SCALE_SECONDS (5: scale),
 # SCHED_ROUNDS (3: the rounds of bench/scheduling/run.sh, which has its own settings),
 # RESULTS (bench/RESULTS.md), NOTE (a line for the top of RESULTS.md), KEEP=1 keeps the work
-# folder. RESULTS.md keeps its scheduling section when the scheduling scenario does not run.
+# folder. DUET_BASELINE=DIR: the duet-router of another build's bin/ runs beside this one in
+# the proxy scenario's throughput runs, interleaved round by round, for a before/after pair
+# on one machine in one run (its rows: "duet-router, baseline"). RESULTS.md keeps its scheduling section when the scheduling scenario does not run.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,15 +55,17 @@ FO_PORT=18400 FO_TLS_PORT=18401 FO_ADMIN_PORT=18409
 FLOOR_PORT=18450
 # The 2-worker instances (w2-*) and the streaming-scale ones (scale-*) and their upstream.
 W2_ADMIN_PORT=18119 SCALE_ADMIN_PORT=18129 SCALE_STAMP_PORT=18011
+BASE_ADMIN_PORT=18139  # DUET_BASELINE's duet-router
 declare -A PORTS=([duet-plain]=$DUET_PORT [duet-tls]=$DUET_TLS_PORT
   [nginx-plain]=$NGINX_PORT [nginx-tls]=$NGINX_TLS_PORT
   [haproxy-plain]=$HAPROXY_PORT [haproxy-tls]=$HAPROXY_TLS_PORT
   [w2-duet-plain]=18110 [w2-duet-tls]=18111 [w2-nginx-plain]=18210 [w2-nginx-tls]=18211
   [w2-haproxy-plain]=18310 [w2-haproxy-tls]=18311
   [scale-duet-plain]=18120 [scale-duet-tls]=18121 [scale-nginx-plain]=18220
-  [scale-nginx-tls]=18221 [scale-haproxy-plain]=18320 [scale-haproxy-tls]=18321)
+  [scale-nginx-tls]=18221 [scale-haproxy-plain]=18320 [scale-haproxy-tls]=18321
+  [base-plain]=18130 [base-tls]=18131)
 for port in $SIM_PORT $SMALL_PORT $CANARY_PORT $LARGE_PORT $STAMP_PORT $FO0_PORT $FO1_PORT \
-  $DUET_ADMIN_PORT $FO_PORT $FO_TLS_PORT $FO_ADMIN_PORT $W2_ADMIN_PORT $SCALE_ADMIN_PORT \
+  $DUET_ADMIN_PORT $FO_PORT $FO_TLS_PORT $FO_ADMIN_PORT $W2_ADMIN_PORT $SCALE_ADMIN_PORT $BASE_ADMIN_PORT \
   $SCALE_STAMP_PORT "${PORTS[@]}"; do
   port_free "$port" || { log "port $port is in use"; exit 1; }
 done
@@ -71,6 +75,7 @@ url() {  # url PROXY VARIANT
   echo "$scheme://127.0.0.1:${PORTS[$1-$2]}"
 }
 has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+BASELINE=${DUET_BASELINE:+base}  # the baseline's proxy key, in the lists of proxies it joins
 
 split_cores
 WRK_THREADS=$THREADS
@@ -88,6 +93,7 @@ WRK_THREADS=$THREADS
     "SCALE_CONNS=$SCALE_CONNS SCALE_STREAMS=$SCALE_STREAMS SCALE_CHUNKS=$SCALE_CHUNKS" \
     "SCALE_GAP_US=$SCALE_GAP_US SCALE_SECONDS=$SCALE_SECONDS"
   echo "duet $(git -C "$HERE/.." describe --always --dirty 2>/dev/null || echo unknown) (git)"
+  [ -n "${DUET_BASELINE:-}" ] && echo "baseline $DUET_BASELINE/duet-router ($(sha256sum "$DUET_BASELINE/duet-router" | cut -c1-12))"
   echo "command bench/run.sh ${1:-}"
   echo "nginx $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "haproxy $(haproxy -v 2>&1 | head -1)"
@@ -125,8 +131,12 @@ start_upstreams_and_proxies() {
   start_nginx
   start_haproxy
   start_floor
+  if [ -n "${DUET_BASELINE:-}" ]; then
+    start_source main base
+    DUET_ROUTER="$DUET_BASELINE/duet-router" start_duet base base "${PORTS[base-plain]}" "${PORTS[base-tls]}" "$BASE_ADMIN_PORT"
+  fi
   local proxy
-  for proxy in duet nginx haproxy; do expect_200 "$(url $proxy plain)"; expect_200 "$(url $proxy tls)"; done
+  for proxy in duet nginx haproxy $BASELINE; do expect_200 "$(url $proxy plain)"; expect_200 "$(url $proxy tls)"; done
   expect_200 "http://127.0.0.1:$FLOOR_PORT"
 }
 
@@ -164,7 +174,7 @@ proxy_round() {
   wrk_run latency plain direct "$r" "http://127.0.0.1:$SIM_PORT" 1
   pin "$LOAD_CPUS" "${SIM_PIDS[sim-0]}"
   for variant in plain tls; do  # (2) and (3)
-    for proxy in duet nginx haproxy; do
+    for proxy in duet nginx haproxy $BASELINE; do
       wrk_run throughput "$variant" "$proxy" "$r" "$(url "$proxy" "$variant")" "$CONNECTIONS"
     done
     # The floor (duet-bench-floor: four syscalls a request and nothing else), plain only.
@@ -213,7 +223,7 @@ fi
 # PROXY_CPU_QUOTA=P: each proxy gets at most P % of one CPU, so that it is saturated and its
 # req/s is what P % of a core serves (issue 21: with the whole core, wrk is the limit).
 if [ -n "${PROXY_CPU_QUOTA:-}" ]; then
-  for proxy in duet nginx haproxy floor; do cap_cpu "$proxy" "$PROXY_CPU_QUOTA" ${PROXY_PIDS[$proxy]}; done
+  for proxy in duet nginx haproxy floor $BASELINE; do cap_cpu "$proxy" "$PROXY_CPU_QUOTA" ${PROXY_PIDS[$proxy]}; done
 fi
 if has hold; then  # for profiling: everything runs until this script is interrupted
   log "holding: duet $(url duet plain) $(url duet tls), nginx $(url nginx plain)," \

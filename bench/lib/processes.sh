@@ -49,11 +49,11 @@ start_source() {
   until [ -S "$WORK/$key.sock" ]; do sleep 0.01; done
 }
 
-# start_duet KEY SOURCE PLAIN_PORT TLS_PORT ADMIN_PORT
+# start_duet KEY SOURCE PLAIN_PORT TLS_PORT ADMIN_PORT (DUET_ROUTER: another binary)
 start_duet() {
   local SOURCE=$2 PLAIN_PORT=$3 TLS_PORT=$4 ADMIN_PORT=$5 i
   render "$HERE/peers/duet-router.yaml.in" "$WORK/$1.yaml"
-  "${PROXY_PIN[@]}" duet-router --config "$WORK/$1.yaml" --log-level warn \
+  "${PROXY_PIN[@]}" "${DUET_ROUTER:-duet-router}" --config "$WORK/$1.yaml" --log-level warn \
     2>>"$WORK/$1.log" &
   started $!
   PROXY_PIDS[$1]=$!
