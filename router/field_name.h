@@ -12,6 +12,8 @@
 
 namespace duet::router {
 
+// `name` must be a token (RFC 9110 §5.6.2, as the parser checked it): case is folded by
+// setting one bit, which maps a CR onto '-'.
 boost::beast::http::field field_of(std::string_view name) noexcept;
 
 }  // namespace duet::router
