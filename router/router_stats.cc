@@ -38,43 +38,29 @@ struct FamilyBuilder {
 
 }  // namespace
 
-template <class T, class Init>
-T& WorkerStats::entry(StringMap<std::unique_ptr<T>>& map, Init init) {
-  if (auto it = map.find(std::string_view(key_)); it != map.end()) return *it->second;
+// Most requests carry the labels of the one before: compared label by label, they cost a
+// few dozen instructions where building the key and hashing it cost some 370 (callgrind).
+template <class T>
+T& WorkerStats::entry(T*& last, StringMap<std::unique_ptr<T>>& map, std::string_view a,
+                      std::string_view b, std::string_view c) {
+  const auto labels = std::tie(a, b, c);
+  if (last && last->labels() == labels) return *last;
+  key_.assign(a).append(1, '\0').append(b).append(1, '\0').append(c);
+  if (auto it = map.find(std::string_view(key_)); it != map.end()) return *(last = it->second.get());
   auto item = std::make_unique<T>();
-  init(*item);
+  item->labels() = labels;
   std::lock_guard lock(mutex_);
-  return *map.emplace(key_, std::move(item)).first->second;
+  return *(last = map.emplace(key_, std::move(item)).first->second.get());
 }
 
-// Most requests carry the labels of the one before: compared field by field, they cost a
-// few dozen instructions where building the key and hashing it cost some 370 (callgrind).
 WorkerStats::Series& WorkerStats::series(std::string_view route, std::string_view pool,
                                          std::string_view version) {
-  if (last_series_ && last_series_->route == route && last_series_->pool == pool &&
-      last_series_->version == version)
-    return *last_series_;
-  key_.assign(route).append(1, '\0').append(pool).append(1, '\0').append(version);
-  last_series_ = &entry(series_, [&](Series& s) {
-    s.route = route;
-    s.pool = pool;
-    s.version = version;
-  });
-  return *last_series_;
+  return entry(last_series_, series_, route, pool, version);
 }
 
 WorkerStats::Traffic& WorkerStats::traffic(std::string_view deployment, std::string_view track,
                                            std::string_view version) {
-  if (last_traffic_ && last_traffic_->deployment == deployment && last_traffic_->track == track &&
-      last_traffic_->version == version)
-    return *last_traffic_;
-  key_.assign(deployment).append(1, '\0').append(track).append(1, '\0').append(version);
-  last_traffic_ = &entry(traffic_, [&](Traffic& t) {
-    t.deployment = deployment;
-    t.track = track;
-    t.version = version;
-  });
-  return *last_traffic_;
+  return entry(last_traffic_, traffic_, deployment, track, version);
 }
 
 // A request counts for the track that answered it and, when that was not the one chosen

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "router/latency_histogram.h"
@@ -52,6 +53,7 @@ class WorkerStats {
   // One (route, pool, version) label set.
   struct Series {
     std::string route, pool, version;
+    auto labels() { return std::tie(route, pool, version); }
     std::vector<std::unique_ptr<Code>> codes;
     AtomicHistogram duration, first_byte, inter_chunk;
   };
@@ -59,13 +61,15 @@ class WorkerStats {
   // One (deployment, track, version).
   struct Traffic {
     std::string deployment, track, version;
+    auto labels() { return std::tie(deployment, track, version); }
     std::atomic<uint64_t> requests{0}, status_5xx{0}, no_response{0}, unavailable{0};
     AtomicHistogram first_byte, duration;
   };
 
-  // The entry of `map` under key_, added (with `init`) when missing.
-  template <class T, class Init>
-  T& entry(StringMap<std::unique_ptr<T>>& map, Init init);
+  // The entry of `map` labelled (a, b, c), added when missing; `last` is the one found last.
+  template <class T>
+  T& entry(T*& last, StringMap<std::unique_ptr<T>>& map, std::string_view a, std::string_view b,
+           std::string_view c);
   Series& series(std::string_view route, std::string_view pool, std::string_view version);
   std::atomic<uint64_t>& code(Series& series, int code);
   Traffic& traffic(std::string_view deployment, std::string_view track, std::string_view version);
