@@ -10,6 +10,21 @@ namespace duet::router {
 
 namespace asio = boost::asio;
 
+namespace {
+// Calls `f` once for every engine a route of `table` sends to.
+template <typename F>
+void for_each_routed(const RoutingTable& table, F f) {
+  std::set<uint64_t> seen;
+  for (const auto& route : table.routes())
+    for (const auto* d : {route.backend, route.small, route.large}) {
+      if (!d) continue;
+      for (const auto* pool : {&d->stable, &d->canary})
+        for (const auto& e : *pool)
+          if (seen.insert(e.load->id).second) f(e);
+    }
+}
+}  // namespace
+
 // One scrape in progress: the body so far (bounded) and the call to cancel.
 struct EngineScraper::Scrape {
   explicit Scrape(asio::io_context& io) : deadline(io) {}
@@ -44,6 +59,9 @@ void EngineScraper::table_changed() {
 void EngineScraper::tick() {
   if (stopped_) return;
   scan();
+  std::vector<EndpointLoad*> loads;
+  if (auto table = table_()) for_each_routed(*table, [&](const Endpoint& e) { loads.push_back(e.load.get()); });
+  write_rates_.sample(loads, std::chrono::steady_clock::now());
   timer_.expires_after(interval_);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) tick();
@@ -51,16 +69,10 @@ void EngineScraper::tick() {
 }
 
 void EngineScraper::scan() {
-  if (auto table = table_()) {
-    std::set<uint64_t> seen;
-    for (const auto& route : table->routes())
-      for (const auto* d : {route.backend, route.small, route.large}) {
-        if (!d) continue;
-        for (const auto* pool : {&d->stable, &d->canary})
-          for (const auto& e : *pool)
-            if (seen.insert(e.load->id).second && !running_.count(e.load->id)) scrape(e);
-      }
-  }
+  if (auto table = table_())
+    for_each_routed(*table, [this](const Endpoint& e) {
+      if (!running_.count(e.load->id)) scrape(e);
+    });
 }
 
 void EngineScraper::scrape(const Endpoint& endpoint) {

@@ -5,6 +5,8 @@
 // engine at a time, each bounded in time (1 s) and size (1 MiB, engine_metrics.h). A scrape
 // that fails, times out or holds no known name changes nothing: the figures age out after a
 // second, and scheduling falls back to the router's own counts of requests in flight.
+// Every interval it also samples how fast the router writes into each engine's prefix cache
+// (cache_pressure.h), whether the engine answers or not.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,8 +14,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "duet/common/http_client.h"
+#include "router/cache_pressure.h"
 #include "router/routing_table.h"
 
 namespace duet::router {
@@ -48,6 +52,7 @@ class EngineScraper {
   std::chrono::milliseconds interval_;
   boost::asio::steady_timer timer_;
   std::map<uint64_t, std::shared_ptr<Scrape>> running_;  // by endpoint id
+  CacheWriteRates write_rates_;
   bool stopped_ = false;
 };
 

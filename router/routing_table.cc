@@ -45,6 +45,7 @@ nlohmann::json pool_json(const Pool& pool) {
                      {"kvUsagePermille", e.load->engine_kv_permille.load(std::memory_order_relaxed)},
                      {"cacheChunks", e.load->cache_chunks.load(std::memory_order_relaxed)},
                      {"cacheWritten", e.load->cache_written.load(std::memory_order_relaxed)},
+                     {"cacheWriteRate", e.load->cache_write_rate.load(std::memory_order_relaxed)},
                      {"pendingPrefillTokens", e.load->ttft.pending.load(std::memory_order_relaxed)},
                      {"ttftObservations", e.load->ttft.observations()}}}});
   return out;

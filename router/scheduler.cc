@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "duet/common/hash.h"
+#include "router/cache_pressure.h"
 #include "router/engine_scraper.h"
 
 namespace duet::router {
@@ -126,6 +127,25 @@ uint32_t uncached_tokens(uint32_t prompt_tokens, uint32_t matched, std::size_t c
   return static_cast<uint32_t>(prompt_tokens - static_cast<uint64_t>(prompt_tokens) * matched / chunks);
 }
 
+// duet: what placing a prompt that no endpoint holds half of costs each endpoint, in
+// weights.cachePressure: the doublings of its cache's turnover over the pool's
+// (cache_pressure.h). 0 everywhere for a prompt held, short (no chunks) or of unknown caches.
+void cache_pressure_of(const Usable& u, std::span<const CacheView> views, std::span<const uint32_t> matched,
+                        std::size_t chunks, std::span<double> cost) {
+  double pool_rate = 0, pool_capacity = 0;
+  uint32_t most_matched = 0;
+  for (std::size_t i = 0; i < u.count; ++i) {
+    if (views[i].capacity == 0) return;
+    pool_rate += u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed);
+    pool_capacity += views[i].capacity;
+    most_matched = std::max(most_matched, matched[i]);
+  }
+  if (chunks == 0 || 2 * most_matched >= chunks) return;
+  for (std::size_t i = 0; i < u.count; ++i)
+    cost[i] = cache_pressure_doublings(u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed),
+                                       views[i].capacity, pool_rate, pool_capacity);
+}
+
 const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, const PrefixIndex& index,
                               std::chrono::steady_clock::time_point now, PickReason& why) {
   const auto& s = d.route->spec.scheduling;
@@ -161,6 +181,10 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
                std::max(static_cast<float>(model.predict_alone_ms(own).value_or(0)), kShortestTtftMs)};
     soonest = std::min(soonest, ttft[i].with_queue);
   }
+  std::array<double, kMaxScored> pressure;  // doublings
+  std::fill_n(pressure.begin(), u.count, 0.0);
+  if (engine_signals && s.cache_weight > 0)
+    cache_pressure_of(u, {views.data(), u.count}, {matched.data(), u.count}, chunks.size(), {pressure.data(), u.count});
   std::size_t best = kMaxScored;
   double best_score = 0;
   uint32_t best_load = 0;
@@ -174,6 +198,7 @@ const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, cons
     if (affinity > 0 && (holder == kMaxScored || matched[i] > matched[holder])) holder = i;
     double score = s.prefix_weight * affinity - s.queue_weight * load / (most_load + 1.0) - s.kv_weight * loads[i].kv;
     if (ttft[i].with_queue > 0) score -= s.ttft_weight * ttft_penalty(ttft[i], soonest, affinity > 0);
+    score -= s.cache_weight * pressure[i];
     bool found = best != kMaxScored;
     bool better = !found || score > best_score || (score == best_score && load < best_load);
     bool tie = found && score == best_score && load == best_load;

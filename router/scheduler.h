@@ -16,7 +16,9 @@
 //   when its /metrics (EngineScraper) said more, subtracts weights.kvUtilization × the share
 //   of its KV cache in use and weights.ttft × how many doublings its predicted TTFT
 //   (ttft_model.h) is over the pool's soonest (for an endpoint holding part of the prompt,
-//   the doublings its queue adds count a quarter each, the first three);
+//   the doublings its queue adds count a quarter each, the first three), and, for a prompt
+//   no endpoint holds half of, weights.cachePressure × the doublings of its cache's turnover
+//   over the pool's (cache_pressure.h);
 //   and it moves a request off the endpoint holding most of its prompt only to one predicted
 //   to start it sooner. The caller records the final pick in the index (pick(), which may
 //   still spill to the other size pool).

@@ -58,6 +58,7 @@ label() {  # label POLICY [WORKLOAD]
     duet-spill-on) echo "duet, spill on (marginMs $(env_of spill_margin_ms) = $(awk -v m="$(env_of spill_margin_ms)" -v f="$scale" 'BEGIN {print m * f}') ms device)" ;;
     duet) [ "${2:-}" = mixed-pools ] && echo "duet (defaults: spill on, marginMs 100 = $(awk -v f="$scale" 'BEGIN {print 0.1 * f}') s device)" || echo duet ;;
     duet-kv0) echo "duet, weights.kvUtilization 0" ;;
+    duet-cp0) echo "duet, weights.cachePressure 0" ;;
     *) echo "$1" ;;
   esac
 }

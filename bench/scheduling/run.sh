@@ -123,13 +123,14 @@ engine_json() {  # engine_json NAME DEPLOYMENT
 # The watch snapshot: one Route with the policy under test. shared-context and chat: one
 # deployment of all six engines; mixed-pools: size routing, small prompts to the 910Bs,
 # large ones to the H20s. POLICY is a policy name, or duet-spill-off / duet-spill-on (spill
-# settings), or duet-kv0 (duet without its KV term).
+# settings), duet-kv0 (duet without its KV term) or duet-cp0 (without its cache pressure term).
 write_snapshot() {  # write_snapshot WORKLOAD POLICY FILE
   local w=$1 policy=$2 more="" dest engines="" name sep=""
   case $policy in
     duet-spill-off) policy=duet more=', "spill": {"enabled": false}' ;;
     duet-spill-on) policy=duet more=", \"spill\": {\"enabled\": true, \"marginMs\": $SPILL_MARGIN_MS}" ;;
     duet-kv0) policy=duet more=', "weights": {"kvUtilization": 0}' ;;  # a diagnostic, not in the default rows
+    duet-cp0) policy=duet more=', "weights": {"cachePressure": 0}' ;;  # duet before it placed new prefixes by it
   esac
   local scheduling="{\"policy\": \"$policy\", \"sessionHeader\": \"x-session-id\"$more}"
   if [ "$w" = mixed-pools ]; then
@@ -264,7 +265,12 @@ sched_run() {  # sched_run WORKLOAD POLICY ROUND
 }
 
 policies_of() {  # the rows of a workload
-  if [ "$1" = mixed-pools ]; then echo "$SCHED_POLICIES duet-spill-off duet-spill-on"; else echo "$SCHED_POLICIES"; fi
+  case $1 in
+    mixed-pools) echo "$SCHED_POLICIES duet-spill-off duet-spill-on" ;;
+    # duet as it placed new prefixes before weights.cachePressure, beside it in one run.
+    shared-context*) [[ " $SCHED_POLICIES " == *" duet "* ]] && echo "$SCHED_POLICIES duet-cp0" || echo "$SCHED_POLICIES" ;;
+    *) echo "$SCHED_POLICIES" ;;
+  esac
 }
 
 {

@@ -73,6 +73,7 @@ void read_scheduling(FieldReader& spec, Route& route) {
     out.queue_weight = w.number("queue", out.queue_weight, 0, 1000);
     out.kv_weight = w.number("kvUtilization", out.kv_weight, 0, 1000);
     out.ttft_weight = w.number("ttft", out.ttft_weight, 0, 1000);
+    out.cache_weight = w.number("cachePressure", out.cache_weight, 0, 1000);
     w.reject_unknown();
   }
   if (s.object("spill")) {
@@ -145,7 +146,8 @@ json to_json(const Route& r) {
                          {{"prefix", s.prefix_weight},
                           {"queue", s.queue_weight},
                           {"kvUtilization", s.kv_weight},
-                          {"ttft", s.ttft_weight}}},
+                          {"ttft", s.ttft_weight},
+                          {"cachePressure", s.cache_weight}}},
                         {"maxAffinityInFlight", s.max_affinity_in_flight},
                         {"spill", {{"enabled", s.spill}, {"marginMs", s.spill_margin.count()}}}};
   if (!s.session_header.empty()) spec["scheduling"]["sessionHeader"] = s.session_header;

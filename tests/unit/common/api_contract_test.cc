@@ -70,11 +70,12 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(plain.scheduling.queue_weight, 1.0);
   EXPECT_EQ(plain.scheduling.max_affinity_in_flight, 16u);
   EXPECT_EQ(plain.scheduling.ttft_weight, 1.0);
+  EXPECT_EQ(plain.scheduling.cache_weight, 2.0);
   EXPECT_TRUE(plain.scheduling.spill);
   EXPECT_EQ(plain.scheduling.spill_margin, std::chrono::milliseconds(100));
   auto tuned = parse_route(route_manifest({{"backend", "chat"},
                                            {"scheduling", {{"policy", "sessionAffinity"},
-                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}, {"ttft", 4}}},
+                                                           {"weights", {{"prefix", 0.5}, {"queue", 3}, {"kvUtilization", 0}, {"ttft", 4}, {"cachePressure", 0.5}}},
                                                            {"maxAffinityInFlight", 4},
                                                            {"sessionHeader", "x-session-id"},
                                                            {"spill", {{"enabled", false}, {"marginMs", 1000}}}}}}),
@@ -86,6 +87,7 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(tuned.scheduling.max_affinity_in_flight, 4u);
   EXPECT_EQ(tuned.scheduling.session_header, "x-session-id");
   EXPECT_EQ(tuned.scheduling.ttft_weight, 4.0);
+  EXPECT_EQ(tuned.scheduling.cache_weight, 0.5);
   EXPECT_FALSE(tuned.scheduling.spill);
   EXPECT_EQ(tuned.scheduling.spill_margin, std::chrono::milliseconds(1000));
   EXPECT_EQ(to_json(parse_route(to_json(tuned), Unknown::reject)), to_json(tuned));
@@ -94,6 +96,8 @@ TEST(ApiRoute, SchedulingDefaultsToDuetAndRefusesWhatItDoesNotKnowNamingTheField
   EXPECT_EQ(refused_field([&] { parse_route(with({{"policy", "fastest"}})); }), "spec.scheduling.policy");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"prefix", -1}}}})); }),
             "spec.scheduling.weights.prefix");
+  EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"cachePressure", 1001}}}})); }),
+            "spec.scheduling.weights.cachePressure");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"weights", {{"kvUtilisation", 1}}}}), Unknown::reject); }),
             "spec.scheduling.weights.kvUtilisation");
   EXPECT_EQ(refused_field([&] { parse_route(with({{"maxAffinityInFlight", 0}})); }),

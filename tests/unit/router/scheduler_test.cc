@@ -358,6 +358,33 @@ TEST_F(SchedulerTest, DuetPrefersTheEndpointPredictedToStartSooner) {
   EXPECT_LT(why.predicted_ttft_ms, 0);
 }
 
+// A prompt no endpoint holds goes where the cache turns over slowest (cache_pressure.h),
+// though the others would start it as soon: a prefix placed on the busiest cache is evicted
+// before its next turn. A prompt an endpoint holds stays there.
+TEST_F(SchedulerTest, ANewPrefixGoesWhereTheCacheTurnsOverSlowest) {
+  for (auto& e : pool_) e.load->cache_chunks = 1000;
+  pool_[0].load->cache_write_rate = 400;  // chunks a second
+  pool_[1].load->cache_write_rate = 50;
+  pool_[2].load->cache_write_rate = 400;
+  for (char c : {'a', 'b', 'c', 'd'})
+    EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, text_of(4000, c))), &pool_[1]);
+  pool_[2].load->cache_chunks = 16'000;  // as fast, but sixteen times the room: slower turnover
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, text_of(4000, 'e'))), &pool_[2]);
+  std::string held = text_of(4000, 'h');
+  index_.record(decision(api::SchedulingPolicy::duet, held).prefix_chunks, cache_view(pool_[0], api::SchedulingPolicy::duet));
+  EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, held + "next turn")), &pool_[0]);
+  // Without the weight, and under prefix, new prompts spread over the idle endpoints.
+  std::set<const Endpoint*> duet_unweighted, prefix;
+  for (char c = 'i'; c < 'z'; ++c) {
+    route_.spec.scheduling.cache_weight = 0;
+    duet_unweighted.insert(schedule_one(decision(api::SchedulingPolicy::duet, text_of(4000, c) + "1")));
+    route_.spec.scheduling.cache_weight = 2;
+    prefix.insert(schedule_one(decision(api::SchedulingPolicy::prefix, text_of(4000, c) + "2")));
+  }
+  EXPECT_EQ(duet_unweighted.size(), 3u);
+  EXPECT_EQ(prefix.size(), 3u);
+}
+
 // A burst on the small (NPU) pool, idle large (GPU) pool: small requests spill over when the
 // GPUs are predicted to start them more than spill.marginMs sooner.
 class SpillTest : public ::testing::Test {

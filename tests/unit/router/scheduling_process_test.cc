@@ -144,6 +144,12 @@ TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
   EXPECT_GE(router_->metric("duet_router_prefix_chunks_total"), 11 * 6);
   EXPECT_GE(router_->metric("duet_router_prefix_chunks_matched_total"), 6);  // the second turn
   EXPECT_EQ(router_->metric("duet_router_spills_total"), 0);  // no size routing here
+  // How fast the router writes into the engine's cache, sampled each scrape interval, where a
+  // new prefix goes by (docs/scheduling.md): on /config too.
+  EXPECT_TRUE(duet::test::eventually([&] {
+    auto stable = json::parse(router_->admin("/config").body())["deployments"]["chat"]["stable"];
+    return !stable.empty() && stable[0]["scheduling"]["cacheWriteRate"].get<double>() > 0;
+  })) << router_->admin("/config").body();
 }
 
 // Two engines on the real clock: an H100 and a CPU (250× less compute). A conversation

@@ -32,6 +32,7 @@ struct Scheduling {
   double queue_weight = 1.0;   // weights.queue
   double kv_weight = 1.0;      // weights.kvUtilization (duet only: from the engine's /metrics)
   double ttft_weight = 1.0;    // weights.ttft (duet only: the predicted time to first token)
+  double cache_weight = 2.0;   // weights.cachePressure (duet only: where a new prefix goes)
   unsigned max_affinity_in_flight = 16;
   std::string session_header;  // sessionAffinity: hash this header; empty: the stickiness key
   // duet with size routing: a request for the small pool goes to the large one when the
