@@ -61,7 +61,7 @@ void EngineScraper::tick() {
   scan();
   std::vector<EndpointLoad*> loads;
   if (auto table = table_()) for_each_routed(*table, [&](const Endpoint& e) { loads.push_back(e.load.get()); });
-  write_rates_.sample(loads, std::chrono::steady_clock::now());
+  cache_rates_.sample(loads, std::chrono::steady_clock::now());
   timer_.expires_after(interval_);
   timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) tick();

@@ -52,7 +52,7 @@ class EngineScraper {
   std::chrono::milliseconds interval_;
   boost::asio::steady_timer timer_;
   std::map<uint64_t, std::shared_ptr<Scrape>> running_;  // by endpoint id
-  CacheWriteRates write_rates_;
+  CacheRates cache_rates_;
   bool stopped_ = false;
 };
 

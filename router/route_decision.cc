@@ -194,6 +194,7 @@ Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> t
       api::uses_prefix_index(decision.route->spec.scheduling.policy)) {
     uint32_t added = index->record(decision.prefix_chunks, cache_view(*p.endpoint, decision.route->spec.scheduling.policy));
     p.endpoint->load->cache_written.fetch_add(added, std::memory_order_relaxed);
+    p.endpoint->load->cache_sent.fetch_add(static_cast<uint32_t>(decision.prefix_chunks.size()), std::memory_order_relaxed);
   }
   return p;
 }

@@ -46,6 +46,7 @@ nlohmann::json pool_json(const Pool& pool) {
                      {"cacheChunks", e.load->cache_chunks.load(std::memory_order_relaxed)},
                      {"cacheWritten", e.load->cache_written.load(std::memory_order_relaxed)},
                      {"cacheWriteRate", e.load->cache_write_rate.load(std::memory_order_relaxed)},
+                     {"cacheSendRate", e.load->cache_send_rate.load(std::memory_order_relaxed)},
                      {"pendingPrefillTokens", e.load->ttft.pending.load(std::memory_order_relaxed)},
                      {"ttftObservations", e.load->ttft.observations()}}}});
   return out;

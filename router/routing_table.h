@@ -37,7 +37,10 @@ struct EndpointLoad {
   // far, and how many its KV cache holds (from its /metrics; 0: unknown, none taken as evicted).
   std::atomic<uint32_t> cache_written{0};
   std::atomic<uint32_t> cache_chunks{0};
-  std::atomic<float> cache_write_rate{0};  // chunks written a second, lately (cache_pressure.h)
+  std::atomic<uint32_t> cache_sent{0};  // prefix chunks of the prompts sent to it, held or not
+  // Chunks written and sent a second, lately (cache_pressure.h).
+  std::atomic<float> cache_write_rate{0};
+  std::atomic<float> cache_send_rate{0};
   TtftModel ttft;  // its predicted time to first token
 
   // The engine's figures when its last good scrape is younger than `fresh`.

@@ -128,22 +128,25 @@ uint32_t uncached_tokens(uint32_t prompt_tokens, uint32_t matched, std::size_t c
 }
 
 // duet: what placing a prompt that no endpoint holds half of costs each endpoint, in
-// weights.cachePressure: the doublings of its cache's turnover over the pool's
-// (cache_pressure.h). 0 everywhere for a prompt held, short (no chunks) or of unknown caches.
+// weights.cachePressure: the doublings of its cache's turnover over the pool's, times the
+// pool's reuse (cache_pressure.h). 0 everywhere for a prompt held, short (no chunks) or of
+// unknown caches.
 void cache_pressure_of(const Usable& u, std::span<const CacheView> views, std::span<const uint32_t> matched,
                         std::size_t chunks, std::span<double> cost) {
-  double pool_rate = 0, pool_capacity = 0;
+  double pool_rate = 0, pool_sent = 0, pool_capacity = 0;
   uint32_t most_matched = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     if (views[i].capacity == 0) return;
     pool_rate += u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed);
+    pool_sent += u.endpoints[i]->load->cache_send_rate.load(std::memory_order_relaxed);
     pool_capacity += views[i].capacity;
     most_matched = std::max(most_matched, matched[i]);
   }
-  if (chunks == 0 || 2 * most_matched >= chunks) return;
+  double reuse = cache_reuse(pool_rate, pool_sent);
+  if (chunks == 0 || 2 * most_matched >= chunks || reuse == 0) return;
   for (std::size_t i = 0; i < u.count; ++i)
-    cost[i] = cache_pressure_doublings(u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed),
-                                       views[i].capacity, pool_rate, pool_capacity);
+    cost[i] = reuse * cache_pressure_doublings(u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed),
+                                               views[i].capacity, pool_rate, pool_capacity);
 }
 
 const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, const PrefixIndex& index,

@@ -360,12 +360,14 @@ TEST_F(SchedulerTest, DuetPrefersTheEndpointPredictedToStartSooner) {
 
 // A prompt no endpoint holds goes where the cache turns over slowest (cache_pressure.h),
 // though the others would start it as soon: a prefix placed on the busiest cache is evicted
-// before its next turn. A prompt an endpoint holds stays there.
+// before its next turn. A prompt an endpoint holds stays there. Where prompts share nothing,
+// where a prefix goes does not matter.
 TEST_F(SchedulerTest, ANewPrefixGoesWhereTheCacheTurnsOverSlowest) {
   for (auto& e : pool_) e.load->cache_chunks = 1000;
   pool_[0].load->cache_write_rate = 400;  // chunks a second
   pool_[1].load->cache_write_rate = 50;
   pool_[2].load->cache_write_rate = 400;
+  for (auto& e : pool_) e.load->cache_send_rate = 2000;  // most of what is sent is held
   for (char c : {'a', 'b', 'c', 'd'})
     EXPECT_EQ(schedule_one(decision(api::SchedulingPolicy::duet, text_of(4000, c))), &pool_[1]);
   pool_[2].load->cache_chunks = 16'000;  // as fast, but sixteen times the room: slower turnover
@@ -383,6 +385,11 @@ TEST_F(SchedulerTest, ANewPrefixGoesWhereTheCacheTurnsOverSlowest) {
   }
   EXPECT_EQ(duet_unweighted.size(), 3u);
   EXPECT_EQ(prefix.size(), 3u);
+  // Every chunk sent written, none reused: the turnover no longer counts.
+  for (auto& e : pool_) e.load->cache_send_rate = e.load->cache_write_rate.load();
+  std::set<const Endpoint*> no_reuse;
+  for (char c = 'i'; c < 'z'; ++c) no_reuse.insert(schedule_one(decision(api::SchedulingPolicy::duet, text_of(4000, c) + "3")));
+  EXPECT_EQ(no_reuse.size(), 3u);
 }
 
 // A burst on the small (NPU) pool, idle large (GPU) pool: small requests spill over when the

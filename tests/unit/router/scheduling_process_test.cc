@@ -148,7 +148,8 @@ TEST_F(RouterScheduling, AnEvictedPrefixStopsAttractingRequests) {
   // new prefix goes by (docs/scheduling.md): on /config too.
   EXPECT_TRUE(duet::test::eventually([&] {
     auto stable = json::parse(router_->admin("/config").body())["deployments"]["chat"]["stable"];
-    return !stable.empty() && stable[0]["scheduling"]["cacheWriteRate"].get<double>() > 0;
+    return !stable.empty() && stable[0]["scheduling"]["cacheWriteRate"].get<double>() > 0 &&
+           stable[0]["scheduling"]["cacheSendRate"].get<double>() > stable[0]["scheduling"]["cacheWriteRate"].get<double>();
   })) << router_->admin("/config").body();
 }
 
