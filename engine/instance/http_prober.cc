@@ -13,6 +13,7 @@ HttpProber::HttpProber(boost::asio::any_io_executor ex, Address target, ProbeSpe
       target_(std::move(target)),
       spec_(std::move(spec)),
       healthy_(healthy),
+      ever_healthy_(healthy),
       on_change_(std::move(on_change)) {}
 
 void HttpProber::start() {

@@ -46,9 +46,12 @@ class HttpProber : public std::enable_shared_from_this<HttpProber> {
   ProbeSpec spec_;
   bool healthy_;
   int failures_ = 0;
-  // Until the first success the engine is probed every 100 ms, so apply → Ready is not held
-  // back by a whole period (SPEC §9: ≤ 1 s); after that the configured period applies.
-  bool ever_healthy_ = false;
+  // A probe that starts unhealthy (readiness) probes every 100 ms until its first success, so
+  // apply → Ready is not held back by a whole period (SPEC §9: ≤ 1 s); after that the
+  // configured period applies. One that starts healthy (liveness) keeps its period from the
+  // start, as kubelet's does: three failures 100 ms apart would kill every engine that takes
+  // more than 300 ms to open its port.
+  bool ever_healthy_;
   bool stopped_ = false;
   OnChange on_change_;
 };

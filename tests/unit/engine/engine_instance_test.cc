@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fstream>
 
@@ -37,8 +39,12 @@ TEST(RestartBackoff, DoublesToFiveMinutes) {
 // Runs an instance on an io_context with a SIGCHLD reaper, as duetd does.
 class InstanceTest : public ::testing::Test {
  protected:
-  std::shared_ptr<EngineInstance> make(std::vector<std::string> argv) {
+  std::shared_ptr<EngineInstance> make(std::vector<std::string> argv, uint16_t port = 0,
+                                       std::optional<ProbeSpec> readiness = {}, std::optional<ProbeSpec> liveness = {}) {
     EngineConfig c;
+    c.port = port;
+    c.readiness = std::move(readiness);
+    c.liveness = std::move(liveness);
     c.identity = {"t-0", "t", 0, "v1", api::Track::stable};
     c.launch.argv = std::move(argv);
     c.launch.env["GREETING"] = "hello";
@@ -105,6 +111,67 @@ TEST_F(InstanceTest, CrashIsRestartedWithBackoff) {
   EXPECT_NE(api::to_json(e->status())["message"].get<std::string>().find("CrashLoopBackOff: exited with code 3; restarting in 2s"),
             std::string::npos)
       << api::to_json(e->status()).dump();
+}
+
+// Accepts the probes of an engine that is not serving yet: records each request's path and
+// when it came, and closes without an answer (a failed probe).
+class ProbeRecorder {
+ public:
+  explicit ProbeRecorder(boost::asio::io_context& io) : acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    accept();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  // When each probe of `path` came, in order.
+  std::vector<std::chrono::steady_clock::time_point> of(const std::string& path) const {
+    std::vector<std::chrono::steady_clock::time_point> at;
+    for (const auto& [p, t] : probes_)
+      if (p == path) at.push_back(t);
+    return at;
+  }
+
+ private:
+  struct Connection {
+    explicit Connection(boost::asio::io_context& io) : socket(io) {}
+    boost::asio::ip::tcp::socket socket;
+    std::string head;
+  };
+  void accept() {
+    auto c = std::make_shared<Connection>(static_cast<boost::asio::io_context&>(acceptor_.get_executor().context()));
+    acceptor_.async_accept(c->socket, [this, c](boost::system::error_code ec) {
+      if (ec) return;
+      boost::asio::async_read_until(c->socket, boost::asio::dynamic_buffer(c->head), "\r\n",
+                                    [this, c](boost::system::error_code ec, std::size_t) {
+                                      if (!ec) {
+                                        auto path = c->head.substr(c->head.find(' ') + 1);
+                                        probes_.emplace_back(path.substr(0, path.find(' ')), std::chrono::steady_clock::now());
+                                      }
+                                      c->socket.close();
+                                    });
+      accept();
+    });
+  }
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> probes_;
+};
+
+// An engine still starting (its port not answering) is probed for readiness every 100 ms, so
+// it is Ready soon after it answers; its liveness probe keeps its period from the start, so
+// an engine slower to start than three quick probes is not killed (the demo's duet-sim under
+// AddressSanitizer on a busy machine was, over and over).
+TEST_F(InstanceTest, ALivenessProbeKeepsItsPeriodWhileTheEngineStarts) {
+  ProbeRecorder probes(io_);
+  auto e = make({"/bin/sh", "-c", "exec sleep 30"}, probes.port(), ProbeSpec{"/ready", 10, 1, 3, 0},
+                ProbeSpec{"/live", 1, 1, 3, 0});
+  e->start();
+  ASSERT_TRUE(run_until([&] { return probes.of("/live").size() >= 2; }));
+  auto live = probes.of("/live");
+  EXPECT_GE(live[1] - live[0], 900ms);  // a period after the first failure, not 100 ms
+  EXPECT_GE(probes.of("/ready").size(), 3u);  // readiness: every 100 ms, though its period is 10 s
+  EXPECT_EQ(e->restarts(), 0);
+  EXPECT_GT(e->pid(), 0);
+  bool gone = false;
+  e->terminate([&] { gone = true; });
+  ASSERT_TRUE(run_until([&] { return gone; }));
 }
 
 TEST_F(InstanceTest, TerminateEscalatesToSigkill) {
