@@ -133,20 +133,22 @@ uint32_t uncached_tokens(uint32_t prompt_tokens, uint32_t matched, std::size_t c
 // unknown caches.
 void cache_pressure_of(const Usable& u, std::span<const CacheView> views, std::span<const uint32_t> matched,
                         std::size_t chunks, std::span<double> cost) {
+  if (chunks == 0) return;  // most short requests: nothing to read
+  std::array<double, kMaxScored> rate;  // each endpoint's, read once
   double pool_rate = 0, pool_sent = 0, pool_capacity = 0;
   uint32_t most_matched = 0;
   for (std::size_t i = 0; i < u.count; ++i) {
     if (views[i].capacity == 0) return;
-    pool_rate += u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed);
+    rate[i] = u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed);
+    pool_rate += rate[i];
     pool_sent += u.endpoints[i]->load->cache_send_rate.load(std::memory_order_relaxed);
     pool_capacity += views[i].capacity;
     most_matched = std::max(most_matched, matched[i]);
   }
   double reuse = cache_reuse(pool_rate, pool_sent);
-  if (chunks == 0 || 2 * most_matched >= chunks || reuse == 0) return;
+  if (2 * most_matched >= chunks || reuse == 0) return;
   for (std::size_t i = 0; i < u.count; ++i)
-    cost[i] = reuse * cache_pressure_doublings(u.endpoints[i]->load->cache_write_rate.load(std::memory_order_relaxed),
-                                               views[i].capacity, pool_rate, pool_capacity);
+    cost[i] = reuse * cache_pressure_doublings(rate[i], views[i].capacity, pool_rate, pool_capacity);
 }
 
 const Endpoint* prefix_scored(const Usable& u, const Decision& d, Rng& rng, const PrefixIndex& index,
