@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <string_view>
 
 #include "router/engine_metrics.h"
 #include "router/prefix_index.h"
@@ -25,15 +26,19 @@ void for_each_routed(const RoutingTable& table, F f) {
 }
 }  // namespace
 
-// One scrape in progress: the body so far (bounded) and the call to cancel.
-struct EngineScraper::Scrape {
-  explicit Scrape(asio::io_context& io) : deadline(io) {}
-  std::shared_ptr<EndpointLoad> load;
-  std::string body;
-  bool ok = false;
-  std::shared_ptr<http::ClientCall> call;
-  asio::steady_timer deadline;  // the whole scrape, body included: a drip-feeding engine ends
-};
+// What an engine's /metrics text says, into the load its scheduling reads.
+void record(EndpointLoad& load, std::string_view text) {
+  auto m = parse_engine_metrics(text);
+  if (!m.any()) return;
+  load.engine_queue.store(static_cast<uint32_t>(std::min(m.running.value_or(0) + m.waiting.value_or(0), 1e9)),
+                          std::memory_order_relaxed);
+  load.engine_kv_permille.store(static_cast<uint32_t>(std::lround(m.kv_usage.value_or(0) * 1000)),
+                                std::memory_order_relaxed);
+  if (m.kv_capacity_tokens)
+    load.cache_chunks.store(static_cast<uint32_t>(std::min(*m.kv_capacity_tokens / kTokensPerPrefixChunk, 1e9)),
+                            std::memory_order_relaxed);
+  load.metrics_at.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
 
 EngineScraper::EngineScraper(asio::io_context& control, TableSource table, std::chrono::milliseconds interval)
     : control_(control), table_(std::move(table)), interval_(interval), timer_(control) {}
@@ -43,13 +48,10 @@ void EngineScraper::start() { tick(); }
 void EngineScraper::stop() {
   stopped_ = true;
   timer_.cancel();
-  auto running = std::move(running_);
-  for (auto& [id, scrape] : running) {
-    scrape->deadline.cancel();
-    // The call holds its handlers, which hold the scrape, which held the call: let go of it
-    // here, since its end may never run once the control loop has stopped (a leak at exit).
-    if (auto call = std::move(scrape->call)) call->cancel();
-  }
+  // A connection's pending handlers hold it and its `done`, which holds the load: closed
+  // here, since they may never run once the control loop has stopped (a leak at exit).
+  for (auto& [id, connection] : connections_) connection->close();
+  connections_.clear();
 }
 
 void EngineScraper::table_changed() {
@@ -69,53 +71,32 @@ void EngineScraper::tick() {
 }
 
 void EngineScraper::scan() {
-  if (auto table = table_())
-    for_each_routed(*table, [this](const Endpoint& e) {
-      if (!running_.count(e.load->id)) scrape(e);
-    });
+  auto table = table_();
+  if (!table) return;
+  std::set<uint64_t> routed;
+  for_each_routed(*table, [&](const Endpoint& e) {
+    routed.insert(e.load->id);
+    auto& connection = connections_[e.load->id];
+    if (connection && connection->engine() != e.address) {
+      connection->close();
+      connection.reset();
+    }
+    if (!connection) connection = std::make_shared<MetricsConnection>(control_.get_executor(), e.address);
+    if (!connection->busy()) scrape(e, *connection);
+  });
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (routed.count(it->first)) {
+      ++it;
+      continue;
+    }
+    it->second->close();
+    it = connections_.erase(it);
+  }
 }
 
-void EngineScraper::scrape(const Endpoint& endpoint) {
-  auto s = std::make_shared<Scrape>(control_);
-  s->load = endpoint.load;
-  uint64_t id = endpoint.load->id;
-  running_[id] = s;
-  Address to;
-  to.host = endpoint.address.address().to_string();
-  to.port = endpoint.address.port();
-  auto request = http::make_request(http::bhttp::verb::get, "/metrics", to);
-  http::StreamHandlers handlers;
-  handlers.on_header = [s](const http::ClientResponseHeader& header) { s->ok = header.result_int() == 200; };
-  handlers.on_data = [s](std::string_view piece) {
-    if (s->body.size() + piece.size() > kMaxMetricsBytes) {
-      s->ok = false;  // more than any engine's metrics: not read further
-      if (s->call) s->call->cancel();
-      return;
-    }
-    s->body.append(piece);
-  };
-  handlers.on_end = [this, s, id](http::error_code ec) {
-    s->deadline.cancel();
-    s->call.reset();  // the call holds these handlers, which hold s: no cycle left behind
-    if (auto it = running_.find(id); it != running_.end() && it->second == s) running_.erase(it);
-    if (ec || !s->ok) return;
-    auto m = parse_engine_metrics(s->body);
-    if (!m.any()) return;
-    auto& load = *s->load;
-    load.engine_queue.store(static_cast<uint32_t>(std::min(m.running.value_or(0) + m.waiting.value_or(0), 1e9)),
-                            std::memory_order_relaxed);
-    load.engine_kv_permille.store(static_cast<uint32_t>(std::lround(m.kv_usage.value_or(0) * 1000)),
-                                  std::memory_order_relaxed);
-    if (m.kv_capacity_tokens)
-      load.cache_chunks.store(static_cast<uint32_t>(std::min(*m.kv_capacity_tokens / kTokensPerPrefixChunk, 1e9)),
-                              std::memory_order_relaxed);
-    load.metrics_at.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-  };
-  s->call = http::ClientCall::stream(control_.get_executor(), to, std::move(request), kScrapeTimeout,
-                                     std::move(handlers));
-  s->deadline.expires_after(kScrapeTimeout);
-  s->deadline.async_wait([s](boost::system::error_code ec) {
-    if (!ec && s->call) s->call->cancel();
+void EngineScraper::scrape(const Endpoint& endpoint, MetricsConnection& connection) {
+  connection.fetch(kScrapeTimeout, [load = endpoint.load](std::optional<std::string> body) {
+    if (body) record(*load, *body);
   });
 }
 

@@ -2,9 +2,10 @@
 // Reads every routed engine's /metrics every 50 ms on the router's control thread and keeps
 // the load it reports (requests running and waiting, KV cache in use) in the endpoint's
 // EndpointLoad, where the `duet` scheduling policy reads it (scheduler.h). One scrape per
-// engine at a time, each bounded in time (1 s) and size (1 MiB, engine_metrics.h). A scrape
-// that fails, times out or holds no known name changes nothing: the figures age out after a
-// second, and scheduling falls back to the router's own counts of requests in flight.
+// engine at a time, over a connection kept open between scrapes (metrics_connection.h), each
+// bounded in time (1 s) and size (1 MiB, engine_metrics.h). A scrape that fails, times out or
+// holds no known name changes nothing: the figures age out after a second, and scheduling
+// falls back to the router's own counts of requests in flight.
 // Every interval it also samples how fast the router writes into each engine's prefix cache
 // (cache_pressure.h), whether the engine answers or not.
 
@@ -16,8 +17,8 @@
 #include <memory>
 #include <vector>
 
-#include "duet/common/http_client.h"
 #include "router/cache_pressure.h"
+#include "router/metrics_connection.h"
 #include "router/routing_table.h"
 
 namespace duet::router {
@@ -42,16 +43,17 @@ class EngineScraper {
   void stop();
 
  private:
-  struct Scrape;
   void tick();
-  void scan();  // starts a scrape of every routed engine that has none running
-  void scrape(const Endpoint& endpoint);
+  // Starts a scrape of every routed engine that has none running; closes the connections
+  // of engines no longer routed.
+  void scan();
+  void scrape(const Endpoint& endpoint, MetricsConnection& connection);
 
   boost::asio::io_context& control_;
   TableSource table_;
   std::chrono::milliseconds interval_;
   boost::asio::steady_timer timer_;
-  std::map<uint64_t, std::shared_ptr<Scrape>> running_;  // by endpoint id
+  std::map<uint64_t, std::shared_ptr<MetricsConnection>> connections_;  // by endpoint id
   CacheRates cache_rates_;
   bool stopped_ = false;
 };

@@ -9,12 +9,12 @@
 namespace duet::router {
 namespace {
 
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 // Reads back what was written, as the engine or the client would.
 template <bool isRequest>
-http::message<isRequest, http::string_body> parse(const std::string& wire, bool head = false) {
-  http::parser<isRequest, http::string_body> parser;
+bhttp::message<isRequest, bhttp::string_body> parse(const std::string& wire, bool head = false) {
+  bhttp::parser<isRequest, bhttp::string_body> parser;
   if constexpr (!isRequest) parser.skip(head);
   parser.eager(true);
   boost::system::error_code ec;
@@ -44,16 +44,16 @@ TEST(ForwardHeaders, UpstreamRequestDropsHopByHopAndCredentialsAndKeepsTheRest) 
   auto sent = parse<true>(wire);
   EXPECT_EQ(sent.version(), 11);
   EXPECT_TRUE(sent.keep_alive());
-  EXPECT_EQ(sent.count(http::field::connection), 0u);
+  EXPECT_EQ(sent.count(bhttp::field::connection), 0u);
   EXPECT_EQ(sent.count("x-private"), 0u);
-  EXPECT_EQ(sent.count(http::field::keep_alive), 0u);
-  EXPECT_EQ(sent.count(http::field::expect), 0u);
-  EXPECT_EQ(sent.count(http::field::authorization), 0u);
-  EXPECT_EQ(sent.count(http::field::proxy_authorization), 0u);
+  EXPECT_EQ(sent.count(bhttp::field::keep_alive), 0u);
+  EXPECT_EQ(sent.count(bhttp::field::expect), 0u);
+  EXPECT_EQ(sent.count(bhttp::field::authorization), 0u);
+  EXPECT_EQ(sent.count(bhttp::field::proxy_authorization), 0u);
   EXPECT_EQ(sent["x-request-id"], "r-1");
   EXPECT_EQ(sent.count("x-forwarded-for"), 1u);
   EXPECT_EQ(sent["x-forwarded-for"], "127.0.0.9");  // the client's own list is not trusted
-  EXPECT_EQ(sent[http::field::content_length], "2");
+  EXPECT_EQ(sent[bhttp::field::content_length], "2");
   EXPECT_EQ(sent.body(), "{}");
 
   wire.clear();
@@ -67,7 +67,7 @@ TEST(ForwardHeaders, BodylessGetHasNoLengthAndAChunkedUploadGoesWithOne) {
   ProxyRequest get = test::request_from_wire("GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string wire;
   append_upstream_request(wire, get, "127.0.0.9", false);
-  EXPECT_EQ(parse<true>(wire).count(http::field::content_length), 0u);
+  EXPECT_EQ(parse<true>(wire).count(bhttp::field::content_length), 0u);
 
   ProxyRequest upload = test::request_from_wire(
       "POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -77,7 +77,7 @@ TEST(ForwardHeaders, BodylessGetHasNoLengthAndAChunkedUploadGoesWithOne) {
   append_upstream_request(wire, upload, "127.0.0.9", false);
   auto sent = parse<true>(wire);
   EXPECT_FALSE(sent.chunked());
-  EXPECT_EQ(sent[http::field::content_length], "15");
+  EXPECT_EQ(sent[bhttp::field::content_length], "15");
   EXPECT_EQ(sent.body(), upload.body());
 }
 
@@ -97,7 +97,7 @@ ResponseHead engine_header(std::string_view length, bool chunked) {
 const ServedBy kServedBy{"chat", "chat-small/small-0", "stable"};
 
 // The client's view of the head written for `header`.
-http::response<http::string_body> client_view(const ResponseHead& header,
+bhttp::response<bhttp::string_body> client_view(const ResponseHead& header,
                                               EngineFraming engine, unsigned client_version,
                                               bool client_keep_alive, ClientFraming* framing) {
   std::string wire;
@@ -109,7 +109,7 @@ http::response<http::string_body> client_view(const ResponseHead& header,
 TEST(ForwardHeaders, ClientResponseKeepsContentLengthAndNamesTheBackend) {
   ClientFraming framing;
   auto res = client_view(engine_header("237", false), {}, 11, true, &framing);
-  EXPECT_EQ(res[http::field::content_length], "237");
+  EXPECT_EQ(res[bhttp::field::content_length], "237");
   EXPECT_FALSE(res.chunked());
   EXPECT_FALSE(framing.chunked);
   EXPECT_TRUE(res.keep_alive());
@@ -145,7 +145,7 @@ TEST(ForwardHeaders, Http10ClientGetsTheBodyUntilClose) {
   EXPECT_FALSE(res.keep_alive());
   EXPECT_FALSE(framing.keep_alive);
   auto sized = client_view(engine_header("5", false), {}, 10, true, &framing);
-  EXPECT_EQ(sized[http::field::content_length], "5");
+  EXPECT_EQ(sized[bhttp::field::content_length], "5");
   EXPECT_TRUE(sized.keep_alive());
   EXPECT_TRUE(framing.keep_alive);
 }

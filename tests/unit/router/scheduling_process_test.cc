@@ -245,6 +245,10 @@ TEST_F(RouterScheduling, AnEngineThatSaysItIsFullGetsNoTrafficAndGarbageMetricsC
   }
   EXPECT_EQ(completions(*full), 0);
   EXPECT_EQ(completions(*garbage) + completions(*fine), 30);
+  // The scrapes went over kept connections, garbage or not: more than two a connection.
+  ASSERT_TRUE(duet::test::eventually([&] { return fine->scrapes() >= 6 && garbage->scrapes() >= 6; }));
+  for (const auto* e : {full.get(), garbage.get(), fine.get()})
+    EXPECT_LT(e->scrape_connections() * 2, e->scrapes()) << e->scrape_connections() << " connections";
 }
 
 }  // namespace

@@ -72,9 +72,9 @@ asio::awaitable<void> ScriptedEngine::serve(tcp::socket socket) {
     Received request{std::string(parser.get().target()), parser.get().base(),
                      in.substr(head, length)};
     // The router reads every engine's /metrics on its own connections (engine_scraper.h):
-    // answered as scripted, but neither those requests nor their connections are what tests
-    // count.
+    // answered as scripted, and counted apart from the requests and connections tests count.
     if (request.target == "/metrics") {
+      if (!std::exchange(counted, true)) ++scrape_connections_;
       ++scrapes_;
     } else {
       if (!std::exchange(counted, true)) ++connections_;

@@ -52,6 +52,8 @@ class ScriptedEngine {
   std::vector<Received> received() const;
   std::size_t connections() const { return connections_; }
   std::size_t scrapes() const { return scrapes_; }  // GET /metrics
+  // Connections whose first request was GET /metrics (the router's scrape connections).
+  std::size_t scrape_connections() const { return scrape_connections_; }
 
  private:
   ScriptedEngine(std::map<std::string, Script> scripts, Responder responder);
@@ -67,6 +69,7 @@ class ScriptedEngine {
   std::vector<Received> received_;
   std::atomic<std::size_t> connections_{0};
   std::atomic<std::size_t> scrapes_{0};
+  std::atomic<std::size_t> scrape_connections_{0};
   std::thread thread_;
 };
 
