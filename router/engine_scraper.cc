@@ -24,7 +24,6 @@ void for_each_routed(const RoutingTable& table, F f) {
           if (seen.insert(e.load->id).second) f(e);
     }
 }
-}  // namespace
 
 // What an engine's /metrics text says, into the load its scheduling reads.
 void record(EndpointLoad& load, std::string_view text) {
@@ -39,6 +38,7 @@ void record(EndpointLoad& load, std::string_view text) {
                             std::memory_order_relaxed);
   load.metrics_at.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
 }
+}  // namespace
 
 EngineScraper::EngineScraper(asio::io_context& control, TableSource table, std::chrono::milliseconds interval)
     : control_(control), table_(std::move(table)), interval_(interval), timer_(control) {}
