@@ -3,6 +3,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "duet/common/address.h"
 #include "router/engine_metrics.h"
 
 namespace duet::router {
@@ -14,17 +15,11 @@ using boost::system::error_code;
 
 namespace {
 constexpr std::size_t kReadBytes = 16 * 1024;
-
-std::string host_header(const asio::ip::tcp::endpoint& e) {
-  std::string host = e.address().to_string();
-  if (e.address().is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(e.port());
-}
 }  // namespace
 
 MetricsConnection::MetricsConnection(asio::any_io_executor ex, asio::ip::tcp::endpoint engine)
     : stream_(std::move(ex)), engine_(std::move(engine)), request_(bhttp::verb::get, "/metrics", 11) {
-  request_.set(bhttp::field::host, host_header(engine_));
+  request_.set(bhttp::field::host, host_port(engine_));
   request_.set(bhttp::field::user_agent, "duet-router");
   // Beast reads as much as the buffer has room for, at least 512 bytes: room for a 16 KiB
   // piece of the text a read, not 512 (vLLM's /metrics runs to tens of KiB).
@@ -98,8 +93,6 @@ void MetricsConnection::finish(error_code ec) {
 }
 
 void MetricsConnection::reset() {
-  error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.close();
   buffer_.clear();
   open_ = false;

@@ -23,12 +23,6 @@ using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT
 
 constexpr std::chrono::milliseconds kDrainPoll{20};
 
-// `1.2.3.4:80` or `[::1]:80`, as a URL would write it.
-std::string to_text(const tcp::endpoint& ep) {
-  auto host = ep.address().to_string();
-  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
-}
-
 // Over limits.maxConnections. A plain client is told so in one non-blocking write, whether
 // or not its request came yet; a TLS client would first need a handshake, the work the limit
 // is there to spare, so it only sees the connection close.
@@ -64,7 +58,7 @@ uint16_t Worker::listen(const tcp::endpoint& endpoint, std::size_t listener) {
     acceptor->bind(endpoint);
     acceptor->listen(asio::socket_base::max_listen_connections);
   } catch (const boost::system::system_error& e) {
-    throw std::system_error(e.code(), "listen on " + to_text(endpoint));
+    throw std::system_error(e.code(), "listen on " + host_port(endpoint));
   }
   return add_acceptor(std::move(acceptor), listener);
 }
@@ -179,7 +173,7 @@ void Worker::start_session(std::size_t listener, TimedSocket::Socket socket) {
   auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   const auto& trusted = context_.trusted_proxies;
-  Peer who{peer.address().to_string(), to_text(peer),
+  Peer who{peer.address().to_string(), host_port(peer),
            !trusted.empty() && trusted.contains(peer.address())};
   if (secure) {
     // The session holds the context: a reload does not pull it from under the connection.

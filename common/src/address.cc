@@ -70,6 +70,11 @@ bool Address::is_loopback() const {
   return kind == Kind::tcp && (host == "localhost" || host.starts_with("127.") || host == "::1");
 }
 
+std::string host_port(const boost::asio::ip::tcp::endpoint& ep) {
+  auto host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
+
 std::string Address::host_header() const {
   return kind == Kind::unix_socket ? "localhost" : host + ":" + std::to_string(port);
 }

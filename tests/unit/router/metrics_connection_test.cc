@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "duet/common/address.h"
 #include "router/engine_metrics.h"
 #include "run_io_until.h"
 #include "scripted_engine.h"
@@ -29,10 +30,8 @@ std::string answer(const std::string& body, const std::string& status = "200 OK"
 }
 
 asio::ip::tcp::endpoint endpoint_of(const ScriptedEngine& engine) {
-  auto text = engine.endpoint();
-  auto colon = text.rfind(':');
-  return {asio::ip::make_address(text.substr(0, colon)),
-          static_cast<uint16_t>(std::stoi(text.substr(colon + 1)))};
+  auto address = Address::parse(engine.endpoint());
+  return {asio::ip::make_address(address.host), address.port};
 }
 
 class MetricsConnectionTest : public ::testing::Test {

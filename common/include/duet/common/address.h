@@ -4,6 +4,7 @@
 // for a TLS connection.
 
 #include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct Address {
   // As parse() reads it back: `unix:PATH`, `HOST:PORT` or `https://HOST:PORT`.
   std::string to_string() const;
 };
+
+// `1.2.3.4:80` or `[::1]:80`, as a URL or a Host header writes it.
+std::string host_port(const boost::asio::ip::tcp::endpoint& ep);
 
 // The TCP port of a bound generic endpoint, 0 for unix sockets.
 uint16_t port_of(const boost::asio::generic::stream_protocol::endpoint& ep);
