@@ -8,6 +8,11 @@ namespace duet::router {
 namespace {
 // Each observation's weight decays by this per later one: about the last 30 count.
 constexpr double kDecay = 0.97;
+// A per-token cost is fitted only once the work seen spreads by at least this share of its
+// mean (weighted standard deviation ÷ mean). Work all alike, a single first byte above all,
+// says how long that work takes and nothing of what a token costs: a slope fitted from it is
+// noise, and a short prompt's slow first byte would predict seconds for a long prompt.
+constexpr double kMinWorkSpread = 0.1;
 }  // namespace
 
 std::optional<double> TtftModel::predict_ms(uint32_t own_tokens) const {
@@ -32,14 +37,11 @@ void TtftModel::observe(uint64_t work, std::chrono::steady_clock::duration ttft)
   sy_ = kDecay * sy_ + y;
   sxx_ = kDecay * sxx_ + x * x;
   sxy_ = kDecay * sxy_ + x * y;
-  double spread = s1_ * sxx_ - sx_ * sx_;
-  double slope = 0;
-  // Too little spread in the work seen (all prompts alike): the line goes through the origin.
-  if (spread > 1e-9 * s1_ * sxx_ && spread > 0)
-    slope = (s1_ * sxy_ - sx_ * sy_) / spread;
-  else if (sxx_ > 0)
-    slope = sxy_ / sxx_;
-  slope = std::max(slope, 0.0);  // more work never predicts a faster answer
+  double mean = sx_ / s1_;
+  double variance = sxx_ / s1_ - mean * mean;
+  double slope = 0;  // too little spread: a flat line at the mean first byte
+  if (variance > kMinWorkSpread * kMinWorkSpread * mean * mean && variance > 0)
+    slope = std::max((sxy_ / s1_ - mean * sy_ / s1_) / variance, 0.0);  // more work never answers faster
   double base = std::max((sy_ - slope * sx_) / s1_, 0.0);
   base_ms_.store(static_cast<float>(base), std::memory_order_relaxed);
   ms_per_token_.store(static_cast<float>(slope), std::memory_order_relaxed);

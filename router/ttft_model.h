@@ -4,7 +4,8 @@
 // it does not hold in its prefix cache: its own, and those of the requests sent to it before
 // that still wait for theirs. The model fits, by exponentially weighted least squares over
 // the last few dozen first bytes, TTFT ≈ base + per_token × (tokens ahead + own uncached):
-// a slower device or a busier one predicts longer, a cached prompt costs little.
+// a slower device or a busier one predicts longer, a cached prompt costs little. Until the
+// work seen varies, the line is flat: one short prompt's slow first byte is no per-token cost.
 //
 // Shared by all worker threads: observe() takes a mutex of this endpoint only, once per
 // request; predict() reads two atomics.

@@ -343,6 +343,23 @@ TEST(TtftModelTest, LearnsBaseAndPerTokenCostAndCountsTheWorkAhead) {
   EXPECT_NEAR(*model.predict_ms(1000), 520, 5);  // given back once, by whoever held it
 }
 
+// A first byte or two of work alike says how long that work takes, not what a token costs:
+// a short prompt's slow first byte (a busy host, a new connection) is no per-token cost to
+// multiply by a longer prompt's tokens.
+TEST(TtftModelTest, WorkAllAlikeTeachesNoPerTokenCost) {
+  TtftModel one;
+  one.observe(3, std::chrono::milliseconds(22));
+  EXPECT_NEAR(*one.predict_alone_ms(500), 22, 0.5);
+  TtftModel alike;
+  for (int i = 0; i < 30; ++i) alike.observe(100, std::chrono::milliseconds(20));
+  alike.observe(101, std::chrono::milliseconds(40));  // one token more, a noisy 20 ms slower
+  EXPECT_LT(*alike.predict_alone_ms(2000), 100);
+  // Once the work seen varies, the per-token cost is learned.
+  for (uint64_t tokens : {400, 1600, 800})
+    alike.observe(tokens, std::chrono::microseconds(static_cast<int64_t>((20 + 0.5 * tokens) * 1000)));
+  EXPECT_GT(*alike.predict_alone_ms(2000), 500);
+}
+
 TEST_F(SchedulerTest, DuetPrefersTheEndpointPredictedToStartSooner) {
   teach_ttft(pool_[0], 2.0);
   teach_ttft(pool_[1], 0.25);  // a faster device
@@ -492,6 +509,20 @@ TEST_F(SpillTest, ASmallRequestSpillsToTheLargePoolOnlyWhenThatStartsItSooner) {
   route_.spec.scheduling.spill = true;
   route_.spec.scheduling.spill_margin = std::chrono::milliseconds(10'000);
   EXPECT_EQ(pick_small_request().target->pool, SizePool::small);
+}
+
+// Each pool has answered once: the small one a 3-token prompt 22 ms after it was sent (a busy
+// host), the large one at once. Nothing says the small pool is slower per token: the request
+// stays there.
+TEST_F(SpillTest, OneSlowFirstByteOfAShortPromptSpillsNothing) {
+  small_.stable = endpoints({"npu-0", "npu-1"});
+  large_.stable = endpoints({"gpu-0"});
+  for (const auto& e : small_.stable) e.load->ttft.observe(3, std::chrono::milliseconds(22));
+  large_.stable[0].load->ttft.observe(400, std::chrono::milliseconds(2));
+  Pick p = pick_small_request();
+  ASSERT_TRUE(p.endpoint);
+  EXPECT_EQ(p.target->pool, SizePool::small);
+  EXPECT_FALSE(p.why.spilled);
 }
 
 }  // namespace
