@@ -166,11 +166,18 @@ Pick first_pick(const Decision& decision, SizePool only, Rng& rng, std::span<con
   return {};
 }
 
+// A spill takes a request off the pool its size is routed to: both predictions must rest on
+// a few first bytes each, not on one that a busy host or a new connection made slow.
+constexpr uint64_t kFirstBytesBeforeSpill = 5;
+
+bool learned_enough_to_spill(const Pick& p) {
+  return p.why.predicted_ttft_ms >= 0 && p.endpoint->load->ttft.observations() >= kFirstBytesBeforeSpill;
+}
+
 bool may_spill(const Decision& decision, const Pick& first) {
   const auto& s = decision.route->spec.scheduling;
   return s.policy == api::SchedulingPolicy::duet && s.spill && decision.route->spec.size_routing &&
-         first.target == &decision.targets[0] && first.target->pool == SizePool::small &&
-         first.why.predicted_ttft_ms >= 0;
+         first.target == &decision.targets[0] && first.target->pool == SizePool::small && learned_enough_to_spill(first);
 }
 
 }  // namespace
@@ -185,7 +192,7 @@ Pick pick(const Decision& decision, Rng& rng, std::span<const Endpoint* const> t
     // first token: spilled work must not queue far ahead of the large prompts that pool is for.
     if (other.endpoint &&
         other.endpoint->load->ttft.pending.load(std::memory_order_relaxed) <= decision.prompt_tokens &&
-        other.why.predicted_ttft_ms >= 0 && p.why.predicted_ttft_ms - other.why.predicted_ttft_ms > margin) {
+        learned_enough_to_spill(other) && p.why.predicted_ttft_ms - other.why.predicted_ttft_ms > margin) {
       p = other;
       p.why.spilled = true;
     }

@@ -423,13 +423,14 @@ class SpillTest : public ::testing::Test {
     for (const auto& e : small_.stable) teach_ttft(e, 1.0);
     teach_ttft(large_.stable[0], 0.85);
   }
-  Pick pick_small_request() {
+  // A 500-token prompt of `fill`s: one the index has seen once it was picked.
+  Pick pick_small_request(char fill = 's') {
     Decision d;
     d.route = &route_;
     d.targets[0] = {&small_, SizePool::small, Track::stable};
     d.targets[1] = {&large_, SizePool::large, Track::stable};
     d.target_count = 2;
-    append_prefix_chunks(text_of(2000, 's'), d.prefix_chunks);
+    append_prefix_chunks(text_of(2000, fill), d.prefix_chunks);
     d.prompt_tokens = 500;
     decision_ = d;
     return pick(decision_, rng_, {}, std::chrono::steady_clock::now(), &index_);
@@ -523,6 +524,29 @@ TEST_F(SpillTest, OneSlowFirstByteOfAShortPromptSpillsNothing) {
   ASSERT_TRUE(p.endpoint);
   EXPECT_EQ(p.target->pool, SizePool::small);
   EXPECT_FALSE(p.why.spilled);
+}
+
+// The small pool is ten times slower a token than the large one, but a spill waits until
+// each side's prediction rests on five first bytes.
+TEST_F(SpillTest, ASpillWaitsForFiveFirstBytesOnEachSide) {
+  small_.stable = endpoints({"npu-0", "npu-1"});
+  large_.stable = endpoints({"gpu-0"});
+  auto learn = [](const Endpoint& e, int first_bytes, double ms_per_token) {
+    for (int i = 0; i < first_bytes; ++i) {
+      uint64_t tokens = 100u << (i % 4);
+      e.load->ttft.observe(tokens, std::chrono::microseconds(static_cast<int64_t>(tokens * ms_per_token * 1000)));
+    }
+  };
+  for (const auto& e : small_.stable) learn(e, 4, 2.0);  // 500 tokens: 1 s
+  learn(large_.stable[0], 5, 0.2);                      // 100 ms
+  EXPECT_FALSE(pick_small_request('a').why.spilled);
+  for (const auto& e : small_.stable) learn(e, 1, 2.0);
+  EXPECT_TRUE(pick_small_request('b').why.spilled);
+  large_.stable = endpoints({"gpu-1"});
+  learn(large_.stable[0], 4, 0.2);
+  EXPECT_FALSE(pick_small_request('c').why.spilled);
+  learn(large_.stable[0], 1, 0.2);
+  EXPECT_TRUE(pick_small_request('d').why.spilled);
 }
 
 }  // namespace
