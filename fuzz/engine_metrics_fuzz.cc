@@ -4,6 +4,7 @@
 // what comes before it: the text parsed whole equals the sum of its lines parsed one by one
 // (the running and waiting counts add up, the KV share is the largest).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>

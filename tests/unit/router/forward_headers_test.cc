@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include "request_from_wire.h"
 
