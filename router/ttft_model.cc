@@ -40,7 +40,7 @@ void TtftModel::observe(uint64_t work, std::chrono::steady_clock::duration ttft)
   double mean = sx_ / s1_;
   double variance = sxx_ / s1_ - mean * mean;
   double slope = 0;  // too little spread: a flat line at the mean first byte
-  if (variance > kMinWorkSpread * kMinWorkSpread * mean * mean && variance > 0)
+  if (variance > kMinWorkSpread * kMinWorkSpread * mean * mean)
     slope = std::max((sxy_ / s1_ - mean * sy_ / s1_) / variance, 0.0);  // more work never answers faster
   double base = std::max((sy_ - slope * sx_) / s1_, 0.0);
   base_ms_.store(static_cast<float>(base), std::memory_order_relaxed);

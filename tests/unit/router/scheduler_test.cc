@@ -132,10 +132,14 @@ Pool endpoints(std::initializer_list<const char*> names) {
   return pool;
 }
 
-// Teaches an endpoint's TTFT model: `ms_per_token` per prompt token, over a spread of sizes.
-void teach_ttft(const Endpoint& e, double ms_per_token) {
-  for (uint64_t tokens : {100, 400, 1600, 100, 400, 1600})
+// Teaches an endpoint's TTFT model `first_bytes` first bytes of `ms_per_token` per prompt
+// token, over a spread of sizes.
+void teach_ttft(const Endpoint& e, double ms_per_token, int first_bytes = 6) {
+  constexpr uint64_t kSizes[] = {100, 400, 1600};
+  for (int i = 0; i < first_bytes; ++i) {
+    uint64_t tokens = kSizes[i % 3];
     e.load->ttft.observe(tokens, std::chrono::microseconds(static_cast<int64_t>(tokens * ms_per_token * 1000)));
+  }
 }
 
 class SchedulerTest : public ::testing::Test {
@@ -531,21 +535,15 @@ TEST_F(SpillTest, OneSlowFirstByteOfAShortPromptSpillsNothing) {
 TEST_F(SpillTest, ASpillWaitsForFiveFirstBytesOnEachSide) {
   small_.stable = endpoints({"npu-0", "npu-1"});
   large_.stable = endpoints({"gpu-0"});
-  auto learn = [](const Endpoint& e, int first_bytes, double ms_per_token) {
-    for (int i = 0; i < first_bytes; ++i) {
-      uint64_t tokens = 100u << (i % 4);
-      e.load->ttft.observe(tokens, std::chrono::microseconds(static_cast<int64_t>(tokens * ms_per_token * 1000)));
-    }
-  };
-  for (const auto& e : small_.stable) learn(e, 4, 2.0);  // 500 tokens: 1 s
-  learn(large_.stable[0], 5, 0.2);                      // 100 ms
+  for (const auto& e : small_.stable) teach_ttft(e, 2.0, 4);  // 500 tokens: 1 s
+  teach_ttft(large_.stable[0], 0.2, 5);                      // 100 ms
   EXPECT_FALSE(pick_small_request('a').why.spilled);
-  for (const auto& e : small_.stable) learn(e, 1, 2.0);
+  for (const auto& e : small_.stable) teach_ttft(e, 2.0, 1);
   EXPECT_TRUE(pick_small_request('b').why.spilled);
   large_.stable = endpoints({"gpu-1"});
-  learn(large_.stable[0], 4, 0.2);
+  teach_ttft(large_.stable[0], 0.2, 4);
   EXPECT_FALSE(pick_small_request('c').why.spilled);
-  learn(large_.stable[0], 1, 0.2);
+  teach_ttft(large_.stable[0], 0.2, 1);
   EXPECT_TRUE(pick_small_request('d').why.spilled);
 }
 
