@@ -2,20 +2,13 @@
 
 #include <algorithm>
 
+#include "daemon/daemon_logger.h"
 #include "deviceplugin/device_json.h"
-#include "duet/common/log.h"
 
 namespace duet::daemon {
 
 namespace dp = deviceplugin;
 using nlohmann::json;
-
-namespace {
-const Logger& logger() {
-  static const Logger log("devices");
-  return log;
-}
-}  // namespace
 
 DeviceManager::DeviceManager(boost::asio::io_context& io, dp::RegistryOptions options, WatchHub& hub)
     : DeviceManager(io, dp::Registry(std::move(options)), hub) {}
@@ -31,10 +24,10 @@ void DeviceManager::start(OnChange on_change) {
     const auto& devices = scan.inventory->devices();
     auto healthy =
         std::count_if(devices.begin(), devices.end(), [](auto& d) { return d.health.ok(); });
-    logger().info("devices_found", {{"handler", scan.handler},
-                                    {"source", scan.source.name},
-                                    {"devices", devices.size()},
-                                    {"healthy", static_cast<std::size_t>(healthy)}});
+    devices_logger().info("devices_found", {{"handler", scan.handler},
+                                            {"source", scan.source.name},
+                                            {"devices", devices.size()},
+                                            {"healthy", static_cast<std::size_t>(healthy)}});
   }
 }
 

@@ -5,18 +5,13 @@
 #include <future>
 #include <mutex>
 
-#include "duet/common/log.h"
+#include "daemon/daemon_logger.h"
 
 namespace duet::daemon {
 
 namespace dp = deviceplugin;
 
 namespace {
-const Logger& logger() {
-  static const Logger log("devices");
-  return log;
-}
-
 // One plugin, once. A plugin that throws keeps its last inventory: its devices stay as they
 // were rather than vanish, and the next pass tries again.
 PluginScan scan(dp::DevicePlugin& plugin, bool first) {
@@ -27,7 +22,7 @@ PluginScan scan(dp::DevicePlugin& plugin, bool first) {
     else
       out.changed = plugin.check_health();
   } catch (const std::exception& e) {
-    logger().error("device_scan_failed", {{"handler", out.handler}, {"error", e.what()}});
+    devices_logger().error("device_scan_failed", {{"handler", out.handler}, {"error", e.what()}});
   }
   out.source = plugin.source();
   out.inventory = plugin.inventory();
@@ -111,8 +106,8 @@ void DevicePoller::stop() {
     thread_.join();
     return;
   }
-  logger().warn("device_scan_stuck",
-                {{"waitedSeconds", kStopGrace.count()}, {"action", "left to finish on its own"}});
+  devices_logger().warn("device_scan_stuck", {{"waitedSeconds", kStopGrace.count()},
+                                              {"action", "left to finish on its own"}});
   thread_.detach();
 }
 

@@ -1,14 +1,10 @@
 #include "daemon/engine_log_rotator.h"
 
-#include "duet/common/log.h"
+#include "daemon/daemon_logger.h"
 
 namespace duet::daemon {
 
 namespace {
-const Logger& logger() {
-  static const Logger log("reconcile");
-  return log;
-}
 constexpr std::chrono::seconds kRound{10};
 }  // namespace
 
@@ -25,7 +21,8 @@ void EngineLogRotator::schedule() {
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     for (const auto& path : log_files_())
-      if (engine::rotate_if_larger(path, rotation_)) logger().info("engine_log_rotated", {{"log", path}});
+      if (engine::rotate_if_larger(path, rotation_))
+        reconcile_logger().info("engine_log_rotated", {{"log", path}});
     schedule();
   });
 }

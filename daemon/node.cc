@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "daemon/api/api_scope.h"
+#include "daemon/daemon_logger.h"
 #include "daemon/replica_revision.h"
 #include "daemon/ui/ui_files.h"
 #include "duet/api/watch_event.h"
-#include "duet/common/log.h"
 #include "duet/common/openai_error.h"
 #include "duet/common/tls.h"
 
@@ -15,11 +15,6 @@ namespace duet::daemon {
 using nlohmann::json;
 
 namespace {
-const Logger& logger() {
-  static const Logger log("duetd");
-  return log;
-}
-
 jwt::Settings jwt_settings(const NodeApiAuth& auth) {
   return {auth.issuer, auth.audience, auth.jwks_file, auth.hmac_secret_file,
           std::chrono::seconds(auth.leeway_seconds)};
@@ -30,11 +25,12 @@ std::optional<engine::CgroupRoot> open_cgroups(const DaemonOptions& o) {
   std::string why;
   auto root = engine::CgroupRoot::open(o.cgroup_root, o.state_dir, "/proc", why);
   if (root)
-    logger().info("engine_cgroups", {{"root", root->path},
-                                     {"memory", root->controller_place("memory")},
-                                     {"pids", root->controller_place("pids")}});
+    duetd_logger().info("engine_cgroups", {{"root", root->path},
+                                           {"memory", root->controller_place("memory")},
+                                           {"pids", root->controller_place("pids")}});
   else
-    logger().warn("engine_cgroups", {{"root", "none"}, {"fallback", "process groups"}, {"why", why}});
+    duetd_logger().warn("engine_cgroups",
+                        {{"root", "none"}, {"fallback", "process groups"}, {"why", why}});
   return root;
 }
 
@@ -130,11 +126,14 @@ void Node::start() {
     snapshot[api::kSnapshotDevices] = devices_.devices_json();
   });
   if (const auto& who = options_.engine_run_as)
-    logger().info("engine_identity", {{"user", who->name}, {"uid", who->uid}, {"gid", who->gid},
-                                      {"groups", who->groups.size()}});
+    duetd_logger().info("engine_identity", {{"user", who->name},
+                                            {"uid", who->uid},
+                                            {"gid", who->gid},
+                                            {"groups", who->groups.size()}});
   else
-    logger().warn("engine_identity", {{"user", "duetd's own"},
-                                      {"note", "no engineUser: engines can read what duetd reads"}});
+    duetd_logger().warn(
+        "engine_identity",
+        {{"user", "duetd's own"}, {"note", "no engineUser: engines can read what duetd reads"}});
   reconciler_.trigger();
   log_rotator_.start();
   listen();
@@ -142,19 +141,19 @@ void Node::start() {
 
 void Node::restore(const json& checkpoint) {
   for (const auto& problem : store_.restore(checkpoint.value("objects", json::object())))
-    logger().error("checkpoint_object_dropped", {{"problem", problem}});
+    duetd_logger().error("checkpoint_object_dropped", {{"problem", problem}});
   // Continue the resourceVersion past everything already handed out.
   uint64_t version = checkpoint.value("resourceVersion", uint64_t{0});
   for (const auto& kind : {"RuntimeClass", "EngineDeployment", "Route"})
     for (const auto& [name, stored] : store_.objects(kind)) version = std::max(version, stored.resource_version);
   hub_.restore(version, checkpoint.value("watch", json::object()));
   for (const auto& problem : rollouts_.restore(checkpoint.value("rollouts", json::object())))
-    logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
+    duetd_logger().error("checkpoint_rollout_dropped", {{"problem", problem}});
   reconciler_.cordon(checkpoint.value("node", json::object()).value("unschedulable", false));
   auto started = std::chrono::steady_clock::now();
   int adopted = reconciler_.adopt(checkpoint.value("engines", json::array()));
   auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  logger().info("engines_adopted", {{"count", adopted}, {"us", took.count()}});
+  duetd_logger().info("engines_adopted", {{"count", adopted}, {"us", took.count()}});
 }
 
 void Node::listen() {
@@ -170,10 +169,12 @@ void Node::listen() {
       tcp.push_back(a);
     }
   }
-  for (const auto& a : local) logger().info("listening", {{"api", a}, {"port", 0}});
+  for (const auto& a : local) duetd_logger().info("listening", {{"api", a}, {"port", 0}});
   auto ports = tcp_server_.ports();
   for (std::size_t i = 0; i < tcp.size(); ++i)
-    logger().info("listening", {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}, {"tls", options_.tls.configured()}});
+    duetd_logger().info(
+        "listening",
+        {{"api", tcp[i]}, {"port", ports[i]}, {"auth", "jwt"}, {"tls", options_.tls.configured()}});
 }
 
 namespace {
@@ -200,7 +201,7 @@ std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
   auto verdict = token ? verifier_->verify(*token, std::chrono::system_clock::now()) : jwt::Verdict{};
   if (!token) verdict.reason = jwt::reason::missing;
   if (!verdict.ok) {
-    logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", remote}});
+    duetd_logger().warn("api_auth_failed", {{"reason", verdict.reason}, {"client", remote}});
     return token_refusal(http::bhttp::status::unauthorized, req.version(),
                          "Bearer error=\"invalid_token\", error_description=\"" + verdict.reason + "\"",
                          "bearer token refused: " + verdict.reason);
@@ -208,9 +209,11 @@ std::optional<http::Response> Node::check_token(const http::RequestHeader& req,
   Scope needed = required_scope(req.method(), path);
   if (!grants(verdict.claims, needed)) {
     std::string scope(scope_name(needed));
-    logger().warn("api_scope_refused", {{"sub", verdict.subject}, {"needs", scope},
-                                        {"method", std::string(req.method_string())},
-                                        {"path", std::string(path)}, {"client", remote}});
+    duetd_logger().warn("api_scope_refused", {{"sub", verdict.subject},
+                                              {"needs", scope},
+                                              {"method", std::string(req.method_string())},
+                                              {"path", std::string(path)},
+                                              {"client", remote}});
     return token_refusal(http::bhttp::status::forbidden, req.version(),
                          "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\"",
                          "bearer token lacks scope " + scope + " for " +
@@ -240,12 +243,13 @@ void Node::reload(const DaemonOptions& options) {
                                {options.node_name != options_.node_name, "nodeName"},
                                {options.cgroup_root != options_.cgroup_root, "cgroupRoot"},
                                {tls_switch, "nodeApiTls"}})
-    if (changed) logger().warn("reload_needs_restart", {{"setting", name}});
+    if (changed) duetd_logger().warn("reload_needs_restart", {{"setting", name}});
   options_.auth = options.auth;
   options_.log_level = options.log_level;
   // Said before the new level applies, so that it shows even when that level is higher.
-  logger().info("reloaded", {{"logLevel", options.log_level}, {"auth", options.auth.configured()},
-                             {"tls", options_.tls.configured()}});
+  duetd_logger().info("reloaded", {{"logLevel", options.log_level},
+                                   {"auth", options.auth.configured()},
+                                   {"tls", options_.tls.configured()}});
   Logger::set_min_level(Logger::parse_level(options.log_level));
 }
 

@@ -2,16 +2,9 @@
 
 #include <boost/asio/post.hpp>
 
-#include "duet/common/log.h"
+#include "daemon/daemon_logger.h"
 
 namespace duet::daemon {
-
-namespace {
-const Logger& logger() {
-  static const Logger log("checkpoint");
-  return log;
-}
-}  // namespace
 
 NodeCheckpoint::NodeCheckpoint(boost::asio::io_context& io, std::filesystem::path path,
                                Collect collect)
@@ -20,12 +13,13 @@ NodeCheckpoint::NodeCheckpoint(boost::asio::io_context& io, std::filesystem::pat
 CheckpointFile::Loaded NodeCheckpoint::load(bool accept_state_loss) {
   auto loaded = file_.load();
   if (!loaded.problem.empty())
-    logger().error("checkpoint_damaged", {{"problem", loaded.problem}, {"using", loaded.from}});
+    checkpoint_logger().error("checkpoint_damaged",
+                              {{"problem", loaded.problem}, {"using", loaded.from}});
   if (loaded.state_lost()) {
     std::string files;
     for (const auto& f : loaded.damaged) files += (files.empty() ? "" : ", ") + f.string();
     if (!accept_state_loss) {
-      logger().error("checkpoint_state_lost", {{"damaged", files}, {"starting", false}});
+      checkpoint_logger().error("checkpoint_state_lost", {{"damaged", files}, {"starting", false}});
       throw StateLost("no good checkpoint in " + file_.path().parent_path().string() +
                       ", only damaged files (kept aside: " + files +
                       "). Starting empty would drop every deployment and route; put a good "
@@ -33,11 +27,13 @@ CheckpointFile::Loaded NodeCheckpoint::load(bool accept_state_loss) {
                       file_.path().filename().string() +
                       ", or start once with --accept-state-loss to start empty");
     }
-    logger().error("state_loss_accepted",
-                   {{"damaged", files}, {"starting", "empty"}, {"flag", "--accept-state-loss"}});
+    checkpoint_logger().error(
+        "state_loss_accepted",
+        {{"damaged", files}, {"starting", "empty"}, {"flag", "--accept-state-loss"}});
     save_now();
   }
-  logger().info("checkpoint_loaded", {{"file", file_.path().string()}, {"from", loaded.from}});
+  checkpoint_logger().info("checkpoint_loaded",
+                           {{"file", file_.path().string()}, {"from", loaded.from}});
   return loaded;
 }
 
@@ -65,7 +61,7 @@ void NodeCheckpoint::flush() {
   try {
     save_now();
   } catch (const std::exception& e) {
-    logger().error("checkpoint_write_failed", {{"error", e.what()}});
+    checkpoint_logger().error("checkpoint_write_failed", {{"error", e.what()}});
   }
 }
 

@@ -3,9 +3,9 @@
 #include <boost/asio/post.hpp>
 #include <set>
 
+#include "daemon/daemon_logger.h"
 #include "daemon/replica_revision.h"
 #include "duet/api/watch_event.h"
-#include "duet/common/log.h"
 
 namespace duet::daemon {
 
@@ -13,11 +13,6 @@ using manifest::EngineDeployment;
 using nlohmann::json;
 
 namespace {
-const Logger& logger() {
-  static const Logger log("reconcile");
-  return log;
-}
-
 // "0,1,2": how ${DEVICE_IDS} and events list a replica's devices.
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
@@ -124,7 +119,7 @@ void Reconciler::reconcile_track(const EngineDeployment& d, api::Track track,
     } else if (!it->second.terminating && it->second.revision != revision &&
                replacement != Replacement::wait) {
       // The new replica starts once the old one is gone (it holds the port and devices).
-      logger().info("replica_outdated", {{"engine", name}, {"version", d.version}});
+      reconcile_logger().info("replica_outdated", {{"engine", name}, {"version", d.version}});
       stop_replica(name);
       if (replacement == Replacement::one_now) replacement = Replacement::wait;
     }
@@ -221,7 +216,8 @@ void Reconciler::place_replica(const EngineDeployment& d, api::Track track, int 
   replicas_[name] = {instance, revision, placed, false, std::nullopt, handler, {}};
   publish(is_new ? api::WatchEventType::added : api::WatchEventType::modified, *instance);
   if (!placed) return instance->hold(placement.reason);
-  logger().info("replica_placed", {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
+  reconcile_logger().info("replica_placed",
+                          {{"engine", name}, {"port", placement.port}, {"devices", d.devices}});
   auto devices = joined(instance->config().devices);
   events_.normal(d.metadata.name, name, "Scheduled",
                  "assigned port " + std::to_string(placement.port) +
@@ -271,7 +267,8 @@ void Reconciler::check_drains() {
       events_.warning(id.deployment, name, "DrainTimedOut",
                       std::to_string(drains_.in_flight(name, now)) + " request(s) still in flight after " +
                           seconds + " (terminationGracePeriodSeconds)");
-    logger().info("replica_drained", {{"engine", name}, {"in_time", drained}, {"ms", took.count()}});
+    reconcile_logger().info("replica_drained",
+                            {{"engine", name}, {"in_time", drained}, {"ms", took.count()}});
     replica.drain.reset();
     done.push_back(name);
   }
@@ -314,7 +311,7 @@ void Reconciler::evict(const Evictions& engines) {
   for (const auto& [name, why] : engines) {
     auto it = replicas_.find(name);
     if (it == replicas_.end() || it->second.terminating) continue;
-    logger().warn("engine_device_unhealthy", {{"engine", name}, {"reason", why}});
+    reconcile_logger().warn("engine_device_unhealthy", {{"engine", name}, {"reason", why}});
     events_.warning(it->second.instance->config().identity.deployment, name, "DeviceUnhealthy", why);
     stop_replica(name);  // once it is gone, reconcile places it again on healthy devices
   }
@@ -323,7 +320,7 @@ void Reconciler::evict(const Evictions& engines) {
 void Reconciler::cordon(bool on) {
   if (cordoned_ == on) return;
   cordoned_ = on;
-  logger().info(on ? "node_cordoned" : "node_uncordoned");
+  reconcile_logger().info(on ? "node_cordoned" : "node_uncordoned");
   trigger();  // uncordoned: Pending replicas are placed
 }
 

@@ -1,22 +1,14 @@
 // The Reconciler's part of duetd's checkpoint: what each running replica was started with,
 // and taking those replicas over again after a restart (SPEC §4), like kubelet finding its
 // containers still running.
+#include "daemon/daemon_logger.h"
 #include "daemon/reconciler.h"
-
-#include "duet/common/log.h"
 #include "engine/instance/engine_config_json.h"
 #include "engine/instance/process.h"
 
 namespace duet::daemon {
 
 using nlohmann::json;
-
-namespace {
-const Logger& logger() {
-  static const Logger log("adopt");
-  return log;
-}
-}  // namespace
 
 json Reconciler::checkpoint_json() const {
   json items = json::array();
@@ -43,7 +35,7 @@ int Reconciler::adopt(const json& checkpoint) {
     try {
       config = engine::config_from_json(record.at("config"));
     } catch (const std::exception& e) {
-      logger().error("engine_record_unreadable", {{"error", e.what()}});
+      adopt_logger().error("engine_record_unreadable", {{"error", e.what()}});
       continue;
     }
     auto name = config.identity.name;
@@ -51,7 +43,7 @@ int Reconciler::adopt(const json& checkpoint) {
     auto pid = record.value("pid", 0);
     auto start_time = record.value("startTime", uint64_t{0});
     if (!engine::process_running(pid, start_time)) {
-      logger().warn("engine_gone", {{"engine", name}, {"pid", pid}});
+      adopt_logger().warn("engine_gone", {{"engine", name}, {"pid", pid}});
       continue;  // it ended while duetd was down; the reconcile pass starts a new one
     }
     auto handler = record.value("handler", "");
@@ -81,7 +73,7 @@ int Reconciler::collect_orphan_cgroups() {
     if (replicas_.count(name)) continue;
     auto cgroup = options_.cgroups->replica(name);
     auto killed = engine::kill_cgroup(cgroup);
-    logger().warn("orphan_cgroup_collected", {{"cgroup", cgroup}, {"killed", killed}});
+    adopt_logger().warn("orphan_cgroup_collected", {{"cgroup", cgroup}, {"killed", killed}});
     engine::remove_cgroup(cgroup);  // once its processes are reaped; else at the next start
     ++collected;
   }

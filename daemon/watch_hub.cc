@@ -4,18 +4,13 @@
 #include <cstdio>
 #include <random>
 
+#include "daemon/daemon_logger.h"
 #include "duet/api/watch_event.h"
 #include "duet/common/json_text.h"
-#include "duet/common/log.h"
 
 namespace duet::daemon {
 
 namespace {
-const Logger& logger() {
-  static const Logger log("watch");
-  return log;
-}
-
 // A watcher this far behind is cut off; it reconnects and starts again from a snapshot.
 constexpr std::size_t kMaxQueuedBytes = 16 * 1024 * 1024;
 constexpr std::chrono::seconds kBookmarkEvery{5};
@@ -66,7 +61,7 @@ void WatchHub::reserve_through(uint64_t version) {
     persist_();
   } catch (const std::exception& e) {
     reserved_ = before;
-    logger().error("resource_version_reserve_failed", {{"error", e.what()}});
+    watch_logger().error("resource_version_reserve_failed", {{"error", e.what()}});
   }
 }
 

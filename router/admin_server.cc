@@ -11,8 +11,8 @@ namespace bhttp = boost::beast::http;
 AdminServer::AdminServer(boost::asio::io_context& control, const AdminView& view)
     : view_(view),
       server_(
-          control, [this](std::shared_ptr<http::Exchange> e) { handle(e); },
-          http::ServerOptions{.body_limit = 64 * 1024, .server_name = "duet-router"}) {}
+          control, [this](std::shared_ptr<duet::http::Exchange> e) { handle(e); },
+          duet::http::ServerOptions{.body_limit = 64 * 1024, .server_name = "duet-router"}) {}
 
 uint16_t AdminServer::listen(const Address& address) {
   server_.listen(address);
@@ -31,7 +31,7 @@ int AdminServer::listening_fd() const {
 
 void AdminServer::stop() { server_.stop(); }
 
-void AdminServer::handle(const std::shared_ptr<http::Exchange>& exchange) const {
+void AdminServer::handle(const std::shared_ptr<duet::http::Exchange>& exchange) const {
   const auto& request = exchange->request();
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));

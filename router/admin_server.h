@@ -39,10 +39,10 @@ class AdminServer {
   void stop();
 
  private:
-  void handle(const std::shared_ptr<http::Exchange>& exchange) const;
+  void handle(const std::shared_ptr<duet::http::Exchange>& exchange) const;
 
   const AdminView& view_;
-  http::Server server_;
+  duet::http::Server server_;
 };
 
 }  // namespace duet::router

@@ -29,12 +29,13 @@ std::string read_token(const std::string& path) {
 
 }  // namespace
 
-http::ClientRequest source_request(const SourceConfig& source, http::bhttp::verb method,
-                                   std::string_view target, std::string body) {
-  auto request = http::make_request(method, target, source.address, std::move(body),
-                                    method == http::bhttp::verb::post ? "application/json" : "");
+duet::http::ClientRequest source_request(const SourceConfig& source, duet::http::bhttp::verb method,
+                                         std::string_view target, std::string body) {
+  auto request =
+      duet::http::make_request(method, target, source.address, std::move(body),
+                               method == duet::http::bhttp::verb::post ? "application/json" : "");
   if (!source.token_file.empty())
-    request.set(http::bhttp::field::authorization, "Bearer " + read_token(source.token_file));
+    request.set(duet::http::bhttp::field::authorization, "Bearer " + read_token(source.token_file));
   return request;
 }
 
@@ -85,9 +86,9 @@ bool plain_epoch(const std::string& epoch) {
 
 // With a state in use, the watch resumes after its resourceVersion in its epoch: duetd sends
 // only what was missed (a BOOKMARK first), or a SNAPSHOT when it no longer can.
-http::ClientRequest SourceWatcher::make_watch_request() const {
+duet::http::ClientRequest SourceWatcher::make_watch_request() const {
   std::string target = resume_from_ ? api::resume_target(*resume_from_, state_.state_epoch()) : api::kWatchPath;
-  return source_request(source_, http::bhttp::verb::get, target);
+  return source_request(source_, duet::http::bhttp::verb::get, target);
 }
 
 bool SourceWatcher::resumes_here(const api::WatchEvent& first_event) const {
@@ -106,8 +107,8 @@ void SourceWatcher::connect() {
   if (state_.synced() && !offered_ && stale_.empty() && !relist_ && plain_epoch(state_.state_epoch()))
     resume_from_ = state_.resource_version();
   relist_ = false;
-  http::ClientRequest request;
-  http::TlsContext tls;
+  duet::http::ClientRequest request;
+  duet::http::TlsContext tls;
   try {
     request = make_watch_request();
     tls = source_tls(source_);
@@ -116,22 +117,23 @@ void SourceWatcher::connect() {
     return on_end(asio::error::access_denied);
   }
   std::weak_ptr<SourceWatcher> weak = weak_from_this();
-  http::StreamHandlers handlers;
-  handlers.on_header = [weak](const http::ClientResponseHeader& h) {
+  duet::http::StreamHandlers handlers;
+  handlers.on_header = [weak](const duet::http::ClientResponseHeader& h) {
     if (auto self = weak.lock()) self->on_header(h);
   };
   handlers.on_data = [weak](std::string_view piece) {
     if (auto self = weak.lock()) self->on_data(piece);
   };
-  handlers.on_end = [weak](http::error_code ec) {
+  handlers.on_end = [weak](duet::http::error_code ec) {
     if (auto self = weak.lock()) self->on_end(ec);
   };
-  call_ = http::ClientCall::stream(io_.get_executor(), source_.address, std::move(request),
-                                   timing_.header_timeout, std::move(handlers), std::move(tls));
+  call_ =
+      duet::http::ClientCall::stream(io_.get_executor(), source_.address, std::move(request),
+                                     timing_.header_timeout, std::move(handlers), std::move(tls));
 }
 
-void SourceWatcher::on_header(const http::ClientResponseHeader& header) {
-  if (header.result() != http::bhttp::status::ok)
+void SourceWatcher::on_header(const duet::http::ClientResponseHeader& header) {
+  if (header.result() != duet::http::bhttp::status::ok)
     return abandon("watch answered HTTP " + std::to_string(header.result_int()));
   connected_ = true;
   router_logger().info("source_connected", {{"source", source_.name}});
@@ -221,7 +223,7 @@ void SourceWatcher::abandon(std::string reason, bool relist) {
   if (call_) call_->cancel();  // on_end follows and schedules the reconnect
 }
 
-void SourceWatcher::on_end(http::error_code ec) {
+void SourceWatcher::on_end(duet::http::error_code ec) {
   connected_ = false;
   dead_timer_.cancel();
   call_.reset();
@@ -233,14 +235,14 @@ void SourceWatcher::on_end(http::error_code ec) {
                                                {"keeping_state", state_.synced()}});
   retry_timer_.expires_after(backoff_);
   backoff_ = std::min(backoff_ * 2, timing_.backoff_max);
-  retry_timer_.async_wait([weak = weak_from_this()](http::error_code e) {
+  retry_timer_.async_wait([weak = weak_from_this()](duet::http::error_code e) {
     if (auto self = weak.lock(); self && !e) self->connect();
   });
 }
 
 void SourceWatcher::arm_dead_timer() {
   dead_timer_.expires_after(timing_.dead_after);
-  dead_timer_.async_wait([weak = weak_from_this()](http::error_code ec) {
+  dead_timer_.async_wait([weak = weak_from_this()](duet::http::error_code ec) {
     if (ec) return;
     if (auto self = weak.lock())
       self->abandon("no line for " + std::to_string(self->timing_.dead_after.count()) + " ms");

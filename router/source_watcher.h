@@ -34,8 +34,8 @@ struct WatchTiming {
 
 // A request to a duetd's node API, with the source's bearer token when it has one. Throws
 // std::runtime_error when the token file cannot be read.
-http::ClientRequest source_request(const SourceConfig& source, http::bhttp::verb method,
-                                   std::string_view target, std::string body = {});
+duet::http::ClientRequest source_request(const SourceConfig& source, duet::http::bhttp::verb method,
+                                         std::string_view target, std::string body = {});
 
 // Everything runs on the control io_context (one thread). Owned by a shared_ptr: pending
 // operations hold it weakly and do nothing once it is gone.
@@ -59,13 +59,13 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
 
  private:
   void connect();
-  http::ClientRequest make_watch_request() const;
-  void on_header(const http::ClientResponseHeader& header);
+  duet::http::ClientRequest make_watch_request() const;
+  void on_header(const duet::http::ClientResponseHeader& header);
   void on_data(std::string_view piece);
   void on_line(const std::string& line);
   void judge_offered(bool snapshot);
   bool resumes_here(const api::WatchEvent& first_event) const;
-  void on_end(http::error_code ec);
+  void on_end(duet::http::error_code ec);
   void arm_dead_timer();
   // Ends the current connection; `relist`: the next one asks for a snapshot, not a resume.
   void abandon(std::string reason, bool relist = false);
@@ -77,7 +77,7 @@ class SourceWatcher : public std::enable_shared_from_this<SourceWatcher> {
   SourceState state_;
   std::optional<SourceState> offered_;  // this connection's state, while refused
   std::string stale_;                   // why offered_ was refused
-  std::shared_ptr<http::ClientCall> call_;
+  std::shared_ptr<duet::http::ClientCall> call_;
   LineSplitter splitter_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer dead_timer_;

@@ -87,27 +87,29 @@ void TrafficReporter::report() {
   auto view = routing_view_();
   traffic.seen_version = view.seen_version;
   traffic.in_flight = std::move(view.in_flight);
-  http::ClientRequest request;
-  http::TlsContext tls;
+  duet::http::ClientRequest request;
+  duet::http::TlsContext tls;
   try {
-    request = source_request(watcher_->source(), http::bhttp::verb::post, "/apis/v1/traffic",
+    request = source_request(watcher_->source(), duet::http::bhttp::verb::post, "/apis/v1/traffic",
                              api::to_json(traffic).dump());
     tls = source_tls(watcher_->source());
   } catch (const std::exception& e) {
     return router_logger().warn("traffic_report_failed", {{"source", watcher_->source().name}, {"error", e.what()}});
   }
-  call_ = http::ClientCall::fetch(
+  call_ = duet::http::ClientCall::fetch(
       io_.get_executor(), watcher_->source().address, std::move(request), period_,
-      [weak = weak_from_this(), sent = std::move(sent)](http::error_code ec, http::ClientResponse response) mutable {
+      [weak = weak_from_this(), sent = std::move(sent)](
+          duet::http::error_code ec, duet::http::ClientResponse response) mutable {
         if (auto self = weak.lock()) self->on_reply(ec, response, std::move(sent));
       },
       std::move(tls));
 }
 
-void TrafficReporter::on_reply(http::error_code ec, const http::ClientResponse& response,
+void TrafficReporter::on_reply(duet::http::error_code ec,
+                               const duet::http::ClientResponse& response,
                                std::map<Key, TrafficTotals> sent) {
   call_.reset();
-  if (!ec && response.result() == http::bhttp::status::ok) {
+  if (!ec && response.result() == duet::http::bhttp::status::ok) {
     for (auto& [key, totals] : sent) accepted_[key] = std::move(totals);
     if (failing_) router_logger().info("traffic_report_recovered", {{"source", watcher_->source().name}});
     failing_ = false;

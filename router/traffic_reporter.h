@@ -44,7 +44,7 @@ class TrafficReporter : public std::enable_shared_from_this<TrafficReporter> {
 
   void schedule();
   void report();
-  void on_reply(http::error_code ec, const http::ClientResponse& response,
+  void on_reply(duet::http::error_code ec, const duet::http::ClientResponse& response,
                 std::map<Key, TrafficTotals> sent);
 
   boost::asio::io_context& io_;
@@ -54,7 +54,7 @@ class TrafficReporter : public std::enable_shared_from_this<TrafficReporter> {
   std::function<RoutingView()> routing_view_;
   std::chrono::milliseconds period_;
   boost::asio::steady_timer timer_;
-  std::shared_ptr<http::ClientCall> call_;  // the report in flight, if any
+  std::shared_ptr<duet::http::ClientCall> call_;  // the report in flight, if any
   std::map<Key, TrafficTotals> accepted_;   // totals as of the last accepted report
   bool failing_ = false;                    // the last report failed (logged once)
   bool stopped_ = false;

@@ -32,7 +32,7 @@ using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
 namespace beast = boost::beast;
 
 namespace {
-const Logger& logger() {
+const Logger& http_logger() {
   static const Logger log("http");
   return log;
 }
@@ -130,9 +130,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
         refused = note_refusal();
     }
     if (refused > 0)
-      logger().warn("connection_refused", {{"reason", "max_connections"},
-                                           {"limit", state_->options.max_connections},
-                                           {"refused", refused}});
+      http_logger().warn("connection_refused", {{"reason", "max_connections"},
+                                                {"limit", state_->options.max_connections},
+                                                {"refused", refused}});
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->handshake(); });
   }
 
@@ -205,7 +205,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   // An Exchange was dropped without an answer: the handler has a bug; the client must not hang.
   void abandon() {
-    logger().error("handler_dropped_request", {{"remote", remote_}});
+    http_logger().error("handler_dropped_request", {{"remote", remote_}});
     close();
   }
 
@@ -275,7 +275,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     try {
       return state_->options.header_check(parser_->get().base(), remote_, caller_);
     } catch (const std::exception& e) {
-      logger().error("header_check_failed", {{"remote", remote_}, {"error", e.what()}});
+      http_logger().error("header_check_failed", {{"remote", remote_}, {"error", e.what()}});
       Response res(bhttp::status::internal_server_error, 11);
       res.body() = openai_error_body(500, "internal error", openai_error_type(500));
       return res;
@@ -324,7 +324,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   void log_failure(const char* what) noexcept {
     try {
-      logger().error("handler_failed", {{"remote", remote_}, {"error", what}});
+      http_logger().error("handler_failed", {{"remote", remote_}, {"error", what}});
     } catch (...) {
     }
   }
@@ -684,7 +684,7 @@ void Server::do_accept(std::size_t index) {
         if (state->stopped || ec == asio::error::operation_aborted) return;
         if (ec) return back_off(index, ec);
         if (auto failures = state->listeners[index].backoff.succeeded())
-          logger().info("accept_recovered", {{"failures", failures}});
+          http_logger().info("accept_recovered", {{"failures", failures}});
         std::string remote = remote_of(socket);
         std::string peer = remote == "unix" ? peer_uid_of(socket) : std::string();
         std::make_shared<ServerSession>(std::move(socket), state, std::move(remote), std::move(peer))
@@ -697,7 +697,7 @@ void Server::back_off(std::size_t index, const beast::error_code& ec) {
   auto& listener = state_->listeners[index];
   auto wait = listener.backoff.failed();
   if (listener.backoff.first_failure())
-    logger().warn("accept_failed", {{"error", ec.message()}, {"retry_ms", wait.count()}});
+    http_logger().warn("accept_failed", {{"error", ec.message()}, {"retry_ms", wait.count()}});
   listener.retry->expires_after(wait);
   listener.retry->async_wait([this, index, state = state_](beast::error_code wait_ec) {
     if (!wait_ec && !state->stopped) do_accept(index);

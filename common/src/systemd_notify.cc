@@ -21,7 +21,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-const Logger& logger() {
+const Logger& systemd_logger() {
   static const Logger log("systemd");
   return log;
 }
@@ -32,7 +32,7 @@ bool send(const std::string& message) {
   if (r > 0) return true;
   static std::atomic<bool> reported{false};
   if (!reported.exchange(true))
-    logger().warn("notify_failed", {{"error", r < 0 ? std::strerror(-r) : "not sent"}});
+    systemd_logger().warn("notify_failed", {{"error", r < 0 ? std::strerror(-r) : "not sent"}});
   return false;
 }
 
@@ -115,7 +115,7 @@ std::chrono::microseconds SystemdNotify::start_watchdog(asio::io_context& io) {
   stop_watchdog();
   auto w = std::make_shared<detail::WatchdogTimer>(io, std::chrono::microseconds(usec / 2));
   watchdog_ = w;
-  logger().info("watchdog", {{"ping_every_ms", w->interval.count() / 1000}});
+  systemd_logger().info("watchdog", {{"ping_every_ms", w->interval.count() / 1000}});
   w->timer.expires_at(asio::steady_timer::clock_type::now());
   ping(w);  // at once: the first deadline counts from the start of the unit
   return w->interval;

@@ -2,17 +2,12 @@
 
 #include <map>
 
+#include "daemon/daemon_logger.h"
 #include "daemon/event_log.h"
-#include "duet/common/log.h"
 
 namespace duet::daemon {
 
 namespace {
-
-const Logger& logger() {
-  static const Logger log("audit");
-  return log;
-}
 
 // "apply" → Applied, "rollout promote" → RolloutPromoted; a refusal: ApplyRefused...
 std::string reason_of(const std::string& action, bool refused) {
@@ -51,9 +46,9 @@ void AuditLog::record(const std::string& caller, const std::string& action, nloh
                                          {"status", status},
                                          {"message", message.empty() ? "-" : message}};
   if (refused)
-    logger().warn("audit", fields);
+    audit_logger().warn("audit", fields);
   else
-    logger().info("audit", fields);
+    audit_logger().info("audit", fields);
   records_.push_back({{"type", refused ? "Warning" : "Normal"},
                       {"reason", reason_of(action, refused)},
                       {"user", user},

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "daemon/daemon_logger.h"
 #include "daemon/rollout/elapsed.h"
 #include "duet/common/http_error.h"
-#include "duet/common/log.h"
 
 namespace duet::daemon {
 
@@ -12,11 +12,6 @@ using manifest::EngineDeployment;
 using nlohmann::json;
 
 namespace {
-
-const Logger& logger() {
-  static const Logger log("rollout");
-  return log;
-}
 
 // Pauses end and analysis intervals close on this tick; routers report once a second.
 constexpr std::chrono::milliseconds kTick{200};
@@ -114,10 +109,10 @@ void RolloutController::start(RolloutState& s, const EngineDeployment& current,
                  replacing ? "RolloutReplaced" : "RolloutStarted",
                  (replacing ? "new version " : "rolling out version ") + current.version +
                      " over " + s.stable.version + ": " + how);
-  logger().info("rollout_started", {{"deployment", current.metadata.name},
-                                    {"version", current.version},
-                                    {"stable", s.stable.version},
-                                    {"capacity", api::to_string(canary.capacity)}});
+  rollout_logger().info("rollout_started", {{"deployment", current.metadata.name},
+                                            {"version", current.version},
+                                            {"stable", s.stable.version},
+                                            {"capacity", api::to_string(canary.capacity)}});
   clear(s);
   s.canary_revision = revision;
   s.canary_version = current.version;
@@ -239,7 +234,8 @@ void RolloutController::begin_promotion(RolloutState& s, const EngineDeployment&
   events_.normal(current.metadata.name, object_of(current), "Promoted",
                  why + ": version " + current.version + " becomes stable, replacing " +
                      s.stable.version + " replica by replica");
-  logger().info("rollout_promoted", {{"deployment", current.metadata.name}, {"version", current.version}});
+  rollout_logger().info("rollout_promoted",
+                        {{"deployment", current.metadata.name}, {"version", current.version}});
   s.stable = current;
   s.promoting = true;
   s.pause_started.reset();
@@ -265,7 +261,8 @@ ReplicaPlan RolloutController::plan_promotion(RolloutState& s, const EngineDeplo
     events_.normal(current.metadata.name, object_of(current), "RolloutCompleted",
                    "version " + current.version + " serves on " + std::to_string(stable) +
                        " stable replica(s)");
-    logger().info("rollout_completed", {{"deployment", current.metadata.name}, {"version", current.version}});
+    rollout_logger().info("rollout_completed",
+                          {{"deployment", current.metadata.name}, {"version", current.version}});
     clear(s);
     s.phase = api::RolloutPhase::healthy;
   }
@@ -282,10 +279,10 @@ void RolloutController::stop(RolloutState& s, const EngineDeployment& current, a
   events_.warning(current.metadata.name, object_of(current), "RolloutAborted",
                   "version " + s.canary_version + ": " + reason + "; traffic back to " +
                       s.stable.version + ", canary replicas stopped");
-  logger().warn("rollout_aborted", {{"deployment", current.metadata.name},
-                                    {"version", s.canary_version},
-                                    {"phase", api::to_string(phase)},
-                                    {"reason", reason}});
+  rollout_logger().warn("rollout_aborted", {{"deployment", current.metadata.name},
+                                            {"version", s.canary_version},
+                                            {"phase", api::to_string(phase)},
+                                            {"reason", reason}});
 }
 
 const RolloutState& RolloutController::existing(const EngineDeployment& current,

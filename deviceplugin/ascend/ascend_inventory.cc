@@ -7,12 +7,6 @@
 
 namespace duet::deviceplugin {
 
-namespace {
-
-constexpr std::size_t kBoardSize = 8;
-
-}  // namespace
-
 AscendInventory::AscendInventory(std::vector<Device> devices, std::string chip_name,
                                  std::vector<std::string> control_nodes)
     : Inventory("ascend", std::move(devices)),
@@ -20,7 +14,7 @@ AscendInventory::AscendInventory(std::vector<Device> devices, std::string chip_n
       control_nodes_(std::move(control_nodes)) {}
 
 bool AscendInventory::ring_rules() const {
-  return chip_name_.starts_with("910") && devices().size() <= kBoardSize;
+  return chip_name_.starts_with("910") && devices().size() <= kHccsBoardSize;
 }
 
 AllocateResult AscendInventory::allocate(std::size_t count,

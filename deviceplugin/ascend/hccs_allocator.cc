@@ -7,9 +7,6 @@ namespace duet::deviceplugin {
 
 namespace {
 
-constexpr int kRingSize = 4;
-constexpr int kBoardSize = 8;
-
 std::string id_list(const std::vector<int>& ids) {
   std::string out;
   for (int id : ids) {
@@ -33,8 +30,8 @@ HccsChoice choose_in_ring(std::size_t count, const std::vector<int>& free_ids) {
   std::map<int, std::vector<int>> rings;
   std::map<int, std::size_t> board_free;
   for (int id : free_ids) {
-    rings[id / kRingSize].push_back(id);
-    ++board_free[id / kBoardSize];
+    rings[id / kHccsRingSize].push_back(id);
+    ++board_free[id / kHccsBoardSize];
   }
   int best_ring = -1;
   int best_rank = 0;
@@ -42,13 +39,13 @@ HccsChoice choose_in_ring(std::size_t count, const std::vector<int>& free_ids) {
   for (const auto& [ring, ids] : rings) {
     int rank = ring_rank(count, ids.size());
     if (rank < 0) continue;
-    std::size_t on_board = board_free[ring * kRingSize / kBoardSize];
+    std::size_t on_board = board_free[ring * kHccsRingSize / kHccsBoardSize];
     if (best_ring < 0 || rank < best_rank || (rank == best_rank && on_board < best_board_free)) {
       best_ring = ring, best_rank = rank, best_board_free = on_board;
     }
   }
   if (best_ring < 0) {
-    std::string what = count == kRingSize
+    std::string what = count == kHccsRingSize
                            ? "no HCCS ring has all 4 ascend devices free"
                            : "no HCCS ring has " + std::to_string(count) + " ascend devices free";
     return {{},
@@ -60,9 +57,9 @@ HccsChoice choose_in_ring(std::size_t count, const std::vector<int>& free_ids) {
 
 HccsChoice choose_board(const std::vector<int>& free_ids) {
   std::map<int, std::vector<int>> boards;
-  for (int id : free_ids) boards[id / kBoardSize].push_back(id);
+  for (int id : free_ids) boards[id / kHccsBoardSize].push_back(id);
   for (const auto& [board, ids] : boards)
-    if (ids.size() == kBoardSize) return {ids, {}};
+    if (ids.size() == kHccsBoardSize) return {ids, {}};
   return {{},
           "no board has all 8 ascend devices free: free " + std::to_string(free_ids.size()) + " (" +
               id_list(free_ids) + ")"};
@@ -74,7 +71,7 @@ HccsChoice choose_hccs(std::size_t count, const std::vector<int>& free_ids) {
   std::vector<int> sorted = free_ids;
   std::sort(sorted.begin(), sorted.end());
   if (count == 0) return {};
-  if (count != 1 && count != 2 && count != 4 && count != kBoardSize)
+  if (count != 1 && count != 2 && count != 4 && count != kHccsBoardSize)
     return {{},
             "ascend 910 replicas take 1, 2, 4 or 8 devices (HCCS rings of 4): need " +
                 std::to_string(count)};
@@ -82,7 +79,7 @@ HccsChoice choose_hccs(std::size_t count, const std::vector<int>& free_ids) {
     return {{},
             "insufficient ascend devices: need " + std::to_string(count) + ", free " +
                 std::to_string(sorted.size())};
-  if (count == kBoardSize) return choose_board(sorted);
+  if (count == kHccsBoardSize) return choose_board(sorted);
   return choose_in_ring(count, sorted);
 }
 

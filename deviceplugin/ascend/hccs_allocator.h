@@ -8,6 +8,9 @@
 
 namespace duet::deviceplugin {
 
+inline constexpr int kHccsRingSize = 4;   // NPUs an HCCS ring links
+inline constexpr int kHccsBoardSize = 8;  // NPUs on a board: two rings
+
 struct HccsChoice {
   std::vector<int> ids;  // chosen physical ids, ascending; empty when `reason` is set
   std::string reason;    // why no placement fits

@@ -13,7 +13,7 @@ namespace duet::engine {
 using namespace std::chrono;
 
 namespace {
-const Logger& logger() {
+const Logger& engine_logger() {
   static const Logger log("engine");
   return log;
 }
@@ -58,7 +58,8 @@ void EngineInstance::adopt(pid_t pid, uint64_t start_time, int restarts, bool wa
   exit_watch_->start([this] {
     handle_exit("exited while adopted (its exit status went to init, not to duetd)");
   });
-  logger().info("engine_adopted", {{"engine", name()}, {"pid", pid_}, {"port", config_.port}});
+  engine_logger().info("engine_adopted",
+                       {{"engine", name()}, {"pid", pid_}, {"port", config_.port}});
   if (was_ready) ready_since_ = steady_clock::now();
   set_state(was_ready ? EngineState::ready : EngineState::starting, "adopted after a duetd restart");
   start_probes(was_ready);
@@ -70,13 +71,15 @@ void EngineInstance::launch() {
   try {
     pid_ = spawn_process(config_.launch);
   } catch (const std::exception& e) {
-    logger().error("engine_start_failed", {{"engine", name()}, {"error", e.what()}});
+    engine_logger().error("engine_start_failed", {{"engine", name()}, {"error", e.what()}});
     return schedule_restart(std::string("start failed: ") + e.what());
   }
   start_time_ = process_start_time(pid_);
   if (config_.launch.limits.memory_bytes) oom_kills_at_start_ = oom_kills(config_.launch.limit_folders());
-  logger().info("engine_started",
-                {{"engine", name()}, {"pid", pid_}, {"port", config_.port}, {"command", config_.launch.argv[0]}});
+  engine_logger().info("engine_started", {{"engine", name()},
+                                          {"pid", pid_},
+                                          {"port", config_.port},
+                                          {"command", config_.launch.argv[0]}});
   set_state(EngineState::starting);
   start_probes();
 }
@@ -117,7 +120,7 @@ void EngineInstance::on_readiness(bool ready) {
 
 void EngineInstance::on_liveness(bool alive) {
   if (alive || leaving()) return;
-  logger().warn("engine_liveness_failed", {{"engine", name()}, {"pid", pid_}});
+  engine_logger().warn("engine_liveness_failed", {{"engine", name()}, {"pid", pid_}});
   // Kill it; on_exit() restarts it with backoff like any other exit.
   message_ = "liveness probe failed";
   kill_now();
@@ -142,12 +145,12 @@ void EngineInstance::handle_exit(const std::string& how) {
   kill_leftovers();
   if (leaving()) {
     kill_timer_.cancel();
-    logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
+    engine_logger().info("engine_stopped", {{"engine", name()}, {"status", how}});
     remove_cgroups();
     if (auto done = std::move(on_terminated_)) done();
     return;
   }
-  logger().warn("engine_exited", {{"engine", name()}, {"status", how}});
+  engine_logger().warn("engine_exited", {{"engine", name()}, {"status", how}});
   if (ready_since_ != steady_clock::time_point{} &&
       steady_clock::now() - ready_since_ >= kBackoffResetAfterReady)
     backoff_.reset();
@@ -191,7 +194,7 @@ void EngineInstance::terminate(std::function<void()> done) {
   kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->pid_ == 0) return;
-    logger().warn("engine_grace_expired", {{"engine", self->name()}, {"pid", self->pid_}});
+    engine_logger().warn("engine_grace_expired", {{"engine", self->name()}, {"pid", self->pid_}});
     self->kill_now();
   });
 }
@@ -209,8 +212,9 @@ void EngineInstance::remove_cgroups() {
 void EngineInstance::kill_leftovers() {
   if (config_.launch.cgroup.empty()) return;
   if (auto killed = kill_cgroup(config_.launch.cgroup))
-    logger().warn("engine_leftovers_killed", {{"engine", name()}, {"processes", killed},
-                                              {"cgroup", config_.launch.cgroup}});
+    engine_logger().warn(
+        "engine_leftovers_killed",
+        {{"engine", name()}, {"processes", killed}, {"cgroup", config_.launch.cgroup}});
 }
 
 void EngineInstance::set_state(EngineState state, std::string message) {
