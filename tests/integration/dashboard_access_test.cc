@@ -8,13 +8,12 @@
 
 #include "support/duetd_harness.h"
 #include "support/raw_http.h"
+#include "support/test_keys.h"
 
 namespace duet::test {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kAccessSecret = "a-long-enough-test-secret-of-32-bytes";
 
 RawHttpClient::Response get_raw(uint16_t port, const std::string& request) {
   RawHttpClient client(port);
@@ -34,7 +33,7 @@ uint16_t printed_port(const ChildProcess& proxy) {
 class DashboardAccess : public ::testing::Test {
  protected:
   DashboardAccess() {
-    std::ofstream(secret_.path() / "node.secret") << kAccessSecret << "\n";
+    std::ofstream(secret_.path() / "node.secret") << kHs256Secret << "\n";
     duetd_ = std::make_unique<DuetdHarness>(std::vector<std::string>{
         "--api", "tcp://127.0.0.1:0", "--api-secret-file", (secret_.path() / "node.secret").string()});
   }

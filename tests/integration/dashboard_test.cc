@@ -14,13 +14,12 @@
 #include "support/cdp_browser.h"
 #include "support/duetd_harness.h"
 #include "support/fake_tree.h"
+#include "support/test_keys.h"
 
 namespace duet::test {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::string_view kDashboardSecret = "a-long-enough-test-secret-of-32-bytes";
 
 std::string npu_canary(const std::string& version) {
   return "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: npu}\nhandler: ascend\n---\n"
@@ -61,7 +60,7 @@ class DashboardInBrowser : public ::testing::Test {
     cpus.cpus_per_node = 2;
     cpus.cpuinfo = FakeTree::x86_cpuinfo(2);
     tree_.add_cpus(cpus);
-    std::ofstream(secret_.path() / "node.secret") << kDashboardSecret << "\n";
+    std::ofstream(secret_.path() / "node.secret") << kHs256Secret << "\n";
     duetd_ = std::make_unique<DuetdHarness>(std::vector<std::string>{
         "--dev-root", tree_.path("dev"), "--sys-root", tree_.path("sys"), "--proc-root", tree_.path("proc"),
         "--api", "tcp://127.0.0.1:0", "--api-secret-file", (secret_.path() / "node.secret").string()});
@@ -178,8 +177,10 @@ TEST_F(DashboardInBrowser, FollowsTheNodeLiveAndPromotesARollout) {
   ASSERT_TRUE(browser.wait_until("document.getElementById('token-box') && !document.getElementById('token-box').hidden", 10s))
       << browser.eval("document.body.innerText");
   EXPECT_TRUE(browser.eval("document.getElementById('banner').textContent.startsWith('401')") == true);
-  auto token = jwt::mint_hs256(kDashboardSecret, {{"sub", "viewer"}, {"aud", "duetd"}, {"scope", "duet.read"},
-                                                  {"exp", std::time(nullptr) + 600}});
+  auto token = jwt::mint_hs256(kHs256Secret, {{"sub", "viewer"},
+                                              {"aud", "duetd"},
+                                              {"scope", "duet.read"},
+                                              {"exp", std::time(nullptr) + 600}});
   browser.eval("document.getElementById('token-input').value = '" + token + "'; document.getElementById('token-save').click(); true");
   EXPECT_TRUE(browser.wait_until("document.querySelectorAll('[data-device]').length > 0", 10s));
   EXPECT_TRUE(browser.eval("location.href.includes('eyJ')") == false);  // never in a URL

@@ -81,7 +81,7 @@ TEST(DuetdService, BadConfigIsAUsageError) {
 TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
   TempDir dir;
   auto secret = (dir / "node.secret").string();
-  std::ofstream(secret) << "a-long-enough-test-secret-of-32-bytes\n";
+  std::ofstream(secret) << kHs256Secret << "\n";
   DuetdHarness d({"--api", "tcp://127.0.0.1:0", "--api-secret-file", secret});
   auto tcp = Address::parse("127.0.0.1:" + std::to_string(d.tcp_api_port()));
   auto get = [&](const std::string& authorization) {
@@ -128,20 +128,20 @@ TEST(DuetdService, TcpApiNeedsAValidBearerToken) {
   EXPECT_NE(denied.out.find("bearer token refused: missing"), std::string::npos) << denied.out;
 }
 
-constexpr std::string_view kSecret = "a-long-enough-test-secret-of-32-bytes";
-
-// duetd with a tcp:// API that takes HS256 tokens signed with kSecret.
+// duetd with a tcp:// API that takes HS256 tokens signed with kHs256Secret.
 class DuetdTcpApi : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ofstream(dir_ / "node.secret") << kSecret << "\n";
+    std::ofstream(dir_ / "node.secret") << kHs256Secret << "\n";
     duetd_ = std::make_unique<DuetdHarness>(std::vector<std::string>{
         "--api", "tcp://127.0.0.1:0", "--api-secret-file", (dir_ / "node.secret").string()});
     port_ = duetd_->tcp_api_port();
   }
   std::string token() const {
-    return jwt::mint_hs256(kSecret, {{"sub", "ops"}, {"aud", "duetd"}, {"scope", "duet.write"},
-                                     {"exp", epoch_seconds(std::chrono::minutes(10))}});
+    return jwt::mint_hs256(kHs256Secret, {{"sub", "ops"},
+                                          {"aud", "duetd"},
+                                          {"scope", "duet.write"},
+                                          {"exp", epoch_seconds(std::chrono::minutes(10))}});
   }
   // One request of `head` (request line and fields, without the blank line) on a new
   // connection; its response, nullopt when none came within 3 s.
@@ -174,8 +174,10 @@ TEST_F(DuetdTcpApi, TokensWithAKidThatIsNotAStringOrWithoutExpAre401) {
   auto exp = epoch_seconds(std::chrono::minutes(10));
   std::vector<std::pair<std::string, std::string>> cases = {
       {forge({{"alg", "HS256"}, {"kid", 7}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
-      {forge({{"alg", "HS256"}, {"kid", nullptr}}, {{"sub", "x"}, {"exp", exp}}, "sig"), "malformed"},
-      {jwt::mint_hs256(kSecret, {{"sub", "x"}, {"aud", "duetd"}, {"scope", "duet.read"}}), "missing_exp"}};
+      {forge({{"alg", "HS256"}, {"kid", nullptr}}, {{"sub", "x"}, {"exp", exp}}, "sig"),
+       "malformed"},
+      {jwt::mint_hs256(kHs256Secret, {{"sub", "x"}, {"aud", "duetd"}, {"scope", "duet.read"}}),
+       "missing_exp"}};
   for (const auto& [bad, reason] : cases) {
     auto res = once("GET /apis/v1/deployments HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + bad);
     ASSERT_TRUE(res) << reason;

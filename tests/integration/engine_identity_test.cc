@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/duetd_harness.h"
+#include "support/test_keys.h"
 
 namespace duet::test {
 namespace {
@@ -32,7 +33,7 @@ TEST(EngineIdentity, AnEngineCannotReadSecretsStateOrUseTheNodeSocket) {
   fs::permissions(d.dir().path(), fs::perms::owner_all | fs::perms::group_read |
                                       fs::perms::group_exec | fs::perms::others_read |
                                       fs::perms::others_exec);
-  std::ofstream(d.dir() / "node.secret") << "a-long-enough-test-secret-of-32-bytes\n";
+  std::ofstream(d.dir() / "node.secret") << kHs256Secret << "\n";
   ::chmod((d.dir() / "node.secret").c_str(), 0600);
   std::ofstream(d.dir() / "tls.key") << "-----BEGIN PRIVATE KEY-----\n";
   ::chmod((d.dir() / "tls.key").c_str(), 0640);
@@ -56,7 +57,7 @@ TEST(EngineIdentity, AnEngineCannotReadSecretsStateOrUseTheNodeSocket) {
   EXPECT_EQ(log.substr(0, log.find('\n')), std::to_string(65534)) << log;  // nobody's uid
   for (const char* attempt : {"secret=1", "key=1", "checkpoint=1", "socket=1"})
     EXPECT_NE(log.find(attempt), std::string::npos) << attempt << " in:\n" << log;
-  EXPECT_EQ(log.find("a-long-enough-test-secret"), std::string::npos) << log;
+  EXPECT_EQ(log.find(kHs256Secret), std::string::npos) << log;
   EXPECT_NE(log.find("Permission denied"), std::string::npos) << log;
 }
 

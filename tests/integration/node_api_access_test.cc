@@ -17,9 +17,7 @@ namespace {
 using nlohmann::json;
 namespace bhttp = http::bhttp;
 
-constexpr std::string_view kSecret = "a-long-enough-test-secret-of-32-bytes";
-
-// duetd with its unix socket and a tcp:// API that takes HS256 tokens signed with kSecret.
+// duetd with its unix socket and a tcp:// API that takes HS256 tokens signed with kHs256Secret.
 class NodeApiAccess : public ::testing::Test {
  protected:
   NodeApiAccess() : duetd_(secret_args()) {
@@ -27,7 +25,7 @@ class NodeApiAccess : public ::testing::Test {
   }
 
   std::vector<std::string> secret_args() {
-    std::ofstream(dir_ / "node.secret") << kSecret << "\n";
+    std::ofstream(dir_ / "node.secret") << kHs256Secret << "\n";
     return {"--api", "tcp://127.0.0.1:0", "--api-secret-file", (dir_ / "node.secret").string()};
   }
 
@@ -35,7 +33,7 @@ class NodeApiAccess : public ::testing::Test {
   static std::string token(const std::string& sub, json claims) {
     claims["sub"] = sub;
     claims["exp"] = epoch_seconds(std::chrono::minutes(10));
-    return jwt::mint_hs256(kSecret, claims);
+    return jwt::mint_hs256(kHs256Secret, claims);
   }
   static std::string scoped(const std::string& sub, const std::string& scope) {
     return token(sub, {{"aud", "duetd"}, {"scope", scope}});

@@ -18,17 +18,17 @@ namespace {
 namespace bhttp = http::bhttp;
 using nlohmann::json;
 
-constexpr std::string_view kSecret = "a-long-enough-test-secret-of-32-bytes";
-
 std::string token(const std::string& sub, const std::string& scope) {
-  return jwt::mint_hs256(kSecret, {{"sub", sub}, {"aud", "duetd"}, {"scope", scope},
-                                   {"exp", epoch_seconds(std::chrono::minutes(10))}});
+  return jwt::mint_hs256(kHs256Secret, {{"sub", sub},
+                                        {"aud", "duetd"},
+                                        {"scope", scope},
+                                        {"exp", epoch_seconds(std::chrono::minutes(10))}});
 }
 
 // The files exist before duetd starts: the harness is built after them.
 struct TlsFiles {
   explicit TlsFiles(const TempDir& dir) {
-    std::ofstream(dir / "node.secret") << kSecret << "\n";
+    std::ofstream(dir / "node.secret") << kHs256Secret << "\n";
     write_self_signed(dir / "node.pem", dir / "node.key", "duetd-node");
     write_self_signed(dir / "other.pem", dir / "other.key", "someone-else");
     write_self_signed(dir / "client.pem", dir / "client.key", "ops-laptop");

@@ -7,8 +7,12 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace duet::test {
+
+// An HS256 secret long enough for duetd's --auth-secret-file (32 bytes at least).
+inline constexpr std::string_view kHs256Secret = "a-long-enough-test-secret-of-32-bytes";
 
 struct SigningKey {
   std::string kid;
