@@ -1,8 +1,9 @@
 // The Reconciler's part of duetd's checkpoint: what each running replica was started with,
 // and taking those replicas over again after a restart (SPEC §4), like kubelet finding its
 // containers still running.
-#include "daemon/daemon_logger.h"
 #include "daemon/reconciler.h"
+
+#include "daemon/daemon_logger.h"
 #include "engine/instance/engine_config_json.h"
 #include "engine/instance/process.h"
 
